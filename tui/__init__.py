@@ -1,0 +1,1 @@
+"""mailwiz: set up, test and explain outgoing email from a terminal."""

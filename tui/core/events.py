@@ -1,0 +1,109 @@
+"""What a send reports while it runs: stage events, transcript lines, and the outcome.
+
+The SMTP and HTTP engines yield these; the wizard and the command line only render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal
+
+# The order stages appear in. A stage that does not apply is skipped, never faked.
+SMTP_STAGES = (
+    "resolve",
+    "connect",
+    "tls",
+    "greeting",
+    "ehlo",
+    "starttls",
+    "ehlo",
+    "auth",
+    "mail",
+    "rcpt",
+    "data",
+    "quit",
+)
+HTTP_STAGES = ("resolve", "connect", "tls", "post", "response")
+
+
+class FailureKind(IntEnum):
+    """One value per way a send can fail; the value is the command line's exit code."""
+
+    INTERNAL = 1
+    NO_PASSWORD = 3
+    DNS = 10
+    REFUSED = 11
+    TIMEOUT = 12
+    TLS = 13
+    CERTIFICATE = 14
+    NO_STARTTLS = 15
+    AUTH = 16
+    SENDER = 17
+    RECIPIENT = 18
+    MESSAGE = 19
+    TEMPORARY = 20
+    HTTP = 21
+
+
+@dataclass(frozen=True)
+class CertificateInfo:
+    """What we could learn about a certificate that failed verification."""
+
+    names: tuple[str, ...] = ()
+    not_before: str = ""
+    not_after: str = ""
+    issuer: str = ""
+    reason: str = ""  # OpenSSL's verify message, e.g. "certificate has expired"
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    stage: str
+
+
+@dataclass(frozen=True)
+class StageEnded:
+    stage: str
+    ok: bool
+    ms: float
+    reply: str = ""  # the server's reply for this stage, redacted ("250 2.1.0 OK")
+
+
+Direction = Literal["->", "<-", "~>", "<~", "**"]
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    """One line exchanged, like swaks: -> sent, <- received, ~> and <~ inside TLS,
+    ** a note from mailwiz. The text is already redacted."""
+
+    direction: Direction
+    text: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    stage: str
+    code: int | None = None  # SMTP reply code or HTTP status
+    enhanced: str = ""  # SMTP enhanced status code, e.g. "5.7.8"
+    reply: str = ""  # the server's words (shortened, redacted)
+    detail: str = ""  # the exception text, for the support report
+    certificate: CertificateInfo | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.kind)
+
+
+@dataclass(frozen=True)
+class SendFinished:
+    ok: bool
+    total_ms: float
+    failure: Failure | None = None
+    reply: str = ""  # the final acceptance, e.g. "250 2.0.0 OK queued as 1234"
+    recipients: tuple[str, ...] = field(default_factory=tuple)
+
+
+SendEvent = StageStarted | StageEnded | TranscriptLine | SendFinished
