@@ -1,0 +1,280 @@
+"""The support report: what a helper needs to understand a failed send, minus the password.
+
+It holds the settings (never the password), the stages with their times and replies, the
+redacted transcript, the diagnosis and the versions of everything involved. It is plain text,
+safe to paste into a ticket. `SendRecord` collects a send's events as they arrive, so the wizard
+and the command line can both build a report from what they saw.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import platform
+import sys
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.core.events import (
+    SendEvent,
+    SendFinished,
+    StageEnded,
+    StageStarted,
+    TranscriptLine,
+)
+
+if TYPE_CHECKING:
+    from tui.core.diagnose import Diagnosis
+    from tui.core.settings import Settings
+
+REDACTED = "[redacted]"
+
+
+@dataclass
+class SendRecord:
+    """Everything one send reported, in order. Feed it each event with `add`."""
+
+    to: str = ""
+    started: list[str] = field(default_factory=list)  # stage names, as they started
+    stages: list[StageEnded] = field(default_factory=list)
+    transcript: list[TranscriptLine] = field(default_factory=list)
+    finished: SendFinished | None = None
+
+    def add(self, event: SendEvent) -> None:
+        if isinstance(event, StageStarted):
+            self.started.append(event.stage)
+        elif isinstance(event, StageEnded):
+            self.stages.append(event)
+        elif isinstance(event, TranscriptLine):
+            self.transcript.append(event)
+        elif isinstance(event, SendFinished):
+            self.finished = event
+
+    @property
+    def current_stage(self) -> str:
+        """The stage that started last (empty before the first one)."""
+        return self.started[-1] if self.started else ""
+
+
+def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = False) -> str:
+    """A stage in plain words, e.g. "Connecting to smtp.gmail.com:465".
+
+    `again` is for the second EHLO (after STARTTLS).
+    """
+    if settings.protocol == "http":
+        host, port = _url_host_port(settings.http.url)
+    else:
+        host, port = settings.smtp.host, settings.smtp.port
+    labels = {
+        "resolve": f"Looking up {host}",
+        "connect": f"Connecting to {host}:{port}",
+        "tls": "Starting encryption (TLS)",
+        "greeting": "Waiting for the server's greeting",
+        "ehlo": "Saying hello again, encrypted (EHLO)" if again else "Saying hello (EHLO)",
+        "starttls": "Switching to encryption (STARTTLS)",
+        "auth": f"Logging in as {settings.smtp.username}",
+        "mail": f"Giving the sender {settings.from_address}",
+        "rcpt": f"Giving the recipient {to}" if to else "Giving the recipient",
+        "data": "Sending the message",
+        "quit": "Saying goodbye (QUIT)",
+        "post": "Sending the message to the relay",
+        "response": "Reading the relay's answer",
+    }
+    return labels.get(stage, stage)
+
+
+def format_ms(ms: float) -> str:
+    """A duration for people: "12 ms", "1.3 s"."""
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+def versions() -> dict[str, str]:
+    """Versions of mailwiz, Python, the libraries that matter, and the platform."""
+    found: dict[str, str] = {}
+    for name in ("mailwiz", "textual", "aiosmtplib", "httpx", "keyring"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    found["python"] = sys.version.split()[0]
+    found["platform"] = platform.platform()
+    found["terminal"] = os.environ.get("TERM", "unknown")
+    return found
+
+
+def scrub(text: str, secrets: Iterable[str], username: str = "") -> str:
+    """Remove each secret from `text`: as is, in base64, and inside an AUTH PLAIN blob.
+
+    The engines redact their transcripts already; this is a second lock on the door.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        forms = {
+            secret,
+            _b64(secret),
+            _b64(f"\0{username}\0{secret}"),
+            _b64(f"{username}\0{username}\0{secret}"),
+        }
+        for form in sorted(forms, key=len, reverse=True):
+            text = text.replace(form, REDACTED)
+    return text
+
+
+def build_report(
+    settings: Settings,
+    record: SendRecord,
+    *,
+    diagnosis: Diagnosis | None = None,
+    config_path: Path | None = None,
+    secrets: Iterable[str] = (),
+    now: datetime | None = None,
+) -> str:
+    """The support report as text. Pass the password in `secrets` to be sure it never shows."""
+    when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+    out: list[str] = [
+        "mailwiz support report",
+        f"Written {when}. The password is not in this report.",
+        "",
+        "== Result",
+    ]
+    out += _result_lines(record, diagnosis)
+    out += ["", "== Settings" + (f" ({config_path})" if config_path else " (not saved yet)")]
+    out += _settings_lines(settings)
+    out += ["", "== Stages"]
+    out += _stage_lines(settings, record) or ["(no stage ran)"]
+    out += ["", "== Transcript (secrets redacted)"]
+    out += [f"{line.direction} {line.text}" for line in record.transcript] or ["(empty)"]
+    out += ["", "== Versions"]
+    out += [f"{name}: {version}" for name, version in versions().items()]
+    text = "\n".join(out) + "\n"
+    return scrub(text, secrets, settings.smtp.username)
+
+
+def report_filename(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return f"mailwiz-report-{stamp}.txt"
+
+
+def write_report(text: str, directory: Path, now: datetime | None = None) -> Path:
+    """Write the report into `directory` as mailwiz-report-<timestamp>.txt, readable only by
+    the user (0600). Creates the folder (0700) if needed; never overwrites a file."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    base = report_filename(now)
+    path = directory / base
+    number = 1
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            break
+        except FileExistsError:
+            number += 1
+            path = directory / base.replace(".txt", f"-{number}.txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _url_host_port(url: str) -> tuple[str, int]:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url, 443
+    default = 80 if parts.scheme == "http" else 443
+    return parts.hostname or url, port or default
+
+
+def _result_lines(record: SendRecord, diagnosis: Diagnosis | None) -> list[str]:
+    to = record.to or "(no recipient)"
+    finished = record.finished
+    if finished is None:
+        stage = record.current_stage or "before the first stage"
+        lines = [f"Test send to {to}: did not finish (cancelled or interrupted at {stage})."]
+    elif finished.ok:
+        lines = [f"Test send to {to}: accepted in {format_ms(finished.total_ms)}."]
+        if finished.reply:
+            lines.append(f"Server reply: {finished.reply}")
+    else:
+        failure = finished.failure
+        if failure is None:
+            lines = [f"Test send to {to}: failed."]
+        else:
+            lines = [
+                f"Test send to {to}: FAILED at stage {failure.stage or '?'}"
+                f" ({failure.kind.name.lower()}, exit code {failure.exit_code})."
+            ]
+            if failure.reply:
+                lines.append(f"Server reply: {failure.reply}")
+            codes = [str(failure.code)] if failure.code is not None else []
+            codes += [failure.enhanced] if failure.enhanced else []
+            if codes:
+                lines.append(f"Reply code: {' '.join(codes)}")
+            if failure.detail:
+                lines.append(f"Detail: {failure.detail}")
+            cert = failure.certificate
+            if cert is not None:
+                lines.append(
+                    "Certificate: "
+                    f"names={', '.join(cert.names) or '?'}; issuer={cert.issuer or '?'}; "
+                    f"valid {cert.not_before or '?'} to {cert.not_after or '?'}; "
+                    f"problem={cert.reason or '?'}"
+                )
+    if diagnosis is not None:
+        lines += [
+            f"Diagnosis: {diagnosis.title}",
+            f"  Cause: {diagnosis.cause}",
+            f"  Fix: {diagnosis.fix}",
+        ]
+        if diagnosis.field:
+            lines.append(f"  Field concerned: {diagnosis.field}")
+    return lines
+
+
+def _settings_lines(settings: Settings) -> list[str]:
+    data = asdict(settings)
+    lines = [f'protocol = "{settings.protocol}"', f'provider = "{settings.provider}"']
+    tables = ["http" if settings.protocol == "http" else "smtp", "sender", "password"]
+    for table in tables:
+        lines.append(f"[{table}]")
+        for key, value in data[table].items():
+            lines.append(f"{key} = {_toml_value(value)}")
+    return lines
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _stage_lines(settings: Settings, record: SendRecord) -> list[str]:
+    lines: list[str] = []
+    ehlo_seen = 0
+    for ended in record.stages:
+        again = False
+        if ended.stage == "ehlo":
+            ehlo_seen += 1
+            again = ehlo_seen > 1
+        mark = "ok  " if ended.ok else "FAIL"
+        label = stage_label(ended.stage, settings, to=record.to, again=again)
+        line = f"{mark}  {ended.stage:<9} {format_ms(ended.ms):>8}  {label}"
+        if ended.reply:
+            line += f"  | {ended.reply}"
+        lines.append(line)
+    return lines

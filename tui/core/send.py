@@ -1,0 +1,58 @@
+"""One entry point for a send, whatever the protocol: the wizard and the command line use it.
+
+`run_send` picks the SMTP or the HTTP engine from `settings.protocol` and passes their events
+through unchanged. The engines are imported only when a send starts, so that showing the first
+screen does not pay for aiosmtplib or httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from tui.core.events import SendEvent
+
+if TYPE_CHECKING:
+    from tui.core.message import Outgoing
+    from tui.core.settings import Settings
+
+
+async def run_send(
+    settings: Settings, password: str | None, outgoing: Outgoing
+) -> AsyncIterator[SendEvent]:
+    """Send `outgoing` with `settings`, yielding the engine's events (ends with SendFinished).
+
+    Network problems never raise: they end in a failed SendFinished. Cancelling the task that
+    iterates raises CancelledError inside the engine, which closes its connection.
+    """
+    if settings.protocol == "http":
+        from tui.core.http import send_http
+
+        async for event in send_http(settings, outgoing):
+            yield event
+    else:
+        from tui.core.smtp import send_smtp
+
+        async for event in send_smtp(settings, password or "", outgoing):
+            yield event
+
+
+def planned_stages(settings: Settings) -> tuple[str, ...]:
+    """The stages a successful send with these settings goes through, in order.
+
+    Used for a progress bar's total; the engine may skip a stage that does not apply.
+    """
+    if settings.protocol == "http":
+        secure = not settings.http.url.lower().startswith("http://")
+        return ("resolve", "connect", *(("tls",) if secure else ()), "post", "response")
+    smtp = settings.smtp
+    stages: list[str] = ["resolve", "connect"]
+    if smtp.security == "tls":
+        stages.append("tls")
+    stages += ["greeting", "ehlo"]
+    if smtp.security == "starttls":
+        stages += ["starttls", "ehlo"]
+    if smtp.username:
+        stages.append("auth")
+    stages += ["mail", "rcpt", "data", "quit"]
+    return tuple(stages)
