@@ -1,0 +1,31 @@
+"""Shared test fixtures.
+
+UI part: stable screens for Pilot and snapshot tests — no animations, no blinking cursor.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Read by Textual when it is first imported: set before any test module imports it.
+os.environ["TEXTUAL_ANIMATIONS"] = "none"
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No animations and a cursor that never blinks, so every screenshot is the same."""
+    import textual.constants
+    from textual.widgets import Input
+
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+
+    def steady_cursor(self: Input) -> None:
+        self._cursor_visible = True
+
+    monkeypatch.setattr(Input, "_toggle_cursor", steady_cursor)
+
+
+# Fixtures shared by many test modules, made available everywhere.
+from tests.memory_keyring import memory_keyring  # noqa: E402, F401
