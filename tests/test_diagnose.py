@@ -1,0 +1,504 @@
+"""diagnose(): every failure class becomes a title, a cause, a fix and the field concerned."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.core.diagnose import FIELDS, GENERAL_STEPS, Diagnosis, diagnose
+from tui.core.events import CertificateInfo, Failure, FailureKind
+from tui.core.providers import get_provider
+from tui.core.settings import Settings
+
+
+def smtp_settings(
+    provider: str = "custom",
+    host: str = "mail.example.org",
+    port: int = 587,
+    security: str = "starttls",
+    username: str = "me@example.org",
+    **sender: str,
+) -> Settings:
+    s = Settings(protocol="smtp", provider=provider)
+    s.smtp.host = host
+    s.smtp.port = port
+    s.smtp.security = security  # type: ignore[assignment]
+    s.smtp.username = username
+    s.sender.address = sender.get("address", "")
+    s.sender.copy_to = sender.get("copy_to", "")
+    return s
+
+
+def http_settings(url: str = "https://relay.example.org/send") -> Settings:
+    s = Settings(protocol="http", provider="http")
+    s.http.url = url
+    s.sender.address = "me@example.org"
+    s.sender.reply_to = "me@example.org"
+    return s
+
+
+def text(d: Diagnosis) -> str:
+    return f"{d.title}\n{d.cause}\n{d.fix}"
+
+
+# --------------------------------------------------------------------------- shape
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+@pytest.mark.parametrize("stage", ["resolve", "connect", "tls", "greeting", "auth", "data", ""])
+@pytest.mark.parametrize("protocol", ["smtp", "http"])
+def test_every_failure_gets_a_complete_diagnosis(
+    kind: FailureKind, stage: str, protocol: str
+) -> None:
+    settings = smtp_settings() if protocol == "smtp" else http_settings()
+    d = diagnose(Failure(kind=kind, stage=stage, detail="boom"), settings)
+    assert d.title and d.cause and d.fix
+    assert d.title.endswith(".")
+    assert d.field in FIELDS
+    assert text(d).isascii()
+
+
+def test_general_steps_are_the_seeds_four() -> None:
+    assert len(GENERAL_STEPS) == 4
+    joined = " ".join(GENERAL_STEPS).lower()
+    for word in ("port", "app password", "firewall", "antivirus", "thunderbird"):
+        assert word in joined
+
+
+# --------------------------------------------------------------------------- network
+
+
+def test_dns_shows_the_host_typed_and_the_providers_server() -> None:
+    s = smtp_settings(provider="gmail", host="smtp.gmial.com", port=465, security="tls")
+    d = diagnose(Failure(FailureKind.DNS, "resolve"), s)
+    assert '"smtp.gmial.com"' in d.title
+    assert "spelling" in d.fix
+    assert "smtp.gmail.com" in d.fix
+    assert d.field == "smtp.host"
+
+
+def test_dns_points_out_a_scheme_typed_in_the_host_field() -> None:
+    d = diagnose(Failure(FailureKind.DNS, "resolve"), smtp_settings(host="smtp://mail.x.org"))
+    assert "without a scheme" in d.fix
+
+
+def test_dns_for_the_relay_points_at_the_url() -> None:
+    d = diagnose(Failure(FailureKind.DNS, "resolve"), http_settings("https://rleay.example/x"))
+    assert "rleay.example" in d.title
+    assert d.field == "http.url"
+
+
+def test_refused_names_the_port_and_the_providers_usual_ports() -> None:
+    s = smtp_settings(provider="gmail", host="smtp.gmail.com", port=2525, security="starttls")
+    d = diagnose(Failure(FailureKind.REFUSED, "connect", detail="[Errno 111] refused"), s)
+    assert "2525" in d.title
+    assert "465" in d.fix and "587" in d.fix
+    assert d.field == "smtp.port"
+
+
+def test_refused_without_provider_suggests_465_and_587() -> None:
+    d = diagnose(Failure(FailureKind.REFUSED, "connect"), smtp_settings(port=26))
+    assert "465" in d.fix and "587" in d.fix
+    assert "nothing accepts connections" in d.cause
+
+
+def test_network_unreachable_is_told_apart() -> None:
+    f = Failure(FailureKind.REFUSED, "connect", detail="[Errno 101] Network is unreachable")
+    d = diagnose(f, smtp_settings())
+    assert "cannot reach" in d.title
+
+
+def test_timeout_on_port_25_blames_blocked_outbound_smtp() -> None:
+    s = smtp_settings(port=25, security="starttls")
+    s.smtp.timeout = 20
+    d = diagnose(Failure(FailureKind.TIMEOUT, "connect"), s)
+    assert "20 seconds" in d.title
+    assert "587" in d.fix and "465" in d.fix
+    assert "block" in d.fix and "firewall" in d.fix.lower()
+    assert "timeout" in d.fix
+    assert d.field == "smtp.port"
+
+
+def test_timeout_waiting_for_greeting_on_465_means_tls_is_expected() -> None:
+    s = smtp_settings(port=465, security="starttls")
+    d = diagnose(Failure(FailureKind.TIMEOUT, "greeting"), s)
+    assert "465" in d.title and "TLS" in d.title
+    assert "Set security to TLS" in d.fix
+    assert d.field == "smtp.security"
+
+
+def test_timeout_late_in_the_send_does_not_claim_it_was_not_sent() -> None:
+    d = diagnose(Failure(FailureKind.TIMEOUT, "data"), smtp_settings())
+    assert "not known whether" in d.cause
+    assert "data" in d.title
+
+
+def test_tls_spoken_to_a_starttls_port() -> None:
+    f = Failure(FailureKind.TLS, "tls", detail="[SSL: WRONG_VERSION_NUMBER] wrong version number")
+    d = diagnose(f, smtp_settings(port=587, security="tls"))
+    assert "STARTTLS" in d.fix and "465" in d.fix
+    assert d.field == "smtp.security"
+
+
+def test_plain_text_spoken_to_an_implicit_tls_port() -> None:
+    f = Failure(FailureKind.TLS, "greeting", detail="Connection lost")
+    d = diagnose(f, smtp_settings(port=465, security="starttls"))
+    assert "Set security to TLS" in d.fix and "587" in d.fix
+    assert d.field == "smtp.security"
+
+
+# --------------------------------------------------------------------------- certificates
+
+
+def test_certificate_for_another_name_when_an_ip_address_was_typed() -> None:
+    cert = CertificateInfo(
+        names=("mail.example.org", "smtp.example.org"),
+        not_before="Jan  1 00:00:00 2025 GMT",
+        not_after="Jan  1 00:00:00 2099 GMT",
+        issuer="Example CA",
+        reason="IP address mismatch, certificate is not valid for '192.0.2.7'.",
+    )
+    s = smtp_settings(host="192.0.2.7")
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), s)
+    assert "another name" in d.title
+    assert "mail.example.org" in d.cause and "smtp.example.org" in d.cause
+    assert "IP address" in d.fix and "host name" in d.fix and "mail.example.org" in d.fix
+    assert "2099" in d.cause
+    assert d.field == "smtp.host"
+
+
+def test_certificate_name_mismatch_is_found_from_the_names_alone() -> None:
+    cert = CertificateInfo(names=("*.shared-host.net",), reason="certificate verify failed")
+    d = diagnose(
+        Failure(FailureKind.CERTIFICATE, "starttls", certificate=cert),
+        smtp_settings(host="mail.mydomain.org"),
+    )
+    assert "another name" in d.title
+    assert "*.shared-host.net" in d.fix
+
+
+def test_wildcard_certificate_covering_the_host_is_not_a_mismatch() -> None:
+    cert = CertificateInfo(names=("*.example.org",), reason="self-signed certificate")
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
+    assert "not trusted" in d.title
+
+
+def test_expired_certificate_shows_its_dates() -> None:
+    cert = CertificateInfo(
+        names=("mail.example.org",),
+        not_before="Jan  1 00:00:00 2020 GMT",
+        not_after="Jan  1 00:00:00 2021 GMT",
+        reason="certificate has expired",
+    )
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
+    assert "expired on Jan  1 00:00:00 2021 GMT" in d.title
+    assert "2020" in d.cause
+    assert "clock" in d.fix and "renew" in d.fix
+
+
+def test_expired_is_found_from_the_date_even_without_a_reason() -> None:
+    cert = CertificateInfo(names=("mail.example.org",), not_after="2001-01-01T00:00:00Z")
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
+    assert "expired" in d.title
+
+
+def test_self_signed_on_own_server_offers_ca_file_then_the_risky_option() -> None:
+    cert = CertificateInfo(
+        names=("mail.example.org",), issuer="mail.example.org", reason="self-signed certificate"
+    )
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
+    assert "not trusted" in d.title
+    assert "CA file" in d.fix
+    assert "Do not validate TLS certificate" in d.fix
+    assert "Warning" in d.fix
+    assert d.fix.index("CA file") < d.fix.index("Do not validate")
+    assert d.field == "smtp.ca_file"
+
+
+@pytest.mark.parametrize("provider", ["gmail", "yahoo", "microsoft365", "icloud"])
+def test_never_suggest_disabling_checks_for_a_catalogue_provider(provider: str) -> None:
+    p = get_provider(provider)
+    s = smtp_settings(provider=provider, host=p.host, port=p.port, security=p.security)
+    for reason, names in [
+        ("self-signed certificate in certificate chain", (p.host,)),
+        ("unable to get local issuer certificate", (p.host,)),
+        ("Hostname mismatch", ("proxy.corp.local",)),
+        ("certificate has expired", (p.host,)),
+    ]:
+        cert = CertificateInfo(names=names, reason=reason, issuer="Corp Proxy CA")
+        d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), s)
+        assert "Do not validate" not in text(d)
+        assert "ca file" not in text(d).lower()
+    assert "intercept" in text(d)
+
+
+def test_untrusted_catalogue_certificate_blames_interception() -> None:
+    p = get_provider("gmail")
+    s = smtp_settings(provider="gmail", host=p.host, port=465, security="tls")
+    cert = CertificateInfo(names=(p.host,), reason="self-signed certificate in certificate chain")
+    d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), s)
+    assert "antivirus" in d.fix
+    assert "Do not turn off certificate checks" in d.fix
+
+
+# --------------------------------------------------------------------------- STARTTLS, auth
+
+
+def test_starttls_not_offered_suspects_stripping_and_suggests_465() -> None:
+    d = diagnose(Failure(FailureKind.NO_STARTTLS, "ehlo"), smtp_settings())
+    assert "password was not sent" in d.title
+    assert "antivirus" in d.cause and "firewall" in d.cause
+    assert "465" in d.fix and "TLS" in d.fix
+    assert d.field == "smtp.security"
+
+
+def test_starttls_refused_quotes_the_reply() -> None:
+    f = Failure(FailureKind.NO_STARTTLS, "starttls", code=454, reply="454 4.7.0 TLS not available")
+    d = diagnose(f, smtp_settings())
+    assert '"454 4.7.0 TLS not available"' in d.cause
+
+
+def test_535_for_gmail_explains_the_app_password() -> None:
+    reply = "535 5.7.8 Username and Password not accepted. For more information, go to ..."
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply=reply)
+    d = diagnose(f, smtp_settings(provider="gmail", host="smtp.gmail.com", port=465))
+    assert "username or password" in d.title
+    assert "app password" in d.cause
+    assert "2-Step Verification" in d.fix
+    assert "Security > App passwords" in d.fix
+    assert "5.7.8 Username and Password not accepted" in d.cause
+    assert d.field == "password"
+
+
+@pytest.mark.parametrize(
+    ("provider", "words"),
+    [
+        ("yahoo", "login.yahoo.com/account/security"),
+        ("icloud", "App-Specific Passwords"),
+        ("fastmail", "Manage app passwords"),
+    ],
+)
+def test_535_per_provider_app_password_wording(provider: str, words: str) -> None:
+    p = get_provider(provider)
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply="535 5.7.8 nope")
+    d = diagnose(f, smtp_settings(provider=provider, host=p.host, port=p.port), p)
+    assert words in d.fix
+    assert d.field == "password"
+
+
+def test_535_for_a_custom_server_is_generic() -> None:
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply="535 5.7.8 Bad")
+    d = diagnose(f, smtp_settings())
+    assert "one of them is wrong" in d.cause
+    assert "me@example.org" in d.fix
+    assert "Gmail" not in text(d)
+
+
+def test_gmail_534_579_needs_an_app_password() -> None:
+    reply = "534 5.7.9 Application-specific password required. For more information, go to ..."
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply=reply)
+    d = diagnose(f, smtp_settings(provider="gmail", host="smtp.gmail.com", port=465))
+    assert "app password" in d.title
+    assert "2-Step Verification" in d.fix and "App passwords" in d.fix
+    assert d.field == "password"
+
+
+def test_gmail_app_password_text_is_recognised_without_an_enhanced_code() -> None:
+    reply = "534 Application-specific password required"
+    f = Failure(FailureKind.AUTH, "auth", code=534, reply=reply)
+    d = diagnose(f, smtp_settings(provider="custom", host="smtp.gmail.com", port=465))
+    assert "app password" in d.title
+
+
+def test_gmail_5714_web_login_required() -> None:
+    reply = "534 5.7.14 <https://accounts.google.com/signin/continue?...> Please log in via your "
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.14", reply=reply)
+    d = diagnose(f, smtp_settings(provider="gmail", host="smtp.gmail.com", port=465))
+    assert "browser" in d.title
+    assert "App passwords" in d.fix
+
+
+@pytest.mark.parametrize("enhanced", ["5.7.139", "5.7.3"])
+def test_microsoft_smtp_auth_disabled(enhanced: str) -> None:
+    reply = f"535 {enhanced} Authentication unsuccessful, SmtpClientAuthentication is disabled"
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced=enhanced, reply=reply)
+    d = diagnose(f, smtp_settings(provider="microsoft365", host="smtp.office365.com"))
+    assert "Authenticated SMTP" in d.fix
+    assert "administrator" in d.fix
+    assert "Security defaults" in d.fix
+    assert "SmtpClientAuthentication is disabled" in d.cause
+
+
+def test_microsoft_recognised_by_host_when_provider_is_custom() -> None:
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.139", reply="535 5.7.139 x")
+    d = diagnose(f, smtp_settings(host="smtp.office365.com"))
+    assert "Authenticated SMTP" in d.fix
+
+
+def test_outlook_com_password_sign_in_retired() -> None:
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.139", reply="535 5.7.139 x")
+    d = diagnose(f, smtp_settings(provider="outlook", host="smtp-mail.outlook.com"))
+    assert "Outlook.com" in d.title
+    assert "HTTP relay" in d.fix
+
+
+def test_no_auth_offered_suggests_the_submission_port() -> None:
+    f = Failure(FailureKind.AUTH, "auth", detail="No suitable authentication method found.")
+    d = diagnose(f, smtp_settings(port=25))
+    assert "587" in d.fix
+    assert d.field == "smtp.port"
+
+
+# --------------------------------------------------------------------------- envelope, data
+
+
+def test_sender_refused_points_at_the_sender_address() -> None:
+    reply = "553 5.7.1 <boss@example.com>: Sender address rejected: not owned by user"
+    f = Failure(FailureKind.SENDER, "mail", code=553, enhanced="5.7.1", reply=reply)
+    s = smtp_settings(username="me@example.org", address="boss@example.com")
+    d = diagnose(f, s)
+    assert "boss@example.com" in d.title
+    assert "alias" in d.fix and '"me@example.org"' in d.fix
+    assert "not owned by user" in d.cause
+    assert d.field == "sender.address"
+
+
+def test_recipient_refused_points_at_the_recipient() -> None:
+    reply = "550 5.1.1 <nobody@example.net>: Recipient address rejected: User unknown"
+    f = Failure(FailureKind.RECIPIENT, "rcpt", code=550, enhanced="5.1.1", reply=reply)
+    d = diagnose(f, smtp_settings())
+    assert "recipient address" in d.title
+    assert "User unknown" in d.cause
+    assert d.field == "recipient"
+
+
+def test_copy_address_refused_points_at_copy_to() -> None:
+    reply = "550 5.1.1 <archive@example.net>: Recipient address rejected: User unknown"
+    f = Failure(FailureKind.RECIPIENT, "rcpt", code=550, enhanced="5.1.1", reply=reply)
+    d = diagnose(f, smtp_settings(copy_to="archive@example.net"))
+    assert "copy address" in d.title
+    assert d.field == "sender.copy_to"
+
+
+def test_relay_denied_for_an_anonymous_send_asks_for_a_sign_in() -> None:
+    reply = "554 5.7.1 <x@example.net>: Relay access denied"
+    f = Failure(FailureKind.RECIPIENT, "rcpt", code=554, enhanced="5.7.1", reply=reply)
+    d = diagnose(f, smtp_settings(port=25, security="none", username=""))
+    assert "sign in" in d.fix
+    assert d.field == "smtp.username"
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "stage"),
+    [(421, "4.3.2", "greeting"), (451, "4.7.1", "rcpt"), (450, "", "mail")],
+)
+def test_temporary_failures_say_try_again_later(code: int, enhanced: str, stage: str) -> None:
+    f = Failure(FailureKind.TEMPORARY, stage, code=code, enhanced=enhanced, reply=f"{code} busy")
+    d = diagnose(f, smtp_settings())
+    assert "try again later" in d.title
+    assert "nothing is necessarily wrong with your settings" in d.cause
+    assert f'"{code} busy"' in d.cause
+    assert d.field == ""
+
+
+def test_temporary_failure_at_auth_warns_about_lockout() -> None:
+    f = Failure(FailureKind.TEMPORARY, "auth", code=454, enhanced="4.7.0", reply="454 4.7.0 x")
+    d = diagnose(f, smtp_settings())
+    assert "sign-in" in d.title
+    assert "Wait" in d.fix
+
+
+def test_connection_dropped_during_data() -> None:
+    f = Failure(FailureKind.MESSAGE, "data", detail="Connection lost")
+    d = diagnose(f, smtp_settings())
+    assert "not sent" in d.title
+    assert "too large" in d.cause or "larger" in d.cause
+    assert "filter" in d.cause
+
+
+def test_message_too_large() -> None:
+    reply = "552 5.3.4 Message size exceeds fixed limit"
+    f = Failure(FailureKind.MESSAGE, "data", code=552, enhanced="5.3.4", reply=reply)
+    assert "too large" in diagnose(f, smtp_settings()).title
+
+
+def test_microsoft_send_as_denied_points_at_the_sender() -> None:
+    reply = (
+        "554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+    )
+    f = Failure(FailureKind.MESSAGE, "data", code=554, enhanced="5.2.0", reply=reply)
+    d = diagnose(f, smtp_settings(provider="microsoft365", address="boss@corp.example"))
+    assert d.field == "sender.address"
+
+
+# --------------------------------------------------------------------------- http
+
+
+@pytest.mark.parametrize(
+    ("status", "words", "field"),
+    [
+        (401, "not allowed", "http.url"),
+        (403, "not allowed", "http.url"),
+        (404, "No relay at this URL", "http.url"),
+        (500, "right now", ""),
+        (503, "right now", ""),
+        (429, "right now", ""),
+        (400, "refused the message", ""),
+    ],
+)
+def test_http_status_wording(status: int, words: str, field: str) -> None:
+    f = Failure(FailureKind.HTTP, "response", code=status, reply=f"{status} body text here")
+    d = diagnose(f, http_settings())
+    assert words in d.title
+    assert str(status) in d.title
+    assert f'The relay said: "{status} body text here".' in d.cause
+    assert d.field == field
+
+
+def test_http_redirect_to_plain_http_refused() -> None:
+    reply = "301 Moved Permanently; Location: http://relay.example.org/send"
+    f = Failure(FailureKind.HTTP, "response", code=301, reply=reply)
+    d = diagnose(f, http_settings())
+    assert "unencrypted" in d.title
+    assert "http://relay.example.org/send" in d.cause
+    assert d.field == "http.url"
+
+
+def test_http_redirect_to_https_asks_to_update_the_url() -> None:
+    reply = "308 Permanent Redirect; Location: https://new.example.org/send"
+    f = Failure(FailureKind.HTTP, "response", code=308, reply=reply)
+    d = diagnose(f, http_settings())
+    assert "moved" in d.title
+    assert "https://new.example.org/send" in d.fix
+
+
+def test_http_bad_url() -> None:
+    f = Failure(FailureKind.HTTP, "resolve", reply="http:// is allowed only for this computer")
+    d = diagnose(f, http_settings("http://relay.example.org/"))
+    assert "https://" in d.cause
+    assert d.field == "http.url"
+
+
+# --------------------------------------------------------------------------- other
+
+
+def test_no_password() -> None:
+    s = smtp_settings()
+    d = diagnose(Failure(FailureKind.NO_PASSWORD, ""), s)
+    assert "me@example.org at mail.example.org" in d.cause
+    assert "MAILWIZ_PASSWORD" in d.cause and "MAILWIZ_PASSWORD" in d.fix
+    assert "mailwiz password" in d.fix
+    assert d.field == "password"
+
+
+def test_internal_error_says_what_to_report() -> None:
+    f = Failure(FailureKind.INTERNAL, "ehlo", detail="KeyError: 'x'")
+    d = diagnose(f, smtp_settings())
+    assert "bug" in d.title
+    assert "KeyError" in d.cause and "ehlo" in d.cause
+    assert "report" in d.fix.lower() and "--json" in d.fix
+
+
+def test_provider_comes_from_the_settings_when_not_given() -> None:
+    f = Failure(FailureKind.REFUSED, "connect")
+    d = diagnose(f, smtp_settings(provider="yahoo", host="smtp.mail.yahoo.com", port=2525))
+    assert "Yahoo" in d.fix
