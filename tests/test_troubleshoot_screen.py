@@ -1,0 +1,134 @@
+"""The troubleshooting screen: this failure's diagnosis first, the general steps, the report."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.widgets import Static
+
+from tui.core.diagnose import GENERAL_STEPS, diagnose
+from tui.core.events import Failure, FailureKind, SendFinished, StageEnded, StageStarted
+from tui.core.providers import get_provider
+from tui.core.report import SendRecord, build_report
+from tui.core.settings import Settings, SmtpSettings
+from tui.screens.troubleshoot import TroubleshootScreen
+
+PASSWORD = "wrong-pass-123"
+
+
+def gmail() -> Settings:
+    settings = Settings(provider="gmail")
+    settings.smtp = SmtpSettings(
+        host="smtp.gmail.com", port=465, security="tls", username="shop@gmail.com"
+    )
+    return settings
+
+
+def auth_failure() -> Failure:
+    return Failure(
+        kind=FailureKind.AUTH,
+        stage="auth",
+        code=535,
+        enhanced="5.7.8",
+        reply="5.7.8 Username and Password not accepted",
+    )
+
+
+def make_screen(config_path: Path | None = None) -> TroubleshootScreen:
+    settings = gmail()
+    failure = auth_failure()
+    record = SendRecord(to="shop@gmail.com")
+    for event in (
+        StageStarted("auth"),
+        StageEnded("auth", False, 80.0, "535 5.7.8 Username and Password not accepted"),
+        SendFinished(ok=False, total_ms=200.0, failure=failure),
+    ):
+        record.add(event)
+    diagnosis = diagnose(failure, settings, get_provider("gmail"))
+    report = build_report(settings, record, diagnosis=diagnosis, secrets=[PASSWORD])
+    return TroubleshootScreen(failure, diagnosis, settings, report, config_path=config_path)
+
+
+class Host(App[None]):
+    """A bare app that shows one screen and keeps what it dismissed with."""
+
+    def __init__(self, screen: TroubleshootScreen) -> None:
+        super().__init__()
+        self.screen_under_test = screen
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_under_test, self.results.append)
+
+
+def visible_text(screen: Any) -> str:
+    return "\n".join(str(widget.visual) for widget in screen.query(Static))
+
+
+async def test_diagnosis_first_then_general_steps_and_field_key() -> None:
+    screen = make_screen()
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = visible_text(screen)
+        assert screen.diagnosis is not None
+        assert screen.diagnosis.title in text
+        assert "What happened: " + screen.diagnosis.cause in text
+        assert "The field concerned: Password" in text
+        assert "5.7.8 Username and Password not accepted" in text
+        for step in GENERAL_STEPS:
+            assert step in text
+        assert text.index(screen.diagnosis.title) < text.index(GENERAL_STEPS[0])
+        # The diagnosis title is on screen at 80x24 without scrolling.
+        title = screen.query_one("#title")
+        assert title.region.bottom <= 23
+        await pilot.press("f")
+        await pilot.pause()
+    assert app.results == ["password"]
+
+
+async def test_escape_goes_back_without_a_field() -> None:
+    app = Host(make_screen())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_copy_and_write_the_report(tmp_path: Path) -> None:
+    config = tmp_path / "cfg" / "settings.toml"
+    screen = make_screen(config)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == screen.report_text
+        assert "Copied the support report" in visible_text(screen)
+        await pilot.press("w")
+        await pilot.pause()
+        written = list((tmp_path / "cfg").glob("mailwiz-report-*.txt"))
+        assert len(written) == 1
+        assert written[0].read_text() == screen.report_text
+        assert stat.S_IMODE(written[0].stat().st_mode) == 0o600
+        assert str(written[0]) in visible_text(screen)
+    assert PASSWORD not in screen.report_text
+    assert "FAILED at stage auth" in screen.report_text
+
+
+async def test_write_failure_is_explained(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    screen = make_screen(blocker / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("w")
+        await pilot.pause()
+        assert "Could not write the report" in visible_text(screen)
+        assert screen.is_current  # still here, nothing lost
+
+
+def test_troubleshoot_snapshot(snap_compare: Any) -> None:
+    assert snap_compare(Host(make_screen()), terminal_size=(80, 24))

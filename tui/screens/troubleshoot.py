@@ -1,0 +1,165 @@
+"""Troubleshooting: the diagnosis for THIS failure first, then the general steps, and a support
+report the user can copy or write to a file.
+
+Dismisses with the settings field to go back to ("password", "smtp.host", ...), or None to go
+back to the test screen.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from tui.core.diagnose import GENERAL_STEPS
+from tui.core.events import Failure
+from tui.core.report import write_report
+from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.diagnose import Diagnosis
+
+# What the fields are called on the fields screen, for "The field concerned: ...".
+FIELD_LABELS = {
+    "protocol": "Protocol",
+    "provider": "Provider",
+    "smtp.host": "Server (host name)",
+    "smtp.port": "Port",
+    "smtp.security": "Security",
+    "smtp.username": "Username",
+    "password": "Password",
+    "sender.address": "Email address",
+    "sender.name": "Name",
+    "sender.reply_to": "Receive replies at a different address",
+    "sender.copy_to": "Send a copy of every email here",
+    "smtp.verify_certificate": "Do not validate TLS certificate",
+    "smtp.ca_file": "CA file",
+    "http.url": "Relay URL",
+    "recipient": "Test recipient",
+}
+
+
+def field_label(field: str) -> str:
+    return FIELD_LABELS.get(field, field)
+
+
+class TroubleshootScreen(Screen[str | None]):
+    """Why the test failed, what to do, and a support report to hand to a helper."""
+
+    CSS_PATH = "troubleshoot.tcss"
+    AUTO_FOCUS = "#body"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("f", "go_to_field", "Go to the field"),
+        Binding("c", "copy_report", "Copy report"),
+        Binding("w", "write_report", "Report to file"),
+    ]
+
+    def __init__(
+        self,
+        failure: Failure,
+        diagnosis: Diagnosis | None,
+        settings: Settings,
+        report_text: str,
+        *,
+        config_path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.failure = failure
+        self.diagnosis = diagnosis
+        self.settings = settings
+        self.report_text = report_text
+        self.config_path = config_path
+        self.report_path: Path | None = None
+
+    @property
+    def field(self) -> str:
+        return self.diagnosis.field if self.diagnosis else ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("Troubleshooting: why the test failed", classes="screen-title")
+        with VerticalScroll(id="body"):
+            yield from self._diagnosis_widgets()
+            yield Static("If that does not help", classes="section")
+            steps = [
+                Content.assemble((f"{number}. ", "bold"), step)
+                for number, step in enumerate(GENERAL_STEPS, 1)
+            ]
+            yield Static(Content("\n").join(steps), id="general")
+        yield Static(self._report_hint(), id="report")
+        yield Footer()
+
+    def _diagnosis_widgets(self) -> ComposeResult:
+        diagnosis = self.diagnosis
+        title = diagnosis.title if diagnosis else "The test failed."
+        yield Static(Content(title), id="title")
+        if self.field:
+            yield Static(
+                Content.assemble(
+                    ("The field concerned: ", "bold"),
+                    (field_label(self.field), "bold underline"),
+                    " — press f to go straight to it.",
+                ),
+                id="field",
+            )
+        if diagnosis is not None:
+            yield Static(Content.assemble(("What happened: ", "bold"), diagnosis.cause), id="cause")
+        reply = self.failure.reply.strip()
+        if reply and (diagnosis is None or reply not in diagnosis.cause):
+            code = str(self.failure.code) if self.failure.code is not None else ""
+            said = reply if not code or reply.startswith(code) else f"{code} {reply}"
+            yield Static(Content.assemble(("The server said: ", "bold"), said), id="reply")
+        if diagnosis is not None:
+            yield Static(Content.assemble(("What to do: ", "bold"), diagnosis.fix), id="fix")
+
+    def _report_hint(self) -> Content:
+        return Content.assemble(
+            ("Support report", "bold"),
+            " (settings, steps, transcript; never the password): press c to copy it, "
+            "w to write it to a file.",
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "go_to_field":
+            return bool(self.field)
+        return True
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_go_to_field(self) -> None:
+        if self.field:
+            self.dismiss(self.field)
+
+    def action_copy_report(self) -> None:
+        self.app.copy_to_clipboard(self.report_text)
+        self._say(
+            "Copied the support report to the clipboard. Not every terminal allows that "
+            "(it uses OSC 52): if nothing arrives, press w to write it to a file."
+        )
+
+    def action_write_report(self) -> None:
+        folder = self.config_path.parent if self.config_path else Path.cwd()
+        try:
+            self.report_path = write_report(self.report_text, folder)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            self._say(
+                f"Could not write the report in {folder} ({reason}). Press c to copy it instead.",
+                error=True,
+            )
+            return
+        self._say(f"Wrote the support report to {self.report_path} (readable only by you).")
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        report = self.query_one("#report", Static)
+        report.set_class(error, "-error")
+        report.set_class(not error, "-done")
+        report.update(Content.assemble(("Support report: ", "bold"), text))
