@@ -6,6 +6,7 @@ UI part: stable screens for Pilot and snapshot tests — no animations, no blink
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 # Read by Textual when it is first imported: set before any test module imports it.
 os.environ["TEXTUAL_ANIMATIONS"] = "none"
@@ -28,4 +29,17 @@ def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # Fixtures shared by many test modules, made available everywhere.
-from tests.memory_keyring import memory_keyring  # noqa: E402, F401
+from tests.memory_keyring import (  # noqa: E402
+    MemoryKeyring,
+    installed_keyring,
+    memory_keyring,  # noqa: F401
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_from_the_user(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test touches the developer's keyring, settings or password variable."""
+    monkeypatch.delenv("MAILWIZ_PASSWORD", raising=False)
+    monkeypatch.delenv("MAILWIZ_CONFIG", raising=False)
+    with installed_keyring(MemoryKeyring()):
+        yield

@@ -17,12 +17,6 @@ from tui.core.settings import Settings, load_settings, save_settings
 SECRET = "correct horse battery staple"
 
 
-@pytest.fixture(autouse=True)
-def _no_password_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MAILWIZ_PASSWORD", raising=False)
-    monkeypatch.delenv("MAILWIZ_CONFIG", raising=False)
-
-
 def gmail_file(tmp_path: Path) -> Path:
     settings = Settings(provider="gmail")
     settings.smtp.host = "smtp.gmail.com"
