@@ -1,0 +1,223 @@
+"""The save screen: summary, where things go, the keyring probe and its explicit fallbacks."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from keyring.backends import fail
+from textual.app import App
+from textual.widgets import RadioSet, Static
+
+from tests.memory_keyring import MemoryKeyring, installed_keyring, memory_keyring  # noqa: F401
+from tui.core.secrets import password_file_path
+from tui.core.settings import Settings, SmtpSettings, load_settings
+from tui.screens.save import MASK, ConfirmUntested, SaveScreen
+
+PASSWORD = "app-pass-4711"
+ACCOUNT = ("mailwiz", "shop@gmail.com@smtp.gmail.com")
+
+
+def gmail() -> Settings:
+    settings = Settings(provider="gmail")
+    settings.smtp = SmtpSettings(
+        host="smtp.gmail.com", port=465, security="tls", username="shop@gmail.com"
+    )
+    settings.sender.name = "Corner Shop"
+    settings.sender.reply_to = "orders@cornershop.example.com"
+    return settings
+
+
+class Host(App[None]):
+    """A bare app that shows one screen and keeps what it dismissed with."""
+
+    def __init__(self, screen: SaveScreen) -> None:
+        super().__init__()
+        self.screen_under_test = screen
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_under_test, self.results.append)
+
+
+def visible_text(screen: Any) -> str:
+    return "\n".join(str(widget.visual) for widget in screen.query(Static) if widget.display)
+
+
+async def settle(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A headless server: keyring finds no backend."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    with installed_keyring(fail.Keyring()):
+        yield
+
+
+async def test_save_with_a_keyring(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:  # noqa: F811
+    config = tmp_path / "mailwiz" / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = visible_text(screen)
+        assert MASK in text and PASSWORD not in text
+        assert "smtp.gmail.com port 465" in text
+        assert f"Settings file: {config}" in text
+        assert "the system keyring" in text and "shop@gmail.com@smtp.gmail.com" in text
+        assert not screen.query_one("#store-choice").display
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        done = visible_text(screen)
+        assert "Saved." in done
+        assert "test" in done and "send --to customer@example.com --attach invoice.pdf" in done
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.results == [True]
+    assert memory_keyring.entries[ACCOUNT] == PASSWORD
+    saved = load_settings(config).settings
+    assert saved.smtp.host == "smtp.gmail.com" and saved.password.store == "keyring"
+    assert PASSWORD not in config.read_text()
+
+
+async def test_no_keyring_offers_file_or_nothing(tmp_path: Path, no_keyring: None) -> None:
+    config = tmp_path / "settings.toml"
+    settings = gmail()
+    screen = SaveScreen(settings, PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = visible_text(screen)
+        assert "No system keyring is available" in text
+        choice = screen.query_one("#store-choice", RadioSet)
+        assert choice.display and choice.has_focus
+        # Saving before choosing is refused with a reason; nothing is written.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Choose where the password goes first" in visible_text(screen)
+        assert not config.exists()
+        # The first choice: a password file that only the user can read.
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "the password file" in visible_text(screen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+    password_file = password_file_path(config)
+    assert password_file.read_text().strip() == PASSWORD
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    assert load_settings(config).settings.password.store == "file"
+    assert settings.password.store == "file"  # the caller's settings say where it went
+
+
+async def test_no_keyring_and_no_stored_password(tmp_path: Path, no_keyring: None) -> None:
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert "MAILWIZ_PASSWORD" in str(screen.query_one("#where-password", Static).visual)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+    assert load_settings(config).settings.password.store == "none"
+    assert not password_file_path(config).exists()
+
+
+async def test_untested_settings_ask_first(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=False)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Not tested" in visible_text(screen)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmUntested)
+        await pilot.press("n")
+        await settle(pilot)
+        assert app.screen is screen and not config.exists()
+        assert memory_keyring.entries == {}
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+    assert config.exists() and memory_keyring.entries[ACCOUNT] == PASSWORD
+
+
+async def test_unchanged_password_is_not_overwritten(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    memory_keyring.entries[ACCOUNT] = "the-stored-one"
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(gmail(), None, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = visible_text(screen)
+        assert "(not changed)" in text and MASK not in text
+        assert "not changed; it stays in the system keyring" in text
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+    assert memory_keyring.entries == {ACCOUNT: "the-stored-one"}
+    assert config.exists()
+
+
+async def test_save_error_is_explained_and_retry_works(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the settings folder should be")
+    config = blocker / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = visible_text(screen)
+        assert "Not saved:" in text and "press Save again" in text
+        assert "Traceback" not in text
+        assert not screen.saved and app.screen is screen
+        # Fix the cause outside, press Save again: it works, nothing was lost.
+        blocker.unlink()
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+    assert config.exists()
+
+
+async def test_escape_goes_back(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:  # noqa: F811
+    app = Host(SaveScreen(gmail(), PASSWORD, tmp_path / "settings.toml", tested=True))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [False]
+    assert not (tmp_path / "settings.toml").exists()
+
+
+def test_save_screen_snapshot(snap_compare: Any, no_keyring: None) -> None:
+    """No keyring on a headless server, settings not tested: the explicit choices."""
+    config = Path("/home/shop/.config/mailwiz/settings.toml")
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=False)
+
+    async def probed(pilot: Any) -> None:
+        await settle(pilot)
+
+    assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=probed)

@@ -1,0 +1,441 @@
+"""Save: a summary (password masked), where the settings and the password go, then Save.
+
+The keyring is probed in a thread (it can take seconds, or hang on a locked desktop keyring);
+saving runs in a thread too. With no working keyring the user chooses, explicitly, a password
+file or no stored password. Dismisses with True once saved, False when the user went back.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, RadioButton, RadioSet, Static
+from textual.worker import Worker, WorkerState
+
+from tui.core.settings import PasswordStore, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from tui.core.secrets import KeyringStatus
+
+MASK = "●" * 8
+
+
+@dataclass(frozen=True)
+class _Probe:
+    status: KeyringStatus | None  # None: no keyring needed
+    where: str  # describe_store() for the current settings
+
+
+@dataclass(frozen=True)
+class _Saved:
+    settings_path: Path
+    store: PasswordStore
+    where: str
+
+
+def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, str]]:
+    """The settings as (label, value) rows, the password masked."""
+    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings.provider))]
+    sender = settings.sender
+    if settings.protocol == "http":
+        rows.append(("Relay URL", settings.http.url))
+    else:
+        smtp = settings.smtp
+        security = {
+            "tls": "encrypted from the start (TLS)",
+            "starttls": "encrypted with STARTTLS",
+            "none": "NOT encrypted",
+        }.get(smtp.security, smtp.security)
+        rows.append(("Server", f"{smtp.host} port {smtp.port}, {security}"))
+        rows.append(("Username", smtp.username or "(none: no login)"))
+        if not smtp.username.strip():
+            shown = "(none needed)"
+        elif password is None:
+            shown = "(not changed)"
+        elif password == "":
+            shown = "(empty)"
+        else:
+            shown = MASK
+        rows.append(("Password", shown))
+        if not smtp.verify_certificate:
+            rows.append(("Certificate", "NOT checked (Do not validate TLS certificate)"))
+        if smtp.ca_file:
+            rows.append(("Extra CA file", smtp.ca_file))
+    from_address = settings.from_address
+    if sender.name:
+        from_address = f"{sender.name} <{from_address}>" if from_address else sender.name
+    rows.append(("From", from_address or "(the relay's default)"))
+    if sender.reply_to:
+        rows.append(("Replies go to", sender.reply_to))
+    if sender.copy_to:
+        rows.append(("Copy of every email", sender.copy_to))
+    return rows
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of an explanation (the rest is offered as choices on screen)."""
+    match = re.match(r"(.+?[.!?])(\s|$)", text.strip(), re.DOTALL)
+    return match.group(1) if match else text.strip()
+
+
+def _provider_name(provider_id: str) -> str:
+    from tui.core.providers import get_provider
+
+    try:
+        return get_provider(provider_id).name
+    except KeyError:
+        return "Other SMTP server" if provider_id == "custom" else provider_id
+
+
+class ConfirmUntested(ModalScreen[bool]):
+    """Saving settings that did not pass a test send: ask first."""
+
+    DEFAULT_CSS = """
+    ConfirmUntested {
+        align: center middle;
+        background: $background 60%;
+    }
+    ConfirmUntested > Vertical {
+        width: 64;
+        height: auto;
+        border: thick $warning;
+        background: $surface;
+        padding: 1 2;
+    }
+    ConfirmUntested #question {
+        margin-bottom: 1;
+    }
+    ConfirmUntested Horizontal {
+        height: auto;
+        align-horizontal: center;
+    }
+    ConfirmUntested Button {
+        margin: 0 1;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes, save"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                Content.assemble(
+                    ("These settings have not passed a test send.", "bold"),
+                    "\nThey may not work: emails sent with them could fail. Save them anyway?",
+                ),
+                id="question",
+            )
+            with Horizontal():
+                yield Button("Yes, save (y)", id="yes", variant="warning", compact=True)
+                yield Button("No, go back (n)", id="no", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class SaveScreen(Screen[bool]):
+    """The last step: show everything, say where it goes, and save it."""
+
+    CSS_PATH = "save.tcss"
+    AUTO_FOCUS = "#save"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "save", "Save", priority=True),
+        Binding("enter", "finish", "Finish"),
+        Binding("escape", "finish", "Finish", show=False),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        password: str | None,
+        config_path: Path,
+        tested: bool,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.password = password
+        self.config_path = config_path
+        self.tested = tested
+        self.keyring: KeyringStatus | None = None
+        self.probing = True
+        self.saving = False
+        self.saved = False
+        self.choice: PasswordStore | None = None  # chosen when there is no working keyring
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static("Save the settings", classes="screen-title")
+        with VerticalScroll(id="body"):
+            yield Static(self._summary(), id="summary")
+            yield Static(
+                Content.assemble(("Settings file: ", "bold"), str(self.config_path)),
+                id="where-settings",
+            )
+            yield Static(
+                Content.assemble(("Password: ", "bold"), "checking the system keyring…"),
+                id="where-password",
+            )
+            yield Static("", id="keyring-problem")
+            with RadioSet(id="store-choice", compact=True):
+                yield RadioButton(
+                    "Keep it in a file only you can read (0600), beside the settings",
+                    id="store-file",
+                )
+                yield RadioButton(
+                    "Do not store it: give it at each use in MAILWIZ_PASSWORD",
+                    id="store-none",
+                )
+            if not self.tested:
+                yield Static(
+                    "Not tested: these settings have not passed a test send (Save asks first).",
+                    id="untested",
+                )
+        yield Static("", id="status")
+        yield Static("", id="done")
+        with Horizontal(id="buttons"):
+            yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+        yield Footer()
+
+    def _summary(self) -> Content:
+        rows = summary_rows(self.settings, self.password)
+        width = max(len(label) for label, _ in rows) + 2
+        lines = [
+            Content.assemble((f"{label + ':':<{width}}", "bold"), value) for label, value in rows
+        ]
+        return Content("\n").join(lines)
+
+    def on_mount(self) -> None:
+        self.query_one("#store-choice").display = False
+        self.query_one("#keyring-problem").display = False
+        self.query_one("#done").display = False
+        self.query_one("#status").display = False
+        self.run_worker(self._probe, thread=True, name="keyring-probe", exit_on_error=False)
+
+    # ------------------------------------------------------------------ keyring
+
+    def _needs_keyring(self) -> bool:
+        from tui.core.secrets import password_needed
+
+        return (
+            self.password is not None
+            and password_needed(self.settings)
+            and self.settings.password.store == "keyring"
+        )
+
+    def _probe(self) -> _Probe:
+        from tui.core.secrets import check_keyring, describe_store
+
+        status = check_keyring() if self._needs_keyring() else None
+        return _Probe(status, describe_store(self.settings, self.config_path))
+
+    def _probed(self, probe: _Probe) -> None:
+        self.probing = False
+        self.keyring = probe.status
+        where = self.query_one("#where-password", Static)
+        if probe.status is None or probe.status.usable:
+            where.update(Content.assemble(("Password: ", "bold"), self._password_where(probe)))
+            return
+        where.update(
+            Content.assemble(("Password: ", "bold"), "no working keyring here; choose below.")
+        )
+        problem = self.query_one("#keyring-problem", Static)
+        problem.update(
+            Content.assemble(
+                first_sentence(probe.status.explanation),
+                ("\nWhere should the password go instead? (arrows, then Enter)", "bold"),
+            )
+        )
+        problem.display = True
+        choice = self.query_one("#store-choice", RadioSet)
+        choice.display = True
+        choice.focus()
+
+    def _password_where(self, probe: _Probe) -> str:
+        if self.password is None and self.settings.smtp.username.strip():
+            return f"not changed; it stays in {probe.where}"
+        return probe.where
+
+    @on(RadioSet.Changed, "#store-choice")
+    def _store_chosen(self, event: RadioSet.Changed) -> None:
+        from tui.core.secrets import describe_store
+
+        self.choice = "file" if event.pressed.id == "store-file" else "none"
+        chosen = copy.deepcopy(self.settings)
+        chosen.password.store = self.choice
+        self.query_one("#where-password", Static).update(
+            Content.assemble(("Password: ", "bold"), describe_store(chosen, self.config_path))
+        )
+        self._say("")
+
+    # ------------------------------------------------------------------ saving
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("back", "save"):
+            return not self.saved
+        if action == "finish":
+            return self.saved
+        return True
+
+    @on(Button.Pressed, "#save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    def action_back(self) -> None:
+        if not self.saving and not self.saved:
+            self.dismiss(False)
+
+    def action_finish(self) -> None:
+        if self.saved:
+            self.dismiss(True)
+
+    def action_save(self) -> None:
+        if self.saving or self.saved:
+            return
+        if self.probing:
+            self._say("Still checking the system keyring — press Save again in a moment.")
+            return
+        if self._needs_choice() and self.choice is None:
+            self._say(
+                "Choose where the password goes first: a file only you can read, or not "
+                "stored (MAILWIZ_PASSWORD).",
+                error=True,
+            )
+            self.query_one("#store-choice", RadioSet).focus()
+            return
+        if not self.tested:
+            self.app.push_screen(ConfirmUntested(), self._confirmed)
+            return
+        self._start_saving()
+
+    def _needs_choice(self) -> bool:
+        return self.keyring is not None and not self.keyring.usable
+
+    def _confirmed(self, yes: bool | None) -> None:
+        if yes:
+            self._start_saving()
+
+    def _start_saving(self) -> None:
+        self.saving = True
+        self._say("Saving…")
+        self.query_one("#save", Button).disabled = True
+        target = copy.deepcopy(self.settings)
+        if self._needs_choice() and self.choice is not None:
+            target.password.store = self.choice
+        self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
+
+    def _write(self, target: Settings) -> _Saved:
+        from tui.core.secrets import describe_store, password_needed, save_password
+        from tui.core.settings import save_settings
+
+        store_it = (
+            self.password is not None
+            and password_needed(target)
+            and target.password.store != "none"
+        )
+        if store_it:
+            assert self.password is not None
+            self.config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            save_password(target, self.config_path, self.password)
+        written = save_settings(target, self.config_path)
+        return _Saved(written, target.password.store, describe_store(target, self.config_path))
+
+    def _save_failed(self, error: BaseException | None) -> None:
+        self.saving = False
+        self.query_one("#save", Button).disabled = False
+        from tui.core.secrets import PasswordStoreError
+
+        if isinstance(error, SettingsError | PasswordStoreError | ValueError):
+            reason = str(error)
+        elif isinstance(error, OSError):
+            where = f" ({error.filename})" if error.filename else ""
+            reason = f"{error.strerror or error}{where}."
+        else:
+            reason = f"an unexpected error ({type(error).__name__}: {error})."
+        self._say(
+            f"Not saved: {reason} Nothing is lost: fix that and press Save again.", error=True
+        )
+
+    def _show_saved(self, saved: _Saved) -> None:
+        self.saving = False
+        self.saved = True
+        self.settings.password.store = saved.store
+        self.query_one("#body").display = False
+        self.query_one("#buttons").display = False
+        done = self.query_one("#done", Static)
+        command = "mailwiz"
+        if self.config_path != _usual_path():
+            command = f"mailwiz --config {self.config_path}"
+        done.update(
+            Content.assemble(
+                ("Saved.", "bold"),
+                "\n\n",
+                ("Settings file: ", "bold"),
+                str(saved.settings_path),
+                "\n",
+                ("Password: ", "bold"),
+                self._password_where(_Probe(None, saved.where)),
+                "\n\n",
+                ("What next", "bold"),
+                "\nSend a test message with the saved settings:\n  ",
+                (f"{command} test", "bold"),
+                "\nEmail a document to a customer:\n  ",
+                (f"{command} send --to customer@example.com --attach invoice.pdf", "bold"),
+                "\nSee the settings and where the password is:\n  ",
+                (f"{command} show", "bold"),
+                "\n\nPress Enter to finish.",
+            )
+        )
+        done.display = True
+        self.refresh_bindings()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.name == "keyring-probe":
+            if event.state == WorkerState.SUCCESS and isinstance(worker.result, _Probe):
+                self._probed(worker.result)
+            elif event.state == WorkerState.ERROR:
+                self.probing = False
+                self._say(f"Could not check the keyring: {worker.error}", error=True)
+        elif worker.name == "save":
+            if event.state == WorkerState.SUCCESS and isinstance(worker.result, _Saved):
+                self._show_saved(worker.result)
+            elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+                self._save_failed(worker.error)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#status", Static)
+        status.set_class(error, "-error")
+        status.update(Content(text))
+        status.display = bool(text)
+
+
+def _usual_path() -> Path:
+    """Where mailwiz looks without --config ($MAILWIZ_CONFIG or the platform's folder)."""
+    from tui.core.settings import resolve_config_path
+
+    return resolve_config_path(None)
