@@ -33,7 +33,7 @@ async def run_send(
     else:
         from tui.core.smtp import send_smtp
 
-        async for event in send_smtp(settings, password or "", outgoing):
+        async for event in send_smtp(settings, password, outgoing):
             yield event
 
 
