@@ -1,0 +1,101 @@
+"""The provider picker: the catalogue with hints, and an email address that picks for you."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, OptionList, Static
+
+from tests.ui_helpers import SIZE, make_app, type_text
+from tui.core.providers import catalogue
+from tui.screens.fields import FieldsScreen
+from tui.screens.guidance import GuidanceScreen
+from tui.screens.provider import ProviderScreen, choice_for_address
+
+
+def test_choice_for_address_uses_the_catalogue_domains() -> None:
+    yahoo = choice_for_address("Shop@Yahoo.co.uk")
+    assert yahoo is not None and yahoo.provider.id == "yahoo"
+    icloud = choice_for_address(" me@icloud.com ")
+    assert icloud is not None and icloud.provider.id == "icloud"
+    assert icloud.address == "me@icloud.com"
+
+
+def test_unknown_domain_is_other_smtp_server_with_a_suggested_host() -> None:
+    choice = choice_for_address("office@example.org")
+    assert choice is not None
+    assert choice.provider.id == "custom"
+    assert choice.suggested_host == "smtp.example.org"
+
+
+def test_text_that_is_not_an_address_chooses_nothing() -> None:
+    assert choice_for_address("gmail") is None
+    assert choice_for_address("me@") is None
+    assert choice_for_address("a@b.com, c@d.com") is None
+
+
+async def test_the_list_shows_every_provider_with_its_hint(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE):
+        assert isinstance(app.screen, ProviderScreen)
+        options = app.screen.query_one("#providers", OptionList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert len(prompts) == len(catalogue())
+        for provider, prompt in zip(catalogue(), prompts, strict=True):
+            assert provider.name in prompt and provider.hint in prompt
+        assert options.has_focus
+
+
+async def test_typing_a_gmail_address_picks_gmail_and_fills_the_username(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        assert app.screen.query_one("#address", Input).has_focus
+        await type_text(pilot, "shop@gmail.com")
+        feedback = str(app.screen.query_one("#address-feedback", Static).render())
+        assert "Gmail" in feedback
+        await pilot.press("enter")
+        assert isinstance(app.screen, GuidanceScreen)
+        assert app.screen.provider.id == "gmail"
+        await pilot.press("enter")
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.query_one("#username", Input).value == "shop@gmail.com"
+        assert app.screen.query_one("#host", Input).value == "smtp.gmail.com"
+        # The username is an address: the separate address field stays hidden.
+        assert not app.screen.query_one("#address-row").display
+
+
+async def test_an_unknown_domain_goes_to_other_smtp_server(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await type_text(pilot, "office@example.org")
+        feedback = str(app.screen.query_one("#address-feedback", Static).render())
+        assert "Other SMTP server" in feedback and "smtp.example.org" in feedback
+        await pilot.press("enter")
+        # No guidance for a server we know nothing about: straight to the fields.
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.provider.id == "custom"
+        assert app.screen.query_one("#host", Input).value == "smtp.example.org"
+        assert app.screen.query_one("#username", Input).value == "office@example.org"
+
+
+async def test_a_bad_address_says_why_and_stays(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await type_text(pilot, "me@gmail")
+        await pilot.press("enter")
+        assert isinstance(app.screen, ProviderScreen)
+        feedback = str(app.screen.query_one("#address-feedback", Static).render())
+        assert "not a valid email address" in feedback
+
+
+async def test_choosing_from_the_list_with_the_keyboard(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        ids = [provider.id for provider in catalogue()]
+        await pilot.press(*["down"] * ids.index("custom"), "enter")
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.provider.id == "custom"
+        assert app.screen.query_one("#host", Input).value == ""

@@ -1,0 +1,338 @@
+"""The wizard: which provider -> (guidance) -> fields -> test send -> save.
+
+Screens stack up as the user goes forward, so Escape always returns to the previous one
+with everything still typed in. The app only wires the screens together: each screen
+posts a message or dismisses with a result, and the app decides what comes next.
+
+Heavy screens (Markdown guidance, the test send, saving) are imported when first needed,
+so the first screen appears fast.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from tui.core.settings import Settings
+from tui.screens.provider import Choice, ProviderScreen
+
+if TYPE_CHECKING:
+    from tui.core.secrets import PasswordLookup
+    from tui.screens.fields import FieldsScreen, FormResult
+    from tui.screens.test_send import TestOutcome
+
+PasswordLookupFn = Callable[[Settings, Path], "PasswordLookup"]
+
+# Exit codes of the wizard (the table of DESIGN.md).
+EXIT_OK = 0
+EXIT_BAD_SETTINGS = 2
+EXIT_NO_SETTINGS = 3
+
+
+def _default_lookup(settings: Settings, config_path: Path) -> PasswordLookup:
+    from tui.core.secrets import load_password
+
+    return load_password(settings, config_path)
+
+
+def settings_for_choice(
+    choice: Choice, base: Settings | None, *, keep_server: bool = False
+) -> Settings:
+    """The settings to open the fields with after a provider was chosen.
+
+    What the user typed before (username, addresses, name) is kept; the server, port and
+    security come from the provider's preset unless `keep_server` (same provider again).
+    """
+    provider = choice.provider
+    settings = copy.deepcopy(base) if base is not None else Settings()
+    settings.provider = provider.id
+    settings.protocol = provider.protocol
+    smtp = settings.smtp
+    if provider.protocol == "smtp" and not keep_server:
+        if provider.host:
+            smtp.host, smtp.port, smtp.security = provider.host, provider.port, provider.security
+        else:
+            smtp.host = choice.suggested_host
+            smtp.port, smtp.security = provider.port, provider.security
+    if provider.certificate_checks_required:
+        smtp.verify_certificate = True
+        smtp.ca_file = ""
+    if choice.address:
+        if provider.protocol == "smtp":
+            smtp.username = choice.address
+            settings.sender.address = ""
+        elif not settings.sender.reply_to:
+            settings.sender.reply_to = choice.address
+    return settings
+
+
+def password_note(lookup: PasswordLookup) -> str:
+    """A line under the password field saying where the filled-in password came from."""
+    if lookup.password is not None:
+        where = {
+            "env": "from MAILWIZ_PASSWORD",
+            "keyring": "from the system keyring",
+            "file": "from the password file",
+        }.get(lookup.source, "")
+        note = f"The stored password is filled in ({where}); type over it to change it."
+        return f"{note} {lookup.warning}" if lookup.warning else note
+    if lookup.problem:
+        return f"{lookup.problem} Type the password here."
+    return ""
+
+
+class MailwizApp(App[int]):
+    """The mailwiz wizard. `settings` is the configuration being edited, or None for a new one."""
+
+    TITLE = "mailwiz"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("q", "quit", "Quit", show=False),
+    ]
+
+    def __init__(
+        self,
+        config_path: Path,
+        settings: Settings | None = None,
+        *,
+        password_lookup: PasswordLookupFn | None = None,
+        load_warnings: Sequence[str] = (),
+        practice: bool = False,
+    ) -> None:
+        super().__init__()
+        self.config_path = config_path
+        self.initial = copy.deepcopy(settings) if settings is not None else None
+        self.password_lookup = password_lookup or _default_lookup
+        self.load_warnings = list(load_warnings)
+        self.practice = practice
+
+        # What the user has typed so far, kept when they go back to the provider list.
+        self.draft: Settings | None = None
+        self.password = ""
+        self.stored_password: str | None = None  # the password read from the store, if any
+        self.password_note = ""
+        self.password_read = settings is None
+        self.draft_dirty = False
+        self.saved = False
+        self.last_result: FormResult | None = None
+        self.test_to = ""
+
+        self.fields: FieldsScreen | None = None
+        self._fields_opened_with: tuple[Settings, str] | None = None
+
+    # ------------------------------------------------------------------ start
+
+    def on_mount(self) -> None:
+        current = self.initial.provider if self.initial is not None else ""
+        self.push_screen(ProviderScreen(current=current))
+        if self.initial is not None:
+            self.password_note = "Reading the stored password…"
+            self.open_fields(self.initial, check_all=True)
+            self.run_worker(
+                self._read_password,
+                thread=True,
+                name="read-password",
+                exit_on_error=False,
+            )
+        for warning in self.load_warnings:
+            self.notify(warning, title="Settings file", severity="warning", timeout=10)
+
+    def _read_password(self) -> PasswordLookup:
+        assert self.initial is not None
+        return self.password_lookup(self.initial, self.config_path)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "read-password":
+            return
+        if event.state == WorkerState.SUCCESS:
+            lookup = event.worker.result
+            assert lookup is not None
+            self.password_read = True
+            self.stored_password = lookup.password
+            self.password_note = password_note(lookup)
+            if lookup.password is not None and not self.password:
+                self.password = lookup.password
+            if self.fields is not None:
+                self.fields.set_stored_password(lookup.password, self.password_note)
+        elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.password_read = True
+            self.password_note = "The stored password could not be read. Type it here."
+            if self.fields is not None:
+                self.fields.set_stored_password(None, self.password_note)
+
+    # ------------------------------------------------------------------ provider -> fields
+
+    @on(ProviderScreen.Chosen)
+    def _provider_chosen(self, message: ProviderScreen.Chosen) -> None:
+        choice = message.choice
+        base = self.draft or self.initial
+        same = base is not None and base.provider == choice.provider.id
+        settings = settings_for_choice(choice, base, keep_server=same)
+        from tui.screens.guidance import has_guidance
+
+        if has_guidance(choice.provider):
+            from tui.screens.guidance import GuidanceScreen
+
+            def after_guidance(go_on: bool | None) -> None:
+                if go_on:
+                    self.open_fields(settings, check_all=same and self.initial is not None)
+
+            self.push_screen(GuidanceScreen(choice.provider), after_guidance)
+        else:
+            self.open_fields(settings, check_all=same and self.initial is not None)
+
+    def open_fields(self, settings: Settings, *, check_all: bool = False) -> None:
+        from tui.screens.fields import FieldsScreen
+
+        self.fields = FieldsScreen(
+            settings,
+            self.password,
+            check_all=check_all,
+            password_note=self.password_note,
+        )
+        self._fields_opened_with = (copy.deepcopy(settings), self.password)
+        self.push_screen(self.fields, self._fields_closed)
+
+    def _fields_closed(self, result: FormResult | None) -> None:
+        """Escape on the fields: keep the draft for when a provider is chosen again."""
+        self.fields = None
+        if result is None:
+            return
+        if self._fields_opened_with != (result.settings, result.password):
+            self.draft_dirty = True
+        self.draft = result.settings
+        self.password = result.password
+
+    # ------------------------------------------------------------------ fields -> test -> save
+
+    def on_fields_screen_guide_requested(self, message: FieldsScreen.GuideRequested) -> None:
+        from tui.screens.guidance import GuidanceScreen, has_guidance
+
+        if has_guidance(message.provider):
+            self.push_screen(GuidanceScreen(message.provider, continue_label="Return"))
+
+    def on_fields_screen_submitted(self, message: FieldsScreen.Submitted) -> None:
+        result = message.result
+        self.last_result = result
+        self.password = result.password
+        if result.action == "save":
+            self.open_save(result, tested=False)
+            return
+        from tui.screens.test_send import TestSendScreen
+
+        self.push_screen(
+            TestSendScreen(result.settings, result.password, self.config_path, to=self.test_to),
+            self._test_done,
+        )
+
+    def _test_done(self, outcome: TestOutcome | None) -> None:
+        if outcome is None:
+            return
+        if outcome.to:
+            self.test_to = outcome.to
+        if outcome.action == "save" and self.last_result is not None:
+            self.open_save(self.last_result, tested=outcome.ok)
+        elif outcome.action == "edit" and outcome.field and self.fields is not None:
+            self.fields.focus_field(outcome.field)
+
+    def password_to_save(self, result: FormResult) -> str | None:
+        """None (keep the stored one) when the password and its keyring entry are unchanged."""
+        from tui.core.secrets import keyring_account
+
+        if (
+            self.initial is not None
+            and self.stored_password is not None
+            and result.password == self.stored_password
+            and result.settings.password.store == self.initial.password.store
+            and keyring_account(result.settings) == keyring_account(self.initial)
+        ):
+            return None
+        return result.password
+
+    def open_save(self, result: FormResult, *, tested: bool) -> None:
+        from tui.screens.save import SaveScreen
+
+        screen = SaveScreen(
+            result.settings, self.password_to_save(result), self.config_path, tested
+        )
+        self.push_screen(screen, self._save_done)
+
+    def _save_done(self, saved: bool | None) -> None:
+        if saved:
+            self.saved = True
+            self.exit(EXIT_OK)
+
+    # ------------------------------------------------------------------ quitting
+
+    def has_unsaved_changes(self) -> bool:
+        if self.saved:
+            return False
+        if self.draft_dirty:
+            return True
+        return self.fields is not None and self.fields.is_dirty()
+
+    def exit_code(self) -> int:
+        if self.saved or self.config_path.exists():
+            return EXIT_OK
+        return EXIT_NO_SETTINGS
+
+    async def action_quit(self) -> None:
+        from tui.widgets.confirm import ConfirmDialog
+
+        if isinstance(self.screen, ConfirmDialog):
+            return
+        if not self.has_unsaved_changes():
+            self.exit(self.exit_code())
+            return
+
+        def answered(quit_now: bool | None) -> None:
+            if quit_now:
+                self.exit(self.exit_code())
+
+        self.push_screen(
+            ConfirmDialog(
+                "Quit without saving?",
+                "Your changes are not saved yet and will be lost.",
+                yes="Quit",
+                no="Keep editing",
+            ),
+            answered,
+        )
+
+
+def run_wizard(config_path: Path, practice: bool = False) -> int:
+    """Run the wizard on `config_path` (edited if it exists); returns the exit code."""
+    from tui.core.settings import SettingsError, SettingsMissing, load_settings
+
+    settings: Settings | None = None
+    warnings: list[str] = []
+    try:
+        loaded = load_settings(config_path)
+    except SettingsMissing:
+        pass
+    except SettingsError as error:
+        print(f"mailwiz: {error}", file=sys.stderr)
+        print(
+            "mailwiz: fix the file (or move it away to start afresh) and run mailwiz again; "
+            "the wizard never overwrites a file it cannot read.",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_SETTINGS
+    else:
+        settings = loaded.settings
+        warnings = loaded.warnings
+    app = MailwizApp(config_path, settings, load_warnings=warnings, practice=practice)
+    code = app.run()
+    if app.return_code:
+        return app.return_code
+    return code if code is not None else EXIT_OK

@@ -1,0 +1,124 @@
+"""What to do at the provider before typing the password: app passwords and the like.
+
+The text lives in `guidance/<key>.md` beside this file. Links are shown as plain text
+(a browser on a server over SSH is no use) and `c` copies them to the clipboard of the
+terminal the user sits at (OSC 52), which works over SSH in most terminals.
+
+This module imports the Markdown widget, which is slow to import: the app imports this
+module only when the screen is first needed, so the first screen appears fast.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Markdown, Static
+
+from tui.core.providers import Provider
+
+GUIDANCE_DIR = Path(__file__).with_name("guidance")
+_URL_RE = re.compile(r"https?://[^\s)>\]]+")
+
+SECURITY_WORDS = {
+    "tls": "TLS from the first byte",
+    "starttls": "STARTTLS",
+    "none": "no encryption",
+}
+
+
+def guidance_text(key: str) -> str:
+    """The Markdown text for a guidance key; FileNotFoundError if there is none."""
+    return (GUIDANCE_DIR / f"{key}.md").read_text(encoding="utf-8")
+
+
+def has_guidance(provider: Provider) -> bool:
+    return bool(provider.guidance) and (GUIDANCE_DIR / f"{provider.guidance}.md").is_file()
+
+
+def links_in(text: str) -> list[str]:
+    """The web addresses in a text, in order, each once (trailing punctuation dropped)."""
+    found: list[str] = []
+    for match in _URL_RE.finditer(text):
+        url = match.group(0).rstrip(".,;:")
+        if url not in found:
+            found.append(url)
+    return found
+
+
+def server_line(provider: Provider) -> str:
+    """The line under the steps: the server the wizard fills in."""
+    if not provider.host:
+        return ""
+    line = (
+        f"Server, filled in for you: {provider.host}, port {provider.port}, "
+        f"{SECURITY_WORDS[provider.security]}."
+    )
+    others = [alt for alt in provider.alternatives if alt.host == provider.host]
+    if others:
+        alt = others[0]
+        line += f" Port {alt.port} with {SECURITY_WORDS[alt.security]} works too."
+    return line
+
+
+class GuidanceScreen(Screen[bool]):
+    """Steps to follow at the provider. Dismisses True to go on, False to go back."""
+
+    CSS_PATH = "guidance.tcss"
+    AUTO_FOCUS = "#guidance-scroll"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,ctrl+n", "next", "Continue"),
+        Binding("c", "copy_links", "Copy link"),
+        Binding("escape", "back", "Back"),
+    ]
+
+    def __init__(self, provider: Provider, *, continue_label: str = "Continue") -> None:
+        super().__init__()
+        self.provider = provider
+        self.text = guidance_text(provider.guidance)
+        self.links = links_in(self.text)
+        self.continue_label = continue_label
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="guidance-scroll"):
+            yield Markdown(self.text, id="guidance")
+            line = server_line(self.provider)
+            if line:
+                yield Static(line, id="server-line", markup=False)
+        yield Static(
+            f"Press Enter to {self.continue_label.lower()} to the settings"
+            + (", c to copy the link." if self.links else "."),
+            id="guidance-hint",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#guidance-scroll").can_focus = True
+
+    def action_next(self) -> None:
+        self.dismiss(True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)
+
+    def action_copy_links(self) -> None:
+        if not self.links:
+            self.notify("There is no link on this page to copy.")
+            return
+        self.app.copy_to_clipboard("\n".join(self.links))
+        what = "The link" if len(self.links) == 1 else f"The {len(self.links)} links"
+        self.notify(
+            f"{what} went to your clipboard (if your terminal allows it): " + " ".join(self.links),
+            title="Copied",
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "copy_links":
+            return bool(self.links)
+        return True

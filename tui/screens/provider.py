@@ -1,0 +1,156 @@
+"""The first screen: which service sends the email? A list, or an email address typed in.
+
+The screen does not decide what comes next: it posts `ProviderScreen.Chosen` and the app
+moves on (guidance, then the fields). It stays underneath, so Escape comes back to it with
+what was typed still there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.core.providers import CUSTOM_ID, Provider, catalogue, get_provider, provider_for_address
+from tui.core.settings import address_problem
+
+NAME_WIDTH = 19
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user picked: a provider, and the address typed (or "")."""
+
+    provider: Provider
+    address: str = ""
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2].strip().lower()
+
+    @property
+    def suggested_host(self) -> str:
+        """For an unknown domain: the usual guess, smtp.<domain> (discovery comes later)."""
+        return f"smtp.{self.domain}" if self.domain else ""
+
+
+def choice_for_address(address: str) -> Choice | None:
+    """The provider serving a typed address, or "Other SMTP server"; None if not an address."""
+    text = address.strip()
+    if address_problem(text):
+        return None
+    provider = provider_for_address(text)
+    return Choice(provider or get_provider(CUSTOM_ID), text)
+
+
+class ProviderList(OptionList):
+    """The catalogue; Enter chooses (and says so in the footer)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Choose")]
+
+
+class ProviderScreen(Screen[None]):
+    """Pick the provider from the catalogue, or type an email address to pick it."""
+
+    CSS_PATH = "provider.tcss"
+    AUTO_FOCUS = "#providers"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "List / address"),
+        Binding("escape", "focus_list", "Back to the list", show=False),
+    ]
+
+    @dataclass
+    class Chosen(Message):
+        """The user chose; the app takes it from here."""
+
+        choice: Choice
+
+    def __init__(self, current: str = "") -> None:
+        """`current`: the provider id of the settings being edited, highlighted in the list."""
+        super().__init__()
+        self.providers = catalogue()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="body"):
+            yield Static("[b]mailwiz[/b] — set up outgoing email", id="title")
+            yield Label("Which service sends your email? Choose one and press Enter.")
+            yield ProviderList(
+                *(Option(self._prompt(provider), id=provider.id) for provider in self.providers),
+                id="providers",
+            )
+            with Horizontal(id="address-row"):
+                yield Label("Or type your email address:", id="address-label")
+                yield Input(placeholder="you@example.com", id="address", compact=True)
+            yield Static("", id="address-feedback")
+        yield Footer()
+
+    @staticmethod
+    def _prompt(provider: Provider) -> Text:
+        return Text.assemble((provider.name.ljust(NAME_WIDTH), "bold"), provider.hint)
+
+    def on_mount(self) -> None:
+        providers = self.query_one("#providers", OptionList)
+        ids = [provider.id for provider in self.providers]
+        providers.highlighted = ids.index(self.current) if self.current in ids else 0
+
+    # ------------------------------------------------------------------ choosing
+
+    @on(OptionList.OptionSelected, "#providers")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.Chosen(Choice(get_provider(event.option.id))))
+
+    @on(Input.Changed, "#address")
+    def _address_changed(self, event: Input.Changed) -> None:
+        text = event.value.strip()
+        feedback = self.query_one("#address-feedback", Static)
+        choice = choice_for_address(text) if "@" in text else None
+        if choice is None:
+            feedback.update("")
+        elif choice.provider.id == CUSTOM_ID:
+            feedback.update(
+                Content.from_markup(
+                    "$domain is not in the list: Enter sets it up as [b]Other SMTP server[/b], "
+                    "trying $host.",
+                    domain=choice.domain,
+                    host=choice.suggested_host,
+                )
+            )
+        else:
+            feedback.update(
+                Content.from_markup(
+                    "That is [b]$name[/b]: press Enter to go on.", name=choice.provider.name
+                )
+            )
+
+    @on(Input.Submitted, "#address")
+    def _address_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        feedback = self.query_one("#address-feedback", Static)
+        if not text:
+            feedback.update("Type your email address, or choose from the list above.")
+            return
+        choice = choice_for_address(text)
+        if choice is None:
+            feedback.update(
+                Content.from_markup("[$error]$problem[/]", problem=address_problem(text))
+            )
+            return
+        self.post_message(self.Chosen(choice))
+
+    def action_focus_list(self) -> None:
+        self.query_one("#providers", OptionList).focus()
