@@ -1,0 +1,241 @@
+"""The live test send screen, against real local servers (aiosmtpd with STARTTLS and AUTH,
+a blackhole that never answers, a port where nothing listens)."""
+
+from __future__ import annotations
+
+import base64
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.widgets import Input, Log, ProgressBar, Static
+
+from tests.memory_keyring import MemoryKeyring
+from tests.servers import (  # noqa: F401 - fixtures used by name
+    PASSWORD,
+    SENDER,
+    USERNAME,
+    SmtpServer,
+    SocketServer,
+    blackhole,
+    certs,
+    smtp_server,
+    socket_server,
+    starttls_server,
+)
+from tui.core.events import FailureKind
+from tui.core.settings import SenderSettings, Settings, SmtpSettings
+from tui.screens.test_send import MARK_FAILED, MARK_OK, StageRow, TestOutcome, TestSendScreen
+from tui.screens.troubleshoot import TroubleshootScreen
+
+WRONG = "not-the-Password-42"
+
+
+class Host(App[None]):
+    """A bare app that shows one screen and keeps what it dismissed with."""
+
+    def __init__(self, screen: TestSendScreen) -> None:
+        super().__init__()
+        self.screen_under_test = screen
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.screen_under_test, self.results.append)
+
+
+def visible_text(screen: Any) -> str:
+    return "\n".join(str(widget.visual) for widget in screen.query(Static) if widget.display)
+
+
+def rows(screen: TestSendScreen) -> list[tuple[str, bool | None]]:
+    return [(row.stage, row.ok) for row in screen.query(StageRow)]
+
+
+def transcript(screen: TestSendScreen) -> str:
+    return "\n".join(screen.query_one("#transcript", Log).lines)
+
+
+async def finished(pilot: Any) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_real_send_shows_every_stage_and_success(
+    tmp_path: Path,
+    starttls_server: SmtpServer,  # noqa: F811
+) -> None:
+    screen = TestSendScreen(starttls_server.settings(), PASSWORD, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert screen.query_one("#to", Input).value == SENDER  # the sender by default
+        assert screen.query_one("#to", Input).has_focus
+        await pilot.press("enter")
+        await finished(pilot)
+        stages = rows(screen)
+        assert [stage for stage, _ in stages] == [
+            "connect",
+            "greeting",
+            "ehlo",
+            "starttls",
+            "ehlo",
+            "auth",
+            "mail",
+            "rcpt",
+            "data",
+            "quit",
+        ]
+        assert all(ok for _, ok in stages)
+        labels = [str(row.query_one(".label", Static).visual) for row in screen.query(StageRow)]
+        assert f"Connecting to 127.0.0.1:{starttls_server.port}" in labels
+        assert f"Logging in as {USERNAME}" in labels
+        marks = {str(row.query_one(".mark", Static).visual) for row in screen.query(StageRow)}
+        assert marks == {MARK_OK}
+        bar = screen.query_one("#progress", ProgressBar)
+        assert bar.progress == bar.total
+        text = visible_text(screen)
+        assert (
+            "The server accepted the message — check the inbox (and the spam folder) of "
+            f"{SENDER}." in text
+        )
+        log = transcript(screen)
+        assert "STARTTLS" in log
+        assert PASSWORD not in log
+        assert base64.b64encode(PASSWORD.encode()).decode() not in log
+        await pilot.press("enter")
+        await pilot.pause()
+    assert len(starttls_server.received) == 1
+    assert starttls_server.received[0].rcpt_tos == [SENDER]
+    assert app.results == [TestOutcome(ok=True, action="save", to=SENDER)]
+
+
+async def test_another_recipient_and_the_stored_password(
+    tmp_path: Path,
+    starttls_server: SmtpServer,  # noqa: F811
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """password=None: the stored one is looked up (in a thread), as when editing."""
+    memory_keyring.entries[("mailwiz", f"{USERNAME}@127.0.0.1")] = PASSWORD
+    screen = TestSendScreen(starttls_server.settings(), None, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("home", "ctrl+k", *"boss@example.com", "enter")
+        await finished(pilot)
+        assert screen.state == "ok"
+        assert "of boss@example.com." in visible_text(screen)
+    assert starttls_server.received[0].rcpt_tos == ["boss@example.com"]
+
+
+async def test_wrong_password_diagnosis_and_troubleshooting(
+    tmp_path: Path,
+    starttls_server: SmtpServer,  # noqa: F811
+) -> None:
+    screen = TestSendScreen(starttls_server.settings(), WRONG, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await finished(pilot)
+        assert screen.state == "failed"
+        assert screen.failure is not None and screen.failure.kind == FailureKind.AUTH
+        assert ("auth", False) in rows(screen)
+        failed_mark = screen.query(StageRow).last().query_one(".mark", Static)
+        assert str(failed_mark.visual) == MARK_FAILED
+        assert screen.diagnosis is not None and screen.diagnosis.field == "password"
+        text = visible_text(screen)
+        assert screen.diagnosis.title in text and "Press t" in text
+        # The support report never holds the password, plain or base64.
+        report = screen.report_text()
+        plain_blob = base64.b64encode(f"\0{USERNAME}\0{WRONG}".encode()).decode()
+        for secret in (WRONG, base64.b64encode(WRONG.encode()).decode(), plain_blob):
+            assert secret not in report
+            assert secret not in transcript(screen)
+        assert "FAILED at stage auth" in report
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, TroubleshootScreen)
+        trouble = visible_text(app.screen)
+        assert screen.diagnosis.cause in trouble
+        assert "The field concerned: Password" in trouble
+        await pilot.press("f")
+        await pilot.pause()
+    assert app.results == [
+        TestOutcome(ok=False, action="edit", field="password", to=SENDER, failure=screen.failure)
+    ]
+    assert starttls_server.received == []
+
+
+async def test_cancel_against_a_server_that_never_answers(
+    tmp_path: Path,
+    blackhole: SocketServer,  # noqa: F811
+) -> None:
+    settings = blackhole.settings(timeout=600)  # only the user's cancel can end this
+    screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        for _ in range(200):  # until the server has accepted and we wait for its greeting
+            await pilot.pause(0.02)
+            if screen.record.current_stage == "greeting":
+                break
+        assert screen.record.current_stage == "greeting"
+        assert screen.state == "running"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.state == "cancelled"
+        assert "Cancelled — nothing was sent" in visible_text(screen)
+        await finished(pilot)  # the worker really ended
+        assert blackhole.client_closed.wait(10)  # and the connection was closed
+        # Escape again goes back; nothing decided.
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.results == [TestOutcome(ok=False, action="cancel", to=SENDER)]
+
+
+async def test_invalid_recipient_is_refused_before_sending(tmp_path: Path) -> None:
+    settings = Settings(
+        smtp=SmtpSettings(host="127.0.0.1", port=1, security="none"),
+        sender=SenderSettings(address=SENDER),
+    )
+    screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("home", "ctrl+k", *"not an address", "enter")
+        await pilot.pause()
+        assert screen.state == "ready"
+        assert "The recipient:" in visible_text(screen)
+        assert not list(screen.query(StageRow))
+        assert screen.query_one("#to", Input).has_focus
+
+
+def _port_one_is_refused() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(2)
+        try:
+            sock.connect(("127.0.0.1", 1))
+        except ConnectionRefusedError:
+            return True
+        except OSError:
+            return False
+    return False
+
+
+def test_failed_test_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    """A refused connection, with every time shown as a fixed value so the picture is stable."""
+    if not _port_one_is_refused():
+        pytest.skip("something answers on 127.0.0.1:1 here")
+    settings = Settings(
+        provider="custom",
+        smtp=SmtpSettings(host="127.0.0.1", port=1, security="starttls", username=USERNAME),
+        sender=SenderSettings(address=SENDER),
+    )
+    screen = TestSendScreen(
+        settings, "irrelevant", tmp_path / "settings.toml", time_format=lambda ms: "12 ms"
+    )
+
+    async def send(pilot: Any) -> None:
+        await pilot.press("enter")
+        await finished(pilot)
+
+    assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=send)
