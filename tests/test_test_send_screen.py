@@ -21,6 +21,7 @@ from tests.servers import (  # noqa: F401 - fixtures used by name
     SocketServer,
     blackhole,
     certs,
+    refused_port,
     smtp_server,
     socket_server,
     starttls_server,
@@ -239,3 +240,45 @@ def test_failed_test_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await finished(pilot)
 
     assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=send)
+
+
+async def test_http_relay_send(tmp_path: Path) -> None:
+    """The same screen with an HTTP relay (plain http on loopback): the relay's stages."""
+    from tests.test_http import Reply, relay_settings, serve
+
+    with serve(Reply(status=200)) as relay:
+        settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
+        screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
+        app = Host(screen)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("enter")
+            await finished(pilot)
+            assert screen.state == "ok", visible_text(screen)
+            assert [stage for stage, _ in rows(screen)][-2:] == ["post", "response"]
+            assert all(ok for _, ok in rows(screen))
+            assert "The server accepted the message" in visible_text(screen)
+        assert len(relay.received) == 1
+        assert b"shop@example.org" in relay.received[0].body
+
+
+async def test_retry_runs_the_send_again(tmp_path: Path, refused_port: int) -> None:  # noqa: F811
+    settings = Settings(
+        smtp=SmtpSettings(host="127.0.0.1", port=refused_port, security="none"),
+        sender=SenderSettings(address=SENDER),
+    )
+    screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await finished(pilot)
+        assert screen.state == "failed"
+        assert screen.failure is not None and screen.failure.kind == FailureKind.REFUSED
+        first = screen.record
+        await pilot.press("r")
+        await finished(pilot)
+        assert screen.record is not first and screen.state == "failed"
+        assert rows(screen) == [("connect", False)]  # the old rows were cleared
+        await pilot.press("e")  # "Fix settings": back to the field the diagnosis names
+        await pilot.pause()
+    assert app.results[0].action == "edit"
+    assert app.results[0].field == screen.diagnosis.field != ""
