@@ -105,6 +105,54 @@ def provider_or_custom(provider_id: str) -> Provider:
         return get_provider(CUSTOM_ID)
 
 
+class ChoiceRow(RadioSet, inherit_bindings=False):
+    """A one-line radio set: left/right choose at once, up/down move on to other fields.
+
+    The cursor starts on the chosen option (RadioSet starts on the first one).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "step(1)", "Next choice", show=False),
+        Binding("left", "step(-1)", "Previous choice", show=False),
+        Binding("home", "jump(0)", "First choice", show=False),
+        Binding("end", "jump(-1)", "Last choice", show=False),
+        Binding("enter,space", "toggle_button", "Choose", show=False),
+    ]
+
+    def on_mount(self) -> None:
+        # RadioSet's own mount handler runs after this one and selects the first option.
+        self.call_after_refresh(self._select_pressed)
+
+    def _select_pressed(self) -> None:
+        if self.pressed_index >= 0:
+            self._selected = self.pressed_index
+
+    def action_step(self, delta: int) -> None:
+        if delta > 0:
+            self.action_next_button()
+        else:
+            self.action_previous_button()
+        self.action_toggle_button()
+
+    def action_jump(self, index: int) -> None:
+        buttons = list(self.query(RadioButton))
+        self._selected = index % len(buttons)
+        self.action_toggle_button()
+
+    def choose(self, index: int) -> None:
+        """Press one option from code, without a Changed message.
+
+        RadioSet keeps its state through RadioButton.Changed messages, which Textual
+        suppresses while a RadioSet.Changed handler runs: set everything here instead.
+        """
+        buttons = list(self.query(RadioButton))
+        with self.prevent(RadioButton.Changed):
+            for number, button in enumerate(buttons):
+                button.value = number == index
+        self._pressed_button = buttons[index]
+        self._selected = index
+
+
 class FieldRow(Horizontal):
     """A label on the left; the control, its message and its help on the right."""
 
@@ -182,7 +230,7 @@ class FieldsScreen(Screen[FormResult]):
         with VerticalScroll(id="form"):
             yield FieldRow(
                 "Send with",
-                RadioSet(
+                ChoiceRow(
                     RadioButton("SMTP server", value=s.protocol == "smtp"),
                     RadioButton("HTTP relay", value=s.protocol == "http"),
                     id="protocol",
@@ -199,7 +247,7 @@ class FieldsScreen(Screen[FormResult]):
                 other = smtp.port not in PORTS
                 yield FieldRow(
                     "Port",
-                    RadioSet(
+                    ChoiceRow(
                         *(RadioButton(str(port), value=smtp.port == port) for port in PORTS),
                         RadioButton("Other", value=other),
                         id="port",
@@ -218,7 +266,7 @@ class FieldsScreen(Screen[FormResult]):
                 )
                 yield FieldRow(
                     "Encryption",
-                    RadioSet(
+                    ChoiceRow(
                         *(
                             RadioButton(label, value=smtp.security == security)
                             for label, security in zip(
@@ -657,9 +705,7 @@ class FieldsScreen(Screen[FormResult]):
         self._changed()
 
     def _set_security(self, security: Security) -> None:
-        radio_set = self.query_one("#security", RadioSet)
-        buttons = list(radio_set.query(RadioButton))
-        buttons[SECURITIES.index(security)].value = True
+        self.query_one("#security", ChoiceRow).choose(SECURITIES.index(security))
 
     @on(RadioSet.Changed, "#security")
     def _security_changed(self, event: RadioSet.Changed) -> None:

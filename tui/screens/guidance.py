@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import ClassVar
 
+from markdown_it import MarkdownIt
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -23,13 +24,19 @@ from textual.widgets import Footer, Markdown, Static
 from tui.core.providers import Provider
 
 GUIDANCE_DIR = Path(__file__).with_name("guidance")
-_URL_RE = re.compile(r"https?://[^\s)>\]]+")
+_URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
 
 SECURITY_WORDS = {
     "tls": "TLS from the first byte",
     "starttls": "STARTTLS",
     "none": "no encryption",
 }
+
+
+def _parser() -> MarkdownIt:
+    """GitHub-like Markdown without auto-links: "Outlook.com" is a name here, not a link.
+    Web addresses are written as code spans, which stand out and are copied with `c`."""
+    return MarkdownIt("gfm-like").disable("linkify")
 
 
 def guidance_text(key: str) -> str:
@@ -87,7 +94,7 @@ class GuidanceScreen(Screen[bool]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="guidance-scroll"):
-            yield Markdown(self.text, id="guidance")
+            yield Markdown(self.text, id="guidance", parser_factory=_parser)
             line = server_line(self.provider)
             if line:
                 yield Static(line, id="server-line", markup=False)
