@@ -114,7 +114,8 @@ class TestSendScreen(Screen[TestOutcome]):
         Binding("escape", "cancel_send", "Cancel"),
         Binding("escape", "back", "Back"),
         Binding("c", "cancel_send", "Cancel", show=False),
-        Binding("enter", "save", "Continue to save", priority=False),
+        Binding("enter", "start", "Send the test"),
+        Binding("enter", "save", "Continue to save"),
         Binding("s", "save", "Continue to save", show=False),
         Binding("t", "troubleshoot", "Troubleshoot"),
         Binding("e", "fix", "Fix settings"),
@@ -179,6 +180,9 @@ class TestSendScreen(Screen[TestOutcome]):
         yield log
         yield Footer()
 
+    def on_mount(self) -> None:
+        self.query_one("#progress-row").display = False  # until a send starts
+
     def _ready_text(self) -> Content:
         return Content.from_markup(
             "Press [b]Enter[/b] to send a test message to this address. "
@@ -194,6 +198,8 @@ class TestSendScreen(Screen[TestOutcome]):
             return running
         if action == "back":
             return not running
+        if action == "start":
+            return self.state == "ready"
         if action == "save":
             return self.state == "ok"
         if action in ("troubleshoot", "save_anyway", "fix"):
@@ -213,6 +219,10 @@ class TestSendScreen(Screen[TestOutcome]):
     def _recipient_entered(self, event: Input.Submitted) -> None:
         event.stop()
         if self.state != "running":
+            self.start()
+
+    def action_start(self) -> None:
+        if self.state == "ready":
             self.start()
 
     def start(self) -> None:
@@ -236,6 +246,7 @@ class TestSendScreen(Screen[TestOutcome]):
         to_input.disabled = True
         self.query_one("#transcript", Log).focus()
         self._started_at = self._clock()
+        self.query_one("#progress-row").display = True
         self._set_state("running")
         self._show_result("Sending… press Escape to cancel.", "running")
         self._tick()
