@@ -228,6 +228,38 @@ def _numbered(steps: list[str]) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
+_MESSAGE_FIELDS = (
+    "sender.address",
+    "sender.name",
+    "sender.reply_to",
+    "sender.copy_to",
+    "recipient",
+)
+
+
+def _settings_problem(f: Failure) -> Diagnosis | None:
+    """A value refused before connecting (message.MessageError text: "field: message")."""
+    field, sep, message = f.detail.partition(": ")
+    if f.code is not None or not sep or field not in _MESSAGE_FIELDS:
+        return None
+    label = {
+        "sender.address": "sender address",
+        "sender.name": "sender name",
+        "sender.reply_to": "reply-to address",
+        "sender.copy_to": "copy address",
+        "recipient": "recipient address",
+    }[field]
+    return Diagnosis(
+        title=f"The {label} cannot be used.",
+        cause=(
+            f"mailwiz checked the {label} before connecting and found a problem: {message}. "
+            "Nothing was sent."
+        ),
+        fix=_numbered([f"Correct the {label}: one plain address, such as name@example.com."]),
+        field="sender.address" if field == "sender.name" else field,
+    )
+
+
 def diagnose(failure: Failure, settings: Settings, provider: Provider | None = None) -> Diagnosis:
     """Explain `failure` for a non-expert: cause, fix, and the settings field to look at.
 
@@ -238,6 +270,10 @@ def diagnose(failure: Failure, settings: Settings, provider: Provider | None = N
             provider = get_provider(settings.provider)
         except (KeyError, CatalogueError):
             provider = None
+    if failure.kind in (FailureKind.SENDER, FailureKind.RECIPIENT, FailureKind.MESSAGE):
+        problem = _settings_problem(failure)
+        if problem is not None:
+            return problem
     handler = _HANDLERS.get(failure.kind, _internal)
     return handler(failure, settings, provider)
 
@@ -327,6 +363,30 @@ def _dns(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
 
 def _refused(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
     host, port = _target(s)
+    if not _is_http(s) and f.stage in ("greeting", "ehlo"):
+        if f.stage == "greeting" and s.smtp.security != "tls" and port == 465:
+            return _mode_mismatch_implicit(f, s, p)
+        detail = f' ("{f.detail}")' if f.detail else ""
+        return Diagnosis(
+            title=f"The server on port {port} hung up or did not speak SMTP.",
+            cause=(
+                f"The connection to {host} port {port} opened, but during the {f.stage} step "
+                f"the server closed it or answered something that is not mail "
+                f"(SMTP){detail}.{_quote(f.reply)} The port may belong to another service, "
+                "the server may refuse connections from this computer's address, or a "
+                "firewall may cut the connection. Nothing was sent."
+            ),
+            fix=_numbered(
+                [
+                    f"Check the port and security pair: {_usual_ports(s, p)}",
+                    "If the port expects encryption from the first byte (usually 465), set "
+                    "security to TLS.",
+                    "Test again in a few minutes: some servers turn away addresses that "
+                    "connect too often.",
+                ]
+            ),
+            field="smtp.port",
+        )
     unreachable = "unreachable" in f.detail.lower()
     if _is_http(s):
         field = "http.url"
@@ -500,7 +560,7 @@ def _mode_mismatch_implicit(
         fix=_numbered(
             [
                 f"Set security to TLS and keep port {port}, or",
-                "keep STARTTLS and use port 587.",
+                "keep STARTTLS and use port 587." if port != 587 else "use port 465 with TLS.",
             ]
         ),
         field="smtp.security",
@@ -544,7 +604,7 @@ def _tls(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
             ),
             field="smtp.security",
         )
-    if security != "tls" and port == 465:
+    if security != "tls" and (port == 465 or f.stage == "greeting"):
         return _mode_mismatch_implicit(f, s, p)
     if f.stage == "starttls":
         cause = (
@@ -583,7 +643,14 @@ def _parse_cert_time(text: str) -> float | None:
         return float(ssl.cert_time_to_seconds(text))
     except ValueError:
         pass
-    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
+    formats = (
+        "%Y-%m-%d %H:%M:%S UTC",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d",
+    )
+    for fmt in formats:
         try:
             return float(calendar.timegm(time.strptime(text.replace("+00:00", "Z"), fmt)))
         except ValueError:
@@ -613,6 +680,22 @@ def _cert_facts(c: CertificateInfo) -> str:
 
 def _certificate(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
     host, _ = _target(s)
+    if f.certificate is None and s.smtp.ca_file and not _is_http(s):
+        return Diagnosis(
+            title="The CA file cannot be used.",
+            cause=(
+                f'mailwiz could not read the CA file "{s.smtp.ca_file}": '
+                f"{f.detail or 'unknown error'}. Nothing was sent."
+            ),
+            fix=_numbered(
+                [
+                    "Check the path, and that the file is readable by this user.",
+                    "The file must hold PEM certificates (text starting with "
+                    '"-----BEGIN CERTIFICATE-----").',
+                ]
+            ),
+            field="smtp.ca_file",
+        )
     cert = f.certificate or CertificateInfo()
     reason = (cert.reason or f.detail).lower()
     facts = _cert_facts(cert)
@@ -769,6 +852,33 @@ def _certificate(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
 
 def _no_starttls(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
     port = s.smtp.port
+    if s.smtp.security == "none" and f.code is None:
+        return Diagnosis(
+            title="mailwiz will not send a password without encryption.",
+            cause=(
+                'Security is set to "none" but a username is filled in: signing in would '
+                "send your password in clear text over the network, so mailwiz did not "
+                "connect."
+            ),
+            fix=_numbered(
+                [
+                    "Set security to STARTTLS (port 587) or TLS (port 465), or",
+                    "clear the username if this is a local relay that needs no sign-in.",
+                ]
+            ),
+            field="smtp.security",
+        )
+    if f.code == 530 or (s.smtp.security == "none" and f.stage in ("mail", "rcpt")):
+        return Diagnosis(
+            title="The server requires encryption.",
+            cause=(
+                "The server refused to go on without an encrypted connection (STARTTLS)."
+                f"{_quote(f.reply)} Security is set to "
+                f'"{_mode_name(s.smtp.security)}".'
+            ),
+            fix=_numbered(["Set security to STARTTLS (port 587) or TLS (port 465)."]),
+            field="smtp.security",
+        )
     if f.code is not None:
         what = "The server answered the request to start encryption (STARTTLS) with an error."
     else:
@@ -893,6 +1003,22 @@ def _auth(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
             cause=cause + said,
             fix=_numbered(steps),
             field="" if disabled else "password",
+        )
+    if code == 530 and f.stage in ("mail", "rcpt"):
+        return Diagnosis(
+            title="The server needs you to sign in before sending.",
+            cause=(
+                "The server refused to accept mail without a sign-in: it does not pass on "
+                f"mail for anyone who is not signed in.{said}"
+            ),
+            fix=_numbered(
+                [
+                    "Enter the username and password of the sending account.",
+                    "Signing in needs encryption: set security to STARTTLS (port 587) or TLS "
+                    "(port 465).",
+                ]
+            ),
+            field="smtp.username",
         )
     if code == 530 or code == 538 or enh == "5.7.11":
         return Diagnosis(
@@ -1100,6 +1226,23 @@ def _message(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
             ),
             field="sender.address",
         )
+    if f.code is None and f.stage == "mail":
+        return Diagnosis(
+            title="The message is too large for the server.",
+            cause=(
+                "The server announces a size limit, and this message is larger, so mailwiz "
+                f"did not send it ({f.detail})."
+            ),
+            fix=_numbered(
+                [
+                    "Send smaller attachments, or fewer at once: attachments grow by about a "
+                    "third when sent."
+                ]
+            ),
+            field="",
+        )
+    if f.enhanced == "5.2.2":
+        return _recipient(f, s, p)
     if f.code is None:
         return Diagnosis(
             title="The connection dropped while sending the message; it was not sent.",
