@@ -825,11 +825,18 @@ def _certificate(f: Failure, s: Settings, p: Provider | None) -> Diagnosis:
             ),
             field="http.url",
         )
-    steps = [
-        "Best: if this is your own server with a self-signed certificate or a private "
-        "certificate authority, save that authority's certificate (a PEM file) on this "
-        'computer and enter its path in the "CA file" field.',
-    ]
+    if s.smtp.ca_file:
+        steps = [
+            f'The CA file you gave ("{s.smtp.ca_file}") does not vouch for this certificate: '
+            "check that it holds the certificate of the authority that signed the server's "
+            "certificate" + (f" ({cert.issuer})." if cert.issuer else "."),
+        ]
+    else:
+        steps = [
+            "Best: if this is your own server with a self-signed certificate or a private "
+            "certificate authority, save that authority's certificate (a PEM file) on this "
+            'computer and enter its path in the "CA file" field.',
+        ]
     if s.smtp.verify_certificate:
         steps.append(
             "Only for your own server, and only if you accept the risk: tick "
