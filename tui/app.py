@@ -78,11 +78,11 @@ def password_note(lookup: PasswordLookup) -> str:
     """A line under the password field saying where the filled-in password came from."""
     if lookup.password is not None:
         where = {
-            "env": "from MAILWIZ_PASSWORD",
-            "keyring": "from the system keyring",
-            "file": "from the password file",
-        }.get(lookup.source, "")
-        note = f"The stored password is filled in ({where}); type over it to change it."
+            "env": "From MAILWIZ_PASSWORD",
+            "keyring": "From the system keyring",
+            "file": "From the password file",
+        }.get(lookup.source, "Stored password")
+        note = f"{where}; type over it to change it."
         return f"{note} {lookup.warning}" if lookup.warning else note
     if lookup.problem:
         return f"{lookup.problem} Type the password here."
@@ -199,6 +199,7 @@ class MailwizApp(App[int]):
             self.password,
             check_all=check_all,
             password_note=self.password_note,
+            password_pending=not self.password_read,
         )
         self._fields_opened_with = (copy.deepcopy(settings), self.password)
         self.push_screen(self.fields, self._fields_closed)

@@ -44,13 +44,13 @@ FormAction = Literal["test", "save", "back"]
 PORTS = (465, 587, 25)
 SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
 SECURITY_HELP = {
-    "tls": "Encrypted from the first byte: the usual for port 465.",
-    "starttls": "Starts plain, encrypts before the password is sent: the usual for port 587.",
-    "none": "Not encrypted: only for a relay on your own network, with no username.",
+    "tls": "Encrypted from the first byte (usual on port 465).",
+    "starttls": "Encrypted before the password is sent (usual on 587).",
+    "none": "Not encrypted: only for a local relay, with no username.",
 }
 NO_VERIFY_HELP = (
-    "Only for your own server with a self-signed certificate. With established providers "
-    "(Gmail, Yahoo, Office 365) it must stay unticked."
+    "Only for your own server with a self-signed certificate; never for Gmail, Yahoo, "
+    "Office 365 and the like."
 )
 
 # The order of the form, for "the first invalid field gets the focus".
@@ -206,8 +206,11 @@ class FieldsScreen(Screen[FormResult]):
         *,
         check_all: bool = False,
         password_note: str = "",
+        password_pending: bool = False,
     ) -> None:
-        """`check_all`: show every problem at once (editing an existing file)."""
+        """`check_all`: show every problem at once (editing an existing file).
+        `password_pending`: the stored password is being read; `set_stored_password` follows.
+        """
         super().__init__()
         self.initial = copy.deepcopy(settings)
         self.initial_password = password
@@ -218,6 +221,7 @@ class FieldsScreen(Screen[FormResult]):
         )
         self.touched: set[str] = set(FORM_ORDER) if check_all else set()
         self.password_note = password_note
+        self.password_pending = password_pending
         self._password_typed = False
 
     # ------------------------------------------------------------------ building
@@ -404,7 +408,10 @@ class FieldsScreen(Screen[FormResult]):
         if first_error is not None:
             first_error.focus()
             return
-        for widget_id in ("host", "username", "password", "url"):
+        candidates = ["host", "username", "password", "url"]
+        if self.password_pending:
+            candidates.remove("password")
+        for widget_id in candidates:
             widget = self.query_one(f"#{widget_id}", Input)
             if widget.display and self._row_visible(widget_id) and not widget.value:
                 widget.focus()
@@ -494,7 +501,8 @@ class FieldsScreen(Screen[FormResult]):
             if port_error:
                 found["smtp.port"] = [Problem("smtp.port", port_error)]
             if (
-                settings.smtp.username.strip()
+                not self.password_pending
+                and settings.smtp.username.strip()
                 and settings.smtp.security != "none"
                 and not self.password
             ):
@@ -549,9 +557,12 @@ class FieldsScreen(Screen[FormResult]):
             help_line = row.query_one(".help", Static)
             problems = by_row.get(row.row_id, [])
             self._show(message, problems)
-            help_line.display = not problems and bool(self._help_for(row))
-            if help_line.display:
-                help_line.update(self._help_for(row))
+            help_text = self._help_for(row)
+            # Help explains a field; once a message says what is wrong, the help gives way,
+            # except the note on where the stored password came from (or why there is none).
+            keep = row.row_id == "password" and bool(self.password_note)
+            help_line.update(help_text)
+            help_line.display = bool(help_text) and (not problems or keep)
             row.set_class(any(p.severity == "error" for p in problems), "-invalid")
         self._show(self.query_one("#general-message", Static), general if self.touched else [])
 
@@ -746,7 +757,7 @@ class FieldsScreen(Screen[FormResult]):
             target = self._first_error_widget()
             if target is not None:
                 target.focus()
-            count = len(errors)
+            count = len(self.query(".row.-invalid")) or len(errors)
             self.notify(
                 "One field needs fixing first: it is marked in red."
                 if count == 1
@@ -803,4 +814,5 @@ class FieldsScreen(Screen[FormResult]):
             self.query_one("#password", Input).value = password
             self._password_typed = False
         self.password_note = note
+        self.password_pending = False
         self._refresh_messages()

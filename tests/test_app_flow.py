@@ -1,0 +1,265 @@
+"""The wizard's flow: picker -> guidance -> fields -> test -> save, back and quit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Input, Markdown, OptionList, Static
+
+from tests.ui_helpers import SIZE, make_app, type_text
+from tui.app import EXIT_NO_SETTINGS, run_wizard, settings_for_choice
+from tui.core.providers import catalogue, get_provider
+from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
+from tui.screens.fields import FieldsScreen
+from tui.screens.guidance import GuidanceScreen, links_in
+from tui.screens.provider import Choice, ProviderScreen
+from tui.widgets.confirm import ConfirmDialog
+
+
+def shop_settings() -> Settings:
+    return Settings(
+        protocol="smtp",
+        provider="custom",
+        smtp=SmtpSettings(host="mail.example.org", port=2525, security="starttls", username="shop"),
+        sender=SenderSettings(address="shop@example.org", copy_to="archive@example.org"),
+    )
+
+
+async def test_gmail_path_through_the_guidance_to_the_fields(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")  # Gmail is first in the list
+        assert isinstance(app.screen, GuidanceScreen)
+        text = app.screen.query_one(Markdown).source
+        # The seed's steps, in order: 2-step verification first, then the app password.
+        two_step = text.index("2-Step Verification")
+        app_passwords = text.index("App passwords")
+        instead = text.index("instead of your normal Gmail password")
+        assert two_step < app_passwords < instead
+        assert "https://myaccount.google.com/apppasswords" in text
+        server = str(app.screen.query_one("#server-line", Static).render())
+        assert "smtp.gmail.com" in server
+        # The link can be copied (OSC 52 through the app's clipboard).
+        await pilot.press("c")
+        assert app.clipboard == "https://myaccount.google.com/apppasswords"
+        await pilot.press("enter")
+        assert isinstance(app.screen, FieldsScreen)
+        fields = app.screen
+        settings = fields.draft()
+        assert (settings.smtp.host, settings.smtp.port, settings.smtp.security) == (
+            "smtp.gmail.com",
+            465,
+            "tls",
+        )
+        help_line = str(fields.query_one("#password-help", Static).render())
+        assert "app password" in help_line
+        # ctrl+g shows the guidance again; Enter comes back to the same form.
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, GuidanceScreen)
+        await pilot.press("enter")
+        assert app.screen is fields
+
+
+async def test_yahoo_guidance_follows_the_seed(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await type_text(pilot, "shop@yahoo.com")
+        await pilot.press("enter")
+        assert isinstance(app.screen, GuidanceScreen)
+        text = app.screen.query_one(Markdown).source
+        steps = [
+            "https://login.yahoo.com/account/security",
+            "Generate app password",
+            "Other app",
+            "Generate password",
+            "paste it into the Password field",
+        ]
+        positions = [text.index(step) for step in steps]
+        assert positions == sorted(positions)
+        assert links_in(text) == ["https://login.yahoo.com/account/security"]
+
+
+async def test_escape_goes_back_without_losing_what_was_typed(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        ids = ["custom"]
+        providers = app.screen.query_one("#providers", OptionList)
+        providers.highlighted = [p.id for p in app.screen.providers].index(ids[0])
+        await pilot.press("enter")
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        await type_text(pilot, "mail.example.org")  # the host has the focus
+        fields.query_one("#username", Input).focus()
+        await type_text(pilot, "office@example.org")
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProviderScreen)
+        await pilot.press("enter")  # the same provider again
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.query_one("#host", Input).value == "mail.example.org"
+        assert app.screen.query_one("#username", Input).value == "office@example.org"
+        # Escape from the guidance screen goes back to the list, too.
+        await pilot.press("escape")
+        providers = app.screen.query_one("#providers", OptionList)
+        providers.highlighted = 0
+        await pilot.press("enter")
+        assert isinstance(app.screen, GuidanceScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProviderScreen)
+        assert app.screen.query_one("#providers", OptionList).highlighted == 0
+
+
+async def test_another_provider_keeps_the_username_but_takes_its_server(tmp_path: Path) -> None:
+    base = shop_settings()
+    choice = Choice(get_provider("fastmail"))
+    settings = settings_for_choice(choice, base)
+    assert settings.provider == "fastmail"
+    assert (settings.smtp.host, settings.smtp.port) == ("smtp.fastmail.com", 465)
+    assert settings.smtp.username == "shop"
+    assert settings.sender.copy_to == "archive@example.org"
+    again = settings_for_choice(Choice(get_provider("custom")), base, keep_server=True)
+    assert again.smtp.host == "mail.example.org" and again.smtp.port == 2525
+
+
+async def test_an_existing_settings_file_opens_on_its_fields(tmp_path: Path) -> None:
+    app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        assert fields.query_one("#host", Input).value == "mail.example.org"
+        assert fields.query_one("#port-other", Input).value == "2525"
+        assert fields.query_one("#address", Input).value == "shop@example.org"
+        assert fields.query_one("#copy-to", Input).value == "archive@example.org"
+        # The stored password is filled in (masked), and said so.
+        assert fields.query_one("#password", Input).value == "s3cret"
+        assert fields.query_one("#password", Input).password
+        note = str(fields.query_one("#password-help", Static).render())
+        assert "From the system keyring" in note
+        assert not app.has_unsaved_changes()
+        # Escape reaches the picker, with the current provider highlighted.
+        await pilot.press("escape")
+        assert isinstance(app.screen, ProviderScreen)
+        options = app.screen.query_one("#providers", OptionList)
+        highlighted = options.get_option_at_index(options.highlighted or 0)
+        assert highlighted.id == "custom"
+
+
+async def test_without_a_stored_password_the_field_says_why(tmp_path: Path) -> None:
+    app = make_app(tmp_path, shop_settings(), stored_password=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        assert fields.query_one("#password", Input).value == ""
+        note = str(fields.query_one("#password-message", Static).render())
+        assert "Enter the password" in note
+        help_line = str(fields.query_one("#password-help", Static).render())
+        assert "no password stored" in help_line
+
+
+async def test_a_valid_form_goes_to_the_test_screen(tmp_path: Path) -> None:
+    from tui.screens.test_send import TestOutcome, TestSendScreen
+
+    app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        await pilot.press("ctrl+n")
+        assert isinstance(app.screen, TestSendScreen)
+        assert app.screen.settings.smtp.host == "mail.example.org"
+        # The test screen sends the user back to the field concerned.
+        app.screen.dismiss(TestOutcome(ok=False, action="edit", field="password"))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is fields
+        assert fields.query_one("#password", Input).has_focus
+
+
+async def test_save_without_testing_goes_to_the_save_screen(tmp_path: Path) -> None:
+    from tui.screens.save import SaveScreen
+
+    app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, SaveScreen)
+        assert app.screen.tested is False
+        # Unchanged password and account: the stored password is kept as it is.
+        assert app.screen.password is None
+
+
+async def test_quit_asks_first_when_something_was_typed(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "enter")  # Gmail, past the guidance
+        assert isinstance(app.screen, FieldsScreen)
+        await type_text(pilot, "me@gmail.com")
+        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.query_one("#username", Input).value == "me@gmail.com"
+        await pilot.press("ctrl+q")
+        await pilot.press("y")
+    assert app.return_value == EXIT_NO_SETTINGS
+
+
+async def test_quit_without_changes_does_not_ask(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("q")
+    assert app.return_value == EXIT_NO_SETTINGS
+
+
+def test_a_broken_settings_file_is_reported_not_overwritten(tmp_path: Path, capsys: object) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('version = 1\nprotocol = "smtp"\nbogus = 3\n', encoding="utf-8")
+    assert run_wizard(path) == 2
+    assert path.read_text(encoding="utf-8").endswith("bogus = 3\n")
+
+
+def test_settings_file_round_trip_fixture(tmp_path: Path) -> None:
+    """The settings used above are valid for the core (so the tests test the screens)."""
+    path = tmp_path / "settings.toml"
+    save_settings(shop_settings(), path)
+    assert path.exists()
+
+
+# ---------------------------------------------------------------------- snapshots (80x24)
+
+
+def test_snapshot_provider_picker(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE)
+
+
+def test_snapshot_picker_with_an_address(snap_compare: Any, tmp_path: Path) -> None:
+    keys = ["tab", *"office@example.org"]
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
+
+
+def test_snapshot_gmail_guidance(snap_compare: Any, tmp_path: Path) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=["enter"])
+
+
+def test_snapshot_gmail_fields(snap_compare: Any, tmp_path: Path) -> None:
+    keys = ["enter", "enter", *"shop@gmail.com"]
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
+
+
+def test_snapshot_fields_blocked_with_messages(snap_compare: Any, tmp_path: Path) -> None:
+    """Other SMTP server, nothing filled in, Test pressed: every message, focus on the host."""
+    ids = [provider.id for provider in catalogue()]
+    keys = [*["down"] * ids.index("custom"), "enter", "ctrl+n"]
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
+
+
+def test_snapshot_existing_settings(snap_compare: Any, tmp_path: Path) -> None:
+    app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
+    assert snap_compare(app, terminal_size=SIZE)
