@@ -167,6 +167,11 @@ def build_email(settings: Settings, outgoing: Outgoing) -> EmailMessage:
             content_type = _OPAQUE
         maintype, subtype = content_type.split("/")
         msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=filename)
+    # The email package repeats MIME-Version in every sub-part it creates; it belongs only
+    # in the top-level header (RFC 2045 section 4).
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]
     return msg
 
 
@@ -238,7 +243,8 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
     if sender.reply_to:
         rows.append(("replies to", sender.reply_to))
     if sender.copy_to:
-        rows.append(("copy to (Bcc)", sender.copy_to))
+        # The copy address is a Bcc: naming it here would show it to the recipient.
+        rows.append(("copy of every email", "yes, as a Bcc (address not shown)"))
     return rows
 
 
