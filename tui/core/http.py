@@ -65,6 +65,7 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing
 from tui.core.settings import Settings
+from tui.core.smtp import certificate_info
 
 #: The multipart field name of every attachment part.
 ATTACHMENT_FIELD = "attachment"
@@ -147,8 +148,9 @@ async def send_http(
             getter.cancel()
         if not worker.done():
             worker.cancel()
-            with contextlib.suppress(BaseException):
-                await asyncio.wait({worker})
+            # Let the worker close its connection; asyncio.wait does not re-raise the
+            # worker's CancelledError, so closing the generator stays clean.
+            await asyncio.wait({worker})
 
 
 def multipart_body(
@@ -220,18 +222,6 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def certificate_info(der: bytes, reason: str = "") -> CertificateInfo:
-    """Names, validity dates and issuer of a DER certificate (no verification involved).
-
-    Dates use the format of ssl.getpeercert() ("Jan  1 00:00:00 2030 GMT"). A certificate
-    that cannot be read gives what could be read (at least the reason).
-    """
-    try:
-        return _parse_certificate(der, reason)
-    except (ValueError, IndexError):
-        return CertificateInfo(reason=reason)
 
 
 # --------------------------------------------------------------------------- the send
@@ -414,8 +404,8 @@ class _Send:
                         if len(data) >= BODY_READ_LIMIT:
                             break
                 except httpx.HTTPError as exc:
-                    if 200 <= response.status_code < 300:
-                        raise await self._map_error(exc) from None
+                    # The status is what counts (any 2xx: accepted); only the body is cut.
+                    self.note("**", f"the rest of the answer could not be read ({exc})")
             finally:
                 await response.aclose()
         return self._outcome(response, bytes(data), status_line, inn)
@@ -683,98 +673,3 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _os_text(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-
-# --- a minimal DER reader, enough for the names and dates of a certificate
-
-_OID_CN = bytes([0x55, 0x04, 0x03])
-_OID_O = bytes([0x55, 0x04, 0x0A])
-_OID_SAN = bytes([0x55, 0x1D, 0x11])
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _tlv(data: bytes, pos: int) -> tuple[int, bytes, int]:
-    """(tag, content, next position) of the DER element at `pos`."""
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if not 1 <= count <= 4:
-            raise ValueError("bad DER length")
-        length = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    end = pos + length
-    if end > len(data):
-        raise ValueError("truncated DER")
-    return tag, data[pos:end], end
-
-
-def _items(data: bytes) -> list[tuple[int, bytes]]:
-    out = []
-    pos = 0
-    while pos < len(data):
-        tag, content, pos = _tlv(data, pos)
-        out.append((tag, content))
-    return out
-
-
-def _name_attr(name: bytes, oid: bytes) -> str:
-    for _, rdn in _items(name):  # SET
-        for _, atv in _items(rdn):  # SEQUENCE { oid, value }
-            parts = _items(atv)
-            if len(parts) >= 2 and parts[0][0] == 0x06 and parts[0][1] == oid:
-                return parts[1][1].decode("utf-8", "replace")
-    return ""
-
-
-def _der_time(tag: int, value: bytes) -> str:
-    text = value.decode("ascii")
-    if tag == 0x17:  # UTCTime YYMMDDHHMMSSZ
-        year = int(text[:2])
-        year += 2000 if year < 50 else 1900
-        rest = text[2:]
-    else:  # GeneralizedTime YYYYMMDDHHMMSSZ
-        year = int(text[:4])
-        rest = text[4:]
-    month, day = int(rest[0:2]), int(rest[2:4])
-    hh, mm, ss = rest[4:6], rest[6:8], rest[8:10] or "00"
-    return f"{_MONTHS[month - 1]} {day:2d} {hh}:{mm}:{ss} {year} GMT"
-
-
-def _parse_certificate(der: bytes, reason: str) -> CertificateInfo:
-    _, cert, _ = _tlv(der, 0)
-    _, tbs, _ = _tlv(cert, 0)
-    fields = _items(tbs)
-    if fields and fields[0][0] == 0xA0:  # [0] version
-        fields = fields[1:]
-    # serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ...
-    issuer, validity, subject = fields[2][1], fields[3][1], fields[4][1]
-    times = _items(validity)
-    not_before = _der_time(*times[0])
-    not_after = _der_time(*times[1])
-    names: list[str] = []
-    for tag, content in fields[6:]:
-        if tag != 0xA3:  # [3] extensions
-            continue
-        _, exts, _ = _tlv(content, 0)
-        for _, ext in _items(exts):
-            parts = _items(ext)
-            if parts and parts[0][1] == _OID_SAN:
-                _, general_names, _ = _tlv(parts[-1][1], 0)
-                for gtag, gvalue in _items(general_names):
-                    if gtag == 0x82:  # dNSName
-                        names.append(gvalue.decode("ascii", "replace"))
-                    elif gtag == 0x87 and len(gvalue) in (4, 16):  # iPAddress
-                        names.append(str(ipaddress.ip_address(gvalue)))
-    common_name = _name_attr(subject, _OID_CN)
-    if not names and common_name:
-        names.append(common_name)
-    issuer_name = _name_attr(issuer, _OID_CN) or _name_attr(issuer, _OID_O)
-    return CertificateInfo(
-        names=tuple(names),
-        not_before=not_before,
-        not_after=not_after,
-        issuer=issuer_name,
-        reason=reason,
-    )
