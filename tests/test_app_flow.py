@@ -232,6 +232,39 @@ def test_settings_file_round_trip_fixture(tmp_path: Path) -> None:
     assert path.exists()
 
 
+async def test_practice_run_sends_through_the_practice_server(tmp_path: Path) -> None:
+    from tui.app import MailwizApp
+    from tui.core.practice import PracticeServer
+    from tui.screens.save import SaveScreen
+    from tui.screens.test_send import TestSendScreen
+
+    with PracticeServer(folder=tmp_path) as server:
+        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        async with app.run_test(size=SIZE) as pilot:
+            options = app.screen.query_one("#providers", OptionList)
+            assert options.get_option_at_index(0).id == "practice"
+            await pilot.press("enter")
+            fields = app.screen
+            assert isinstance(fields, FieldsScreen)
+            settings = fields.draft()
+            assert settings.smtp.port == server.port
+            assert settings.smtp.ca_file == str(server.ca_file)
+            assert fields.password == server.password
+            assert fields.query_one("#ca-file", Input).display
+            await pilot.press("ctrl+n")
+            assert isinstance(app.screen, TestSendScreen)
+            await pilot.press("enter")  # send to the address shown
+            for _ in range(200):
+                if app.screen.state in ("ok", "failed"):
+                    break
+                await pilot.pause(0.05)
+            assert app.screen.state == "ok"
+            assert len(server.messages) == 1
+            await pilot.press("enter")  # on to saving
+            assert isinstance(app.screen, SaveScreen)
+            assert app.screen.tested is True
+
+
 # ---------------------------------------------------------------------- snapshots (80x24)
 
 

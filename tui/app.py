@@ -25,6 +25,8 @@ from tui.core.settings import Settings
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
+    from tui.core.practice import PracticeServer, ReceivedMessage
+    from tui.core.providers import Provider
     from tui.core.secrets import PasswordLookup
     from tui.screens.fields import FieldsScreen, FormResult
     from tui.screens.test_send import TestOutcome
@@ -74,6 +76,35 @@ def settings_for_choice(
     return settings
 
 
+PRACTICE_NOTES = (
+    "A real mail server that mailwiz runs on this computer for this session only. "
+    "Everything is filled in, password included: press ctrl+n for a test send."
+)
+
+
+def practice_provider(server: PracticeServer) -> Provider:
+    """The picker entry for the practice server (not part of the catalogue)."""
+    from tui.core.practice import PROVIDER_ID
+    from tui.core.providers import Provider
+
+    return Provider(
+        id=PROVIDER_ID,
+        name="Practice server",
+        hint="A mail server on this computer: try mailwiz safely",
+        protocol="smtp",
+        host=server.host,
+        port=server.port,
+        security="starttls",
+        alternatives=(),
+        domains=(),
+        mx_suffixes=(),
+        app_password=False,
+        guidance="",
+        certificate_checks_required=True,
+        notes=PRACTICE_NOTES,
+    )
+
+
 def password_note(lookup: PasswordLookup) -> str:
     """A line under the password field saying where the filled-in password came from."""
     if lookup.password is not None:
@@ -107,14 +138,15 @@ class MailwizApp(App[int]):
         *,
         password_lookup: PasswordLookupFn | None = None,
         load_warnings: Sequence[str] = (),
-        practice: bool = False,
+        practice_server: PracticeServer | None = None,
     ) -> None:
         super().__init__()
         self.config_path = config_path
         self.initial = copy.deepcopy(settings) if settings is not None else None
         self.password_lookup = password_lookup or _default_lookup
         self.load_warnings = list(load_warnings)
-        self.practice = practice
+        self.practice_server = practice_server
+        self.practice = practice_server is not None
 
         # What the user has typed so far, kept when they go back to the provider list.
         self.draft: Settings | None = None
@@ -134,7 +166,18 @@ class MailwizApp(App[int]):
 
     def on_mount(self) -> None:
         current = self.initial.provider if self.initial is not None else ""
-        self.push_screen(ProviderScreen(current=current))
+        extra: list[Provider] = []
+        if self.practice_server is not None:
+            extra.append(practice_provider(self.practice_server))
+            current = current or extra[0].id
+            self.practice_server.on_message(self._practice_message)
+            self.notify(
+                "Nothing you do here touches your real settings or keyring. "
+                "Choose Practice server to try a test send.",
+                title="Practice run",
+                timeout=8,
+            )
+        self.push_screen(ProviderScreen(current=current, extra=extra))
         if self.initial is not None:
             self.password_note = "Reading the stored password…"
             self.open_fields(self.initial, check_all=True)
@@ -146,6 +189,16 @@ class MailwizApp(App[int]):
             )
         for warning in self.load_warnings:
             self.notify(warning, title="Settings file", severity="warning", timeout=10)
+
+    def _practice_message(self, message: ReceivedMessage) -> None:
+        """Called in the practice server's thread for each message it accepts."""
+        self.call_from_thread(
+            self.notify,
+            message.summary(),
+            title="The practice server received a message",
+            markup=False,
+            timeout=8,
+        )
 
     def _read_password(self) -> PasswordLookup:
         assert self.initial is not None
@@ -178,6 +231,15 @@ class MailwizApp(App[int]):
         base = self.draft or self.initial
         same = base is not None and base.provider == choice.provider.id
         settings = settings_for_choice(choice, base, keep_server=same)
+        if (
+            self.practice_server is not None
+            and choice.provider.id == practice_provider(self.practice_server).id
+        ):
+            if not same:
+                settings = self.practice_server.settings()
+                self.password = self.practice_server.password
+            self.open_fields(settings, provider=choice.provider)
+            return
         from tui.screens.guidance import has_guidance
 
         if has_guidance(choice.provider):
@@ -191,7 +253,9 @@ class MailwizApp(App[int]):
         else:
             self.open_fields(settings, check_all=same and self.initial is not None)
 
-    def open_fields(self, settings: Settings, *, check_all: bool = False) -> None:
+    def open_fields(
+        self, settings: Settings, *, check_all: bool = False, provider: Provider | None = None
+    ) -> None:
         from tui.screens.fields import FieldsScreen
 
         self.fields = FieldsScreen(
@@ -200,6 +264,7 @@ class MailwizApp(App[int]):
             check_all=check_all,
             password_note=self.password_note,
             password_pending=not self.password_read,
+            provider=provider,
         )
         self._fields_opened_with = (copy.deepcopy(settings), self.password)
         self.push_screen(self.fields, self._fields_closed)
@@ -283,7 +348,7 @@ class MailwizApp(App[int]):
         return self.fields is not None and self.fields.is_dirty()
 
     def exit_code(self) -> int:
-        if self.saved or self.config_path.exists():
+        if self.saved or self.practice or self.config_path.exists():
             return EXIT_OK
         return EXIT_NO_SETTINGS
 
@@ -312,7 +377,15 @@ class MailwizApp(App[int]):
 
 
 def run_wizard(config_path: Path, practice: bool = False) -> int:
-    """Run the wizard on `config_path` (edited if it exists); returns the exit code."""
+    """Run the wizard on `config_path` (edited if it exists); returns the exit code.
+
+    `practice`: a practice run. A practice server (tui.core.practice) runs on this computer
+    for the session and is offered first in the list; the settings file is a temporary one
+    beside the server's CA file, so nothing touches the real settings, and the practice
+    settings keep no password (store "none"), so nothing touches the keyring.
+    """
+    if practice:
+        return _run_practice()
     from tui.core.settings import SettingsError, SettingsMissing, load_settings
 
     settings: Settings | None = None
@@ -332,7 +405,18 @@ def run_wizard(config_path: Path, practice: bool = False) -> int:
     else:
         settings = loaded.settings
         warnings = loaded.warnings
-    app = MailwizApp(config_path, settings, load_warnings=warnings, practice=practice)
+    return _run(MailwizApp(config_path, settings, load_warnings=warnings))
+
+
+def _run_practice() -> int:
+    from tui.core.practice import PracticeServer
+
+    with PracticeServer() as server:
+        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        return _run(app)
+
+
+def _run(app: MailwizApp) -> int:
     code = app.run()
     if app.return_code:
         return app.return_code

@@ -207,14 +207,16 @@ class FieldsScreen(Screen[FormResult]):
         check_all: bool = False,
         password_note: str = "",
         password_pending: bool = False,
+        provider: Provider | None = None,
     ) -> None:
         """`check_all`: show every problem at once (editing an existing file).
         `password_pending`: the stored password is being read; `set_stored_password` follows.
+        `provider`: for an entry that is not in the catalogue (the practice server).
         """
         super().__init__()
         self.initial = copy.deepcopy(settings)
         self.initial_password = password
-        self.provider = provider_or_custom(settings.provider)
+        self.provider = provider or provider_or_custom(settings.provider)
         # The SMTP provider to return to when the user flips the protocol back from HTTP.
         self.smtp_provider = (
             self.provider if self.provider.protocol == "smtp" else get_provider(CUSTOM_ID)
@@ -464,7 +466,7 @@ class FieldsScreen(Screen[FormResult]):
             smtp.username = self._value("username")
             sender.address = self._value("address") if self._address_wanted() else ""
             smtp.verify_certificate = not self._checked("no-verify")
-            smtp.ca_file = self._value("ca-file") if self.provider.id == CUSTOM_ID else ""
+            smtp.ca_file = self._value("ca-file") if self._ca_file_shown() else ""
             sender.copy_to = self._value("copy-to") if self._checked("copy-on") else ""
             sender.reply_to = self._value("reply-to") if self._checked("reply-on") else ""
         else:
@@ -648,8 +650,14 @@ class FieldsScreen(Screen[FormResult]):
         # Turning certificate checks off is offered only for "Other SMTP server"; a file
         # that has it off for a known provider shows the box so that it can be ticked off.
         no_verify = self._checked("no-verify")
-        self.query_one("#custom-group").display = smtp and (custom or no_verify)
-        self.query_one("#ca-file-row").display = custom
+        ca_file = self._ca_file_shown()
+        self.query_one("#custom-group").display = smtp and (custom or no_verify or ca_file)
+        self.query_one("#no-verify-row").display = custom or no_verify
+        self.query_one("#ca-file-row").display = ca_file
+
+    def _ca_file_shown(self) -> bool:
+        """A CA file is for your own server; one already set (the practice server) shows."""
+        return self.provider.id == CUSTOM_ID or bool(self.initial.smtp.ca_file)
 
     def _changed(self) -> None:
         self._update_visibility()

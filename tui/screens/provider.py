@@ -7,6 +7,7 @@ what was typed still there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -76,10 +77,11 @@ class ProviderScreen(Screen[None]):
 
         choice: Choice
 
-    def __init__(self, current: str = "") -> None:
-        """`current`: the provider id of the settings being edited, highlighted in the list."""
+    def __init__(self, current: str = "", extra: Sequence[Provider] = ()) -> None:
+        """`current`: the provider id of the settings being edited, highlighted in the list.
+        `extra`: entries shown before the catalogue (the practice server)."""
         super().__init__()
-        self.providers = catalogue()
+        self.providers = (*extra, *catalogue())
         self.current = current
 
     def compose(self) -> ComposeResult:
@@ -110,8 +112,9 @@ class ProviderScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#providers")
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.Chosen(Choice(get_provider(event.option.id))))
+        chosen = [provider for provider in self.providers if provider.id == event.option.id]
+        if chosen:
+            self.post_message(self.Chosen(Choice(chosen[0])))
 
     @on(Input.Changed, "#address")
     def _address_changed(self, event: Input.Changed) -> None:
