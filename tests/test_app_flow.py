@@ -265,6 +265,51 @@ async def test_practice_run_sends_through_the_practice_server(tmp_path: Path) ->
             assert app.screen.tested is True
 
 
+async def test_wrong_password_troubleshooting_leads_back_to_the_password(tmp_path: Path) -> None:
+    from tui.app import MailwizApp
+    from tui.core.practice import PracticeServer
+    from tui.screens.test_send import TestSendScreen
+    from tui.screens.troubleshoot import TroubleshootScreen
+
+    with PracticeServer(fail="auth", folder=tmp_path) as server:
+        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter", "ctrl+n")
+            test_screen = app.screen
+            assert isinstance(test_screen, TestSendScreen)
+            await pilot.press("enter")
+            for _ in range(200):
+                if test_screen.state in ("ok", "failed"):
+                    break
+                await pilot.pause(0.05)
+            assert test_screen.state == "failed"
+            await pilot.press("t")
+            assert isinstance(app.screen, TroubleshootScreen)
+            assert app.screen.field == "password"
+            await pilot.press("f")  # straight to the field concerned
+            await pilot.pause()
+            fields = app.screen
+            assert isinstance(fields, FieldsScreen)
+            assert fields.query_one("#password", Input).has_focus
+
+
+def test_the_first_screen_does_not_import_the_heavy_parts() -> None:
+    """Markdown (guidance), the send engines and keyring load only when needed."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tui.app, tui.screens.provider; "
+        "heavy = [m for m in sys.modules if m.startswith("
+        "('textual.widgets._markdown', 'markdown_it', 'aiosmtplib', 'httpx', 'keyring'))]; "
+        "print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 # ---------------------------------------------------------------------- snapshots (80x24)
 
 
@@ -296,3 +341,8 @@ def test_snapshot_fields_blocked_with_messages(snap_compare: Any, tmp_path: Path
 def test_snapshot_existing_settings(snap_compare: Any, tmp_path: Path) -> None:
     app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
     assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_snapshot_quit_confirmation(snap_compare: Any, tmp_path: Path) -> None:
+    keys = ["enter", "enter", *"me@gmail.com", "ctrl+q"]
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
