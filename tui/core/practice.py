@@ -442,6 +442,7 @@ class _Listener:
             )
         except BaseException as error:  # reported by start()
             self._error = error
+            self._sock.close()
             self._ready.set()
             loop.close()
             return
@@ -449,6 +450,13 @@ class _Listener:
         try:
             loop.run_forever()
         finally:
+            # Stop accepting first, then let connections accepted just before the stop get
+            # their transport: once server.close() has run, asyncio drops such a late
+            # connection without closing its socket (3.11), and it would hang there.
+            with contextlib.suppress(ValueError):  # ValueError: the socket is gone already
+                loop.remove_reader(self._sock.fileno())
+            for _ in range(3):
+                loop.run_until_complete(asyncio.sleep(0))
             server.close()
             self._drop_connections()
             tasks = asyncio.all_tasks(loop)
