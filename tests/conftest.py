@@ -28,7 +28,10 @@ def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "_toggle_cursor", steady_cursor)
 
 
-# Fixtures shared by many test modules, made available everywhere.
+# Fixtures shared by many test modules, made available everywhere: the real test servers,
+# and the in-memory keyring.
+pytest_plugins = ["tests.servers"]
+
 from tests.memory_keyring import (  # noqa: E402
     MemoryKeyring,
     installed_keyring,

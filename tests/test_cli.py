@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.memory_keyring import MemoryKeyring
+from tests.servers import PASSWORD, RECIPIENT, SENDER, USERNAME, SmtpServer, SocketServer
 from tui.cli import main
 from tui.core.settings import Settings, load_settings, save_settings
 
@@ -194,3 +198,192 @@ def test_python_dash_m_tui_is_the_same_command(tmp_path: Path) -> None:
     )
     assert result.returncode == 3
     assert "no settings yet" in result.stderr
+
+
+# ------------------------------------------------------------------- test and send
+
+
+def saved(server: SmtpServer, tmp_path: Path, **overrides: object) -> Path:
+    return save_settings(server.settings(**overrides), tmp_path / "settings.toml")
+
+
+def json_lines(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def assert_no_secret(text: str) -> None:
+    assert PASSWORD not in text
+    for blob in (PASSWORD, f"\0{USERNAME}\0{PASSWORD}"):
+        assert base64.b64encode(blob.encode()).decode() not in text
+
+
+def test_live_test_with_json_lines(
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = saved(starttls_server, tmp_path, host="localhost")  # a name, so it is resolved
+    memory_keyring.entries[("mailwiz", f"{USERNAME}@localhost")] = PASSWORD
+    code, out, err = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 0, err
+    *stages, final = json_lines(out)
+    assert [s["stage"] for s in stages] == [
+        "resolve", "connect", "greeting", "ehlo", "starttls", "ehlo",
+        "auth", "mail", "rcpt", "data", "quit",
+    ]  # fmt: skip
+    assert all(s["ok"] is True and isinstance(s["ms"], float) for s in stages)
+    assert final["result"] == "ok" and final["exit"] == 0
+    (received,) = starttls_server.received
+    assert received.rcpt_tos == [SENDER]  # --to defaults to the sender address
+    assert "test" in received.message["Subject"].lower()
+    assert_no_secret(out + err + received.data.decode(errors="replace"))
+
+
+def test_wrong_password_exits_16_with_cause_and_fix(
+    smtp_server: Callable[..., SmtpServer],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server = smtp_server("starttls", auth_reply="535 5.7.8 Authentication credentials invalid")
+    path = saved(server, tmp_path)
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    code, out, err = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 16
+    final = json_lines(out)[-1]
+    assert final["result"] == "failed" and final["stage"] == "auth" and final["exit"] == 16
+    assert "535" in str(final["reply"])
+    assert final["cause"] and final["fix"]
+    assert server.received == []
+    assert_no_secret(out + err)
+
+
+def test_readable_output_ticks_on_stdout_diagnosis_on_stderr(
+    refused_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings()
+    settings.smtp.host = "127.0.0.1"
+    settings.smtp.port = refused_port
+    settings.smtp.security = "none"
+    settings.sender.address = SENDER
+    path = save_settings(settings, tmp_path / "settings.toml")
+    code, out, err = run(["test", "--config", str(path)], capsys)
+    assert code == 11
+    assert "connect" in out
+    assert "Not sent:" in err and "What to do:" in err
+    assert "Not sent:" not in out
+
+
+def test_blackhole_ends_at_the_deadline_with_exit_12(
+    blackhole: SocketServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(blackhole.settings(timeout=1), tmp_path / "settings.toml")
+    code, out, _ = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 12
+    assert json_lines(out)[-1]["exit"] == 12
+
+
+def test_no_password_available_exits_3(
+    starttls_server: SmtpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = saved(starttls_server, tmp_path)
+    code, out, err = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 3
+    assert json_lines(out)[-1]["exit"] == 3
+    assert "mailwiz password" in err
+    assert starttls_server.received == []
+
+
+def test_invalid_settings_are_refused_before_sending(
+    starttls_server: SmtpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = saved(starttls_server, tmp_path, address="not an address")
+    code, _, err = run(["test", "--config", str(path)], capsys)
+    assert code == 2
+    assert "sender.address" in err
+
+
+def test_send_a_document_with_attachment_and_archive_copy(
+    tls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = saved(tls_server, tmp_path, copy_to="archive@example.com")
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF-1.4\n% a tiny document\n%%EOF\n")
+    body = tmp_path / "body.txt"
+    body.write_text("Please find the invoice attached.\nRegards\n")
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    argv = ["send", "--config", str(path), "--to", RECIPIENT, "--subject", "Invoice 42 für Sie"]
+    code, out, err = run([*argv, "--body-file", str(body), "--attach", str(invoice)], capsys)
+    assert code == 0, err
+    assert "Sent:" in out
+    (received,) = tls_server.received
+    assert sorted(received.rcpt_tos) == sorted([RECIPIENT, "archive@example.com"])
+    message = received.message
+    assert message["Subject"] == "Invoice 42 für Sie"
+    assert "archive@example.com" not in received.data.decode(errors="replace")
+    (attachment,) = list(message.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    assert attachment.get_filename() == "invoice.pdf"
+    assert attachment.get_content() == invoice.read_bytes()
+    assert "invoice attached" in message.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    ("extra", "hint"),
+    [
+        (["--attach", "/nonexistent/invoice.pdf"], "--attach"),
+        (["--subject", "Hi\nBcc: victim@example.com"], "--subject"),
+        (["--body-file", "/nonexistent/body.txt"], "--body-file"),
+    ],
+)
+def test_send_input_errors_exit_2_before_connecting(
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+    hint: str,
+) -> None:
+    path = saved(starttls_server, tmp_path)
+    code, _, err = run(["send", "--config", str(path), "--to", RECIPIENT, *extra], capsys)
+    assert code == 2
+    assert hint in err
+    assert "Traceback" not in err
+
+
+def test_send_to_a_bad_recipient_address_exits_2(
+    starttls_server: SmtpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = saved(starttls_server, tmp_path)
+    code, _, err = run(["send", "--config", str(path), "--to", "a@b.com, c@d.com"], capsys)
+    assert code == 2
+    assert "one email address" in err
+
+
+# -------------------------------------------------------------------------- discover
+
+
+def test_discover_a_catalogue_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["discover", "someone@GoogleMail.com"], capsys)
+    assert code == 0
+    assert "Proposed: smtp.gmail.com, port 465" in out
+
+
+def test_discover_json_ends_with_the_suggestion(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["discover", "me@yahoo.co.uk", "--json"], capsys)
+    assert code == 0
+    final = json_lines(out)[-1]
+    assert final["event"] == "finished"
+    assert final["suggestion"]["host"] == "smtp.mail.yahoo.com"  # type: ignore[index]
+
+
+def test_discover_refuses_what_is_not_an_address(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["discover", "not-an-address"], capsys)
+    assert code == 2
+    assert "not an email address" in err

@@ -107,6 +107,11 @@ def build_parser() -> ArgumentParser:
         choices=["keyring", "file"],
         help="where to keep it: the system keyring, or a 0600 file beside the settings",
     )
+    discover = commands.add_parser(
+        "discover", parents=[config], help="find the SMTP settings for an email address"
+    )
+    discover.add_argument("address", metavar="ADDRESS", help="the email address to send from")
+    discover.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
@@ -119,7 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             from tui.app import run_wizard  # the only path that imports Textual
 
             return run_wizard(config_path)
-        handler = {"show": cmd_show, "password": cmd_password, "test": cmd_send, "send": cmd_send}
+        handler = {
+            "show": cmd_show,
+            "password": cmd_password,
+            "test": cmd_send,
+            "send": cmd_send,
+            "discover": cmd_discover,
+        }
         return handler[args.command](args, config_path)
     except KeyboardInterrupt:
         print("mailwiz: interrupted", file=sys.stderr)
@@ -420,3 +431,50 @@ async def run_and_render(
         print(f"\nWhat happened: {diagnosis.cause}", file=sys.stderr)
         print(f"\nWhat to do: {diagnosis.fix}", file=sys.stderr)
     return failure.exit_code if failure.kind != FailureKind.INTERNAL else EXIT_BUG
+
+
+# ---------------------------------------------------------------------------- discover
+
+
+def cmd_discover(args: argparse.Namespace, config_path: Path) -> int:
+    """Exit 0 with a suggestion, 2 for an address that is not one, 3 when nothing was found."""
+    from tui.core.discover import AddressError, discover
+
+    try:
+        events = discover(args.address)
+    except AddressError as error:
+        raise UsageError(str(error)) from None
+    return asyncio.run(render_discovery(events, args.json))
+
+
+async def render_discovery(events: Any, json_mode: bool) -> int:
+    from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
+
+    async for event in events:
+        if json_mode:
+            emit(event_as_dict(event))
+        elif isinstance(event, LayerStarted):
+            print(event.description)
+        elif isinstance(event, LayerEnded):
+            print(f"  {stage_mark(event.found) if event.found else '-'} {event.detail}")
+        if isinstance(event, DiscoveryFinished):
+            if not json_mode:
+                print_suggestion(event)
+            return EXIT_OK if event.suggestion else EXIT_NO_SETTINGS
+    return EXIT_NO_SETTINGS
+
+
+def print_suggestion(finished: Any) -> None:
+    found = finished.suggestion
+    if found is None:
+        print(
+            "\nNothing found. Ask your provider for its SMTP server, or try "
+            f"{finished.fallback_host} with port 465 (TLS) or 587 (STARTTLS)."
+        )
+        return
+    security = "TLS from the first byte" if found.security == "tls" else "STARTTLS"
+    print(f"\nProposed: {found.host}, port {found.port}, {security}")
+    print(f"  provider: {found.provider_id}; username: {found.username_hint}")
+    print(f"  why: {found.why}")
+    if found.needs_confirmation:
+        print("  Check this before you use it: it points outside your domain.")
