@@ -166,6 +166,9 @@ async def test_each_fail_mode_gives_its_exit_code_and_diagnosis(mode: str, tmp_p
         diagnosis = diagnose(result.failure, settings)
         assert words in diagnosis.title.lower(), diagnosis
         assert server.messages == []
+        if mode == "tls":
+            # the practice server is the user's own server: the lesson is the CA file
+            assert diagnosis.field == "smtp.ca_file", diagnosis
 
 
 async def test_tls_mode_certificate_comes_from_another_authority(tmp_path: Path) -> None:

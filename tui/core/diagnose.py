@@ -127,9 +127,13 @@ def _provider_id(settings: Settings, provider: Provider | None) -> str:
 def _is_catalogue(settings: Settings, provider: Provider | None) -> bool:
     """True for a known mail provider (Gmail, Yahoo, ...); False for "Other SMTP server" and
     the HTTP relay. Certificate checks are never to be turned off for a known provider."""
-    if provider is not None and not provider.certificate_checks_required:
-        return False
-    return _provider_id(settings, provider) not in ("", "custom", "other", "http")
+    # Only a catalogue entry counts: an id the catalogue does not know (the practice
+    # server's "practice", say) is somebody's own server.
+    return (
+        provider is not None
+        and provider.protocol == "smtp"
+        and provider.certificate_checks_required
+    )
 
 
 def _is_gmail(settings: Settings, provider: Provider | None) -> bool:
