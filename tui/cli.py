@@ -112,7 +112,32 @@ def build_parser() -> ArgumentParser:
     )
     discover.add_argument("address", metavar="ADDRESS", help="the email address to send from")
     discover.add_argument("--json", action="store_true", help="one JSON object per line")
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="a practice SMTP server on this machine, to try mailwiz without an account",
+        description="Start a practice SMTP server on 127.0.0.1 (STARTTLS, login) and list "
+        "every message it receives. Nothing leaves this machine.",
+    )
+    sandbox.add_argument(
+        "--fail",
+        metavar="MODE",
+        choices=list(FAIL_MODE_HELP),
+        help="misbehave on purpose, to rehearse troubleshooting: "
+        + "; ".join(f"{mode} = {text}" for mode, text in FAIL_MODE_HELP.items()),
+    )
     return parser
+
+
+# Kept here, not imported from the practice module, so --help stays fast; a test checks
+# that both list the same modes.
+FAIL_MODE_HELP = {
+    "auth": "refuse every login",
+    "tls": "present an untrusted certificate",
+    "starttls": "offer no encryption",
+    "timeout": "never answer",
+    "recipient": "refuse every recipient",
+    "temporary": "answer with a temporary error",
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "test": cmd_send,
             "send": cmd_send,
             "discover": cmd_discover,
+            "sandbox": cmd_sandbox,
         }
         return handler[args.command](args, config_path)
     except KeyboardInterrupt:
@@ -337,10 +363,7 @@ def cmd_send(args: argparse.Namespace, config_path: Path) -> int:
     if password_needed(settings):
         lookup = load_password(settings, loaded.path)
         if not lookup.password:
-            raise NotReady(
-                f"no password available: {lookup.problem} "
-                "Store it with 'mailwiz password', or set MAILWIZ_PASSWORD."
-            )
+            raise NotReady(f"no password available. {lookup.problem}")
         password = lookup.password
     return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
 
@@ -358,6 +381,12 @@ def read_body(args: argparse.Namespace) -> str:
         except UnicodeDecodeError:
             raise UsageError(f"--body-file {args.body_file}: not UTF-8 text") from None
     return ""
+
+
+def one_line(reply: str) -> str:
+    """A multi-line reply (EHLO's list of extensions) shortened to its first line."""
+    lines = reply.splitlines()
+    return lines[0] + (" ..." if len(lines) > 1 else "") if lines else ""
 
 
 def stage_mark(ok: bool) -> str:
@@ -389,7 +418,7 @@ async def run_and_render(
                     record["reply"] = event.reply
                 emit(record)
             else:
-                reply = f"  {event.reply}" if event.reply else ""
+                reply = f"  {one_line(event.reply)}" if event.reply else ""
                 print(f"  {stage_mark(event.ok)} {event.stage:<9} {event.ms:8.1f} ms{reply}")
         elif isinstance(event, TranscriptLine) and show_transcript and not json_mode:
             print(f"      {event.direction} {event.text}")
@@ -478,3 +507,37 @@ def print_suggestion(finished: Any) -> None:
     print(f"  why: {found.why}")
     if found.needs_confirmation:
         print("  Check this before you use it: it points outside your domain.")
+
+
+# ----------------------------------------------------------------------------- sandbox
+
+
+def cmd_sandbox(args: argparse.Namespace, config_path: Path) -> int:
+    """Run the practice server until Ctrl+C, printing each message as it arrives."""
+    import shlex
+    import signal
+    import threading
+
+    from tui.core.practice import PracticeServer
+
+    with PracticeServer(fail=args.fail) as server:
+        practice_config = save_settings(server.settings(), server.folder / "settings.toml")
+        print("mailwiz practice server: running on this machine only. Ctrl+C stops it.\n")
+        width = max(len(label) for label, _ in server.connection_rows())
+        for label, value in server.connection_rows():
+            print(f"  {label:<{width}}  {value}")
+        command = (
+            f"MAILWIZ_PASSWORD={shlex.quote(server.password)} "
+            f"mailwiz test --config {shlex.quote(str(practice_config))}"
+        )
+        print(f"\nTry it from another terminal (your real settings are not touched):\n  {command}")
+        print("\nMessages received:", flush=True)
+        server.on_message(lambda message: print(f"  {message.summary()}", flush=True))
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # clean up on kill as on Ctrl+C
+        try:
+            stop.wait()
+            print("\nPractice server stopped; its certificate and settings are deleted.")
+        except KeyboardInterrupt:
+            print("\nPractice server stopped; its certificate and settings are deleted.")
+    return EXIT_OK
