@@ -581,6 +581,8 @@ class _SmtpSend:
                 try:
                     await self._dialogue(prepared)
                 except _Stop as stop:
+                    if self.stage is not None:
+                        self.end(stop.failure.reply, ok=False)
                     await self._polite_quit(stop.failure)
                     return stop.failure
         except TimeoutError:
@@ -749,6 +751,8 @@ class _SmtpSend:
                 resolved = (int(info[0]), cast(tuple[object, ...], info[4]))
                 if resolved not in addresses:
                     addresses.append(resolved)
+            if not addresses:
+                raise _Stop(Failure(FailureKind.DNS, "resolve", detail=f"{host}: no address"))
             shown = ", ".join(str(address[0]) for _family, address in addresses)
             self.note(f"{host} resolves to {shown}")
             self.end(shown)
