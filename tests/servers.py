@@ -2,14 +2,10 @@
 plain-socket servers for what aiosmtpd will not do (blackhole, trickled banner, scripted
 misbehaviour).
 
-Use them from a test module:
+tests/conftest.py registers this module (`pytest_plugins = ["tests.servers"]`), so every
+test module can use the fixtures below by name, and import the helpers it needs:
 
-    from tests.servers import PASSWORD, Script, SmtpServer, USERNAME   # helpers
-    from tests.servers import certs, smtp_server, tls_server  # noqa: F401  (fixtures)
-
-Importing a fixture into the test module is what registers it there. To have them all
-everywhere, tests/conftest.py can say `pytest_plugins = ["tests.servers"]` (a conftest
-is imported before the test modules, so assertion rewriting still applies).
+    from tests.servers import PASSWORD, USERNAME, Script, SmtpServer, SmtpServerFactory
 
 Fixtures
 - certs (session): a trustme CA whose PEM file is `certs.ca_file` (settings.smtp.ca_file),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+# The server fixtures (tls_server, smtp_server, blackhole...) come from tests.servers,
+# registered for every module by tests/conftest.py.
 from tests.servers import (
     PASSWORD,
     RECIPIENT,
@@ -25,16 +27,6 @@ from tests.servers import (
     SmtpServer,
     SmtpServerFactory,
     SocketServer,
-    blackhole,
-    certs,
-    plain_server,
-    refused_port,
-    scripted_server,
-    smtp_server,
-    socket_server,
-    starttls_server,
-    tls_server,
-    trickle_server,
 )
 from tui.core.events import (
     Failure,
@@ -48,20 +40,6 @@ from tui.core.events import (
 from tui.core.message import Attachment, Outgoing, test_outgoing
 from tui.core.settings import Settings
 from tui.core.smtp import certificate_info, send_smtp
-
-# The fixtures used here: importing them is what registers them in this module.
-FIXTURES = (
-    blackhole,
-    certs,
-    plain_server,
-    refused_port,
-    scripted_server,
-    smtp_server,
-    socket_server,
-    starttls_server,
-    tls_server,
-    trickle_server,
-)
 
 COPY = "archive@example.com"
 REPLY_TO = "replies@example.com"
