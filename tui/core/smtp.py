@@ -423,6 +423,8 @@ class _Reply:
 
 def _printable(text: str) -> str:
     """Control characters shown as escapes: a server must not drive our terminal."""
+    if text.isprintable():  # the usual case, checked at C speed (False for \t, \u2028)
+        return text if len(text) <= _SHOWN_TEXT else text[:_SHOWN_TEXT] + "…"
     out = "".join(
         c if c == "\t" or (c.isprintable() and c not in "\u2028\u2029") else f"\\x{ord(c):02x}"
         for c in text
@@ -485,12 +487,15 @@ class _SmtpSend:
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
+            if secret in text:
+                text = text.replace(secret, _REDACTED)
         return text
 
     def emit(self, event: SendEvent) -> None:
         if isinstance(event, TranscriptLine):
-            event = replace(event, text=self.redact(event.text))
+            text = self.redact(event.text)
+            if text is not event.text:
+                event = TranscriptLine(event.direction, text)
         elif isinstance(event, StageEnded):
             event = replace(event, reply=self.redact(event.reply))
         elif isinstance(event, SendFinished):
@@ -882,15 +887,17 @@ class _SmtpSend:
     async def _ehlo(self, prepared: _Prepared) -> None:
         self.begin("ehlo")
         if prepared.ehlo_name is None:
-            prepared.ehlo_name = self._ehlo_name()
+            # getfqdn() may do a reverse lookup: never block the event loop (the wizard).
+            fqdn = await asyncio.get_running_loop().run_in_executor(None, socket.getfqdn)
+            prepared.ehlo_name = self._ehlo_name(fqdn)
         await self.send_line(f"EHLO {prepared.ehlo_name}")
         reply = await self.read_reply()
         self.expect(reply, 250)
         prepared.extensions = _extensions(reply)
         self.end(reply.wire)
 
-    def _ehlo_name(self) -> str:
-        name = socket.getfqdn()
+    def _ehlo_name(self, name: str) -> str:
+        """This machine's name when it is a usable domain, else its address literal."""
         if "." in name and name.isascii() and re.fullmatch(r"[A-Za-z0-9.-]+", name):
             return name
         transport = self.conn.transport if self.conn is not None else None
