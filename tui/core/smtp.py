@@ -20,7 +20,10 @@ byte received before the TLS upgrade (STARTTLS response injection, see `_starttl
 Details worth knowing:
 - `rcpt` is ONE stage: one RCPT TO line per envelope recipient (the recipient, then the
   copy address); its reply is the replies joined by newlines.
-- A reply is kept as on the wire, one line per reply line ("250-first\\n250 last").
+- A reply is kept as on the wire, one line per reply line ("250-first\\n250 last"), in
+  StageEnded.reply, Failure.reply and SendFinished.reply (the DATA acceptance).
+  SendFinished.recipients: the envelope recipients accepted (empty when the send failed).
+  A refused copy address fails the send too (RECIPIENT; Failure.detail names the address).
 - The whole send runs in its own task under `asyncio.timeout(settings.smtp.timeout)`;
   the generator only relays events, so a slow consumer cannot stretch or break the deadline.
 - Certificate failures: the certificate is fetched once more WITHOUT verification, over a
