@@ -314,3 +314,15 @@ async def test_the_focused_field_is_scrolled_into_view() -> None:
             widget = screen.query_one(f"#{widget_id}")
             form = screen.query_one("#form")
             assert form.region.contains_region(widget.region), widget_id
+
+
+async def test_a_problem_without_a_field_on_screen_is_shown_below_and_blocks() -> None:
+    settings = preset("gmail", username="me@gmail.com")
+    settings.smtp.timeout = 0  # only settable in the file; no widget for it
+    app = Host(FieldsScreen(settings, "pw", check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        general = app.fields.query_one("#general-message", Static)
+        assert general.display
+        assert "smtp.timeout" in str(general.render())
+        await pilot.press("ctrl+n")
+        assert app.submitted == []

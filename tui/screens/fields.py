@@ -545,9 +545,13 @@ class FieldsScreen(Screen[FormResult]):
         for field_name, problems in found.items():
             widget_id = self._widget_for(field_name)
             if widget_id is None:
-                if field_name in FIELD_WIDGETS:
-                    continue  # a hidden field: not in use, nothing to say
-                general.extend(problems)
+                # No widget shows it (a timeout in the file, or a field hidden right now):
+                # say it below the form rather than block without a word.
+                general.extend(
+                    Problem(p.field, f"{p.field}: {p.message}")
+                    for p in problems
+                    if p.severity == "error"
+                )
                 continue
             shown = field_name in self.touched or (
                 widget_id != FIELD_WIDGETS.get(field_name) and widget_id in self._touched_ids()
