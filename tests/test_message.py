@@ -16,9 +16,9 @@ from tui.core.message import (
     MessageError,
     Outgoing,
     build_email,
-    check_header_value,
     envelope_recipients,
     guess_type,
+    header_problem,
     test_outgoing,
 )
 from tui.core.settings import HttpSettings, SenderSettings, Settings, SmtpSettings
@@ -220,13 +220,13 @@ def test_html_alternative() -> None:
         "=?UTF-8?Q?=0A?=Bcc: evil@example.com",
     ],
 )
-def test_check_header_value_rejects(value: str) -> None:
-    assert check_header_value(value)
+def test_header_problem_rejects(value: str) -> None:
+    assert header_problem(value)
 
 
 @pytest.mark.parametrize("value", ["", "Zoë Müller", "Invoice #42 (July)", "a = b ? c", "日本"])
-def test_check_header_value_accepts(value: str) -> None:
-    assert check_header_value(value) is None
+def test_header_problem_accepts(value: str) -> None:
+    assert header_problem(value) is None
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,7 @@
 
 `build_email` turns settings + an `Outgoing` into an `EmailMessage` ready for SMTP;
 `envelope_recipients` says who gets it (the copy address is a Bcc: envelope only).
-`check_header_value` is the one place that says what may go into a header field; the
-settings validation imports it, so this module stays free of other project imports
-apart from the settings model.
+What may go into a header field is decided in one place, `settings.header_problem`.
 """
 
 from __future__ import annotations
@@ -22,7 +20,7 @@ from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tui.core.settings import Settings
+from tui.core.settings import Settings, header_problem
 
 # Bodies are encoded for a 7-bit channel (quoted-printable or base64 where needed), so the
 # message goes through any server, with or without 8BITMIME, and no bare 8-bit byte can
@@ -90,23 +88,6 @@ def guess_type(filename: str) -> str:
     return content_type
 
 
-def check_header_value(value: str) -> str | None:
-    """None when `value` may go into a header field, else what is wrong with it.
-
-    Refuses line breaks (CR, LF and the Unicode line separators), every other control
-    character, and the encoded-word marker "=?" (Python 3.11 before 3.11.10 turns an
-    encoded word such as "=?UTF-8?Q?=0A?=Bcc: x" into a real header: CVE-2024-6923).
-    """
-    for char in value:
-        if char in "\r\n" or char in "\x85\u2028\u2029":
-            return "contains a line break; it must be a single line"
-        if unicodedata.category(char) == "Cc":
-            return f"contains a control character (U+{ord(char):04X}); remove it"
-    if "=?" in value:
-        return 'contains "=?", which mail programs read as an encoded word; remove it'
-    return None
-
-
 def envelope_recipients(settings: Settings, outgoing: Outgoing) -> tuple[str, ...]:
     """Who the server is asked to deliver to: the recipient, then the copy address."""
     recipients: list[str] = []
@@ -139,7 +120,7 @@ def build_email(settings: Settings, outgoing: Outgoing) -> EmailMessage:
         ("recipient", to),
         ("subject", outgoing.subject),
     ):
-        problem = check_header_value(value)
+        problem = header_problem(value)
         if problem:
             raise MessageError(field, problem)
     if not from_address:

@@ -131,7 +131,7 @@ def looks_like_address(text: str) -> bool:
 def header_problem(value: str) -> str | None:
     """Why a value cannot go into a mail header, or None. CR/LF and encoded-word markers
     could smuggle extra headers (CVE-2024-6923), so they are refused outright."""
-    if "\r" in value or "\n" in value:
+    if any(ch in "\r\n\x85\u2028\u2029" for ch in value):
         return "Line breaks are not allowed here."
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         return "Control characters are not allowed here."

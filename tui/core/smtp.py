@@ -74,10 +74,9 @@ from tui.core.message import (
     Outgoing,
     ascii_address,
     build_email,
-    check_header_value,
     envelope_recipients,
 )
-from tui.core.settings import Settings
+from tui.core.settings import Settings, header_problem
 
 _MAX_LINE = 8192  # bytes in one reply line (RFC 5321 says 512; be generous, not unbounded)
 _MAX_REPLY_LINES = 200
@@ -650,7 +649,7 @@ class _SmtpSend:
                     detail=f"no password is available for {smtp.username}",
                 )
             )
-        if not self.target.host or check_header_value(self.target.host) or " " in self.target.host:
+        if not self.target.host or header_problem(self.target.host) or " " in self.target.host:
             raise _Stop(
                 Failure(
                     FailureKind.DNS, "resolve", detail="the server host name is empty or invalid"
@@ -680,7 +679,7 @@ class _SmtpSend:
         data = re.sub(rb"(?m)^\.", b"..", raw)
         context = self._tls_context() if security != "none" else None
         ehlo_name = self.local_hostname
-        if ehlo_name is not None and (check_header_value(ehlo_name) or " " in ehlo_name):
+        if ehlo_name is not None and (header_problem(ehlo_name) or " " in ehlo_name):
             ehlo_name = None
         return _Prepared(sender, recipients, data, context, ehlo_name)
 
@@ -1204,7 +1203,7 @@ _MESSAGE_FIELD_KIND = {
 def _envelope_address(field_name: str, address: str) -> str:
     """An address fit for MAIL FROM / RCPT TO: one line, no brackets or spaces, ASCII."""
     kind, stage = _MESSAGE_FIELD_KIND[field_name]
-    problem = check_header_value(address)
+    problem = header_problem(address)
     if problem is None and (not address or any(c in address for c in "<> \t")):
         problem = "is empty or contains spaces or angle brackets"
     if problem is None:
