@@ -116,7 +116,9 @@ def password_note(lookup: PasswordLookup) -> str:
         note = f"{where}; type over it to change it."
         return f"{note} {lookup.warning}" if lookup.warning else note
     if lookup.problem:
-        return f"{lookup.problem} Type the password here."
+        # The first statement only: the whole explanation comes again when saving.
+        first = lookup.problem.split(". ")[0].split(": ")[0].rstrip(".")
+        return f"{first}: type it in."
     return ""
 
 
@@ -219,7 +221,7 @@ class MailwizApp(App[int]):
                 self.fields.set_stored_password(lookup.password, self.password_note)
         elif event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self.password_read = True
-            self.password_note = "The stored password could not be read. Type it here."
+            self.password_note = "The stored password could not be read: type it in."
             if self.fields is not None:
                 self.fields.set_stored_password(None, self.password_note)
 
