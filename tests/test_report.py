@@ -87,7 +87,7 @@ def test_report_has_settings_stages_transcript_and_versions() -> None:
     assert "Saying hello again, encrypted (EHLO)" in text
     assert "FAIL  auth" in text and "120 ms" in text
     assert "<~ 535 5.7.8 Username and Password not accepted" in text
-    for name in ("mailwiz", "python", "textual", "aiosmtplib", "platform"):
+    for name in ("mailwiz", "python", "textual", "httpx", "platform"):
         assert f"\n{name}: " in text
     assert "[http]" not in text  # only the protocol in use
 

@@ -97,7 +97,7 @@ def format_ms(ms: float) -> str:
 def versions() -> dict[str, str]:
     """Versions of mailwiz, Python, the libraries that matter, and the platform."""
     found: dict[str, str] = {}
-    for name in ("mailwiz", "textual", "aiosmtplib", "httpx", "keyring"):
+    for name in ("mailwiz", "textual", "httpx", "keyring"):
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

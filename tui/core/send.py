@@ -2,7 +2,7 @@
 
 `run_send` picks the SMTP or the HTTP engine from `settings.protocol` and passes their events
 through unchanged. The engines are imported only when a send starts, so that showing the first
-screen does not pay for aiosmtplib or httpx.
+screen does not pay for them (httpx, ssl).
 """
 
 from __future__ import annotations
