@@ -69,6 +69,12 @@ def build_parser() -> ArgumentParser:
         description="Set up outgoing email, test it live, and send with it.",
         parents=[config],
     )
+    parser.add_argument(
+        "--practice",
+        action="store_true",
+        help="try the wizard against a practice server on this machine (no account needed; "
+        "your real settings are not touched)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     test = commands.add_parser(
@@ -148,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             from tui.app import run_wizard  # the only path that imports Textual
 
-            return run_wizard(config_path)
+            return run_wizard(config_path, practice=args.practice)
         handler = {
             "show": cmd_show,
             "password": cmd_password,
