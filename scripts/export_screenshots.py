@@ -1,0 +1,103 @@
+"""Render the README's screenshots from the real app at 80x24 (`make screenshots`).
+
+Every picture comes from MailwizApp driven by key presses, as a user would drive it; the
+sends go to a practice server on 127.0.0.1 (tui.core.practice), so no account is needed
+and nothing leaves this machine. The SVGs go to screenshots/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+
+from textual.pilot import Pilot  # noqa: E402
+
+from tui.app import MailwizApp  # noqa: E402
+from tui.core.practice import PracticeServer  # noqa: E402
+
+SIZE = (80, 24)
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+Drive = Callable[[Pilot[object]], Awaitable[None]]
+
+
+async def wait_for_send(pilot: Pilot[object]) -> None:
+    for _ in range(400):
+        if getattr(pilot.app.screen, "state", "") in ("ok", "failed"):
+            return
+        await pilot.pause(0.05)
+    raise RuntimeError("the test send did not finish")
+
+
+async def shoot(app: MailwizApp, shots: list[tuple[str, Drive]]) -> None:
+    """Run `app`, and after each drive step save a screenshot under its name."""
+    async with app.run_test(size=SIZE) as pilot:
+        for name, drive in shots:
+            await drive(pilot)
+            await pilot.pause(0.2)
+            app.save_screenshot(f"{name}.svg", str(OUT))
+            print(f"screenshots/{name}.svg")
+
+
+async def press(pilot: Pilot[object], *keys: str) -> None:
+    await pilot.press(*keys)
+    await pilot.pause()
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "settings.toml"
+
+        async def gmail_fields(pilot: Pilot[object]) -> None:
+            await press(pilot, "enter")  # guidance -> fields
+            await press(pilot, *"me@gmail.com")
+
+        await shoot(
+            MailwizApp(config),
+            [
+                ("01-provider-picker", lambda pilot: pilot.pause()),
+                ("02-gmail-app-password", lambda pilot: press(pilot, "enter")),
+                ("03-gmail-fields", gmail_fields),
+            ],
+        )
+
+    # A practice run: the whole wizard, live test included, against a local server.
+    with PracticeServer() as server:
+
+        async def send(pilot: Pilot[object]) -> None:
+            await press(pilot, "enter", "ctrl+n", "enter")  # practice entry, test, send
+            await wait_for_send(pilot)
+
+        await shoot(
+            MailwizApp(server.folder / "settings.toml", practice_server=server),
+            [
+                ("04-test-send-ok", send),
+                ("05-save", lambda pilot: press(pilot, "enter")),
+            ],
+        )
+
+    with PracticeServer(fail="auth") as server:
+
+        async def send_failing(pilot: Pilot[object]) -> None:
+            await press(pilot, "enter", "ctrl+n", "enter")
+            await wait_for_send(pilot)
+
+        await shoot(
+            MailwizApp(server.folder / "settings.toml", practice_server=server),
+            [
+                ("06-test-send-failed", send_failing),
+                ("07-troubleshooting", lambda pilot: press(pilot, "t")),
+            ],
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+    sys.exit(0)
