@@ -24,8 +24,8 @@ run: $(STAMP_RUN)
 	$(BIN)/mailwiz $(ARGS)
 
 lint: $(STAMP_TEST)
-	$(BIN)/ruff check tui tests bench
-	$(BIN)/ruff format --check tui tests bench
+	$(BIN)/ruff check tui tests bench scripts
+	$(BIN)/ruff format --check tui tests bench scripts
 	$(BIN)/mypy
 
 test: lint

@@ -16,10 +16,10 @@ from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
-from textual.pilot import Pilot  # noqa: E402
+from textual.pilot import Pilot
 
-from tui.app import MailwizApp  # noqa: E402
-from tui.core.practice import PracticeServer  # noqa: E402
+from tui.app import MailwizApp
+from tui.core.practice import PracticeServer
 
 SIZE = (80, 24)
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
