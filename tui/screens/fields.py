@@ -671,6 +671,14 @@ class FieldsScreen(Screen[FormResult]):
     def _input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "password" and event.value != self.initial_password:
             self._password_typed = True
+        if (
+            event.input.id == "username"
+            and event.value.strip()
+            and SECURITIES[self._radio_index("security")] == "none"
+        ):
+            # A login needs encryption (a password never travels in clear). "None" is often
+            # only there because port 25 was passed on the way to another port.
+            self._set_security("starttls")
         self._changed()
 
     @on(Input.Blurred)
