@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui.cli import FAIL_MODE_HELP
-from tui.core.practice import FAIL_MODES
+from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES
 
 
 class Sandbox:
@@ -86,7 +86,11 @@ def test_a_test_send_through_the_sandbox_is_listed(
     assert not real_config.exists(), "practice never touches the real settings"
 
 
-@pytest.mark.parametrize(("mode", "exit_code"), [("auth", 16), ("recipient", 18)])
+@pytest.mark.parametrize(
+    ("mode", "exit_code"),
+    [("auth", 16), ("tls", 14), ("starttls", 15), ("timeout", 12), ("recipient", 18),
+     ("temporary", 20)],
+)  # fmt: skip
 def test_a_misbehaving_sandbox_gives_the_matching_exit_code(
     start_sandbox: Callable[..., Sandbox], tmp_path: Path, mode: str, exit_code: int
 ) -> None:
@@ -96,3 +100,4 @@ def test_a_misbehaving_sandbox_gives_the_matching_exit_code(
     result = mailwiz(["test", "--config", config], password, tmp_path / "real.toml")
     assert result.returncode == exit_code, result.stderr
     assert "What to do:" in result.stderr
+    assert EXPECTED_FAILURE[mode] == exit_code  # the practice module agrees
