@@ -63,7 +63,7 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
-from tui.core.message import Attachment, Outgoing
+from tui.core.message import Attachment, Outgoing, human_size
 from tui.core.settings import Settings
 from tui.core.smtp import certificate_info
 
@@ -355,7 +355,7 @@ class _Send:
         n = len(attachments)
         summary = (
             f"POST {path} (multipart, {len(fields)} fields, {n} attachment"
-            f"{'' if n == 1 else 's'}, {_size(len(body))})"
+            f"{'' if n == 1 else 's'}, {human_size(len(body))})"
         )
         out: Direction = "~>" if self.secure else "->"
         inn: Direction = "<~" if self.secure else "<-"
@@ -626,14 +626,6 @@ class _Send:
 def _quote_name(value: str) -> str:
     """A name or file name inside a quoted Content-Disposition parameter (WHATWG form)."""
     return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
-
-
-def _size(n: int) -> str:
-    if n < 1000:
-        return f"{n} bytes"
-    if n < 1_000_000:
-        return f"{n / 1000:.1f} kB"
-    return f"{n / 1_000_000:.1f} MB"
 
 
 def _extra(stream: object, key: str) -> object:

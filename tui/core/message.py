@@ -88,6 +88,15 @@ def guess_type(filename: str) -> str:
     return content_type
 
 
+def human_size(size: int) -> str:
+    """A byte count as people read it: "512 bytes", "9.0 kB", "1.2 MB"."""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
 def envelope_recipients(settings: Settings, outgoing: Outgoing) -> tuple[str, ...]:
     """Who the server is asked to deliver to: the recipient, then the copy address."""
     recipients: list[str] = []

@@ -56,6 +56,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tui.core.events import FailureKind
+from tui.core.message import human_size
 from tui.core.settings import PasswordSettings, SenderSettings, Settings, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,7 @@ class ReceivedMessage:
             names = ", ".join(f"{name} ({kind})" for name, kind in self.attachments)
             count = len(self.attachments)
             line += f"  {count} attachment{'s' if count > 1 else ''}: {names}"
-        return f"{line}  {_size(self.size)}"
-
-
-def _size(size: int) -> str:
-    if size < 1000:
-        return f"{size} bytes"
-    if size < 1_000_000:
-        return f"{size / 1000:.1f} kB"
-    return f"{size / 1_000_000:.1f} MB"
+        return f"{line}  {human_size(self.size)}"
 
 
 def _printable(text: str, limit: int = 200) -> str:
