@@ -943,7 +943,8 @@ class _SmtpSend:
 
     async def _auth(self, prepared: _Prepared) -> None:
         self.begin("auth")
-        assert self.tls, "credentials are only sent inside TLS"
+        if not self.tls:  # not an assert: it must hold under python -O too
+            raise RuntimeError("refusing to send credentials outside TLS")
         username = self.settings.smtp.username
         password = self.password or ""
         offered = prepared.extensions.get("AUTH", "").upper().split()
