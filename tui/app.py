@@ -177,7 +177,7 @@ class MailwizApp(App[int]):
                 "Nothing you do here touches your real settings or keyring. "
                 "Choose Practice server to try a test send.",
                 title="Practice run",
-                timeout=8,
+                timeout=4,
             )
         self.push_screen(ProviderScreen(current=current, extra=extra))
         if self.initial is not None:

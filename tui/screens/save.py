@@ -383,6 +383,7 @@ class SaveScreen(Screen[bool]):
     def _show_saved(self, saved: _Saved) -> None:
         self.saving = False
         self.saved = True
+        self._say("")  # "Saving…" is over
         self.settings.password.store = saved.store
         self.query_one("#body").display = False
         self.query_one("#buttons").display = False
