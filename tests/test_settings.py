@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -387,19 +390,33 @@ def test_a_second_writer_is_told_the_file_is_busy(tmp_path: Path) -> None:
     assert path.read_text() == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+@contextlib.contextmanager
+def read_only_folder(folder: Path) -> Iterator[None]:
+    """Make `folder` unwritable, for root too: root ignores modes, not the immutable flag."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            yield
+        finally:
+            folder.chmod(0o700)
+        return
+    if subprocess.run(["chattr", "+i", str(folder)], capture_output=True).returncode != 0:
+        pytest.skip("running as root and the immutable flag is not available here")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
 def test_read_only_folder_leaves_previous_file_and_no_temp(tmp_path: Path) -> None:
-    path = tmp_path / "settings.toml"
+    folder = tmp_path / "config"
+    path = folder / "settings.toml"
     save_settings(gmail(), path)
     before = path.read_text()
-    tmp_path.chmod(0o500)
-    try:
-        with pytest.raises(SettingsError, match="previous settings are unchanged"):
-            save_settings(relay("https://relay.example.com/"), path)
-    finally:
-        tmp_path.chmod(0o700)
+    with read_only_folder(folder), pytest.raises(SettingsError, match="previous settings are"):
+        save_settings(relay("https://relay.example.com/"), path)
     assert path.read_text() == before
-    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_a_failed_write_leaves_previous_file_and_no_temp(
