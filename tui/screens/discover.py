@@ -1,0 +1,398 @@
+"""Find my settings: the search for an address's SMTP server, one layer at a time, live.
+
+The app opens this screen when the typed address's domain is not in the catalogue. The
+search (tui.core.discover) runs as an async worker on the app's loop, so Escape cancels it
+at once whatever the network does; each layer appears as a line ("Looking up
+configuration: ...") with a tick or a dash and what it found. The screen then shows the
+answer and why mailwiz thinks so, and dismisses with a `Discovered` (None: back to the
+picker). It decides nothing about the fields: the app fills them in.
+
+tui.core.discover (dnspython, httpx) is slow to import: it is imported in a thread when the
+search starts, so neither the first screen nor this one waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from tui.core.discover import DiscoveryEvent, Suggestion
+
+State = Literal["running", "found", "confirm", "none"]
+
+MARK_FOUND = "✓"
+MARK_NOTHING = "–"
+MARK_RUNNING = "…"
+
+SECURITY_WORDS = {"tls": "implicit TLS", "starttls": "STARTTLS"}
+
+
+def format_seconds(seconds: float) -> str:
+    """A layer's duration for people: "12 ms", "3.0 s"."""
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    return f"{seconds:.1f} s"
+
+
+def domain_of(address: str) -> str:
+    return address.strip().rpartition("@")[2].strip().lower().rstrip(".")
+
+
+@dataclass(frozen=True)
+class Discovered:
+    """How the search ended, for the app to fill the fields with.
+
+    suggestion: the settings to use (confirmed by the user when they needed it), or None
+                when nothing was found or the user refused it: then "Other SMTP server"
+                with `fallback_host`;
+    note:       one or two sentences for the fields screen: where the settings came from.
+    """
+
+    address: str
+    suggestion: Suggestion | None
+    fallback_host: str
+    note: str
+
+
+def server_words(suggestion: Suggestion) -> str:
+    """ "smtp.gmail.com, port 465, implicit TLS" """
+    security = SECURITY_WORDS.get(suggestion.security, suggestion.security)
+    return f"{suggestion.host}, port {suggestion.port}, {security}"
+
+
+class LayerLine(Horizontal):
+    """One layer of the search: a mark, what is looked up, and what came of it."""
+
+    def __init__(
+        self, layer: str, description: str, *, found: bool | None = None, detail: str = ""
+    ) -> None:
+        super().__init__(classes="layer-line")
+        self.layer_name = layer
+        self.description = description
+        self.found = found
+        self.detail = detail
+        self.time_text = ""
+        self.started = time.monotonic()
+        self._set_classes()
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._mark(), classes="mark", markup=False)
+        with Vertical(classes="layer-text"):
+            yield Static(self.description, classes="description", markup=False)
+            yield Static(self._detail(), classes="detail")
+
+    def _mark(self) -> str:
+        if self.found is None:
+            return MARK_RUNNING
+        return MARK_FOUND if self.found else MARK_NOTHING
+
+    def _detail(self) -> Content:
+        if self.found is None:
+            return Content.assemble("looking…", ("  " + self.time_text, "dim"))
+        text = Content(self.detail)
+        if self.time_text:
+            text = Content.assemble(text, ("  " + self.time_text, "dim"))
+        return text
+
+    def _set_classes(self) -> None:
+        self.set_class(self.found is None, "-running")
+        self.set_class(self.found is True, "-found")
+        self.set_class(self.found is False, "-nothing")
+
+    def tick(self, time_text: str) -> None:
+        """While the layer runs: how long it has been running, so a slow look-up shows."""
+        self.time_text = time_text
+        if self.is_mounted and self.found is None:
+            self.query_one(".detail", Static).update(self._detail())
+
+    def finish(self, found: bool, detail: str, time_text: str = "") -> None:
+        self.found = found
+        self.detail = detail
+        self.time_text = time_text
+        self._set_classes()
+        if self.is_mounted:
+            self.query_one(".mark", Static).update(self._mark())
+            self.query_one(".detail", Static).update(self._detail())
+
+
+class DiscoverScreen(Screen[Discovered | None]):
+    """Search for the settings of `address`; dismisses Discovered, or None on Escape.
+
+    options: keyword arguments for tui.core.discover.discover (a resolver, a hosts table,
+             ports...: how tests keep the search on 127.0.0.1); empty for the real network.
+    time_format: turns each layer's duration into text (a fixed one makes snapshots stable).
+    """
+
+    CSS_PATH = "discover.tcss"
+    AUTO_FOCUS = "#layers"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Cancel"),
+        Binding("escape", "back_after", "Back to the list"),
+        Binding("enter", "accept", "Continue"),
+        Binding("y", "use", "Use it"),
+        Binding("n", "refuse", "Type my own"),
+    ]
+
+    def __init__(
+        self,
+        address: str,
+        options: Mapping[str, object] | None = None,
+        *,
+        time_format: Callable[[float], str] = format_seconds,
+    ) -> None:
+        super().__init__()
+        self.address = address.strip()
+        self.domain = domain_of(self.address)
+        self.options = dict(options or {})
+        self._time_format = time_format
+        self.state: State = "running"
+        self.suggestion: Suggestion | None = None
+        self.fallback_host = f"smtp.{self.domain}"
+        self.tried: tuple[str, ...] = ()
+        self.problem = ""  # why the search itself could not run, if it could not
+        self.worker: Worker[None] | None = None
+        self._lines: dict[str, LayerLine] = {}
+        self._ticker: Timer | None = None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.from_markup("Finding the settings for [b]$address[/b]", address=self.address),
+            id="title",
+        )
+        yield VerticalScroll(id="layers")
+        with Vertical(id="result"):
+            yield Static("Searching… Esc cancels and goes back to the list.", id="verdict")
+            yield Static("", id="why", markup=False)
+            yield Static("", id="next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#layers").can_focus = True
+        self.query_one("#why").display = False
+        self.query_one("#next").display = False
+        self.worker = self.run_worker(
+            self._search(), name="discover", exit_on_error=False, exclusive=True
+        )
+        self._ticker = self.set_interval(0.5, self._tick)
+
+    def _tick(self) -> None:
+        if self.state != "running":
+            if self._ticker is not None:
+                self._ticker.stop()
+            return
+        now = time.monotonic()
+        for line in self._lines.values():
+            if line.found is None:
+                line.tick(self._time_format(now - line.started))
+
+    # ------------------------------------------------------------------ the search
+
+    async def _search(self) -> None:
+        try:
+            module = await asyncio.to_thread(importlib.import_module, "tui.core.discover")
+            events = module.discover(self.address, **self.options)
+            async for event in events:
+                await self._show(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # an address discovery cannot read, a bad option...
+            if self.state == "running":
+                reason = str(error) or type(error).__name__
+                self.problem = f"The search could not run: {reason}"
+                self._finish(None, (), self.fallback_host)
+
+    async def _show(self, event: DiscoveryEvent) -> None:
+        from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted
+
+        if isinstance(event, LayerStarted):
+            line = LayerLine(event.layer, event.description)
+            self._lines[event.layer] = line
+            layers = self.query_one("#layers", VerticalScroll)
+            await layers.mount(line)
+            layers.scroll_end(animate=False)
+        elif isinstance(event, LayerEnded):
+            line = self._lines[event.layer]
+            line.finish(event.found, event.detail, self._time_format(event.seconds))
+            self.query_one("#layers", VerticalScroll).scroll_end(animate=False)
+        elif isinstance(event, DiscoveryFinished):
+            self._finish(event.suggestion, event.tried, event.fallback_host)
+
+    def _finish(
+        self, suggestion: Suggestion | None, tried: tuple[str, ...], fallback_host: str
+    ) -> None:
+        self.suggestion = suggestion
+        self.tried = tried
+        self.fallback_host = fallback_host
+        # Layers the time limit left no room for are in `tried` only: show them too.
+        layers = self.query_one("#layers", VerticalScroll)
+        for entry in tried[len(self._lines) :]:
+            description, marker, rest = entry.partition(": not tried")
+            detail = f"not tried{rest}" if marker else ""
+            line = LayerLine("", description, found=False, detail=detail)
+            self._lines[f"not-run-{len(self._lines)}"] = line
+            layers.mount(line)
+        for line in self._lines.values():
+            if line.found is None:
+                line.finish(False, "stopped: the search could not go on")
+        layers.scroll_end(animate=False)
+
+        verdict = self.query_one("#verdict", Static)
+        why = self.query_one("#why", Static)
+        next_line = self.query_one("#next", Static)
+        why.display = next_line.display = True
+        if suggestion is None:
+            self._set_state("none")
+            verdict.update(
+                Content.from_markup(
+                    "[b]$mark No settings found for $domain.[/b]",
+                    mark=MARK_NOTHING,
+                    domain=self.domain,
+                )
+            )
+            why.update(self.problem or self._nothing_found_text())
+            next_line.update(
+                Content.from_markup(
+                    "Press [b]Enter[/b] to set it up as [b]Other SMTP server[/b], trying "
+                    "$host (a guess: check it).",
+                    host=fallback_host,
+                )
+            )
+        elif suggestion.needs_confirmation:
+            self._set_state("confirm")
+            verdict.update(
+                Content.from_markup(
+                    "[b]? Use this server? $server[/b]", server=server_words(suggestion)
+                )
+            )
+            why.update(suggestion.why)
+            next_line.update(
+                Content.from_markup(
+                    "[b]y[/b]: use it    [b]n[/b]: no, set it up as Other SMTP server with $host",
+                    host=fallback_host,
+                )
+            )
+        else:
+            self._set_state("found")
+            verdict.update(
+                Content.from_markup(
+                    "[b]$mark Found: $server[/b] ($name)",
+                    mark=MARK_FOUND,
+                    server=server_words(suggestion),
+                    name=self._provider_name(suggestion),
+                )
+            )
+            why.update(suggestion.why)
+            next_line.update(
+                Content.from_markup(
+                    "Press [b]Enter[/b] to continue to the settings (you can still change them)."
+                )
+            )
+
+    def _nothing_found_text(self) -> str:
+        from tui.core.discover import LAYERS
+
+        if 0 < len(self.tried) < len(LAYERS):
+            # Only a domain that does not exist stops the search before its last layer.
+            return (
+                "The search stopped there. If the address has a typo, Esc goes back to correct it."
+            )
+        return (
+            "What mailwiz tried is listed above. Your provider's help pages or your "
+            "administrator can tell you the server name."
+        )
+
+    @staticmethod
+    def _provider_name(suggestion: Suggestion) -> str:
+        from tui.core.providers import get_provider
+
+        try:
+            return get_provider(suggestion.provider_id).name
+        except KeyError:
+            return suggestion.provider_id
+
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        self.set_class(state == "running", "-running")
+        self.set_class(state == "found", "-found")
+        self.set_class(state == "confirm", "-confirm")
+        self.set_class(state == "none", "-none")
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.state == "running"
+        if action == "back_after":
+            return self.state != "running"
+        if action == "accept":
+            return self.state in ("found", "none")
+        if action in ("use", "refuse"):
+            return self.state == "confirm"
+        return True
+
+    def action_back(self) -> None:
+        """Escape: stop the search at once and go back to the picker."""
+        if self.worker is not None:
+            self.worker.cancel()
+        self.dismiss(None)
+
+    def action_back_after(self) -> None:
+        self.dismiss(None)
+
+    def action_accept(self) -> None:
+        if self.state == "found" and self.suggestion is not None:
+            self.dismiss(
+                Discovered(
+                    self.address,
+                    self.suggestion,
+                    self.fallback_host,
+                    f"Found by mailwiz: {self.suggestion.why}",
+                )
+            )
+        elif self.state == "none":
+            self.dismiss(Discovered(self.address, None, self.fallback_host, self._guess_note()))
+
+    def action_use(self) -> None:
+        if self.state == "confirm" and self.suggestion is not None:
+            self.dismiss(
+                Discovered(
+                    self.address,
+                    self.suggestion,
+                    self.fallback_host,
+                    f"You chose to use {self.suggestion.host}, which the DNS records of"
+                    f" {self.domain} point to although it is outside {self.domain}: the test"
+                    " will show whether it works.",
+                )
+            )
+
+    def action_refuse(self) -> None:
+        if self.state == "confirm" and self.suggestion is not None:
+            note = (
+                f"You chose not to use {self.suggestion.host}. {self.fallback_host} is only "
+                "a guess: your provider or administrator knows the right server."
+            )
+            self.dismiss(Discovered(self.address, None, self.fallback_host, note))
+
+    def _guess_note(self) -> str:
+        return (
+            f"mailwiz found no settings for {self.domain}. {self.fallback_host} is only a "
+            "guess: your provider or administrator knows the right server."
+        )
