@@ -11,8 +11,9 @@ so the first screen appears fast.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -21,13 +22,16 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
-from tui.core.settings import Settings
+from tui.core.providers import CUSTOM_ID, get_provider
+from tui.core.settings import Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
+    from tui.core.discover import Suggestion
     from tui.core.practice import PracticeServer, ReceivedMessage
     from tui.core.providers import Provider
     from tui.core.secrets import PasswordLookup
+    from tui.screens.discover import Discovered
     from tui.screens.fields import FieldsScreen, FormResult
     from tui.screens.test_send import TestOutcome
 
@@ -73,6 +77,30 @@ def settings_for_choice(
             settings.sender.address = ""
         elif not settings.sender.reply_to:
             settings.sender.reply_to = choice.address
+    return settings
+
+
+def provider_or_custom(provider_id: str) -> Provider:
+    try:
+        return get_provider(provider_id)
+    except KeyError:
+        return get_provider(CUSTOM_ID)
+
+
+def settings_for_suggestion(
+    suggestion: Suggestion, address: str, base: Settings | None
+) -> Settings:
+    """The settings to open the fields with after discovery found a server for `address`.
+
+    The server, port and security are the suggestion's; the username is its hint; the
+    sender address is asked for (filled with `address`) only when that hint is not one.
+    """
+    provider = provider_or_custom(suggestion.provider_id)
+    settings = settings_for_choice(Choice(provider, address), base)
+    smtp = settings.smtp
+    smtp.host, smtp.port, smtp.security = suggestion.host, suggestion.port, suggestion.security
+    smtp.username = suggestion.username_hint or address
+    settings.sender.address = "" if looks_like_address(smtp.username) else address
     return settings
 
 
@@ -141,7 +169,10 @@ class MailwizApp(App[int]):
         password_lookup: PasswordLookupFn | None = None,
         load_warnings: Sequence[str] = (),
         practice_server: PracticeServer | None = None,
+        discover_options: Mapping[str, object] | None = None,
     ) -> None:
+        """`discover_options`: keyword arguments for tui.core.discover.discover (tests give
+        a resolver and a hosts table on 127.0.0.1); None: the real network."""
         super().__init__()
         self.config_path = config_path
         self.initial = copy.deepcopy(settings) if settings is not None else None
@@ -149,6 +180,7 @@ class MailwizApp(App[int]):
         self.load_warnings = list(load_warnings)
         self.practice_server = practice_server
         self.practice = practice_server is not None
+        self.discover_options = dict(discover_options or {})
 
         # What the user has typed so far, kept when they go back to the provider list.
         self.draft: Settings | None = None
@@ -230,6 +262,10 @@ class MailwizApp(App[int]):
     @on(ProviderScreen.Chosen)
     def _provider_chosen(self, message: ProviderScreen.Chosen) -> None:
         choice = message.choice
+        if choice.address and choice.provider.id == CUSTOM_ID:
+            # A domain the catalogue does not know: look its settings up first.
+            self._discover(choice)
+            return
         base = self.draft or self.initial
         same = base is not None and base.provider == choice.provider.id
         settings = settings_for_choice(choice, base, keep_server=same)
@@ -242,18 +278,62 @@ class MailwizApp(App[int]):
                 self.password = self.practice_server.password
             self.open_fields(settings, provider=choice.provider)
             return
+        self._guidance_then_fields(
+            choice.provider, settings, check_all=same and self.initial is not None
+        )
+
+    def _guidance_then_fields(
+        self,
+        provider: Provider,
+        settings: Settings,
+        *,
+        check_all: bool = False,
+        shown: Provider | None = None,
+    ) -> None:
+        """The provider's guidance first when it has some (app passwords...), then the
+        fields. `shown`: the provider as the fields should present it (with a note)."""
         from tui.screens.guidance import has_guidance
 
-        if has_guidance(choice.provider):
+        if has_guidance(provider):
             from tui.screens.guidance import GuidanceScreen
 
             def after_guidance(go_on: bool | None) -> None:
                 if go_on:
-                    self.open_fields(settings, check_all=same and self.initial is not None)
+                    self.open_fields(settings, check_all=check_all, provider=shown)
 
-            self.push_screen(GuidanceScreen(choice.provider), after_guidance)
+            self.push_screen(GuidanceScreen(shown or provider), after_guidance)
         else:
-            self.open_fields(settings, check_all=same and self.initial is not None)
+            self.open_fields(settings, check_all=check_all, provider=shown)
+
+    def _discover(self, choice: Choice) -> None:
+        from tui.screens.discover import DiscoverScreen
+
+        def found(result: Discovered | None) -> None:
+            if result is not None:
+                self._discovered(choice, result)
+
+        self.push_screen(DiscoverScreen(choice.address, self.discover_options), found)
+
+    def _discovered(self, choice: Choice, result: Discovered) -> None:
+        """Fill the fields from what discovery found (or its fallback), saying where from."""
+        base = self.draft or self.initial
+        suggestion = result.suggestion
+        if suggestion is None:
+            provider = get_provider(CUSTOM_ID)
+            settings = settings_for_choice(choice, base)
+            settings.smtp.host = result.fallback_host
+        else:
+            provider = provider_or_custom(suggestion.provider_id)
+            settings = settings_for_suggestion(suggestion, choice.address, base)
+        notes = " ".join(part for part in (result.note, provider.notes) if part)
+        shown = dataclasses.replace(provider, notes=notes)
+        if provider.host:
+            # The guidance names the server it fills in: the one found (a region's, say).
+            smtp = settings.smtp
+            shown = dataclasses.replace(
+                shown, host=smtp.host, port=smtp.port, security=smtp.security
+            )
+        self._guidance_then_fields(provider, settings, shown=shown)
 
     def open_fields(
         self, settings: Settings, *, check_all: bool = False, provider: Provider | None = None

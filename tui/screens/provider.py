@@ -1,8 +1,8 @@
 """The first screen: which service sends the email? A list, or an email address typed in.
 
 The screen does not decide what comes next: it posts `ProviderScreen.Chosen` and the app
-moves on (guidance, then the fields). It stays underneath, so Escape comes back to it with
-what was typed still there.
+moves on (discovery for an address the catalogue does not know, guidance, the fields). It
+stays underneath, so Escape comes back to it with what was typed still there.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Choice:
 
     @property
     def suggested_host(self) -> str:
-        """For an unknown domain: the usual guess, smtp.<domain> (discovery comes later)."""
+        """For an unknown domain: the usual guess, smtp.<domain>, when discovery finds none."""
         return f"smtp.{self.domain}" if self.domain else ""
 
 
@@ -126,8 +126,8 @@ class ProviderScreen(Screen[None]):
         elif choice.provider.id == CUSTOM_ID:
             feedback.update(
                 Content.from_markup(
-                    "$domain is not in the list: Enter sets it up as [b]Other SMTP server[/b], "
-                    "trying $host.",
+                    "$domain is not in the list: Enter looks up its settings (if none are "
+                    "found: [b]Other SMTP server[/b], trying $host).",
                     domain=choice.domain,
                     host=choice.suggested_host,
                 )
