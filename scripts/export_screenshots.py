@@ -18,6 +18,9 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
 from textual.pilot import Pilot
 
+# A small DNS server on 127.0.0.1 (the tests' own), so the discovery picture needs no network.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.dns_server import DnsServer
 from tui.app import MailwizApp
 from tui.core.practice import PracticeServer
 
@@ -82,6 +85,23 @@ async def main() -> None:
                 ("05-save", lambda pilot: press(pilot, "enter")),
             ],
         )
+
+    # Finding the settings of an address the catalogue does not know: its MX is Google.
+    google_mx = {"example.com": {"MX": ["10 aspmx.l.google.com."]}}
+    async with DnsServer(google_mx) as dns:
+        options = {"resolver": dns.resolver(1.0), "addresses": {}, "probe_timeout": 1.0}
+        with tempfile.TemporaryDirectory() as folder:
+
+            async def look_up(pilot: Pilot[object]) -> None:
+                await press(pilot, "tab", *"jane.doe@example.com", "enter")
+                worker = getattr(pilot.app.screen, "worker", None)
+                if worker is not None:
+                    await worker.wait()
+
+            await shoot(
+                MailwizApp(Path(folder) / "settings.toml", discover_options=options),
+                [("08-find-my-settings", look_up)],
+            )
 
     with PracticeServer(fail="auth") as server:
 
