@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import struct
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import dns.asyncresolver
 import dns.exception
@@ -43,6 +44,7 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
+import pytest
 
 Behaviour = Literal["timeout", "malformed", "empty", "servfail"]
 Records = Mapping[str, Mapping[str, Sequence[str]]]
@@ -220,3 +222,17 @@ class DnsServer:
             writer.close()
             with contextlib.suppress(ConnectionError):
                 await writer.wait_closed()
+
+
+def refuse_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make any look-up through the system resolver fail loudly: it would reach the internet.
+    Addresses given as numbers still pass (they need no look-up)."""
+    original = socket.getaddrinfo
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        host = args[0] if args else kwargs.get("host")
+        if host in ("127.0.0.1", "::1", None):
+            return original(*args, **kwargs)
+        raise AssertionError(f"a test tried to resolve {host!r} for real")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)

@@ -11,7 +11,7 @@ import contextlib
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.dns_server import Behaviour, DnsServer, Records
+from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tui.core.discover import (
     AddressError,
     AutoconfigError,
@@ -996,15 +996,5 @@ async def test_events_are_json_ready() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A look-up through the system resolver would reach the internet: make it fail loudly."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        host = args[0] if args else kwargs.get("host")
-        if host in ("127.0.0.1", "::1", None):
-            return original(*args, **kwargs)
-        raise AssertionError(f"a test tried to resolve {host!r} for real")
-
-    original = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    yield
+def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_real_dns(monkeypatch)

@@ -9,7 +9,6 @@ nothing to connect to: nothing leaves this machine.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from textual.app import App
 from textual.widgets import Input, Markdown, Static
 from textual.worker import WorkerState
 
-from tests.dns_server import Behaviour, DnsServer, Records
+from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tests.ui_helpers import SIZE, no_stored_password, type_text
 from tui.app import MailwizApp, settings_for_suggestion
 from tui.core.discover import Suggestion
@@ -90,18 +89,8 @@ async def search_done(pilot: Any, screen: DiscoverScreen) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A look-up through the system resolver would reach the internet: make it fail loudly."""
-
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        host = args[0] if args else kwargs.get("host")
-        if host in ("127.0.0.1", "::1", None):
-            return original(*args, **kwargs)
-        raise AssertionError(f"a test tried to resolve {host!r} for real")
-
-    original = socket.getaddrinfo
-    monkeypatch.setattr(socket, "getaddrinfo", refuse)
-    yield
+def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    refuse_real_dns(monkeypatch)
 
 
 # ---------------------------------------------------------------------------------------
