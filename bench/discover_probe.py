@@ -33,7 +33,7 @@ import trustme
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.core.discover import ProbePorts, ProbeReport, probe_servers
+from tui.core.discover.engine import ProbePorts, ProbeReport, probe_servers
 
 DEADLINE = 2.0
 HOSTS = ("smtp.example.com", "mail.example.com")

@@ -26,12 +26,12 @@ from tests.servers import (  # noqa: F401  (fixtures are registered by importing
     starttls_server,
     tls_server,
 )
-from tui.core.diagnose import FIELDS, GENERAL_STEPS, Diagnosis, diagnose
+from tui.core.diagnose.handlers import FIELDS, GENERAL_STEPS, Diagnosis, diagnose
 from tui.core.events import CertificateInfo, Failure, FailureKind, SendFinished
 from tui.core.message import Outgoing
 from tui.core.providers import get_provider
 from tui.core.settings import Settings
-from tui.core.smtp import send_smtp
+from tui.core.transports.smtp.engine import send_smtp
 
 
 def smtp_settings(

@@ -20,7 +20,7 @@ import pytest
 import trustme
 
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
-from tui.core.discover import (
+from tui.core.discover.engine import (
     AddressError,
     AutoconfigError,
     DiscoveryEvent,

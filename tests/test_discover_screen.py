@@ -25,7 +25,7 @@ from textual.worker import WorkerState
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tests.ui_helpers import SIZE, no_stored_password, type_text
 from tui.app import MailwizApp, settings_for_suggestion
-from tui.core.discover import Suggestion
+from tui.core.discover.engine import Suggestion
 from tui.screens.discover import MARK_FOUND, MARK_NOTHING, DiscoverScreen, LayerLine
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen
@@ -359,10 +359,11 @@ def test_settings_for_suggestion_asks_for_the_address_when_the_username_is_not_o
 
 
 def test_the_discovery_screen_does_not_import_the_search_until_it_runs() -> None:
-    """tui.core.discover (dnspython, httpx) loads in a thread once the search starts."""
+    """tui.core.discover.engine (dnspython, httpx) loads in a thread once the search starts."""
     code = (
         "import sys, tui.app, tui.screens.discover; "
-        "print([m for m in sys.modules if m.startswith(('tui.core.discover', 'dns', 'httpx'))])"
+        "print([m for m in sys.modules "
+        "if m.startswith(('tui.core.discover.engine', 'dns', 'httpx'))])"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

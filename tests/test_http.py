@@ -20,7 +20,7 @@ import httpx
 import pytest
 import trustme
 
-from tui.core.diagnose import diagnose
+from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
     SendEvent,
@@ -29,7 +29,9 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
-from tui.core.http import (
+from tui.core.message import Attachment, Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.relay import (
     ATTACHMENT_FIELD,
     certificate_info,
     html_body,
@@ -38,8 +40,6 @@ from tui.core.http import (
     send_http,
     shorten_body,
 )
-from tui.core.message import Attachment, Outgoing
-from tui.core.settings import Settings
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
 

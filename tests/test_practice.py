@@ -40,7 +40,7 @@ def outgoing(subject: str = "Practice run") -> Outgoing:
 async def send(
     server: PracticeServer, password: str | None = None, subject: str = "Practice run"
 ) -> list[SendEvent]:
-    from tui.core.smtp import send_smtp
+    from tui.core.transports.smtp.engine import send_smtp
 
     settings = server.settings(timeout=2)
     secret = server.password if password is None else password
@@ -154,7 +154,7 @@ def test_every_fail_mode_is_covered_here() -> None:
 
 @pytest.mark.parametrize("mode", sorted(EXPECTED))
 async def test_each_fail_mode_gives_its_exit_code_and_diagnosis(mode: str, tmp_path: Path) -> None:
-    from tui.core.diagnose import diagnose
+    from tui.core.diagnose.handlers import diagnose
 
     exit_code, words = EXPECTED[mode]
     with PracticeServer(fail=mode, folder=tmp_path) as server:

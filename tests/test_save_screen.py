@@ -13,7 +13,7 @@ from textual.app import App
 from textual.widgets import RadioSet, Static
 
 from tests.memory_keyring import MemoryKeyring, installed_keyring, memory_keyring  # noqa: F401
-from tui.core.secrets import password_file_path
+from tui.core.credentials.store import password_file_path
 from tui.core.settings import Settings, SmtpSettings, load_settings
 from tui.screens.save import MASK, ConfirmUntested, SaveScreen
 

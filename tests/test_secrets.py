@@ -29,8 +29,8 @@ from tests.memory_keyring import (
     keyring_config,
     memory_keyring,
 )
-from tui.core import secrets as secrets_mod
-from tui.core.secrets import (
+from tui.core.credentials import store as secrets_mod
+from tui.core.credentials.store import (
     PROBE_ACCOUNT,
     SERVICE,
     PasswordLookup,

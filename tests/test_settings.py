@@ -335,7 +335,8 @@ def test_save_creates_private_folders_and_file(tmp_path: Path) -> None:
     save_settings(gmail(), path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert "password" not in path.read_text().replace("[password]", "")
+    text = path.read_text().replace("[password]", "").replace('auth = "password"', "")
+    assert "password" not in text
 
 
 def test_save_keeps_the_previous_file_as_bak(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing, test_outgoing
 from tui.core.settings import Settings
-from tui.core.smtp import certificate_info, send_smtp
+from tui.core.transports.smtp.engine import certificate_info, send_smtp
 
 COPY = "archive@example.com"
 REPLY_TO = "replies@example.com"

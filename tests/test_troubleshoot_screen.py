@@ -9,7 +9,7 @@ from typing import Any
 from textual.app import App
 from textual.widgets import Static
 
-from tui.core.diagnose import GENERAL_STEPS, diagnose
+from tui.core.diagnose.handlers import GENERAL_STEPS, diagnose
 from tui.core.events import Failure, FailureKind, SendFinished, StageEnded, StageStarted
 from tui.core.providers import get_provider
 from tui.core.report import SendRecord, build_report

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from tui.app import MailwizApp
-from tui.core.secrets import PasswordLookup
+from tui.core.credentials.store import PasswordLookup
 from tui.core.settings import Settings
 
 SIZE = (80, 24)

@@ -27,10 +27,10 @@ from tui.core.settings import Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
-    from tui.core.discover import Suggestion
+    from tui.core.credentials.store import PasswordLookup
+    from tui.core.discover.engine import Suggestion
     from tui.core.practice import PracticeServer, ReceivedMessage
     from tui.core.providers import Provider
-    from tui.core.secrets import PasswordLookup
     from tui.screens.discover import Discovered
     from tui.screens.fields import FieldsScreen, FormResult
     from tui.screens.test_send import TestOutcome
@@ -44,7 +44,7 @@ EXIT_NO_SETTINGS = 3
 
 
 def _default_lookup(settings: Settings, config_path: Path) -> PasswordLookup:
-    from tui.core.secrets import load_password
+    from tui.core.credentials.store import load_password
 
     return load_password(settings, config_path)
 
@@ -171,7 +171,7 @@ class MailwizApp(App[int]):
         practice_server: PracticeServer | None = None,
         discover_options: Mapping[str, object] | None = None,
     ) -> None:
-        """`discover_options`: keyword arguments for tui.core.discover.discover (tests give
+        """`discover_options`: keyword arguments for tui.core.discover.engine.discover (tests give
         a resolver and a hosts table on 127.0.0.1); None: the real network."""
         super().__init__()
         self.config_path = config_path
@@ -395,7 +395,7 @@ class MailwizApp(App[int]):
 
     def password_to_save(self, result: FormResult) -> str | None:
         """None (keep the stored one) when the password and its keyring entry are unchanged."""
-        from tui.core.secrets import keyring_account
+        from tui.core.credentials.store import keyring_account
 
         if (
             self.initial is not None

@@ -231,7 +231,7 @@ def require_valid(loaded: Loaded) -> Settings:
 
 
 def cmd_show(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.secrets import describe_store, load_password, password_needed
+    from tui.core.credentials.store import describe_store, load_password, password_needed
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
@@ -300,7 +300,7 @@ def read_new_password(from_stdin: bool) -> str:
 
 
 def cmd_password(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.secrets import (
+    from tui.core.credentials.store import (
         PasswordStoreError,
         describe_store,
         password_needed,
@@ -341,8 +341,8 @@ def cmd_password(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def cmd_send(args: argparse.Namespace, config_path: Path) -> int:
+    from tui.core.credentials.store import load_password, password_needed
     from tui.core.message import Attachment, Outgoing, test_outgoing
-    from tui.core.secrets import load_password, password_needed
 
     loaded = load_or_explain(config_path)
     settings = require_valid(loaded)
@@ -409,7 +409,7 @@ async def run_and_render(
     json_mode: bool,
     show_transcript: bool,
 ) -> int:
-    from tui.core.diagnose import diagnose
+    from tui.core.diagnose.handlers import diagnose
     from tui.core.providers import get_provider
     from tui.core.send import run_send
 
@@ -473,7 +473,7 @@ async def run_and_render(
 
 def cmd_discover(args: argparse.Namespace, config_path: Path) -> int:
     """Exit 0 with a suggestion, 2 for an address that is not one, 3 when nothing was found."""
-    from tui.core.discover import AddressError, discover
+    from tui.core.discover.engine import AddressError, discover
 
     try:
         events = discover(args.address)
@@ -483,7 +483,7 @@ def cmd_discover(args: argparse.Namespace, config_path: Path) -> int:
 
 
 async def render_discovery(events: Any, json_mode: bool) -> int:
-    from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
+    from tui.core.discover.engine import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
 
     async for event in events:
         if json_mode:

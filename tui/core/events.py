@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Literal
 
+from tui.core.keys import Key
+
 # The order stages appear in. A stage that does not apply is skipped, never faked.
 SMTP_STAGES = (
     "resolve",
@@ -91,10 +93,14 @@ class Failure:
     reply: str = ""  # the server's words (shortened, redacted)
     detail: str = ""  # the exception text, for the support report
     certificate: CertificateInfo | None = None
+    field: Key | None = None  # the setting to fix, when the failure knows it
+    location: str = ""  # what it concerns: the refused address, host:port, the file
 
     @property
     def exit_code(self) -> int:
-        return int(self.kind)
+        from tui.core.exits import exit_code_for
+
+        return exit_code_for(self.kind)
 
 
 @dataclass(frozen=True)

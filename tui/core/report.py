@@ -28,7 +28,7 @@ from tui.core.events import (
 )
 
 if TYPE_CHECKING:
-    from tui.core.diagnose import Diagnosis
+    from tui.core.diagnose.handlers import Diagnosis
     from tui.core.settings import Settings
 
 REDACTED = "[redacted]"

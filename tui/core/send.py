@@ -26,12 +26,12 @@ async def run_send(
     iterates raises CancelledError inside the engine, which closes its connection.
     """
     if settings.protocol == "http":
-        from tui.core.http import send_http
+        from tui.core.transports.relay import send_http
 
         async for event in send_http(settings, outgoing):
             yield event
     else:
-        from tui.core.smtp import send_smtp
+        from tui.core.transports.smtp.engine import send_smtp
 
         async for event in send_smtp(settings, password, outgoing):
             yield event

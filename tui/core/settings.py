@@ -30,6 +30,9 @@ CONFIG_ENV = "MAILWIZ_CONFIG"
 Protocol = Literal["smtp", "http"]
 Security = Literal["tls", "starttls", "none"]
 PasswordStore = Literal["keyring", "file", "none"]
+SmtpAuth = Literal["password", "oauth2"]
+HttpApi = Literal["relay", "postmark", "mailgun", "sendgrid", "resend"]
+OAuthProvider = Literal["microsoft", "google", "custom"]
 
 # The usual pairing of port and security mode (RFC 8314): 465 is implicit TLS, 587 is
 # submission with STARTTLS, 25 is server-to-server and often unencrypted.
@@ -46,12 +49,37 @@ class SmtpSettings:
     verify_certificate: bool = True
     ca_file: str = ""
     timeout: float = 30
+    auth: SmtpAuth = "password"  # "oauth2": sign in with a token from [oauth]
 
 
 @dataclass
 class HttpSettings:
-    url: str = ""
+    url: str = ""  # the relay URL, or the API's base URL (empty = the provider's default)
     timeout: float = 30
+    api: HttpApi = "relay"
+    domain: str = ""  # mailgun: the sending domain
+
+
+@dataclass
+class OAuthSettings:
+    """How to sign in when `smtp.auth = "oauth2"`; the refresh token is a secret, stored apart."""
+
+    provider: OAuthProvider = "microsoft"
+    client_id: str = ""
+    client_secret: str = ""  # only where the provider's desktop clients have one (Google)
+    tenant: str = "organizations"  # microsoft: organizations | consumers | common | a tenant id
+    scope: str = ""  # empty = the provider's default
+    device_authorization_url: str = ""
+    authorization_url: str = ""
+    token_url: str = ""
+
+
+@dataclass
+class LocalSettings:
+    """The system's own mail (the sendmail entry): where local names such as root go."""
+
+    admin: str = ""  # mail for root, postmaster and every local name without an alias
+    aliases: dict[str, str] = field(default_factory=dict)  # local name -> address
 
 
 @dataclass
@@ -75,6 +103,8 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     sender: SenderSettings = field(default_factory=SenderSettings)
     password: PasswordSettings = field(default_factory=PasswordSettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    local: LocalSettings = field(default_factory=LocalSettings)
 
     @property
     def from_address(self) -> str:
@@ -412,10 +442,15 @@ _TABLES: dict[str, type[Any]] = {
     "http": HttpSettings,
     "sender": SenderSettings,
     "password": PasswordSettings,
+    "oauth": OAuthSettings,
+    "local": LocalSettings,
 }
 _CHOICES: dict[str, tuple[str, ...]] = {
     "protocol": get_args(Protocol),
     "smtp.security": get_args(Security),
+    "smtp.auth": get_args(SmtpAuth),
+    "http.api": get_args(HttpApi),
+    "oauth.provider": get_args(OAuthProvider),
     "password.store": get_args(PasswordStore),
 }
 
@@ -449,6 +484,12 @@ def _check_value(value: Any, expected: Any, dotted: str) -> str | None:
     if expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         return None if ok else "must be a number of seconds"
+    if expected is dict:
+        if not isinstance(value, dict):
+            return 'must be a table of names and addresses, like { "www-data" = "web@example.com" }'
+        if not all(isinstance(item, str) for item in value.values()):
+            return "must map each name to an address in quotes"
+        return None
     if not isinstance(value, str):
         return "must be text in quotes"
     choices = _CHOICES.get(dotted)
@@ -457,7 +498,12 @@ def _check_value(value: Any, expected: Any, dotted: str) -> str | None:
     return None
 
 
-_FIELD_TYPES: dict[str, type] = {"bool": bool, "int": int, "float": float}
+_FIELD_TYPES: dict[str, type] = {
+    "bool": bool,
+    "int": int,
+    "float": float,
+    "dict[str, str]": dict,
+}
 
 
 def _field_type(cls: type[Any], name: str) -> type:
@@ -529,6 +575,8 @@ def parse_settings(text: str, path: Path) -> Settings:
             if problem:
                 raise fail(problem, key, name)
             setattr(table, name, float(item) if expected is float else item)
+            if expected is dict:
+                setattr(table, name, dict(item))
     return settings
 
 
@@ -581,6 +629,10 @@ def to_toml(settings: Settings) -> str:
     data[in_use] = vars(getattr(settings, in_use)).copy()
     data["sender"] = vars(settings.sender).copy()
     data["password"] = vars(settings.password).copy()
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        data["oauth"] = vars(settings.oauth).copy()
+    if settings.local != LocalSettings():
+        data["local"] = {"admin": settings.local.admin, "aliases": dict(settings.local.aliases)}
     if "timeout" in data[in_use] and float(data[in_use]["timeout"]).is_integer():
         data[in_use]["timeout"] = int(data[in_use]["timeout"])
     return tomli_w.dumps(data)

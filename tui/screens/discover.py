@@ -1,13 +1,13 @@
 """Find my settings: the search for an address's SMTP server, one layer at a time, live.
 
 The app opens this screen when the typed address's domain is not in the catalogue. The
-search (tui.core.discover) runs as an async worker on the app's loop, so Escape cancels it
+search (tui.core.discover.engine) runs as an async worker on the app's loop, so Escape cancels it
 at once whatever the network does; each layer appears as a line ("Looking up
 configuration: ...") with a tick or a dash and what it found. The screen then shows the
 answer and why mailwiz thinks so, and dismisses with a `Discovered` (None: back to the
 picker). It decides nothing about the fields: the app fills them in.
 
-tui.core.discover (dnspython, httpx) is slow to import: it is imported in a thread when the
+tui.core.discover.engine (dnspython, httpx) is slow to import: it is imported in a thread when the
 search starts, so neither the first screen nor this one waits for it.
 """
 
@@ -30,7 +30,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 if TYPE_CHECKING:
-    from tui.core.discover import DiscoveryEvent, Suggestion
+    from tui.core.discover.engine import DiscoveryEvent, Suggestion
 
 State = Literal["running", "found", "confirm", "none"]
 
@@ -132,7 +132,7 @@ class LayerLine(Horizontal):
 class DiscoverScreen(Screen[Discovered | None]):
     """Search for the settings of `address`; dismisses Discovered, or None on Escape.
 
-    options: keyword arguments for tui.core.discover.discover (a resolver, a hosts table,
+    options: keyword arguments for tui.core.discover.engine.discover (a resolver, a hosts table,
              ports...: how tests keep the search on 127.0.0.1); empty for the real network.
     time_format: turns each layer's duration into text (a fixed one makes snapshots stable).
     """
@@ -206,7 +206,7 @@ class DiscoverScreen(Screen[Discovered | None]):
 
     async def _search(self) -> None:
         try:
-            module = await asyncio.to_thread(importlib.import_module, "tui.core.discover")
+            module = await asyncio.to_thread(importlib.import_module, "tui.core.discover.engine")
             events = module.discover(self.address, **self.options)
             async for event in events:
                 await self._show(event)
@@ -219,7 +219,7 @@ class DiscoverScreen(Screen[Discovered | None]):
                 self._finish(None, (), self.fallback_host)
 
     async def _show(self, event: DiscoveryEvent) -> None:
-        from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted
+        from tui.core.discover.engine import DiscoveryFinished, LayerEnded, LayerStarted
 
         if isinstance(event, LayerStarted):
             line = LayerLine(event.layer, event.description)
@@ -306,7 +306,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             )
 
     def _nothing_found_text(self) -> str:
-        from tui.core.discover import LAYERS
+        from tui.core.discover.engine import LAYERS
 
         if 0 < len(self.tried) < len(LAYERS):
             # Only a domain that does not exist stops the search before its last layer.

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 from tui.core.settings import PasswordStore, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from tui.core.secrets import KeyringStatus
+    from tui.core.credentials.store import KeyringStatus
 
 MASK = "●" * 8
 
@@ -239,7 +239,7 @@ class SaveScreen(Screen[bool]):
     # ------------------------------------------------------------------ keyring
 
     def _needs_keyring(self) -> bool:
-        from tui.core.secrets import password_needed
+        from tui.core.credentials.store import password_needed
 
         return (
             self.password is not None
@@ -248,7 +248,7 @@ class SaveScreen(Screen[bool]):
         )
 
     def _probe(self) -> _Probe:
-        from tui.core.secrets import check_keyring, describe_store
+        from tui.core.credentials.store import check_keyring, describe_store
 
         status = check_keyring() if self._needs_keyring() else None
         return _Probe(status, describe_store(self.settings, self.config_path))
@@ -282,7 +282,7 @@ class SaveScreen(Screen[bool]):
 
     @on(RadioSet.Changed, "#store-choice")
     def _store_chosen(self, event: RadioSet.Changed) -> None:
-        from tui.core.secrets import describe_store
+        from tui.core.credentials.store import describe_store
 
         self.choice = "file" if event.pressed.id == "store-file" else "none"
         chosen = copy.deepcopy(self.settings)
@@ -349,7 +349,7 @@ class SaveScreen(Screen[bool]):
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
     def _write(self, target: Settings) -> _Saved:
-        from tui.core.secrets import describe_store, password_needed, save_password
+        from tui.core.credentials.store import describe_store, password_needed, save_password
         from tui.core.settings import save_settings
 
         store_it = (
@@ -367,7 +367,7 @@ class SaveScreen(Screen[bool]):
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
         self.query_one("#save", Button).disabled = False
-        from tui.core.secrets import PasswordStoreError
+        from tui.core.credentials.store import PasswordStoreError
 
         if isinstance(error, SettingsError | PasswordStoreError | ValueError):
             reason = str(error)

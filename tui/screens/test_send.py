@@ -37,7 +37,7 @@ from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
 
 if TYPE_CHECKING:
-    from tui.core.diagnose import Diagnosis
+    from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
 State = Literal["ready", "running", "ok", "failed", "cancelled"]
@@ -377,7 +377,7 @@ class TestSendScreen(Screen[TestOutcome]):
     async def _stored_password(self) -> str | None:
         """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
         and the screen already says why."""
-        from tui.core import secrets
+        from tui.core.credentials import store as secrets
 
         if not secrets.password_needed(self.settings):
             return ""
@@ -441,7 +441,7 @@ class TestSendScreen(Screen[TestOutcome]):
         self._show_result(f"{MARK_FAILED} {title} Press t for the cause and what to do.", "failed")
 
     def _diagnose(self, failure: Failure) -> Diagnosis | None:
-        from tui.core.diagnose import diagnose
+        from tui.core.diagnose.handlers import diagnose
         from tui.core.providers import get_provider
 
         try:

@@ -17,13 +17,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.core.diagnose import GENERAL_STEPS
+from tui.core.diagnose.handlers import GENERAL_STEPS
 from tui.core.events import Failure
 from tui.core.report import write_report
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
-    from tui.core.diagnose import Diagnosis
+    from tui.core.diagnose.handlers import Diagnosis
 
 # What the fields are called on the fields screen, for "The field concerned: ...".
 FIELD_LABELS = {

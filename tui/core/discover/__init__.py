@@ -1,0 +1,1 @@
+"""Discovery: from an email address to SMTP settings (catalogue, MX, SRV, autoconfig, probe)."""

@@ -1,0 +1,87 @@
+"""The names of the things a user sets: one enum, used by settings, diagnosis and screens.
+
+A value is the dotted settings key (`smtp.host`), which the command line names in its fixes;
+`LABELS` gives the wizard's name for the same thing. Two entries are not settings keys:
+`PASSWORD` (the secret, kept apart from the file) and `RECIPIENT` (the test send's To).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Key(StrEnum):
+    PROTOCOL = "protocol"
+    PROVIDER = "provider"
+    HOST = "smtp.host"
+    PORT = "smtp.port"
+    SECURITY = "smtp.security"
+    USERNAME = "smtp.username"
+    VERIFY_CERTIFICATE = "smtp.verify_certificate"
+    CA_FILE = "smtp.ca_file"
+    SMTP_TIMEOUT = "smtp.timeout"
+    AUTH = "smtp.auth"
+    URL = "http.url"
+    HTTP_TIMEOUT = "http.timeout"
+    API = "http.api"
+    DOMAIN = "http.domain"
+    SENDER_ADDRESS = "sender.address"
+    SENDER_NAME = "sender.name"
+    REPLY_TO = "sender.reply_to"
+    COPY_TO = "sender.copy_to"
+    PASSWORD_STORE = "password.store"
+    OAUTH_PROVIDER = "oauth.provider"
+    OAUTH_CLIENT_ID = "oauth.client_id"
+    OAUTH_CLIENT_SECRET = "oauth.client_secret"
+    OAUTH_TENANT = "oauth.tenant"
+    OAUTH_SCOPE = "oauth.scope"
+    OAUTH_DEVICE_URL = "oauth.device_authorization_url"
+    OAUTH_AUTHORIZATION_URL = "oauth.authorization_url"
+    OAUTH_TOKEN_URL = "oauth.token_url"
+    LOCAL_ADMIN = "local.admin"
+    LOCAL_ALIASES = "local.aliases"
+    PASSWORD = "password"
+    RECIPIENT = "recipient"
+
+
+LABELS: dict[Key, str] = {
+    Key.PROTOCOL: "Protocol",
+    Key.PROVIDER: "Provider",
+    Key.HOST: "Server (host name)",
+    Key.PORT: "Port",
+    Key.SECURITY: "Security",
+    Key.USERNAME: "Username",
+    Key.VERIFY_CERTIFICATE: "Do not validate TLS certificate",
+    Key.CA_FILE: "CA file",
+    Key.SMTP_TIMEOUT: "Timeout",
+    Key.AUTH: "Sign-in",
+    Key.URL: "Relay URL",
+    Key.HTTP_TIMEOUT: "Timeout",
+    Key.API: "HTTP API",
+    Key.DOMAIN: "Sending domain",
+    Key.SENDER_ADDRESS: "Email address",
+    Key.SENDER_NAME: "Name",
+    Key.REPLY_TO: "Receive replies at a different address",
+    Key.COPY_TO: "Send a copy of every email here",
+    Key.PASSWORD_STORE: "Password storage",
+    Key.OAUTH_PROVIDER: "Sign-in provider",
+    Key.OAUTH_CLIENT_ID: "Client ID",
+    Key.OAUTH_CLIENT_SECRET: "Client secret",
+    Key.OAUTH_TENANT: "Tenant",
+    Key.OAUTH_SCOPE: "Scope",
+    Key.OAUTH_DEVICE_URL: "Device authorization URL",
+    Key.OAUTH_AUTHORIZATION_URL: "Authorization URL",
+    Key.OAUTH_TOKEN_URL: "Token URL",
+    Key.LOCAL_ADMIN: "Admin address",
+    Key.LOCAL_ALIASES: "Aliases",
+    Key.PASSWORD: "Password",
+    Key.RECIPIENT: "Test recipient",
+}
+
+
+def label(key: Key | str) -> str:
+    """The wizard's name for a key (the key itself when it has none)."""
+    try:
+        return LABELS[Key(key)]
+    except ValueError:
+        return str(key)
