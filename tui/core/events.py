@@ -6,7 +6,7 @@ The SMTP and HTTP engines yield these; the wizard and the command line only rend
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 from typing import Literal
 
 from tui.core.keys import Key
@@ -48,6 +48,19 @@ class FailureKind(IntEnum):
     HTTP = 21
 
 
+class Reason(StrEnum):
+    """Why a failure happened, where its kind alone does not say: data the diagnosis reads,
+    so that no module parses another module's words. Add members as transports learn more."""
+
+    SETTINGS = "settings"  # refused before connecting; Failure.field names the setting
+    SMTPUTF8_NOT_OFFERED = "smtputf8-not-offered"  # a non-ASCII address, a server without it
+    STARTTLS_CLOSED = "starttls-closed"  # the server hung up when asked for STARTTLS
+    SIZE_LIMIT = "size-limit"  # the message is larger than the server's SIZE
+    TOKEN_REFUSED = "token-refused"  # the token endpoint refused (invalid_grant, ...)
+    TOKEN_UNAVAILABLE = "token-unavailable"  # the token endpoint could not be reached
+    API_KEY_REFUSED = "api-key-refused"  # an HTTP API answered 401/403
+
+
 @dataclass(frozen=True)
 class CertificateInfo:
     """What we could learn about a certificate that failed verification."""
@@ -62,6 +75,7 @@ class CertificateInfo:
 @dataclass(frozen=True)
 class StageStarted:
     stage: str
+    target: str = ""  # what the stage is about when it repeats: the recipient of an rcpt
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,7 @@ class StageEnded:
     ok: bool
     ms: float
     reply: str = ""  # the server's reply for this stage, redacted ("250 2.1.0 OK")
+    target: str = ""  # as in StageStarted
 
 
 Direction = Literal["->", "<-", "~>", "<~", "**"]
@@ -95,6 +110,7 @@ class Failure:
     certificate: CertificateInfo | None = None
     field: Key | None = None  # the setting to fix, when the failure knows it
     location: str = ""  # what it concerns: the refused address, host:port, the file
+    reason: Reason | None = None
 
     @property
     def exit_code(self) -> int:
