@@ -118,6 +118,9 @@ def build_parser() -> ArgumentParser:
     )
     discover.add_argument("address", metavar="ADDRESS", help="the email address to send from")
     discover.add_argument("--json", action="store_true", help="one JSON object per line")
+    from tui.commands import login  # light: the OAuth library loads only when signing in
+
+    login.add_parser(commands, [config])
     sandbox = commands.add_parser(
         "sandbox",
         help="a practice SMTP server on this machine, to try mailwiz without an account",
@@ -130,6 +133,12 @@ def build_parser() -> ArgumentParser:
         choices=list(FAIL_MODE_HELP),
         help="misbehave on purpose, to rehearse troubleshooting: "
         + "; ".join(f"{mode} = {text}" for mode, text in FAIL_MODE_HELP.items()),
+    )
+    sandbox.add_argument(
+        "--oauth",
+        action="store_true",
+        help="practise OAuth sign-in: a local sign-in server beside an SMTP server that "
+        "accepts only its tokens (then mailwiz login, mailwiz test)",
     )
     return parser
 
@@ -162,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "send": cmd_send,
             "discover": cmd_discover,
             "sandbox": cmd_sandbox,
+            "login": cmd_login,
         }
         return handler[args.command](args, config_path)
     except KeyboardInterrupt:
@@ -173,6 +183,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail_before_send(json_mode, EXIT_NO_SETTINGS, str(error))
     except Exception:
         return report_bug()
+
+
+def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
+    from tui.commands.login import cmd_login as login
+
+    return login(args, config_path)
 
 
 def fail_before_send(json_mode: bool, code: int, message: str) -> int:
@@ -260,7 +276,11 @@ def cmd_show(args: argparse.Namespace, config_path: Path) -> int:
         ("replies to", settings.sender.reply_to or "(the sender address)"),
         ("copy of every email", settings.sender.copy_to or "(none)"),
     ]
-    if password_needed(settings):
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        from tui.commands.login import sign_in_rows
+
+        rows += sign_in_rows(settings, loaded.path)
+    elif password_needed(settings):
         lookup = load_password(settings, loaded.path)
         if lookup.password:
             where = {
@@ -341,7 +361,6 @@ def cmd_password(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def cmd_send(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.store import load_password, password_needed
     from tui.core.message import Attachment, Outgoing, test_outgoing
 
     loaded = load_or_explain(config_path)
@@ -365,13 +384,13 @@ def cmd_send(args: argparse.Namespace, config_path: Path) -> int:
                 raise UsageError(f"--attach {name}: cannot read it ({error.strerror})") from None
         outgoing = Outgoing(to=to, subject=subject, text=text, attachments=tuple(attachments))
 
-    password: str | None = None
-    if password_needed(settings):
-        lookup = load_password(settings, loaded.path)
-        if not lookup.password:
-            raise NotReady(f"no password available. {lookup.problem}")
-        password = lookup.password
-    return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
+    from tui.core.credentials.oauth import NotSignedIn, credential_for
+
+    try:  # the password, or the OAuth token source when smtp.auth = "oauth2"
+        credential = credential_for(settings, loaded.path)
+    except NotSignedIn as missing:
+        raise NotReady(str(missing)) from None
+    return asyncio.run(run_and_render(settings, credential, outgoing, args.json, args.transcript))
 
 
 def read_body(args: argparse.Namespace) -> str:
@@ -520,6 +539,10 @@ def print_suggestion(finished: Any) -> None:
 
 def cmd_sandbox(args: argparse.Namespace, config_path: Path) -> int:
     """Run the practice server until Ctrl+C, printing each message as it arrives."""
+    if args.oauth:
+        from tui.commands.sandbox_oauth import cmd_sandbox_oauth
+
+        return cmd_sandbox_oauth(args)
     import shlex
     import signal
     import threading

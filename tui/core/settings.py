@@ -380,6 +380,61 @@ def validate(settings: Settings) -> list[Problem]:
         error("sender.copy_to", address_problem(settings.sender.copy_to))
     if settings.password.store not in get_args(PasswordStore):
         error("password.store", 'The password store must be "keyring", "file" or "none".')
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        problems += oauth_problems(settings)
+    return problems
+
+
+def _oauth_url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if any(ch.isspace() for ch in url) or parts.scheme not in ("https", "http"):
+        return "Enter an https:// address."
+    if not parts.hostname:
+        return "The address has no host name after https://."
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        return "Use https://: sign-in codes and tokens must not travel unencrypted."
+    return None
+
+
+def oauth_problems(settings: Settings) -> list[Problem]:
+    """The problems of the [oauth] table, for `smtp.auth = "oauth2"`."""
+    oauth = settings.oauth
+    problems: list[Problem] = []
+
+    def error(field_name: str, message: str | None) -> None:
+        if message:
+            problems.append(Problem(field_name, message))
+
+    if settings.smtp.security == "none":
+        error(
+            "smtp.security", "A sign-in token must not travel unencrypted: choose TLS or STARTTLS."
+        )
+    if not oauth.client_id.strip():
+        error(
+            "oauth.client_id",
+            "Enter the client ID of your app registration (see the sign-in guidance).",
+        )
+    if oauth.provider == "microsoft" and not re.fullmatch(r"[A-Za-z0-9.-]+", oauth.tenant.strip()):
+        error(
+            "oauth.tenant",
+            "Enter organizations, consumers, common, or your tenant's ID or domain.",
+        )
+    for name in ("device_authorization_url", "authorization_url", "token_url"):
+        value = getattr(oauth, name).strip()
+        if value:
+            error(f"oauth.{name}", _oauth_url_problem(value))
+    if oauth.provider == "custom":
+        if not oauth.token_url.strip():
+            error("oauth.token_url", "Enter the token URL of your sign-in server.")
+        if not (oauth.device_authorization_url.strip() or oauth.authorization_url.strip()):
+            error(
+                "oauth.authorization_url",
+                "Enter the authorization URL (or the device authorization URL) of your "
+                "sign-in server.",
+            )
+    for name in ("client_id", "client_secret", "tenant", "scope"):
+        problem = header_problem(getattr(oauth, name))
+        error(f"oauth.{name}", problem and problem.replace("here", "in " + name))
     return problems
 
 
