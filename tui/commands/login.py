@@ -284,35 +284,47 @@ async def browser_login(
         _open_browser(sign_in.url)
         threading.Thread(target=_read_lines, args=(pasted, loop), daemon=True).start()
         deadline = time.monotonic() + wait
-        stdin_open, refused = True, False
-        while True:
-            sources = [asyncio.ensure_future(receiver.addresses.get())]
-            if stdin_open:
-                sources.append(asyncio.ensure_future(pasted.get()))
-            done, pending = await asyncio.wait(
-                sources,
-                timeout=max(0.0, deadline - time.monotonic()),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            for task in pending:
-                task.cancel()
-            if not done:
-                raise TokenError("login_timeout", "")
-            address = next(iter(done)).result()
-            if address is None:  # standard input ended
-                stdin_open = False
-                if refused:
-                    raise TokenError("invalid_state", "")
-                continue
-            if not address.strip():
-                continue
-            try:
-                code = code_from_redirect(address, sign_in.state)
-            except RedirectProblem as problem:
-                refused = True
-                out.note(f"{problem}." + (" Paste it again:" if interactive else ""))
-                continue
-            return await finish_browser_flow(endpoints, sign_in, code)
+        # One pending read per source, kept across turns: a read cancelled after it took an
+        # address would lose that address.
+        reads: dict[str, asyncio.Future[str | None]] = {
+            "browser": asyncio.ensure_future(receiver.addresses.get()),
+            "pasted": asyncio.ensure_future(pasted.get()),
+        }
+        refused = False
+        try:
+            while True:
+                done, _ = await asyncio.wait(
+                    reads.values(),
+                    timeout=max(0.0, deadline - time.monotonic()),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if not done:
+                    raise TokenError("login_timeout", "")
+                for source, read in list(reads.items()):
+                    if read not in done:
+                        continue
+                    address = read.result()
+                    if source == "browser":
+                        reads[source] = asyncio.ensure_future(receiver.addresses.get())
+                    elif address is not None:
+                        reads[source] = asyncio.ensure_future(pasted.get())
+                    else:  # standard input ended: only the browser can still answer
+                        del reads[source]
+                        if refused:
+                            raise TokenError("invalid_state", "")
+                        continue
+                    if not address.strip():
+                        continue
+                    try:
+                        code = code_from_redirect(address, sign_in.state)
+                    except RedirectProblem as problem:
+                        refused = True
+                        out.note(f"{problem}." + (" Paste it again:" if interactive else ""))
+                        continue
+                    return await finish_browser_flow(endpoints, sign_in, code)
+        finally:
+            for read in reads.values():
+                read.cancel()
 
 
 # ---------------------------------------------------------------------------- the command
