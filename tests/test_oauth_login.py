@@ -13,16 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.oauth_server import (  # noqa: F401  (fixtures)
-    CODE_LINE,
-    approve_in_browser,
-    finish,
-    mailwiz,
-    oauth_config,
-    oauth_practice,
-    practice_options,
-    read_until,
-)
+from tests.oauth_server import CODE_LINE, approve_in_browser, finish, mailwiz, read_until
 from tui.core.exits import Exit
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings, save_settings
@@ -72,7 +63,7 @@ def test_device_login_declined_is_exit_16(
     process = mailwiz("login", "--config", str(oauth_config))
     seen: list[str] = []
     assert oauth_practice.authorization.deny(read_until(process, CODE_LINE, seen))
-    out, err = finish(process, seen)
+    _, err = finish(process, seen)
     assert process.returncode == Exit.AUTH
     assert "declined" in err and "mailwiz login" in err
     assert not token_file(oauth_config).exists()
@@ -100,7 +91,7 @@ def test_slow_down_adds_five_seconds(oauth_practice: OAuthPractice, oauth_config
     while len(server.polls) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)  # the first poll is answered slow_down, then mailwiz waits 1 + 5 s
     server.approve(code)
-    out, err = finish(process, seen)
+    _, err = finish(process, seen)
     assert process.returncode == Exit.OK, err
     assert len(server.polls) >= 2
     assert server.polls[1] - server.polls[0] >= 5.5  # interval 1 s + 5 s for slow_down
@@ -125,9 +116,7 @@ def test_device_login_json_lines(oauth_practice: OAuthPractice, oauth_config: Pa
     assert_no_token(oauth_practice, out, err)
 
 
-def test_browser_login_by_pasted_address(
-    oauth_practice: OAuthPractice, oauth_config: Path
-) -> None:
+def test_browser_login_by_pasted_address(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
     process = mailwiz("login", "--browser", "--config", str(oauth_config))
     seen: list[str] = []
     url = read_until(process, AUTHORIZE_LINE, seen)
@@ -147,7 +136,7 @@ def test_browser_login_refuses_a_wrong_state(
     seen: list[str] = []
     redirected = approve_in_browser(read_until(process, AUTHORIZE_LINE, seen))
     forged = re.sub(r"state=[^&]+", "state=someone-elses", redirected)
-    out, err = finish(process, seen, forged + "\n")
+    _, err = finish(process, seen, forged + "\n")
     assert process.returncode == Exit.AUTH
     assert "state does not match" in err
     assert not token_file(oauth_config).exists()
@@ -158,7 +147,7 @@ def test_browser_login_declined(oauth_practice: OAuthPractice, oauth_config: Pat
     seen: list[str] = []
     redirected = approve_in_browser(read_until(process, AUTHORIZE_LINE, seen), "deny")
     assert "error=access_denied" in redirected
-    out, err = finish(process, seen, redirected + "\n")
+    _, err = finish(process, seen, redirected + "\n")
     assert process.returncode == Exit.AUTH
     assert "declined" in err
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import threading
 import time
 import unicodedata
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -261,6 +263,39 @@ def _open_browser(url: str) -> None:
         pass
 
 
+async def _arrivals(
+    browser: asyncio.Queue[str], pasted: asyncio.Queue[str | None], deadline: float
+) -> AsyncIterator[str | None]:
+    """Addresses as they come, from the loopback listener or pasted; None once, when standard
+    input ends. TokenError("login_timeout") at the deadline."""
+    from tui.core.credentials.tokens import TokenError
+
+    queues: dict[str, asyncio.Queue[Any]] = {"browser": browser, "pasted": pasted}
+    # One pending read per source, kept across turns: a read cancelled after it took an
+    # address would lose that address.
+    reads = {name: asyncio.ensure_future(queue.get()) for name, queue in queues.items()}
+    try:
+        while True:
+            done, _ = await asyncio.wait(
+                reads.values(),
+                timeout=max(0.0, deadline - time.monotonic()),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not done:
+                raise TokenError("login_timeout", "")
+            for name, read in list(reads.items()):
+                if read in done:
+                    address: str | None = read.result()
+                    if address is None:
+                        del reads[name]  # standard input ended: only the browser is left
+                    else:
+                        reads[name] = asyncio.ensure_future(queues[name].get())
+                    yield address
+    finally:
+        for read in reads.values():
+            read.cancel()
+
+
 async def browser_login(
     endpoints: Endpoints, out: Output, wait: float | None = None
 ) -> TokenRecord:
@@ -275,56 +310,34 @@ async def browser_login(
     from tui.core.credentials.tokens import TokenError
 
     wait = BROWSER_SIGN_IN_TIME if wait is None else wait
-    loop = asyncio.get_running_loop()
     pasted: asyncio.Queue[str | None] = asyncio.Queue()
     async with LoopbackReceiver() as receiver:
         sign_in = start_browser_flow(endpoints, receiver.port)
         interactive = sys.stdin.isatty()
         out.browser(sign_in, wait, interactive)
         _open_browser(sign_in.url)
-        threading.Thread(target=_read_lines, args=(pasted, loop), daemon=True).start()
-        deadline = time.monotonic() + wait
-        # One pending read per source, kept across turns: a read cancelled after it took an
-        # address would lose that address.
-        reads: dict[str, asyncio.Future[str | None]] = {
-            "browser": asyncio.ensure_future(receiver.addresses.get()),
-            "pasted": asyncio.ensure_future(pasted.get()),
-        }
+        reader = threading.Thread(
+            target=_read_lines, args=(pasted, asyncio.get_running_loop()), daemon=True
+        )
+        reader.start()
         refused = False
-        try:
-            while True:
-                done, _ = await asyncio.wait(
-                    reads.values(),
-                    timeout=max(0.0, deadline - time.monotonic()),
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
-                if not done:
-                    raise TokenError("login_timeout", "")
-                for source, read in list(reads.items()):
-                    if read not in done:
-                        continue
-                    address = read.result()
-                    if source == "browser":
-                        reads[source] = asyncio.ensure_future(receiver.addresses.get())
-                    elif address is not None:
-                        reads[source] = asyncio.ensure_future(pasted.get())
-                    else:  # standard input ended: only the browser can still answer
-                        del reads[source]
-                        if refused:
-                            raise TokenError("invalid_state", "")
-                        continue
-                    if not address.strip():
-                        continue
-                    try:
-                        code = code_from_redirect(address, sign_in.state)
-                    except RedirectProblem as problem:
-                        refused = True
-                        out.note(f"{problem}." + (" Paste it again:" if interactive else ""))
-                        continue
-                    return await finish_browser_flow(endpoints, sign_in, code)
-        finally:
-            for read in reads.values():
-                read.cancel()
+        arrivals = _arrivals(receiver.addresses, pasted, time.monotonic() + wait)
+        async with contextlib.aclosing(arrivals):
+            async for address in arrivals:
+                if address is None:
+                    if refused:  # a wrong address, and nothing else will be pasted
+                        raise TokenError("invalid_state", "")
+                    continue
+                if not address.strip():
+                    continue
+                try:
+                    code = code_from_redirect(address, sign_in.state)
+                except RedirectProblem as problem:
+                    refused = True
+                    out.note(f"{problem}." + (" Paste it again:" if interactive else ""))
+                    continue
+                return await finish_browser_flow(endpoints, sign_in, code)
+    raise TokenError("login_timeout", "")  # not reached: the arrivals end only by raising
 
 
 # ---------------------------------------------------------------------------- the command
