@@ -1,0 +1,2 @@
+"""placeholder"""
+from tui.core.oauth_practice.server import *  # noqa: F403
