@@ -1,49 +1,26 @@
-"""OAuth practice: a local authorization server beside an SMTP server that accepts only its tokens.
+"""The practice authorization server: its tables, its controls, and its life cycle.
 
-`mailwiz sandbox --oauth` runs both, so support staff can rehearse `mailwiz login` (device
-code, or browser + PKCE with the address pasted back) and a send with XOAUTH2/OAUTHBEARER
-without any account. The tests sign in against the same servers: they are real parts.
-
-The authorization server is Authlib's (`authlib.integrations.flask_oauth2`): device code
-(RFC 8628), authorization code with PKCE S256 required (RFC 7636), refresh with rotation (the
-old refresh token dies when a new one is issued), and revocation (RFC 7009). It runs in
-werkzeug's threaded server on 127.0.0.1. The user approves on its web pages (`/device`,
-`/authorize`) or through `approve()` (the sandbox's own prompt, and the tests). With `openid`
-in the scope, the token answer carries an ID token naming the practice account (unsigned:
-practice only; mailwiz reads it as it reads a real provider's answer).
-
-The SMTP server is the practice server of `tui.core.practice` (STARTTLS required, its own
-certificate authority), offering XOAUTH2 and OAUTHBEARER only: a live token of this server is
-accepted, anything else gets the 334 JSON challenge and then 535, as Gmail and Microsoft do.
+Authlib's server side does the protocol (see `app.py`); this module holds what it issued and
+lets the sandbox and the tests act as the user (approve, deny, revoke, expire).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
-import contextlib
-import html
 import json
 import secrets
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-from aiosmtpd.smtp import SMTP, AuthResult
-
-from tui.core.practice import SERVER_NAME, FailMode, PracticeServer, _Handler
-from tui.core.settings import OAuthSettings, PasswordSettings, Settings
+from tui.core.settings import OAuthSettings, Settings
 
 CLIENT_ID: Final = "mailwiz-practice"
 ACCOUNT: Final = "practice@example.com"
 SCOPE: Final = "smtp.send offline_access openid email"
-MECHANISMS: Final = ("XOAUTH2", "OAUTHBEARER")
 
 
 @dataclass
@@ -120,7 +97,7 @@ class PracticeAuthorizationServer:
         self._lock = threading.RLock()
         self._http: Any = None
         self._thread: threading.Thread | None = None
-        self._approve_all = False
+        self.approves_everything = False
 
     # --- addresses
 
@@ -157,7 +134,9 @@ class PracticeAuthorizationServer:
             def log(self, type: str, message: str, *args: Any) -> None:
                 pass  # no request lines over the sandbox's screen (they hold codes)
 
-        app = _build_app(self)
+        from tui.core.oauth_practice.app import build_app
+
+        app = build_app(self)
         self._http = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
         self.port = self._http.server_port
         self._thread = threading.Thread(
@@ -200,10 +179,10 @@ class PracticeAuthorizationServer:
 
     def decide(self, user_code: str, approved: bool) -> bool:
         """Approve or deny a device code; False when no such code is waiting."""
-        wanted = _normal_code(user_code)
+        wanted = normal_code(user_code)
         with self._lock:
             for device in self._devices.values():
-                if _normal_code(device.user_code) == wanted and device.decision is None:
+                if normal_code(device.user_code) == wanted and device.decision is None:
                     device.decision = approved
                     device.user = self.account
                     return True
@@ -217,7 +196,7 @@ class PracticeAuthorizationServer:
 
     def approve_everything(self, yes: bool = True) -> None:
         """Approve each device code as it is issued (an unattended demo, some tests)."""
-        self._approve_all = yes
+        self.approves_everything = yes
 
     def revoke_all(self) -> None:
         """As if the user signed out everywhere: every access and refresh token dies."""
@@ -230,6 +209,28 @@ class PracticeAuthorizationServer:
         with self._lock:
             for token in self.tokens:
                 token.expires_in = 0
+
+    def keep(self, token: dict[str, Any], user: str) -> None:
+        """Record a token just issued (Authlib's save_token)."""
+        issued = IssuedToken(
+            access_token=token["access_token"],
+            refresh_token=token.get("refresh_token", ""),
+            client_id=self.client_id,
+            user=user,
+            scope=token.get("scope", ""),
+            issued_at=time.time(),
+            expires_in=int(token.get("expires_in", self.access_token_lifetime)),
+        )
+        with self._lock:
+            self.tokens.append(issued)
+
+    def find(self, token_string: str) -> IssuedToken | None:
+        """The issued token whose access or refresh token this is."""
+        with self._lock:
+            for token in self.tokens:
+                if token_string in (token.access_token, token.refresh_token):
+                    return token
+        return None
 
     def user_for(self, access_token: str) -> str | None:
         """The account a live access token was issued to, or None."""
@@ -261,16 +262,16 @@ class PracticeAuthorizationServer:
         return settings
 
 
-def _normal_code(code: str) -> str:
+def normal_code(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch.isalnum())
 
 
-def _is_loopback_redirect(uri: str) -> bool:
+def is_loopback_redirect(uri: str) -> bool:
     parts = urlsplit(uri)
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
 
 
-def _id_token(user: str, client_id: str, issuer: str) -> str:
+def id_token(user: str, client_id: str, issuer: str) -> str:
     """An unsigned ID token (practice only): header.payload. with no signature."""
 
     def part(data: dict[str, Any]) -> str:
@@ -281,479 +282,3 @@ def _id_token(user: str, client_id: str, issuer: str) -> str:
     claims = {"iss": issuer, "aud": client_id, "sub": user, "iat": now, "exp": now + 3600}
     claims |= {"preferred_username": user, "email": user}
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
-
-
-# -------------------------------------------------------------------- the Authlib side
-
-
-def _build_app(practice: PracticeAuthorizationServer) -> Any:
-    """The Flask app: Authlib's AuthorizationServer with the grants and endpoints wired to
-    the practice server's in-memory tables."""
-    from authlib.integrations.flask_oauth2 import AuthorizationServer
-    from authlib.oauth2 import OAuth2Error
-    from authlib.oauth2.rfc6749 import grants
-    from authlib.oauth2.rfc6750 import BearerTokenGenerator
-    from authlib.oauth2.rfc7009 import RevocationEndpoint
-    from authlib.oauth2.rfc7636 import CodeChallenge
-    from authlib.oauth2.rfc8628 import (
-        DeviceAuthorizationEndpoint,
-        DeviceCodeGrant,
-        DeviceCredentialDict,
-    )
-    from flask import Flask, request
-
-    app = Flask("mailwiz-oauth-practice")
-
-    class Client:
-        def get_client_id(self) -> str:
-            return practice.client_id
-
-        def get_default_redirect_uri(self) -> str | None:
-            return None
-
-        def get_allowed_scope(self, scope: str) -> str:
-            return scope or ""
-
-        def check_redirect_uri(self, redirect_uri: str) -> bool:
-            return _is_loopback_redirect(redirect_uri)
-
-        def check_client_secret(self, client_secret: str) -> bool:
-            return False  # a public client, as mailwiz is
-
-        def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-            return method == "none"
-
-        def check_response_type(self, response_type: str) -> bool:
-            return response_type == "code"
-
-        def check_grant_type(self, grant_type: str) -> bool:
-            return grant_type in (
-                "authorization_code",
-                "refresh_token",
-                "urn:ietf:params:oauth:grant-type:device_code",
-            )
-
-    client = Client()
-
-    class Credential:
-        """What Authlib needs of a stored token (TokenMixin), over an IssuedToken."""
-
-        def __init__(self, token: IssuedToken) -> None:
-            self.token = token
-
-        def check_client(self, other: Any) -> bool:
-            return bool(other.get_client_id() == self.token.client_id)
-
-        def get_scope(self) -> str:
-            return self.token.scope
-
-        def get_expires_in(self) -> int:
-            return self.token.expires_in
-
-        def is_expired(self) -> bool:
-            return False  # refresh tokens here live until rotated or revoked
-
-        def is_revoked(self) -> bool:
-            return self.token.revoked or self.token.refresh_used
-
-        def get_user(self) -> str:
-            return self.token.user
-
-        def get_client(self) -> Client:
-            return client
-
-    def find(token_string: str) -> IssuedToken | None:
-        with practice._lock:
-            for token in practice.tokens:
-                if token_string in (token.access_token, token.refresh_token):
-                    return token
-        return None
-
-    def save_token(token: dict[str, Any], req: Any) -> None:
-        with practice._lock:
-            practice.tokens.append(
-                IssuedToken(
-                    access_token=token["access_token"],
-                    refresh_token=token.get("refresh_token", ""),
-                    client_id=practice.client_id,
-                    user=str(req.user or practice.account),
-                    scope=token.get("scope", ""),
-                    issued_at=time.time(),
-                    expires_in=int(token.get("expires_in", practice.access_token_lifetime)),
-                )
-            )
-
-    server = AuthorizationServer(
-        app, query_client=lambda cid: client if cid == practice.client_id else None
-    )
-    server.init_app(app, save_token=save_token)
-    bearer = BearerTokenGenerator(
-        lambda *a, **k: "pat-" + secrets.token_urlsafe(24),
-        lambda *a, **k: "prt-" + secrets.token_urlsafe(32),
-        lambda client, grant_type: practice.access_token_lifetime,
-    )
-
-    def generate(**kwargs: Any) -> dict[str, Any]:
-        token: dict[str, Any] = bearer(**kwargs)
-        scope = (kwargs.get("scope") or "").split()
-        if practice.with_id_token and "openid" in scope and kwargs.get("user"):
-            token["id_token"] = _id_token(kwargs["user"], practice.client_id, practice.base_url)
-        return token
-
-    server.register_token_generator("default", generate)
-
-    class CodeGrant(grants.AuthorizationCodeGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
-
-        def save_authorization_code(self, code: str, req: Any) -> None:
-            with practice._lock:
-                practice._codes[code] = _Code(
-                    code=code,
-                    client_id=practice.client_id,
-                    redirect_uri=req.payload.redirect_uri or "",
-                    scope=req.scope or "",
-                    code_challenge=req.payload.data.get("code_challenge", ""),
-                    code_challenge_method=req.payload.data.get("code_challenge_method", ""),
-                    user=str(req.user),
-                )
-
-        def query_authorization_code(self, code: str, other: Any) -> Any:
-            with practice._lock:
-                item = practice._codes.get(code)
-            if item is None or time.time() - item.created > 300:
-                return None
-            return _CodeView(item)
-
-        def delete_authorization_code(self, authorization_code: Any) -> None:
-            with practice._lock:
-                practice._codes.pop(authorization_code.item.code, None)
-
-        def authenticate_user(self, authorization_code: Any) -> str:
-            return str(authorization_code.item.user)
-
-    class RefreshGrant(grants.RefreshTokenGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
-        INCLUDE_NEW_REFRESH_TOKEN = True  # rotation
-
-        def authenticate_refresh_token(self, refresh_token: str) -> Credential | None:
-            token = find(refresh_token)
-            if token is None or token.refresh_token != refresh_token:
-                return None
-            credential = Credential(token)
-            return None if credential.is_revoked() else credential
-
-        def authenticate_user(self, credential: Credential) -> str:
-            return credential.get_user()
-
-        def revoke_old_credential(self, credential: Credential) -> None:
-            with practice._lock:
-                credential.token.refresh_used = True
-
-    class DeviceGrant(DeviceCodeGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
-
-        def query_device_credential(self, device_code: str) -> Any:
-            with practice._lock:
-                device = practice._devices.get(device_code)
-            if device is None:
-                return None
-            return DeviceCredentialDict(
-                client_id=device.client_id,
-                scope=device.scope,
-                user_code=device.user_code,
-                expires_at=device.expires_at,
-                device_code=device.device_code,
-            )
-
-        def query_user_grant(self, user_code: str) -> tuple[str, bool] | None:
-            with practice._lock:
-                for device in practice._devices.values():
-                    if device.user_code == user_code and device.decision is not None:
-                        return device.user, device.decision
-            return None
-
-        def should_slow_down(self, credential: Any) -> bool:
-            now = time.monotonic()
-            with practice._lock:
-                practice.polls.append(now)
-                device = practice._devices[credential["device_code"]]
-                too_fast = device.last_poll and now - device.last_poll < device.interval - 0.5
-                device.last_poll = now
-                if practice.slow_down_polls > 0:
-                    practice.slow_down_polls -= 1
-                    device.interval += 5
-                    return True
-                return bool(too_fast)
-
-    class DeviceEndpoint(DeviceAuthorizationEndpoint):
-        CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
-
-        def get_verification_uri(self) -> str:
-            return practice.verification_url
-
-        def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
-            device = _Device(
-                device_code=data["device_code"],
-                user_code=data["user_code"],
-                client_id=client_id,
-                scope=scope or "",
-                expires_at=time.time() + practice.device_lifetime,
-                interval=practice.device_interval,
-                decision=True if practice._approve_all else None,
-            )
-            with practice._lock:
-                practice._devices[device.device_code] = device
-
-    class Revocation(RevocationEndpoint):
-        CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
-
-        def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
-            token = find(token_string)
-            return Credential(token) if token is not None else None
-
-        def revoke_token(self, credential: Credential, req: Any) -> None:
-            with practice._lock:
-                credential.token.revoked = True
-
-    device_endpoint = DeviceEndpoint(server)
-    device_endpoint.EXPIRES_IN = practice.device_lifetime
-    device_endpoint.INTERVAL = practice.device_interval
-    server.register_grant(CodeGrant, [CodeChallenge(required=True)])
-    server.register_grant(RefreshGrant)
-    server.register_grant(DeviceGrant)
-    server.register_endpoint(device_endpoint)
-    server.register_endpoint(Revocation)
-
-    @app.post("/device_authorization")
-    def device_authorization() -> Any:
-        return server.create_endpoint_response("device_authorization")
-
-    @app.post("/token")
-    def token() -> Any:
-        return server.create_token_response()
-
-    @app.post("/revoke")
-    def revoke() -> Any:
-        return server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
-
-    @app.route("/authorize", methods=["GET", "POST"])
-    def authorize() -> Any:
-        try:
-            grant = server.get_consent_grant(end_user=practice.account)
-        except OAuth2Error as error:
-            return _page("Sign-in refused", f"{error.error}: {error.description}"), 400
-        decision = request.values.get("decision", "")
-        if decision in ("approve", "deny"):
-            user = practice.account if decision == "approve" else None
-            return server.create_authorization_response(grant_user=user, grant=grant)
-        query = html.escape(request.query_string.decode("ascii", "replace"))
-        return _page(
-            "mailwiz practice sign-in",
-            f"mailwiz asks to send mail as {html.escape(practice.account)}.</p><p>"
-            f"<a href='/authorize?{query}&amp;decision=approve'>Approve</a> &nbsp; "
-            f"<a href='/authorize?{query}&amp;decision=deny'>Deny</a>",
-        )
-
-    @app.route("/device", methods=["GET", "POST"])
-    def device() -> Any:
-        code = request.values.get("user_code", "")
-        decision = request.values.get("decision", "")
-        if code and decision in ("approve", "deny"):
-            done = practice.decide(code, decision == "approve")
-            word = "approved" if decision == "approve" else "denied"
-            text = f"Code {html.escape(code)} {word}." if done else "No such code is waiting."
-            return _page("mailwiz practice sign-in", text)
-        return _page(
-            "mailwiz practice sign-in",
-            "<form method='post'>Code: <input name='user_code' value='"
-            f"{html.escape(code)}'> <button name='decision' value='approve'>Approve</button> "
-            "<button name='decision' value='deny'>Deny</button></form>",
-        )
-
-    return app
-
-
-@dataclass
-class _CodeView:
-    """An authorization code as Authlib reads it (AuthorizationCodeMixin)."""
-
-    item: _Code
-
-    @property
-    def code_challenge(self) -> str:
-        return self.item.code_challenge
-
-    @property
-    def code_challenge_method(self) -> str:
-        return self.item.code_challenge_method
-
-    def get_redirect_uri(self) -> str:
-        return self.item.redirect_uri
-
-    def get_scope(self) -> str:
-        return self.item.scope
-
-    def get_nonce(self) -> None:
-        return None
-
-    def get_auth_time(self) -> None:
-        return None
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>"
-        f"{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
-        f"<h1>{html.escape(title)}</h1><p>{body}</p></body></html>"
-    )
-
-
-# -------------------------------------------------------------------------- the SMTP side
-
-
-def _decode(blob: bytes | str) -> str:
-    try:
-        raw = base64.b64decode(blob, validate=True) if isinstance(blob, str | bytes) else b""
-    except (binascii.Error, ValueError):
-        return ""
-    return raw.decode("utf-8", "replace")
-
-
-def parse_xoauth2(text: str) -> tuple[str, str]:
-    """(user, token) from XOAUTH2's `user=U^Aauth=Bearer T^A^A`; ("", "") if malformed."""
-    fields = dict(item.split("=", 1) for item in text.split("\x01") if "=" in item)
-    auth = fields.get("auth", "")
-    token = auth[7:] if auth.lower().startswith("bearer ") else ""
-    return fields.get("user", ""), token
-
-
-def parse_oauthbearer(text: str) -> tuple[str, str]:
-    """(user, token) from OAUTHBEARER's GS2 header and key=value pairs (RFC 7628)."""
-    header, _, rest = text.partition("\x01")
-    user = next((p[2:] for p in header.split(",") if p.startswith("a=")), "")
-    _, token = parse_xoauth2(rest)
-    return user.replace("=2C", ",").replace("=3D", "="), token
-
-
-class _TokenHandler(_Handler):
-    """The practice handler, signing in with tokens only. Methods named auth_* are aiosmtpd's
-    hooks for those mechanisms; which are offered is chosen in `_smtp_factory`."""
-
-    def __init__(self, owner: TokenSmtpServer) -> None:
-        super().__init__(owner)
-        self._tokens = owner
-
-    async def _check(
-        self, server: SMTP, args: list[str], parse: Callable[[str], tuple[str, str]]
-    ) -> AuthResult:
-        blob: Any = args[1].encode() if len(args) > 1 else await server.challenge_auth("")
-        if not isinstance(blob, bytes):
-            return AuthResult(success=False, handled=True)  # aborted; aiosmtpd answered
-        text = _decode(blob) if len(args) > 1 else blob.decode("utf-8", "replace")
-        user, token = parse(text)
-        account = self._tokens.authorization.user_for(token) if token else None
-        if account is not None and (not user or user.lower() == account.lower()):
-            self._tokens.signed_in.append(account)
-            return AuthResult(success=True, auth_data=account)
-        challenge = json.dumps({"status": "401", "schemes": "bearer", "scope": SCOPE})
-        await server.challenge_auth(challenge)  # the client answers "" or AQ== (nak)
-        return AuthResult(
-            success=False,
-            handled=False,
-            message="535 5.7.8 Username and token not accepted (mailwiz practice server)",
-        )
-
-    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:
-        return await self._check(server, args, parse_xoauth2)
-
-    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:
-        return await self._check(server, args, parse_oauthbearer)
-
-
-class TokenSmtpServer(PracticeServer):
-    """The practice SMTP server, accepting only live tokens of `authorization`."""
-
-    def __init__(
-        self,
-        authorization: PracticeAuthorizationServer,
-        mechanisms: Iterable[str] = MECHANISMS,
-        fail: FailMode | str | None = None,
-        folder: Path | None = None,
-    ) -> None:
-        super().__init__(fail=fail, folder=folder)
-        self.authorization = authorization
-        self.mechanisms = tuple(m.upper() for m in mechanisms)
-        self.username = authorization.account
-        self.signed_in: list[str] = []  # accounts that signed in, in order
-
-    def _smtp_factory(
-        self, tls: ssl.SSLContext | None
-    ) -> Callable[[Any], Any]:  # same server as the practice one, other mechanisms
-        handler = _TokenHandler(self)
-        excluded = ["PLAIN", "LOGIN", *(m for m in MECHANISMS if m not in self.mechanisms)]
-
-        def make(loop: Any) -> SMTP:
-            return SMTP(
-                handler,
-                hostname=SERVER_NAME,
-                ident="mailwiz OAuth practice server",
-                tls_context=tls,
-                require_starttls=tls is not None,
-                auth_required=True,
-                auth_require_tls=True,
-                auth_exclude_mechanism=excluded,
-                timeout=120,
-                loop=loop,
-            )
-
-        return make
-
-    def settings(self, sender: str = ACCOUNT, timeout: float | None = None) -> Settings:
-        """Settings ready for `mailwiz login` then `test`: OAuth against the practice
-        authorization server, the sign-in kept in a 0600 file beside the settings."""
-        settings = super().settings(sender=sender, timeout=timeout)
-        settings.smtp.username = self.authorization.account
-        settings.password = PasswordSettings(store="file")
-        return self.authorization.settings_for(settings)
-
-
-class OAuthPractice:
-    """Both servers, started and stopped together (`mailwiz sandbox --oauth`)."""
-
-    def __init__(
-        self,
-        mechanisms: Iterable[str] = MECHANISMS,
-        folder: Path | None = None,
-        **authorization_options: Any,
-    ) -> None:
-        self.authorization = PracticeAuthorizationServer(**authorization_options)
-        self.smtp = TokenSmtpServer(self.authorization, mechanisms=mechanisms, folder=folder)
-
-    def __enter__(self) -> OAuthPractice:
-        self.authorization.start()
-        try:
-            self.smtp.start()
-        except BaseException:
-            self.authorization.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with contextlib.suppress(Exception):
-            self.smtp.stop()
-        self.authorization.stop()
-
-    def settings(self) -> Settings:
-        return self.smtp.settings()
-
-    def rows(self) -> list[tuple[str, str]]:
-        """What the sandbox prints about itself."""
-        smtp = self.smtp
-        return [
-            ("Sign-in server", self.authorization.base_url),
-            ("SMTP server", f"{smtp.host} port {smtp.port}, STARTTLS required"),
-            ("Sign-in methods", ", ".join(smtp.mechanisms) + " (no passwords)"),
-            ("Practice account", self.authorization.account),
-            ("Client ID", self.authorization.client_id),
-            ("Approve codes at", self.authorization.verification_url),
-        ]
