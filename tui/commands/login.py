@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -265,7 +265,7 @@ def _open_browser(url: str) -> None:
 
 async def _arrivals(
     browser: asyncio.Queue[str], pasted: asyncio.Queue[str | None], deadline: float
-) -> AsyncIterator[str | None]:
+) -> AsyncGenerator[str | None, None]:
     """Addresses as they come, from the loopback listener or pasted; None once, when standard
     input ends. TokenError("login_timeout") at the deadline."""
     from tui.core.credentials.tokens import TokenError
