@@ -53,6 +53,25 @@ async def sign_in(practice: OAuthPractice, settings: Settings) -> TokenRecord:
     return await poll_device_flow(endpoints, device, sleep=_no_wait)
 
 
+class MemoryVault:
+    """A store of one record, for a token source that must not touch the real store."""
+
+    def __init__(self, record: TokenRecord) -> None:
+        self.record: TokenRecord | None = record
+
+    def load(self) -> TokenRecord | None:
+        return self.record
+
+    def save(self, record: TokenRecord) -> None:
+        self.record = record
+
+    def acquire(self) -> object:
+        return None
+
+    def release(self, held: object) -> None:
+        return None
+
+
 @pytest.fixture
 def settings(oauth_config: Path) -> Settings:
     return load_settings(oauth_config).settings
@@ -86,12 +105,31 @@ async def test_under_five_minutes_left_refreshes_and_stores_the_rotated_token(
     assert stored.access_token == token
     # The old refresh token is dead on the server now; the stored one works next time.
     with pytest.raises(TokenError) as dead:
-        await StoredTokenSource(endpoints_for(settings), first, lambda r: None).access_token()
+        await StoredTokenSource(endpoints_for(settings), first, MemoryVault(first)).access_token()
     assert dead.value.error == "invalid_grant"
     again = token_source_for(settings, oauth_config)
     assert oauth_practice.authorization.user_for(await again.access_token(refresh=True))
     newest = load_tokens(settings, oauth_config)
     assert newest is not None and newest.refresh_token != stored.refresh_token
+
+
+@pytest.mark.parametrize("practice_options", [{"access_token_lifetime": 240}])
+async def test_two_senders_refreshing_at_once_spend_the_refresh_token_once(
+    oauth_practice: OAuthPractice, settings: Settings, oauth_config: Path
+) -> None:
+    """With rotation, a refresh token spent twice is refused: the second sender (another
+    mailwiz, the sendmail queue) waits for the first and uses what it stored."""
+    save_tokens(settings, oauth_config, await sign_in(oauth_practice, settings))
+    issued = len(oauth_practice.authorization.tokens)
+    first, second = (
+        token_source_for(settings, oauth_config),
+        token_source_for(settings, oauth_config),
+    )
+    tokens = await asyncio.gather(first.access_token(), second.access_token())
+    assert tokens[0] == tokens[1]
+    assert oauth_practice.authorization.user_for(tokens[0]) == "practice@example.com"
+    assert len(oauth_practice.authorization.tokens) == issued + 1  # one refresh, not two
+    assert first.refreshed + second.refreshed == 1
 
 
 async def test_an_expired_access_token_is_refreshed_silently(

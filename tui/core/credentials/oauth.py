@@ -24,7 +24,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.core.credentials.tokens import TokenError
 
@@ -41,6 +41,7 @@ GOOGLE_REVOCATION_URL = "https://oauth2.googleapis.com/revoke"
 GOOGLE_SCOPE = "https://mail.google.com/ openid email"
 
 REFRESH_MARGIN = 300  # seconds: a token with less left than this is refreshed before use
+FRESH_ENOUGH = 30  # seconds left on a token another mailwiz renewed a moment ago
 HTTP_TIMEOUT = 30.0  # seconds for one request to the token endpoint
 
 _AADSTS = re.compile(r"\bAADSTS\d+\b")
@@ -280,25 +281,39 @@ class NotSignedIn(Exception):
     """No usable sign-in is stored for these settings; str() says what to do."""
 
 
-SaveRecord = Callable[[TokenRecord], None]
+class Vault(Protocol):
+    """Where a token source reads and keeps its sign-in (`oauth_store.TokenVault`).
+    `acquire` blocks until no other mailwiz is refreshing the same sign-in (a refresh token
+    rotated by one process must not be spent again by another); it is called in a thread."""
+
+    def load(self) -> TokenRecord | None: ...
+
+    def save(self, record: TokenRecord) -> None: ...
+
+    def acquire(self) -> object: ...
+
+    def release(self, held: object) -> None: ...
 
 
 class StoredTokenSource:
     """A `TokenSource` backed by the store: the cached access token while more than five
     minutes remain, else a refresh, whose answer (with its rotated refresh token) is ALWAYS
-    stored before the new access token is handed out."""
+    stored before the new access token is handed out.
+
+    A refresh holds the vault's lock and first reads the store again: when another process
+    refreshed meanwhile, its token is used instead of spending a refresh token twice."""
 
     def __init__(
         self,
         endpoints: Endpoints,
         record: TokenRecord,
-        save: SaveRecord,
+        vault: Vault,
         fallback_username: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._endpoints = endpoints
         self._record = record
-        self._save = save
+        self._vault = vault
         self._fallback_username = fallback_username.strip()
         self._clock = clock
         self._lock = asyncio.Lock()
@@ -311,28 +326,48 @@ class StoredTokenSource:
     def username(self) -> str:
         return self._record.username or self._fallback_username
 
+    def _live(self, record: TokenRecord, margin: float = REFRESH_MARGIN) -> bool:
+        return record.live_for(self._clock()) > margin
+
     async def access_token(self, *, refresh: bool = False) -> str:
         async with self._lock:
-            if not refresh and self._record.live_for(self._clock()) > REFRESH_MARGIN:
+            if not refresh and self._live(self._record):
                 return self._record.access_token
-            if not self._record.refresh_token:
-                raise TokenError("invalid_grant", "no refresh token is stored: sign in again")
-            new = await refresh_record(self._endpoints, self._record)
-            if not new.access_token:
-                raise TokenError("invalid_response", "the refresh gave no access token")
-            # The old refresh token may be dead now (rotation): keep the new one first.
-            await asyncio.to_thread(self._save, new)
-            self._record = new
-            self.refreshed += 1
-            return new.access_token
+            held = await asyncio.to_thread(self._vault.acquire)
+            try:
+                return await self._refresh(rejected=self._record.access_token if refresh else "")
+            finally:
+                self._vault.release(held)
+
+    async def _refresh(self, rejected: str) -> str:
+        latest = await asyncio.to_thread(self._vault.load)
+        if latest is not None and latest.refresh_token != self._record.refresh_token:
+            self._record = latest  # another mailwiz refreshed meanwhile
+            # Just renewed there: good enough unless it is the one the server just refused.
+            if latest.access_token != rejected and self._live(latest, FRESH_ENOUGH):
+                return latest.access_token
+        if not self._record.refresh_token:
+            raise TokenError("invalid_grant", "no refresh token is stored: sign in again")
+        new = await refresh_record(self._endpoints, self._record)
+        if not new.access_token:
+            raise TokenError("invalid_response", "the refresh gave no access token")
+        # The old refresh token may be dead now (rotation): keep the new one first.
+        try:
+            await asyncio.to_thread(self._vault.save, new)
+        except Exception as error:  # TokenStoreError; its text holds no secret
+            raise TokenError("store_failed", f"the renewed sign-in was not kept: {error}") from None
+        self._record = new
+        self.refreshed += 1
+        return new.access_token
 
 
 def token_source_for(settings: Settings, config_path: Path) -> StoredTokenSource:
     """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn."""
-    from tui.core.credentials.oauth_store import TokenStoreError, load_tokens, save_tokens
+    from tui.core.credentials.oauth_store import TokenStoreError, TokenVault
 
+    vault = TokenVault(settings, config_path)
     try:
-        record = load_tokens(settings, config_path)
+        record = vault.load()
     except TokenStoreError as error:
         raise NotSignedIn(str(error)) from None
     if record is None:
@@ -340,12 +375,8 @@ def token_source_for(settings: Settings, config_path: Path) -> StoredTokenSource
             "not signed in yet: run `mailwiz login` to sign in "
             f"with {provider_name(settings.oauth.provider)}"
         )
-
-    def save(new: TokenRecord) -> None:
-        save_tokens(settings, config_path, new)
-
     return StoredTokenSource(
-        endpoints_for(settings), record, save, fallback_username=settings.smtp.username
+        endpoints_for(settings), record, vault, fallback_username=settings.smtp.username
     )
 
 

@@ -9,6 +9,9 @@ never in the settings file. `store = "none"` keeps no secret, so it cannot keep 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ if TYPE_CHECKING:
 
 TOKEN_FILE_SUFFIX = ".token"
 KEYRING_SUFFIX = "#oauth"
+LOCK_TIMEOUT = 30.0  # seconds to wait for another mailwiz's refresh of the same sign-in
 
 
 class TokenStoreError(Exception):
@@ -146,3 +150,45 @@ def delete_tokens(settings: Settings, config_path: Path) -> None:
         store._keyring_op(remove, timeout=10)
     except store.PasswordStoreError as error:
         raise TokenStoreError(f"the old sign-in could not be removed. {error}") from None
+
+
+class TokenVault:
+    """The store of one settings file's sign-in, with the lock that makes refreshes take
+    turns across processes (`settings.toml.token.lock`, beside the settings)."""
+
+    def __init__(self, settings: Settings, config_path: Path) -> None:
+        self.settings = settings
+        self.config_path = config_path
+
+    def load(self) -> TokenRecord | None:
+        return load_tokens(self.settings, self.config_path)
+
+    def save(self, record: TokenRecord) -> None:
+        save_tokens(self.settings, self.config_path, record)
+
+    def acquire(self) -> int:
+        """Block until this process holds the refresh lock; returns its descriptor."""
+        token_file = token_file_path(self.config_path)
+        path = token_file.with_name(token_file.name + ".lock")
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(path, flags, 0o600)
+        except OSError as exc:
+            raise TokenStoreError(f"the lock {path} could not be opened ({exc.strerror})") from None
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise TokenStoreError(
+                        f"another mailwiz has been renewing this sign-in for {LOCK_TIMEOUT:g} s "
+                        f"({path}); try again"
+                    ) from None
+                time.sleep(0.05)
+
+    def release(self, held: object) -> None:
+        if isinstance(held, int):
+            os.close(held)  # closing releases the lock; the empty lock file stays
