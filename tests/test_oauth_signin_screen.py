@@ -124,3 +124,21 @@ async def test_browser_variant_takes_the_pasted_address(
         await wait_for(pilot, lambda: app.results)
     assert app.results[0] is not None
     assert oauth_config.with_name("settings.toml.token").exists()
+
+
+async def test_a_kept_sign_in_is_offered_first(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    first = Host(oauth_config)
+    async with first.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
+        await wait_for(pilot, lambda: first.results)
+    again = Host(oauth_config)
+    async with again.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Already signed in" in text(again, "#signin-step"))
+        assert "practice@example.com" in text(again, "#signin-step")
+        assert oauth_practice.authorization.pending_codes() == []  # nothing asked yet
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: again.results)
+    assert again.results[0] == first.results[0]

@@ -59,6 +59,8 @@ class SignInScreen(Screen[SignedIn | None]):
         Binding("c,ctrl+o", "copy", "Copy"),  # ctrl+o also works while typing in the field
         Binding("b", "browser", "Use a browser instead"),
         Binding("r,ctrl+r", "retry", "Try again"),
+        Binding("enter", "use_stored", "Use this sign-in"),
+        Binding("s", "sign_in_again", "Sign in again"),
     ]
 
     def __init__(self, settings: Settings, config_path: Path, *, browser: bool = False) -> None:
@@ -75,6 +77,7 @@ class SignInScreen(Screen[SignedIn | None]):
         self._deadline = 0.0
         self._lifetime = 0.0
         self._worker: Worker[None] | None = None
+        self.stored: SignedIn | None = None  # a sign-in already kept for these settings
 
     # --- layout
 
@@ -94,9 +97,34 @@ class SignInScreen(Screen[SignedIn | None]):
     def on_mount(self) -> None:
         self.query_one("#signin-code").display = False
         self.set_interval(1, self._tick)
-        self._start()
+        self._worker = self.run_worker(self._stored_or_start(), exit_on_error=False)
+
+    async def _stored_or_start(self) -> None:
+        """A sign-in kept already is offered first (Enter uses it); else sign in now."""
+        from tui.core.credentials.oauth_store import (
+            TokenStoreError,
+            describe_token_store,
+            load_tokens,
+        )
+
+        try:
+            record = await asyncio.to_thread(load_tokens, self.settings, self.config_path)
+        except TokenStoreError:
+            record = None
+        if record is None or not record.refresh_token:
+            self._start()
+            return
+        username = record.username or self.settings.smtp.username
+        self.stored = SignedIn(username, describe_token_store(self.settings, self.config_path))
+        self._show("#signin-step", f"Already signed in as {username or 'this account'}.")
+        self._show(
+            "#signin-code-label", "Enter uses this sign-in; s signs in again (another account)."
+        )
+        self.refresh_bindings()
 
     def _start(self) -> None:
+        self.stored = None
+        self.refresh_bindings()
         self.failed = False
         self.user_code = ""
         self._show("#signin-message", "")
@@ -246,13 +274,25 @@ class SignInScreen(Screen[SignedIn | None]):
         self.query_one("#signin-code").display = False
         self._start()
 
+    def action_use_stored(self) -> None:
+        if self.stored is not None:
+            self.dismiss(self.stored)
+
+    def action_sign_in_again(self) -> None:
+        if self.stored is not None:
+            self._show("#signin-code-label", "")
+            self._start()
+
     def action_retry(self) -> None:
         if self.failed:
             self._start()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("use_stored", "sign_in_again"):
+            return self.stored is not None
         if action == "browser":
-            return not self.browser and bool(self.endpoints.authorization_url)
+            usable = not self.browser and bool(self.endpoints.authorization_url)
+            return usable and self.stored is None
         if action == "retry":
             return self.failed
         return True
