@@ -285,3 +285,20 @@ def test_a_password_send_does_not_import_the_oauth_library(
     )
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
     assert len(starttls_server.received) == 1
+
+
+def test_oauth_settings_need_no_typed_username() -> None:
+    from tui.core.settings import validate
+
+    settings = Settings()
+    settings.smtp.host = "smtp.example.com"
+    settings.sender.address = "me@example.com"
+    assert "smtp.username" in {p.field for p in validate(settings)}
+    settings.smtp.auth = "oauth2"  # the account that signs in is the username
+    assert "smtp.username" not in {p.field for p in validate(settings)}
+
+
+def test_a_token_without_a_lifetime_is_used_until_refused() -> None:
+    record = record_from_response({"access_token": "a", "refresh_token": "r"}, now=100.0)
+    assert record.expires_at == 0.0 and record.live_for(10**9) == float("inf")
+    assert TokenRecord("r").live_for(0) == 0.0  # no access token at all

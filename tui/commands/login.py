@@ -421,13 +421,12 @@ def sign_in_rows(settings: Any, config_path: Path) -> list[tuple[str, str]]:
     if record is not None:
         rows.append(("signed in as", record.username or settings.smtp.username or "(unknown)"))
         left = record.live_for(time.time())
-        rows.append(
-            (
-                "access token",
-                f"******** (valid for {_minutes(left)} more)"
-                if left > 0
-                else "******** (expired: renewed at the next send)",
-            )
-        )
+        if left == float("inf"):
+            state = "******** (no expiry given: renewed when the server refuses it)"
+        elif left > 0:
+            state = f"******** (valid for {_minutes(left)} more)"
+        else:
+            state = "******** (expired: renewed at the next send)"
+        rows.append(("access token", state))
     rows.append(("sign-in kept in", describe_token_store(settings, config_path)))
     return rows

@@ -335,7 +335,8 @@ def validate(settings: Settings) -> list[Problem]:
                 "With no encryption the username and password would travel in clear. "
                 "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
             )
-        elif smtp.security != "none" and not smtp.username.strip():
+        elif smtp.security != "none" and not smtp.username.strip() and smtp.auth != "oauth2":
+            # (with OAuth the account that signs in is the username)
             error("smtp.username", "Enter the username (usually your email address).")
         else:
             error("smtp.username", header_problem(smtp.username))

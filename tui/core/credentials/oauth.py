@@ -143,9 +143,12 @@ class TokenRecord:
         )
 
     def live_for(self, now: float) -> float:
-        """Seconds the access token has left (0 when there is none or it is unknown)."""
-        if not self.access_token or not self.expires_at:
+        """Seconds the access token has left: 0 when there is none; unbounded when the server
+        gave no lifetime (it is used until the SMTP server refuses it, then refreshed)."""
+        if not self.access_token:
             return 0.0
+        if not self.expires_at:
+            return float("inf")
         return max(0.0, self.expires_at - now)
 
 
