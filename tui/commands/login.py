@@ -181,6 +181,10 @@ def explain(error: TokenError, settings: Any) -> tuple[str, str]:
             f"{retry} and approve it. If your organisation has to consent to the app first, "
             "ask an administrator to grant admin consent (SMTP.Send, offline_access).",
         ),
+        "authorization_declined": (  # Microsoft's word for it in the device flow
+            "the sign-in was declined on the approval page.",
+            f"{retry} and approve it.",
+        ),
         "invalid_client": (
             "the sign-in server does not accept the client ID in [oauth] client_id.",
             "Check oauth.client_id against your app registration. For Microsoft Entra, the "

@@ -213,9 +213,8 @@ def token_error_from(exc: BaseException) -> TokenError:
         description = str(exc.description or "")
         codes = tuple(dict.fromkeys(_AADSTS.findall(description)))
         error = str(exc.error or "unknown_error")
-        return TokenError(
-            error, description, codes=codes, temporary=error == "temporarily_unavailable"
-        )
+        temporary = error in ("temporarily_unavailable", "server_error")
+        return TokenError(error, description, codes=codes, temporary=temporary)
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         return TokenError(
