@@ -374,7 +374,8 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
     provider = provider_name(settings.oauth.provider)
     use_browser = bool(args.browser) or not endpoints.has_device_flow
     if not args.browser and use_browser:
-        out.note(f"{provider} signs in in a web browser here (no device code).")
+        who = "Google" if settings.oauth.provider == "google" else "This sign-in server"
+        out.note(f"{who} has no sign-in with a code here: signing in in a web browser.")
     try:
         if use_browser:
             record = asyncio.run(browser_login(endpoints, out))
