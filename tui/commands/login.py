@@ -15,7 +15,6 @@ about a refusal (with control characters removed).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
@@ -29,7 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import Exit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio too: `mailwiz --help` must not pay for it
+    import asyncio
+
     from tui.core.credentials.oauth import Endpoints, TokenRecord
     from tui.core.credentials.oauth_flows import BrowserSignIn, DeviceCode
     from tui.core.credentials.tokens import TokenError
@@ -272,6 +273,8 @@ async def _arrivals(
 ) -> AsyncGenerator[str | None, None]:
     """Addresses as they come, from the loopback listener or pasted; None once, when standard
     input ends. TokenError("login_timeout") at the deadline."""
+    import asyncio
+
     from tui.core.credentials.tokens import TokenError
 
     queues: dict[str, asyncio.Queue[Any]] = {"browser": browser, "pasted": pasted}
@@ -303,6 +306,8 @@ async def _arrivals(
 async def browser_login(
     endpoints: Endpoints, out: Output, wait: float | None = None
 ) -> TokenRecord:
+    import asyncio
+
     from tui.core.credentials.oauth_flows import (
         BROWSER_SIGN_IN_TIME,
         LoopbackReceiver,
@@ -348,6 +353,8 @@ async def browser_login(
 
 
 def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
+    import asyncio
+
     from tui.cli import UsageError, load_or_explain, require_valid
     from tui.core.credentials.oauth import (
         endpoints_for,
