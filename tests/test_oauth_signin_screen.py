@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 from textual.app import App
-from textual.widgets import Input, Static
+from textual.widgets import Input, Markdown, Static
 
 from tests.ui_helpers import SIZE
 from tui.core.credentials.oauth_store import load_tokens
@@ -142,3 +142,32 @@ async def test_a_kept_sign_in_is_offered_first(
         await pilot.press("enter")
         await wait_for(pilot, lambda: again.results)
     assert again.results[0] == first.results[0]
+
+
+async def test_the_setup_guide_is_one_key_away(tmp_path: Path) -> None:
+    """For Microsoft, `g` opens the Entra registration page (no network: a sign-in is kept,
+    so nothing is asked of Microsoft)."""
+    from tui.core.credentials.oauth import TokenRecord
+    from tui.core.credentials.oauth_store import save_tokens
+    from tui.core.settings import Settings, save_settings
+    from tui.screens.guidance import GuidanceScreen
+
+    settings = Settings(provider="microsoft365")
+    settings.smtp.host = "smtp.office365.com"
+    settings.smtp.username = "me@contoso.example"
+    settings.smtp.auth = "oauth2"
+    settings.oauth.client_id = "00000000-0000-0000-0000-000000000000"
+    settings.password.store = "file"
+    config = save_settings(settings, tmp_path / "settings.toml")
+    save_tokens(settings, config, TokenRecord("a-refresh-token", username="me@contoso.example"))
+    app = Host(config)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "Already signed in" in text(app, "#signin-step"))
+        await pilot.press("g")
+        await wait_for(pilot, lambda: isinstance(app.screen, GuidanceScreen))
+        assert isinstance(app.screen, GuidanceScreen)
+        assert app.screen.provider.guidance == "microsoft-entra"
+        page = " ".join(app.screen.query_one(Markdown).source.split())
+        for step in ("Allow public client flows", "SMTP.Send", "offline_access", "admin consent"):
+            assert step in page
+        assert "Authenticated SMTP" in page  # SMTP AUTH must be on for the mailbox too

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -36,6 +36,13 @@ from tui.core.credentials.oauth import (
 )
 from tui.core.credentials.tokens import TokenError
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.providers import Provider
+
+
+GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
+"""The guidance page (guidance/<key>.md) on registering mailwiz, per OAuth provider."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class SignInScreen(Screen[SignedIn | None]):
         Binding("r,ctrl+r", "retry", "Try again"),
         Binding("enter", "use_stored", "Use this sign-in"),
         Binding("s", "sign_in_again", "Sign in again"),
+        Binding("g", "guide", "How to get a client ID"),
     ]
 
     def __init__(self, settings: Settings, config_path: Path, *, browser: bool = False) -> None:
@@ -274,6 +282,26 @@ class SignInScreen(Screen[SignedIn | None]):
         self.query_one("#signin-code").display = False
         self._start()
 
+    def _guide_provider(self) -> Provider | None:
+        """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
+        from tui.core.providers import get_provider
+
+        key = GUIDE_PAGES.get(self.settings.oauth.provider)
+        if key is None:
+            return None
+        try:
+            provider = get_provider(self.settings.provider)
+        except KeyError:
+            provider = get_provider("custom")
+        return replace(provider, guidance=key)
+
+    def action_guide(self) -> None:
+        provider = self._guide_provider()
+        if provider is not None:
+            from tui.screens.guidance import GuidanceScreen
+
+            self.app.push_screen(GuidanceScreen(provider, continue_label="Return"))
+
     def action_use_stored(self) -> None:
         if self.stored is not None:
             self.dismiss(self.stored)
@@ -290,6 +318,8 @@ class SignInScreen(Screen[SignedIn | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("use_stored", "sign_in_again"):
             return self.stored is not None
+        if action == "guide":
+            return self.settings.oauth.provider in GUIDE_PAGES
         if action == "browser":
             usable = not self.browser and bool(self.endpoints.authorization_url)
             return usable and self.stored is None
