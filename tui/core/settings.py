@@ -392,9 +392,19 @@ def _oauth_url_problem(url: str) -> str | None:
         return "Enter an https:// address."
     if not parts.hostname:
         return "The address has no host name after https://."
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not _loopback_name(parts.hostname):
         return "Use https://: sign-in codes and tokens must not travel unencrypted."
     return None
+
+
+def _loopback_name(host: str) -> bool:
+    """localhost or a loopback address: the only places http:// may reach for a sign-in."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def oauth_problems(settings: Settings) -> list[Problem]:
