@@ -25,7 +25,7 @@ Fixtures
   speaks), trickle_server (banner one byte a second), scripted_server(Script(...)) (a tiny
   configurable SMTP server: greeting, EHLO lines, replies per verb, hang-up mid-DATA).
   `server.client_closed` is set when a client closes its side; `server.commands` lists
-  the command lines received.
+  the command lines received. stripping_server: STARTTLS stripped, AUTH offered in clear.
 - refused_port: a port on 127.0.0.1 where nothing listens.
 """
 
@@ -451,6 +451,7 @@ class Script:
     data_reply: str = "250 2.0.0 OK queued"
     hang_up_in_data: bool = False  # close after the first lines of the message
     close_after_greeting: bool = False
+    close_on: tuple[str, ...] = ()  # verbs answered by hanging up (e.g. "STARTTLS")
 
     def reply(self, verb: str) -> str:
         defaults = {
@@ -481,6 +482,9 @@ def _scripted(script: Script) -> Callable[[socket.socket, SocketServer], None]:
                 return
             server.commands.append(line)
             verb = line.split(" ", 1)[0].upper()
+            if verb in script.close_on:
+                conn.shutdown(socket.SHUT_RDWR)
+                return
             if verb in ("EHLO", "HELO"):
                 send("\r\n".join(script.ehlo))
             elif verb == "DATA":
@@ -514,6 +518,21 @@ def scripted_server(socket_server: Callable[..., SocketServer]) -> ScriptedServe
         return socket_server(_scripted(script))
 
     return start
+
+
+# A man in the middle that strips STARTTLS from the EHLO answer but leaves AUTH offered in
+# clear: a client that "upgrades only if offered" (aiosmtplib's start_tls=None) would log in
+# in plain text here. mailwiz must stop before any AUTH.
+STRIPPED_STARTTLS = Script(
+    ehlo=("250-mx.example.com", "250-SIZE 10000000", "250 AUTH PLAIN LOGIN"),
+    replies={"STARTTLS": "502 5.5.2 Command not recognized"},
+)
+
+
+@pytest.fixture
+def stripping_server(scripted_server: ScriptedServerFactory) -> SocketServer:
+    """Offers AUTH PLAIN LOGIN in clear and no STARTTLS (see STRIPPED_STARTTLS)."""
+    return scripted_server(STRIPPED_STARTTLS)
 
 
 @pytest.fixture
