@@ -12,7 +12,8 @@ Fixtures
   and server SSL contexts: good (localhost + 127.0.0.1), expired, wrong_name (only
   mail.example.org), untrusted (issued by another CA).
 - smtp_server: factory `smtp_server(security="starttls" | "tls" | "none", *, auth=True,
-  cert="good", auth_reply=None, exclude_auth=(), **smtp_kwargs) -> SmtpServer`.
+  cert="good", auth_reply=None, exclude_auth=(), handler=None, **smtp_kwargs) -> SmtpServer`.
+  `handler=OAuthHandler(live={...})` adds XOAUTH2/OAUTHBEARER that accept only live tokens.
   STARTTLS servers require STARTTLS and hide AUTH until TLS; implicit-TLS servers must
   use auth_require_tls=False (aiosmtpd does not count implicit TLS as TLS). The handler
   records every message (`server.received`) and can refuse: `server.handler.mail_reply`,
@@ -31,9 +32,11 @@ Fixtures
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 import email.policy
+import json
 import socket
 import ssl
 import threading
@@ -213,6 +216,44 @@ class Authenticator:
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
+class OAuthHandler(RecordingHandler):
+    """Adds XOAUTH2 and OAUTHBEARER (aiosmtpd auth_* hooks) that accept only a token in
+    `live`; any other token gets the JSON error challenge, as Gmail and Microsoft send it,
+    and the client's answer to it is recorded in `aborts`. `attempts`: (mechanism, user,
+    token) per AUTH."""
+
+    def __init__(self, live: set[str]) -> None:
+        super().__init__()
+        self.live = live
+        self.attempts: list[tuple[str, str, str]] = []
+        self.aborts: list[bytes] = []
+
+    async def _token_auth(self, server: Any, args: list[str], name: str) -> AuthResult:
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False, message="501 5.5.2 No response")
+        fields = base64.b64decode(args[1]).decode().split("\x01")
+        values = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
+        user = fields[0][len("user=") :] if name == "XOAUTH2" else fields[0].split("a=")[-1][:-1]
+        token = values.get("auth", "").removeprefix("Bearer ")
+        self.attempts.append((name, user, token))
+        if token in self.live:
+            return AuthResult(
+                success=True, handled=False, auth_data=LoginPassword(user.encode(), b"")
+            )
+        challenge = json.dumps({"status": "401", "schemes": "bearer", "scope": "mail"})
+        answer = await server.challenge_auth(challenge)
+        self.aborts.append(answer if isinstance(answer, bytes) else b"<missing>")
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        return await self._token_auth(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server: Any, args: list[str]) -> AuthResult:
+        return await self._token_auth(server, args, "OAUTHBEARER")
+
+
 @dataclass
 class SmtpServer:
     security: str
@@ -256,9 +297,10 @@ def smtp_server(certs: Certs) -> Iterator[SmtpServerFactory]:
         cert: str = "good",
         auth_reply: str | None = None,
         exclude_auth: tuple[str, ...] = (),
+        handler: RecordingHandler | None = None,
         **smtp_kwargs: Any,
     ) -> SmtpServer:
-        handler = RecordingHandler()
+        handler = handler or RecordingHandler()
         authenticator = Authenticator(USERNAME, PASSWORD, auth_reply) if auth else None
         kwargs: dict[str, Any] = {"auth_exclude_mechanism": list(exclude_auth)}
         if authenticator is not None:
