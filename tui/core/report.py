@@ -71,6 +71,7 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
     else:
         host, port = settings.smtp.host, settings.smtp.port
     labels = {
+        "token": "Getting an access token (OAuth sign-in)",
         "resolve": f"Looking up {host}",
         "connect": f"Connecting to {host}:{port}",
         "tls": "Starting encryption (TLS)",
@@ -256,7 +257,7 @@ def _stage_lines(settings: Settings, record: SendRecord) -> list[str]:
             ehlo_seen += 1
             again = ehlo_seen > 1
         mark = "ok  " if ended.ok else "FAIL"
-        label = stage_label(ended.stage, settings, to=record.to, again=again)
+        label = stage_label(ended.stage, settings, to=ended.target or record.to, again=again)
         line = f"{mark}  {ended.stage:<9} {format_ms(ended.ms):>8}  {label}"
         if ended.reply:
             line += f"  | {ended.reply}"
