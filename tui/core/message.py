@@ -20,10 +20,8 @@ import errno
 import html as html_lib
 import mimetypes
 import os
-import secrets
 import socket
 import stat
-import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,7 +30,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tempfile
 from urllib.parse import urlsplit
 
 from tui.core.settings import Settings, header_problem
@@ -244,7 +245,7 @@ def build_email(
         if placeholders is None:
             data = attachment.data
         else:
-            data = secrets.token_bytes(12)  # base64: 16 characters, one line of its own
+            data = os.urandom(12)  # base64: 16 characters, one line of its own
             placeholders.append(data)
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     # The email package repeats MIME-Version in every sub-part it creates; it belongs only
@@ -331,6 +332,8 @@ def render_message(settings: Settings, outgoing: Outgoing, *, utf8: bool = False
     policy.SMTP gives CRLF line ends; a bare CR or LF left in the flattened text becomes a
     line end too, so nothing in a body can be read as an end of DATA by a lenient server
     (SMTP smuggling)."""
+    import tempfile  # not at import time: plain start-up stays fast (issue 16)
+
     placeholders: list[bytes] = []
     skeleton = build_email(settings, outgoing, utf8=utf8, placeholders=placeholders)
     raw = skeleton.as_bytes(policy=skeleton.policy.clone(linesep="\r\n"))

@@ -54,7 +54,8 @@ class Reply:
 def parse_line(line: str) -> tuple[int, bool, str]:
     """(code, is_last, text) of one reply line; NotSmtp when it is not one."""
     code, sep = line[:3], line[3:4]
-    if not (code.isascii() and code.isdigit() and code[0] in "2345" and sep in ("", " ", "-")):
+    well_formed = len(code) == 3 and code.isascii() and code.isdigit() and code[0] in "2345"
+    if not (well_formed and sep in ("", " ", "-")):
         raise NotSmtp(f"not an SMTP reply: {line[:200]!r}")
     return int(code), sep != "-", line[4:]
 
