@@ -799,3 +799,34 @@ def test_failure_kinds_are_not_exit_codes() -> None:
     codes = [exit_code_for(kind) for kind in FailureKind]
     assert len(set(codes)) == len(codes)  # one code per kind
     assert set(codes) <= {int(code) for code in Exit}
+
+
+def test_certificate_text_chosen_by_a_server_is_escaped() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "evil\x1b]0;owned\x07"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Org\x1b[2J"),
+        ]
+    )
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now)
+        .sign(key, hashes.SHA256())
+    )
+    info = certificate_info(cert.public_bytes(Encoding.DER), reason="r")
+
+    assert info.names == ("evil\\x1b]0;owned\\x07",)
+    assert info.issuer == "CN=evil\\x1b]0;owned\\x07, O=Org\\x1b[2J"

@@ -5,6 +5,7 @@ XOAUTH2/OAUTHBEARER hooks accept only live tokens (tests/servers.py OAuthHandler
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
@@ -191,3 +192,24 @@ def test_planned_stages_with_oauth_start_with_the_token() -> None:
     )
     assert planned_stages(settings)[:2] == ("token", "resolve")
     assert "auth" in planned_stages(settings)
+
+
+class HangingTokens(ListTokens):
+    """A token endpoint that never answers."""
+
+    async def access_token(self, *, refresh: bool = False) -> str:
+        await asyncio.sleep(3600)
+        return ""
+
+
+async def test_a_token_endpoint_that_never_answers_ends_at_the_deadline(
+    blackhole: SocketServer,
+) -> None:
+    from dataclasses import replace
+
+    settings = blackhole.settings(security="tls", username=USERNAME, timeout=1)
+    settings = replace(settings, smtp=replace(settings.smtp, auth="oauth2"))
+    result = await send(settings, HangingTokens())
+
+    assert (result.failure.kind, result.failure.stage) == (FailureKind.TIMEOUT, "token")
+    assert not blackhole.accepted.wait(0.2)
