@@ -39,6 +39,7 @@ Details worth knowing:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from tui.core.credentials.tokens import TokenSource
@@ -90,7 +91,13 @@ class SmtpSend:
         self.local_hostname = local_hostname
 
     async def run(self, rec: StageRecorder) -> Outcome:
-        prepared = prepare(self.settings, self.credentials, self.outgoing, self.local_hostname)
+        args = (self.settings, self.credentials, self.outgoing, self.local_hostname)
+        if self.outgoing.attachments:
+            # Writing a large attachment into the spool takes a while: not on the event
+            # loop, which the wizard's screen shares.
+            prepared = await asyncio.to_thread(prepare, *args)
+        else:
+            prepared = prepare(*args)
         session = Session(self.settings, rec, Deadline(self.settings.smtp.timeout))
         try:
             failure = await self._under_deadline(session, prepared)
