@@ -267,3 +267,26 @@ async def test_a_large_attachment_is_streamed_intact(
     assert result.finished.ok, result.transcript
     (attachment,) = list(plain_server.received[0].message.iter_attachments())
     assert attachment.get_content() == path.read_bytes()
+
+
+async def test_a_formed_message_goes_as_it_is_with_its_own_envelope(
+    plain_server: SmtpServer,
+) -> None:
+    from tui.core.message import RawOutgoing
+
+    data = (
+        "From: Cron Daemon <sender@example.com>\nTo: root\nSubject: cron\n\n"
+        "r\u00e9sultat: ok\n.hidden line\n..\n"
+    ).encode()
+    outgoing = RawOutgoing(
+        to="a@example.com", subject="cron", text="", data=data,
+        recipients=("a@example.com", "b@example.com"),
+    )  # fmt: skip
+    settings = plain_server.settings(copy_to="archive@example.com")
+    result = await run(settings, password=None, outgoing=outgoing)
+
+    assert result.finished.ok, result.transcript
+    (received,) = plain_server.received
+    assert received.rcpt_tos == ["a@example.com", "b@example.com"]  # no copy added
+    assert received.data.replace(b"\r\n", b"\n") == data  # 8-bit body and dots kept
+    assert any(s.startswith("MAIL FROM:") and "BODY=8BITMIME" in s for s in result.sent())

@@ -231,7 +231,10 @@ async def mail(session: Session, prepared: Prepared) -> None:
             )
         )
     utf8 = _use_smtputf8(prepared)
-    params = (f" SIZE={size}" if "SIZE" in extensions else "") + (" SMTPUTF8" if utf8 else "")
+    params = f" SIZE={size}" if "SIZE" in extensions else ""
+    if prepared.message.eight_bit and "8BITMIME" in extensions:
+        params += " BODY=8BITMIME"  # a formed message with an 8-bit body, kept as it is
+    params += " SMTPUTF8" if utf8 else ""
     await session.send_line(f"MAIL FROM:<{_envelope(prepared.sender, utf8)}>{params}")
     reply = await session.read_reply()
     session.expect(reply, 250, 251, location=prepared.sender.text)

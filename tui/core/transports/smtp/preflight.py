@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from tui.core.credentials.tokens import TokenSource
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
-from tui.core.message import MessageData, MessageError, Outgoing, render_message
+from tui.core.message import MessageData, MessageError, Outgoing, RawOutgoing, render_message
 from tui.core.settings import Settings, header_problem
 from tui.core.tls import client_context
 from tui.core.transports.smtp.auth import Kind
@@ -163,7 +163,10 @@ def _check_connection_settings(settings: Settings, credentials: Credentials) -> 
 
 
 def envelope_fields(settings: Settings, outgoing: Outgoing) -> list[tuple[Key, str]]:
-    """Who the server is asked to deliver to: the recipient, then the copy address."""
+    """Who the server is asked to deliver to: the recipient, then the copy address; for a
+    RawOutgoing (the sendmail entry) exactly its recipients."""
+    if isinstance(outgoing, RawOutgoing):
+        return [(Key.RECIPIENT, address) for address in outgoing.recipients]
     found: list[tuple[Key, str]] = []
     seen: set[str] = set()
     for key, address in ((Key.RECIPIENT, outgoing.to), (Key.COPY_TO, settings.sender.copy_to)):
