@@ -50,8 +50,8 @@ def refusal(
     if reply.code == 421 or (400 <= reply.code < 500 and stage != "starttls"):
         kind = FailureKind.TEMPORARY
     elif reply.code == 552:
-        kind = FailureKind.MESSAGE  # message too big, whatever the stage
-        reason = Reason.SIZE_LIMIT
+        kind = FailureKind.MESSAGE  # message too big, whatever the stage (SIZE_LIMIT is
+        # only for our own check against the announced SIZE: nothing sent)
     elif reply.code == 530 and stage in ("mail", "rcpt"):
         kind = FailureKind.NO_STARTTLS if "STARTTLS" in reply.text.upper() else FailureKind.AUTH
     elif reply.code < 400:

@@ -153,12 +153,13 @@ async def token(session: Session, credentials: Credentials, *, refresh: bool = F
 
 
 def token_failure(exc: TokenError) -> Failure:
+    # reply is exactly the endpoint's "error: description" (the diagnosis reads it so)
     words = f"{exc.error}: {exc.description}" if exc.description else exc.error
     codes = f" ({', '.join(exc.codes)})" if exc.codes else ""
     return Failure(
         FailureKind.TEMPORARY if exc.temporary else FailureKind.AUTH,
         "token",
-        reply=words + codes,
+        reply=words,
         detail=f"no access token: {words}{codes}",
         field=Key.PASSWORD,
         reason=Reason.TOKEN_UNAVAILABLE if exc.temporary else Reason.TOKEN_REFUSED,
