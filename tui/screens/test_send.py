@@ -37,6 +37,7 @@ from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
 
 if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -361,18 +362,38 @@ class TestSendScreen(Screen[TestOutcome]):
     # ------------------------------------------------------------------ the send
 
     async def _send(self, outgoing: Outgoing) -> None:
+        if self.settings.protocol == "smtp" and self.settings.smtp.auth == "oauth2":
+            tokens = await self._token_source()
+            if tokens is not None:
+                await self._run(outgoing, tokens)
+            return
         password = self._password
         if password is None:
             password = await self._stored_password()
             if password is None:
                 return
             self._password = password
+        await self._run(outgoing, password)
+
+    async def _run(self, outgoing: Outgoing, credential: str | TokenSource) -> None:
         from tui.core.send import run_send
 
-        async for event in run_send(self.settings, password, outgoing):
+        async for event in run_send(self.settings, credential, outgoing):
             if self.state != "running":
                 break
             self._on_event(event)
+
+    async def _token_source(self) -> TokenSource | None:
+        """The OAuth sign-in kept by the sign-in screen (or `mailwiz login`). None: there is
+        none, and the screen already says why."""
+        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+
+        try:
+            return await asyncio.to_thread(token_source_for, self.settings, self.config_path)
+        except NotSignedIn as missing:
+            failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=str(missing))
+            self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
+            return None
 
     async def _stored_password(self) -> str | None:
         """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
