@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import FAIL_MODE_HELP
+from tui.commands.sandbox import FAIL_MODE_HELP
 from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES
 
 
