@@ -66,7 +66,10 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.practice and args.command:
+        parser.error(f"--practice starts the wizard; it cannot be combined with {args.command}")
     config_path = resolve_config_path(getattr(args, "config", None))
     json_mode = bool(getattr(args, "json", False))
     try:

@@ -14,12 +14,13 @@ from typing import IO, Any, Protocol
 
 from tui.core.settings import (
     Loaded,
+    Problem,
     Settings,
     SettingsError,
     SettingsFileError,
     SettingsMissing,
-    errors,
     load_settings,
+    validate,
 )
 
 
@@ -55,13 +56,47 @@ def load_or_explain(config_path: Path) -> Loaded:
     return loaded
 
 
+def printable(text: str) -> str:
+    """Text from a file or a server, safe to print: control characters (ESC, BEL, CR, LF...)
+    and invisible format characters are shown as escapes, never sent to the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if ch.isprintable() or ch == " "
+        else f"\\x{ord(ch):02x}"
+        if ord(ch) < 256
+        else f"\\u{ord(ch):04x}"
+        for ch in text
+    )
+
+
+def describe_problem(loaded: Loaded, problem: Problem) -> str:
+    """One problem as the command line prints it: severity, key, line, what to do."""
+    line = loaded.line_of(problem.field)
+    where = f"{problem.field} (line {line})" if line else problem.field
+    return f"mailwiz: {problem.severity}: {where}: {printable(problem.message)}"
+
+
+def report_problems(loaded: Loaded) -> list[Problem]:
+    """Print every problem of the file on stderr, warnings included; return the errors."""
+    problems = validate(loaded.settings)
+    for problem in problems:
+        print(describe_problem(loaded, problem), file=sys.stderr)
+    return [problem for problem in problems if problem.severity == "error"]
+
+
 def require_valid(loaded: Loaded) -> Settings:
-    problems = errors(loaded.settings)
+    """The settings when they have no error; every problem and warning is printed first
+    (a certificate check that is off is said on every test and send)."""
+    problems = report_problems(loaded)
     if problems:
         first = problems[0]
-        more = f" ({len(problems) - 1} more problem(s); run mailwiz to fix them)"
+        line = loaded.line_of(first.field)
+        where = f"{loaded.path}, line {line}" if line else str(loaded.path)
+        more = f" ({len(problems) - 1} more problem(s) above; run mailwiz to fix them)"
         raise UsageError(
-            f"{loaded.path}: {first.field}: {first.message}{more if len(problems) > 1 else ''}"
+            f"{where}: {first.field}: {printable(first.message)}{more if len(problems) > 1 else ''}"
         )
     return loaded.settings
 

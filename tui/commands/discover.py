@@ -58,7 +58,7 @@ def print_suggestion(finished: Any) -> None:
     if found is None:
         print(
             "\nNothing found. Ask your provider for its SMTP server, or try "
-            f"{finished.fallback_host} with port 465 (TLS) or 587 (STARTTLS)."
+            f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 (STARTTLS)."
         )
         return
     security = "TLS from the first byte" if found.security == "tls" else "STARTTLS"

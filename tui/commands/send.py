@@ -7,8 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain, require_valid
-from tui.core.settings import address_problem, header_problem
+from tui.commands.base import (
+    NotReady,
+    SubParsers,
+    UsageError,
+    load_or_explain,
+    printable,
+    require_valid,
+)
+from tui.core.settings import address_note, address_problem, goes_to_big_provider, header_problem
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -61,7 +68,10 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     to = (args.to or settings.from_address or settings.sender.reply_to).strip()
     problem = address_problem(to)
     if problem:
-        raise UsageError(f"--to {to!r}: {problem}")
+        raise UsageError(f"--to {printable(to)}: {problem}")
+    note = address_note(to) if goes_to_big_provider(settings) else None
+    if note:
+        print(f"mailwiz: note: --to: {note}", file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 
     password: str | None = None

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from tui.commands.base import SubParsers, load_or_explain
+from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
 from tui.core.exits import Exit
-from tui.core.settings import validate
+from tui.core.settings import Loaded
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -23,11 +23,25 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.store import describe_store, load_password, password_needed
-
+    """Exit 0 for a usable file (warnings are printed), 2 when it has errors."""
     loaded = load_or_explain(config_path)
+    print(f"Settings file: {printable(str(loaded.path))}")
+    rows = settings_rows(loaded) + secret_rows(loaded)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:<{width}}  {printable(value)}")
+    if report_problems(loaded):
+        print(
+            "mailwiz: these settings cannot be used as they are: fix the errors above "
+            f"(run mailwiz, or edit {printable(str(loaded.path))}).",
+            file=sys.stderr,
+        )
+        return Exit.USAGE
+    return Exit.OK
+
+
+def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
     settings = loaded.settings
-    print(f"Settings file: {loaded.path}")
     rows: list[tuple[str, str]] = [
         ("protocol", settings.protocol),
         ("provider", settings.provider),
@@ -37,7 +51,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         rows += [
             ("host", smtp.host),
             ("port", str(smtp.port)),
-            ("security", smtp.security),
+            ("security", SECURITY_WORDS.get(smtp.security, smtp.security)),
             ("username", smtp.username or "(none)"),
             ("verify certificate", "yes" if smtp.verify_certificate else "NO"),
         ]
@@ -52,21 +66,29 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         ("replies to", settings.sender.reply_to or "(the sender address)"),
         ("copy of every email", settings.sender.copy_to or "(none)"),
     ]
-    if password_needed(settings):
-        lookup = load_password(settings, loaded.path)
-        if lookup.password:
-            where = {
-                "env": "from $MAILWIZ_PASSWORD",
-                "keyring": "stored",
-                "file": "stored",
-            }.get(lookup.source, "stored")
-            rows.append(("password", f"******** ({where})"))
-        else:
-            rows.append(("password", f"NOT AVAILABLE: {lookup.problem}"))
-        rows.append(("password kept in", describe_store(settings, loaded.path)))
-    width = max(len(label) for label, _ in rows)
-    for label, value in rows:
-        print(f"  {label:<{width}}  {value}")
-    for problem in validate(settings):
-        print(f"mailwiz: {problem.severity}: {problem.field}: {problem.message}", file=sys.stderr)
-    return Exit.OK
+    return rows
+
+
+# One wording for the security modes, the same as `discover` and the README use.
+SECURITY_WORDS = {
+    "tls": "tls (TLS from the first byte, usually port 465)",
+    "starttls": "starttls (STARTTLS, usually port 587)",
+    "none": "none (no encryption)",
+}
+
+
+def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
+    """The password rows: masked, where it comes from, where it is kept. Settings that
+    take no password say so instead of naming a store that holds nothing."""
+    from tui.core.credentials.store import describe_store, load_password, password_needed
+
+    settings = loaded.settings
+    if not password_needed(settings):
+        return [("password", describe_store(settings, loaded.path))]
+    lookup = load_password(settings, loaded.path)
+    if lookup.password:
+        where = "from $MAILWIZ_PASSWORD" if lookup.source == "env" else "stored"
+        shown = f"******** ({where})"
+    else:
+        shown = f"NOT AVAILABLE: {lookup.problem}"
+    return [("password", shown), ("password kept in", describe_store(settings, loaded.path))]

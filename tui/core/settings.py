@@ -14,7 +14,6 @@ import shutil
 import stat
 import tempfile
 import tomllib
-import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -23,6 +22,12 @@ from urllib.parse import urlsplit
 
 import idna
 import platformdirs
+
+# Re-exported: the screens and tests import these from the settings module.
+from tui.core.addresses import address_note as address_note
+from tui.core.addresses import address_problem as address_problem
+from tui.core.addresses import header_problem as header_problem
+from tui.core.addresses import looks_like_address as looks_like_address
 
 SETTINGS_VERSION = 1
 CONFIG_ENV = "MAILWIZ_CONFIG"
@@ -151,42 +156,6 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
 
-def looks_like_address(text: str) -> bool:
-    """Whether a username is an email address (the seed shows the address field if not)."""
-    return re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text.strip()) is not None
-
-
-def header_problem(value: str) -> str | None:
-    """Why a value cannot go into a mail header, or None. CR/LF and encoded-word markers
-    could smuggle extra headers (CVE-2024-6923), so they are refused outright."""
-    if any(ch in "\r\n\x85\u2028\u2029" for ch in value):
-        return "Line breaks are not allowed here."
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        return "Control characters are not allowed here."
-    if "=?" in value:
-        return 'The sequence "=?" is not allowed here (it could hide extra mail headers).'
-    return None
-
-
-def address_problem(value: str) -> str | None:
-    """Why a value is not one valid email address, or None. No DNS look-up."""
-    text = value.strip()
-    if not text:
-        return "Enter an email address."
-    problem = header_problem(text)
-    if problem:
-        return problem
-    if "," in text or ";" in text or len(text.split()) > 1:
-        return "Enter one email address only."
-    import email_validator  # compiling its patterns costs ~15 ms: not before the first check
-
-    try:
-        email_validator.validate_email(text, check_deliverability=False)
-    except email_validator.EmailNotValidError as error:
-        return f"This is not a valid email address: {error}"
-    return None
-
-
 def normalize_host(text: str) -> str:
     """The host name in the form we connect to (IDNA A-labels, lower case), or ValueError
     with a message that says what to change."""
@@ -284,103 +253,171 @@ def url_problem(url: str) -> str | None:
     return None
 
 
-def _provider_name(provider_id: str) -> str:
-    # Imported here: the catalogue is only needed when a provider forbids something.
-    from tui.core.providers import get_provider
+def certificate_checks_required_by(settings: Settings) -> str | None:
+    """The name of the provider whose servers forbid turning certificate checks off, judged
+    by the provider chosen and by the host (provider "custom" with host smtp.gmail.com is
+    Gmail too), or None for the user's own servers."""
+    # Imported here: the catalogue is only needed when certificate checks are off.
+    from tui.core.providers import CUSTOM_ID, get_provider, provider_for_host
 
+    if settings.provider != CUSTOM_ID:
+        try:
+            return get_provider(settings.provider).name
+        except KeyError:
+            return settings.provider
     try:
-        return get_provider(provider_id).name
-    except KeyError:
-        return provider_id
+        host = normalize_host(settings.smtp.host)
+    except ValueError:
+        return None
+    provider = provider_for_host(host)
+    return provider.name if provider and provider.certificate_checks_required else None
+
+
+def goes_to_big_provider(settings: Settings) -> bool:
+    """Whether these settings send through a catalogue provider (by id or by host), where
+    internal addresses (root@localhost) are refused."""
+    from tui.core.providers import CUSTOM_ID, get_provider, provider_for_host
+
+    if settings.protocol != "smtp":
+        return False
+    if settings.provider != CUSTOM_ID:
+        try:
+            return bool(get_provider(settings.provider).host)
+        except KeyError:
+            return False  # the practice server, or an id this version does not know
+    try:
+        return provider_for_host(normalize_host(settings.smtp.host)) is not None
+    except ValueError:
+        return False
+
+
+TIMEOUT_MESSAGE = f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}."
+PORT_465_STARTTLS = (
+    'Port 465 expects TLS from the first byte (security "tls"), not STARTTLS: '
+    "set security to tls, or use port 587 with starttls."
+)
+
+
+def timeout_ok(value: float) -> bool:
+    """1..600 seconds; nan, inf and tiny values (every send would time out) are refused."""
+    return isinstance(value, int | float) and 1 <= value <= MAX_TIMEOUT
+
+
+class _Collector:
+    """Gathers problems; error() ignores None so checks can be written as one line each."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def error(self, field_name: str, message: str | None) -> None:
+        if message:
+            self.problems.append(Problem(field_name, message))
+
+    def warn(self, field_name: str, message: str | None) -> None:
+        if message:
+            self.problems.append(Problem(field_name, message, "warning"))
+
+
+def _validate_smtp(settings: Settings, out: _Collector) -> None:
+    smtp = settings.smtp
+    try:
+        normalize_host(smtp.host)
+    except ValueError as host_error:
+        out.error("smtp.host", str(host_error))
+    if not 1 <= smtp.port <= 65535:
+        out.error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
+    if smtp.security not in get_args(Security):
+        out.error("smtp.security", 'Security must be "tls", "starttls" or "none".')
+    elif smtp.port == 465 and smtp.security == "starttls":
+        out.warn("smtp.security", PORT_465_STARTTLS)
+    elif smtp.port == 587 and smtp.security == "tls":
+        out.warn("smtp.security", "Port 587 usually expects STARTTLS, not TLS from the first byte.")
+    if smtp.port == 25:
+        out.warn(
+            "smtp.port",
+            "Port 25 is not encrypted on many networks and often blocked; "
+            "465 or 587 are recommended.",
+        )
+    if smtp.security == "none" and smtp.username.strip():
+        out.error(
+            "smtp.username",
+            "With no encryption the username and password would travel in clear. "
+            "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
+        )
+    elif smtp.security != "none" and not smtp.username.strip():
+        out.error("smtp.username", "Enter the username (usually your email address).")
+    else:
+        out.error("smtp.username", header_problem(smtp.username))
+    if not smtp.verify_certificate:
+        required_by = certificate_checks_required_by(settings)
+        if required_by:
+            out.error(
+                "smtp.verify_certificate",
+                f"{required_by} has a valid certificate: checking it can not be turned off. "
+                "Set verify_certificate = true.",
+            )
+        else:
+            out.warn(
+                "smtp.verify_certificate",
+                "The certificate is not checked: anyone between you and the server could "
+                "read the password. Only for your own server with a self-signed certificate; "
+                "better, set ca_file to its certificate and verify_certificate = true.",
+            )
+    if smtp.ca_file.strip() and not Path(smtp.ca_file.strip()).expanduser().is_file():
+        out.error("smtp.ca_file", f"There is no file at {smtp.ca_file.strip()}.")
+    if not timeout_ok(smtp.timeout):
+        out.error("smtp.timeout", TIMEOUT_MESSAGE)
+    if settings.from_address:
+        out.error("sender.address", address_problem(settings.from_address))
+    else:
+        out.error("sender.address", "Enter the email address the messages are sent from.")
+
+
+def _validate_http(settings: Settings, out: _Collector) -> None:
+    out.error("http.url", url_problem(settings.http.url))
+    if not timeout_ok(settings.http.timeout):
+        out.error("http.timeout", TIMEOUT_MESSAGE)
+    if not settings.sender.reply_to.strip():
+        out.error(
+            "sender.reply_to",
+            "With an HTTP relay, enter the address replies go to (usually your business address).",
+        )
+    if settings.sender.address.strip():
+        out.error("sender.address", address_problem(settings.sender.address))
+
+
+def _validate_sender(settings: Settings, out: _Collector) -> None:
+    sender = settings.sender
+    if sender.name:
+        out.error("sender.name", header_problem(sender.name))
+    if sender.reply_to.strip():
+        out.error("sender.reply_to", address_problem(sender.reply_to))
+    if sender.copy_to.strip():
+        out.error("sender.copy_to", address_problem(sender.copy_to))
+    if goes_to_big_provider(settings):
+        # Internal addresses are fine for a server's own relay; a big provider refuses them.
+        for key, value in (
+            ("sender.address", settings.from_address),
+            ("sender.reply_to", sender.reply_to),
+            ("sender.copy_to", sender.copy_to),
+        ):
+            if value.strip() and not address_problem(value):
+                out.warn(key, address_note(value))
 
 
 def validate(settings: Settings) -> list[Problem]:
     """Every problem with these settings, errors and warnings, each naming its field.
-    The wizard shows them beside the fields; the command line refuses errors."""
-    problems: list[Problem] = []
-
-    def error(field_name: str, message: str | None) -> None:
-        if message:
-            problems.append(Problem(field_name, message))
-
-    def warn(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message, "warning"))
-
+    The wizard shows them beside the fields; the command line refuses errors.
+    A new table's checks go in a _validate_<table>() of their own, called below."""
+    out = _Collector()
     if settings.protocol == "smtp":
-        smtp = settings.smtp
-        try:
-            normalize_host(smtp.host)
-        except ValueError as host_error:
-            error("smtp.host", str(host_error))
-        if not 1 <= smtp.port <= 65535:
-            error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
-        if smtp.security not in get_args(Security):
-            error("smtp.security", 'Security must be "tls", "starttls" or "none".')
-        elif smtp.port == 465 and smtp.security == "starttls":
-            warn(
-                "smtp.security",
-                "Port 465 usually expects TLS from the first byte (security TLS), not STARTTLS.",
-            )
-        elif smtp.port == 587 and smtp.security == "tls":
-            warn("smtp.security", "Port 587 usually expects STARTTLS, not TLS from the first byte.")
-        if smtp.port == 25:
-            warn(
-                "smtp.port",
-                "Port 25 is not encrypted on many networks and often blocked; "
-                "465 or 587 are recommended.",
-            )
-        if smtp.security == "none" and smtp.username.strip():
-            error(
-                "smtp.username",
-                "With no encryption the username and password would travel in clear. "
-                "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
-            )
-        elif smtp.security != "none" and not smtp.username.strip():
-            error("smtp.username", "Enter the username (usually your email address).")
-        else:
-            error("smtp.username", header_problem(smtp.username))
-        if not smtp.verify_certificate:
-            if settings.provider != "custom":
-                error(
-                    "smtp.verify_certificate",
-                    f"{_provider_name(settings.provider)} has a valid certificate: checking it "
-                    "can not be turned off.",
-                )
-            else:
-                warn(
-                    "smtp.verify_certificate",
-                    "The certificate is not checked: anyone between you and the server could "
-                    "read the password. Only for your own server with a self-signed certificate.",
-                )
-        if smtp.ca_file.strip() and not Path(smtp.ca_file.strip()).expanduser().is_file():
-            error("smtp.ca_file", f"There is no file at {smtp.ca_file.strip()}.")
-        if not 0 < smtp.timeout <= MAX_TIMEOUT:
-            error("smtp.timeout", f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}.")
-        if settings.from_address:
-            error("sender.address", address_problem(settings.from_address))
-        else:
-            error("sender.address", "Enter the email address the messages are sent from.")
+        _validate_smtp(settings, out)
     else:
-        error("http.url", url_problem(settings.http.url))
-        if not 0 < settings.http.timeout <= MAX_TIMEOUT:
-            error("http.timeout", f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}.")
-        if not settings.sender.reply_to.strip():
-            error(
-                "sender.reply_to",
-                "With an HTTP relay, enter the address replies go to (usually your business "
-                "address).",
-            )
-        if settings.sender.address.strip():
-            error("sender.address", address_problem(settings.sender.address))
-    if settings.sender.name:
-        error("sender.name", header_problem(settings.sender.name))
-    if settings.sender.reply_to.strip():
-        error("sender.reply_to", address_problem(settings.sender.reply_to))
-    if settings.sender.copy_to.strip():
-        error("sender.copy_to", address_problem(settings.sender.copy_to))
+        _validate_http(settings, out)
+    _validate_sender(settings, out)
     if settings.password.store not in get_args(PasswordStore):
-        error("password.store", 'The password store must be "keyring", "file" or "none".')
-    return problems
+        out.error("password.store", 'The password store must be "keyring", "file" or "none".')
+    return out.problems
 
 
 def errors(settings: Settings) -> list[Problem]:
@@ -435,6 +472,12 @@ class Loaded:
     settings: Settings
     path: Path
     warnings: list[str] = field(default_factory=list)
+    text: str = ""  # the file as read, so problems can name their line
+
+    def line_of(self, dotted: str) -> int | None:
+        """The line where a key ("sender.reply_to", "protocol") is set in the file, or None."""
+        table, _, key = dotted.rpartition(".")
+        return _line_of(self.text, table, key) if key else None
 
 
 _TABLES: dict[str, type[Any]] = {
@@ -606,7 +649,7 @@ def load_settings(path: Path) -> Loaded:
         raise SettingsFileError("this is not a text file (not UTF-8).", path=path) from None
     except OSError as error:
         raise SettingsError(f"Cannot read {path}: {error.strerror}.") from None
-    loaded = Loaded(parse_settings(text, path), path)
+    loaded = Loaded(parse_settings(text, path), path, text=text)
     warning = permission_warning(path)
     if warning:
         loaded.warnings.append(warning)
