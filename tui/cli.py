@@ -16,9 +16,9 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from tui.commands.base import NotReady, UsageError, emit
+from tui.commands.base import NotReady, PipeSafeStream, UsageError, emit, printable
 from tui.core.exits import Exit
-from tui.core.settings import resolve_config_path
+from tui.core.settings import SettingsError, SettingsFileError, resolve_config_path
 
 # One line per subcommand: its name and the module in tui/commands that implements it.
 # The module provides add_parser(commands, parents) and sets `run` as the parser default.
@@ -66,6 +66,17 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # `mailwiz test | head -1`: when the reader goes away, stop writing, finish quietly.
+    stdout = sys.stdout
+    sys.stdout = PipeSafeStream(stdout)  # type: ignore[assignment]
+    try:
+        return dispatch(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stdout = stdout
+
+
+def dispatch(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.practice and args.command:
@@ -86,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail_before_send(json_mode, Exit.USAGE, str(error))
     except NotReady as error:
         return fail_before_send(json_mode, Exit.NOT_READY, str(error))
+    except SettingsFileError as error:
+        return fail_before_send(json_mode, Exit.USAGE, str(error))
+    except SettingsError as error:  # busy (another writer holds the lock), cannot save
+        return fail_before_send(json_mode, Exit.NOT_READY, str(error))
     except Exception:
         return report_bug()
 
@@ -93,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def fail_before_send(json_mode: bool, code: int, message: str) -> int:
     if json_mode:
         emit({"result": "failed", "stage": "settings", "exit": code, "cause": message, "fix": ""})
-    print(f"mailwiz: {message}", file=sys.stderr)
+    print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
     return code
 
 

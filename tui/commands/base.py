@@ -7,7 +7,9 @@ them (no import cycle).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -38,8 +40,55 @@ class SubParsers(Protocol):
     def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
+# Characters json.dumps(ensure_ascii=False) leaves raw but a terminal acts on: DEL, the C1
+# controls (0x9b is a one-byte CSI) and bidirectional overrides.
+_JSON_UNSAFE = {
+    code: f"\\u{code:04x}"
+    for code in [*range(0x7F, 0xA0), 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+}
+
+
 def emit(obj: dict[str, Any], stream: IO[str] | None = None) -> None:
-    print(json.dumps(obj, ensure_ascii=False), file=stream or sys.stdout, flush=True)
+    text = json.dumps(obj, ensure_ascii=False)
+    # Inside a JSON string a \uXXXX escape is the same character, so this keeps the data.
+    text = text.translate(_JSON_UNSAFE)
+    print(text, file=stream or sys.stdout, flush=True)
+
+
+class PipeSafeStream:
+    """stdout that goes quiet when the reader closes the pipe (`mailwiz test | head -1`):
+    the rest of the output goes to /dev/null, so neither a traceback nor Python's
+    "Exception ignored" at exit reaches the user, and the exit code stays the send's."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self) -> None:
+        self.reader_gone = True
+        # Point the file descriptor at /dev/null: the buffered rest is then flushed there.
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def load_or_explain(config_path: Path) -> Loaded:
@@ -56,11 +105,14 @@ def load_or_explain(config_path: Path) -> Loaded:
     return loaded
 
 
-def printable(text: str) -> str:
-    """Text from a file or a server, safe to print: control characters (ESC, BEL, CR, LF...)
-    and invisible format characters are shown as escapes, never sent to the terminal."""
+def printable(text: str, *, newlines: bool = False) -> str:
+    """Text from a file or a server, safe to print: control characters (ESC, BEL, CR...)
+    and invisible format characters are shown as escapes, never sent to the terminal.
+    `newlines=True` keeps LF (our own multi-line texts: numbered fixes)."""
     if text.isprintable():
         return text
+    if newlines:
+        return "\n".join(printable(line) for line in text.split("\n"))
     return "".join(
         ch
         if ch.isprintable() or ch == " "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tui.commands.base import SubParsers, UsageError, emit, stage_mark
+from tui.commands.base import SubParsers, UsageError, emit, printable, stage_mark
 from tui.core.exits import Exit
 
 
@@ -43,9 +43,9 @@ async def render_discovery(events: Any, json_mode: bool) -> int:
         if json_mode:
             emit(event_as_dict(event))
         elif isinstance(event, LayerStarted):
-            print(event.description)
+            print(printable(event.description))
         elif isinstance(event, LayerEnded):
-            print(f"  {stage_mark(event.found) if event.found else '-'} {event.detail}")
+            print(f"  {stage_mark(event.found) if event.found else '-'} {printable(event.detail)}")
         if isinstance(event, DiscoveryFinished):
             if not json_mode:
                 print_suggestion(event)
@@ -62,8 +62,8 @@ def print_suggestion(finished: Any) -> None:
         )
         return
     security = "TLS from the first byte" if found.security == "tls" else "STARTTLS"
-    print(f"\nProposed: {found.host}, port {found.port}, {security}")
-    print(f"  provider: {found.provider_id}; username: {found.username_hint}")
-    print(f"  why: {found.why}")
+    print(f"\nProposed: {printable(found.host)}, port {found.port}, {security}")
+    print(f"  provider: {printable(found.provider_id)}; username: {printable(found.username_hint)}")
+    print(f"  why: {printable(found.why)}")
     if found.needs_confirmation:
         print("  Check this before you use it: it points outside your domain.")

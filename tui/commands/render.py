@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tui.commands.base import emit, one_line, stage_mark
+from tui.commands.base import emit, one_line, printable, stage_mark
 from tui.core.exits import Exit
 from tui.core.settings import Settings
 
@@ -32,10 +32,10 @@ async def run_and_render(
                     record["reply"] = event.reply
                 emit(record)
             else:
-                reply = f"  {one_line(event.reply)}" if event.reply else ""
+                reply = f"  {printable(one_line(event.reply))}" if event.reply else ""
                 print(f"  {stage_mark(event.ok)} {event.stage:<9} {event.ms:8.1f} ms{reply}")
         elif isinstance(event, TranscriptLine) and show_transcript and not json_mode:
-            print(f"      {event.direction} {event.text}")
+            print(f"      {event.direction} {printable(event.text)}")
         elif isinstance(event, SendFinished):
             finished = event
     if finished is None:  # the engines always end with SendFinished; this guards a bug
@@ -44,7 +44,7 @@ async def run_and_render(
         if json_mode:
             emit({"result": "ok", "stage": last_stage, "exit": 0, "reply": finished.reply})
         else:
-            to = ", ".join(finished.recipients) or outgoing.to
+            to = printable(", ".join(finished.recipients) or outgoing.to)
             print(
                 f"Sent: the server accepted the message for {to}. "
                 "Check the inbox (and the spam folder)."
@@ -79,6 +79,7 @@ def render_failure(failure: Any, settings: Settings, json_mode: bool) -> None:
             }
         )
     else:
-        print(f"Not sent: {diagnosis.title}", file=sys.stderr)
-        print(f"\nWhat happened: {diagnosis.cause}", file=sys.stderr)
-        print(f"\nWhat to do: {diagnosis.fix}", file=sys.stderr)
+        # A diagnosis quotes the server's reply: escape it like everything from outside.
+        print(f"Not sent: {printable(diagnosis.title)}", file=sys.stderr)
+        print(f"\nWhat happened: {printable(diagnosis.cause, newlines=True)}", file=sys.stderr)
+        print(f"\nWhat to do: {printable(diagnosis.fix, newlines=True)}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.commands.base import SubParsers
+from tui.commands.base import SubParsers, printable
 from tui.core.exits import Exit
 
 # Kept here, not imported from the practice module, so --help stays fast; a test checks
@@ -59,9 +59,12 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         )
         print(f"\nTry it from another terminal (your real settings are not touched):\n  {command}")
         print("\nMessages received:", flush=True)
-        server.on_message(lambda message: print(f"  {message.summary()}", flush=True))
+        server.on_message(lambda message: print(f"  {printable(message.summary())}", flush=True))
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())  # clean up on kill as on Ctrl+C
+        # Clean up on kill and on a closed terminal (SSH gone) as on Ctrl+C: the folder with
+        # the certificate and settings is removed when the with-block ends.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda *_: stop.set())
         try:
             stop.wait()
             print("\nPractice server stopped; its certificate and settings are deleted.")

@@ -77,6 +77,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     password: str | None = None
     if password_needed(settings):
         lookup = load_password(settings, loaded.path)
+        if lookup.source == "env" and not lookup.password:
+            raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
         if not lookup.password:
             raise NotReady(f"no password available. {lookup.problem}")
         password = lookup.password

@@ -6,15 +6,12 @@ See DESIGN.md, "The settings file". The password is never part of this file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import ipaddress
 import os
 import re
-import shutil
 import stat
-import tempfile
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -22,6 +19,8 @@ from urllib.parse import urlsplit
 
 import idna
 import platformdirs
+
+from tui.core import files
 
 # Re-exported: the screens and tests import these from the settings module.
 from tui.core.addresses import address_note as address_note
@@ -681,62 +680,37 @@ def to_toml(settings: Settings) -> str:
     return tomli_w.dumps(data)
 
 
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _write_lock(target: Path) -> Iterator[None]:
-    lock_path = target.with_name(target.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SettingsBusy(
-                f"{target} is being written by another process (another mailwiz?). "
-                "Wait for it to finish, then try again."
-            ) from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock; the lock file stays, empty and harmless
+def _busy(target: Path) -> SettingsBusy:
+    return SettingsBusy(
+        f"{target} is being written by another process (another mailwiz?). "
+        "Wait for it to finish, then try again."
+    )
 
 
 def save_settings(settings: Settings, path: Path) -> Path:
     """Write the settings atomically; returns the real file written (links are followed).
 
     The previous file is kept as <name>.bak. On any failure the previous file is intact
-    and no temporary file is left behind. An existing file that cannot be parsed is never
-    overwritten: the user may have work in it."""
+    and no temporary file is left behind; temp files a killed writer left are removed. An
+    existing file that cannot be parsed is never overwritten: the user may have work in it.
+    The folder is created 0700; the lock and temp files never follow a planted symlink."""
     target = Path(os.path.realpath(path))  # a symlinked settings file keeps its link
     folder = target.parent
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.make_private_folder(folder)
     except OSError as error:
         raise SettingsError(f"Cannot create the folder {folder}: {error.strerror}.") from None
     text = to_toml(settings)
     try:
-        with _write_lock(target):
+        with files.exclusive_lock(target.with_name(target.name + ".lock")):
+            files.remove_stale_temps(target)
+            files.remove_stale_temps(target.with_name(target.name + ".bak"))
             if target.exists():
                 parse_settings(target.read_text(encoding="utf-8", errors="replace"), path)
-            fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            temp = Path(temp_name)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                if target.exists():
-                    _keep_backup(target)
-                os.replace(temp, target)
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
-            _fsync_folder(folder)
+                _keep_backup(target)
+            files.write_atomically(target, text.encode("utf-8"))
+    except files.LockBusy:
+        raise _busy(target) from None
     except SettingsError:
         raise
     except OSError as error:
@@ -748,12 +722,4 @@ def save_settings(settings: Settings, path: Path) -> Path:
 
 
 def _keep_backup(target: Path) -> None:
-    backup = target.with_name(target.name + ".bak")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{backup.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(target, temp_name)  # the copy keeps mkstemp's 0600 mode
-        os.replace(temp_name, backup)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    files.write_atomically(target.with_name(target.name + ".bak"), target.read_bytes())

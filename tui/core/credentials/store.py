@@ -37,15 +37,16 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.core
-import keyring.errors
-from keyring.backends import chainer, fail, null
-
+from tui.core import files
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring (about 40 ms) is imported only when a keyring is really used: not when
+# MAILWIZ_PASSWORD is set, nor for a password file or settings that need no password.
 
 SERVICE = "mailwiz"
 PASSWORD_ENV = "MAILWIZ_PASSWORD"
@@ -180,6 +181,8 @@ _KNOWN_BACKENDS = {
 
 def backend_name(backend: keyring.backend.KeyringBackend) -> str:
     """A readable name for a keyring backend ("SecretService", "KWallet", ...)."""
+    from keyring.backends import chainer
+
     cls = type(backend)
     if isinstance(backend, chainer.ChainerBackend):
         try:
@@ -194,6 +197,8 @@ def backend_name(backend: keyring.backend.KeyringBackend) -> str:
 
 
 def _backend_name_quick() -> str:
+    import keyring
+
     try:
         # Instant once a backend is loaded (any keyring call loads it); at most 2 s before.
         return _call_guarded(lambda: backend_name(keyring.get_keyring()), timeout=2)
@@ -250,6 +255,8 @@ def _fail_prompted(name: str) -> PasswordStoreError:
 
 def _keyringrc_path() -> Path:
     # keyring's own notion of where keyringrc.cfg lives (it differs per platform).
+    import keyring.core
+
     config_path: Callable[[], Path] = keyring.core._config_path
     return Path(config_path())
 
@@ -275,6 +282,8 @@ def _fail_misconfigured(exc: BaseException) -> PasswordStoreError:
 
 
 def _fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
+    from keyring.backends import null
+
     name = backend_name(backend)
     if isinstance(backend, null.Keyring):
         why = (
@@ -418,6 +427,8 @@ class _BackendUnusable(Exception):
 
 
 def _load_backend() -> keyring.backend.KeyringBackend:
+    import keyring
+
     try:
         return keyring.get_keyring()
     except Exception as exc:  # RuntimeError, ImportError, AttributeError, configparser...
@@ -433,6 +444,9 @@ def _keyring_op(
 
     Returns (op's result, backend name).
     """
+    import keyring.errors
+    from keyring.backends import fail
+
     names: list[str] = []
 
     def run() -> _T:
@@ -478,6 +492,8 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
     not a secret, and is deleted again; nothing is left behind. A backend known to
     have nothing (``fail``) or to keep nothing (``null``) is reported without a write.
     """
+    from keyring.backends import null
+
     token = "probe-" + secrets.token_hex(8)
 
     def probe(backend: keyring.backend.KeyringBackend) -> None:
@@ -512,36 +528,10 @@ def _as_problem(problem: str) -> Problem:
 
 
 def _write_password_file(path: Path, password: str) -> None:
-    """Write atomically; the file is 0600 from its creation, never readable by others."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    # mode 0o600 at creation: the umask can only take bits away, never add them.
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            os.write(fd, (password + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if os.name == "posix":
-        try:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+    """Write atomically; the file is 0600 from its creation, never readable by others,
+    and its temp file never follows a planted symlink. The folder is created 0700."""
+    files.make_private_folder(path.parent)
+    files.write_atomically(path, (password + "\n").encode("utf-8"))
 
 
 @dataclass(frozen=True, repr=False)
@@ -554,7 +544,8 @@ class _FileRead:
 def _read_password_file(path: Path) -> _FileRead:
     run_hint = f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}."
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return _FileRead(None, f"The password file {path} does not exist. {run_hint}", "")
     except PermissionError:
@@ -661,6 +652,25 @@ def save_password(
     _keyring_op(store_and_read, timeout, password)
 
 
+def env_password_problem(value: str) -> str:
+    """Why MAILWIZ_PASSWORD cannot be used as it is, or "". Bytes that are not UTF-8 reach
+    Python as lone surrogates (surrogateescape), which no server could be sent."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            f"{PASSWORD_ENV} is not valid UTF-8 text (it holds bytes of another encoding). "
+            f"Set it again from a UTF-8 terminal, or store the password with "
+            "`mailwiz password`."
+        )
+    if any(ch in value for ch in "\r\n\0"):
+        return (
+            f"{PASSWORD_ENV} holds a line break or NUL character, which no server accepts "
+            "in a password. Set it without them."
+        )
+    return ""
+
+
 def load_password(
     settings: Settings,
     config_path: Path,
@@ -674,6 +684,9 @@ def load_password(
     environ = os.environ if env is None else env
     from_env = environ.get(PASSWORD_ENV, "")
     if from_env:
+        problem = env_password_problem(from_env)
+        if problem:
+            return PasswordLookup(None, "env", problem)
         return PasswordLookup(from_env, "env", "")
     if not password_needed(settings):
         return PasswordLookup(None, "none", _no_password_reason(settings))
@@ -690,6 +703,8 @@ def load_password(
     if store == "file":
         got = _read_password_file(password_file_path(config_path))
         return PasswordLookup(got.password, "file", got.problem, got.warning)
+
+    from keyring.backends import null
 
     account = keyring_account(settings)
 
@@ -735,6 +750,9 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
         return
     if store != "keyring" or not settings.smtp.username.strip():
         return
+    import keyring.errors
+    from keyring.backends import null
+
     account = keyring_account(settings)
 
     def remove(backend: keyring.backend.KeyringBackend) -> None:
