@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-import tempfile
-import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
 from tui.commands.base import NotReady, PipeSafeStream, UsageError, emit, printable
 from tui.core.exits import Exit
-from tui.core.settings import SettingsError, SettingsFileError, resolve_config_path
 
 # One line per subcommand: its name and the module in tui/commands that implements it.
 # The module provides add_parser(commands, parents) and sets `run` as the parser default.
@@ -68,7 +64,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     # `mailwiz test | head -1`: when the reader goes away, stop writing, finish quietly.
     stdout = sys.stdout
-    sys.stdout = PipeSafeStream(stdout)  # type: ignore[assignment]
+    sys.stdout = PipeSafeStream(stdout)
     try:
         return dispatch(argv)
     finally:
@@ -81,6 +77,9 @@ def dispatch(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.practice and args.command:
         parser.error(f"--practice starts the wizard; it cannot be combined with {args.command}")
+    # Imported after parsing: --help and argument errors need no settings model.
+    from tui.core.settings import SettingsError, SettingsFileError, resolve_config_path
+
     config_path = resolve_config_path(getattr(args, "config", None))
     json_mode = bool(getattr(args, "json", False))
     try:
@@ -114,6 +113,10 @@ def fail_before_send(json_mode: bool, code: int, message: str) -> int:
 
 def report_bug() -> int:
     """Exit 1: keep the traceback in a private file and point to it (DESIGN.md)."""
+    import os
+    import tempfile
+    import traceback
+
     fd, name = tempfile.mkstemp(prefix="mailwiz-bug-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         traceback.print_exc(file=handle)

@@ -12,18 +12,10 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from tui.core.settings import (
-    Loaded,
-    Problem,
-    Settings,
-    SettingsError,
-    SettingsFileError,
-    SettingsMissing,
-    load_settings,
-    validate,
-)
+if TYPE_CHECKING:  # the settings model loads only when a subcommand runs, not for --help
+    from tui.core.settings import Loaded, Problem, Settings
 
 
 class UsageError(Exception):
@@ -92,6 +84,8 @@ class PipeSafeStream:
 
 
 def load_or_explain(config_path: Path) -> Loaded:
+    from tui.core.settings import SettingsError, SettingsFileError, SettingsMissing, load_settings
+
     try:
         loaded = load_settings(config_path)
     except SettingsMissing as missing:
@@ -132,6 +126,8 @@ def describe_problem(loaded: Loaded, problem: Problem) -> str:
 
 def report_problems(loaded: Loaded) -> list[Problem]:
     """Print every problem of the file on stderr, warnings included; return the errors."""
+    from tui.core.settings import validate
+
     problems = validate(loaded.settings)
     for problem in problems:
         print(describe_problem(loaded, problem), file=sys.stderr)

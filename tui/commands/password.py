@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import copy
-import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain
 from tui.core.exits import Exit
-from tui.core.settings import Settings, SettingsError, save_settings
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -67,6 +68,8 @@ def read_new_password(from_stdin: bool) -> str:
     if from_stdin:
         password = read_stdin_line()
     else:
+        import getpass
+
         if not sys.stdin.isatty():
             raise UsageError("no terminal to ask for the password: pipe it in with --stdin")
         password = getpass.getpass("Password: ")
@@ -87,6 +90,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         raise UsageError(
             "these settings use no password (no username, or an HTTP relay); nothing to store"
         )
+    import copy
+
     new = copy.deepcopy(settings)
     if args.store:
         new.password.store = args.store
@@ -126,6 +131,7 @@ def move_password(
     old copy. A failure leaves settings and store consistent: the new copy is rolled back,
     or the message says exactly where the password now is."""
     from tui.core.credentials.store import PasswordStoreError, delete_password, describe_store
+    from tui.core.settings import SettingsError, save_settings
 
     store_password(new, path, password, from_stdin)
     try:

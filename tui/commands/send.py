@@ -15,7 +15,6 @@ from tui.commands.base import (
     printable,
     require_valid,
 )
-from tui.core.settings import address_note, address_problem, goes_to_big_provider, header_problem
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,6 +40,7 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 
 def build_message(args: argparse.Namespace, to: str) -> Any:
     from tui.core.message import Attachment, Outgoing
+    from tui.core.settings import header_problem
 
     subject = args.subject or "Sent with mailwiz"
     if header_problem(subject):
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     from tui.commands.render import run_and_render
     from tui.core.credentials.store import load_password, password_needed
     from tui.core.message import test_outgoing
+    from tui.core.settings import address_note, address_problem, goes_to_big_provider
 
     loaded = load_or_explain(config_path)
     settings = require_valid(loaded)
@@ -69,8 +70,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     problem = address_problem(to)
     if problem:
         raise UsageError(f"--to {printable(to)}: {problem}")
-    note = address_note(to) if goes_to_big_provider(settings) else None
-    if note:
+    note = address_note(to)
+    if note and goes_to_big_provider(settings):
         print(f"mailwiz: note: --to: {note}", file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 

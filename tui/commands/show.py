@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
 from tui.core.exits import Exit
-from tui.core.settings import Loaded
+
+if TYPE_CHECKING:
+    from tui.core.settings import Loaded
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:

@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-import idna
-import platformdirs
-
 from tui.core import files
 
 # Re-exported: the screens and tests import these from the settings module.
@@ -191,10 +188,15 @@ def normalize_host(text: str) -> str:
     if ":" in host:
         raise ValueError("This is neither a host name nor an IP address.")
     host = host.rstrip(".")
-    try:
-        ascii_host = idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError as error:
-        raise ValueError(f"This is not a valid host name ({error}).") from None
+    if host.isascii() and "xn--" not in host.lower():
+        ascii_host = host  # the usual case: no IDNA mapping to do, idna is not imported
+    else:
+        import idna
+
+        try:
+            ascii_host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            raise ValueError(f"This is not a valid host name ({error}).") from None
     if len(ascii_host) > 253 or not all(
         re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)", label, re.IGNORECASE)
         for label in ascii_host.split(".")
@@ -393,15 +395,20 @@ def _validate_sender(settings: Settings, out: _Collector) -> None:
         out.error("sender.reply_to", address_problem(sender.reply_to))
     if sender.copy_to.strip():
         out.error("sender.copy_to", address_problem(sender.copy_to))
-    if goes_to_big_provider(settings):
-        # Internal addresses are fine for a server's own relay; a big provider refuses them.
+    # Internal addresses are fine for a server's own relay; a big provider refuses them.
+    notes = [
+        (key, address_note(value))
         for key, value in (
             ("sender.address", settings.from_address),
             ("sender.reply_to", sender.reply_to),
             ("sender.copy_to", sender.copy_to),
-        ):
-            if value.strip() and not address_problem(value):
-                out.warn(key, address_note(value))
+        )
+        if value.strip() and not address_problem(value)
+    ]
+    notes = [(key, note) for key, note in notes if note]
+    if notes and goes_to_big_provider(settings):  # the catalogue loads only for a note
+        for key, note in notes:
+            out.warn(key, note)
 
 
 def validate(settings: Settings) -> list[Problem]:
@@ -448,6 +455,8 @@ def cleaned(settings: Settings) -> Settings:
 
 
 def default_config_path() -> Path:
+    import platformdirs  # only when neither --config nor $MAILWIZ_CONFIG says where
+
     return Path(platformdirs.user_config_dir("mailwiz")) / "settings.toml"
 
 

@@ -28,9 +28,7 @@ message with the password masked out.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
-import secrets
 import stat
 import sys
 import threading
@@ -365,6 +363,8 @@ def _make_guard(name: str) -> Callable[..., str]:
 
 
 def _install_prompt_guard() -> None:
+    import getpass  # only when a keyring is used
+
     with _guard_lock:
         if _original_getpass:
             return
@@ -492,6 +492,8 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
     not a secret, and is deleted again; nothing is left behind. A backend known to
     have nothing (``fail``) or to keep nothing (``null``) is reported without a write.
     """
+    import secrets
+
     from keyring.backends import null
 
     token = "probe-" + secrets.token_hex(8)
