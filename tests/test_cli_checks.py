@@ -219,3 +219,16 @@ def test_a_relay_file_does_not_claim_a_keyring(
     assert code == 0
     assert "keyring" not in out
     assert "takes no password" in out
+
+
+def test_show_never_prints_a_key_in_the_relay_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(protocol="http")
+    settings.http.url = "https://relay.example.org/send?key=s3cr3t-k3y&x=1#frag"
+    settings.sender.reply_to = "ops@example.org"
+    path = save_settings(settings, tmp_path / "settings.toml")
+    code, out, err = run(["show", "--config", str(path)], capsys)
+    assert code == 0
+    assert "s3cr3t-k3y" not in out + err and "frag" not in out
+    assert "https://relay.example.org/send?key=***&x=***" in out

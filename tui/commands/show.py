@@ -62,7 +62,12 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
             rows.append(("CA file", smtp.ca_file))
         rows.append(("timeout", f"{smtp.timeout:g} s"))
     else:
-        rows += [("relay URL", settings.http.url), ("timeout", f"{settings.http.timeout:g} s")]
+        from tui.core.hosts import url_for_display
+
+        rows += [
+            ("relay URL", url_for_display(settings.http.url)),
+            ("timeout", f"{settings.http.timeout:g} s"),
+        ]
     rows += [
         ("sender address", settings.from_address or "(none)"),
         ("sender name", settings.sender.name or "(none)"),
