@@ -131,6 +131,11 @@ def build_parser() -> ArgumentParser:
         help="misbehave on purpose, to rehearse troubleshooting: "
         + "; ".join(f"{mode} = {text}" for mode, text in FAIL_MODE_HELP.items()),
     )
+    from tui.commands import install_mta, queue  # light: their work is imported when run
+
+    commands.add_parser("sendmail", help="this machine's sendmail (see mailwiz sendmail --help)")
+    queue.add_parser(commands, config)
+    install_mta.add_parser(commands, config)
     return parser
 
 
@@ -147,7 +152,18 @@ FAIL_MODE_HELP = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    program = Path(sys.argv[0]).name if argv is None and sys.argv else "mailwiz"
+    if program in ("sendmail", "mailq") or words[:1] == ["sendmail"]:
+        from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
+
+        as_itself = program in ("sendmail", "mailq")
+        return sendmail_main(
+            words if as_itself else words[1:], program if as_itself else "sendmail"
+        )
     args = build_parser().parse_args(argv)
+    from tui.commands import install_mta, queue
+
     config_path = resolve_config_path(getattr(args, "config", None))
     json_mode = bool(getattr(args, "json", False))
     try:
@@ -162,6 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "send": cmd_send,
             "discover": cmd_discover,
             "sandbox": cmd_sandbox,
+            "queue": queue.run,
+            "install-mta": install_mta.run,
         }
         return handler[args.command](args, config_path)
     except KeyboardInterrupt:

@@ -75,6 +75,30 @@ class Outgoing:
     attachments: tuple[Attachment, ...] = ()
 
 
+@dataclass(frozen=True)
+class RawOutgoing(Outgoing):
+    """A message that is already formed (RFC 5322 bytes), sent as it is with an explicit
+    envelope: the sendmail entry's mail (cron, mail(1), PHP), whose headers tui.core.mta
+    has already rewritten. `to`/`subject`/`text` are filled from it for transports that
+    need them (the HTTP relay); the SMTP engine sends `data` and `recipients` unchanged.
+    The copy address (sender.copy_to) is NOT added: the envelope is exactly `recipients`.
+    """
+
+    data: bytes = b""
+    recipients: tuple[str, ...] = ()
+
+
+class _AsIs(EmailMessage):
+    """An EmailMessage that flattens to the bytes it was given (see RawOutgoing)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(policy=POLICY)
+        self._data = data
+
+    def as_bytes(self, unixfrom: bool = False, policy: email.policy.Policy | None = None) -> bytes:
+        return self._data
+
+
 def guess_type(filename: str) -> str:
     """The MIME type for a file name, application/octet-stream when unknown."""
     content_type, encoding = mimetypes.guess_type(filename, strict=False)
@@ -99,6 +123,8 @@ def human_size(size: int) -> str:
 
 def envelope_recipients(settings: Settings, outgoing: Outgoing) -> tuple[str, ...]:
     """Who the server is asked to deliver to: the recipient, then the copy address."""
+    if isinstance(outgoing, RawOutgoing):
+        return outgoing.recipients
     recipients: list[str] = []
     seen: set[str] = set()
     for address in (outgoing.to, settings.sender.copy_to):
@@ -114,8 +140,10 @@ def build_email(settings: Settings, outgoing: Outgoing) -> EmailMessage:
 
     The copy address (sender.copy_to) is a Bcc and appears in no header: it is only an
     envelope recipient (see envelope_recipients). Raises MessageError naming the field
-    when a value cannot go into a header.
+    when a value cannot go into a header. A RawOutgoing flattens to its own bytes.
     """
+    if isinstance(outgoing, RawOutgoing):
+        return _AsIs(outgoing.data)
     sender = settings.sender
     from_address = settings.from_address.strip()
     name = sender.name.strip()
