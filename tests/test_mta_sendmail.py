@@ -21,7 +21,8 @@ CRON_MESSAGE = (
     b"backup done: 3 files, 1.2 GB \xe2\x9c\x93\n"
 )
 PHP_MESSAGE = (
-    b"To: customer@example.org\r\nSubject: Your order 42\r\nX-PHP-Originating-Script: 33:shop.php\r\n"
+    b"To: customer@example.org\r\nSubject: Your order 42\r\n"
+    b"X-PHP-Originating-Script: 33:shop.php\r\n"
     b"From: Shop <www-data@localhost>\r\nMIME-Version: 1.0\r\n"
     b"Content-Type: text/plain; charset=UTF-8\r\n\r\nDanke f\xc3\xbcr Ihre Bestellung.\r\n"
 )

@@ -70,7 +70,7 @@ def _check_link(root: Path, relative: str, mailwiz: Path, owner_of: OwnerLookup)
     if not os.path.lexists(link):
         return True
     real = "/" + relative
-    package = owner_of(real) if root == Path("/") else None
+    package = owner_of(real)
     if package:
         raise InstallRefused(
             f"{real} belongs to the package {package} (dpkg -S {real}), another mail "
@@ -138,10 +138,12 @@ def install_steps(
     source: Path,
     mailwiz: Path,
     copy_settings: Callable[[Path, Path], None],
-    owner_of: OwnerLookup = dpkg_owner,
+    owner_of: OwnerLookup | None = None,
 ) -> list[Step]:
     """What install-mta does, in order. Raises InstallRefused before any step when a
-    sendmail or mailq of another package is in the way."""
+    sendmail or mailq of another package is in the way (dpkg -S is asked only for "/")."""
+    if owner_of is None:
+        owner_of = dpkg_owner if root == Path("/") else (lambda _path: None)
     created: list[str] = []
     steps: list[Step] = []
     settings = root / SETTINGS
@@ -163,9 +165,9 @@ def install_steps(
         )
     )
     for relative in (SENDMAIL, MAILQ):
+        created.append(relative)  # ours, whether made now or by an earlier install
         if _check_link(root, relative, mailwiz, owner_of):
             link = root / relative
-            created.append(relative)
             steps.append(Step(f"link {link} -> {mailwiz}", partial(_symlink, link, mailwiz)))
     if uses_systemd(root):
         for name, text in _units(mailwiz).items():
