@@ -133,13 +133,8 @@ def build_parser() -> ArgumentParser:
     )
     from tui.commands import install_mta, queue  # light: their work is imported when run
 
-    commands.add_parser(
-        "sendmail",
-        help="this machine's sendmail (see mailwiz sendmail --help)",
-        description="Queue the message on standard input and send it (sendmail options).",
-    )
-    queue.add_parser(commands, config)
-    install_mta.add_parser(commands, config)
+    queue.add_parser(commands, [config])  # and the help line of sendmail
+    install_mta.add_parser(commands, [config])
     return parser
 
 

@@ -18,10 +18,10 @@ from typing import Any
 from tui.core.exits import Exit
 
 
-def add_parser(commands: Any, parent: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     install = commands.add_parser(
         "install-mta",
-        parents=[parent],
+        parents=parents,
         help="make mailwiz this machine's sendmail (cron, mail, PHP)",
         description="Install the system settings (/etc/mailwiz, root only), the mail queue, "
         "the sendmail and mailq links and the queue runner, so that cron, mail(1), PHP and "
@@ -31,6 +31,7 @@ def add_parser(commands: Any, parent: argparse.ArgumentParser) -> None:
     what.add_argument("--dry-run", action="store_true", help="print every step, change nothing")
     what.add_argument("--uninstall", action="store_true", help="undo what install-mta did")
     install.add_argument("--root", metavar="DIR", default="/", help=argparse.SUPPRESS)
+    install.set_defaults(run=run)
 
 
 def mailwiz_executable() -> Path:

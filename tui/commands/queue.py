@@ -23,10 +23,18 @@ if TYPE_CHECKING:
     from tui.core.mta.spool import Envelope, Folder
 
 
-def add_parser(commands: Any, parent: argparse.ArgumentParser) -> None:
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    """`queue`, and the help line of `sendmail` (whose own options bypass argparse: tui/cli.py
+    hands `mailwiz sendmail ...` to tui.commands.sendmail before parsing)."""
+    commands.add_parser(
+        "sendmail",
+        parents=parents,
+        help="this machine's sendmail (see mailwiz sendmail --help)",
+        description="Queue the message on standard input and send it (sendmail options).",
+    )
     queue = commands.add_parser(
         "queue",
-        parents=[parent],
+        parents=parents,
         help="the system-mail queue: list it, or deliver what is waiting",
         description="List the messages the sendmail entry has queued (queued, deferred, "
         "failed, with their last error), or deliver them now.",
@@ -36,8 +44,12 @@ def add_parser(commands: Any, parent: argparse.ArgumentParser) -> None:
         "--flush", action="store_true", help="try every queued message now, ignoring backoff"
     )
     what.add_argument(
-        "--run", action="store_true", help="deliver what is due (for the timer or cron)"
+        "--run",
+        dest="due",
+        action="store_true",
+        help="deliver what is due (for the timer or cron)",
     )
+    queue.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config_path: Path | None) -> int:
@@ -45,8 +57,8 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
 
     explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
     try:
-        if args.flush or args.run:
-            return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.run))
+        if args.flush or args.due:
+            return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
         return list_queue(places.spool_path())
     except Stop as stop:
         print(f"mailwiz: {stop.message}", file=sys.stderr)
