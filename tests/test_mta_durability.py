@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from tests.mta_helpers import ADMIN, Mta, local_settings
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
+from tui.core.exits import SysExit
 
 PARTIAL = b"Subject: cut off\n\nthe first part of a line th"
 
@@ -189,6 +190,11 @@ def test_a_user_who_cannot_read_the_settings_leaves_mail_for_the_runner(
         for peek in (["cat", str(mta.config)], ["ls", str(mta.spool.drop)]):
             refused = subprocess.run([*as_nobody, *peek], capture_output=True, check=False)
             assert refused.returncode != 0  # the password and others' mail stay private
+        mailq = subprocess.run(
+            [*as_nobody, *mta.command("mailq", [])], env=mta.env, capture_output=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert mailq.returncode == SysExit.NOPERM and b"run this as root" in mailq.stderr
 
         assert mta.queue("--run").returncode == 0  # the runner takes it: 451, deferred
         assert os.listdir(mta.spool.drop) == []

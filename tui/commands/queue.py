@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import unicodedata
@@ -74,10 +75,14 @@ def _when(moment: float | None) -> str:
 
 
 def list_queue(spool_path: Path) -> int:
+    from tui.commands.sendmail import Stop
     from tui.core.message import human_size
     from tui.core.mta.spool import Envelope, Spool
 
     spool = Spool(spool_path)
+    for folder in (spool.queue, spool.failed):
+        if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
+            raise Stop(SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root")
     rows: list[tuple[str, Envelope]] = []
     for folder in ("queue", "failed"):
         where: Folder = "queue" if folder == "queue" else "failed"
