@@ -148,12 +148,30 @@ def read_whole_message(invocation: Invocation, stream: BinaryIO) -> bytes:
         data = read_input(stream, invocation.ignore_dots)
     except MessageProblem as problem:
         raise Stop(SysExit.DATAERR, f"{problem}; nothing was queued") from None
-    if _is_pipe(stream) and parent != 1 and os.getppid() != parent and not data.endswith(b"\n"):
+    cut = not data.endswith(b"\n") and parent != 1 and _is_pipe(stream)
+    if cut and _caller_gone(parent):
         raise Stop(
             SysExit.DATAERR,
             "the program sending this message stopped before its end; nothing was queued",
         )
     return data
+
+
+_PF_EXITING = 0x4  # include/linux/sched.h: set before a dying process's files are closed
+
+
+def _caller_gone(parent: int) -> bool:
+    """Whether the process that started us died (or is dying). Its pipe reaches EOF while
+    it exits, before we are given to init, so also look at its state in /proc."""
+    if os.getppid() != parent:
+        return True
+    try:
+        fields = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()
+        return fields[0] in ("Z", "X", "x") or bool(int(fields[6]) & _PF_EXITING)
+    except FileNotFoundError:
+        return Path("/proc/self").exists()  # no such process any more (if /proc is there)
+    except (OSError, IndexError, ValueError):
+        return False
 
 
 def _is_pipe(stream: BinaryIO) -> bool:
