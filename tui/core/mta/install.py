@@ -151,8 +151,8 @@ def install_steps(
         created += [SETTINGS, SETTINGS + ".password"]
         steps.append(
             Step(
-                f"copy the settings {source} to {settings} (readable by root only), with "
-                "the password in a root-only file beside it",
+                f"copy the settings {source.absolute()} to {settings} (readable by root "
+                "only), and the password, if they use one, to a root-only file beside them",
                 lambda: copy_settings(source, settings),
             )
         )
