@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,8 @@ def mailwiz_executable() -> Path:
     beside = Path(sys.executable).with_name("mailwiz")
     if beside.exists():
         return beside.absolute()
+    import shutil
+
     found = shutil.which("mailwiz")
     return Path(found).absolute() if found else Path("/usr/local/bin/mailwiz")
 

@@ -9,11 +9,9 @@ Exit codes are sysexits.h, like the sendmail entry's.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import time
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +65,8 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
 
 
 def _clean(text: str) -> str:
+    import unicodedata
+
     return "".join("?" if unicodedata.category(c)[0] == "C" else c for c in text)
 
 
@@ -134,6 +134,8 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
             raise Stop(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
         raise Stop(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
+    import asyncio
+
     results = asyncio.run(
         flush(spool, system.settings, system.password, system.resolver(), force=force)
     )
