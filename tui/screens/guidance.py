@@ -23,7 +23,7 @@ from textual.widgets import Footer, Markdown, Static
 
 from tui.core.providers import Provider
 
-GUIDANCE_DIR = Path(__file__).with_name("guidance")
+GUIDANCE_DIR = Path(__file__).parents[1] / "core" / "diagnose" / "guidance"
 _URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
 
 SECURITY_WORDS = {
