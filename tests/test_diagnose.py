@@ -26,10 +26,11 @@ from tests.servers import (  # noqa: F401  (fixtures are registered by importing
     starttls_server,
     tls_server,
 )
-from tui.core.diagnose.handlers import FIELDS, GENERAL_STEPS, Diagnosis, diagnose
-from tui.core.events import CertificateInfo, Failure, FailureKind, SendFinished
+from tui.core.diagnose.handlers import Audience, Diagnosis, diagnose, general_steps
+from tui.core.events import CertificateInfo, Failure, FailureKind, Reason, SendFinished
+from tui.core.keys import Key
 from tui.core.message import Outgoing
-from tui.core.providers import get_provider
+from tui.core.providers import catalogue, get_provider
 from tui.core.settings import Settings
 from tui.core.transports.smtp.engine import send_smtp
 
@@ -77,13 +78,14 @@ def test_every_failure_gets_a_complete_diagnosis(
     d = diagnose(Failure(kind=kind, stage=stage, detail="boom"), settings)
     assert d.title and d.cause and d.fix
     assert d.title.endswith(".")
-    assert d.field in FIELDS
+    assert d.field == "" or isinstance(d.field, Key)
     assert text(d).isascii()
 
 
 def test_general_steps_are_the_seeds_four() -> None:
-    assert len(GENERAL_STEPS) == 4
-    joined = " ".join(GENERAL_STEPS).lower()
+    steps = general_steps(smtp_settings())
+    assert len(steps) == 4
+    joined = " ".join(steps).lower()
     for word in ("port", "app password", "firewall", "antivirus", "thunderbird"):
         assert word in joined
 
@@ -138,7 +140,7 @@ def test_timeout_on_port_25_blames_blocked_outbound_smtp() -> None:
     assert "20 seconds" in d.title
     assert "587" in d.fix and "465" in d.fix
     assert "block" in d.fix and "firewall" in d.fix.lower()
-    assert "timeout" in d.fix
+    assert "timeout" in d.fix.lower()
     assert d.field == "smtp.port"
 
 
@@ -146,7 +148,7 @@ def test_timeout_waiting_for_greeting_on_465_means_tls_is_expected() -> None:
     s = smtp_settings(port=465, security="starttls")
     d = diagnose(Failure(FailureKind.TIMEOUT, "greeting"), s)
     assert "465" in d.title and "TLS" in d.title
-    assert "Set security to TLS" in d.fix
+    assert "Set Security to TLS" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -166,7 +168,7 @@ def test_tls_spoken_to_a_starttls_port() -> None:
 def test_plain_text_spoken_to_an_implicit_tls_port() -> None:
     f = Failure(FailureKind.TLS, "greeting", detail="Connection lost")
     d = diagnose(f, smtp_settings(port=465, security="starttls"))
-    assert "Set security to TLS" in d.fix and "587" in d.fix
+    assert "Set Security to TLS" in d.fix and "587" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -740,10 +742,36 @@ def test_size_limit_announced_by_the_server() -> None:
 
 
 def test_a_setting_refused_before_connecting_names_its_field() -> None:
-    f = Failure(FailureKind.MESSAGE, "data", detail="sender.reply_to: contains a line break")
+    f = Failure(
+        FailureKind.MESSAGE,
+        "data",
+        detail="contains a line break",
+        field=Key.REPLY_TO,
+        reason=Reason.SETTINGS,
+    )
     d = diagnose(f, smtp_settings())
-    assert d.field == "sender.reply_to"
+    assert d.field == Key.REPLY_TO
     assert "line break" in d.cause
+    assert "Receive replies at a different address" in d.title
+    cli = diagnose(f, smtp_settings(), audience=Audience.CLI)
+    assert "sender.reply_to" in cli.title
+
+
+def test_a_bad_sender_refused_before_connecting_is_not_a_server_refusal() -> None:
+    """Issue 10's bug: the engine's detail has no "field: " prefix, and the diagnosis said the
+    server refused the sender although nothing connected. The reason and field decide."""
+    f = Failure(
+        FailureKind.SENDER,
+        "mail",
+        detail="is empty or contains spaces or angle brackets",
+        field=Key.SENDER_ADDRESS,
+        reason=Reason.SETTINGS,
+    )
+    d = diagnose(f, smtp_settings(address="me @example.org"))
+    assert d.field == Key.SENDER_ADDRESS
+    assert "refused" not in d.title
+    assert "before connecting" in d.cause and "Nothing was sent" in d.cause
+    assert "angle brackets" in d.cause
 
 
 def test_hang_up_at_greeting_is_not_called_a_refused_connection() -> None:
@@ -757,3 +785,96 @@ def test_certificate_dates_in_the_smtp_engines_format() -> None:
     cert = CertificateInfo(names=("mail.example.org",), not_after="2001-02-03 04:05:06 UTC")
     d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
     assert "expired on 2001-02-03 04:05:06 UTC" in d.title
+
+
+# --------------------------------------------------------------------------- the texts as data
+
+
+def _code_strings() -> tuple[dict[str, set[str]], set[str], set[str]]:
+    """From the diagnosis code: the ids named in make()/part()/sub() calls, every string
+    constant, and the fixed prefixes of f-strings (f"where-{store}" gives "where-")."""
+    import ast
+    from pathlib import Path
+
+    import tui.core.diagnose as package
+    import tui.screens.guidance as guidance_screen
+    import tui.screens.troubleshoot as troubleshoot_screen
+
+    files = [*Path(package.__path__[0]).glob("*.py")]
+    files += [Path(str(guidance_screen.__file__)), Path(str(troubleshoot_screen.__file__))]
+    calls: dict[str, set[str]] = {"make": set(), "part": set(), "sub": set()}
+    constants: set[str] = set()
+    prefixes: set[str] = set()
+    for file in files:
+        tree = ast.parse(file.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                constants.add(node.value)
+            if isinstance(node, ast.JoinedStr) and node.values:
+                first = node.values[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    prefixes.add(first.value)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in calls
+                and node.args
+            ):
+                args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+                if len(args) == len(node.args) and all(isinstance(a, str) for a in args):
+                    calls[node.func.attr].add(".".join(str(a) for a in args))
+    return calls, constants, prefixes
+
+
+def _toml_references() -> set[str]:
+    """Names the texts themselves use: "@name" steps, d = "..." in the tables, page marks."""
+    import re
+    from pathlib import Path
+
+    import tui.core.diagnose as package
+    from tui.core.diagnose.texts import data
+
+    found = set(re.findall(r'"@([a-z0-9-]+)"', str(data()).replace("'", '"')))
+    for table in ("reply", "token"):
+        found |= {rule["d"] for rule in data()[table]}
+    for page in Path(package.__path__[0], "guidance").glob("*.md"):
+        found |= set(re.findall(r"<!--\s*steps:\s*([a-z0-9-]+)\s*-->", page.read_text()))
+    return found
+
+
+def test_every_text_the_code_names_exists() -> None:
+    from tui.core.diagnose.texts import data
+
+    calls, _, _ = _code_strings()
+    texts = data()
+    assert calls["make"] and calls["part"] and calls["sub"]
+    assert calls["make"] <= set(texts["d"]), calls["make"] - set(texts["d"])
+    assert calls["part"] <= set(texts["part"]), calls["part"] - set(texts["part"])
+    for pair in calls["sub"]:
+        diagnosis, name = pair.split(".")
+        assert name in texts["d"][diagnosis], pair
+    named_steps = _toml_references() - set(texts["d"])
+    assert named_steps <= set(texts["step"]) | set(texts["steps"]) | {"app-password"}
+
+
+def test_every_text_is_used() -> None:
+    from tui.core.diagnose.texts import data
+
+    calls, constants, prefixes = _code_strings()
+    used = constants | _toml_references() | {p.split(".")[0] for p in calls["sub"]}
+
+    def is_used(name: str) -> bool:
+        return name in used or any(prefix and name.startswith(prefix) for prefix in prefixes)
+
+    texts = data()
+    for table in ("d", "part", "step", "steps"):
+        unused = [name for name in texts[table] if not is_used(name)]
+        assert not unused, f"[{table}] texts nothing uses: {unused}"
+    for name, entry in texts["d"].items():
+        extra = set(entry) - {"title", "cause", "fix"}
+        unused = [key for key in extra if f"{name}.{key}" not in calls["sub"] and not is_used(key)]
+        assert not unused, f"[d.{name}] pieces nothing uses: {unused}"
+    # Each app-password step list belongs to a guidance key of the catalogue, or is generic.
+    keys = {p.guidance for p in catalogue() if p.guidance}
+    for name in texts["app_password"]["letters"]:
+        assert name in keys, name

@@ -9,7 +9,7 @@ from typing import Any
 from textual.app import App
 from textual.widgets import Static
 
-from tui.core.diagnose.handlers import GENERAL_STEPS, diagnose
+from tui.core.diagnose.handlers import diagnose, general_steps
 from tui.core.events import Failure, FailureKind, SendFinished, StageEnded, StageStarted
 from tui.core.providers import get_provider
 from tui.core.report import SendRecord, build_report
@@ -79,9 +79,10 @@ async def test_diagnosis_first_then_general_steps_and_field_key() -> None:
         assert "What happened: " + screen.diagnosis.cause in text
         assert "The field concerned: Password" in text
         assert "5.7.8 Username and Password not accepted" in text
-        for step in GENERAL_STEPS:
+        steps = general_steps(screen.settings)
+        for step in steps:
             assert step in text
-        assert text.index(screen.diagnosis.title) < text.index(GENERAL_STEPS[0])
+        assert text.index(screen.diagnosis.title) < text.index(steps[0])
         # The diagnosis title is on screen at 80x24 without scrolling.
         title = screen.query_one("#title")
         assert title.region.bottom <= 23
