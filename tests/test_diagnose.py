@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -30,7 +31,7 @@ from tui.core.diagnose.handlers import Audience, Diagnosis, diagnose, general_st
 from tui.core.events import CertificateInfo, Failure, FailureKind, Reason, SendFinished
 from tui.core.keys import Key
 from tui.core.message import Outgoing
-from tui.core.providers import catalogue, get_provider
+from tui.core.providers import Endpoint, Provider, catalogue, get_provider
 from tui.core.settings import Settings
 from tui.core.transports.smtp.engine import send_smtp
 
@@ -878,3 +879,317 @@ def test_every_text_is_used() -> None:
     keys = {p.guidance for p in catalogue() if p.guidance}
     for name in texts["app_password"]["letters"]:
         assert name in keys, name
+
+
+# --------------------------------------------------------------------------- provider replies
+
+
+def microsoft(provider: str = "microsoft365", **kw: str) -> Settings:
+    host = get_provider(provider).host
+    return smtp_settings(provider=provider, host=host, port=587, **kw)
+
+
+@pytest.mark.parametrize("provider", ["gmail", "yahoo", "icloud", "fastmail", "custom"])
+def test_534_579_from_any_provider_asks_for_an_app_password(provider: str) -> None:
+    p = get_provider(provider)
+    reply = "534-5.7.9 Application-specific password required. Learn more at ..."
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply=reply)
+    s = smtp_settings(provider=provider, host=p.host or "mail.example.org", port=p.port)
+    d = diagnose(f, s)
+    assert "app password" in d.title
+    assert d.field == Key.PASSWORD
+    assert "sign-in method" not in d.title
+    if provider == "custom":
+        assert "security settings" in d.fix and d.title.startswith("Your email provider")
+    else:
+        assert p.name in d.title
+
+
+def test_gmail_535_with_a_password_that_is_not_16_letters_looks_like_the_account_one() -> None:
+    reply = "535-5.7.8 Username and Password not accepted."
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply=reply)
+    s = smtp_settings(provider="gmail", host="smtp.gmail.com", port=465, security="tls")
+    d = diagnose(f, s, password="Summer2026!")
+    assert "account password" in d.title
+    assert "16 letters" in d.cause
+    assert "apppasswords" in d.fix
+    assert d.field == Key.PASSWORD
+    # An app password, with Google's spaces or without, is not called the account password.
+    for typed in ("abcd efgh ijkl mnop", "abcdefghijklmnop"):
+        d = diagnose(f, s, password=typed)
+        assert "account password" not in d.title
+        assert d.title == "The server refused the username or password."
+    assert "account password" not in diagnose(f, s).title  # nothing known about it
+
+
+def test_app_password_steps_are_written_once() -> None:
+    """The diagnosis and the guidance page give the very same Gmail steps."""
+    from tui.core.diagnose.guidance import page
+
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply="534 5.7.9 x")
+    d = diagnose(f, smtp_settings(provider="gmail", host="smtp.gmail.com", port=465))
+    markdown = page("gmail", "Gmail").replace("**", "").replace("`", "")
+    for line in d.fix.splitlines():
+        assert line in markdown
+    assert "4 groups of 4" in d.fix and "spaces do not matter" in d.fix
+
+
+@pytest.mark.parametrize("where", ["Tenant", "Mailbox"])
+def test_microsoft_smtp_client_authentication_disabled_gives_the_admin_steps(where: str) -> None:
+    reply = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+        f"{where}. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.139", reply=reply)
+    d = diagnose(f, microsoft())
+    assert "SMTP AUTH" in d.title
+    assert "Exchange admin center > Recipients > Mailboxes" in d.fix
+    assert "Manage email apps" in d.fix and "Authenticated SMTP" in d.fix
+    assert "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false" in d.fix
+    assert "Set-TransportConfig -SmtpClientAuthenticationDisabled $false" in d.fix
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "reply"),
+    [
+        (
+            535,
+            "5.7.139",
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+        ),
+        (550, "5.7.30", "550 5.7.30 Basic authentication is not supported for Client Submission."),
+    ],
+)
+@pytest.mark.parametrize("provider", ["microsoft365", "outlook", "custom"])
+def test_microsoft_basic_auth_off_says_sign_in_with_microsoft(
+    code: int, enhanced: str, reply: str, provider: str
+) -> None:
+    f = Failure(FailureKind.AUTH, "auth", code=code, enhanced=enhanced, reply=reply)
+    s = microsoft(provider) if provider != "custom" else smtp_settings(host="smtp.office365.com")
+    d = diagnose(f, s)
+    assert d.title == "This account no longer accepts passwords: sign in with Microsoft."
+    assert d.field == Key.AUTH
+    cli = diagnose(f, s, audience=Audience.CLI)
+    assert "`mailwiz login`" in cli.fix and 'smtp.auth = "oauth2"' in cli.fix
+
+
+def test_microsoft_5_7_3_credentials_or_token_rejected() -> None:
+    reply = "535 5.7.3 Authentication unsuccessful"
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.3", reply=reply)
+    d = diagnose(f, microsoft())
+    assert "rejected" in d.title
+    assert "token" in d.cause
+    assert d.field == Key.PASSWORD
+
+
+def test_microsoft_send_as_denied_5_2_252() -> None:
+    reply = (
+        "554 5.2.252 SendAsDenied; boss@corp.example not allowed to send as ceo@corp.example; "
+        "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+    )
+    f = Failure(FailureKind.MESSAGE, "data", code=554, enhanced="5.2.252", reply=reply)
+    d = diagnose(f, microsoft(address="ceo@corp.example"))
+    assert "ceo@corp.example" in d.title
+    assert "signed-in mailbox" in d.fix and "Send As" in d.fix
+    assert d.field == Key.SENDER_ADDRESS
+
+
+def test_microsoft_530_5_7_57_not_authenticated() -> None:
+    reply = "530 5.7.57 Client not authenticated to send mail. [PR3P191CA0001]"
+    f = Failure(FailureKind.SENDER, "mail", code=530, enhanced="5.7.57", reply=reply)
+    d = diagnose(f, microsoft(username=""))
+    assert "not signed in" in d.title
+    assert d.field == Key.USERNAME
+
+
+def test_starttls_closed_is_a_tls_failure_not_starttls_missing() -> None:
+    for kind in (FailureKind.TLS, FailureKind.NO_STARTTLS):
+        f = Failure(kind, "starttls", reason=Reason.STARTTLS_CLOSED, detail="Connection lost")
+        d = diagnose(f, smtp_settings())
+        assert "hung up when asked to start encryption" in d.title
+        assert "did not offer" not in text(d)
+        assert d.field == Key.SECURITY
+
+
+def test_non_ascii_address_at_a_server_without_smtputf8() -> None:
+    f = Failure(
+        FailureKind.RECIPIENT,
+        "mail",
+        field=Key.RECIPIENT,
+        location="josé@example.com",
+        reason=Reason.SMTPUTF8_NOT_OFFERED,
+    )
+    d = diagnose(f, smtp_settings())
+    assert "josé@example.com" in d.title
+    assert "SMTPUTF8" in d.cause and "stopped before sending" in d.cause
+    assert d.field == Key.RECIPIENT
+
+
+# --------------------------------------------------------------------------- who reads it
+
+
+@pytest.mark.parametrize(
+    ("failure", "settings", "cli_key", "wizard_label"),
+    [
+        (
+            Failure(FailureKind.CERTIFICATE, "tls", certificate=CertificateInfo(reason="x")),
+            smtp_settings(),
+            "smtp.ca_file",
+            "CA file",
+        ),
+        (
+            Failure(FailureKind.CERTIFICATE, "tls", certificate=CertificateInfo(reason="x")),
+            smtp_settings(),
+            "smtp.verify_certificate = false",
+            "Do not validate TLS certificate",
+        ),
+        (
+            Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply="535 no"),
+            smtp_settings(),
+            "mailwiz password",
+            "Show password",
+        ),
+        (
+            Failure(FailureKind.TIMEOUT, "greeting"),
+            smtp_settings(port=2525),
+            "smtp.security",
+            "Security",
+        ),
+    ],
+)
+def test_fixes_name_the_settings_key_on_the_command_line(
+    failure: Failure, settings: Settings, cli_key: str, wizard_label: str
+) -> None:
+    wizard = diagnose(failure, settings)
+    cli = diagnose(failure, settings, audience=Audience.CLI)
+    assert wizard_label in wizard.fix and cli_key not in wizard.fix
+    assert cli_key in cli.fix and wizard_label not in cli.fix
+    assert wizard.field == cli.field
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+@pytest.mark.parametrize("reason", [None, *Reason])
+def test_every_reason_and_kind_reads_well_on_the_command_line(
+    kind: FailureKind, reason: Reason | None
+) -> None:
+    f = Failure(kind=kind, stage="auth", code=535, reply="x", reason=reason, field=Key.COPY_TO)
+    for settings in (smtp_settings(), http_settings()):
+        d = diagnose(f, settings, audience=Audience.CLI)
+        assert d.title.endswith(".") and d.cause and d.fix
+        assert "Show password" not in d.fix and " field" not in d.fix
+
+
+def test_the_relays_troubleshooting_has_no_smtp_steps() -> None:
+    steps = " ".join(general_steps(http_settings())).lower()
+    for smtp_word in ("starttls", "port 465", "smtp", "app password", "thunderbird"):
+        assert smtp_word not in steps
+    assert "https://" in steps
+
+
+# --------------------------------------------------------------------------- blocked ports
+
+
+def _transactional(pid: str, name: str, with_2525: bool) -> Provider:
+    base = get_provider("gmail")
+    host = f"smtp.{pid}.example"
+    alternatives = (Endpoint(host, 2525, "starttls", "Port 2525"),) if with_2525 else ()
+    return dataclasses.replace(
+        base,
+        id=pid,
+        name=name,
+        host=host,
+        port=587,
+        security="starttls",
+        alternatives=alternatives,
+        guidance="",
+        app_password=False,
+    )
+
+
+@pytest.mark.parametrize("port", [465, 587])
+@pytest.mark.parametrize("kind", [FailureKind.TIMEOUT, FailureKind.REFUSED])
+def test_blocked_submission_port_names_the_clouds_and_what_works(
+    port: int, kind: FailureKind
+) -> None:
+    provider = _transactional("sendgrid", "SendGrid", with_2525=True)
+    s = smtp_settings(provider="sendgrid", host=provider.host, port=port)
+    d = diagnose(Failure(kind, "connect", detail="[Errno 111] refused"), s, provider)
+    for cloud in ("AWS", "Google Cloud", "Azure", "DigitalOcean", "Hetzner", "Linode"):
+        assert cloud in d.fix
+    assert "port 2525 (smtp.sendgrid.example)" in d.fix
+    assert 'http.api = "sendgrid"' in d.fix
+    assert d.field == Key.PORT
+
+
+def test_blocked_port_without_2525_or_api_suggests_a_service_that_has_them() -> None:
+    s = smtp_settings(port=587)
+    d = diagnose(Failure(FailureKind.TIMEOUT, "connect"), s)
+    assert "2525" in d.fix and "SMTP2GO" in d.fix
+    assert "http.api" not in d.fix
+
+
+def test_a_refused_uncommon_port_does_not_blame_the_hosting_provider() -> None:
+    d = diagnose(Failure(FailureKind.REFUSED, "connect"), smtp_settings(port=2526))
+    assert "cloud" not in d.fix
+
+
+# --------------------------------------------------------------------------- HTTP APIs
+
+
+def api_settings(api: str = "postmark") -> Settings:
+    s = http_settings("https://api.postmarkapp.com")
+    s.http.api = api  # type: ignore[assignment]
+    return s
+
+
+@pytest.mark.parametrize("code", [401, 403])
+def test_api_key_refused_names_the_key(code: int) -> None:
+    reply = f'{code} {{"ErrorCode": 10, "Message": "The Server Token you provided was invalid."}}'
+    f = Failure(
+        FailureKind.AUTH,
+        "response",
+        code=code,
+        reply=reply,
+        field=Key.PASSWORD,
+        reason=Reason.API_KEY_REFUSED,
+    )
+    d = diagnose(f, api_settings())
+    assert d.title == f"The API key was refused ({code})."
+    assert "Postmark" in d.cause and "Server Token you provided was invalid" in d.cause
+    assert d.field == Key.PASSWORD
+    assert "mailwiz password" in diagnose(f, api_settings(), audience=Audience.CLI).fix
+
+
+def test_api_validation_error_shows_the_providers_words_with_a_fix() -> None:
+    reply = (
+        '422 {"ErrorCode": 400, "Message": '
+        "\"The 'From' address you supplied is not a Sender Signature\"}"
+    )
+    f = Failure(FailureKind.HTTP, "response", code=422, reply=reply)
+    d = diagnose(f, api_settings())
+    assert d.title == "Postmark refused the message (422)."
+    assert "is not a Sender Signature" in d.cause
+    assert "verified" in d.fix
+
+
+@pytest.mark.parametrize("code", [429, 500, 503])
+def test_api_busy_is_temporary(code: int) -> None:
+    f = Failure(FailureKind.TEMPORARY, "response", code=code, reply=f"{code} slow down")
+    d = diagnose(f, api_settings("sendgrid"))
+    assert "right now" in d.title and str(code) in d.title
+    assert "Wait a few minutes" in d.fix
+
+
+def test_yahoo_guidance_two_step_verification_first_then_16_letters_without_spaces() -> None:
+    from tui.core.diagnose.guidance import page
+
+    text = page("yahoo", "Yahoo Mail")
+    assert text.index("two-step verification") < text.index("Generate app password")
+    assert "16-letter" in text and "without spaces" in text
+
+
+def test_gmail_guidance_warns_the_password_must_look_like_the_app_password() -> None:
+    from tui.core.diagnose.guidance import page
+
+    text = page("gmail", "Gmail")
+    assert "4 groups of 4" in text and "not your Gmail password" in text

@@ -191,7 +191,12 @@ class Ctx:
 
     def _v_provider(self) -> str:
         p = self.provider
-        return p.name if p is not None and p.name else self.part("your-provider")
+        # "Other SMTP server" and the relay are not a provider's name: the user typed the host.
+        return p.name if p is not None and p.host else self.part("your-provider")
+
+    def _v_Provider(self) -> str:  # {Provider}: the name to start a sentence with
+        name = self._v_provider()
+        return name if self.provider is not None and self.provider.host else name.capitalize()
 
     def _v_provider_host(self) -> str:
         return self.provider.host if self.provider is not None else ""
