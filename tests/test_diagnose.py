@@ -27,7 +27,13 @@ from tests.servers import (  # noqa: F401  (fixtures are registered by importing
     starttls_server,
     tls_server,
 )
-from tui.core.diagnose.handlers import Audience, Diagnosis, diagnose, general_steps
+from tui.core.diagnose.handlers import (
+    Audience,
+    Diagnosis,
+    diagnose,
+    explain_token_error,
+    general_steps,
+)
 from tui.core.events import CertificateInfo, Failure, FailureKind, Reason, SendFinished
 from tui.core.keys import Key
 from tui.core.message import Outgoing
@@ -1193,3 +1199,72 @@ def test_gmail_guidance_warns_the_password_must_look_like_the_app_password() -> 
 
     text = page("gmail", "Gmail")
     assert "4 groups of 4" in text and "not your Gmail password" in text
+
+
+# --------------------------------------------------------------------------- OAuth tokens
+
+
+def oauth_settings() -> Settings:
+    s = microsoft()
+    s.smtp.auth = "oauth2"
+    return s
+
+
+@pytest.mark.parametrize(
+    ("error", "description", "title_words", "fix_words"),
+    [
+        ("invalid_grant", "AADSTS70000: The provided grant is invalid.", "refused", "login"),
+        (
+            "invalid_grant",
+            "AADSTS700082: The refresh token has expired due to inactivity.",
+            "not used for a long time",
+            "mailwiz login",
+        ),
+        (
+            "invalid_grant",
+            "AADSTS50173: The provided grant has expired due to it being revoked.",
+            "password was changed",
+            "mailwiz login",
+        ),
+        (
+            "unauthorized_client",
+            "AADSTS7000112: Application is disabled.",
+            "disabled",
+            "Enterprise applications",
+        ),
+        (
+            "invalid_grant",
+            "AADSTS53003: Access has been blocked by Conditional Access policies.",
+            "Conditional Access",
+            "mailwiz login --browser",
+        ),
+    ],
+)
+def test_token_endpoint_errors_are_explained(
+    error: str, description: str, title_words: str, fix_words: str
+) -> None:
+    d = explain_token_error(error, description, oauth_settings())
+    assert title_words in d.title
+    assert fix_words in d.fix
+    assert description in d.cause
+    assert d.field == Key.AUTH
+    # The same words for a send whose refresh was refused (the engine's Failure).
+    f = Failure(
+        FailureKind.AUTH,
+        "token",
+        reply=f"{error}: {description}",
+        reason=Reason.TOKEN_REFUSED,
+    )
+    assert diagnose(f, oauth_settings(), audience=Audience.CLI) == d
+
+
+def test_token_endpoint_unreachable_is_temporary_and_hides_the_query() -> None:
+    s = oauth_settings()
+    s.oauth.token_url = "https://login.example.org/token?secret=hunter22"
+    f = Failure(
+        FailureKind.TEMPORARY, "token", detail="ConnectError", reason=Reason.TOKEN_UNAVAILABLE
+    )
+    d = diagnose(f, s)
+    assert "could not reach the sign-in service" in d.title
+    assert "https://login.example.org/token" in text(d)
+    assert "hunter22" not in text(d)
