@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
@@ -551,21 +552,31 @@ async def _fail(settings: Settings, password: str | None = PASSWORD) -> tuple[Fa
     return finished.failure, repr(events)
 
 
-def _no_secret(*texts: str) -> None:
-    b64 = base64.b64encode(PASSWORD.encode()).decode()
+def _no_secret(username: str, password: str, *texts: str) -> None:
+    """No form the password travelled in (see _secret_forms) is in any of `texts`."""
     for t in texts:
-        assert PASSWORD not in t and b64 not in t
+        for form in _secret_forms(username, password):
+            assert form not in t
 
 
-async def test_e2e_wrong_password_535(starttls_server: SmtpServer) -> None:
-    settings = starttls_server.settings()
-    failure, said = await _fail(settings, "not the password")
+@pytest.mark.parametrize("username", ["u@x.io", USERNAME, "someone.with.a.long.name@example.org"])
+async def test_e2e_wrong_password_535_echoed_by_the_server(
+    smtp_server: Callable[..., SmtpServer], username: str
+) -> None:
+    """The server echoes the password it was sent, in all its forms: neither the events nor
+    the diagnosis (given the password, as the wizard and the CLI do) may show any of them."""
+    sent = "not the password"
+    echo = " ".join(_secret_forms(username, sent))
+    server = smtp_server("starttls", auth_reply=f"535 5.7.8 Bad credentials: {echo}")
+    settings = server.settings()
+    settings.smtp.username = username
+    failure, said = await _fail(settings, sent)
     assert (failure.kind, failure.stage, failure.code) == (FailureKind.AUTH, "auth", 535)
-    d = diagnose(failure, settings)
+    d = diagnose(failure, settings, password=sent)
     assert d.title == "The server refused the username or password."
     assert d.field == "password"
     assert "535" in d.cause
-    _no_secret(said, text(d))
+    _no_secret(username, sent, said, text(d))
 
 
 async def test_e2e_gmail_app_password_required(smtp_server: Callable[..., SmtpServer]) -> None:
@@ -578,7 +589,7 @@ async def test_e2e_gmail_app_password_required(smtp_server: Callable[..., SmtpSe
     d = diagnose(failure, settings)
     assert "app password" in d.title
     assert "App passwords" in d.fix
-    _no_secret(said, text(d))
+    _no_secret(settings.smtp.username, PASSWORD, said, text(d))
 
 
 async def test_e2e_microsoft_smtp_auth_disabled(smtp_server: Callable[..., SmtpServer]) -> None:
@@ -631,7 +642,8 @@ async def test_e2e_certificates(
         assert name in d.cause
     if cert == "wrong_name":  # the user typed 127.0.0.1
         assert "IP address" in d.fix and "mail.example.org" in d.fix
-    _no_secret(said, text(d))
+    # The certificate failed, so no sign-in may have been tried: no AUTH line sent.
+    assert not re.search(r"direction='[-~]>', text='AUTH", said, re.IGNORECASE)
 
 
 async def test_e2e_starttls_not_offered(scripted_server: Callable[[Script], SocketServer]) -> None:
@@ -643,7 +655,7 @@ async def test_e2e_starttls_not_offered(scripted_server: Callable[[Script], Sock
     assert "password was not sent" in d.title
     assert "465" in d.fix
     assert not any(c.upper().startswith("AUTH") for c in server.commands)
-    _no_secret(said, text(d))
+    assert not re.search(r"direction='[-~]>', text='AUTH", said, re.IGNORECASE)
 
 
 async def test_e2e_sender_and_recipient_refused(starttls_server: SmtpServer) -> None:
@@ -1268,3 +1280,47 @@ def test_token_endpoint_unreachable_is_temporary_and_hides_the_query() -> None:
     assert "could not reach the sign-in service" in d.title
     assert "https://login.example.org/token" in text(d)
     assert "hunter22" not in text(d)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _secret_forms(username: str, password: str) -> list[str]:
+    """Every form a password travels in: plain, base64 (AUTH LOGIN), AUTH PLAIN's blob."""
+    b64 = base64.b64encode
+    return [
+        password,
+        b64(password.encode()).decode(),
+        b64(f"\0{username}\0{password}".encode()).decode(),
+        b64(f"{username}\0{username}\0{password}".encode()).decode(),
+    ]
+
+
+@pytest.mark.parametrize("username", ["a@b.c", "me@example.org", "a.much.longer.name@example.org"])
+def test_a_reply_echoing_the_password_is_never_quoted(username: str) -> None:
+    password = "Tr0ub4dor&3-horse"
+    forms = _secret_forms(username, password)
+    reply = "535 5.7.8 rejected: " + " ".join(forms)
+    s = smtp_settings(username=username)
+    for kind in FailureKind:
+        f = Failure(kind, "auth", code=535, reply=reply, detail=f"echo {forms[2]}")
+        d = diagnose(f, s, password=password)
+        for form in forms:
+            assert form not in text(d), (kind, form)
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+@pytest.mark.parametrize("stage", ["resolve", "connect", "tls", "post", "response", ""])
+def test_the_relay_urls_key_never_appears_in_a_diagnosis(kind: FailureKind, stage: str) -> None:
+    url = "https://relay.example.org/send?key=sekrit-key-123&to=x"
+    f = Failure(
+        kind,
+        stage,
+        code=403 if stage == "response" else None,
+        reply=f"403 forbidden for {url}",
+        detail=f"ConnectError: {url}",
+    )
+    d = diagnose(f, http_settings(url))
+    assert "sekrit-key-123" not in text(d)
+    if "relay.example.org/send" in text(d):
+        assert "query, which may hold a key, is not shown" in text(d) or "[redacted]" in text(d)

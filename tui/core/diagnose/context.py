@@ -131,9 +131,9 @@ class Ctx:
         items = [f"@{s}" for s in before] + list(entry["fix"]) + [f"@{s}" for s in after]
         steps = expand(items, self.audience, self.value, app_password=self.app_password_key)
         return Diagnosis(
-            title=self._render(entry["title"]),
-            cause=self._render(entry["cause"]),
-            fix=numbered(steps),
+            title=self.redact(self._render(entry["title"])),
+            cause=self.redact(self._render(entry["cause"])),
+            fix=self.redact(numbered(steps)),
             field=field,
         )
 
@@ -156,14 +156,23 @@ class Ctx:
     def quote(self, reply: str, who: str = "the-server") -> str:
         """The server's words as a sentence to append; "" when there are none."""
         reply = " ".join(reply.split())
-        for secret in url_secrets(self.settings.http.url):
-            reply = reply.replace(secret, "[redacted]")
+        reply = self.redact(reply)
         if not reply:
             return ""
         if len(reply) > _QUOTE_MAX:
             reply = reply[: _QUOTE_MAX - 3] + "..."
         end = "" if reply[-1] in ".!?" else "."
         return self.part("said", who=self.part(who), reply=reply, end=end)
+
+    def redact(self, text: str) -> str:
+        """A second lock (the transports redact first): the password in its plain, base64
+        and AUTH PLAIN forms, and the keys a relay URL may carry, never reach a diagnosis."""
+        from tui.core.report import scrub
+
+        secrets = url_secrets(self.settings.http.url) + url_secrets(self.settings.oauth.token_url)
+        if self.password:
+            secrets.append(self.password)
+        return scrub(text, secrets, self.settings.smtp.username)
 
     def mode(self, security: str) -> str:
         known = security in ("tls", "starttls", "none")
