@@ -1324,3 +1324,13 @@ def test_the_relay_urls_key_never_appears_in_a_diagnosis(kind: FailureKind, stag
     assert "sekrit-key-123" not in text(d)
     if "relay.example.org/send" in text(d):
         assert "query, which may hold a key, is not shown" in text(d) or "[redacted]" in text(d)
+
+
+def test_the_fields_screen_can_warn_about_a_password_that_is_no_app_password() -> None:
+    from tui.core.diagnose.passwords import app_password_warning
+
+    gmail = get_provider("gmail")
+    assert "16 letters" in app_password_warning(gmail, "Summer2026!")
+    assert app_password_warning(gmail, "abcd efgh ijkl mnop") == ""
+    assert app_password_warning(gmail, "") == ""
+    assert app_password_warning(get_provider("custom"), "anything") == ""

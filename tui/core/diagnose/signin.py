@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from tui.core.diagnose.context import Ctx, Diagnosis, printable_url
+from tui.core.diagnose.passwords import app_password_letters, looks_like_app_password
 from tui.core.diagnose.texts import data
 from tui.core.keys import Key
 
@@ -54,21 +55,6 @@ def auth(c: Ctx) -> Diagnosis:
     if c.provider is not None and c.provider.app_password:
         return c.make("bad-credentials-app", Key.PASSWORD)
     return c.make("bad-credentials", Key.PASSWORD)
-
-
-# --------------------------------------------------------------------------- app passwords
-
-
-def app_password_letters(guidance_key: str) -> int:
-    """How many letters the provider's app passwords have (0: not known)."""
-    letters: dict[str, int] = data()["app_password"]["letters"]
-    return letters.get(guidance_key, 0)
-
-
-def looks_like_app_password(password: str, letters: int) -> bool:
-    """`letters` letters, spaces not counted: the shape Google and Yahoo give them."""
-    squeezed = "".join(password.split())
-    return len(squeezed) == letters and squeezed.isascii() and squeezed.isalpha()
 
 
 # --------------------------------------------------------------------------- replies
