@@ -195,6 +195,9 @@ class Ctx:
     def _v_said(self) -> str:
         return self.quote(self.failure.reply, "the-relay" if self.http else "the-server")
 
+    def _v_encrypt(self) -> str:
+        return self.part("encrypt")
+
     def _v_security(self) -> str:
         return self.mode(self.settings.smtp.security)
 

@@ -31,7 +31,7 @@ def smtputf8(c: Ctx) -> Diagnosis:
 def sender(c: Ctx) -> Diagnosis:
     f, s = c.failure, c.settings
     if f.code == 530 or (f.enhanced.startswith("5.7.0") and not s.smtp.username):
-        return c.make("sender-sign-in", Key.USERNAME)
+        return c.make("sign-in-first", Key.USERNAME)
     user, address = s.smtp.username, c.value("sender")
     own = bool(user) and "@" in user and user.lower() != str(address).lower()
     first = "own-address" if own else "account-address"
