@@ -171,3 +171,22 @@ async def test_write_failure_is_explained(tmp_path: Path) -> None:
 
 def test_troubleshoot_snapshot(snap_compare: Any) -> None:
     assert snap_compare(Host(make_screen()), terminal_size=(80, 24))
+
+
+async def test_the_relays_troubleshooting_shows_no_smtp_steps() -> None:
+    settings = Settings(protocol="http", provider="http")
+    settings.http.url = "https://relay.example.org/send?key=sekrit-key-123"
+    failure = Failure(kind=FailureKind.HTTP, stage="response", code=403, reply="403 Forbidden")
+    diagnosis = diagnose(failure, settings)
+    report = build_report(settings, SendRecord(to="x@example.org"), diagnosis=diagnosis)
+    screen = TroubleshootScreen(failure, diagnosis, settings, report)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = visible_text(screen)
+        assert diagnosis.title in text
+        assert screen.query_one("#title").region.bottom <= 23
+    for smtp_word in ("STARTTLS", "port 465", "app password", "Thunderbird"):
+        assert smtp_word not in text
+    assert "Relay URL" in text
+    assert "sekrit-key-123" not in text
