@@ -3,7 +3,8 @@ values its texts name ({host}, {said}, ...), computed only when a text asks for 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -11,6 +12,7 @@ from tui.core.diagnose.texts import Audience, data, expand, lookup, numbered, re
 from tui.core.events import Failure
 from tui.core.keys import Key
 from tui.core.providers import Provider
+from tui.core.redact import Redactor, redact_url
 from tui.core.settings import Settings
 
 _QUOTE_MAX = 300
@@ -24,32 +26,6 @@ class Diagnosis:
     field: Key | Literal[""] = ""  # the setting to look at, "" for none
 
 
-def printable_url(url: str) -> str:
-    """The URL without what may hold a secret: no user:password@, no query, no fragment."""
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return url.strip().split("?", 1)[0].split("#", 1)[0]
-    if not parts.scheme or not host:
-        return url.strip().split("?", 1)[0].split("#", 1)[0]
-    hidden = f" {lookup('part', 'query-hidden')}" if parts.query else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}{hidden}"
-
-
-def url_secrets(url: str) -> list[str]:
-    """The values in a URL that may be keys: its query values and its userinfo."""
-    try:
-        parts = urlsplit(url.strip())
-        found = [parts.password or "", parts.username or ""]
-    except ValueError:
-        return []
-    for pair in parts.query.split("&"):
-        found.append(pair.partition("=")[2])
-    return [value for value in found if len(value) >= 4]
-
-
 @dataclass
 class Ctx:
     failure: Failure
@@ -58,6 +34,17 @@ class Ctx:
     audience: Audience = Audience.WIZARD
     password: str | None = None  # only its shape is read, never shown
     values: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # The failure's words are the only outside text a diagnosis shows: redact them once,
+        # here, and never the diagnosis' own sentences.
+        f = self.failure
+        self.failure = replace(
+            f,
+            reply=self.redact(f.reply),
+            detail=self.redact(f.detail),
+            location=self.redact(f.location),
+        )
 
     # ------------------------------------------------------------------ facts
 
@@ -131,9 +118,9 @@ class Ctx:
         items = [f"@{s}" for s in before] + list(entry["fix"]) + [f"@{s}" for s in after]
         steps = expand(items, self.audience, self.value, app_password=self.app_password_key)
         return Diagnosis(
-            title=self.redact(self._render(entry["title"])),
-            cause=self.redact(self._render(entry["cause"])),
-            fix=self.redact(numbered(steps)),
+            title=self._render(entry["title"]),
+            cause=self._render(entry["cause"]),
+            fix=numbered(steps),
             field=field,
         )
 
@@ -155,24 +142,23 @@ class Ctx:
 
     def quote(self, reply: str, who: str = "the-server") -> str:
         """The server's words as a sentence to append; "" when there are none."""
-        reply = " ".join(reply.split())
-        reply = self.redact(reply)
+        reply = self.redactor.clean(" ".join(reply.split()), limit=_QUOTE_MAX)
         if not reply:
             return ""
-        if len(reply) > _QUOTE_MAX:
-            reply = reply[: _QUOTE_MAX - 3] + "..."
         end = "" if reply[-1] in ".!?" else "."
         return self.part("said", who=self.part(who), reply=reply, end=end)
 
-    def redact(self, text: str) -> str:
-        """A second lock (the transports redact first): the password in its plain, base64
-        and AUTH PLAIN forms, and the keys a relay URL may carry, never reach a diagnosis."""
-        from tui.core.report import scrub
+    @functools.cached_property
+    def redactor(self) -> Redactor:
+        """A second lock (the transports redact first): the password, when diagnose() is
+        given it, and the keys the relay and token URLs may carry never reach a diagnosis."""
+        redactor = Redactor([self.password], self.settings.smtp.username)
+        redactor.add_url(self.settings.http.url)
+        redactor.add_url(self.settings.oauth.token_url)
+        return redactor
 
-        secrets = url_secrets(self.settings.http.url) + url_secrets(self.settings.oauth.token_url)
-        if self.password:
-            secrets.append(self.password)
-        return scrub(text, secrets, self.settings.smtp.username)
+    def redact(self, text: str) -> str:
+        return self.redactor.redact(text)
 
     def mode(self, security: str) -> str:
         known = security in ("tls", "starttls", "none")
@@ -224,7 +210,7 @@ class Ctx:
         return f' ("{self.failure.detail}")' if self.failure.detail else ""
 
     def _v_url(self) -> str:
-        return printable_url(self.settings.http.url)
+        return redact_url(self.settings.http.url.strip())
 
     def _v_sender(self) -> str:
         return self.settings.from_address or self.settings.sender.address

@@ -7,17 +7,22 @@ from tui.core.diagnose.context import Ctx, Diagnosis
 from tui.core.diagnose.texts import name_of
 from tui.core.keys import Key
 
+_ADDRESSES = (Key.SENDER_ADDRESS, Key.REPLY_TO, Key.COPY_TO, Key.RECIPIENT, Key.LOCAL_ADMIN)
+
 
 def setting(c: Ctx) -> Diagnosis:
     """Reason.SETTINGS: a value mailwiz refused before connecting; Failure.field names it."""
     key = c.failure.field or Key.SENDER_ADDRESS
+    # MessageError's text starts with the key it names: no need to say it twice.
     problem = c.failure.detail.removeprefix(f"{key.value}: ") or c.failure.reply
+    example = c.sub("setting", "address") if key in _ADDRESSES else ""
     return c.make(
         "setting",
         key,
         what=name_of(key, c.audience),
         field_place=name_of(key, c.audience, place=True),
         problem=problem,
+        example=example,
     )
 
 
@@ -39,14 +44,11 @@ def sender(c: Ctx) -> Diagnosis:
 
 
 def _refused_copy(c: Ctx) -> bool:
-    """Whether the refused recipient is the copy (Bcc) address."""
+    """Whether the refused recipient is the copy (Bcc) address: the failure's field says."""
     f, copy = c.failure, c.settings.sender.copy_to.strip().lower()
     if f.field is not None:
         return f.field is Key.COPY_TO
-    if f.location:
-        return bool(copy) and f.location.strip().lower() == copy
-    # Until the engine fills Failure.location: its reply names the address.
-    return bool(copy) and copy in f"{f.reply} {f.detail}".lower()
+    return bool(copy) and f.location.strip().lower() == copy
 
 
 def recipient(c: Ctx) -> Diagnosis:
@@ -66,8 +68,6 @@ def message(c: Ctx) -> Diagnosis:
     f = c.failure
     if f.enhanced == "5.2.2":
         return recipient(c)
-    if f.code is None and f.stage == "mail":  # until the engine sends Reason.SIZE_LIMIT
-        return size_limit(c)
     if f.code is None:
         return c.make("dropped")
     if f.code == 552 or f.enhanced in ("5.3.4", "5.2.3"):

@@ -30,8 +30,28 @@ def _temporary(c: Ctx) -> Diagnosis:
     return web.temporary(c) or envelope.temporary(c)
 
 
+def _setting(c: Ctx) -> Diagnosis:
+    """Refused before connecting: the kinds with their own words keep them (no password, a
+    login without encryption, a CA file); any other value is "this setting cannot be used"."""
+    kind = c.failure.kind
+    if kind is FailureKind.NO_PASSWORD or (
+        kind in (FailureKind.NO_STARTTLS, FailureKind.CERTIFICATE) and c.failure.code is None
+    ):
+        return BY_KIND[kind](c)
+    return envelope.setting(c)
+
+
+def _implicit_tls(c: Ctx) -> Diagnosis:
+    return network.implicit_tls(c, waited=c.failure.kind is FailureKind.TIMEOUT)
+
+
 BY_REASON: dict[Reason, Handler] = {
-    Reason.SETTINGS: envelope.setting,
+    Reason.SETTINGS: _setting,
+    Reason.IMPLICIT_TLS_PORT: _implicit_tls,
+    Reason.PLAIN_TEXT_PORT: network.plain_text_port,
+    Reason.STARTTLS_INJECTION: network.starttls_injection,
+    Reason.AUTH_NOT_OFFERED: signin.auth_not_offered,
+    Reason.TOKEN_REJECTED: signin.token_rejected,
     Reason.SMTPUTF8_NOT_OFFERED: envelope.smtputf8,
     Reason.STARTTLS_CLOSED: network.starttls_closed,
     Reason.SIZE_LIMIT: envelope.size_limit,

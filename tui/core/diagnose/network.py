@@ -100,7 +100,7 @@ def tls(c: Ctx) -> Diagnosis:
         return c.make("relay-tls", Key.URL)
     security, port, stage = c.settings.smtp.security, c.port, c.failure.stage
     if security == "tls" and port != 465 and stage in ("tls", "greeting", "connect"):
-        return c.make("not-implicit", Key.SECURITY)
+        return plain_text_port(c)
     if security != "tls" and (port == 465 or stage == "greeting"):
         return implicit_tls(c)
     if stage == "starttls":
@@ -111,3 +111,13 @@ def tls(c: Ctx) -> Diagnosis:
 def starttls_closed(c: Ctx) -> Diagnosis:
     """Reason.STARTTLS_CLOSED: the server offered STARTTLS, then hung up when asked."""
     return c.make("starttls-closed", Key.SECURITY)
+
+
+def plain_text_port(c: Ctx) -> Diagnosis:
+    """Reason.PLAIN_TEXT_PORT: security TLS on a port that greets in plain text (587, 25)."""
+    return c.make("not-implicit", Key.SECURITY)
+
+
+def starttls_injection(c: Ctx) -> Diagnosis:
+    """Reason.STARTTLS_INJECTION: bytes between the 220 to STARTTLS and the handshake."""
+    return c.make("starttls-injection", Key.SECURITY)

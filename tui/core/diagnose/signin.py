@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from tui.core.diagnose.context import Ctx, Diagnosis, printable_url
+from tui.core.diagnose.context import Ctx, Diagnosis
 from tui.core.diagnose.passwords import app_password_letters, looks_like_app_password
 from tui.core.diagnose.texts import data
 from tui.core.keys import Key
+from tui.core.redact import redact_url
 
 
 def no_password(c: Ctx) -> Diagnosis:
@@ -46,7 +47,7 @@ def auth(c: Ctx) -> Diagnosis:
     if code in (530, 538) or f.enhanced == "5.7.11":
         return c.make("encrypt-before-auth", Key.SECURITY)
     if code is None and f.stage == "auth":
-        return c.make("no-auth-method", Key.PORT)
+        return auth_not_offered(c)
     if code in (504, 534):
         return c.make("auth-method", Key.SECURITY, after=("offer-app-password",))
     letters = app_password_letters(c.app_password_key)
@@ -55,6 +56,16 @@ def auth(c: Ctx) -> Diagnosis:
     if c.provider is not None and c.provider.app_password:
         return c.make("bad-credentials-app", Key.PASSWORD)
     return c.make("bad-credentials", Key.PASSWORD)
+
+
+def auth_not_offered(c: Ctx) -> Diagnosis:
+    """Reason.AUTH_NOT_OFFERED: no sign-in method mailwiz can use on this port."""
+    return c.make("no-auth-method", Key.PORT)
+
+
+def token_rejected(c: Ctx) -> Diagnosis:
+    """Reason.TOKEN_REJECTED: the mail server refused the token, also after a refresh."""
+    return c.make("token-rejected", Key.AUTH)
 
 
 # --------------------------------------------------------------------------- replies
@@ -115,4 +126,4 @@ def token_unavailable(c: Ctx) -> Diagnosis:
 
 def _token_host(c: Ctx) -> str:
     url = c.settings.oauth.token_url
-    return printable_url(url) if url else c.part("sign-in-service")
+    return redact_url(url) if url else c.part("sign-in-service")
