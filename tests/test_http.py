@@ -31,15 +31,12 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing
 from tui.core.settings import Settings
-from tui.core.transports.relay import (
-    ATTACHMENT_FIELD,
-    certificate_info,
-    html_body,
-    is_loopback_host,
-    multipart_body,
-    send_http,
-    shorten_body,
-)
+from tui.core.transports.http import send_http
+from tui.core.transports.http.api import html_body, multipart_body
+from tui.core.transports.http.engine import shorten_body
+from tui.core.transports.http.relay import ATTACHMENT_FIELD
+from tui.core.transports.http.urls import is_loopback_host
+from tui.core.transports.smtp.engine import certificate_info
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
 
@@ -269,20 +266,21 @@ async def test_posts_the_relay_fields_and_the_file_part() -> None:
     assert "authorization" not in req.headers
     parts = parse_multipart(req.headers["content-type"], req.body)
     assert req.headers["content-type"].startswith("multipart/form-data; boundary=")
-    text_parts = [(disposition(h)["name"], d.decode("utf-8")) for h, d in parts[:5]]
+    text_parts = [(disposition(h)["name"], d.decode("utf-8")) for h, d in parts[:6]]
     assert text_parts == [
         ("from", "Corner Shop"),
         ("reply_to", "orders@example.org"),
         ("to", "customer@example.net"),
         ("subject", "Invoice 42 — ünïcode"),
         ("body", "Dear customer,<br>\nplease find &lt;the&gt; invoice attached &amp; paid."),
+        ("from_address", "shop@example.org"),
     ]
-    assert all("filename" not in disposition(h) for h, _ in parts[:5])
-    headers, data = parts[5]
+    assert all("filename" not in disposition(h) for h, _ in parts[:6])
+    headers, data = parts[6]
     assert disposition(headers) == {"name": ATTACHMENT_FIELD, "filename": "Invoice 42 ü.pdf"}
     assert headers["content-type"] == "application/pdf"
     assert data == PDF
-    assert len(parts) == 6
+    assert len(parts) == 7
 
 
 async def test_stages_and_transcript_for_plain_http() -> None:
@@ -298,7 +296,7 @@ async def test_stages_and_transcript_for_plain_http() -> None:
     ]
     lines = transcript(events)
     assert any(
-        line.startswith("-> POST /send (multipart, 5 fields, 1 attachment,") for line in lines
+        line.startswith("-> POST /send (multipart, 6 fields, 1 attachment,") for line in lines
     )
     assert "<- 200 OK" in lines
     assert all(e.ms >= 0 for e in events if isinstance(e, StageEnded))
@@ -332,6 +330,7 @@ async def test_html_body_is_sent_as_is_and_no_attachments_is_still_multipart() -
         "to",
         "subject",
         "body",
+        "from_address",
     ]
     assert parts[4][1] == b"<p>Hello</p>"
 
