@@ -27,6 +27,7 @@ Decisions, the same for every API:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import dataclasses
 import errno
@@ -188,7 +189,9 @@ class _Send:
         self.secure = True
         self.host = ""
         self.port = 0
-        self.secret_parts: list[str] = [self.key] if self.key else []
+        self.secret_parts: list[str] = []
+        if self.key:
+            self.secret_parts += [self.key, base64.b64encode(self.key.encode()).decode()]
         self.deadline = self.t0
         self.streams: list[Any] = []  # every TCP stream opened, closed again at the end
         self.what = "relay" if api.name == "relay" else f"{api.title} API"
@@ -378,16 +381,16 @@ class _Send:
             )
         if 300 <= status < 400:
             raise self._redirect(response, status, status_line)
-        if status in (401, 403) and (self.key or self.api.key_required):
-            if self.api.key_refused(status, data):
-                raise self.fail(
-                    FailureKind.AUTH,
-                    code=status,
-                    reply=reply,
-                    reason=Reason.API_KEY_REFUSED,
-                    field=Key.PASSWORD,
-                    location=self.host,
-                )
+        key_sent = bool(self.key or self.api.key_required)
+        if status in (401, 403) and key_sent and self.api.key_refused(status, data):
+            raise self.fail(
+                FailureKind.AUTH,
+                code=status,
+                reply=reply,
+                reason=Reason.API_KEY_REFUSED,
+                field=Key.PASSWORD,
+                location=self.host,
+            )
         if self.api.temporary_statuses and (status == 429 or status >= 500):
             raise self.fail(FailureKind.TEMPORARY, code=status, reply=reply, location=self.host)
         raise self.fail(FailureKind.HTTP, code=status, reply=reply, location=self.host)
@@ -422,7 +425,9 @@ class _Send:
             url = httpx.URL(raw)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise self.fail(
-                FailureKind.HTTP, field=Key.URL, reply=f"the {self.what} URL is not valid",
+                FailureKind.HTTP,
+                field=Key.URL,
+                reply=f"the {self.what} URL is not valid",
                 detail=str(exc),
             ) from None
         if url.query:

@@ -77,7 +77,9 @@ def _errors(body: bytes) -> list[str]:
     for item in items if isinstance(items, list) else []:
         if isinstance(item, dict) and isinstance(item.get("message"), str):
             where = item.get("field")
-            out.append(f"{item['message']} ({where})" if isinstance(where, str) else item["message"])
+            out.append(
+                f"{item['message']} ({where})" if isinstance(where, str) else item["message"]
+            )
     return out
 
 
