@@ -337,3 +337,38 @@ async def test_mailgun_with_a_domain_that_is_not_one(trust: ssl.SSLContext) -> N
     assert done.failure is not None
     assert done.failure.reason == Reason.SETTINGS and done.failure.field == Key.DOMAIN
     assert [e.stage for e in events if isinstance(e, StageStarted)] == ["resolve"]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _problems(settings: Settings) -> dict[str, str]:
+    from tui.core.settings import validate
+
+    return {p.field: p.message for p in validate(settings) if p.severity == "error"}
+
+
+def test_api_settings_need_no_url_nor_reply_to_but_a_sender() -> None:
+    settings = api_settings("postmark", 443)
+    settings.http.url = ""
+    settings.sender.reply_to = ""
+    assert _problems(settings) == {}
+    settings.sender.address = ""
+    assert "sender.address" in _problems(settings)
+
+
+def test_api_settings_check_the_url_and_the_domain() -> None:
+    settings = api_settings("mailgun", 443)
+    settings.http.url = "http://api.eu.mailgun.net"
+    settings.http.domain = "not a domain"
+    problems = _problems(settings)
+    assert set(problems) == {"http.url", "http.domain"}
+    settings.http.url = "https://api.eu.mailgun.net"
+    settings.http.domain = ""  # the sender's domain is used
+    assert _problems(settings) == {}
+
+
+def test_the_relay_still_needs_its_url_and_reply_to() -> None:
+    settings = Settings(protocol="http")
+    settings.sender.address = "shop@example.org"
+    assert {"http.url", "sender.reply_to"} <= set(_problems(settings))

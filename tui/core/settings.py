@@ -284,6 +284,39 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def http_api_problems(settings: Settings) -> list[Problem]:
+    """The [http] problems of a provider API (api other than "relay"): the base URL may be
+    empty (the provider's default), the sender address is required (it is the From), and
+    Mailgun needs a sending domain ([http] domain, else the sender address's domain)."""
+    http = settings.http
+    problems: list[Problem] = []
+    if http.url.strip():
+        problem = url_problem(http.url)
+        if problem:
+            problems.append(Problem("http.url", problem.replace("the relay's URL", "the URL")))
+    if not 0 < http.timeout <= MAX_TIMEOUT:
+        problems.append(
+            Problem("http.timeout", f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}.")
+        )
+    address = settings.sender.address.strip()
+    problem = address_problem(address) if address else "Enter the address messages come from."
+    if problem:
+        problems.append(Problem("sender.address", problem))
+    domain = http.domain.strip()
+    if domain:
+        from tui.core.providers import normalise_domain  # only needed when a domain is set
+
+        if "." not in domain or normalise_domain(domain) is None:
+            problems.append(
+                Problem("http.domain", "Enter the sending domain, e.g. mg.example.com.")
+            )
+    elif http.api == "mailgun" and "@" not in address:
+        problems.append(
+            Problem("http.domain", "Enter the Mailgun sending domain, e.g. mg.example.com.")
+        )
+    return problems
+
+
 def _provider_name(provider_id: str) -> str:
     # Imported here: the catalogue is only needed when a provider forbids something.
     from tui.core.providers import get_provider
@@ -360,6 +393,8 @@ def validate(settings: Settings) -> list[Problem]:
             error("sender.address", address_problem(settings.from_address))
         else:
             error("sender.address", "Enter the email address the messages are sent from.")
+    elif settings.http.api != "relay":
+        problems += http_api_problems(settings)
     else:
         error("http.url", url_problem(settings.http.url))
         if not 0 < settings.http.timeout <= MAX_TIMEOUT:
