@@ -39,6 +39,25 @@ PICKER_ORDER = [
     "icloud",
     "zoho",
     "fastmail",
+    "aol",
+    "gmx",
+    "webde",
+    "yandex",
+    "mailru",
+    "qq",
+    "netease-163",
+    "netease-126",
+    "yahoo-japan",
+    "proton",
+    "sendgrid",
+    "mailgun",
+    "postmark",
+    "amazon-ses",
+    "brevo",
+    "mailjet",
+    "smtp2go",
+    "resend",
+    "zeptomail",
     "custom",
     "http",
 ]
@@ -86,7 +105,7 @@ def test_every_provider_has_sane_values(provider: Provider) -> None:
         assert provider.host
         assert normalise_domain(provider.host) == provider.host
     if provider.app_password:
-        assert provider.guidance, "an app password needs guidance on how to make one"
+        assert provider.guidance or provider.steps, "an app password needs steps to make one"
     # Certificate checks can be switched off only for the user's own server.
     assert provider.certificate_checks_required is (provider.id != "custom")
     if provider.certificate_checks_required:
@@ -152,7 +171,20 @@ def test_zoho_offers_its_regional_servers_as_alternatives() -> None:
 
 def test_app_passwords_and_guidance() -> None:
     needs = {provider.id for provider in catalogue() if provider.app_password}
-    assert needs == {"gmail", "google-workspace", "yahoo", "icloud", "fastmail"}
+    assert needs == {
+        "gmail",
+        "google-workspace",
+        "yahoo",
+        "icloud",
+        "fastmail",
+        "aol",
+        "yandex",
+        "mailru",
+        "qq",
+        "netease-163",
+        "netease-126",
+        "proton",
+    }
     assert get_provider("gmail").guidance == "gmail"
     assert get_provider("yahoo").guidance == "yahoo"
     assert get_provider("microsoft365").guidance == "microsoft365"
@@ -228,7 +260,7 @@ def test_get_provider_unknown_id_says_which_ids_exist() -> None:
         ("contoso.onmicrosoft.com.evil.org", None),
         ("example.com", None),
         # Yahoo! JAPAN is a different service with different servers.
-        ("yahoo.co.jp", None),
+        ("yahoo.co.jp", "yahoo-japan"),
         ("", None),
         ("not a domain", None),
         ("a..b", None),
@@ -573,3 +605,31 @@ def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
     with pytest.raises(CatalogueError, match=r"nowhere\.toml: cannot be read"):
         load_catalogue(missing)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"group": "friends"}, "key 'group' must be one of"),
+        ({"alternate_port": 2525}, "key 'alternate_port' is 2525, but no endpoint"),
+        ({"api": "smtp"}, "key 'api' must be one of"),
+        ({"steps": ["ok", ""]}, "key 'steps' must be non-empty lines"),
+        ({"app_password": True, "guidance": ""}, "key 'steps' must say how to make"),
+    ],
+)
+def test_the_turn_two_keys_are_checked(extra: dict[str, Any], problem: str) -> None:
+    entry = {
+        "id": "acme",
+        "name": "Acme",
+        "hint": "Acme mail",
+        "protocol": "smtp",
+        "host": "smtp.acme.example",
+        "port": 587,
+        "security": "starttls",
+        "app_password": False,
+        "guidance": "",
+        "certificate_checks_required": True,
+        **extra,
+    }
+    with pytest.raises(CatalogueError, match=problem):
+        parse_catalogue(tomli_w.dumps({"provider": [entry]}))

@@ -37,8 +37,19 @@ import idna
 Protocol = Literal["smtp", "http"]
 Security = Literal["tls", "starttls", "none"]
 
+Group = Literal["personal", "business", "transactional", "other"]
+
 PROTOCOLS: tuple[Protocol, ...] = ("smtp", "http")
 SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
+#: The picker's groups, in order, with their headings.
+GROUPS: dict[Group, str] = {
+    "personal": "Personal mail",
+    "business": "Business mail",
+    "transactional": "Transactional senders",
+    "other": "Other",
+}
+#: The `[http] api` values a provider's `api` may name (the relay is not a provider's API).
+PROVIDER_APIS = ("postmark", "mailgun", "sendgrid", "resend")
 
 #: The catalogue id of the "type it in yourself" SMTP entry.
 CUSTOM_ID = "custom"
@@ -86,6 +97,12 @@ class Provider:
     certificate_checks_required: bool
     notes: str
     excluded_domains: tuple[str, ...] = ()
+    group: Group = "other"
+    alternate_port: int | None = None  # a port besides 465/587 (2525...) for blocked networks
+    api: str = ""  # the `[http] api` that speaks this provider's HTTP API, or ""
+    username: str = ""  # the fixed SMTP username ("apikey"), or "" when it is the user's own
+    secret_label: str = ""  # what the password is called there ("API key", "App password")
+    steps: tuple[str, ...] = ()  # how to get that secret, one step a line, links as text
 
     @property
     def endpoint(self) -> Endpoint:
@@ -252,7 +269,19 @@ _PROVIDER_REQUIRED = frozenset(
     }
 )
 _PROVIDER_OPTIONAL = frozenset(
-    {"notes", "domains", "excluded_domains", "mx_suffixes", "alternatives"}
+    {
+        "notes",
+        "domains",
+        "excluded_domains",
+        "mx_suffixes",
+        "alternatives",
+        "group",
+        "alternate_port",
+        "api",
+        "username",
+        "secret_label",
+        "steps",
+    }
 )
 _ENDPOINT_KEYS = frozenset({"host", "port", "security", "label"})
 
@@ -367,6 +396,12 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
             )
         seen.add(triple)
 
+    group, alternate_port, api, steps = _extras(
+        table, provider_id, (host, port, security), alternatives
+    )
+    if app_password and not (guidance or steps):
+        raise table.fail("steps", "must say how to make the app password (or set 'guidance')")
+
     return Provider(
         id=provider_id,
         name=name,
@@ -383,7 +418,39 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
         certificate_checks_required=certificate_checks_required,
         notes=notes,
         excluded_domains=excluded,
+        group=group,
+        alternate_port=alternate_port,
+        api=api,
+        username=table.text("username", default=""),
+        secret_label=table.text("secret_label", default=""),
+        steps=steps,
     )
+
+
+def _extras(
+    table: _Table,
+    provider_id: str,
+    main: tuple[str, int, str],
+    alternatives: tuple[Endpoint, ...],
+) -> tuple[Group, int | None, str, tuple[str, ...]]:
+    """The turn-2 keys: group, alternate_port, api and steps, checked."""
+    group = table.text("group", default="other")
+    if group not in GROUPS:
+        raise table.fail("group", f"must be one of {_choices(tuple(GROUPS))}, not {group!r}")
+    alternate_port = table.port("alternate_port") if "alternate_port" in table.data else None
+    ports = {main[1], *(alternative.port for alternative in alternatives)}
+    if alternate_port is not None and alternate_port not in ports:
+        raise table.fail(
+            "alternate_port", f"is {alternate_port}, but no endpoint of '{provider_id}' uses it"
+        )
+    api = table.text("api", default="")
+    if api and api not in PROVIDER_APIS:
+        raise table.fail("api", f"must be one of {_choices(PROVIDER_APIS)}, not {api!r}")
+    steps = table.strings("steps")
+    for step in steps:
+        if not step or _CONTROL_RE.search(step):
+            raise table.fail("steps", "must be non-empty lines without control characters")
+    return group, alternate_port, api, steps
 
 
 def parse_catalogue(text: str, source: str = _RESOURCE) -> tuple[Provider, ...]:
@@ -532,3 +599,28 @@ def provider_for_host(smtp_host: str) -> Provider | None:
     uses it too; both require certificate checks. "custom" and "http" never match.
     """
     return find_by_host(catalogue(), smtp_host)
+
+
+def grouped(providers: tuple[Provider, ...]) -> list[tuple[Group, list[Provider]]]:
+    """The providers by picker group (personal, business, transactional, other), each
+    group in catalogue order; empty groups left out."""
+    out: list[tuple[Group, list[Provider]]] = []
+    for group in GROUPS:
+        members = [provider for provider in providers if provider.group == group]
+        if members:
+            out.append((group, members))
+    return out
+
+
+def steps_markdown(provider: Provider) -> str:
+    """The provider's steps for its secret as Markdown (for a guidance screen), or ""."""
+    if not provider.steps:
+        return ""
+    what = provider.secret_label or "password"
+    lines = [f"# {provider.name}: the {what.lower()}", ""]
+    lines += [f"{number}. {step}" for number, step in enumerate(provider.steps, start=1)]
+    if provider.username:
+        lines += ["", f"The username is `{provider.username}`."]
+    if provider.notes:
+        lines += ["", provider.notes]
+    return "\n".join(lines) + "\n"
