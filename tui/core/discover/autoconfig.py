@@ -140,8 +140,9 @@ def _certificate_problem(error: BaseException) -> str | None:
 
 async def _fetch(
     client: httpx.AsyncClient, options: Options, url: httpx.URL
-) -> tuple[bytes | None, str]:
-    """(file, "") or (None, what went wrong). Follows up to MAX_REDIRECTS https redirects."""
+) -> tuple[bytes | None, str, httpx.URL]:
+    """(file, "", where it really came from) or (None, what went wrong, the last URL asked).
+    Follows up to MAX_REDIRECTS https redirects."""
     for _hop in range(MAX_REDIRECTS + 1):
         host = url.host
         headers = {"Accept": "application/xml, text/xml"}
@@ -150,7 +151,7 @@ async def _fetch(
         if options.addresses is not None:
             address = options.addresses.get(host)
             if address is None:
-                return None, f"{host} does not resolve"
+                return None, f"{host} does not resolve", url
             request_url = url.copy_with(host=address)
             # The name still decides the Host header, SNI and the certificate check; a
             # fresh connection each time, so no connection made for one name serves another.
@@ -170,43 +171,66 @@ async def _fetch(
                     try:
                         next_url = url.join(location)
                     except httpx.InvalidURL:
-                        return None, f"{host}: a redirect to a bad address"
+                        return None, f"{host}: a redirect to a bad address", url
                     if next_url.scheme != "https":
-                        return None, f"{host}: redirects to plain http (not followed)"
+                        return None, f"{host}: redirects to plain http (not followed)", url
                     url = next_url
                     continue
                 if response.status_code != 200:
-                    return None, f"{host}: HTTP {response.status_code}"
+                    return None, f"{host}: HTTP {response.status_code}", url
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_AUTOCONFIG_BYTES:
-                        return None, f"{host}: file too large"
-                return bytes(body), ""
+                        return None, f"{host}: file too large", url
+                return bytes(body), "", url
         except httpx.TimeoutException:
-            return None, f"{host}: timed out"
+            return None, f"{host}: timed out", url
         except (httpx.HTTPError, ssl.SSLError, OSError) as error:
             problem = _certificate_problem(error)
             if problem is not None:
-                return None, f"{host}: certificate not valid ({problem})"
+                return None, f"{host}: certificate not valid ({problem})", url
             if isinstance(error, httpx.ConnectError):
-                return None, f"{host}: could not connect"
-            return None, f"{host}: request failed ({type(error).__name__})"
-    return None, f"{url.host}: too many redirects"
+                return None, f"{host}: could not connect", url
+            return None, f"{host}: request failed ({type(error).__name__})", url
+    return None, f"{url.host}: too many redirects", url
 
 
 async def _autoconfig_one(
     client: httpx.AsyncClient, options: Options, target: Target, url: httpx.URL
 ) -> tuple[Suggestion | None, str]:
-    data, problem = await _fetch(client, options, url)
+    data, problem, source = await _fetch(client, options, url)
     if data is None:
         return None, problem
     shown = str(url.copy_with(query=None))
+    real = str(source.copy_with(query=None))
     try:
         server = parse_autoconfig(data, target.address)
     except AutoconfigError as error:
-        return None, f"{url.host}: {error}"
+        return None, f"{source.host}: {error}"
     provider = provider_for_host(server.host)
+    words = f"{server.host}, port {server.port}, with {SECURITY_WORDS[server.security]}"
+    detail = f"{url.host}: {server.host}:{server.port} ({server.security})"
+    redirected = source.host != url.host
+    outside = redirected and not _inside(source.host, target.domain)
+    if redirected:
+        # The answer is the other host's word, not the domain's: say whose, and let the
+        # user decide when that host is outside the domain.
+        why = (
+            f"The autoconfig file of {target.domain} was asked at {shown} but came, through"
+            f" a redirect, from {real}, which names {words}."
+            + (
+                f" {source.host} is outside {target.domain}: use it only if you trust it."
+                if outside
+                else ""
+            )
+        )
+        detail = (
+            f"{url.host}: redirected to {source.host}, which names {server.host}:{server.port}"
+            + (" (outside the domain: confirm it)" if outside else "")
+        )
+    else:
+        why = f"The autoconfig file of {target.domain} ({shown}) names {words}."
     suggestion = Suggestion(
         host=server.host,
         port=server.port,
@@ -214,13 +238,16 @@ async def _autoconfig_one(
         provider_id=provider.id if provider is not None else CUSTOM_ID,
         username_hint=server.username,
         source="autoconfig",
-        why=(
-            f"The autoconfig file of {target.domain} ({shown}) names {server.host},"
-            f" port {server.port}, with {SECURITY_WORDS[server.security]}."
-        ),
-        needs_confirmation=False,
+        why=why,
+        needs_confirmation=outside,
+        origin=real,
+        redirected=redirected,
     )
-    return suggestion, f"{url.host}: {server.host}:{server.port} ({server.security})"
+    return suggestion, detail
+
+
+def _inside(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
 
 
 async def autoconfig_layer(target: Target, options: Options) -> Outcome:

@@ -26,6 +26,13 @@ class Dns:
     def __init__(self, resolver: dns.asyncresolver.Resolver | None) -> None:
         self._resolver = resolver
         self._problem = ""
+        #: Look-ups that failed (not "no such name" or "no records": those are answers).
+        self.failures: list[str] = []
+
+    def failed(self, name: str, rdtype: str, problem: str) -> None:
+        line = f"{rdtype} {name}: {problem}"
+        if line not in self.failures:
+            self.failures.append(line)
 
     def _get(self) -> dns.asyncresolver.Resolver | None:
         if self._resolver is None and not self._problem:
@@ -38,6 +45,7 @@ class Dns:
     async def query(self, name: str, rdtype: str, lifetime: float) -> Answer:
         resolver = self._get()
         if resolver is None:
+            self.failed(name, rdtype, self._problem)
             return Answer(problem=self._problem)
         try:
             qname = dns.name.from_text(name)
@@ -47,12 +55,15 @@ class Dns:
         except dns.resolver.NoAnswer:
             return Answer(problem="no records")
         except dns.exception.Timeout:
-            return Answer(problem="timed out")
+            problem = "timed out"
         except dns.resolver.NoNameservers:
-            return Answer(problem="the DNS servers failed to answer")
+            problem = "the DNS servers failed to answer"
         except dns.exception.DNSException as error:
-            return Answer(problem=f"the look-up failed ({type(error).__name__})")
-        return Answer(records=tuple(answer))
+            problem = f"the look-up failed ({type(error).__name__})"
+        else:
+            return Answer(records=tuple(answer))
+        self.failed(name, rdtype, problem)
+        return Answer(problem=problem)
 
 
 def host_text(name: dns.name.Name) -> str:

@@ -222,6 +222,7 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
         suggestion=chosen or unconfirmed,
         tried=tuple(tried),
         fallback_host=f"smtp.{target.domain}",
+        dns_failures=tuple(dns_client.failures),
     )
 
 
@@ -249,4 +250,6 @@ async def _run_layer(
                 return await autoconfig_layer(target, options)
             return await probe_layer(target, options, min(options.probe_timeout, limit))
     except TimeoutError:
+        if layer in ("mx", "srv"):
+            dns_client.failed(target.domain, layer.upper(), "timed out")
         return Outcome(False, "timed out")

@@ -61,6 +61,8 @@ class Suggestion:
     source: Source
     why: str  # one plain sentence for the user
     needs_confirmation: bool  # True: show it, but let the user decide
+    origin: str = ""  # where the answer really came from (autoconfig: the final URL)
+    redirected: bool = False  # True: reached through a redirect to another host
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class DiscoveryFinished:
     suggestion: Suggestion | None
     tried: tuple[str, ...]  # one line per layer run: "<description>: <detail>"
     fallback_host: str  # smtp.<domain>, for "Other SMTP server" when nothing was found
+    # The DNS look-ups that failed (timed out, SERVFAIL, no resolver), one line each:
+    # "MX example.com: timed out". Empty when DNS answered (even "no such records").
+    dns_failures: tuple[str, ...] = ()
 
 
 DiscoveryEvent = LayerStarted | LayerEnded | DiscoveryFinished
@@ -97,6 +102,7 @@ def event_as_dict(event: DiscoveryEvent) -> dict[str, object]:
     data = dataclasses.asdict(event)
     if isinstance(event, DiscoveryFinished):
         data["tried"] = list(event.tried)
+        data["dns_failures"] = list(event.dns_failures)
     return {"event": kinds[type(event)], **data}
 
 
