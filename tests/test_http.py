@@ -768,3 +768,18 @@ def _collect_garbage() -> Iterator[None]:
 def test_public_url_masks_query_values_and_credentials(url: str, shown: str) -> None:
     assert public_url(url) == shown
     assert "abc123" not in public_url(url) and "pw123" not in public_url(url)
+
+
+async def test_a_redirect_target_with_a_key_of_its_own_is_masked() -> None:
+    reply = Reply(307, b"", {"Location": "https://relay2.example.org/send?token=Other123Key"})
+    with serve(reply) as relay:
+        _, done = await collect(relay_settings(f"http://127.0.0.1:{relay.port}/send"))
+    assert done.failure is not None
+    assert "Location: https://relay2.example.org/send?token=..." in done.failure.reply
+    assert "Other123Key" not in repr(done)
+
+
+async def test_an_unparsable_url_with_a_key_is_not_repeated() -> None:
+    _, done = await collect(relay_settings("https://[relay/send?key=Broken123Key"))
+    assert done.failure is not None and done.failure.stage == "resolve"
+    assert "Broken123Key" not in repr(done)

@@ -56,7 +56,7 @@ from tui.core.keys import Key
 from tui.core.message import Outgoing, human_size
 from tui.core.settings import Settings
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
-from tui.core.transports.http.urls import is_loopback_host
+from tui.core.transports.http.urls import is_loopback_host, public_url
 from tui.core.transports.smtp.engine import certificate_info
 
 #: How much of an answer is read, and how much of it is shown.
@@ -403,6 +403,7 @@ class _Send:
                 target = str(response.request.url.join(location))
             except httpx.InvalidURL:
                 target = location
+            target = public_url(target)  # its query may hold another key
         plain = target.lower().startswith("http://")
         self.note(
             "**",
@@ -428,7 +429,7 @@ class _Send:
                 FailureKind.HTTP,
                 field=Key.URL,
                 reply=f"the {self.what} URL is not valid",
-                detail=str(exc),
+                detail=f"{type(exc).__name__} for {public_url(raw)}",  # never the raw URL
             ) from None
         if url.query:
             self.secret_parts.append(url.query.decode("ascii", "replace"))
