@@ -175,3 +175,20 @@ def test_the_discover_command_answers_offline(address: str, tmp_path: object) ->
     assert set(layers) == {"catalogue"}
     provider = provider_for_address(address)
     assert provider is not None and provider.host in run.stdout
+
+
+def test_the_alternate_endpoint_is_a_real_one() -> None:
+    from tui.core.providers import alternate_endpoint
+
+    sendgrid = alternate_endpoint(get_provider("sendgrid"))
+    assert sendgrid is not None
+    assert (sendgrid.host, sendgrid.port, sendgrid.security) == (
+        "smtp.sendgrid.net",
+        2525,
+        "starttls",
+    )
+    assert alternate_endpoint(get_provider("gmail")) is None
+    for provider in catalogue():
+        if provider.alternate_port is not None:
+            endpoint = alternate_endpoint(provider)
+            assert endpoint is not None and endpoint.port == provider.alternate_port

@@ -601,6 +601,14 @@ def provider_for_host(smtp_host: str) -> Provider | None:
     return find_by_host(catalogue(), smtp_host)
 
 
+def alternate_endpoint(provider: Provider) -> Endpoint | None:
+    """The endpoint on the provider's alternate port (2525...), for networks that block
+    465 and 587; None when it has none."""
+    if provider.alternate_port is None:
+        return None
+    return next((e for e in provider.endpoints if e.port == provider.alternate_port), None)
+
+
 def grouped(providers: tuple[Provider, ...]) -> list[tuple[Group, list[Provider]]]:
     """The providers by picker group (personal, business, transactional, other), each
     group in catalogue order; empty groups left out."""
