@@ -372,3 +372,13 @@ def test_the_relay_still_needs_its_url_and_reply_to() -> None:
     settings = Settings(protocol="http")
     settings.sender.address = "shop@example.org"
     assert {"http.url", "sender.reply_to"} <= set(_problems(settings))
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_an_empty_body_is_still_a_request_the_provider_takes(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Ping", text="", html="<p>hi</p>")
+    with serve_api(api, tls) as server:
+        _, done = await run(api_settings(api, server.port), trust, out=out)
+    assert done.ok, done.failure

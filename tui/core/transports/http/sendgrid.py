@@ -39,9 +39,12 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
     sender: dict[str, str] = {"email": settings.from_address}
     if settings.sender.name.strip():
         sender["name"] = settings.sender.name.strip()
-    content = [{"type": "text/html", "value": html_body(outgoing)}]
-    if outgoing.text:
-        content.insert(0, {"type": "text/plain", "value": outgoing.text})
+    # text/plain first; SendGrid refuses an empty value, so an empty body is one space.
+    content = [
+        {"type": kind, "value": value}
+        for kind, value in (("text/plain", outgoing.text), ("text/html", html_body(outgoing)))
+        if value
+    ] or [{"type": "text/plain", "value": " "}]
     payload: dict[str, object] = {
         "personalizations": [personalization],
         "from": sender,
