@@ -36,7 +36,7 @@ from tui.core.transports.http.api import html_body, multipart_body
 from tui.core.transports.http.engine import shorten_body
 from tui.core.transports.http.relay import ATTACHMENT_FIELD
 from tui.core.transports.http.urls import is_loopback_host, public_url
-from tui.core.transports.smtp.engine import certificate_info
+from tui.core.tls import certificate_info
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
 

@@ -55,9 +55,9 @@ from tui.core.events import (
 from tui.core.keys import Key
 from tui.core.message import Outgoing, human_size
 from tui.core.settings import Settings
+from tui.core.tls import certificate_info
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
 from tui.core.transports.http.urls import is_loopback_host, public_url
-from tui.core.transports.smtp.engine import certificate_info
 
 #: How much of an answer is read, and how much of it is shown.
 BODY_READ_LIMIT = 64 * 1024
