@@ -33,7 +33,8 @@ async def run_send(
     if settings.protocol == "http":
         from tui.core.transports.http import send_http
 
-        async for event in send_http(settings, outgoing, password):
+        key = password if isinstance(password, str) else None  # an API key, never a token
+        async for event in send_http(settings, outgoing, key):
             yield event
     else:
         from tui.core.transports.smtp.engine import send_smtp

@@ -1,5 +1,9 @@
 """The generic HTTP send: one POST built by an API format, reported stage by stage.
 
+It runs on the transports' shared parts (transports/stages.py): the StageRecorder emits
+every event through one Redactor (the key in every form the format sends it, the URL's
+query), Stop ends the send with a failure, one Deadline bounds it, stream_events runs it.
+
 Stages: `resolve` (our own getaddrinfo, so a wrong name is told apart from a refused
 connection), `connect` and `tls` (measured by httpcore's `trace` extension, so they are the
 real TCP connect and TLS handshake), `post` (request line, headers and body written) and
@@ -27,15 +31,13 @@ Decisions, the same for every API:
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import dataclasses
 import errno
 import html
 import re
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -47,17 +49,15 @@ from tui.core.events import (
     FailureKind,
     Reason,
     SendEvent,
-    SendFinished,
-    StageEnded,
-    StageStarted,
-    TranscriptLine,
 )
 from tui.core.keys import Key
 from tui.core.message import Outgoing, human_size
+from tui.core.redact import REDACTED, Redactor, redact_url
 from tui.core.settings import Settings
 from tui.core.tls import certificate_info
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
-from tui.core.transports.http.urls import is_loopback_host, public_url
+from tui.core.transports.http.urls import is_loopback_host
+from tui.core.transports.stages import Deadline, Outcome, StageRecorder, Stop, stream_events
 
 #: How much of an answer is read, and how much of it is shown.
 BODY_READ_LIMIT = 64 * 1024
@@ -66,20 +66,12 @@ REPLY_SHOWN = 300
 REDIRECT_MARK = "Location: "
 #: The longest wait for the certificate details after a verification failure.
 CERT_PROBE_SECONDS = 5.0
-#: What stands in for a secret in everything shown.
-MASK = "..."
+#: What stands in for a secret in everything shown (the one marker of tui.core.redact).
+MASK = REDACTED
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<[^>]*>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-
-
-class _Stop(Exception):
-    """Ends the send with this failure (raised inside the worker)."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.reply or failure.kind.name)
-        self.failure = failure
 
 
 async def send_with(
@@ -97,44 +89,11 @@ async def send_with(
     (the API key; the relay's optional bearer key). `transport` replaces httpx's (tests);
     `verify` replaces the default TLS context (tests trust their own CA with it).
     """
-    queue: asyncio.Queue[SendEvent] = asyncio.Queue()
-    job = _Send(api, settings, outgoing, key, queue.put_nowait, transport, verify)
-    worker = asyncio.create_task(job.run(), name=f"mailwiz-http-{api.name}")
-    getter: asyncio.Future[SendEvent] | None = None
-    try:
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, worker}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                event = getter.result()
-                getter = None
-                yield event
-                if isinstance(event, SendFinished):
-                    return
-                continue
-            getter.cancel()
-            getter = None
-            # The worker ended: drain what it queued; it always queues a SendFinished unless
-            # it crashed, in which case the crash becomes an INTERNAL failure.
-            while not queue.empty():
-                event = queue.get_nowait()
-                yield event
-                if isinstance(event, SendFinished):
-                    return
-            exc = worker.exception()
-            detail = job.scrub(f"{type(exc).__name__}: {exc}") if exc else "no outcome"
-            yield SendFinished(
-                ok=False, total_ms=0.0, failure=Failure(FailureKind.INTERNAL, "", detail=detail)
-            )
-            return
-    finally:
-        if getter is not None:
-            getter.cancel()
-        if not worker.done():
-            worker.cancel()
-            # Let the worker close its connection; asyncio.wait does not re-raise the
-            # worker's CancelledError, so closing the generator stays clean.
-            await asyncio.wait({worker})
+    redactor = Redactor(secrets=[key])
+    redactor.add_url(settings.http.url.strip())
+    job = _Send(api, settings, outgoing, key or None, redactor, transport, verify)
+    async for event in stream_events(job.run, redactor, name=f"mailwiz-http-{api.name}"):
+        yield event
 
 
 def shorten_body(data: bytes, content_type: str = "", limit: int = REPLY_SHOWN) -> str:
@@ -169,74 +128,68 @@ class _Send:
         settings: Settings,
         outgoing: Outgoing,
         key: str | None,
-        emit: Callable[[SendEvent], None],
+        redactor: Redactor,
         transport: httpx.AsyncBaseTransport | None,
         verify: ssl.SSLContext | None,
     ) -> None:
         self.api = api
         self.settings = settings
         self.outgoing = outgoing
-        self.key = key or None
-        self.emit = emit
+        self.key = key
+        self.redactor = redactor
         self.transport = transport
         self.verify = verify
-        self.loop = asyncio.get_running_loop()
-        self.t0 = self.loop.time()
-        self.stage = ""  # the stage now open, "" between stages
-        self.last_stage = "resolve"
-        self.stage_t0 = 0.0
-        self.seen: set[str] = set()
+        self.rec: StageRecorder | None = None
+        self.deadline = Deadline(settings.http.timeout)
+        self.seen: set[str] = set()  # stages (and "response-headers") reported so far
         self.secure = True
         self.host = ""
         self.port = 0
-        self.secret_parts: list[str] = []
-        if self.key:
-            self.secret_parts += [self.key, base64.b64encode(self.key.encode()).decode()]
-        self.deadline = self.t0
         self.streams: list[Any] = []  # every TCP stream opened, closed again at the end
         self.what = "relay" if api.name == "relay" else f"{api.title} API"
 
-    # -- stage bookkeeping (the shared recorder of transports/stages.py replaces this)
+    # -- the shared recorder (transports/stages.py), with the stages this send has seen
+
+    @property
+    def recorder(self) -> StageRecorder:
+        assert self.rec is not None, "used before run()"
+        return self.rec
+
+    @property
+    def stage(self) -> str:
+        return self.recorder.stage or ""
 
     def start(self, stage: str) -> None:
-        if self.stage:
-            self.end(True)
-        self.stage = self.last_stage = stage
         self.seen.add(stage)
-        self.stage_t0 = self.loop.time()
-        self.emit(StageStarted(stage))
+        self.recorder.begin(stage)
 
     def end(self, ok: bool, reply: str = "") -> None:
-        if not self.stage:
-            return
-        ms = (self.loop.time() - self.stage_t0) * 1000
-        self.emit(StageEnded(self.stage, ok, round(ms, 1), self.scrub(reply)))
-        self.stage = ""
+        self.recorder.end(reply, ok=ok)
 
     def note(self, direction: Direction, text: str) -> None:
-        self.emit(TranscriptLine(direction, self.scrub(text)))
+        self.recorder.line(direction, text)
 
-    def scrub(self, text: str) -> str:
-        # Longest first, so that "Bearer KEY" is masked whole before KEY alone.
-        for part in sorted(self.secret_parts, key=len, reverse=True):
-            if part:
-                text = text.replace(part, MASK)
-        return text
-
-    def total_ms(self) -> float:
-        return round((self.loop.time() - self.t0) * 1000, 1)
-
-    def fail(self, kind: FailureKind, **kw: Any) -> _Stop:
-        return _Stop(Failure(kind, self.stage or self.last_stage, **kw))
+    def fail(self, kind: FailureKind, **kw: Any) -> Stop:
+        rec = self.recorder
+        return Stop(Failure(kind, rec.stage or rec.last_stage or "resolve", **kw))
 
     # -- the whole send
 
-    async def run(self) -> None:
+    async def run(self, rec: StageRecorder) -> Outcome:
+        self.rec = rec
         try:
-            finished = await self._outcome_of_send()
+            async with self.deadline:
+                return await self._send()
+        except TimeoutError:
+            if not self.deadline.expired:
+                raise
+            raise self.fail(
+                FailureKind.TIMEOUT,
+                detail=f"no answer within {self.settings.http.timeout:g} s",
+                location=f"{self.host}:{self.port}" if self.host else "",
+            ) from None
         finally:
             await self._close_leftovers()
-        self.emit(finished)
 
     async def _close_leftovers(self) -> None:
         """Close connections httpcore may leave open: it does not close the TCP stream when
@@ -245,35 +198,6 @@ class _Send:
             with contextlib.suppress(Exception):
                 await stream.aclose()
         self.streams.clear()
-
-    async def _outcome_of_send(self) -> SendFinished:
-        try:
-            try:
-                self.deadline = self.loop.time() + self.settings.http.timeout
-                async with asyncio.timeout_at(self.deadline):
-                    finished = await self._send()
-            except TimeoutError:
-                raise self.fail(
-                    FailureKind.TIMEOUT,
-                    detail=f"no answer within {self.settings.http.timeout:g} s",
-                ) from None
-        except _Stop as stop:
-            failure = dataclasses.replace(
-                stop.failure,
-                reply=self.scrub(stop.failure.reply),
-                detail=self.scrub(stop.failure.detail),
-            )
-            self.end(False, failure.reply or failure.detail)
-            finished = SendFinished(ok=False, total_ms=self.total_ms(), failure=failure)
-        except Exception as exc:  # a bug: report it, never crash the caller
-            failure = Failure(
-                FailureKind.INTERNAL,
-                self.stage or self.last_stage,
-                detail=self.scrub(f"{type(exc).__name__}: {exc}"),
-            )
-            self.end(False, failure.detail)
-            finished = SendFinished(ok=False, total_ms=self.total_ms(), failure=failure)
-        return finished
 
     def _build(self, base: httpx.URL) -> Request:
         if self.api.key_required and not self.key:
@@ -288,10 +212,10 @@ class _Send:
             raise self.fail(
                 FailureKind.HTTP, reason=Reason.SETTINGS, field=exc.field, reply=str(exc)
             ) from None
-        self.secret_parts.extend(part for part in request.secrets if part)
+        self.redactor.add(self.key, forms=[part for part in request.secrets if part])
         return request
 
-    async def _send(self) -> SendFinished:
+    async def _send(self) -> Outcome:
         request = self._build(self._check_url())
         await self._resolve()
         for text in request.notes:
@@ -320,7 +244,6 @@ class _Send:
             built = client.build_request(
                 "POST", url, content=request.body, headers=headers, extensions={"trace": trace}
             )
-            posted_at = self.loop.time()
             try:
                 response = await client.send(built, stream=True)
             except httpx.HTTPError as exc:
@@ -330,7 +253,6 @@ class _Send:
                     # The transport reported nothing (not httpcore): one honest stage for the
                     # whole exchange instead of invented connect/tls timings.
                     self.start("post")
-                    self.stage_t0 = posted_at
                     self.note(out, summary)
                     self.end(True)
                     self.start("response")
@@ -365,7 +287,7 @@ class _Send:
 
     def _outcome(
         self, response: httpx.Response, data: bytes, status_line: str, inn: Direction
-    ) -> SendFinished:
+    ) -> Outcome:
         status = response.status_code
         shown = self._words(response, data)
         if shown:
@@ -373,12 +295,7 @@ class _Send:
         reply = f"{status_line}: {shown}" if shown else status_line
         if 200 <= status < 300:
             self.end(True, status_line)
-            return SendFinished(
-                ok=True,
-                total_ms=self.total_ms(),
-                reply=reply,
-                recipients=(self.outgoing.to.strip(),),
-            )
+            return None, reply, (self.outgoing.to.strip(),)
         if 300 <= status < 400:
             raise self._redirect(response, status, status_line)
         key_sent = bool(self.key or self.api.key_required)
@@ -395,7 +312,7 @@ class _Send:
             raise self.fail(FailureKind.TEMPORARY, code=status, reply=reply, location=self.host)
         raise self.fail(FailureKind.HTTP, code=status, reply=reply, location=self.host)
 
-    def _redirect(self, response: httpx.Response, status: int, status_line: str) -> _Stop:
+    def _redirect(self, response: httpx.Response, status: int, status_line: str) -> Stop:
         location = response.headers.get("location", "")
         target = ""
         if location:
@@ -403,7 +320,7 @@ class _Send:
                 target = str(response.request.url.join(location))
             except httpx.InvalidURL:
                 target = location
-            target = public_url(target)  # its query may hold another key
+            target = redact_url(target)  # its query may hold another key
         plain = target.lower().startswith("http://")
         self.note(
             "**",
@@ -429,12 +346,12 @@ class _Send:
                 FailureKind.HTTP,
                 field=Key.URL,
                 reply=f"the {self.what} URL is not valid",
-                detail=f"{type(exc).__name__} for {public_url(raw)}",  # never the raw URL
+                detail=f"{type(exc).__name__} for {redact_url(raw)}",  # never the raw URL
             ) from None
-        if url.query:
-            self.secret_parts.append(url.query.decode("ascii", "replace"))
+        if url.query:  # its values, and the whole of a bare "?KEY"
+            self.redactor.add(url.query.decode("ascii", "replace"))
         if url.userinfo:
-            self.secret_parts.append(url.userinfo.decode("ascii", "replace"))
+            self.redactor.add(url.userinfo.decode("ascii", "replace"))
             raise self.fail(
                 FailureKind.HTTP,
                 field=Key.URL,
@@ -461,7 +378,7 @@ class _Send:
 
     async def _resolve(self) -> None:
         try:
-            infos = await self.loop.getaddrinfo(
+            infos = await asyncio.get_running_loop().getaddrinfo(
                 self.host, self.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
             )
         except socket.gaierror as exc:
@@ -529,7 +446,7 @@ class _Send:
 
     # -- errors
 
-    async def _map_error(self, exc: BaseException) -> _Stop:
+    async def _map_error(self, exc: BaseException) -> Stop:
         chain = list(_chain(exc))
         detail = f"{type(exc).__name__}: {exc}"
         where = f"{self.host}:{self.port}"
@@ -580,8 +497,8 @@ class _Send:
         A second handshake without verification; nothing is sent over it. Any problem (or
         more than CERT_PROBE_SECONDS) gives just the reason.
         """
-        budget = min(CERT_PROBE_SECONDS, self.deadline - self.loop.time() - 0.1)
-        if budget <= 0:
+        budget = self.deadline.cap(CERT_PROBE_SECONDS, margin=0.1)
+        if budget <= 0.05:
             return CertificateInfo(reason=reason)
         context = ssl.create_default_context()
         context.check_hostname = False
