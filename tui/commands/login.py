@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.base import SubParsers
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:  # asyncio too: `mailwiz --help` must not pay for it
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # asyncio too: `mailwiz --help` must not pay for it
     from tui.core.credentials.tokens import TokenError
 
 
-def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
     """Register `login` on the command line's subparsers (called by tui/cli.py)."""
     login = commands.add_parser(
         "login",
@@ -52,6 +53,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "browser was sent to",
     )
     login.add_argument("--json", action="store_true", help="one JSON object per line")
+    login.set_defaults(run=cmd_login)
 
 
 # ------------------------------------------------------------------------------ output
@@ -77,7 +79,7 @@ class Output:
         self.json_mode = json_mode
 
     def emit(self, record: dict[str, Any]) -> None:
-        from tui.cli import emit
+        from tui.commands.base import emit
 
         emit(record)
 
@@ -376,7 +378,7 @@ async def browser_login(
 def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
-    from tui.cli import UsageError, load_or_explain, require_valid
+    from tui.commands.base import UsageError, load_or_explain, require_valid
     from tui.core.credentials.oauth import (
         endpoints_for,
         provider_name,
@@ -416,7 +418,7 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def _keep(settings: Any, config_path: Path, record: TokenRecord, out: Output) -> int:
-    from tui.cli import NotReady
+    from tui.commands.base import NotReady
     from tui.core.credentials.oauth_store import (
         TokenStoreError,
         describe_token_store,

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 
+from tui.commands.base import printable
 from tui.core.exits import Exit
 
 
@@ -43,6 +44,11 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
     from tui.core.oauth_practice import OAuthPractice
     from tui.core.settings import save_settings
 
+    stop = threading.Event()
+    # Before anything is printed (a caller may signal as soon as it reads the first line):
+    # on kill or a closed terminal, as on Ctrl+C, the with-block removes the practice folder.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
     with OAuthPractice() as practice:
         config = save_settings(practice.settings(), practice.smtp.folder / "settings.toml")
         print("mailwiz OAuth practice: running on this machine only. Ctrl+C stops it.\n")
@@ -60,9 +66,9 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
             f"{practice.authorization.verification_url} in a browser on this machine."
         )
         print("\nMessages received:", flush=True)
-        practice.smtp.on_message(lambda message: print(f"  {message.summary()}", flush=True))
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        practice.smtp.on_message(
+            lambda message: print(f"  {printable(message.summary())}", flush=True)
+        )
         threading.Thread(target=_approve_from_terminal, args=(practice, stop), daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.credentials import store
+from tui.core.credentials.keyring_calls import PasswordStoreError, _fail_null, _keyring_op
 from tui.core.credentials.oauth import TokenRecord
 from tui.core.settings import Settings
 
@@ -81,11 +82,11 @@ def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> N
     def keep(backend: KeyringBackend) -> None:
         backend.set_password(store.SERVICE, account, text)
         if backend.get_password(store.SERVICE, account) != text:
-            raise store._fail_null(backend)
+            raise _fail_null(backend)
 
     try:
-        store._keyring_op(keep, timeout=10, password=text)
-    except store.PasswordStoreError as error:
+        _keyring_op(keep, timeout=10, password=text)
+    except PasswordStoreError as error:
         raise TokenStoreError(
             f"the sign-in could not be kept in the keyring. {error}".replace(
                 "the password", "the sign-in"
@@ -118,8 +119,8 @@ def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
             return found
 
         try:
-            found, _ = store._keyring_op(read, timeout=10)
-        except store.PasswordStoreError as error:
+            found, _ = _keyring_op(read, timeout=10)
+        except PasswordStoreError as error:
             raise TokenStoreError(f"the keyring could not be read. {error}") from None
         if found is None:
             return None
@@ -147,8 +148,8 @@ def delete_tokens(settings: Settings, config_path: Path) -> None:
             backend.delete_password(store.SERVICE, account)
 
     try:
-        store._keyring_op(remove, timeout=10)
-    except store.PasswordStoreError as error:
+        _keyring_op(remove, timeout=10)
+    except PasswordStoreError as error:
         raise TokenStoreError(f"the old sign-in could not be removed. {error}") from None
 
 
