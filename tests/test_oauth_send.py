@@ -138,18 +138,6 @@ def test_a_revoked_sign_in_is_exit_16(oauth_practice: OAuthPractice, oauth_confi
     assert plain.returncode == Exit.AUTH
 
 
-def _token_errors_diagnosed() -> bool:
-    from tui.core.diagnose import handlers
-
-    return hasattr(handlers, "explain_token_error")
-
-
-@pytest.mark.xfail(
-    not _token_errors_diagnosed(),
-    reason="the diagnosis of token errors (invalid_grant: run mailwiz login) is the diagnose "
-    "work's; until it is merged the generic sign-in diagnosis is shown",
-    strict=True,
-)
 def test_a_revoked_sign_in_says_run_mailwiz_login(
     oauth_practice: OAuthPractice, oauth_config: Path
 ) -> None:

@@ -178,20 +178,16 @@ _OWN_WORDS = ("login_timeout", "invalid_state", "invalid_scope", "store_failed")
 _SAME_AS = {"authorization_declined": "access_denied"}  # Microsoft's word in the device flow
 
 
-def explain(error: TokenError, settings: Any) -> tuple[str, str]:
+def explain(error: TokenError, settings: Any, *, wizard: bool = False) -> tuple[str, str]:
     """(cause, fix) for a refused sign-in: the diagnosis of token errors (AADSTS codes and
     all, `tui.core.diagnose`) for a server's answer, mailwiz's own words for the rest."""
     if not error.temporary and error.error not in _OWN_WORDS:
-        try:
-            from tui.core.diagnose.handlers import (  # type: ignore[attr-defined, unused-ignore]
-                explain_token_error,
-            )
-        except ImportError:  # a diagnosis module without it: the words below
-            pass
-        else:
-            code = _SAME_AS.get(error.error, error.error)
-            diagnosis = explain_token_error(code, error.description, settings)
-            return diagnosis.cause, diagnosis.fix
+        from tui.core.diagnose.handlers import Audience, explain_token_error
+
+        code = _SAME_AS.get(error.error, error.error)
+        audience = Audience.WIZARD if wizard else Audience.CLI  # controls' names, or keys
+        diagnosis = explain_token_error(code, error.description, settings, audience=audience)
+        return diagnosis.cause, diagnosis.fix
     return _own_words(error)
 
 

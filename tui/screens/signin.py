@@ -245,7 +245,7 @@ class SignInScreen(Screen[SignedIn | None]):
         self.failed = True
         self._deadline = 0.0
         if isinstance(error, TokenError):
-            cause, fix = explain(error, self.settings)
+            cause, fix = explain(error, self.settings, wizard=True)
             text = f"Not signed in: {cause}\n{fix}"
         elif isinstance(error, TokenStoreError):
             text = f"Signed in, but {error}"
