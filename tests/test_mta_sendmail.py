@@ -163,6 +163,20 @@ def test_a_permanent_refusal_goes_to_failed_and_names_the_address(
     assert plain_server.received == []  # failed messages are not retried
 
 
+def test_one_refused_recipient_does_not_stop_the_others(mta: Mta, plain_server: SmtpServer) -> None:
+    plain_server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
+    done = mta.run(["-i", "a@example.org", "gone@example.org", "root"], b"Subject: s\n\nx\n")
+    assert done.returncode == SysExit.UNAVAILABLE
+    assert "except to gone@example.org" in done.stderr.decode()
+    [received] = plain_server.received
+    assert received.rcpt_tos == ["a@example.org", ADMIN]
+    assert mta.spool.ids() == []
+    [failed] = mta.spool.ids("failed")
+    envelope = mta.spool.envelope(failed, "failed")
+    assert envelope is not None and envelope.recipients == ["gone@example.org"]
+    assert "550 5.1.1" in envelope.last_error
+
+
 def test_a_refused_message_body_is_a_permanent_failure(mta: Mta, plain_server: SmtpServer) -> None:
     plain_server.handler.data_reply = "554 5.7.1 Message rejected as spam"
     done = mta.run(["-t", "-i"], PHP_MESSAGE)

@@ -122,6 +122,12 @@ def deliver(invocation: Invocation, stream: BinaryIO) -> int:
     outcome, result = asyncio.run(
         deliver_held(held, system.settings, system.password, _printer(invocation))
     )
+    if outcome == "failed" and result.refused_recipients:
+        raise Stop(
+            SysExit.UNAVAILABLE,
+            f"sent, except to {result.refused}, refused: {result.error}. A copy for them is "
+            f"kept in {spool.failed}; see mailwiz queue.",
+        )
     if outcome == "failed":
         raise Stop(
             SysExit.UNAVAILABLE,
