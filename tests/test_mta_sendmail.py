@@ -260,3 +260,21 @@ def test_a_queue_that_cannot_be_written_is_73(mta: Mta, tmp_path: Path) -> None:
     done = mta.run(["-i", "root"], b"Subject: x\n\nx\n")
     assert done.returncode == SysExit.CANTCREAT
     assert "NOT queued" in done.stderr.decode()
+
+
+def test_through_the_http_relay_each_recipient_gets_the_text(tmp_path: Path) -> None:
+    from tests.test_http import relay_settings, serve
+
+    with serve() as relay:
+        settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
+        settings.local.admin = ADMIN
+        settings.local.aliases = {"www-data": WEB}
+        mta = Mta(tmp_path, settings)
+        done = mta.run(["-i", "root", "www-data@localhost"], CRON_MESSAGE)
+        assert done.returncode == 0, done.stderr.decode()
+        bodies = [r.body for r in relay.received]
+    assert len(bodies) == 2
+    assert b"ops@example.com" in bodies[0] and b"web@example.com" not in bodies[0]
+    assert all(b"backup done: 3 files" in body for body in bodies)
+    assert all(b"Cron <root@box> /usr/local/bin/backup" in body for body in bodies)
+    assert mta.spool.ids() == []
