@@ -82,9 +82,12 @@ def dispatch(argv: Sequence[str] | None) -> int:
         from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
 
         as_itself = program in ("sendmail", "mailq")
-        return sendmail_main(
-            words if as_itself else words[1:], program if as_itself else "sendmail"
-        )
+        try:
+            return sendmail_main(
+                words if as_itself else words[1:], program if as_itself else "sendmail"
+            )
+        except Exception:  # a bug: the traceback goes to a private file, not the terminal
+            return report_bug()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.practice and args.command:
