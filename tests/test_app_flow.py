@@ -14,7 +14,7 @@ from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_setti
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen, links_in
 from tui.screens.provider import Choice, ProviderScreen
-from tui.widgets.confirm import ConfirmDialog
+from tui.dialogs.confirm import ConfirmDialog
 
 
 def shop_settings() -> Settings:

@@ -435,7 +435,7 @@ class MailwizApp(App[int]):
         return EXIT_NO_SETTINGS
 
     async def action_quit(self) -> None:
-        from tui.widgets.confirm import ConfirmDialog
+        from tui.dialogs.confirm import ConfirmDialog
 
         if isinstance(self.screen, ConfirmDialog):
             return
