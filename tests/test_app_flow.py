@@ -11,10 +11,10 @@ from tests.ui_helpers import SIZE, make_app, type_text
 from tui.app import EXIT_NO_SETTINGS, run_wizard, settings_for_choice
 from tui.core.providers import catalogue, get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
+from tui.dialogs.confirm import ConfirmDialog
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen, links_in
 from tui.screens.provider import Choice, ProviderScreen
-from tui.dialogs.confirm import ConfirmDialog
 
 
 def shop_settings() -> Settings:

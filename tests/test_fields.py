@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, RadioSet, Static
+from textual.widgets import Checkbox, Collapsible, Input, Static
 
 from tests.ui_helpers import SIZE, type_text
 from tui.core.providers import get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
 from tui.screens.fields import FieldsScreen, FormResult
+from tui.widgets import ChoiceRow
 
 
 class Host(App[None]):
@@ -55,9 +56,8 @@ async def test_gmail_preset_and_app_password_hint() -> None:
     async with app.run_test(size=SIZE):
         screen = app.fields
         assert screen.query_one("#host", Input).value == "smtp.gmail.com"
-        assert screen.query_one("#port", RadioSet).pressed_button is not None
-        assert str(screen.query_one("#port", RadioSet).pressed_button.label) == "465"
-        assert str(screen.query_one("#security", RadioSet).pressed_button.label) == "TLS"
+        assert screen.query_one("#port", ChoiceRow).value == "465"
+        assert screen.query_one("#security", ChoiceRow).value == "TLS"
         help_line = str(screen.query_one("#password-help", Static).render())
         assert "app password" in help_line
         # A catalogue provider: no way to turn certificate checks off, no CA file.
@@ -92,7 +92,7 @@ async def test_choosing_a_port_sets_the_matching_security() -> None:
         # Security stays editable; down moves on to it.
         await focus(pilot, screen, "port")
         await pilot.press("down")
-        assert screen.query_one("#security", RadioSet).has_focus
+        assert screen.query_one("#security", ChoiceRow).has_focus
         await pilot.press("home")
         assert screen.draft().smtp.security == "tls"
         assert screen.draft().smtp.port == 25
@@ -297,7 +297,7 @@ async def test_focus_field_goes_to_the_field_concerned() -> None:
         assert screen.query_one("#copy-to", Input).has_focus
         assert screen.focus_field("smtp.port")
         await pilot.pause()
-        assert screen.query_one("#port", RadioSet).has_focus
+        assert screen.query_one("#port", ChoiceRow).has_focus
         # Not on this form: nothing happens.
         assert not screen.focus_field("recipient")
 
@@ -318,11 +318,49 @@ async def test_the_focused_field_is_scrolled_into_view() -> None:
 
 async def test_a_problem_without_a_field_on_screen_is_shown_below_and_blocks() -> None:
     settings = preset("gmail", username="me@gmail.com")
-    settings.smtp.timeout = 0  # only settable in the file; no widget for it
-    app = Host(FieldsScreen(settings, "pw", check_all=True))
+    settings.password.store = "vault"  # type: ignore[assignment]  # only in a file; no widget
+    app = Host(FieldsScreen(settings, "abcdabcdabcdabcd", check_all=True))
     async with app.run_test(size=SIZE) as pilot:
         general = app.fields.query_one("#general-message", Static)
         assert general.display
-        assert "smtp.timeout" in str(general.render())
+        assert "Password storage" in str(general.render())
         await pilot.press("ctrl+n")
         assert app.submitted == []
+
+
+async def test_timeout_lives_under_advanced_and_is_refused_out_of_range() -> None:
+    """The whole-send timeout (which the fix for a silent server names) is a field, folded
+    away until it needs fixing; outside 1..600 it is refused beside the field."""
+    settings = preset("gmail", username="me@gmail.com")
+    settings.smtp.timeout = 0.0001
+    app = Host(FieldsScreen(settings, "abcdabcdabcdabcd", check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert not screen.query_one("#advanced", Collapsible).collapsed  # opened: it is wrong
+        assert "between 1 and 600" in message_of(screen, "timeout")
+        await pilot.press("ctrl+n")
+        assert app.submitted == []
+        assert screen.query_one("#timeout", Input).has_focus
+        for bad in ("0", "601", "1e30", ""):
+            screen.query_one("#timeout", Input).value = bad
+            await pilot.pause()
+            assert "between 1 and 600" in message_of(screen, "timeout"), bad
+        screen.query_one("#timeout", Input).value = "45"
+        await pilot.pause()
+        assert message_of(screen, "timeout") == ""
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.submitted[-1].settings.smtp.timeout == 45
+
+
+async def test_timeout_fold_starts_closed_and_opens_with_enter() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com"), "abcdabcdabcdabcd"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        fold = screen.query_one("#advanced", Collapsible)
+        assert fold.collapsed
+        fold.query_one("CollapsibleTitle").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not fold.collapsed
+        assert screen.query_one("#timeout", Input).value == "30"

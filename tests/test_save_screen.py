@@ -15,7 +15,8 @@ from textual.widgets import RadioSet, Static
 from tests.memory_keyring import MemoryKeyring, installed_keyring, memory_keyring  # noqa: F401
 from tui.core.credentials.store import password_file_path
 from tui.core.settings import Settings, SmtpSettings, load_settings
-from tui.screens.save import MASK, ConfirmUntested, SaveScreen
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.save import MASK, SaveScreen
 
 PASSWORD = "app-pass-4711"
 ACCOUNT = ("mailwiz", "shop@gmail.com@smtp.gmail.com")
@@ -144,7 +145,7 @@ async def test_untested_settings_ask_first(
         assert "Not tested" in visible_text(screen)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmUntested)
+        assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")
         await settle(pilot)
         assert app.screen is screen and not config.exists()

@@ -1,48 +1,64 @@
-"""A yes/no question in a small modal box: `ConfirmDialog(...)` dismisses True or False."""
+"""The wizard's dialogs, one style: a framed box in the middle, the question in bold, the
+detail below, the keys on the buttons. `ConfirmDialog` asks yes/no; `KeysDialog` lists the
+keys of the screen underneath (`?` / F1)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Sequence
+from typing import ClassVar, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
+ResultT = TypeVar("ResultT")
 
-class ConfirmDialog(ModalScreen[bool]):
-    """Ask one question. `y`/Enter on the yes button answers True; `n`/Escape answers False."""
+
+class Dialog(ModalScreen[ResultT]):
+    """The frame every dialog shares (subclasses fill `#dialog`)."""
 
     DEFAULT_CSS = """
-    ConfirmDialog {
+    Dialog {
         align: center middle;
+        background: $background 60%;
     }
-    ConfirmDialog > #dialog {
+    Dialog > #dialog {
         width: 64;
+        max-width: 100%;
         height: auto;
-        max-height: 20;
+        max-height: 100%;
         border: round $warning;
         background: $surface;
         padding: 0 1;
     }
-    ConfirmDialog #question {
+    Dialog #question {
         text-style: bold;
         width: 1fr;
     }
-    ConfirmDialog #detail {
+    Dialog #detail {
         width: 1fr;
         margin-top: 1;
     }
-    ConfirmDialog #buttons {
+    Dialog #buttons {
         height: auto;
         margin-top: 1;
         align-horizontal: right;
     }
-    ConfirmDialog Button {
+    Dialog Button {
         margin-left: 2;
     }
+    Dialog Button:focus {
+        text-style: reverse bold;
+    }
     """
+
+
+class ConfirmDialog(Dialog[bool]):
+    """Ask one question. `y` (or Enter on the yes button) answers True; `n`, Escape (or Enter
+    on the no button) answers False."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
@@ -68,9 +84,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question, id="question")
+            yield Label(Content(self.question), id="question")
             if self.detail:
-                yield Static(self.detail, id="detail")
+                yield Static(Content(self.detail), id="detail")
             with Horizontal(id="buttons"):
                 yield Button(f"{self.no_label} (n)", id="no", compact=True)
                 yield Button(f"{self.yes_label} (y)", id="yes", variant="warning", compact=True)
@@ -85,3 +101,37 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class KeysDialog(Dialog[None]):
+    """The keys of one screen, as (key, what it does) pairs; any of Escape, `?`, F1 or Enter
+    closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,f1,enter,q", "close", "Close"),
+    ]
+
+    def __init__(self, title: str, keys: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.keys = tuple(keys)
+
+    def compose(self) -> ComposeResult:
+        width = max((len(key) for key, _ in self.keys), default=0) + 2
+        lines = [
+            Content.assemble((f"{key:<{width}}", "bold"), description)
+            for key, description in self.keys
+        ]
+        with Vertical(id="dialog"):
+            yield Label(Content(self.title_text), id="question")
+            yield Static(Content("\n").join(lines) if lines else Content("No keys."), id="detail")
+            with Horizontal(id="buttons"):
+                yield Button("Close (Esc)", id="close", compact=True)
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
