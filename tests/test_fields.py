@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input, Static
+from textual.widgets import Checkbox, Collapsible, Input, Label, Static
 
 from tests.ui_helpers import SIZE, type_text
 from tui.core.providers import get_provider
@@ -364,3 +364,124 @@ async def test_timeout_fold_starts_closed_and_opens_with_enter() -> None:
         await pilot.pause()
         assert not fold.collapsed
         assert screen.query_one("#timeout", Input).value == "30"
+
+
+async def test_other_port_does_not_keep_the_none_that_port_25_set_on_the_way() -> None:
+    app = Host(FieldsScreen(preset("custom", host="mail.example.org")))  # 587, STARTTLS
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        await focus(pilot, screen, "port")
+        await pilot.press("right")  # 25: no username yet, so None
+        assert screen.draft().smtp.security == "none"
+        await pilot.press("right")  # Other: back to what was chosen before
+        assert screen.draft().smtp.security == "starttls"
+        await type_text(pilot, "465")  # a usual port typed: its usual security
+        assert screen.draft().smtp.security == "tls"
+
+
+async def test_gmail_warns_when_the_password_is_not_an_app_password() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com"), check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        password = screen.query_one("#password", Input)
+        password.value = "hunter2-my-normal-one"
+        await pilot.pause()
+        assert "does not look like an app password" in message_of(screen, "password")
+        password.value = "abcd efgh ijkl mnop"  # as Google shows it: spaces do not count
+        await pilot.pause()
+        assert message_of(screen, "password") == ""
+        password.value = "hunter2-my-normal-one"
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # a warning, not a refusal
+        assert len(app.submitted) == 1
+
+
+async def test_microsoft_offers_sign_in_with_its_app_registration() -> None:
+    settings = preset("microsoft365", username="me@contoso.com")
+    settings.smtp.auth = "oauth2"
+    app = Host(FieldsScreen(settings, check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert screen.query_one("#auth", ChoiceRow).value == "Sign in with Microsoft (recommended)"
+        assert visible(screen, "client-id") and visible(screen, "tenant")
+        assert not visible(screen, "password") and not visible(screen, "client-secret")
+        assert "client ID" in message_of(screen, "client-id")
+        screen.query_one("#client-id", Input).value = "11111111-2222-3333-4444-555555555555"
+        screen.query_one("#tenant", Input).value = "contoso.onmicrosoft.com"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        result = app.submitted[-1]
+        assert result.settings.smtp.auth == "oauth2"
+        assert result.settings.oauth.provider == "microsoft"
+        assert result.settings.oauth.client_id.startswith("11111111")
+        assert result.settings.oauth.tenant == "contoso.onmicrosoft.com"
+        assert result.password == ""
+        await focus(pilot, screen, "auth")
+        await pilot.press("right")  # Password, for tenants that still allow it
+        assert visible(screen, "password") and not visible(screen, "client-id")
+        assert screen.draft().smtp.auth == "password"
+
+
+async def test_google_sign_in_asks_for_client_id_and_secret() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com")))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert screen.query_one("#auth", ChoiceRow).value == "App password"
+        await focus(pilot, screen, "auth")
+        await pilot.press("right")
+        assert visible(screen, "client-id") and visible(screen, "client-secret")
+        assert not visible(screen, "tenant")
+        assert screen.draft().oauth.provider == "google"
+
+
+async def test_other_providers_have_no_sign_in_choice() -> None:
+    app = Host(FieldsScreen(preset("custom", host="mail.example.org", username="me")))
+    async with app.run_test(size=SIZE):
+        assert not visible(app.fields, "auth")
+        assert app.fields.draft().smtp.auth == "password"
+
+
+async def test_http_apis_take_a_key_a_base_url_and_for_mailgun_a_domain() -> None:
+    settings = Settings(protocol="http", provider="http")
+    settings.sender = SenderSettings(address="shop@example.org", reply_to="shop@example.org")
+    app = Host(FieldsScreen(settings, check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        label_of = lambda row: str(screen.query_one(f"#{row}-row .field-label", Label).visual)  # noqa: E731
+        assert screen.query_one("#api", ChoiceRow).value == "Relay"
+        assert label_of("url") == "Relay URL" and label_of("password") == "API key"
+        assert not visible(screen, "domain")
+        await focus(pilot, screen, "api")
+        await pilot.press("right", "right")  # Mailgun
+        assert screen.query_one("#api", ChoiceRow).value == "Mailgun"
+        assert visible(screen, "domain") and label_of("url") == "Base URL"
+        assert message_of(screen, "url") == ""  # empty = the provider's default
+        assert "API key" in message_of(screen, "password")
+        assert "sending domain" in message_of(screen, "domain")
+        screen.query_one("#password", Input).value = "key-123"
+        screen.query_one("#domain", Input).value = "mg.example.org"
+        screen.query_one("#url", Input).value = "https://api.eu.mailgun.net"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        result = app.submitted[-1]
+        assert (result.settings.http.api, result.settings.http.domain) == (
+            "mailgun",
+            "mg.example.org",
+        )
+        assert result.settings.http.url == "https://api.eu.mailgun.net"
+        assert result.password == "key-123"
+
+
+async def test_the_form_fits_80x24_for_each_kind_of_setup() -> None:
+    """The rows that apply, and nothing below the buttons: no scrolling for a usual setup."""
+    cases = [
+        preset("gmail", username="me@gmail.com"),
+        preset("microsoft365", username="me@contoso.com", auth="oauth2"),
+        Settings(protocol="http", provider="http"),
+    ]
+    for settings in cases:
+        app = Host(FieldsScreen(settings))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            form = app.fields.query_one("#form")
+            assert form.max_scroll_y == 0, settings.provider

@@ -222,3 +222,62 @@ def test_save_screen_snapshot(snap_compare: Any, no_keyring: None) -> None:
         await settle(pilot)
 
     assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=probed)
+
+
+def own_server() -> Settings:
+    settings = Settings(provider="custom")
+    settings.smtp = SmtpSettings(
+        host="mail.example.org", port=587, security="starttls", username="shop"
+    )
+    settings.sender.address = "shop@example.org"
+    return settings
+
+
+async def test_certificate_not_checked_is_said_before_saving(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    """Certificate checks off: the summary says NOT checked, in the warning style; with checks
+    on, it says nothing about it. (Removing the row from summary_rows fails this test.)"""
+    unchecked = own_server()
+    unchecked.smtp.verify_certificate = False
+    for settings, warned in ((unchecked, True), (own_server(), False)):
+        screen = SaveScreen(settings, PASSWORD, tmp_path / "settings.toml", tested=True)
+        app = Host(screen)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            summary = screen.query_one("#summary", Static)
+            text = str(summary.visual)
+            assert ("Certificate:" in text and "NOT checked" in text) is warned
+            warning = screen.query_one("#certificate-warning", Static)
+            assert warning.display is warned
+            if warned:
+                assert "anyone between you and the server" in str(warning.visual)
+                assert warning.region.bottom <= 24  # on screen, not below the fold
+
+
+async def test_what_next_commands_never_break_inside_a_word(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    import tempfile
+
+    # A path short enough for a line, with a space; the whole command is not.
+    folder = Path(tempfile.mkdtemp(prefix="mw shop ", dir="/tmp"))
+    screen = SaveScreen(gmail(), PASSWORD, folder / "settings.toml", tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        done = str(screen.query_one("#done", Static).visual)
+        lines = done.splitlines()
+        commands = [line for line in lines if line.startswith(("  mailwiz", "      "))]
+        assert commands and all(len(line) <= 76 for line in commands)
+        # Joined back, each command is whole and quoted for the shell.
+        joined = " ".join(line.strip().rstrip("\\").strip() for line in commands)
+        assert f"'{folder}/settings.toml' send --to customer@example.com" in joined
+        assert screen.query_one("#done", Static).region.bottom <= 24
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()

@@ -454,3 +454,155 @@ async def test_markup_and_escapes_in_a_reply_show_as_text(
         assert "[bold]no[/bold]" in reply and "[link=http://x]" in reply
         assert "\x1b" not in reply and "\x07" not in reply
         assert "\x1b" not in transcript(screen) and "\x07" not in transcript(screen)
+
+
+# ---------------------------------------------------------------------------------------
+# Snapshots of the four ways a test ends. Every time shows as a fixed value, the servers sit
+# on fixed ports with a fixed name (so the stage labels and replies are the same each run),
+# and the transcript (dates, message ids) is folded away with `l`.
+
+SNAPSHOT_PORTS = {"ok": 38465, "certificate": 38466, "timeout": 38467, "cancel": 38468}
+
+
+def _fixed_port(name: str, monkeypatch: pytest.MonkeyPatch) -> int:
+    import tests.servers
+
+    port = SNAPSHOT_PORTS[name]
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            pytest.skip(f"port {port} is taken here; the snapshot needs it")
+    monkeypatch.setattr(tests.servers, "free_port", lambda: port)
+    return port
+
+
+def _silent_listener(port: int) -> socket.socket:
+    """Accepts connections (the kernel does, from its backlog) and never says a word."""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(8)
+    return listener
+
+
+def _snapshot_screen(settings: Settings, password: str | None, tmp_path: Path) -> Host:
+    screen = TestSendScreen(
+        settings, password, tmp_path / "settings.toml", time_format=lambda ms: "12 ms"
+    )
+    return Host(screen)
+
+
+async def _send_and_fold(pilot: Any) -> None:
+    await pilot.press("enter")
+    await finished(pilot)
+    await pilot.press("l")
+    await pilot.pause()
+
+
+def test_success_snapshot(
+    snap_compare: Any,
+    tmp_path: Path,
+    smtp_server: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fixed_port("ok", monkeypatch)
+    server = smtp_server("starttls", server_hostname="mail.example.test", ident="ESMTP")
+    app = _snapshot_screen(server.settings(), PASSWORD, tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_send_and_fold)
+
+
+def test_certificate_failure_snapshot(
+    snap_compare: Any,
+    tmp_path: Path,
+    smtp_server: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fixed_port("certificate", monkeypatch)
+    server = smtp_server("tls", cert="wrong_name", server_hostname="mail.example.test")
+    app = _snapshot_screen(server.settings(), PASSWORD, tmp_path)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_send_and_fold)
+
+
+def test_timeout_snapshot(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _fixed_port("timeout", monkeypatch)
+    with _silent_listener(port):
+        settings = Settings(
+            provider="custom",
+            smtp=SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=1),
+            sender=SenderSettings(address=SENDER),
+        )
+        app = _snapshot_screen(settings, None, tmp_path)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=_send_and_fold)
+
+
+def test_cancel_snapshot(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _fixed_port("cancel", monkeypatch)
+
+    async def send_then_cancel(pilot: Any) -> None:
+        await pilot.press("enter")
+        screen = pilot.app.screen_under_test
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if screen.record.current_stage == "greeting":
+                break
+        await pilot.press("escape")
+        await finished(pilot)
+        await pilot.press("l")
+        await pilot.pause()
+
+    with _silent_listener(port):
+        settings = Settings(
+            provider="custom",
+            smtp=SmtpSettings(host="127.0.0.1", port=port, security="none", timeout=600),
+            sender=SenderSettings(address=SENDER),
+        )
+        app = _snapshot_screen(settings, None, tmp_path)
+        assert snap_compare(app, terminal_size=(80, 24), run_before=send_then_cancel)
+
+
+async def test_repeated_stages_get_a_row_each_and_a_target(tmp_path: Path) -> None:
+    """One rcpt row per recipient (the copy too), a failed stage that never started, and the
+    token stage of an OAuth send: each drawn, none crashing."""
+    from tui.core.events import SendFinished, StageEnded, StageStarted
+
+    settings = Settings(
+        smtp=SmtpSettings(host="127.0.0.1", port=1, security="none"),
+        sender=SenderSettings(address=SENDER, copy_to="archive@example.com"),
+    )
+    screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen.record.to = "boss@example.com"
+        events = [
+            StageStarted("token"),
+            StageEnded("token", True, 5),
+            StageStarted("rcpt", target="boss@example.com"),
+            StageStarted("rcpt", target="archive@example.com"),
+            StageEnded("rcpt", True, 3, "250 OK", target="boss@example.com"),
+            StageEnded(
+                "rcpt", False, 4, "550 no [b]such[/b] box\x1b[2J", target="archive@example.com"
+            ),
+            StageEnded("data", False, 1, "never started"),
+        ]
+        for event in events:
+            screen._on_event(event)  # all in one go, before any row is drawn
+        await pilot.pause()
+        shown = [
+            (row.stage, row.ok, str(row.query_one(".label", Static).visual))
+            for row in screen.query(StageRow)
+        ]
+        assert shown == [
+            ("token", True, "Getting a sign-in token"),
+            ("rcpt", True, "Giving the recipient boss@example.com"),
+            ("rcpt", False, "Giving the recipient archive@example.com"),
+            ("data", False, "Sending the message"),
+        ]
+        reply = str(screen.query(StageRow)[2].query_one(".reply", Static).visual)
+        assert reply == "550 no [b]such[/b] box\\x1b[2J"
+        screen._on_event(SendFinished(ok=False, total_ms=9))

@@ -175,6 +175,7 @@ class MailwizApp(App[int]):
 
     TITLE = "mailwiz"
     ENABLE_COMMAND_PALETTE = False
+    CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -191,10 +192,14 @@ class MailwizApp(App[int]):
         load_warnings: Sequence[str] = (),
         practice_server: PracticeServer | None = None,
         discover_options: Mapping[str, object] | None = None,
+        sixteen_colours: bool = False,
     ) -> None:
         """`discover_options`: keyword arguments for tui.core.discover.engine.discover (tests give
-        a resolver and a hosts table on 127.0.0.1); None: the real network."""
-        super().__init__()
+        a resolver and a hosts table on 127.0.0.1); None: the real network.
+        `sixteen_colours`: use the terminal's own 16 colours (an ANSI theme), for terminals
+        without 256 colours and for NO_COLOR (see `few_colours()`)."""
+        super().__init__(ansi_color=True if sixteen_colours else None)
+        self.sixteen_colours = sixteen_colours
         self.config_path = config_path
         self.initial = copy.deepcopy(settings) if settings is not None else None
         self.password_lookup = password_lookup or _default_lookup
@@ -219,6 +224,8 @@ class MailwizApp(App[int]):
     # ------------------------------------------------------------------ start
 
     def on_mount(self) -> None:
+        if self.sixteen_colours:
+            self.theme = "ansi-dark"
         current = self.initial.provider if self.initial is not None else ""
         extra: list[Provider] = []
         if self.practice_server is not None:
@@ -519,7 +526,10 @@ class MailwizApp(App[int]):
         seen: set[str] = set()
         for key, active in self.screen.active_bindings.items():
             binding = active.binding
-            if not active.enabled or not binding.description or binding.action == "show_keys":
+            own = active.node is self.screen or active.node is self  # not an input's keys
+            if not own or not active.enabled or not binding.description:
+                continue
+            if binding.action == "show_keys":
                 continue
             shown = self.get_key_display(binding)
             if (shown, binding.description) in {(k, d) for k, d in keys} or key in seen:
@@ -530,6 +540,20 @@ class MailwizApp(App[int]):
         keys.append(("? / F1", "These keys"))
         title = "Keys: " + SCREEN_NAMES.get(type(self.screen).__name__, "this screen")
         self.push_screen(KeysDialog(title, keys))
+
+
+def few_colours() -> bool:
+    """True on a terminal with 16 colours or fewer, or with NO_COLOR set: the wizard then
+    draws with the terminal's own ANSI colours rather than approximations of its theme.
+    Call before the App is made (Textual removes NO_COLOR from the environment)."""
+    import os
+
+    from rich.console import Console
+
+    if os.environ.get("NO_COLOR") is not None:
+        return True
+    system = Console(force_terminal=True).color_system
+    return system not in ("256", "truecolor")
 
 
 def run_wizard(config_path: Path, practice: bool = False) -> int:
@@ -561,14 +585,17 @@ def run_wizard(config_path: Path, practice: bool = False) -> int:
     else:
         settings = loaded.settings
         warnings = loaded.warnings
-    return _run(MailwizApp(config_path, settings, load_warnings=warnings))
+    app = MailwizApp(config_path, settings, load_warnings=warnings, sixteen_colours=few_colours())
+    return _run(app)
 
 
 def _run_practice() -> int:
     from tui.core.practice import PracticeServer
 
     with PracticeServer() as server:
-        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        app = MailwizApp(
+            server.folder / "settings.toml", practice_server=server, sixteen_colours=few_colours()
+        )
         return _run(app)
 
 

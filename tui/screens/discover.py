@@ -38,7 +38,7 @@ MARK_FOUND = "✓"
 MARK_NOTHING = "–"
 MARK_RUNNING = "…"
 
-SECURITY_WORDS = {"tls": "implicit TLS", "starttls": "STARTTLS"}
+SECURITY_WORDS = {"tls": "TLS from the first byte", "starttls": "STARTTLS"}
 
 
 def format_seconds(seconds: float) -> str:
@@ -69,7 +69,7 @@ class Discovered:
 
 
 def server_words(suggestion: Suggestion) -> str:
-    """ "smtp.gmail.com, port 465, implicit TLS" """
+    """ "smtp.gmail.com, port 465, TLS from the first byte" """
     security = SECURITY_WORDS.get(suggestion.security, suggestion.security)
     return f"{suggestion.host}, port {suggestion.port}, {security}"
 

@@ -602,9 +602,9 @@ class FieldsScreen(Screen[FormResult]):
                 target.focus()
             count = len(self.query(".row.-invalid")) or len(errors)
             self.notify(
-                "One field needs fixing first: it is marked in red."
+                "One field needs fixing first: it is marked ✗."
                 if count == 1
-                else f"{count} fields need fixing first: they are marked in red.",
+                else f"{count} fields need fixing first: they are marked ✗.",
                 title="Not yet",
                 severity="warning",
             )
@@ -662,3 +662,11 @@ class FieldsScreen(Screen[FormResult]):
         self.password_note = note
         self.password_pending = False
         self._refresh_messages()
+        self.call_after_refresh(self._focus_missing_password)
+
+    def _focus_missing_password(self) -> None:
+        """Nothing stored: the password is what is missing (unless the user moved on)."""
+        password_input = self.query_one("#password", Input)
+        idle = self.focused is None or self.focused is self.query_one("#test", Button)
+        if idle and not password_input.value and self._row_visible("password"):
+            password_input.focus()

@@ -31,14 +31,11 @@ SECURITY_CHOICES = ("TLS", "STARTTLS", "None")
 # One wording for port 465 everywhere: "TLS from the first byte".
 SECURITY_HELP: dict[Security, str] = {
     "tls": "TLS from the first byte (usual on port 465).",
-    "starttls": "Encrypted with STARTTLS before the password is sent (usual on 587).",
+    "starttls": "Encrypted before the password is sent (usual on port 587).",
     "none": "Not encrypted: only for a local relay, with no username.",
 }
 PORT_HELP = "465 and 587 are encrypted and recommended; 25 often is not."
-NO_VERIFY_HELP = (
-    "Only for your own server with a self-signed certificate; never for Gmail, Yahoo, "
-    "Office 365 and the like."
-)
+NO_VERIFY_HELP = "Only for your own server, with a self-signed certificate."
 
 APIS: tuple[HttpApi, ...] = ("relay", "postmark", "mailgun", "sendgrid", "resend")
 API_CHOICES = ("Relay", "Postmark", "Mailgun", "SendGrid", "Resend")

@@ -55,7 +55,7 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
     else:
         smtp = settings.smtp
         security = {
-            "tls": "encrypted from the start (TLS)",
+            "tls": "TLS from the first byte",
             "starttls": "encrypted with STARTTLS",
             "none": "NOT encrypted",
         }.get(smtp.security, smtp.security)
@@ -168,6 +168,11 @@ class SaveScreen(Screen[bool]):
         yield Static("Save the settings", classes="screen-title")
         with VerticalScroll(id="body"):
             yield Static(self._summary(), id="summary")
+            yield Static(
+                "The certificate will NOT be checked: anyone between you and the server "
+                "could read the password. Only for your own server.",
+                id="certificate-warning",
+            )
             yield Static(self._settings_where(), id="where-settings")
             yield Static(
                 Content.assemble(("Password: ", "bold"), "checking the system keyring…"),
@@ -214,6 +219,8 @@ class SaveScreen(Screen[bool]):
         return Content("\n").join(lines)
 
     def on_mount(self) -> None:
+        unchecked = self.settings.protocol == "smtp" and not self.settings.smtp.verify_certificate
+        self.query_one("#certificate-warning").display = unchecked
         self.query_one("#store-choice").display = False
         self.query_one("#keyring-problem").display = False
         self.query_one("#done").display = False
