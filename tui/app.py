@@ -518,26 +518,11 @@ class MailwizApp(App[int]):
 
     def action_show_keys(self) -> None:
         """`?` / F1: the keys of the screen in front, in a dialog."""
-        from tui.dialogs.confirm import KeysDialog
+        from tui.dialogs.confirm import KeysDialog, screen_keys
 
         if isinstance(self.screen, KeysDialog):
             return
-        keys: list[tuple[str, str]] = []
-        seen: set[str] = set()
-        for key, active in self.screen.active_bindings.items():
-            binding = active.binding
-            own = active.node is self.screen or active.node is self  # not an input's keys
-            if not own or not active.enabled or not binding.description:
-                continue
-            if binding.action == "show_keys":
-                continue
-            shown = self.get_key_display(binding)
-            if (shown, binding.description) in {(k, d) for k, d in keys} or key in seen:
-                continue
-            seen.add(key)
-            keys.append((shown, binding.description))
-        keys.append(("Tab / ↓ ↑", "Move between fields"))
-        keys.append(("? / F1", "These keys"))
+        keys = screen_keys(self)
         title = "Keys: " + SCREEN_NAMES.get(type(self.screen).__name__, "this screen")
         self.push_screen(KeysDialog(title, keys))
 

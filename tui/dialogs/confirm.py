@@ -5,9 +5,9 @@ keys of the screen underneath (`?` / F1)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -15,6 +15,23 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
 ResultT = TypeVar("ResultT")
+
+
+def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
+    """The keys of the screen in front (its own and the app's, not an input's cursor keys),
+    as (key, what it does), for `KeysDialog`."""
+    keys: list[tuple[str, str]] = []
+    for active in app.screen.active_bindings.values():
+        binding = active.binding
+        own = active.node is app.screen or active.node is app
+        if not own or not active.enabled or not binding.description:
+            continue
+        entry = (app.get_key_display(binding), binding.description)
+        if binding.action != "show_keys" and entry not in keys:
+            keys.append(entry)
+    keys.append(("Tab / ↓ ↑", "Move between fields"))
+    keys.append(("? / F1", "These keys"))
+    return keys
 
 
 class Dialog(ModalScreen[ResultT]):

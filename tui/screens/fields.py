@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +24,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
 
@@ -32,18 +31,16 @@ from tui.core.keys import Key, label
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
 from tui.core.settings import (
     USUAL_SECURITY_FOR_PORT,
-    HttpApi,
     Problem,
     Security,
     Settings,
-    cleaned,
-    looks_like_address,
-    parse_port,
 )
 from tui.screens import fields_model as model
 from tui.screens import fields_rows as rows
+from tui.screens.fields_form import FormReader
 from tui.screens.fields_model import FIELD_WIDGETS, FORM_ORDER, PORTS, SECURITIES, FormResult
 from tui.widgets import ChoiceRow, FieldRow, GlyphCheckbox
+from tui.widgets.field_row import show_messages
 
 __all__ = ["FieldsScreen", "FormResult", "provider_or_custom"]
 
@@ -55,7 +52,7 @@ def provider_or_custom(provider_id: str) -> Provider:
         return get_provider(CUSTOM_ID)
 
 
-class FieldsScreen(Screen[FormResult]):
+class FieldsScreen(FormReader):
     """Edit one configuration. Posts Submitted; dismisses FormResult(action="back") on Escape."""
 
     CSS_PATH = "fields.tcss"
@@ -183,118 +180,6 @@ class FieldsScreen(Screen[FormResult]):
                 return
         self.query_one("#test", Button).focus()
 
-    # ------------------------------------------------------------------ reading the form
-
-    def _choice(self, widget_id: str) -> int:
-        return self.query_one(f"#{widget_id}", ChoiceRow).index
-
-    def _value(self, widget_id: str) -> str:
-        return self.query_one(f"#{widget_id}", Input).value
-
-    def _checked(self, widget_id: str) -> bool:
-        return self.query_one(f"#{widget_id}", GlyphCheckbox).value
-
-    @property
-    def protocol(self) -> Literal["smtp", "http"]:
-        return "http" if self._choice("protocol") == 1 else "smtp"
-
-    @property
-    def api(self) -> HttpApi:
-        return model.APIS[self._choice("api")]
-
-    @property
-    def security(self) -> Security:
-        return SECURITIES[self._choice("security")]
-
-    @property
-    def oauth_family(self) -> str | None:
-        return model.oauth_provider_for(self.provider.id)
-
-    @property
-    def signs_in(self) -> bool:
-        """OAuth sign-in chosen (only offered for providers that have it)."""
-        family = model.oauth_provider_for(self.provider.id)
-        if family is None or self.protocol != "smtp":
-            return False
-        return model.SIGN_IN_CHOICES[family][self._choice("auth")][1] == "oauth2"
-
-    def _port(self) -> tuple[int, str]:
-        """The chosen port and, when "Other" holds no valid number, the core's message."""
-        index = self._choice("port")
-        if index < len(PORTS):
-            return PORTS[index], ""
-        try:
-            return parse_port(self._value("port-other")), ""
-        except ValueError as error:
-            return 0, str(error)
-
-    def _address_wanted(self) -> bool:
-        """The seed's rule: ask for the address only when the username is not one."""
-        if self.protocol == "http":
-            return True
-        username = self._value("username").strip()
-        if looks_like_address(username):
-            return False
-        return bool(username) or self.security == "none"
-
-    def draft(self) -> Settings:
-        """The settings as the form shows them now, valid or not (hidden fields left out)."""
-        settings = copy.deepcopy(self.initial)
-        settings.protocol = self.protocol
-        settings.provider = self.provider.id
-        sender = settings.sender
-        timeout = model.parse_timeout(self._value("timeout"))[0]
-        if settings.protocol == "smtp":
-            self._draft_smtp(settings)
-            settings.smtp.timeout = timeout
-            sender.copy_to = self._value("copy-to") if self._checked("copy-on") else ""
-            sender.reply_to = self._value("reply-to") if self._checked("reply-on") else ""
-        else:
-            http = settings.http
-            http.api = model.APIS[self._choice("api")]
-            http.url = self._value("url")
-            http.domain = self._value("domain") if http.api == "mailgun" else ""
-            http.timeout = timeout
-            copy_on = self._copy_offered() and self._checked("copy-on")
-            sender.copy_to = self._value("copy-to") if copy_on else ""
-            sender.reply_to = self._value("reply-to")
-        sender.address = self._value("address") if self._address_wanted() else ""
-        sender.name = self._value("name")
-        return settings
-
-    def _draft_smtp(self, settings: Settings) -> None:
-        smtp = settings.smtp
-        smtp.host = self._value("host")
-        smtp.port = self._port()[0]
-        smtp.security = self.security
-        smtp.username = self._value("username")
-        smtp.verify_certificate = not self._checked("no-verify")
-        smtp.ca_file = self._value("ca-file") if self._ca_file_shown() else ""
-        family = self.oauth_family
-        smtp.auth = "oauth2" if self.signs_in else "password"
-        if family is not None and smtp.auth == "oauth2":
-            oauth = settings.oauth
-            oauth.provider = "microsoft" if family == "microsoft" else "google"
-            oauth.client_id = self._value("client-id")
-            oauth.client_secret = self._value("client-secret") if family == "google" else ""
-            oauth.tenant = self._value("tenant") if family == "microsoft" else oauth.tenant
-
-    @property
-    def password(self) -> str:
-        """The password (or API key) typed; none with an OAuth sign-in."""
-        return "" if self.signs_in else self._value("password")
-
-    def result(self, action: model.FormAction = "test") -> FormResult:
-        settings = self.draft()
-        if action != "back":
-            settings = cleaned(settings)
-        return FormResult(settings, self.password, action, dirty=self.is_dirty())
-
-    def is_dirty(self) -> bool:
-        """Whether the user changed anything since the screen opened."""
-        baseline = self._baseline if self._baseline is not None else self.initial
-        return self.draft() != baseline or self.password != self.initial_password
-
     # ------------------------------------------------------------------ problems
 
     def problems(self) -> dict[Key, list[Problem]]:
@@ -351,22 +236,17 @@ class FieldsScreen(Screen[FormResult]):
                 by_row[model.ROW_OF.get(widget_id, widget_id)].extend(problems)
         for row in self.query(FieldRow):
             self._show_row(row, by_row.get(row.row_id, []))
-        self._show(self.query_one("#general-message", Static), general if self.touched else [])
+        show_messages(self.query_one("#general-message", Static), general if self.touched else [])
         if any(key in (Key.SMTP_TIMEOUT, Key.HTTP_TIMEOUT) for key in self.touched) and by_row.get(
             "timeout"
         ):
             self.query_one("#advanced", Collapsible).collapsed = False
 
     def _show_row(self, row: FieldRow, problems: list[Problem]) -> None:
-        self._show(row.query_one(".message", Static), problems)
-        help_line = row.query_one(".help", Static)
-        help_text = self._help_for(row)
-        # Help explains a field; once a message says what is wrong, the help gives way,
-        # except the note on where the stored password came from (or why there is none).
+        # Once a message says what is wrong, the help gives way, except the note on where
+        # the stored password came from (or why there is none).
         keep = row.row_id == "password" and bool(self.password_note)
-        help_line.update(help_text)
-        help_line.display = bool(help_text) and (not problems or keep)
-        row.set_class(any(p.severity == "error" for p in problems), "-invalid")
+        row.show(problems, self._help_for(row), keep_help=keep)
 
     def _help_for(self, row: FieldRow) -> str:
         if row.row_id == "security":
@@ -380,26 +260,6 @@ class FieldsScreen(Screen[FormResult]):
         if row.row_id == "url" and self.protocol == "http" and self.api != "relay":
             return f"Empty: {model.API_DEFAULT_URLS.get(self.api, 'the default')}."
         return row.help_text
-
-    @staticmethod
-    def _show(target: Static, problems: list[Problem]) -> None:
-        target.display = bool(problems)
-        if not problems:
-            target.update("")
-            return
-        errors = [p for p in problems if p.severity == "error"]
-        target.set_class(bool(errors), "-error")
-        target.set_class(not errors, "-warning")
-        target.update(
-            Content("\n").join(
-                Content.from_markup(
-                    "[b]$mark[/b] $text",
-                    mark="✗" if p.severity == "error" else "!",
-                    text=p.message,
-                )
-                for p in problems
-            )
-        )
 
     def _first_error_widget(self) -> Widget | None:
         found = self.problems()
@@ -433,10 +293,6 @@ class FieldsScreen(Screen[FormResult]):
         notes = self.query_one("#notes", Static)
         notes.update(provider.notes)
         notes.display = bool(provider.notes)
-
-    def _copy_offered(self) -> bool:
-        """A copy (Bcc) goes with SMTP and the APIs; the original relay format has none."""
-        return self.protocol == "smtp" or self.api != "relay"
 
     def _update_visibility(self) -> None:
         smtp = self.protocol == "smtp"
@@ -472,10 +328,6 @@ class FieldsScreen(Screen[FormResult]):
         self.query_one("#url", Input).placeholder = (
             "https://relay.example.com/send" if self.api == "relay" else "empty: the default"
         )
-
-    def _ca_file_shown(self) -> bool:
-        """A CA file is for your own server; one already set (the practice server) shows."""
-        return self.provider.id == CUSTOM_ID or bool(self.initial.smtp.ca_file)
 
     def _changed(self) -> None:
         self._update_visibility()
