@@ -29,7 +29,6 @@ def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
         entry = (app.get_key_display(binding), binding.description)
         if binding.action != "show_keys" and entry not in keys:
             keys.append(entry)
-    keys.append(("Tab / ↓ ↑", "Move between fields"))
     keys.append(("? / F1", "These keys"))
     return keys
 
