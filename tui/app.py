@@ -89,6 +89,8 @@ def settings_for_choice(
         smtp.auth = "oauth2" if provider.id in ("microsoft365", "outlook") else "password"
         if provider.id in ("microsoft365", "outlook"):
             settings.oauth.provider = "microsoft"
+            if provider.id == "outlook" and settings.oauth.tenant == "organizations":
+                settings.oauth.tenant = "consumers"  # personal accounts
         elif provider.id in ("gmail", "google-workspace"):
             settings.oauth.provider = "google"
     if choice.address:

@@ -254,9 +254,13 @@ class FieldsScreen(FormReader):
         if row.row_id == "reply-to" and self.protocol == "http":
             return "Required for an HTTP service: usually your business address."
         if row.row_id == "password":
+            if self.protocol == "http" and self.api == "relay":
+                return "Optional: a key the relay checks. Kept like a password, never in the file."
             if self.protocol == "http":
-                return "Kept in the password store, like a password; never in the file."
+                return "Kept in the password store, like a password; never in the settings file."
             return self._password_help()
+        if row.row_id == "address" and self.protocol == "http":
+            return "The address emails are sent from."
         if row.row_id == "url" and self.protocol == "http" and self.api != "relay":
             return f"Empty: {model.API_DEFAULT_URLS.get(self.api, 'the default')}."
         return row.help_text

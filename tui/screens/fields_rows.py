@@ -128,6 +128,7 @@ def secret_rows(settings: Settings, password: str, password_help: str) -> list[W
             "Tenant",
             _input(oauth.tenant, "tenant", "organizations, consumers, common or a tenant ID"),
             row_id="tenant",
+            help_text="organizations: work or school; consumers: Outlook.com; or your tenant ID.",
         ),
     ]
 
