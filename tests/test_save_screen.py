@@ -281,3 +281,26 @@ async def test_what_next_commands_never_break_inside_a_word(
     for path in folder.iterdir():
         path.unlink()
     folder.rmdir()
+
+
+async def test_an_oauth_sign_in_shows_no_password_and_stores_none(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    settings = own_server()
+    settings.provider = "microsoft365"
+    settings.smtp.host, settings.smtp.username = "smtp.office365.com", "me@contoso.com"
+    settings.smtp.auth = "oauth2"
+    settings.oauth.client_id = "11111111-2222"
+    screen = SaveScreen(settings, None, tmp_path / "settings.toml", tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = str(screen.query_one("#summary", Static).visual)
+        assert "Microsoft sign-in (OAuth), client ID 11111111-2222" in summary
+        assert "Password:" not in summary
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.saved
+    assert memory_keyring.entries == {}
+    assert load_settings(tmp_path / "settings.toml").settings.smtp.auth == "oauth2"

@@ -452,6 +452,8 @@ class MailwizApp(App[int]):
         """None (keep the stored one) when the password and its keyring entry are unchanged."""
         from tui.core.credentials.store import keyring_account
 
+        if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            return None  # no password: the sign-in stored its token already
         if (
             self.initial is not None
             and self.stored_password is not None

@@ -69,7 +69,11 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
             shown = "(empty)"
         else:
             shown = MASK
-        rows.append(("Password", shown))
+        if smtp.auth == "oauth2":
+            who = {"microsoft": "Microsoft", "google": "Google"}.get(settings.oauth.provider, "")
+            rows.append(("Sign-in", f"{who} sign-in (OAuth), client ID {settings.oauth.client_id}"))
+        else:
+            rows.append(("Password", shown))
         if not smtp.verify_certificate:
             rows.append(("Certificate", "NOT checked (Do not validate TLS certificate)"))
         if smtp.ca_file:
