@@ -37,6 +37,7 @@ screenshots: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/send_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,29 +1,108 @@
-"""The core knows nothing of the screen: no module under tui/core imports Textual."""
+"""Layers stated and tested (issue 10), and start-up kept lean (issue 16).
+
+The layers, read from the source with ast (every import, also those inside functions,
+except under `if TYPE_CHECKING:`):
+- tui/core imports no textual or rich, recursively;
+- tui/core/transports never reaches tui/core/diagnose (a send reports data; the diagnosis
+  reads it);
+- tui/core/credentials never reaches tui/core/transports (storing a secret needs no engine);
+- no import cycle among the modules of tui/ at import time.
+
+Start-up, checked in fresh processes by the modules they load (timings are in bench/): no
+Textual for the command line, no asyncio or settings model for --help, no keyring when
+MAILWIZ_PASSWORD is set, no email-validator for plain addresses, no diagnosis on success.
+"""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
-CORE = Path(__file__).resolve().parent.parent / "tui" / "core"
+import pytest
 
+from tests.servers import PASSWORD, SmtpServer
+from tui.core.settings import save_settings
 
-def imported_modules(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+ROOT = Path(__file__).resolve().parent.parent
+TUI = ROOT / "tui"
+CORE = TUI / "core"
 
 
 def module_name(path: Path) -> str:
-    parts = path.relative_to(CORE.parent.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    return "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def imported_names(path: Path, *, top_level_only: bool = False) -> set[str]:
+    """Absolute names of every module imported by path (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = module_name(path).split(".")
+    if path.name != "__init__.py":
+        package = package[:-1]
+    names: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and _is_type_checking(node):
+                continue
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    prefix = package[: len(package) - (node.level - 1)]
+                    base = ".".join([*prefix, base] if base else prefix)
+                names.add(base)
+                names.update(f"{base}.{alias.name}" for alias in node.names)
+            nested = isinstance(node, ast.If | ast.Try | ast.With)
+            if nested or not top_level_only:
+                for field in ("body", "orelse", "finalbody", "handlers"):
+                    children = getattr(node, field, None)
+                    if isinstance(children, list):
+                        visit([c for c in children if isinstance(c, ast.stmt | ast.excepthandler)])  # type: ignore[misc]
+
+    visit(tree.body)
+    return names
+
+
+@cache
+def graph(top_level_only: bool) -> dict[str, set[str]]:
+    modules = {module_name(p): p for p in sorted(TUI.rglob("*.py"))}
+    return {
+        name: {m for m in imported_names(path, top_level_only=top_level_only) if m in modules}
+        - {name}
+        for name, path in modules.items()
+    }
+
+
+def reachable(start: str, edges: dict[str, set[str]]) -> dict[str, list[str]]:
+    """Every module reachable from start, with one import path leading to it."""
+    paths = {start: [start]}
+    todo = [start]
+    while todo:
+        current = todo.pop()
+        for nxt in sorted(edges[current]):
+            if nxt not in paths:
+                paths[nxt] = [*paths[current], nxt]
+                todo.append(nxt)
+    return paths
+
+
+def test_the_import_graph_is_read_from_real_files() -> None:
+    edges = graph(False)
+    assert len(edges) > 30 and "tui.core.settings" in edges["tui.cli"] | set().union(
+        *edges.values()
+    ), "the graph came out empty: the layer tests would prove nothing"
 
 
 def test_core_sources_never_import_textual() -> None:
@@ -31,7 +110,7 @@ def test_core_sources_never_import_textual() -> None:
     assert sources, "tui/core has no Python files: the test would prove nothing"
     offenders = {
         str(path.relative_to(CORE)): sorted(
-            n for n in imported_modules(path) if n.split(".")[0] in ("textual", "rich")
+            n for n in imported_names(path) if n.split(".")[0] in ("textual", "rich")
         )
         for path in sources
     }
@@ -43,9 +122,150 @@ def test_importing_every_core_module_loads_no_textual() -> None:
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'textual'))\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("layer", "forbidden"),
+    [
+        ("tui.core.transports", "tui.core.diagnose"),
+        ("tui.core.credentials", "tui.core.transports"),
+        ("tui.core", "tui.screens"),
+        ("tui.core", "tui.commands"),
+        ("tui.core", "tui.app"),
+        ("tui.commands", "tui.app"),  # the command line never loads the wizard's modules
+    ],
+)
+def test_a_layer_never_reaches_what_it_must_not(layer: str, forbidden: str) -> None:
+    edges = graph(False)
+    if layer == "tui.commands":  # only cli.py's wizard branch may import tui.app
+        starts = [m for m in edges if m.startswith("tui.commands")]
+    else:
+        starts = [m for m in edges if m == layer or m.startswith(layer + ".")]
+    assert starts, f"no module in {layer}"
+    breaches = {
+        start: " -> ".join(path)
+        for start in starts
+        for target, path in reachable(start, edges).items()
+        if target == forbidden or target.startswith(forbidden + ".")
+    }
+    assert breaches == {}
+
+
+def test_no_import_cycle_at_import_time() -> None:
+    edges = graph(True)
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(edges[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(edges):
+        if node not in state:
+            visit(node)
+    assert [" -> ".join(cycle) for cycle in cycles] == []
+
+
+# ---------------------------------------------------------------- start-up modules
+
+HEAVY = ("textual", "rich", "keyring", "email_validator", "asyncio", "tui.core.diagnose")
+
+
+def loaded_modules(
+    argv: list[str], tmp_path: Path, env: dict[str, str] | None = None
+) -> tuple[int, set[str]]:
+    """Run mailwiz's main(argv) in a fresh interpreter; its exit code and sys.modules."""
+    report = tmp_path / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from tui.cli import main\n"
+        "try:\n"
+        f"    code = main({argv!r})\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        f"open({str(report)!r}, 'w').write(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "MAILWIZ_PASSWORD"}
+    subprocess.run(
+        [sys.executable, "-c", code],
+        env={**environ, **(env or {})},
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    exit_code, modules = json.loads(report.read_text())
+    return exit_code, set(modules)
+
+
+def present(modules: set[str], *names: str) -> list[str]:
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in modules))
+
+
+@pytest.mark.parametrize("argv", [["send", "--help"], ["--help"], ["test", "--help"]])
+def test_help_loads_no_asyncio_settings_or_ui(argv: list[str], tmp_path: Path) -> None:
+    code, modules = loaded_modules(argv, tmp_path)
+    assert code == 0
+    assert present(modules, *HEAVY, "tui.core.settings", "tui.core.message", "ssl") == []
+
+
+@pytest.fixture
+def send_settings(starttls_server: SmtpServer, tmp_path: Path) -> Callable[..., Path]:
+    def make(**overrides: object) -> Path:
+        settings = starttls_server.settings(**overrides)
+        settings.password.store = "keyring"  # stored... but MAILWIZ_PASSWORD wins
+        return save_settings(settings, tmp_path / "settings.toml")
+
+    return make
+
+
+def test_a_successful_test_loads_no_keyring_validator_diagnosis_or_ui(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    path = send_settings()
+    code, modules = loaded_modules(
+        ["test", "--config", str(path)], tmp_path, env={"MAILWIZ_PASSWORD": PASSWORD}
+    )
+    assert code == 0
+    assert len(starttls_server.received) == 1
+    assert "asyncio" in modules  # the send ran in this process
+    assert present(modules, "textual", "rich", "keyring", "email_validator") == []
+    assert present(modules, "tui.core.diagnose", "tui.core.providers", "tui.app") == []
+
+
+def test_a_failed_test_loads_the_diagnosis(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    # The other side of the test above: the check can see a module that loads.
+    path = send_settings()
+    code, modules = loaded_modules(
+        ["test", "--config", str(path)], tmp_path, env={"MAILWIZ_PASSWORD": "wrong password"}
+    )
+    assert code == 16
+    assert present(modules, "tui.core.diagnose") == ["tui.core.diagnose"]
+    assert present(modules, "textual", "keyring") == []
+
+
+def test_an_address_that_needs_the_full_check_loads_email_validator(tmp_path: Path) -> None:
+    settings_path = tmp_path / "settings.toml"
+    settings_path.write_text(
+        'version = 1\n[smtp]\nhost = "mail.example.org"\nusername = "me@example.org"\n'
+        '[sender]\naddress = "josé@example.org"\n[password]\nstore = "none"\n'
+    )
+    settings_path.chmod(0o600)
+    code, modules = loaded_modules(["show", "--config", str(settings_path)], tmp_path)
+    assert code == 0
+    assert present(modules, "email_validator") == ["email_validator"]

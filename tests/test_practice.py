@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import signal
 import smtplib
 import socket
 import ssl
@@ -223,8 +225,11 @@ def test_the_ca_file_is_private_and_removed_on_stop(tmp_path: Path) -> None:
         assert stat.S_IMODE(ca_file.stat().st_mode) == 0o600
         assert stat.S_IMODE(ca_file.parent.stat().st_mode) == 0o700
         assert ca_file.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
-        # Only the authority's certificate sits there: the server's key stays in memory.
-        assert [p.name for p in ca_file.parent.iterdir()] == [ca_file.name]
+        # Only the authority's certificate (and the owner's pid, so an abandoned folder can be
+        # recognised) sit there: the server's key stays in memory.
+        assert sorted(p.name for p in ca_file.parent.iterdir()) == sorted(
+            [ca_file.name, "owner.pid"]
+        )
     finally:
         server.stop()
     assert not ca_file.exists()
@@ -360,3 +365,55 @@ def test_a_plain_message_has_no_attachments() -> None:
     assert message.subject == "plain"
     assert message.attachments == ()
     assert message.size == len(b"Subject: plain\r\n\r\nhello\r\n")
+
+
+def test_a_practice_folder_abandoned_by_a_killed_process_is_removed_next_time(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    from tui.core.practice import FOLDER_PREFIX, OWNER_FILENAME, remove_abandoned_folders
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    abandoned = tmp_path / f"{FOLDER_PREFIX}killed"
+    abandoned.mkdir()
+    (abandoned / OWNER_FILENAME).write_text(gone.stdout)
+    alive = tmp_path / f"{FOLDER_PREFIX}alive"
+    alive.mkdir()
+    (alive / OWNER_FILENAME).write_text(f"{os.getppid()}\n")
+    unknown = tmp_path / f"{FOLDER_PREFIX}no-owner-file"
+    unknown.mkdir()
+    with PracticeServer(folder=tmp_path) as server:
+        assert server.folder.exists()
+    assert not abandoned.exists()
+    assert alive.exists() and unknown.exists()
+    assert remove_abandoned_folders(tmp_path) == []
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_a_process_killed_while_practising_removes_the_folder_first(
+    tmp_path: Path, signum: int
+) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from tui.core.practice import PracticeServer\n"
+        "server = PracticeServer(folder=Path(sys.argv[1]))\n"
+        "server.start()\n"
+        "print(server.folder, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    folder = Path(process.stdout.readline().strip())
+    assert folder.is_dir()
+    process.send_signal(signum)
+    assert process.wait(timeout=20) == -signum  # it still ends as the signal says
+    assert not folder.exists()

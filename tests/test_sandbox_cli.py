@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import FAIL_MODE_HELP
+from tui.commands.sandbox import FAIL_MODE_HELP
+from tui.core.exits import exit_code_for
 from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES
 
 
@@ -100,4 +101,28 @@ def test_a_misbehaving_sandbox_gives_the_matching_exit_code(
     result = mailwiz(["test", "--config", config], password, tmp_path / "real.toml")
     assert result.returncode == exit_code, result.stderr
     assert "What to do:" in result.stderr
-    assert EXPECTED_FAILURE[mode] == exit_code  # the practice module agrees
+    assert exit_code_for(EXPECTED_FAILURE[mode]) == exit_code  # the practice module agrees
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGTERM])
+def test_the_sandbox_removes_its_folder_when_its_terminal_goes_or_it_is_killed(
+    start_sandbox: Callable[..., Sandbox], tmp_path: Path, signum: int
+) -> None:
+    sandbox = start_sandbox()
+    config = Path(sandbox.read_until(r"mailwiz test --config (\S+)").group(1))
+    sandbox.read_until("Messages received:")
+    assert config.parent.name.startswith("mailwiz-practice-") and config.parent.is_dir()
+    sandbox.process.send_signal(signum)
+    assert sandbox.process.wait(timeout=10) == 0
+    assert not config.parent.exists(), f"the practice folder survived signal {signum}"
+
+
+def test_the_sandbox_takes_config_like_every_subcommand(
+    start_sandbox: Callable[..., Sandbox], tmp_path: Path
+) -> None:
+    real = tmp_path / "real.toml"
+    sandbox = start_sandbox("--config", str(real))
+    sandbox.read_until("Messages received:")
+    sandbox.process.send_signal(signal.SIGTERM)
+    assert sandbox.process.wait(timeout=10) == 0
+    assert not real.exists(), "the sandbox never writes the settings named by --config"

@@ -168,9 +168,36 @@ def test_certificate_checks_cannot_be_turned_off_for_a_catalogue_provider() -> N
 def test_turning_certificate_checks_off_for_an_own_server_is_a_warning() -> None:
     settings = gmail()
     settings.provider = "custom"
+    settings.smtp.host = "mail.example.org"
     settings.smtp.verify_certificate = False
     (problem,) = [p for p in validate(settings) if p.field == "smtp.verify_certificate"]
     assert problem.severity == "warning"
+
+
+@pytest.mark.parametrize("host", ["smtp.gmail.com", "SMTP.Office365.com", "smtp.mail.yahoo.com."])
+def test_certificate_rule_is_keyed_on_the_host_too(host: str) -> None:
+    # Provider "custom" pointing at a big provider's server is that provider all the same.
+    settings = gmail()
+    settings.provider = "custom"
+    settings.smtp.host = host
+    settings.smtp.verify_certificate = False
+    (problem,) = [p for p in validate(settings) if p.field == "smtp.verify_certificate"]
+    assert problem.severity == "error"
+    assert "can not be turned off" in problem.message
+
+
+@pytest.mark.parametrize("timeout", [0.0001, 0.5, -5, 0, 601, 1e30, float("nan"), float("inf")])
+def test_timeout_outside_one_to_six_hundred_is_an_error(timeout: float) -> None:
+    settings = gmail()
+    settings.smtp.timeout = timeout
+    assert messages(settings, "smtp.timeout") == ["The timeout is in seconds, between 1 and 600."]
+
+
+@pytest.mark.parametrize("timeout", [1, 1.5, 30, 600])
+def test_timeout_inside_the_range_is_fine(timeout: float) -> None:
+    settings = gmail()
+    settings.smtp.timeout = timeout
+    assert messages(settings, "smtp.timeout") == []
 
 
 def test_missing_ca_file_is_named(tmp_path: Path) -> None:

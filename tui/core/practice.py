@@ -35,6 +35,7 @@ import logging
 import os
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import tempfile
@@ -482,6 +483,40 @@ class _Listener:
         self._thread = None
 
 
+# ------------------------------------------------------------------ abandoned folders
+
+FOLDER_PREFIX: Final = "mailwiz-practice-"
+OWNER_FILENAME: Final = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
+
+
+def remove_abandoned_folders(parent: Path) -> list[Path]:
+    """Remove practice folders whose owner process is gone (killed with -9, a crash):
+    only ours (same user), only those with an owner file naming a dead process."""
+    removed: list[Path] = []
+    for folder in parent.glob(FOLDER_PREFIX + "*"):
+        try:
+            info = folder.lstat()
+            if not folder.is_dir() or folder.is_symlink() or info.st_uid != os.getuid():
+                continue
+            pid = int((folder / OWNER_FILENAME).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 # ------------------------------------------------------------------------ the server
 
 
@@ -511,6 +546,7 @@ class PracticeServer:
         self._lock = threading.Lock()
         self._messages: list[ReceivedMessage] = []
         self._callbacks: list[Callable[[ReceivedMessage], None]] = []
+        self._signals: dict[int, Callable[[int, Any], None]] = {}
 
     # --- life cycle
 
@@ -550,8 +586,11 @@ class PracticeServer:
         _quiet_aiosmtpd_log()
         if self._parent is not None:
             self._parent.mkdir(parents=True, exist_ok=True)
-        self._folder = Path(tempfile.mkdtemp(prefix="mailwiz-practice-", dir=self._parent))
+        remove_abandoned_folders(Path(self._parent or tempfile.gettempdir()))
+        self._folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self._parent))
         os.chmod(self._folder, 0o700)  # mkdtemp does this already; say it anyway
+        _write_private(self._folder / OWNER_FILENAME, f"{os.getpid()}\n".encode())
+        self._remove_on_signals()
         trusted = _make_authority("mailwiz practice CA")
         ca_file = self._folder / CA_FILENAME
         _write_private(ca_file, trusted.pem)
@@ -637,7 +676,35 @@ class PracticeServer:
             self._listener = None
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
+        self._restore_signals()
         # The paths stay readable after stop (they name files that are gone), for messages.
+
+    def _remove_on_signals(self) -> None:
+        """On SIGHUP (the terminal went away) and SIGTERM, remove the folder first, then
+        end as the signal would have. Only where nobody else handles them (the sandbox
+        command installs its own, which stops the server cleanly)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        folder = self._folder
+
+        def remove_then_die(signum: int, frame: object) -> None:
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            if signal.getsignal(signum) is signal.SIG_DFL:
+                signal.signal(signum, remove_then_die)
+                self._signals[signum] = remove_then_die
+
+    def _restore_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum, handler in self._signals.items():
+            if signal.getsignal(signum) is handler:
+                signal.signal(signum, signal.SIG_DFL)
+        self._signals.clear()
 
     def __enter__(self) -> PracticeServer:
         self.start()

@@ -6,23 +6,25 @@ See DESIGN.md, "The settings file". The password is never part of this file.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import ipaddress
 import os
 import re
-import shutil
 import stat
-import tempfile
 import tomllib
-import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
-from urllib.parse import urlsplit
 
-import idna
-import platformdirs
+from tui.core import files
+
+# Re-exported: the screens and tests import these from the settings module.
+from tui.core.addresses import address_note as address_note
+from tui.core.addresses import address_problem as address_problem
+from tui.core.addresses import header_problem as header_problem
+from tui.core.addresses import looks_like_address as looks_like_address
+from tui.core.hosts import normalize_host as normalize_host
+from tui.core.hosts import parse_port as parse_port
+from tui.core.hosts import url_problem as url_problem
 
 SETTINGS_VERSION = 1
 CONFIG_ENV = "MAILWIZ_CONFIG"
@@ -151,236 +153,232 @@ class Problem:
     severity: Literal["error", "warning"] = "error"
 
 
-def looks_like_address(text: str) -> bool:
-    """Whether a username is an email address (the seed shows the address field if not)."""
-    return re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text.strip()) is not None
+def certificate_checks_required_by(settings: Settings) -> str | None:
+    """The name of the provider whose servers forbid turning certificate checks off, judged
+    by the provider chosen and by the host (provider "custom" with host smtp.gmail.com is
+    Gmail too), or None for the user's own servers."""
+    # Imported here: the catalogue is only needed when certificate checks are off.
+    from tui.core.providers import CUSTOM_ID, get_provider, provider_for_host
 
-
-def header_problem(value: str) -> str | None:
-    """Why a value cannot go into a mail header, or None. CR/LF and encoded-word markers
-    could smuggle extra headers (CVE-2024-6923), so they are refused outright."""
-    if any(ch in "\r\n\x85\u2028\u2029" for ch in value):
-        return "Line breaks are not allowed here."
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        return "Control characters are not allowed here."
-    if "=?" in value:
-        return 'The sequence "=?" is not allowed here (it could hide extra mail headers).'
-    return None
-
-
-def address_problem(value: str) -> str | None:
-    """Why a value is not one valid email address, or None. No DNS look-up."""
-    text = value.strip()
-    if not text:
-        return "Enter an email address."
-    problem = header_problem(text)
-    if problem:
-        return problem
-    if "," in text or ";" in text or len(text.split()) > 1:
-        return "Enter one email address only."
-    import email_validator  # compiling its patterns costs ~15 ms: not before the first check
-
+    if settings.provider != CUSTOM_ID:
+        try:
+            return get_provider(settings.provider).name
+        except KeyError:
+            return settings.provider
     try:
-        email_validator.validate_email(text, check_deliverability=False)
-    except email_validator.EmailNotValidError as error:
-        return f"This is not a valid email address: {error}"
-    return None
-
-
-def normalize_host(text: str) -> str:
-    """The host name in the form we connect to (IDNA A-labels, lower case), or ValueError
-    with a message that says what to change."""
-    host = text.strip()
-    if not host:
-        raise ValueError("Enter the server's host name, for example smtp.example.com.")
-    if "://" in host:
-        scheme = host.split("://", 1)[0]
-        raise ValueError(f'Remove "{scheme}://": type only the host name, like smtp.example.com.')
-    if host.startswith("[") and "]" in host:
-        inside, _, rest = host[1:].partition("]")
-        if rest.startswith(":"):
-            raise ValueError("Put the port in the Port field, not after the host name.")
-        host = inside
-    if any(ch.isspace() for ch in host):
-        raise ValueError("A host name cannot contain spaces.")
-    if "/" in host or "\\" in host or "?" in host:
-        raise ValueError("Type only the host name, without a path (nothing after a /).")
-    if "@" in host:
-        raise ValueError(
-            "That looks like an email address. The host is the server's name, "
-            "like smtp.example.com; the address goes in the Username field."
-        )
-    try:
-        return str(ipaddress.ip_address(host))
+        host = normalize_host(settings.smtp.host)
     except ValueError:
-        pass
-    if host.count(":") == 1:
-        name, _, port = host.partition(":")
-        if port.isdigit():
-            raise ValueError(
-                f'Put the port in the Port field: host "{name}", port {port}.'
-            ) from None
-    if ":" in host:
-        raise ValueError("This is neither a host name nor an IP address.")
-    host = host.rstrip(".")
+        return None
+    provider = provider_for_host(host)
+    return provider.name if provider and provider.certificate_checks_required else None
+
+
+def goes_to_big_provider(settings: Settings) -> bool:
+    """Whether these settings send through a catalogue provider (by id or by host), where
+    internal addresses (root@localhost) are refused."""
+    from tui.core.providers import CUSTOM_ID, get_provider, provider_for_host
+
+    if settings.protocol != "smtp":
+        return False
+    if settings.provider != CUSTOM_ID:
+        try:
+            return bool(get_provider(settings.provider).host)
+        except KeyError:
+            return False  # the practice server, or an id this version does not know
     try:
-        ascii_host = idna.encode(host, uts46=True).decode("ascii")
-    except idna.IDNAError as error:
-        raise ValueError(f"This is not a valid host name ({error}).") from None
-    if len(ascii_host) > 253 or not all(
-        re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)", label, re.IGNORECASE)
-        for label in ascii_host.split(".")
-    ):
-        raise ValueError("This is not a valid host name: use letters, digits, dots and hyphens.")
-    return ascii_host.lower()
-
-
-def parse_port(text: str) -> int:
-    """A port typed by the user, or ValueError with a message."""
-    cleaned = text.strip()
-    if not cleaned.isdigit():
-        raise ValueError("The port is a whole number, usually 465, 587 or 25.")
-    port = int(cleaned)
-    if not 1 <= port <= 65535:
-        raise ValueError("The port must be between 1 and 65535 (usually 465, 587 or 25).")
-    return port
-
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
+        return provider_for_host(normalize_host(settings.smtp.host)) is not None
     except ValueError:
         return False
 
 
-def url_problem(url: str) -> str | None:
-    """Why an HTTP relay URL cannot be used, or None."""
-    text = url.strip()
-    if not text:
-        return "Enter the relay's URL, for example https://relay.example.com/send."
-    if any(ch.isspace() for ch in text):
-        return "A URL cannot contain spaces."
-    parts = urlsplit(text)
-    if parts.scheme not in ("https", "http"):
-        return "The URL must start with https://."
-    if not parts.hostname:
-        return "The URL has no host name after https://."
-    if parts.username is not None or parts.password is not None:
-        return (
-            "Do not put a name or password inside the URL: "
-            "anyone who sees the settings would see them."
-        )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        return (
-            "Use https://: with http:// the message and the addresses travel unencrypted. "
-            "http:// is accepted only for a relay on this machine (localhost)."
-        )
+TIMEOUT_MESSAGE = f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}."
+PORT_465_STARTTLS = (
+    'Port 465 expects TLS from the first byte (security "tls"), not STARTTLS: '
+    "set security to tls, or use port 587 with starttls."
+)
+
+
+def timeout_ok(value: float) -> bool:
+    """1..600 seconds; nan, inf and tiny values (every send would time out) are refused."""
+    return isinstance(value, int | float) and 1 <= value <= MAX_TIMEOUT
+
+
+class _Collector:
+    """Gathers problems; error() ignores None so checks can be written as one line each."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def error(self, field_name: str, message: str | None) -> None:
+        if message:
+            self.problems.append(Problem(field_name, message))
+
+    def warn(self, field_name: str, message: str | None) -> None:
+        if message:
+            self.problems.append(Problem(field_name, message, "warning"))
+
+
+def _validate_smtp(settings: Settings, out: _Collector) -> None:
+    smtp = settings.smtp
     try:
-        parts.port  # noqa: B018 - raises ValueError for an invalid port
-    except ValueError:
-        return "The port in the URL is not valid."
-    return None
+        normalize_host(smtp.host)
+    except ValueError as host_error:
+        out.error("smtp.host", str(host_error))
+    if not 1 <= smtp.port <= 65535:
+        out.error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
+    if smtp.security not in get_args(Security):
+        out.error("smtp.security", 'Security must be "tls", "starttls" or "none".')
+    elif smtp.port == 465 and smtp.security == "starttls":
+        out.warn("smtp.security", PORT_465_STARTTLS)
+    elif smtp.port == 587 and smtp.security == "tls":
+        out.warn("smtp.security", "Port 587 usually expects STARTTLS, not TLS from the first byte.")
+    if smtp.port == 25:
+        out.warn(
+            "smtp.port",
+            "Port 25 is not encrypted on many networks and often blocked; "
+            "465 or 587 are recommended.",
+        )
+    if smtp.security == "none" and smtp.username.strip():
+        out.error(
+            "smtp.username",
+            "With no encryption the username and password would travel in clear. "
+            "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
+        )
+    elif smtp.security != "none" and not smtp.username.strip():
+        out.error("smtp.username", "Enter the username (usually your email address).")
+    else:
+        out.error("smtp.username", header_problem(smtp.username))
+    if not smtp.verify_certificate:
+        required_by = certificate_checks_required_by(settings)
+        if required_by:
+            out.error(
+                "smtp.verify_certificate",
+                f"{required_by} has a valid certificate: checking it can not be turned off. "
+                "Set verify_certificate = true.",
+            )
+        else:
+            out.warn(
+                "smtp.verify_certificate",
+                "The certificate is not checked: anyone between you and the server could "
+                "read the password. Only for your own server with a self-signed certificate; "
+                "better, set ca_file to its certificate and verify_certificate = true.",
+            )
+    if smtp.ca_file.strip() and not Path(smtp.ca_file.strip()).expanduser().is_file():
+        out.error("smtp.ca_file", f"There is no file at {smtp.ca_file.strip()}.")
+    if not timeout_ok(smtp.timeout):
+        out.error("smtp.timeout", TIMEOUT_MESSAGE)
+    if settings.from_address:
+        out.error("sender.address", address_problem(settings.from_address))
+    else:
+        out.error("sender.address", "Enter the email address the messages are sent from.")
 
 
-def _provider_name(provider_id: str) -> str:
-    # Imported here: the catalogue is only needed when a provider forbids something.
-    from tui.core.providers import get_provider
+def _validate_http(settings: Settings, out: _Collector) -> None:
+    out.error("http.url", url_problem(settings.http.url))
+    if not timeout_ok(settings.http.timeout):
+        out.error("http.timeout", TIMEOUT_MESSAGE)
+    if not settings.sender.reply_to.strip():
+        out.error(
+            "sender.reply_to",
+            "With an HTTP relay, enter the address replies go to (usually your business address).",
+        )
+    if settings.sender.address.strip():
+        out.error("sender.address", address_problem(settings.sender.address))
 
-    try:
-        return get_provider(provider_id).name
-    except KeyError:
-        return provider_id
+
+def _validate_sender(settings: Settings, out: _Collector) -> None:
+    sender = settings.sender
+    if sender.name:
+        out.error("sender.name", header_problem(sender.name))
+    if sender.reply_to.strip():
+        out.error("sender.reply_to", address_problem(sender.reply_to))
+    if sender.copy_to.strip():
+        out.error("sender.copy_to", address_problem(sender.copy_to))
+    # Internal addresses are fine for a server's own relay; a big provider refuses them.
+    notes = [
+        (key, address_note(value))
+        for key, value in (
+            ("sender.address", settings.from_address),
+            ("sender.reply_to", sender.reply_to),
+            ("sender.copy_to", sender.copy_to),
+        )
+        if value.strip() and not address_problem(value)
+    ]
+    notes = [(key, note) for key, note in notes if note]
+    if notes and goes_to_big_provider(settings):  # the catalogue loads only for a note
+        for key, note in notes:
+            out.warn(key, note)
 
 
 def validate(settings: Settings) -> list[Problem]:
     """Every problem with these settings, errors and warnings, each naming its field.
-    The wizard shows them beside the fields; the command line refuses errors."""
-    problems: list[Problem] = []
-
-    def error(field_name: str, message: str | None) -> None:
-        if message:
-            problems.append(Problem(field_name, message))
-
-    def warn(field_name: str, message: str) -> None:
-        problems.append(Problem(field_name, message, "warning"))
-
+    The wizard shows them beside the fields; the command line refuses errors.
+    A new table's checks go in a _validate_<table>() of their own, called below."""
+    out = _Collector()
     if settings.protocol == "smtp":
-        smtp = settings.smtp
-        try:
-            normalize_host(smtp.host)
-        except ValueError as host_error:
-            error("smtp.host", str(host_error))
-        if not 1 <= smtp.port <= 65535:
-            error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
-        if smtp.security not in get_args(Security):
-            error("smtp.security", 'Security must be "tls", "starttls" or "none".')
-        elif smtp.port == 465 and smtp.security == "starttls":
-            warn(
-                "smtp.security",
-                "Port 465 usually expects TLS from the first byte (security TLS), not STARTTLS.",
-            )
-        elif smtp.port == 587 and smtp.security == "tls":
-            warn("smtp.security", "Port 587 usually expects STARTTLS, not TLS from the first byte.")
-        if smtp.port == 25:
-            warn(
-                "smtp.port",
-                "Port 25 is not encrypted on many networks and often blocked; "
-                "465 or 587 are recommended.",
-            )
-        if smtp.security == "none" and smtp.username.strip():
-            error(
-                "smtp.username",
-                "With no encryption the username and password would travel in clear. "
-                "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
-            )
-        elif smtp.security != "none" and not smtp.username.strip():
-            error("smtp.username", "Enter the username (usually your email address).")
-        else:
-            error("smtp.username", header_problem(smtp.username))
-        if not smtp.verify_certificate:
-            if settings.provider != "custom":
-                error(
-                    "smtp.verify_certificate",
-                    f"{_provider_name(settings.provider)} has a valid certificate: checking it "
-                    "can not be turned off.",
-                )
-            else:
-                warn(
-                    "smtp.verify_certificate",
-                    "The certificate is not checked: anyone between you and the server could "
-                    "read the password. Only for your own server with a self-signed certificate.",
-                )
-        if smtp.ca_file.strip() and not Path(smtp.ca_file.strip()).expanduser().is_file():
-            error("smtp.ca_file", f"There is no file at {smtp.ca_file.strip()}.")
-        if not 0 < smtp.timeout <= MAX_TIMEOUT:
-            error("smtp.timeout", f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}.")
-        if settings.from_address:
-            error("sender.address", address_problem(settings.from_address))
-        else:
-            error("sender.address", "Enter the email address the messages are sent from.")
+        _validate_smtp(settings, out)
     else:
-        error("http.url", url_problem(settings.http.url))
-        if not 0 < settings.http.timeout <= MAX_TIMEOUT:
-            error("http.timeout", f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}.")
-        if not settings.sender.reply_to.strip():
-            error(
-                "sender.reply_to",
-                "With an HTTP relay, enter the address replies go to (usually your business "
-                "address).",
-            )
-        if settings.sender.address.strip():
-            error("sender.address", address_problem(settings.sender.address))
-    if settings.sender.name:
-        error("sender.name", header_problem(settings.sender.name))
-    if settings.sender.reply_to.strip():
-        error("sender.reply_to", address_problem(settings.sender.reply_to))
-    if settings.sender.copy_to.strip():
-        error("sender.copy_to", address_problem(settings.sender.copy_to))
+        _validate_http(settings, out)
+    _validate_sender(settings, out)
     if settings.password.store not in get_args(PasswordStore):
-        error("password.store", 'The password store must be "keyring", "file" or "none".')
+        out.error("password.store", 'The password store must be "keyring", "file" or "none".')
+    out.problems += local_problems(settings.local)
+    return out.problems
+
+
+def local_problems(local: LocalSettings) -> list[Problem]:
+    """[local] (the sendmail entry): admin is a full address; each alias is a local name
+    pointing at addresses or other local names (comma-separated), with no loop."""
+    problems: list[Problem] = []
+    admin = local.admin.strip()
+    if admin:
+        problem = address_problem(admin)
+        if problem is None and admin.rpartition("@")[2].lower() in ("localhost", ""):
+            problem = "The admin address must be a real mailbox, not a local name."
+        if problem:
+            problems.append(Problem("local.admin", problem))
+    for name, value in local.aliases.items():
+        where = f"local.aliases.{name}"
+        if not name.strip() or "@" in name or header_problem(name) or " " in name:
+            problems.append(Problem(where, "An alias name is a local name, like www-data."))
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(where, "An alias points at an address or a local name."))
+            continue
+        for part in (p.strip() for p in value.split(",")):
+            if "@" in part and address_problem(part):
+                problems.append(Problem(where, f"{part}: {address_problem(part)}"))
+            elif not part or header_problem(part) or " " in part:
+                problems.append(Problem(where, f"{part!r} is not an address or a local name."))
+    loop = _alias_loop(local.aliases)
+    if loop:
+        problems.append(
+            Problem("local.aliases", f"These aliases point at each other: {' -> '.join(loop)}.")
+        )
     return problems
+
+
+def _alias_loop(aliases: dict[str, str]) -> list[str]:
+    """The first loop among local-name aliases (["a", "b", "a"]), or []."""
+    table = {k.lower(): str(v) for k, v in aliases.items()}
+
+    def targets(name: str) -> list[str]:
+        return [p.strip().lower() for p in table.get(name, "").split(",") if "@" not in p]
+
+    for start in table:
+        path = [start]
+        stack = [(start, iter(targets(start)))]
+        while stack:
+            _name, pending = stack[-1]
+            step = next(pending, None)
+            if step is None:
+                stack.pop()
+                path.pop()
+            elif step in path:
+                return [*path[path.index(step) :], step]
+            elif step in table:
+                path.append(step)
+                stack.append((step, iter(targets(step))))
+    return []
 
 
 def errors(settings: Settings) -> list[Problem]:
@@ -412,6 +410,8 @@ def cleaned(settings: Settings) -> Settings:
 
 
 def default_config_path() -> Path:
+    import platformdirs  # only when neither --config nor $MAILWIZ_CONFIG says where
+
     return Path(platformdirs.user_config_dir("mailwiz")) / "settings.toml"
 
 
@@ -435,6 +435,12 @@ class Loaded:
     settings: Settings
     path: Path
     warnings: list[str] = field(default_factory=list)
+    text: str = ""  # the file as read, so problems can name their line
+
+    def line_of(self, dotted: str) -> int | None:
+        """The line where a key ("sender.reply_to", "protocol") is set in the file, or None."""
+        table, _, key = dotted.rpartition(".")
+        return _line_of(self.text, table, key) if key else None
 
 
 _TABLES: dict[str, type[Any]] = {
@@ -606,7 +612,7 @@ def load_settings(path: Path) -> Loaded:
         raise SettingsFileError("this is not a text file (not UTF-8).", path=path) from None
     except OSError as error:
         raise SettingsError(f"Cannot read {path}: {error.strerror}.") from None
-    loaded = Loaded(parse_settings(text, path), path)
+    loaded = Loaded(parse_settings(text, path), path, text=text)
     warning = permission_warning(path)
     if warning:
         loaded.warnings.append(warning)
@@ -638,62 +644,37 @@ def to_toml(settings: Settings) -> str:
     return tomli_w.dumps(data)
 
 
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _write_lock(target: Path) -> Iterator[None]:
-    lock_path = target.with_name(target.name + ".lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise SettingsBusy(
-                f"{target} is being written by another process (another mailwiz?). "
-                "Wait for it to finish, then try again."
-            ) from None
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock; the lock file stays, empty and harmless
+def _busy(target: Path) -> SettingsBusy:
+    return SettingsBusy(
+        f"{target} is being written by another process (another mailwiz?). "
+        "Wait for it to finish, then try again."
+    )
 
 
 def save_settings(settings: Settings, path: Path) -> Path:
     """Write the settings atomically; returns the real file written (links are followed).
 
     The previous file is kept as <name>.bak. On any failure the previous file is intact
-    and no temporary file is left behind. An existing file that cannot be parsed is never
-    overwritten: the user may have work in it."""
+    and no temporary file is left behind; temp files a killed writer left are removed. An
+    existing file that cannot be parsed is never overwritten: the user may have work in it.
+    The folder is created 0700; the lock and temp files never follow a planted symlink."""
     target = Path(os.path.realpath(path))  # a symlinked settings file keeps its link
     folder = target.parent
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        files.make_private_folder(folder)
     except OSError as error:
         raise SettingsError(f"Cannot create the folder {folder}: {error.strerror}.") from None
     text = to_toml(settings)
     try:
-        with _write_lock(target):
+        with files.exclusive_lock(target.with_name(target.name + ".lock")):
+            files.remove_stale_temps(target)
+            files.remove_stale_temps(target.with_name(target.name + ".bak"))
             if target.exists():
                 parse_settings(target.read_text(encoding="utf-8", errors="replace"), path)
-            fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-            temp = Path(temp_name)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(text)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                if target.exists():
-                    _keep_backup(target)
-                os.replace(temp, target)
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
-            _fsync_folder(folder)
+                _keep_backup(target)
+            files.write_atomically(target, text.encode("utf-8"))
+    except files.LockBusy:
+        raise _busy(target) from None
     except SettingsError:
         raise
     except OSError as error:
@@ -705,12 +686,4 @@ def save_settings(settings: Settings, path: Path) -> Path:
 
 
 def _keep_backup(target: Path) -> None:
-    backup = target.with_name(target.name + ".bak")
-    fd, temp_name = tempfile.mkstemp(prefix=f".{backup.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(target, temp_name)  # the copy keeps mkstemp's 0600 mode
-        os.replace(temp_name, backup)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    files.write_atomically(target.with_name(target.name + ".bak"), target.read_bytes())

@@ -28,27 +28,28 @@ message with the password masked out.
 from __future__ import annotations
 
 import contextlib
-import getpass
 import os
-import secrets
 import stat
-import sys
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Literal
 
-import keyring
-import keyring.backend
-import keyring.core
-import keyring.errors
-from keyring.backends import chainer, fail, null
-
+from tui.core import files
+from tui.core.credentials.keyring_calls import PASSWORD_ENV as PASSWORD_ENV
+from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
+from tui.core.credentials.keyring_calls import _backend_name_quick, _fail_null, _keyring_op
+from tui.core.credentials.keyring_calls import _original_getpass as _original_getpass
+from tui.core.credentials.keyring_calls import backend_name as backend_name
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    import keyring.backend
+
+# keyring (about 40 ms) is imported only when a keyring is really used: not when
+# MAILWIZ_PASSWORD is set, nor for a password file or settings that need no password.
+
 SERVICE = "mailwiz"
-PASSWORD_ENV = "MAILWIZ_PASSWORD"
 PASSWORD_FILE_SUFFIX = ".password"
 
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
@@ -57,15 +58,6 @@ PROBE_ACCOUNT = "mailwiz-keyring-check"
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
 Source = Literal["env", "keyring", "file", "none"]
-
-_T = TypeVar("_T")
-
-_OR_FALLBACK = (
-    "store the password in a file that only you can read, or give it at each use in the "
-    f"{PASSWORD_ENV} environment variable"
-)
-_FALLBACKS = _OR_FALLBACK[0].upper() + _OR_FALLBACK[1:] + " instead."
-
 
 # ---------------------------------------------------------------------------
 # Public values
@@ -79,20 +71,6 @@ class KeyringStatus:
     backend: str  # a readable backend name, "" when none could be loaded
     problem: Problem  # "" when usable
     explanation: str  # what happened, why, what to do; "" when usable
-
-
-class PasswordStoreError(Exception):
-    """Storing (or deleting) the password failed. ``str(e)`` is the user-facing text.
-
-    ``problem`` is one of the KeyringStatus problems for the keyring, or ``"file"``
-    for the password file. The message never contains the password.
-    """
-
-    def __init__(self, problem: str, explanation: str, backend: str = "") -> None:
-        super().__init__(explanation)
-        self.problem = problem
-        self.explanation = explanation
-        self.backend = backend  # the keyring backend's name, when one was loaded
 
 
 @dataclass(frozen=True, repr=False)
@@ -164,310 +142,6 @@ def describe_store(settings: Settings, config_path: Path) -> str:
 
 
 # ---------------------------------------------------------------------------
-# Keyring backends: names and classification
-
-
-_KNOWN_BACKENDS = {
-    "keyring.backends.SecretService": "SecretService",
-    "keyring.backends.libsecret": "libsecret",
-    "keyring.backends.kwallet": "KWallet",
-    "keyring.backends.macOS": "macOS Keychain",
-    "keyring.backends.Windows": "Windows Credential Manager",
-    "keyring.backends.fail": "none available",
-    "keyring.backends.null": "null backend, which keeps nothing",
-}
-
-
-def backend_name(backend: keyring.backend.KeyringBackend) -> str:
-    """A readable name for a keyring backend ("SecretService", "KWallet", ...)."""
-    cls = type(backend)
-    if isinstance(backend, chainer.ChainerBackend):
-        try:
-            inner = [backend_name(b) for b in backend.backends]
-        except Exception:
-            inner = []
-        return " then ".join(inner) if inner else "an empty chain, which keeps nothing"
-    known = _KNOWN_BACKENDS.get(cls.__module__)
-    if known is not None:
-        return known
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def _backend_name_quick() -> str:
-    try:
-        # Instant once a backend is loaded (any keyring call loads it); at most 2 s before.
-        return _call_guarded(lambda: backend_name(keyring.get_keyring()), timeout=2)
-    except TimeoutError:
-        return "not answering"
-    except Exception:
-        return "not usable"
-
-
-def _mask(text: str, password: str | None) -> str:
-    if password:
-        text = text.replace(password, "***")
-    return text
-
-
-def _short(exc: BaseException, password: str | None = None) -> str:
-    message = _mask(str(exc).strip(), password)
-    if len(message) > 300:
-        message = message[:300] + "..."
-    name = type(exc).__name__
-    return f"{name}: {message}" if message else name
-
-
-def _fail_none() -> PasswordStoreError:
-    why = "keyring found no backend to use"
-    if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        why = (
-            "there is no desktop session with a keyring service (no D-Bus session), "
-            "as is usual on a headless server or over SSH"
-        )
-    return PasswordStoreError(
-        "none",
-        f"No system keyring is available here: {why}. {_FALLBACKS}",
-    )
-
-
-def _fail_locked(name: str) -> PasswordStoreError:
-    return PasswordStoreError(
-        "locked",
-        f"The system keyring ({name}) is locked and could not be unlocked. Unlock it (log in "
-        f"to the desktop session, or use your keyring's unlock tool) and try again, or "
-        f"{_OR_FALLBACK}.",
-    )
-
-
-def _fail_prompted(name: str) -> PasswordStoreError:
-    return PasswordStoreError(
-        "locked",
-        f"The keyring ({name}) is locked and wanted to ask for its password on the terminal, "
-        "which mailwiz does not allow (the prompt would fight the wizard's screen). Unlock it "
-        f"before starting mailwiz, or {_OR_FALLBACK}.",
-    )
-
-
-def _keyringrc_path() -> Path:
-    # keyring's own notion of where keyringrc.cfg lives (it differs per platform).
-    config_path: Callable[[], Path] = keyring.core._config_path
-    return Path(config_path())
-
-
-def _fail_misconfigured(exc: BaseException) -> PasswordStoreError:
-    configured = os.environ.get("PYTHON_KEYRING_BACKEND")
-    if configured:
-        where = f"PYTHON_KEYRING_BACKEND={configured}"
-        fix = "Fix or unset PYTHON_KEYRING_BACKEND"
-    else:
-        config_file = _keyringrc_path()
-        if config_file.exists():
-            where = f"the keyring configuration file {config_file}"
-            fix = f"Fix or remove default-keyring in {config_file}"
-        else:
-            where = "keyring's backend detection"
-            fix = "Check the keyring installation"
-    return PasswordStoreError(
-        "misconfigured",
-        f"The keyring backend chosen by {where} cannot be used ({_short(exc)}). "
-        f"{fix}, or {_OR_FALLBACK}.",
-    )
-
-
-def _fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
-    name = backend_name(backend)
-    if isinstance(backend, null.Keyring):
-        why = (
-            f"the backend in use ({name}) throws passwords away; it is how a keyring is "
-            "switched off, with PYTHON_KEYRING_BACKEND or keyringrc.cfg"
-        )
-        fix = "Choose a real backend there"
-    else:
-        why = f"reading it back from {name} gave something else"
-        fix = "Check the keyring service"
-    return PasswordStoreError(
-        "null",
-        f"The keyring accepted the password but did not keep it: {why}. {fix}, or {_OR_FALLBACK}.",
-    )
-
-
-def _fail_timeout(name: str, timeout: float) -> PasswordStoreError:
-    return PasswordStoreError(
-        "timeout",
-        f"The keyring ({name}) did not answer within {timeout:g} seconds: it may be waiting "
-        "for an unlock dialog on a desktop you cannot see, or its service is stuck. Unlock "
-        f"or restart it and try again, or {_OR_FALLBACK}.",
-    )
-
-
-def _fail_error(name: str, exc: BaseException, password: str | None) -> PasswordStoreError:
-    return PasswordStoreError(
-        "error",
-        f"The system keyring ({name}) reported an error: {_short(exc, password)}. "
-        f"Check the keyring service and try again, or {_OR_FALLBACK}.",
-    )
-
-
-# ---------------------------------------------------------------------------
-# Running keyring calls: time limit and no terminal prompts
-
-# Some keyring backends (keyrings.alt's encrypted file, keyrings.cryptfile...) ask for
-# their master password with getpass.getpass(). getpass opens /dev/tty directly, so it
-# would read the keys the user types into the Textual screen, and hang a script. A
-# thread cannot be detached from the controlling terminal, and a subprocess would not
-# see the keyring configured in-process (nor the tests' in-memory backend), so instead:
-#
-# the first keyring call replaces getpass.getpass (and its platform variants) with a
-# wrapper that raises EOFError -- what getpass itself raises when there is no terminal,
-# which backends already handle -- when called from one of OUR keyring worker threads,
-# and calls the original otherwise. The guard is thread-targeted and permanent, so it
-# cannot be undone by a racing call and never affects another thread (`mailwiz password`
-# may itself read the password with getpass). mailwiz's first get_keyring() runs inside
-# a worker after the guard is in, so a backend that does `from getpass import getpass`
-# when it is imported binds the wrapper too (unless some other code loaded keyring
-# backends earlier). A refused prompt is recorded and reported as a locked keyring:
-# that is what a master-password prompt means. Backends that read the terminal by other
-# means than getpass are not caught; none of the common ones do.
-
-_GETPASS_NAMES = ("getpass", "unix_getpass", "win_getpass", "fallback_getpass")
-_original_getpass: dict[str, Callable[..., str]] = {}
-_guard_lock = threading.Lock()
-_thread_state = threading.local()
-
-
-class PromptRefused(EOFError):
-    """Raised inside a keyring call that tries to prompt on the terminal."""
-
-
-def _in_keyring_worker() -> bool:
-    return bool(getattr(_thread_state, "keyring_worker", False))
-
-
-def _make_guard(name: str) -> Callable[..., str]:
-    def guarded_getpass(*args: Any, **kwargs: Any) -> str:
-        if _in_keyring_worker():
-            _thread_state.prompt_refused = True
-            raise PromptRefused("mailwiz does not let the keyring prompt on the terminal")
-        return _original_getpass[name](*args, **kwargs)
-
-    guarded_getpass.__name__ = name
-    guarded_getpass.__wrapped__ = _original_getpass[name]  # type: ignore[attr-defined]
-    return guarded_getpass
-
-
-def _install_prompt_guard() -> None:
-    with _guard_lock:
-        if _original_getpass:
-            return
-        for name in _GETPASS_NAMES:
-            original = getattr(getpass, name, None)
-            if callable(original):
-                _original_getpass[name] = original
-                setattr(getpass, name, _make_guard(name))
-
-
-@dataclass
-class _Outcome:
-    value: Any = None
-    error: BaseException | None = None
-    prompt_refused: bool = False
-
-
-def _run_worker(fn: Callable[[], Any], outcome: _Outcome, done: threading.Event) -> None:
-    _thread_state.keyring_worker = True
-    _thread_state.prompt_refused = False
-    try:
-        outcome.value = fn()
-    except Exception as exc:
-        outcome.error = exc
-    finally:
-        outcome.prompt_refused = bool(_thread_state.prompt_refused)
-        done.set()
-
-
-def _call_guarded(fn: Callable[[], _T], timeout: float) -> _T:
-    """Run fn in a daemon thread; TimeoutError if it does not finish in time.
-
-    A refused terminal prompt raises PromptRefused even if the backend swallowed it.
-    A timed-out call keeps running in its thread (a thread cannot be killed); being a
-    daemon, it never keeps the program from exiting.
-    """
-    _install_prompt_guard()
-    outcome = _Outcome()
-    done = threading.Event()
-    worker = threading.Thread(
-        target=_run_worker, args=(fn, outcome, done), name="mailwiz-keyring", daemon=True
-    )
-    worker.start()
-    if not done.wait(timeout):
-        raise TimeoutError("the keyring did not answer")
-    if outcome.prompt_refused:
-        raise PromptRefused("the keyring tried to prompt on the terminal")
-    if outcome.error is not None:
-        raise outcome.error
-    value: _T = outcome.value
-    return value
-
-
-class _BackendUnusable(Exception):
-    """get_keyring() itself failed: a misconfigured backend."""
-
-    def __init__(self, cause: BaseException) -> None:
-        super().__init__(type(cause).__name__)
-        self.cause = cause
-
-
-def _load_backend() -> keyring.backend.KeyringBackend:
-    try:
-        return keyring.get_keyring()
-    except Exception as exc:  # RuntimeError, ImportError, AttributeError, configparser...
-        raise _BackendUnusable(exc) from None
-
-
-def _keyring_op(
-    op: Callable[[keyring.backend.KeyringBackend], _T],
-    timeout: float,
-    password: str | None = None,
-) -> tuple[_T, str]:
-    """Load the backend and run op on it, guarded; map every failure to PasswordStoreError.
-
-    Returns (op's result, backend name).
-    """
-    names: list[str] = []
-
-    def run() -> _T:
-        backend = _load_backend()
-        names.append(backend_name(backend))
-        if isinstance(backend, fail.Keyring):
-            raise keyring.errors.NoKeyringError("no backend")
-        return op(backend)
-
-    def current_name() -> str:
-        return names[0] if names else "no backend loaded yet"
-
-    try:
-        return _call_guarded(run, timeout), current_name()
-    except PasswordStoreError as exc:
-        if not exc.backend and names:
-            exc.backend = names[0]
-        raise
-    except TimeoutError:
-        failure = _fail_timeout(current_name(), timeout)
-    except PromptRefused:
-        failure = _fail_prompted(current_name())
-    except _BackendUnusable as exc:
-        failure = _fail_misconfigured(exc.cause)
-    except keyring.errors.NoKeyringError:
-        failure = _fail_none()
-    except keyring.errors.KeyringLocked:
-        failure = _fail_locked(current_name())
-    except Exception as exc:
-        failure = _fail_error(current_name(), exc, password)
-    failure.backend = names[0] if names else ""
-    raise failure from None
-
-
-# ---------------------------------------------------------------------------
 # The keyring probe
 
 
@@ -478,6 +152,10 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
     not a secret, and is deleted again; nothing is left behind. A backend known to
     have nothing (``fail``) or to keep nothing (``null``) is reported without a write.
     """
+    import secrets
+
+    from keyring.backends import null
+
     token = "probe-" + secrets.token_hex(8)
 
     def probe(backend: keyring.backend.KeyringBackend) -> None:
@@ -512,36 +190,10 @@ def _as_problem(problem: str) -> Problem:
 
 
 def _write_password_file(path: Path, password: str) -> None:
-    """Write atomically; the file is 0600 from its creation, never readable by others."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
-    flags |= getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    # mode 0o600 at creation: the umask can only take bits away, never add them.
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)
-            os.write(fd, (password + "\n").encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if os.name == "posix":
-        try:
-            dir_fd = os.open(path.parent, os.O_RDONLY)
-        except OSError:
-            return
-        try:
-            os.fsync(dir_fd)
-        except OSError:
-            pass
-        finally:
-            os.close(dir_fd)
+    """Write atomically; the file is 0600 from its creation, never readable by others,
+    and its temp file never follows a planted symlink. The folder is created 0700."""
+    files.make_private_folder(path.parent)
+    files.write_atomically(path, (password + "\n").encode("utf-8"))
 
 
 @dataclass(frozen=True, repr=False)
@@ -554,7 +206,8 @@ class _FileRead:
 def _read_password_file(path: Path) -> _FileRead:
     run_hint = f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}."
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return _FileRead(None, f"The password file {path} does not exist. {run_hint}", "")
     except PermissionError:
@@ -661,6 +314,25 @@ def save_password(
     _keyring_op(store_and_read, timeout, password)
 
 
+def env_password_problem(value: str) -> str:
+    """Why MAILWIZ_PASSWORD cannot be used as it is, or "". Bytes that are not UTF-8 reach
+    Python as lone surrogates (surrogateescape), which no server could be sent."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return (
+            f"{PASSWORD_ENV} is not valid UTF-8 text (it holds bytes of another encoding). "
+            f"Set it again from a UTF-8 terminal, or store the password with "
+            "`mailwiz password`."
+        )
+    if any(ch in value for ch in "\r\n\0"):
+        return (
+            f"{PASSWORD_ENV} holds a line break or NUL character, which no server accepts "
+            "in a password. Set it without them."
+        )
+    return ""
+
+
 def load_password(
     settings: Settings,
     config_path: Path,
@@ -674,6 +346,9 @@ def load_password(
     environ = os.environ if env is None else env
     from_env = environ.get(PASSWORD_ENV, "")
     if from_env:
+        problem = env_password_problem(from_env)
+        if problem:
+            return PasswordLookup(None, "env", problem)
         return PasswordLookup(from_env, "env", "")
     if not password_needed(settings):
         return PasswordLookup(None, "none", _no_password_reason(settings))
@@ -690,6 +365,8 @@ def load_password(
     if store == "file":
         got = _read_password_file(password_file_path(config_path))
         return PasswordLookup(got.password, "file", got.problem, got.warning)
+
+    from keyring.backends import null
 
     account = keyring_account(settings)
 
@@ -735,6 +412,9 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
         return
     if store != "keyring" or not settings.smtp.username.strip():
         return
+    import keyring.errors
+    from keyring.backends import null
+
     account = keyring_account(settings)
 
     def remove(backend: keyring.backend.KeyringBackend) -> None:

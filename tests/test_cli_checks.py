@@ -1,0 +1,234 @@
+"""The command line checks files and addresses the way a server admin needs (issue 11):
+internal domains accepted, `show` lists every problem and exits 2, nothing from the file is
+printed raw, warnings on every test and send, --config and --help everywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.memory_keyring import MemoryKeyring
+from tests.servers import PASSWORD, SmtpServer
+from tui.cli import SUBCOMMANDS, build_parser, main
+from tui.core.settings import Settings, save_settings
+
+INTERNAL = ["root@localhost", "alerts@nas.local", "ops@corp.internal", "backup@example.test"]
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+GOOD = """version = 1
+protocol = "smtp"
+provider = "custom"
+
+[smtp]
+host = "mail.example.org"
+port = 587
+security = "starttls"
+username = "me@example.org"
+
+[sender]
+address = "me@example.org"
+{sender}
+[password]
+store = "none"
+"""
+
+
+# ------------------------------------------------------------- internal domains
+
+
+@pytest.mark.parametrize("address", INTERNAL)
+def test_internal_addresses_are_sender_reply_to_copy_and_recipient(
+    address: str,
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert starttls_server.authenticator is not None
+    starttls_server.authenticator.username = address.encode()  # the username too
+    settings = starttls_server.settings(
+        username=address, address=address, reply_to=address, copy_to=address
+    )
+    path = save_settings(settings, tmp_path / "settings.toml")
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    code, _, err = run(["send", "--to", address, "--body", "hi", "--config", str(path)], capsys)
+    assert code == 0, err
+    (received,) = starttls_server.received
+    assert received.mail_from == address
+    assert sorted(set(received.rcpt_tos)) == [address]
+    assert received.message["Reply-To"] == address
+    assert "special-use" not in err
+    code, _, err = run(["show", "--config", str(path)], capsys)
+    assert code == 0, err
+
+
+def test_an_internal_sender_through_a_big_provider_gets_a_note_not_a_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(provider="gmail")
+    settings.smtp.host = "smtp.gmail.com"
+    settings.smtp.port = 465
+    settings.smtp.security = "tls"
+    settings.smtp.username = "me@gmail.com"
+    settings.sender.address = "root@localhost"
+    settings.password.store = "none"
+    path = save_settings(settings, tmp_path / "settings.toml")
+    code, _, err = run(["show", "--config", str(path)], capsys)
+    assert code == 0
+    assert "warning: sender.address" in err and "will refuse it" in err
+
+
+# ------------------------------------------------------------------- show checks
+
+
+@pytest.mark.parametrize(
+    ("sender", "key"),
+    [
+        ('reply_to = "a@example.org\\r\\nBcc: victim@example.net"', "sender.reply_to"),
+        ('reply_to = "a@example.org, b@example.org"', "sender.reply_to"),
+        ('copy_to = "x"', "sender.copy_to"),
+    ],
+)
+def test_show_exits_2_naming_key_and_line(
+    sender: str, key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD.format(sender=sender))
+    code, out, err = run(["show", "--config", str(path)], capsys)
+    assert code == 2
+    assert f"{key} (line 13)" in err
+    assert "\r" not in out + err
+    # The file's CR LF is shown as escapes, never as a new line that looks like a header.
+    assert not any(line.lstrip().startswith("Bcc:") for line in (out + err).splitlines())
+
+
+def test_show_lists_every_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = GOOD.format(sender='reply_to = "a@b.org; c@d.org"').replace(
+        'host = "mail.example.org"', 'host = "mail.example.org:587"'
+    )
+    text = text.replace('security = "starttls"', 'security = "none"')
+    path = write(tmp_path, text)
+    code, _, err = run(["show", "--config", str(path)], capsys)
+    assert code == 2
+    assert "smtp.host (line 6)" in err and "Port field" in err
+    assert "smtp.username (line 9)" in err  # credentials with security "none"
+    assert "sender.reply_to (line 13)" in err
+
+
+@pytest.mark.parametrize("timeout", ["0.0001", "-5", "1e30", "nan"])
+@pytest.mark.parametrize("command", ["show", "test", "send"])
+def test_a_timeout_out_of_range_is_exit_2_naming_the_key(
+    timeout: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD.format(sender="").replace("port = 587", f"timeout = {timeout}"))
+    argv = [command, "--config", str(path)] + (
+        ["--to", "a@example.org"] if command == "send" else []
+    )
+    code, _, err = run(argv, capsys)
+    assert code == 2
+    assert "smtp.timeout (line 7)" in err or "line 7: smtp.timeout" in err
+
+
+def test_escape_sequences_in_the_file_are_not_printed_raw(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD.format(sender='name = "Ops \\u001b]0;pwned\\u0007\\u001b[2J"'))
+    code, out, err = run(["show", "--config", str(path)], capsys)
+    assert code == 2  # control characters in a header field are an error
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b]0;pwned" in out
+
+
+# -------------------------------------------------- warnings on every test and send
+
+
+def test_test_prints_the_files_warnings_before_sending(
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = starttls_server.settings(verify_certificate=False, ca_file="")
+    path = save_settings(settings, tmp_path / "settings.toml")
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    for command in (["test"], ["send", "--to", "a@example.org"]):
+        code, out, err = run([*command, "--json", "--config", str(path)], capsys)
+        assert code == 0, err
+        assert "warning: smtp.verify_certificate" in err
+        assert "verify_certificate = true" in err  # the fix names the key
+        assert json.loads(out.splitlines()[-1])["result"] == "ok"
+
+
+def test_port_465_with_starttls_is_warned_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], memory_keyring: MemoryKeyring
+) -> None:
+    text = GOOD.format(sender="").replace("port = 587", "port = 465")
+    path = write(tmp_path, text.replace('"none"', '"keyring"'))
+    code, _, err = run(["test", "--config", str(path)], capsys)
+    assert code == 3  # no password: stops after the warnings
+    assert "warning: smtp.security (line 8): Port 465 expects TLS from the first byte" in err
+
+
+# ------------------------------------------------------------ the command line itself
+
+
+@pytest.mark.parametrize("command", sorted(SUBCOMMANDS))
+def test_every_subcommand_takes_config_and_has_a_description(command: str, tmp_path: Path) -> None:
+    parser = build_parser()
+    choices = next(a for a in parser._actions if a.dest == "command").choices
+    assert choices is not None
+    sub = choices[command]
+    assert sub.description, f"{command} --help has no description line"
+    argv = [command, "--config", str(tmp_path / "x.toml")]
+    if command == "send":
+        argv += ["--to", "a@example.org"]
+    if command == "discover":
+        argv += ["a@example.org"]
+    assert parser.parse_args(argv).config == str(tmp_path / "x.toml")
+
+
+def test_practice_with_a_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--practice", "show"])
+    assert exited.value.code == 2
+    assert "--practice" in capsys.readouterr().err
+
+
+def test_a_relay_file_does_not_claim_a_keyring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(protocol="http")
+    settings.http.url = "https://relay.example.org/send"
+    settings.sender.reply_to = "ops@example.org"
+    path = save_settings(settings, tmp_path / "settings.toml")
+    code, out, _ = run(["show", "--config", str(path)], capsys)
+    assert code == 0
+    assert "keyring" not in out
+    assert "takes no password" in out
+
+
+def test_show_never_prints_a_key_in_the_relay_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(protocol="http")
+    settings.http.url = "https://relay.example.org/send?key=s3cr3t-k3y&x=1#frag"
+    settings.sender.reply_to = "ops@example.org"
+    path = save_settings(settings, tmp_path / "settings.toml")
+    code, out, err = run(["show", "--config", str(path)], capsys)
+    assert code == 0
+    assert "s3cr3t-k3y" not in out + err and "frag" not in out
+    assert "https://relay.example.org/send?key=***&x=***" in out

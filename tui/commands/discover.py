@@ -1,0 +1,69 @@
+"""`mailwiz discover`: find the SMTP settings for an email address."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tui.commands.base import SubParsers, UsageError, emit, printable, stage_mark
+from tui.core.exits import Exit
+
+
+def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "discover",
+        parents=parents,
+        help="find the SMTP settings for an email address",
+        description="Look up the sending settings for an address: the catalogue, the "
+        "provider's autoconfig, then DNS. Exit 0 with a proposal, 3 when nothing was found.",
+    )
+    parser.add_argument("address", metavar="ADDRESS", help="the email address to send from")
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, config_path: Path) -> int:
+    """Exit 0 with a suggestion, 2 for an address that is not one, 3 when nothing was found."""
+    import asyncio
+
+    from tui.core.discover.engine import AddressError, discover
+
+    try:
+        events = discover(args.address)
+    except AddressError as error:
+        raise UsageError(str(error)) from None
+    return asyncio.run(render_discovery(events, args.json))
+
+
+async def render_discovery(events: Any, json_mode: bool) -> int:
+    from tui.core.discover.engine import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
+
+    async for event in events:
+        if json_mode:
+            emit(event_as_dict(event))
+        elif isinstance(event, LayerStarted):
+            print(printable(event.description))
+        elif isinstance(event, LayerEnded):
+            print(f"  {stage_mark(event.found) if event.found else '-'} {printable(event.detail)}")
+        if isinstance(event, DiscoveryFinished):
+            if not json_mode:
+                print_suggestion(event)
+            return Exit.OK if event.suggestion else Exit.NOT_READY
+    return Exit.NOT_READY
+
+
+def print_suggestion(finished: Any) -> None:
+    found = finished.suggestion
+    if found is None:
+        print(
+            "\nNothing found. Ask your provider for its SMTP server, or try "
+            f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 (STARTTLS)."
+        )
+        return
+    security = "TLS from the first byte" if found.security == "tls" else "STARTTLS"
+    print(f"\nProposed: {printable(found.host)}, port {found.port}, {security}")
+    print(f"  provider: {printable(found.provider_id)}; username: {printable(found.username_hint)}")
+    print(f"  why: {printable(found.why)}")
+    if found.needs_confirmation:
+        print("  Check this before you use it: it points outside your domain.")

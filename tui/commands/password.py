@@ -1,0 +1,161 @@
+"""`mailwiz password`: store the password for the current settings, without the wizard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain
+from tui.core.exits import Exit
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
+
+
+def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "password",
+        parents=parents,
+        help="store the password for the current settings",
+        description="Store the password for the saved settings in the system keyring or a "
+        "0600 file beside them, without running the wizard.",
+    )
+    parser.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input (one line)"
+    )
+    parser.add_argument(
+        "--store",
+        choices=["keyring", "file"],
+        help="where to keep it: the system keyring, or a 0600 file beside the settings",
+    )
+    parser.set_defaults(run=run)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a typed or piped password cannot be stored, or None (exit 2 with the reason)."""
+    if not password:
+        return "the password is empty; nothing was stored"
+    if "\0" in password:
+        return "the password holds a NUL byte, which no server accepts; nothing was stored"
+    if "\r" in password or "\n" in password:
+        return (
+            "the password holds a carriage return (CR) or line break, which no server "
+            "accepts; nothing was stored. Pipe in one line only"
+        )
+    return None
+
+
+def read_stdin_line() -> str:
+    """One line from standard input, as bytes checked to be UTF-8 (a LF or CRLF ends it)."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream with no bytes under it (tests, embedding)
+        line = sys.stdin.readline()
+        return line.removesuffix("\n").removesuffix("\r")
+    raw: bytes = stream.readline()
+    raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"the password on standard input is not UTF-8 text (byte {error.start + 1} is "
+            "not); nothing was stored. Pipe it in as UTF-8"
+        ) from None
+
+
+def read_new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = read_stdin_line()
+    else:
+        import getpass
+
+        if not sys.stdin.isatty():
+            raise UsageError("no terminal to ask for the password: pipe it in with --stdin")
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again, to be sure: ") != password:
+            raise UsageError("the two passwords differ; nothing was stored")
+    problem = password_problem(password)
+    if problem:
+        raise UsageError(problem)
+    return password
+
+
+def run(args: argparse.Namespace, config_path: Path) -> int:
+    from tui.core.credentials.store import password_needed
+
+    loaded = load_or_explain(config_path)
+    settings = loaded.settings
+    if not password_needed(settings):
+        raise UsageError(
+            "these settings use no password (no username, or an HTTP relay); nothing to store"
+        )
+    import copy
+
+    new = copy.deepcopy(settings)
+    if args.store:
+        new.password.store = args.store
+    if new.password.store == "none":
+        raise UsageError(
+            'the settings say store = "none": the password is supplied at run time by '
+            "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
+        )
+    password = read_new_password(args.stdin)
+    if new.password.store == settings.password.store:
+        store_password(new, loaded.path, password, args.stdin)
+    else:
+        move_password(settings, new, loaded.path, password, args.stdin)
+    return Exit.OK
+
+
+def store_password(settings: Settings, path: Path, password: str, from_stdin: bool) -> None:
+    from tui.core.credentials.store import PasswordStoreError, describe_store, save_password
+
+    try:
+        save_password(settings, path, password)
+    except PasswordStoreError as error:
+        hint = ""
+        if settings.password.store == "keyring":
+            hint = (
+                "\nTo keep it in a file only you can read, beside the settings, run: "
+                f"mailwiz password --store file{' --stdin' if from_stdin else ''}"
+            )
+        raise NotReady(f"the password was not stored. {error}{hint}") from None
+    print(f"Password stored in {describe_store(settings, path)}.")
+
+
+def move_password(
+    old: Settings, new: Settings, path: Path, password: str, from_stdin: bool
+) -> None:
+    """Store in the new place, then save the settings that point there, then remove the
+    old copy. A failure leaves settings and store consistent: the new copy is rolled back,
+    or the message says exactly where the password now is."""
+    from tui.core.credentials.store import PasswordStoreError, delete_password, describe_store
+    from tui.core.settings import SettingsError, save_settings
+
+    store_password(new, path, password, from_stdin)
+    try:
+        save_settings(new, path)
+    except SettingsError as error:
+        try:
+            delete_password(new, path)
+        except PasswordStoreError:
+            raise NotReady(
+                f"the settings were not changed ({error}), and the new copy of the password "
+                f"could not be removed again: it is in {describe_store(new, path)}, while the "
+                f"settings still use {describe_store(old, path)}. Remove it by hand, or run "
+                "this command again when the settings can be written."
+            ) from None
+        raise NotReady(
+            f"the settings were not changed, so the password was not moved either (the new "
+            f"copy was removed again; it is still in {describe_store(old, path)} if it was "
+            f"there before). {error}"
+        ) from None
+    try:
+        delete_password(old, path)
+    except PasswordStoreError as error:
+        print(
+            f"mailwiz: warning: the old copy in {describe_store(old, path)} could not be "
+            f"removed: {error}",
+            file=sys.stderr,
+        )

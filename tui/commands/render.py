@@ -1,0 +1,85 @@
+"""Rendering a send's events for the terminal: the stage list, the transcript, the diagnosis,
+or one JSON object per line. Shared by `test` and `send` (and any subcommand that sends)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tui.commands.base import emit, one_line, printable, stage_mark
+from tui.core.exits import Exit
+from tui.core.settings import Settings
+
+
+async def run_and_render(
+    settings: Settings,
+    password: str | None,
+    outgoing: Any,
+    json_mode: bool,
+    show_transcript: bool,
+) -> int:
+    from tui.core.events import FailureKind, SendFinished, StageEnded, TranscriptLine
+    from tui.core.send import run_send
+
+    last_stage = ""
+    finished: SendFinished | None = None
+    async for event in run_send(settings, password, outgoing):
+        if isinstance(event, StageEnded):
+            last_stage = event.stage
+            if json_mode:
+                record: dict[str, Any] = {"stage": event.stage, "ok": event.ok, "ms": event.ms}
+                if event.reply:
+                    record["reply"] = event.reply
+                emit(record)
+            else:
+                reply = f"  {printable(one_line(event.reply))}" if event.reply else ""
+                print(f"  {stage_mark(event.ok)} {event.stage:<9} {event.ms:8.1f} ms{reply}")
+        elif isinstance(event, TranscriptLine) and show_transcript and not json_mode:
+            print(f"      {event.direction} {printable(event.text)}")
+        elif isinstance(event, SendFinished):
+            finished = event
+    if finished is None:  # the engines always end with SendFinished; this guards a bug
+        raise RuntimeError("the send ended without a result")
+    if finished.ok:
+        if json_mode:
+            emit({"result": "ok", "stage": last_stage, "exit": 0, "reply": finished.reply})
+        else:
+            to = printable(", ".join(finished.recipients) or outgoing.to)
+            print(
+                f"Sent: the server accepted the message for {to}. "
+                "Check the inbox (and the spam folder)."
+            )
+        return Exit.OK
+    failure = finished.failure
+    assert failure is not None
+    render_failure(failure, settings, json_mode)
+    return failure.exit_code if failure.kind != FailureKind.INTERNAL else Exit.BUG
+
+
+def render_failure(failure: Any, settings: Settings, json_mode: bool) -> None:
+    # Imported only on failure: a successful send never loads the diagnosis.
+    from tui.core.diagnose.handlers import diagnose
+    from tui.core.providers import get_provider
+
+    try:
+        provider = get_provider(settings.provider)
+    except KeyError:
+        provider = None
+    diagnosis = diagnose(failure, settings, provider)
+    if json_mode:
+        emit(
+            {
+                "result": "failed",
+                "stage": failure.stage,
+                "exit": failure.exit_code,
+                "reply": failure.reply,
+                "cause": diagnosis.cause,
+                "fix": diagnosis.fix,
+                "field": diagnosis.field,
+            }
+        )
+    else:
+        # A diagnosis quotes the server's reply: escape it like everything from outside.
+        print(f"Not sent: {printable(diagnosis.title)}", file=sys.stderr)
+        print(f"\nWhat happened: {printable(diagnosis.cause, newlines=True)}", file=sys.stderr)
+        print(f"\nWhat to do: {printable(diagnosis.fix, newlines=True)}", file=sys.stderr)

@@ -1,0 +1,101 @@
+"""`mailwiz send`: send a message with the saved settings (and the shared body of `test`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.commands.base import (
+    NotReady,
+    SubParsers,
+    UsageError,
+    load_or_explain,
+    printable,
+    require_valid,
+)
+
+
+def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "send",
+        parents=parents,
+        help="send a message",
+        description="Send a message with the saved settings, showing each stage; "
+        "the exit code says how it failed (see the README).",
+    )
+    parser.add_argument("--to", metavar="ADDR", required=True, help="recipient")
+    parser.add_argument("--subject", metavar="S", default="", help="subject line")
+    body = parser.add_mutually_exclusive_group()
+    body.add_argument("--body", metavar="TEXT", help="the message text")
+    body.add_argument("--body-file", metavar="F", help="read the message text from F (- = stdin)")
+    parser.add_argument(
+        "--attach", metavar="FILE", action="append", default=[], help="attach a file (repeatable)"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    parser.add_argument("--transcript", action="store_true", help="also print the SMTP dialogue")
+    parser.set_defaults(run=run)
+
+
+def build_message(args: argparse.Namespace, to: str) -> Any:
+    from tui.core.message import Attachment, Outgoing
+    from tui.core.settings import header_problem
+
+    subject = args.subject or "Sent with mailwiz"
+    if header_problem(subject):
+        raise UsageError(f"--subject: {header_problem(subject)}")
+    text = read_body(args)
+    attachments = []
+    for name in args.attach:
+        try:
+            attachments.append(Attachment.from_path(Path(name)))
+        except OSError as error:
+            raise UsageError(f"--attach {name}: cannot read it ({error.strerror})") from None
+    return Outgoing(to=to, subject=subject, text=text, attachments=tuple(attachments))
+
+
+def run(args: argparse.Namespace, config_path: Path) -> int:
+    """`send`, and `test` with the test message: validate, find the password, send."""
+    import asyncio
+
+    from tui.commands.render import run_and_render
+    from tui.core.credentials.store import load_password, password_needed
+    from tui.core.message import test_outgoing
+    from tui.core.settings import address_note, address_problem, goes_to_big_provider
+
+    loaded = load_or_explain(config_path)
+    settings = require_valid(loaded)
+    to = (args.to or settings.from_address or settings.sender.reply_to).strip()
+    problem = address_problem(to)
+    if problem:
+        raise UsageError(f"--to {printable(to)}: {problem}")
+    note = address_note(to)
+    if note and goes_to_big_provider(settings):
+        print(f"mailwiz: note: --to: {note}", file=sys.stderr)
+    outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
+
+    password: str | None = None
+    if password_needed(settings):
+        lookup = load_password(settings, loaded.path)
+        if lookup.source == "env" and not lookup.password:
+            raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
+        if not lookup.password:
+            raise NotReady(f"no password available. {lookup.problem}")
+        password = lookup.password
+    return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
+
+
+def read_body(args: argparse.Namespace) -> str:
+    if args.body is not None:
+        return str(args.body)
+    if args.body_file:
+        if args.body_file == "-":
+            return sys.stdin.read()
+        try:
+            return Path(args.body_file).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"--body-file {args.body_file}: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise UsageError(f"--body-file {args.body_file}: not UTF-8 text") from None
+    return ""

@@ -1,0 +1,102 @@
+"""`mailwiz show`: the settings, the password masked, and where it is stored."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
+from tui.core.exits import Exit
+
+if TYPE_CHECKING:
+    from tui.core.settings import Loaded
+
+
+def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "show",
+        parents=parents,
+        help="the settings, password masked, and where it is stored",
+        description="Print the saved settings with the password masked, say where the "
+        "password is kept, and list every problem in the file.",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, config_path: Path) -> int:
+    """Exit 0 for a usable file (warnings are printed), 2 when it has errors."""
+    loaded = load_or_explain(config_path)
+    print(f"Settings file: {printable(str(loaded.path))}")
+    rows = settings_rows(loaded) + secret_rows(loaded)
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        print(f"  {label:<{width}}  {printable(value)}")
+    if report_problems(loaded):
+        print(
+            "mailwiz: these settings cannot be used as they are: fix the errors above "
+            f"(run mailwiz, or edit {printable(str(loaded.path))}).",
+            file=sys.stderr,
+        )
+        return Exit.USAGE
+    return Exit.OK
+
+
+def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
+    settings = loaded.settings
+    rows: list[tuple[str, str]] = [
+        ("protocol", settings.protocol),
+        ("provider", settings.provider),
+    ]
+    if settings.protocol == "smtp":
+        smtp = settings.smtp
+        rows += [
+            ("host", smtp.host),
+            ("port", str(smtp.port)),
+            ("security", SECURITY_WORDS.get(smtp.security, smtp.security)),
+            ("username", smtp.username or "(none)"),
+            ("verify certificate", "yes" if smtp.verify_certificate else "NO"),
+        ]
+        if smtp.ca_file:
+            rows.append(("CA file", smtp.ca_file))
+        rows.append(("timeout", f"{smtp.timeout:g} s"))
+    else:
+        from tui.core.hosts import url_for_display
+
+        rows += [
+            ("relay URL", url_for_display(settings.http.url)),
+            ("timeout", f"{settings.http.timeout:g} s"),
+        ]
+    rows += [
+        ("sender address", settings.from_address or "(none)"),
+        ("sender name", settings.sender.name or "(none)"),
+        ("replies to", settings.sender.reply_to or "(the sender address)"),
+        ("copy of every email", settings.sender.copy_to or "(none)"),
+    ]
+    return rows
+
+
+# One wording for the security modes, the same as `discover` and the README use.
+SECURITY_WORDS = {
+    "tls": "tls (TLS from the first byte, usually port 465)",
+    "starttls": "starttls (STARTTLS, usually port 587)",
+    "none": "none (no encryption)",
+}
+
+
+def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
+    """The password rows: masked, where it comes from, where it is kept. Settings that
+    take no password say so instead of naming a store that holds nothing."""
+    from tui.core.credentials.store import describe_store, load_password, password_needed
+
+    settings = loaded.settings
+    if not password_needed(settings):
+        return [("password", describe_store(settings, loaded.path))]
+    lookup = load_password(settings, loaded.path)
+    if lookup.password:
+        where = "from $MAILWIZ_PASSWORD" if lookup.source == "env" else "stored"
+        shown = f"******** ({where})"
+    else:
+        shown = f"NOT AVAILABLE: {lookup.problem}"
+    return [("password", shown), ("password kept in", describe_store(settings, loaded.path))]

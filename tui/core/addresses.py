@@ -1,0 +1,152 @@
+"""Checking what goes into a mail header: one address per field, no header smuggling.
+
+Internal and special-use domains (`root@localhost`, `alerts@nas.local`, `ops@corp.internal`,
+`backup@example.test`) are accepted: servers mail their own admins. `address_note()` says
+where such an address matters (a big provider will refuse it), but never refuses it.
+
+email-validator is imported only when an address is not a plain ASCII one: the cheap check
+below settles the usual case without compiling its patterns (issue 16).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+
+# RFC 5321 limits that email-validator also applies.
+_MAX_ADDRESS = 254
+_MAX_DOMAIN = 253
+
+# Domains that are internal, reserved for examples, or only meaningful on one network.
+_INTERNAL_SUFFIXES = (
+    "localhost",
+    "local",
+    "localdomain",
+    "internal",
+    "test",
+    "example",
+    "home.arpa",
+    "lan",
+    "home",
+    "corp",
+    "intranet",
+    "private",
+)
+# Names that never reach anyone (RFC 6761 .invalid), Tor's .onion and the rest of .arpa.
+_UNUSABLE_SUFFIXES = ("invalid", "onion", "arpa")
+
+
+def header_problem(value: str) -> str | None:
+    """Why a value cannot go into a mail header, or None. CR/LF and encoded-word markers
+    could smuggle extra headers (CVE-2024-6923), so they are refused outright."""
+    if any(ch in "\r\n\x85\u2028\u2029" for ch in value):
+        return "Line breaks are not allowed here."
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        return "Control characters are not allowed here."
+    if "=?" in value:
+        return 'The sequence "=?" is not allowed here (it could hide extra mail headers).'
+    return None
+
+
+def looks_like_address(text: str) -> bool:
+    """Whether a username is an email address (the seed shows the address field if not).
+    `root@localhost` is one: internal domains need no dot."""
+    name, at, domain = text.strip().rpartition("@")
+    return bool(at and name and domain) and not any(ch.isspace() for ch in text.strip())
+
+
+def _has_suffix(domain: str, suffixes: tuple[str, ...]) -> bool:
+    return any(domain == suffix or domain.endswith("." + suffix) for suffix in suffixes)
+
+
+def _domain_of(text: str) -> str:
+    return text.strip().rpartition("@")[2].rstrip(".").lower()
+
+
+def is_internal_domain(domain: str) -> bool:
+    """Whether mail for this domain can only be delivered on one machine or network."""
+    name = domain.rstrip(".").lower()
+    if name.startswith("[") or "." not in name:  # an address literal, or localhost
+        return True
+    if name.endswith(".arpa") and not _has_suffix(name, ("home.arpa",)):
+        return False
+    return _has_suffix(name, _INTERNAL_SUFFIXES)
+
+
+@functools.cache
+def _plain_address() -> re.Pattern[str]:
+    # A dot-atom local part and LDH labels: what email-validator accepts without question.
+    atom = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    return re.compile(rf"{atom}(?:\.{atom})*@{label}(?:\.{label})*")
+
+
+def _is_plain(text: str) -> bool:
+    if len(text) > _MAX_ADDRESS or len(_domain_of(text)) > _MAX_DOMAIN:
+        return False
+    if not _plain_address().fullmatch(text):
+        return False
+    labels = _domain_of(text).split(".")
+    # Punycode and all-digit top labels go to the full check (IDNA rules, IP-like names).
+    return not any(part[2:4] == "--" for part in labels) and not labels[-1].isdigit()
+
+
+def _email_validator_problem(text: str) -> str | None:
+    import email_validator  # compiling its patterns costs ~15-40 ms: only when needed
+
+    # Documented API (SPECIAL_USE_DOMAIN_NAMES is a public, editable list): our own rules
+    # above decide about special-use names, so the library judges only the syntax.
+    email_validator.SPECIAL_USE_DOMAIN_NAMES[:] = []
+    try:
+        email_validator.validate_email(
+            text,
+            check_deliverability=False,
+            globally_deliverable=False,
+            test_environment=True,
+            allow_domain_literal=True,
+        )
+    except email_validator.EmailNotValidError as error:
+        return f"This is not a valid email address: {error}"
+    return None
+
+
+def address_problem(value: str) -> str | None:
+    """Why a value is not one valid email address, or None. No DNS look-up; internal and
+    special-use domains are accepted (see address_note for where they matter)."""
+    text = value.strip()
+    if not text:
+        return "Enter an email address."
+    problem = header_problem(text)
+    if problem:
+        return problem
+    if "," in text or ";" in text or len(text.split()) > 1:
+        return "Enter one email address only."
+    domain = _domain_of(text)
+    if _has_suffix(domain, _UNUSABLE_SUFFIXES) and not _has_suffix(domain, ("home.arpa",)):
+        return (
+            f"This is not a valid email address: {domain} is a reserved name that no mail "
+            "server answers for."
+        )
+    if "." not in domain and domain != "localhost" and not domain.startswith("["):
+        return (
+            "This is not a valid email address: the part after the @ needs a dot "
+            "(example.com), or is localhost for this machine."
+        )
+    if _is_plain(text):
+        return None
+    return _email_validator_problem(text)
+
+
+def address_note(value: str) -> str | None:
+    """A note for an address on an internal or special-use domain, or None. Never a
+    refusal: such addresses are right for a server's own mail and for relays on the same
+    network, but a big provider will not accept them."""
+    text = value.strip()
+    if "@" not in text or not is_internal_domain(_domain_of(text)):
+        return None
+    return (
+        f"{_domain_of(text)} is an internal or reserved domain: fine for this machine's own "
+        "mail or a relay on your network, but a big provider (Gmail, Microsoft 365, Yahoo...) "
+        "will refuse it."
+    )
