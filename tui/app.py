@@ -84,6 +84,9 @@ def settings_for_choice(
     if provider.certificate_checks_required:
         smtp.verify_certificate = True
         smtp.ca_file = ""
+    api = next((a for a in ("postmark", "mailgun", "sendgrid", "resend") if a == provider.id), None)
+    if provider.protocol == "http" and api is not None:
+        settings.http.api = api  # a catalogue entry for one HTTP API: that API
     if not keep_server:
         # Microsoft no longer takes passwords for most accounts: sign-in is the default there.
         smtp.auth = "oauth2" if provider.id in ("microsoft365", "outlook") else "password"
