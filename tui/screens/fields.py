@@ -191,8 +191,16 @@ class FieldsScreen(FormReader):
             app_password=self.provider.app_password,
             port_error=self._port()[1] if self.protocol == "smtp" else "",
             timeout_error=model.parse_timeout(self._value("timeout"))[1],
+            password_warning=self._password_warning(),
         )
         return model.form_problems(self.draft(), state)
+
+    def _password_warning(self) -> str:
+        if self.protocol != "smtp" or self.signs_in or not self.password:
+            return ""
+        from tui.core.diagnose.passwords import app_password_warning
+
+        return app_password_warning(self.provider, self.password)
 
     def _widget_for(self, key: Key) -> str | None:
         """The id of the visible widget that shows this field's messages, if any."""

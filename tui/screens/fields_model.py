@@ -5,7 +5,6 @@ fields, which widget edits which settings key, and the checks the core does not 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
@@ -58,7 +57,6 @@ OAUTH_PROVIDERS: dict[str, OAuthProvider] = {
     "gmail": "google",
     "google-workspace": "google",
 }
-GOOGLE_APP_PASSWORD_PROVIDERS = ("gmail", "google-workspace")
 TIMEOUT_HELP = f"Seconds for the whole send, 1 to {MAX_TIMEOUT}. A slow or silent server ends here."
 
 # The order of the form, for "the first invalid field gets the focus".
@@ -130,11 +128,6 @@ def oauth_provider_for(provider_id: str) -> OAuthProvider | None:
     return OAUTH_PROVIDERS.get(provider_id)
 
 
-def looks_like_google_app_password(password: str) -> bool:
-    """Google's app passwords are 16 letters (shown in groups of four; spaces do not count)."""
-    return re.fullmatch(r"[A-Za-z]{16}", password.replace(" ", "")) is not None
-
-
 def parse_timeout(text: str) -> tuple[float, str]:
     """The timeout typed, and a message when it is not a number of seconds in range."""
     message = f"The timeout is a number of seconds, between 1 and {MAX_TIMEOUT}."
@@ -168,6 +161,7 @@ class FormState:
     app_password: bool  # the provider wants an app password
     port_error: str  # "Other" port holds no valid number
     timeout_error: str
+    password_warning: str = ""  # the password cannot be the provider's app password
 
 
 def form_problems(settings: Settings, state: FormState) -> dict[Key, list[Problem]]:
@@ -202,26 +196,11 @@ def _smtp_problems(settings: Settings, state: FormState, found: dict[Key, list[P
             else "Enter the password for this username."
         )
         found[Key.PASSWORD].append(Problem(Key.PASSWORD, message))
-    elif (
-        state.password
-        and settings.provider in GOOGLE_APP_PASSWORD_PROVIDERS
-        and not looks_like_google_app_password(state.password)
-    ):
-        message = (
-            "This does not look like an app password (16 letters; spaces do not matter): "
-            "Google refuses your normal password here. ctrl+g: how to make one."
-        )
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, message, "warning"))
+    elif state.password_warning:
+        found[Key.PASSWORD].append(Problem(Key.PASSWORD, state.password_warning, "warning"))
 
 
 def _http_problems(settings: Settings, state: FormState, found: dict[Key, list[Problem]]) -> None:
-    api = settings.http.api
-    if api == "relay":
-        return
-    # An API's base URL may be empty (the provider's default); the relay's may not.
-    found.pop(Key.URL, None)
-    if not state.password:
+    # The core checks an API's URL, sender and Mailgun domain; the key never is in the file.
+    if settings.http.api != "relay" and not state.password:
         found[Key.PASSWORD].append(Problem(Key.PASSWORD, "Enter the API key."))
-    if api == "mailgun" and not settings.http.domain.strip():
-        message = "Enter your Mailgun sending domain (mg.example.com, say)."
-        found[Key.DOMAIN].append(Problem(Key.DOMAIN, message))
