@@ -486,13 +486,9 @@ class TestSendScreen(Screen[TestOutcome]):
 
     def _diagnose(self, failure: Failure) -> Diagnosis | None:
         from tui.core.diagnose.handlers import diagnose
-        from tui.core.providers import get_provider
 
-        try:
-            provider = get_provider(self.settings.provider)
-        except KeyError:
-            provider = None
-        return diagnose(failure, self.settings, provider)
+        # The password is only measured (does it look like an app password?), never shown.
+        return diagnose(failure, self.settings, password=self._password or None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or self.state != "running":
