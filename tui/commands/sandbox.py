@@ -48,6 +48,12 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     from tui.core.settings import save_settings
 
     with PracticeServer(fail=args.fail) as server:
+        stop = threading.Event()
+        # Clean up on kill and on a closed terminal (SSH gone) as on Ctrl+C: the folder with
+        # the certificate and settings is removed when the with-block ends. Installed before
+        # anything is printed, so a signal sent as soon as the output appears is handled.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, lambda *_: stop.set())
         practice_config = save_settings(server.settings(), server.folder / "settings.toml")
         print("mailwiz practice server: running on this machine only. Ctrl+C stops it.\n")
         width = max(len(label) for label, _ in server.connection_rows())
@@ -60,11 +66,6 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         print(f"\nTry it from another terminal (your real settings are not touched):\n  {command}")
         print("\nMessages received:", flush=True)
         server.on_message(lambda message: print(f"  {printable(message.summary())}", flush=True))
-        stop = threading.Event()
-        # Clean up on kill and on a closed terminal (SSH gone) as on Ctrl+C: the folder with
-        # the certificate and settings is removed when the with-block ends.
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, lambda *_: stop.set())
         try:
             stop.wait()
             print("\nPractice server stopped; its certificate and settings are deleted.")
