@@ -12,7 +12,8 @@ Fixtures
   and server SSL contexts: good (localhost + 127.0.0.1), expired, wrong_name (only
   mail.example.org), untrusted (issued by another CA).
 - smtp_server: factory `smtp_server(security="starttls" | "tls" | "none", *, auth=True,
-  cert="good", auth_reply=None, exclude_auth=(), **smtp_kwargs) -> SmtpServer`.
+  cert="good", auth_reply=None, exclude_auth=(), handler=None, **smtp_kwargs) -> SmtpServer`.
+  `handler=OAuthHandler(live={...})` adds XOAUTH2/OAUTHBEARER that accept only live tokens.
   STARTTLS servers require STARTTLS and hide AUTH until TLS; implicit-TLS servers must
   use auth_require_tls=False (aiosmtpd does not count implicit TLS as TLS). The handler
   records every message (`server.received`) and can refuse: `server.handler.mail_reply`,
@@ -25,15 +26,17 @@ Fixtures
   speaks), trickle_server (banner one byte a second), scripted_server(Script(...)) (a tiny
   configurable SMTP server: greeting, EHLO lines, replies per verb, hang-up mid-DATA).
   `server.client_closed` is set when a client closes its side; `server.commands` lists
-  the command lines received.
+  the command lines received. stripping_server: STARTTLS stripped, AUTH offered in clear.
 - refused_port: a port on 127.0.0.1 where nothing listens.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import email
 import email.policy
+import json
 import socket
 import ssl
 import threading
@@ -213,6 +216,44 @@ class Authenticator:
         return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
+class OAuthHandler(RecordingHandler):
+    """Adds XOAUTH2 and OAUTHBEARER (aiosmtpd auth_* hooks) that accept only a token in
+    `live`; any other token gets the JSON error challenge, as Gmail and Microsoft send it,
+    and the client's answer to it is recorded in `aborts`. `attempts`: (mechanism, user,
+    token) per AUTH."""
+
+    def __init__(self, live: set[str]) -> None:
+        super().__init__()
+        self.live = live
+        self.attempts: list[tuple[str, str, str]] = []
+        self.aborts: list[bytes] = []
+
+    async def _token_auth(self, server: Any, args: list[str], name: str) -> AuthResult:
+        if len(args) < 2:
+            return AuthResult(success=False, handled=False, message="501 5.5.2 No response")
+        fields = base64.b64decode(args[1]).decode().split("\x01")
+        values = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
+        user = fields[0][len("user=") :] if name == "XOAUTH2" else fields[0].split("a=")[-1][:-1]
+        token = values.get("auth", "").removeprefix("Bearer ")
+        self.attempts.append((name, user, token))
+        if token in self.live:
+            return AuthResult(
+                success=True, handled=False, auth_data=LoginPassword(user.encode(), b"")
+            )
+        challenge = json.dumps({"status": "401", "schemes": "bearer", "scope": "mail"})
+        answer = await server.challenge_auth(challenge)
+        self.aborts.append(answer if isinstance(answer, bytes) else b"<missing>")
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Username and Password not accepted"
+        )
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        return await self._token_auth(server, args, "XOAUTH2")
+
+    async def auth_OAUTHBEARER(self, server: Any, args: list[str]) -> AuthResult:
+        return await self._token_auth(server, args, "OAUTHBEARER")
+
+
 @dataclass
 class SmtpServer:
     security: str
@@ -256,9 +297,10 @@ def smtp_server(certs: Certs) -> Iterator[SmtpServerFactory]:
         cert: str = "good",
         auth_reply: str | None = None,
         exclude_auth: tuple[str, ...] = (),
+        handler: RecordingHandler | None = None,
         **smtp_kwargs: Any,
     ) -> SmtpServer:
-        handler = RecordingHandler()
+        handler = handler or RecordingHandler()
         authenticator = Authenticator(USERNAME, PASSWORD, auth_reply) if auth else None
         kwargs: dict[str, Any] = {"auth_exclude_mechanism": list(exclude_auth)}
         if authenticator is not None:
@@ -451,6 +493,7 @@ class Script:
     data_reply: str = "250 2.0.0 OK queued"
     hang_up_in_data: bool = False  # close after the first lines of the message
     close_after_greeting: bool = False
+    close_on: tuple[str, ...] = ()  # verbs answered by hanging up (e.g. "STARTTLS")
 
     def reply(self, verb: str) -> str:
         defaults = {
@@ -481,6 +524,9 @@ def _scripted(script: Script) -> Callable[[socket.socket, SocketServer], None]:
                 return
             server.commands.append(line)
             verb = line.split(" ", 1)[0].upper()
+            if verb in script.close_on:
+                conn.shutdown(socket.SHUT_RDWR)
+                return
             if verb in ("EHLO", "HELO"):
                 send("\r\n".join(script.ehlo))
             elif verb == "DATA":
@@ -514,6 +560,21 @@ def scripted_server(socket_server: Callable[..., SocketServer]) -> ScriptedServe
         return socket_server(_scripted(script))
 
     return start
+
+
+# A man in the middle that strips STARTTLS from the EHLO answer but leaves AUTH offered in
+# clear: a client that "upgrades only if offered" (aiosmtplib's start_tls=None) would log in
+# in plain text here. mailwiz must stop before any AUTH.
+STRIPPED_STARTTLS = Script(
+    ehlo=("250-mx.example.com", "250-SIZE 10000000", "250 AUTH PLAIN LOGIN"),
+    replies={"STARTTLS": "502 5.5.2 Command not recognized"},
+)
+
+
+@pytest.fixture
+def stripping_server(scripted_server: ScriptedServerFactory) -> SocketServer:
+    """Offers AUTH PLAIN LOGIN in clear and no STARTTLS (see STRIPPED_STARTTLS)."""
+    return scripted_server(STRIPPED_STARTTLS)
 
 
 @pytest.fixture

@@ -74,9 +74,12 @@ def test_attachment_from_path_reads_the_file(tmp_path: Path) -> None:
     path.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     attachment = Attachment.from_path(path)
 
-    assert attachment == Attachment(
-        "Facture 2024-07.pdf", "application/pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    assert (attachment.filename, attachment.content_type, attachment.data) == (
+        "Facture 2024-07.pdf",
+        "application/pdf",
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
     )
+    assert attachment.length == len(attachment.data)
 
 
 def test_attachment_file_name_loses_control_characters(tmp_path: Path) -> None:

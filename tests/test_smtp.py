@@ -79,6 +79,14 @@ class Result:
     def transcript(self) -> str:
         return "\n".join(f"{line.direction} {line.text}" for line in self.lines)
 
+    def targets(self, stage: str) -> list[str]:
+        started = [
+            e.target for e in self.events if isinstance(e, StageStarted) and e.stage == stage
+        ]
+        ended = [e.target for e in self.events if isinstance(e, StageEnded) and e.stage == stage]
+        assert started == ended
+        return started
+
     def sent(self) -> list[str]:
         return [line.text for line in self.lines if line.direction in ("->", "~>")]
 
@@ -144,9 +152,12 @@ async def test_implicit_tls_send_arrives_with_reply_to_and_hidden_copy(
         ("auth", True),
         ("mail", True),
         ("rcpt", True),
+        ("rcpt", True),
         ("data", True),
         ("quit", True),
     ]
+    # The copy address is a visible stage of its own, each rcpt naming its address.
+    assert result.targets("rcpt") == [RECIPIENT, COPY]
     assert result.finished.reply.startswith("250 2.0.0")
     assert result.finished.recipients == (RECIPIENT, COPY)
     (received,) = tls_server.received
@@ -181,6 +192,7 @@ async def test_starttls_send_by_host_name_resolves_and_encrypts_before_login(
         "ehlo",
         "auth",
         "mail",
+        "rcpt",
         "rcpt",
         "data",
         "quit",
@@ -750,3 +762,71 @@ def test_certificate_info_matches_the_ssl_module(certs: Certs, name: str, tmp_pa
 def test_certificate_info_never_raises_on_garbage() -> None:
     assert certificate_info(b"\x30\x82\xff\xff", reason="r").reason == "r"
     assert certificate_info(b"", reason="").names == ()
+
+
+# ---------------------------------------------------------------------------------------
+# Failures carry data
+
+
+@pytest.mark.parametrize(
+    "address", ["me @example.com", "<me@example.com>", "me@exa\u00admple..com"]
+)
+async def test_a_bad_sender_address_is_a_settings_problem_not_a_server_refusal(
+    blackhole: SocketServer, address: str
+) -> None:
+    from tui.core.diagnose.handlers import diagnose
+    from tui.core.events import Reason
+    from tui.core.keys import Key
+
+    settings = blackhole.settings(address=address)
+    result = await run(settings, password=None)
+
+    failure = result.failure
+    assert (failure.field, failure.reason) == (Key.SENDER_ADDRESS, Reason.SETTINGS)
+    assert failure.code is None and failure.reply == ""
+    assert result.stages == []  # nothing started: refused before connecting
+    assert not blackhole.accepted.wait(0.2)
+    diagnosis = diagnose(failure, settings)
+    assert diagnosis.field == "sender.address"
+    assert "refused" not in diagnosis.title.lower()
+
+
+def test_failure_kinds_are_not_exit_codes() -> None:
+    from tui.core.exits import Exit, exit_code_for
+
+    assert all(not isinstance(kind.value, int) for kind in FailureKind)
+    assert FailureKind.AUTH != 16  # type: ignore[comparison-overlap]
+    codes = [exit_code_for(kind) for kind in FailureKind]
+    assert len(set(codes)) == len(codes)  # one code per kind
+    assert set(codes) <= {int(code) for code in Exit}
+
+
+def test_certificate_text_chosen_by_a_server_is_escaped() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "evil\x1b]0;owned\x07"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Org\x1b[2J"),
+        ]
+    )
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now)
+        .sign(key, hashes.SHA256())
+    )
+    info = certificate_info(cert.public_bytes(Encoding.DER), reason="r")
+
+    assert info.names == ("evil\\x1b]0;owned\\x07",)
+    assert info.issuer == "CN=evil\\x1b]0;owned\\x07, O=Org\\x1b[2J"

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         stop = threading.Event()
         # Clean up on kill and on a closed terminal (SSH gone) as on Ctrl+C: the folder with
         # the certificate and settings is removed when the with-block ends. Installed before
-        # anything is printed, so a signal sent as soon as the output appears is handled.
+        # anything is printed, so a caller that waits for the output can signal at once.
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: stop.set())
         practice_config = save_settings(server.settings(), server.folder / "settings.toml")

@@ -6,46 +6,30 @@ The SMTP and HTTP engines yield these; the wizard and the command line only rend
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import Enum, StrEnum
 from typing import Literal
 
 from tui.core.keys import Key
 
-# The order stages appear in. A stage that does not apply is skipped, never faked.
-SMTP_STAGES = (
-    "resolve",
-    "connect",
-    "tls",
-    "greeting",
-    "ehlo",
-    "starttls",
-    "ehlo",
-    "auth",
-    "mail",
-    "rcpt",
-    "data",
-    "quit",
-)
-HTTP_STAGES = ("resolve", "connect", "tls", "post", "response")
 
+class FailureKind(Enum):
+    """One value per way a send can fail. Not a number: the exit code of each kind is in
+    `tui.core.exits` (`exit_code_for(kind)`, or `Failure.exit_code`)."""
 
-class FailureKind(IntEnum):
-    """One value per way a send can fail; the value is the command line's exit code."""
-
-    INTERNAL = 1
-    NO_PASSWORD = 3
-    DNS = 10
-    REFUSED = 11
-    TIMEOUT = 12
-    TLS = 13
-    CERTIFICATE = 14
-    NO_STARTTLS = 15
-    AUTH = 16
-    SENDER = 17
-    RECIPIENT = 18
-    MESSAGE = 19
-    TEMPORARY = 20
-    HTTP = 21
+    INTERNAL = "internal"
+    NO_PASSWORD = "no-password"
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    CERTIFICATE = "certificate"
+    NO_STARTTLS = "no-starttls"
+    AUTH = "auth"
+    SENDER = "sender"
+    RECIPIENT = "recipient"
+    MESSAGE = "message"
+    TEMPORARY = "temporary"
+    HTTP = "http"
 
 
 class Reason(StrEnum):
@@ -59,6 +43,14 @@ class Reason(StrEnum):
     TOKEN_REFUSED = "token-refused"  # the token endpoint refused (invalid_grant, ...)
     TOKEN_UNAVAILABLE = "token-unavailable"  # the token endpoint could not be reached
     API_KEY_REFUSED = "api-key-refused"  # an HTTP API answered 401/403
+    STARTTLS_NOT_OFFERED = "starttls-not-offered"  # EHLO lists no STARTTLS: nothing sent
+    STARTTLS_INJECTION = "starttls-injection"  # bytes between the 220 and the handshake
+    IMPLICIT_TLS_PORT = "implicit-tls-port"  # security starttls/none on a port that wants TLS
+    PLAIN_TEXT_PORT = "plain-text-port"  # security tls on a port that greets in plain text
+    NOT_SMTP = "not-smtp"  # the server's answer is not SMTP (another service on the port)
+    CONNECTION_LOST = "connection-lost"  # the server closed the connection mid-stage
+    AUTH_NOT_OFFERED = "auth-not-offered"  # no AUTH mechanism mailwiz can use
+    TOKEN_REJECTED = "token-rejected"  # the server refused the token, also after a refresh
 
 
 @dataclass(frozen=True)

@@ -1,23 +1,39 @@
 """Building messages: the test message, and ordinary messages with attachments.
 
-`build_email` turns settings + an `Outgoing` into an `EmailMessage` ready for SMTP;
-`envelope_recipients` says who gets it (the copy address is a Bcc: envelope only).
-What may go into a header field is decided in one place, `settings.header_problem`.
+`build_email` turns settings + an `Outgoing` into an `EmailMessage`; `render_message` turns
+them into a `MessageData`, the message as it goes into SMTP DATA (CRLF lines, dot-stuffed),
+spooled to a temporary file with each attachment base64-encoded straight from its file, so
+a large attachment is never held in memory (issue 12: peak growth at most ~2.5x its size).
+`envelope_recipients` says who gets it (the copy address is a Bcc: envelope only). What may
+go into a header field is decided in one place, `settings.header_problem`.
+
+Attachments are regular files only: `Attachment.from_path` refuses a FIFO, a device such as
+/dev/zero, a folder or a socket at once with `AttachmentError` (an OSError whose strerror
+says why), which the command line reports as a usage error (exit 2).
 """
 
 from __future__ import annotations
 
+import base64
 import email.policy
+import errno
 import html as html_lib
 import mimetypes
+import os
 import socket
+import stat
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import tempfile
 from urllib.parse import urlsplit
 
 from tui.core.settings import Settings, header_problem
@@ -51,19 +67,94 @@ class MessageError(ValueError):
         self.message = message
 
 
+class AttachmentError(OSError):
+    """A file that cannot be attached: `path`, and `strerror` saying why (not a regular file,
+    missing, unreadable). The command line maps it to exit 2."""
+
+    def __init__(self, path: Path, reason: str, code: int = errno.EINVAL) -> None:
+        super().__init__(code, reason, str(path))
+        self.path = path
+        self.reason = reason
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def open_regular(path: Path) -> int:
+    """A read-only descriptor of `path`, which must be a regular file. O_NONBLOCK, so that
+    opening a FIFO cannot hang waiting for a writer; the check is on the open file itself."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise AttachmentError(path, "no such file", errno.ENOENT) from None
+    except PermissionError:
+        raise AttachmentError(path, "permission denied", errno.EACCES) from None
+    except OSError as exc:
+        raise AttachmentError(path, exc.strerror or str(exc), exc.errno or errno.EIO) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise AttachmentError(path, f"it is {what}; only regular files can be attached")
+    os.set_blocking(fd, True)
+    return fd
+
+
 @dataclass(frozen=True)
 class Attachment:
+    """A file to attach. From `from_path` it is read when the message is written (never
+    held whole in memory by the SMTP engine); made in memory, `content` holds its bytes."""
+
     filename: str
     content_type: str
-    data: bytes
+    content: bytes = b""
+    path: Path | None = field(default=None, compare=False)
+    size: int = field(default=-1, compare=False)
 
     @classmethod
     def from_path(cls, path: Path) -> Attachment:
-        """Read a file; its MIME type comes from its name (a PDF is application/pdf)."""
-        data = Path(path).read_bytes()
+        """Check that `path` is a readable regular file (else AttachmentError); its MIME
+        type comes from its name (a PDF is application/pdf)."""
+        path = Path(path)
+        fd = open_regular(path)
+        try:
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
         return cls(
-            filename=_safe_filename(path.name), content_type=guess_type(path.name), data=data
+            filename=_safe_filename(path.name),
+            content_type=guess_type(path.name),
+            path=path,
+            size=size,
         )
+
+    @property
+    def data(self) -> bytes:
+        """The whole content (read from the file when there is one)."""
+        if self.path is None:
+            return self.content
+        with os.fdopen(open_regular(self.path), "rb") as handle:
+            return handle.read()
+
+    @property
+    def length(self) -> int:
+        return len(self.content) if self.path is None else self.size
+
+    def chunks(self, size: int = 57 * 1024) -> Iterator[bytes]:
+        """The content in pieces of `size` bytes (a multiple of 57: whole base64 lines)."""
+        if self.path is None:
+            for start in range(0, len(self.content), size):
+                yield self.content[start : start + size]
+            return
+        with os.fdopen(open_regular(self.path), "rb") as handle:
+            while chunk := handle.read(size):
+                yield chunk
 
 
 @dataclass(frozen=True)
@@ -73,6 +164,30 @@ class Outgoing:
     text: str
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawOutgoing(Outgoing):
+    """A message that is already formed (RFC 5322 bytes), sent as it is with an explicit
+    envelope: the sendmail entry's mail (cron, mail(1), PHP), whose headers tui.core.mta
+    has already rewritten. `to`/`subject`/`text` are filled from it for transports that
+    need them (the HTTP relay); the SMTP engine sends `data` and `recipients` unchanged.
+    The copy address (sender.copy_to) is NOT added: the envelope is exactly `recipients`.
+    """
+
+    data: bytes = b""
+    recipients: tuple[str, ...] = ()
+
+
+class _AsIs(EmailMessage):
+    """An EmailMessage that flattens to the bytes it was given (see RawOutgoing)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(policy=POLICY)
+        self._data = data
+
+    def as_bytes(self, unixfrom: bool = False, policy: email.policy.Policy | None = None) -> bytes:
+        return self._data
 
 
 def guess_type(filename: str) -> str:
@@ -99,6 +214,8 @@ def human_size(size: int) -> str:
 
 def envelope_recipients(settings: Settings, outgoing: Outgoing) -> tuple[str, ...]:
     """Who the server is asked to deliver to: the recipient, then the copy address."""
+    if isinstance(outgoing, RawOutgoing):
+        return outgoing.recipients
     recipients: list[str] = []
     seen: set[str] = set()
     for address in (outgoing.to, settings.sender.copy_to):
@@ -109,39 +226,37 @@ def envelope_recipients(settings: Settings, outgoing: Outgoing) -> tuple[str, ..
     return tuple(recipients)
 
 
-def build_email(settings: Settings, outgoing: Outgoing) -> EmailMessage:
+def build_email(
+    settings: Settings,
+    outgoing: Outgoing,
+    *,
+    utf8: bool = False,
+    placeholders: list[bytes] | None = None,
+) -> EmailMessage:
     """The message as it goes on the wire (headers, text, optional HTML, attachments).
 
     The copy address (sender.copy_to) is a Bcc and appears in no header: it is only an
     envelope recipient (see envelope_recipients). Raises MessageError naming the field
-    when a value cannot go into a header.
+    when a value cannot go into a header. `utf8`: headers in UTF-8 (RFC 6532, for a server
+    that offers SMTPUTF8), needed for an address whose local part is not ASCII. With
+    `placeholders`, each attachment's content is replaced by a short random placeholder
+    (appended to the list) that `render_message` swaps for the file, streamed.
+    A RawOutgoing flattens to its own bytes.
     """
+    if isinstance(outgoing, RawOutgoing):
+        return _AsIs(outgoing.data)
     sender = settings.sender
     from_address = settings.from_address.strip()
     name = sender.name.strip()
     reply_to = sender.reply_to.strip()
     to = outgoing.to.strip()
-    for field, value in (
-        ("sender.address", from_address),
-        ("sender.name", name),
-        ("sender.reply_to", reply_to),
-        ("sender.copy_to", sender.copy_to.strip()),
-        ("recipient", to),
-        ("subject", outgoing.subject),
-    ):
-        problem = header_problem(value)
-        if problem:
-            raise MessageError(field, problem)
-    if not from_address:
-        raise MessageError("sender.address", "is empty; set the sender's email address")
-    if not to:
-        raise MessageError("recipient", "is empty; give the address to send to")
+    _check_header_values(settings, outgoing, from_address, name, reply_to, to)
 
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = _address("sender.address", from_address, name)
-    msg["To"] = _address("recipient", to)
+    msg = EmailMessage(policy=POLICY.clone(utf8=True) if utf8 else POLICY)
+    msg["From"] = _address("sender.address", from_address, name, utf8=utf8)
+    msg["To"] = _address("recipient", to, utf8=utf8)
     if reply_to:
-        msg["Reply-To"] = _address("sender.reply_to", reply_to)
+        msg["Reply-To"] = _address("sender.reply_to", reply_to, utf8=utf8)
     msg["Subject"] = outgoing.subject
     msg["Date"] = format_datetime(localtime())
     msg["Message-ID"] = make_msgid(domain=_msgid_domain(from_address))
@@ -156,13 +271,131 @@ def build_email(settings: Settings, outgoing: Outgoing) -> EmailMessage:
         if content_type.count("/") != 1 or content_type.split("/")[0] in ("message", "multipart"):
             content_type = _OPAQUE
         maintype, subtype = content_type.split("/")
-        msg.add_attachment(attachment.data, maintype=maintype, subtype=subtype, filename=filename)
+        if placeholders is None:
+            data = attachment.data
+        else:
+            data = os.urandom(12)  # base64: 16 characters, one line of its own
+            placeholders.append(data)
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     # The email package repeats MIME-Version in every sub-part it creates; it belongs only
     # in the top-level header (RFC 2045 section 4).
     for part in msg.walk():
         if part is not msg:
             del part["MIME-Version"]
     return msg
+
+
+def _check_header_values(
+    settings: Settings, outgoing: Outgoing, from_address: str, name: str, reply_to: str, to: str
+) -> None:
+    for field_name, value in (
+        ("sender.address", from_address),
+        ("sender.name", name),
+        ("sender.reply_to", reply_to),
+        ("sender.copy_to", settings.sender.copy_to.strip()),
+        ("recipient", to),
+        ("subject", outgoing.subject),
+    ):
+        problem = header_problem(value)
+        if problem:
+            raise MessageError(field_name, problem)
+    if not from_address:
+        raise MessageError("sender.address", "is empty; set the sender's email address")
+    if not to:
+        raise MessageError("recipient", "is empty; give the address to send to")
+
+
+SHOWN_LINES = 60  # message lines a MessageData keeps for the transcript
+
+
+@dataclass
+class MessageData:
+    """The message ready for DATA: CRLF line ends, dot-stuffed (RFC 5321 4.5.2), without
+    the final ".". It lives in a spooled temporary file (in memory while small); `chunks()`
+    reads it back in pieces. `head` holds the first SHOWN_LINES lines for the transcript."""
+
+    spool: tempfile.SpooledTemporaryFile[bytes]
+    size: int = 0
+    lines: int = 0
+    eight_bit: bool = False  # a byte above 127 outside the base64 of attachments
+    head: list[str] = field(default_factory=list)
+
+    def write_line(self, line: bytes) -> None:
+        """One line without its line end; dot-stuffed here."""
+        if line.startswith(b"."):
+            line = b"." + line
+        if not self.eight_bit and not line.isascii():
+            self.eight_bit = True
+        self.spool.write(line + b"\r\n")
+        self.size += len(line) + 2
+        self.lines += 1
+        if len(self.head) < SHOWN_LINES:
+            self.head.append(line.decode("utf-8", "replace"))
+
+    def write_base64(self, chunk: bytes) -> None:
+        """`chunk` (a multiple of 57 bytes, except the last) as base64 lines of 76."""
+        if len(self.head) < SHOWN_LINES:
+            for start in range(0, len(chunk), 57):
+                self.write_line(base64.b64encode(chunk[start : start + 57]))
+            return
+        block = base64.encodebytes(chunk).replace(b"\n", b"\r\n")  # never starts with "."
+        self.spool.write(block)
+        self.size += len(block)
+        self.lines += (len(chunk) + 56) // 57
+
+    def chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
+        self.spool.seek(0)
+        while chunk := self.spool.read(size):
+            yield chunk
+
+    def getvalue(self) -> bytes:
+        """The whole message in memory (tests; small messages)."""
+        return b"".join(self.chunks())
+
+    def close(self) -> None:
+        self.spool.close()
+
+
+def render_message(settings: Settings, outgoing: Outgoing, *, utf8: bool = False) -> MessageData:
+    """The message as SMTP DATA, written to a spooled file; attachments are base64-encoded
+    from their files chunk by chunk. Raises MessageError (a value that cannot go into a
+    header) or AttachmentError (a file that went away or changed type since it was chosen).
+
+    policy.SMTP gives CRLF line ends; a bare CR or LF left in the flattened text becomes a
+    line end too, so nothing in a body can be read as an end of DATA by a lenient server
+    (SMTP smuggling)."""
+    import tempfile  # not at import time: plain start-up stays fast (issue 16)
+
+    placeholders: list[bytes] = []
+    skeleton = build_email(settings, outgoing, utf8=utf8, placeholders=placeholders)
+    raw = skeleton.as_bytes(policy=skeleton.policy.clone(linesep="\r\n"))
+    swaps = {
+        base64.b64encode(p): a for p, a in zip(placeholders, outgoing.attachments, strict=True)
+    }
+    data = MessageData(tempfile.SpooledTemporaryFile(max_size=1 << 20))  # noqa: SIM115 (closed by the caller)
+    try:
+        for line in _split_lines(raw):
+            attachment = swaps.get(line)
+            if attachment is None:
+                data.write_line(line)
+            else:
+                for chunk in attachment.chunks():
+                    data.write_base64(chunk)
+    except BaseException:
+        data.close()
+        raise
+    return data
+
+
+def _split_lines(raw: bytes) -> Iterator[bytes]:
+    """Lines of `raw`, split at CRLF, lone CR and lone LF alike (no empty last line)."""
+    if raw.endswith(b"\r\n"):
+        raw = raw[:-2]
+    elif raw.endswith((b"\r", b"\n")):
+        raw = raw[:-1]
+    for crlf_line in raw.split(b"\r\n"):
+        for cr_line in crlf_line.split(b"\r"):
+            yield from cr_line.split(b"\n")
 
 
 def test_outgoing(
@@ -268,7 +501,12 @@ def ascii_address(address: str) -> str:
     return f"{local}@{domain.encode('idna').decode('ascii')}"
 
 
-def _address(field: str, address: str, display_name: str = "") -> Address:
+def _address(field: str, address: str, display_name: str = "", *, utf8: bool = False) -> Any:
+    local = address.strip().rpartition("@")[0]
+    if utf8 and not local.isascii():
+        # Address() refuses a non-ASCII local part even for UTF-8 headers: give the text.
+        quoted = display_name.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{quoted}" <{address.strip()}>' if display_name else address.strip()
     try:
         return Address(display_name=display_name, addr_spec=ascii_address(address))
     except (ValueError, IndexError, TypeError) as exc:  # UnicodeError is a ValueError

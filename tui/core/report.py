@@ -8,7 +8,6 @@ and the command line can both build a report from what they saw.
 
 from __future__ import annotations
 
-import base64
 import os
 import platform
 import sys
@@ -26,12 +25,14 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.redact import REDACTED as MARKER
+from tui.core.redact import Redactor, redact_url
 
 if TYPE_CHECKING:
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.settings import Settings
 
-REDACTED = "[redacted]"
+REDACTED = MARKER  # the one marker (tui.core.redact)
 
 
 @dataclass
@@ -70,6 +71,7 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
     else:
         host, port = settings.smtp.host, settings.smtp.port
     labels = {
+        "token": "Getting an access token (OAuth sign-in)",
         "resolve": f"Looking up {host}",
         "connect": f"Connecting to {host}:{port}",
         "tls": "Starting encryption (TLS)",
@@ -108,25 +110,6 @@ def versions() -> dict[str, str]:
     return found
 
 
-def scrub(text: str, secrets: Iterable[str], username: str = "") -> str:
-    """Remove each secret from `text`: as is, in base64, and inside an AUTH PLAIN blob.
-
-    The engines redact their transcripts already; this is a second lock on the door.
-    """
-    for secret in secrets:
-        if not secret:
-            continue
-        forms = {
-            secret,
-            _b64(secret),
-            _b64(f"\0{username}\0{secret}"),
-            _b64(f"{username}\0{username}\0{secret}"),
-        }
-        for form in sorted(forms, key=len, reverse=True):
-            text = text.replace(form, REDACTED)
-    return text
-
-
 def build_report(
     settings: Settings,
     record: SendRecord,
@@ -154,7 +137,11 @@ def build_report(
     out += ["", "== Versions"]
     out += [f"{name}: {version}" for name, version in versions().items()]
     text = "\n".join(out) + "\n"
-    return scrub(text, secrets, settings.smtp.username)
+    # One last pass over everything: every form of every secret, then control characters.
+    redactor = Redactor(secrets=secrets, username=settings.smtp.username)
+    if settings.protocol == "http":
+        redactor.add_url(settings.http.url)
+    return redactor.clean(text, multiline=True)
 
 
 def report_filename(now: datetime | None = None) -> str:
@@ -179,10 +166,6 @@ def write_report(text: str, directory: Path, now: datetime | None = None) -> Pat
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
 
 def _url_host_port(url: str) -> tuple[str, int]:
@@ -250,6 +233,8 @@ def _settings_lines(settings: Settings) -> list[str]:
     for table in tables:
         lines.append(f"[{table}]")
         for key, value in data[table].items():
+            if key == "url":
+                value = redact_url(str(value))  # a relay key may sit in its query
             lines.append(f"{key} = {_toml_value(value)}")
     return lines
 
@@ -272,7 +257,7 @@ def _stage_lines(settings: Settings, record: SendRecord) -> list[str]:
             ehlo_seen += 1
             again = ehlo_seen > 1
         mark = "ok  " if ended.ok else "FAIL"
-        label = stage_label(ended.stage, settings, to=record.to, again=again)
+        label = stage_label(ended.stage, settings, to=ended.target or record.to, again=again)
         line = f"{mark}  {ended.stage:<9} {format_ms(ended.ms):>8}  {label}"
         if ended.reply:
             line += f"  | {ended.reply}"

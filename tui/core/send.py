@@ -13,14 +13,19 @@ from typing import TYPE_CHECKING
 from tui.core.events import SendEvent
 
 if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
     from tui.core.message import Outgoing
     from tui.core.settings import Settings
 
 
 async def run_send(
-    settings: Settings, password: str | None, outgoing: Outgoing
+    settings: Settings, password: str | TokenSource | None, outgoing: Outgoing
 ) -> AsyncIterator[SendEvent]:
     """Send `outgoing` with `settings`, yielding the engine's events (ends with SendFinished).
+
+    `password` is the password (or API key), None when there is none, or for SMTP with
+    `[smtp] auth = "oauth2"` a TokenSource (tui.core.credentials.tokens), which adds a
+    `token` stage before `resolve` and signs in with XOAUTH2 / OAUTHBEARER.
 
     Network problems never raise: they end in a failed SendFinished. Cancelling the task that
     iterates raises CancelledError inside the engine, which closes its connection.
@@ -46,13 +51,18 @@ def planned_stages(settings: Settings) -> tuple[str, ...]:
         secure = not settings.http.url.lower().startswith("http://")
         return ("resolve", "connect", *(("tls",) if secure else ()), "post", "response")
     smtp = settings.smtp
-    stages: list[str] = ["resolve", "connect"]
+    oauth = smtp.auth == "oauth2"
+    stages: list[str] = ["token"] if oauth else []
+    stages += ["resolve", "connect"]
     if smtp.security == "tls":
         stages.append("tls")
     stages += ["greeting", "ehlo"]
     if smtp.security == "starttls":
         stages += ["starttls", "ehlo"]
-    if smtp.username:
+    if smtp.username or oauth:
         stages.append("auth")
-    stages += ["mail", "rcpt", "data", "quit"]
+    stages += ["mail", "rcpt"]
+    if settings.sender.copy_to.strip():
+        stages.append("rcpt")  # the copy address is a stage of its own
+    stages += ["data", "quit"]
     return tuple(stages)

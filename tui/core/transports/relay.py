@@ -65,7 +65,7 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing, human_size
 from tui.core.settings import Settings
-from tui.core.transports.smtp.engine import certificate_info
+from tui.core.tls import certificate_info
 
 #: The multipart field name of every attachment part.
 ATTACHMENT_FIELD = "attachment"

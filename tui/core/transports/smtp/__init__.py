@@ -1,1 +1,2 @@
-"""The staged SMTP send: resolve, connect, TLS, greeting, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA."""
+"""The staged SMTP send (`engine.send_smtp`), split by job: connection, reply, esmtp, auth,
+preflight, network, dialogue, classify, probes, session. See engine.py for the overview."""

@@ -1,0 +1,119 @@
+"""TLS helpers shared by the transports: TLS contexts and reading certificates.
+
+`certificate_info(der, reason)` describes a certificate (names, dates, issuer) with
+`cryptography.x509`, also one fetched WITHOUT verification, where Python's getpeercert()
+only gives bytes. It never raises: what cannot be read is left empty. Text taken from the
+certificate is escaped (tui.core.redact.printable): a server chooses it.
+
+`client_context(ca_file, verify)` is the one way mailwiz makes a context to send with;
+`unverified_context()` is ONLY for diagnostic side connections that send nothing.
+cryptography is imported when a certificate is read, not when this module is.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from tui.core.events import CertificateInfo
+from tui.core.redact import printable
+
+if TYPE_CHECKING:
+    from cryptography import x509
+
+_SHORT_NAMES = {  # dotted OID -> the short name shown
+    "2.5.4.3": "CN",
+    "2.5.4.6": "C",
+    "2.5.4.7": "L",
+    "2.5.4.8": "ST",
+    "2.5.4.10": "O",
+    "2.5.4.11": "OU",
+    "0.9.2342.19200300.100.1.25": "DC",
+    "1.2.840.113549.1.9.1": "emailAddress",
+}
+
+
+def certificate_info(der: bytes, reason: str = "") -> CertificateInfo:
+    """Names (subjectAltName, else the subject CN), dates and issuer of a DER certificate."""
+    try:
+        from cryptography import x509
+
+        cert = x509.load_der_x509_certificate(der)
+    except (ValueError, TypeError):
+        return CertificateInfo(reason=reason)
+    return CertificateInfo(
+        names=_names(cert),
+        not_before=_when(cert, "not_valid_before_utc"),
+        not_after=_when(cert, "not_valid_after_utc"),
+        issuer=_issuer(cert),
+        reason=reason,
+    )
+
+
+def _when(cert: x509.Certificate, attribute: str) -> str:
+    try:
+        moment: datetime = getattr(cert, attribute)
+    except ValueError:
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _names(cert: x509.Certificate) -> tuple[str, ...]:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    names: list[str] = []
+    try:
+        alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names += [printable(name) for name in alt.get_values_for_type(x509.DNSName)]
+        names += [str(address) for address in alt.get_values_for_type(x509.IPAddress)]
+    except (x509.ExtensionNotFound, ValueError):
+        pass
+    if not names:
+        try:
+            common = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        except ValueError:
+            common = []
+        names = [printable(str(attribute.value)) for attribute in common]
+    return tuple(names)
+
+
+def _issuer(cert: x509.Certificate) -> str:
+    try:
+        attributes = list(cert.issuer)
+    except ValueError:
+        return ""
+    parts = []
+    for attribute in attributes:
+        key = _SHORT_NAMES.get(attribute.oid.dotted_string, "")
+        if key:
+            value = attribute.value
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            parts.append(f"{key}={printable(text)}")
+    return ", ".join(parts)
+
+
+def client_context(ca_file: str = "", verify: bool = True) -> ssl.SSLContext:
+    """The system's trusted CAs plus those of `ca_file` (create_default_context(cafile=...)
+    would REPLACE the system ones); hostname checked unless `verify` is off.
+    Raises OSError / ssl.SSLError / ValueError when ca_file cannot be read."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def unverified_context() -> ssl.SSLContext:
+    """For diagnostic side connections ONLY: they fetch a certificate or check whether a
+    port speaks TLS, and send nothing inside the connection."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+__all__ = ["certificate_info", "client_context", "unverified_context"]

@@ -1,0 +1,178 @@
+"""The network stages: `resolve`, `connect`, and the TLS handshake (`tls`, or inside
+`starttls`). A certificate failure is described by fetching the certificate again without
+verification (probes.fetch_certificate); a failed implicit-TLS handshake checks whether the
+port greets in plain text (probes.probe_banner).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from dataclasses import replace
+from typing import cast
+
+from tui.core.events import CertificateInfo, Failure, FailureKind, Reason
+from tui.core.keys import Key
+from tui.core.tls import certificate_info
+from tui.core.transports.smtp import probes
+from tui.core.transports.smtp.connection import open_connection
+from tui.core.transports.smtp.preflight import Prepared
+from tui.core.transports.smtp.session import Session
+from tui.core.transports.stages import Stop
+
+
+async def resolve_and_connect(session: Session) -> None:
+    addresses = await _resolve(session)
+    await _connect(session, addresses)
+
+
+async def _resolve(session: Session) -> list[tuple[int, tuple[object, ...]]]:
+    host, port = session.target.host, session.target.port
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        literal = None
+    if literal is not None:
+        session.target = replace(session.target, host=str(literal))
+        family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
+        return [(family, (str(literal), port))]
+    rec = session.rec
+    rec.begin("resolve")
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        rec.note(f"{host} does not resolve: {reason}")
+        raise Stop(
+            Failure(
+                FailureKind.DNS,
+                "resolve",
+                detail=f"{host}: {reason}",
+                field=Key.HOST,
+                location=host,
+            )
+        ) from exc
+    addresses: list[tuple[int, tuple[object, ...]]] = []
+    for info in infos:
+        resolved = (int(info[0]), cast(tuple[object, ...], info[4]))
+        if resolved not in addresses:
+            addresses.append(resolved)
+    if not addresses:
+        raise Stop(
+            Failure(
+                FailureKind.DNS,
+                "resolve",
+                detail=f"{host}: no address",
+                field=Key.HOST,
+                location=host,
+            )
+        )
+    shown = ", ".join(str(address[0]) for _family, address in addresses)
+    rec.note(f"{host} resolves to {shown}")
+    rec.end(shown)
+    return addresses
+
+
+async def _connect(session: Session, addresses: list[tuple[int, tuple[object, ...]]]) -> None:
+    rec, port = session.rec, session.target.port
+    rec.begin("connect")
+    last_error: OSError | None = None
+    for family, sockaddr in addresses:
+        ip = str(sockaddr[0])
+        rec.note(f"connecting to {ip} port {port}")
+        try:
+            session.conn = await open_connection(family, sockaddr)
+        except OSError as exc:
+            last_error = exc
+            rec.note(f"{ip} port {port}: {exc.strerror or exc}")
+            continue
+        session.target = replace(session.target, family=family, sockaddr=sockaddr, ip=ip)
+        rec.end(f"connected to {ip} port {port}")
+        return
+    assert last_error is not None
+    kind = FailureKind.TIMEOUT if isinstance(last_error, TimeoutError) else FailureKind.REFUSED
+    host = session.target.host
+    raise Stop(
+        Failure(
+            kind,
+            "connect",
+            detail=f"{host} port {port}: {last_error.strerror or last_error}",
+            field=Key.PORT,
+            location=f"{host}:{port}",
+        )
+    )
+
+
+async def handshake(session: Session, stage: str, prepared: Prepared) -> None:
+    """TLS on the current connection: the `tls` stage, or within `starttls`."""
+    assert session.conn is not None and prepared.context is not None
+    rec = session.rec
+    if stage == "tls":
+        rec.begin("tls")
+    try:
+        await session.conn.start_tls(prepared.context, session.target.host)
+    except ssl.SSLCertVerificationError as exc:
+        reason = exc.verify_message or str(exc)
+        rec.note(f"TLS handshake failed: the certificate was not accepted: {reason}")
+        info = await probes.fetch_certificate(session, reason, prepared.ehlo_name)
+        raise Stop(
+            Failure(
+                FailureKind.CERTIFICATE,
+                stage,
+                detail=str(exc),
+                certificate=info,
+                location=session.target.host,
+            )
+        ) from exc
+    except (ssl.SSLError, OSError, EOFError) as exc:
+        rec.note(f"TLS handshake failed: {exc}")
+        raise Stop(await _tls_failure(session, stage, exc)) from exc
+    session.tls = True
+    rec.note(tls_summary(session))
+    if stage == "tls":
+        rec.end(tls_short(session))
+
+
+async def _tls_failure(session: Session, stage: str, exc: BaseException) -> Failure:
+    failure = Failure(FailureKind.TLS, stage, detail=f"TLS handshake failed: {exc}")
+    if stage != "tls":
+        return failure
+    banner = await probes.probe_banner(session)
+    if banner is None:
+        return failure
+    session.rec.note(f"this port speaks plain SMTP: it greets with {banner!r}")
+    return replace(
+        failure,
+        reply=banner,
+        field=Key.SECURITY,
+        reason=Reason.PLAIN_TEXT_PORT,
+        detail=f"port {session.target.port} answered in plain text ({banner!r}) where TLS "
+        f"from the first byte was expected: it wants starttls (or none), not tls. "
+        f"{failure.detail}",
+    )
+
+
+def tls_short(session: Session) -> str:
+    ssl_object = session.conn.ssl_object() if session.conn is not None else None
+    if ssl_object is None:  # pragma: no cover
+        return "TLS"
+    cipher = ssl_object.cipher()
+    return f"{ssl_object.version()}, {cipher[0] if cipher else '?'}"
+
+
+def tls_summary(session: Session) -> str:
+    short = tls_short(session)
+    if not session.settings.smtp.verify_certificate:
+        return f"{short}, certificate NOT verified (verify_certificate is off)"
+    ssl_object = session.conn.ssl_object() if session.conn is not None else None
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    info = certificate_info(der) if der else CertificateInfo()
+    return (
+        f"{short}, certificate for {session.target.host} verified "
+        f"(names: {', '.join(info.names) or '?'}; issuer: {info.issuer or '?'}; "
+        f"valid until {info.not_after or '?'})"
+    )
