@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
@@ -26,10 +28,17 @@ from tests.servers import (  # noqa: F401  (fixtures are registered by importing
     starttls_server,
     tls_server,
 )
-from tui.core.diagnose.handlers import FIELDS, GENERAL_STEPS, Diagnosis, diagnose
-from tui.core.events import CertificateInfo, Failure, FailureKind, SendFinished
+from tui.core.diagnose.handlers import (
+    Audience,
+    Diagnosis,
+    diagnose,
+    explain_token_error,
+    general_steps,
+)
+from tui.core.events import CertificateInfo, Failure, FailureKind, Reason, SendFinished
+from tui.core.keys import Key
 from tui.core.message import Outgoing
-from tui.core.providers import get_provider
+from tui.core.providers import Endpoint, Provider, catalogue, get_provider
 from tui.core.settings import Settings
 from tui.core.transports.smtp.engine import send_smtp
 
@@ -77,13 +86,14 @@ def test_every_failure_gets_a_complete_diagnosis(
     d = diagnose(Failure(kind=kind, stage=stage, detail="boom"), settings)
     assert d.title and d.cause and d.fix
     assert d.title.endswith(".")
-    assert d.field in FIELDS
+    assert d.field == "" or isinstance(d.field, Key)
     assert text(d).isascii()
 
 
 def test_general_steps_are_the_seeds_four() -> None:
-    assert len(GENERAL_STEPS) == 4
-    joined = " ".join(GENERAL_STEPS).lower()
+    steps = general_steps(smtp_settings())
+    assert len(steps) == 4
+    joined = " ".join(steps).lower()
     for word in ("port", "app password", "firewall", "antivirus", "thunderbird"):
         assert word in joined
 
@@ -138,7 +148,7 @@ def test_timeout_on_port_25_blames_blocked_outbound_smtp() -> None:
     assert "20 seconds" in d.title
     assert "587" in d.fix and "465" in d.fix
     assert "block" in d.fix and "firewall" in d.fix.lower()
-    assert "timeout" in d.fix
+    assert "timeout" in d.fix.lower()
     assert d.field == "smtp.port"
 
 
@@ -146,7 +156,7 @@ def test_timeout_waiting_for_greeting_on_465_means_tls_is_expected() -> None:
     s = smtp_settings(port=465, security="starttls")
     d = diagnose(Failure(FailureKind.TIMEOUT, "greeting"), s)
     assert "465" in d.title and "TLS" in d.title
-    assert "Set security to TLS" in d.fix
+    assert "Set Security to TLS" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -166,7 +176,7 @@ def test_tls_spoken_to_a_starttls_port() -> None:
 def test_plain_text_spoken_to_an_implicit_tls_port() -> None:
     f = Failure(FailureKind.TLS, "greeting", detail="Connection lost")
     d = diagnose(f, smtp_settings(port=465, security="starttls"))
-    assert "Set security to TLS" in d.fix and "587" in d.fix
+    assert "Set Security to TLS" in d.fix and "587" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -397,7 +407,15 @@ def test_recipient_refused_points_at_the_recipient() -> None:
 
 def test_copy_address_refused_points_at_copy_to() -> None:
     reply = "550 5.1.1 <archive@example.net>: Recipient address rejected: User unknown"
-    f = Failure(FailureKind.RECIPIENT, "rcpt", code=550, enhanced="5.1.1", reply=reply)
+    f = Failure(
+        FailureKind.RECIPIENT,
+        "rcpt",
+        code=550,
+        enhanced="5.1.1",
+        reply=reply,
+        field=Key.COPY_TO,
+        location="archive@example.net",
+    )
     d = diagnose(f, smtp_settings(copy_to="archive@example.net"))
     assert "copy address" in d.title
     assert d.field == "sender.copy_to"
@@ -542,21 +560,31 @@ async def _fail(settings: Settings, password: str | None = PASSWORD) -> tuple[Fa
     return finished.failure, repr(events)
 
 
-def _no_secret(*texts: str) -> None:
-    b64 = base64.b64encode(PASSWORD.encode()).decode()
+def _no_secret(username: str, password: str, *texts: str) -> None:
+    """No form the password travelled in (see _secret_forms) is in any of `texts`."""
     for t in texts:
-        assert PASSWORD not in t and b64 not in t
+        for form in _secret_forms(username, password):
+            assert form not in t
 
 
-async def test_e2e_wrong_password_535(starttls_server: SmtpServer) -> None:
-    settings = starttls_server.settings()
-    failure, said = await _fail(settings, "not the password")
+@pytest.mark.parametrize("username", ["u@x.io", USERNAME, "someone.with.a.long.name@example.org"])
+async def test_e2e_wrong_password_535_echoed_by_the_server(
+    smtp_server: Callable[..., SmtpServer], username: str
+) -> None:
+    """The server echoes the password it was sent, in all its forms: neither the events nor
+    the diagnosis (given the password, as the wizard and the CLI do) may show any of them."""
+    sent = "not the password"
+    echo = " ".join(_secret_forms(username, sent))
+    server = smtp_server("starttls", auth_reply=f"535 5.7.8 Bad credentials: {echo}")
+    settings = server.settings()
+    settings.smtp.username = username
+    failure, said = await _fail(settings, sent)
     assert (failure.kind, failure.stage, failure.code) == (FailureKind.AUTH, "auth", 535)
-    d = diagnose(failure, settings)
+    d = diagnose(failure, settings, password=sent)
     assert d.title == "The server refused the username or password."
     assert d.field == "password"
     assert "535" in d.cause
-    _no_secret(said, text(d))
+    _no_secret(username, sent, said, text(d))
 
 
 async def test_e2e_gmail_app_password_required(smtp_server: Callable[..., SmtpServer]) -> None:
@@ -569,7 +597,7 @@ async def test_e2e_gmail_app_password_required(smtp_server: Callable[..., SmtpSe
     d = diagnose(failure, settings)
     assert "app password" in d.title
     assert "App passwords" in d.fix
-    _no_secret(said, text(d))
+    _no_secret(settings.smtp.username, PASSWORD, said, text(d))
 
 
 async def test_e2e_microsoft_smtp_auth_disabled(smtp_server: Callable[..., SmtpServer]) -> None:
@@ -622,7 +650,8 @@ async def test_e2e_certificates(
         assert name in d.cause
     if cert == "wrong_name":  # the user typed 127.0.0.1
         assert "IP address" in d.fix and "mail.example.org" in d.fix
-    _no_secret(said, text(d))
+    # The certificate failed, so no sign-in may have been tried: no AUTH line sent.
+    assert not re.search(r"direction='[-~]>', text='AUTH", said, re.IGNORECASE)
 
 
 async def test_e2e_starttls_not_offered(scripted_server: Callable[[Script], SocketServer]) -> None:
@@ -634,7 +663,7 @@ async def test_e2e_starttls_not_offered(scripted_server: Callable[[Script], Sock
     assert "password was not sent" in d.title
     assert "465" in d.fix
     assert not any(c.upper().startswith("AUTH") for c in server.commands)
-    _no_secret(said, text(d))
+    assert not re.search(r"direction='[-~]>', text='AUTH", said, re.IGNORECASE)
 
 
 async def test_e2e_sender_and_recipient_refused(starttls_server: SmtpServer) -> None:
@@ -734,16 +763,47 @@ def test_530_must_issue_starttls_asks_for_encryption() -> None:
 
 
 def test_size_limit_announced_by_the_server() -> None:
-    f = Failure(FailureKind.MESSAGE, "mail", detail="the message is 5000 bytes; at most 100")
+    f = Failure(
+        FailureKind.MESSAGE,
+        "mail",
+        detail="the message is 5000 bytes; at most 100",
+        reason=Reason.SIZE_LIMIT,
+    )
     d = diagnose(f, smtp_settings())
     assert "too large" in d.title
 
 
 def test_a_setting_refused_before_connecting_names_its_field() -> None:
-    f = Failure(FailureKind.MESSAGE, "data", detail="sender.reply_to: contains a line break")
+    f = Failure(
+        FailureKind.MESSAGE,
+        "data",
+        detail="contains a line break",
+        field=Key.REPLY_TO,
+        reason=Reason.SETTINGS,
+    )
     d = diagnose(f, smtp_settings())
-    assert d.field == "sender.reply_to"
+    assert d.field == Key.REPLY_TO
     assert "line break" in d.cause
+    assert "Receive replies at a different address" in d.title
+    cli = diagnose(f, smtp_settings(), audience=Audience.CLI)
+    assert "sender.reply_to" in cli.title
+
+
+def test_a_bad_sender_refused_before_connecting_is_not_a_server_refusal() -> None:
+    """Issue 10's bug: the engine's detail has no "field: " prefix, and the diagnosis said the
+    server refused the sender although nothing connected. The reason and field decide."""
+    f = Failure(
+        FailureKind.SENDER,
+        "mail",
+        detail="is empty or contains spaces or angle brackets",
+        field=Key.SENDER_ADDRESS,
+        reason=Reason.SETTINGS,
+    )
+    d = diagnose(f, smtp_settings(address="me @example.org"))
+    assert d.field == Key.SENDER_ADDRESS
+    assert "refused" not in d.title
+    assert "before connecting" in d.cause and "Nothing was sent" in d.cause
+    assert "angle brackets" in d.cause
 
 
 def test_hang_up_at_greeting_is_not_called_a_refused_connection() -> None:
@@ -757,3 +817,597 @@ def test_certificate_dates_in_the_smtp_engines_format() -> None:
     cert = CertificateInfo(names=("mail.example.org",), not_after="2001-02-03 04:05:06 UTC")
     d = diagnose(Failure(FailureKind.CERTIFICATE, "tls", certificate=cert), smtp_settings())
     assert "expired on 2001-02-03 04:05:06 UTC" in d.title
+
+
+# --------------------------------------------------------------------------- the texts as data
+
+
+def _code_strings() -> tuple[dict[str, set[str]], set[str], set[str]]:
+    """From the diagnosis code: the ids named in make()/part()/sub() calls, every string
+    constant, and the fixed prefixes of f-strings (f"where-{store}" gives "where-")."""
+    import ast
+    from pathlib import Path
+
+    import tui.core.diagnose as package
+    import tui.screens.guidance as guidance_screen
+    import tui.screens.troubleshoot as troubleshoot_screen
+
+    files = [*Path(package.__path__[0]).glob("*.py")]
+    files += [Path(str(guidance_screen.__file__)), Path(str(troubleshoot_screen.__file__))]
+    calls: dict[str, set[str]] = {"make": set(), "part": set(), "sub": set()}
+    constants: set[str] = set()
+    prefixes: set[str] = set()
+    for file in files:
+        tree = ast.parse(file.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                constants.add(node.value)
+            if isinstance(node, ast.JoinedStr) and node.values:
+                first = node.values[0]
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    prefixes.add(first.value)
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in calls
+                and node.args
+            ):
+                args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+                if len(args) == len(node.args) and all(isinstance(a, str) for a in args):
+                    calls[node.func.attr].add(".".join(str(a) for a in args))
+    return calls, constants, prefixes
+
+
+def _toml_references() -> set[str]:
+    """Names the texts themselves use: "@name" steps, d = "..." in the tables, page marks."""
+    import re
+    from pathlib import Path
+
+    import tui.core.diagnose as package
+    from tui.core.diagnose.texts import data
+
+    found = set(re.findall(r'"@([a-z0-9-]+)"', str(data()).replace("'", '"')))
+    for table in ("reply", "token"):
+        found |= {rule["d"] for rule in data()[table]}
+    for page in Path(package.__path__[0], "guidance").glob("*.md"):
+        found |= set(re.findall(r"<!--\s*steps:\s*([a-z0-9-]+)\s*-->", page.read_text()))
+    return found
+
+
+def test_every_text_the_code_names_exists() -> None:
+    from tui.core.diagnose.texts import data
+
+    calls, _, _ = _code_strings()
+    texts = data()
+    assert calls["make"] and calls["part"] and calls["sub"]
+    assert calls["make"] <= set(texts["d"]), calls["make"] - set(texts["d"])
+    assert calls["part"] <= set(texts["part"]), calls["part"] - set(texts["part"])
+    for pair in calls["sub"]:
+        diagnosis, name = pair.split(".")
+        assert name in texts["d"][diagnosis], pair
+    named_steps = _toml_references() - set(texts["d"])
+    assert named_steps <= set(texts["step"]) | set(texts["steps"]) | {"app-password"}
+
+
+def test_every_text_is_used() -> None:
+    from tui.core.diagnose.texts import data
+
+    calls, constants, prefixes = _code_strings()
+    used = constants | _toml_references() | {p.split(".")[0] for p in calls["sub"]}
+
+    def is_used(name: str) -> bool:
+        return name in used or any(prefix and name.startswith(prefix) for prefix in prefixes)
+
+    texts = data()
+    for table in ("d", "part", "step", "steps"):
+        unused = [name for name in texts[table] if not is_used(name)]
+        assert not unused, f"[{table}] texts nothing uses: {unused}"
+    for name, entry in texts["d"].items():
+        extra = set(entry) - {"title", "cause", "fix"}
+        unused = [key for key in extra if f"{name}.{key}" not in calls["sub"] and not is_used(key)]
+        assert not unused, f"[d.{name}] pieces nothing uses: {unused}"
+    # Each app-password step list belongs to a guidance key of the catalogue, or is generic.
+    keys = {p.guidance for p in catalogue() if p.guidance}
+    for name in texts["app_password"]["letters"]:
+        assert name in keys, name
+
+
+# --------------------------------------------------------------------------- provider replies
+
+
+def microsoft(provider: str = "microsoft365", **kw: str) -> Settings:
+    host = get_provider(provider).host
+    return smtp_settings(provider=provider, host=host, port=587, **kw)
+
+
+@pytest.mark.parametrize("provider", ["gmail", "yahoo", "icloud", "fastmail", "custom"])
+def test_534_579_from_any_provider_asks_for_an_app_password(provider: str) -> None:
+    p = get_provider(provider)
+    reply = "534-5.7.9 Application-specific password required. Learn more at ..."
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply=reply)
+    s = smtp_settings(provider=provider, host=p.host or "mail.example.org", port=p.port)
+    d = diagnose(f, s)
+    assert "app password" in d.title
+    assert d.field == Key.PASSWORD
+    assert "sign-in method" not in d.title
+    if provider == "custom":
+        assert "security settings" in d.fix and d.title.startswith("Your email provider")
+    else:
+        assert p.name in d.title
+
+
+def test_gmail_535_with_a_password_that_is_not_16_letters_looks_like_the_account_one() -> None:
+    reply = "535-5.7.8 Username and Password not accepted."
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply=reply)
+    s = smtp_settings(provider="gmail", host="smtp.gmail.com", port=465, security="tls")
+    d = diagnose(f, s, password="Summer2026!")
+    assert "account password" in d.title
+    assert "16 letters" in d.cause
+    assert "apppasswords" in d.fix
+    assert d.field == Key.PASSWORD
+    # An app password, with Google's spaces or without, is not called the account password.
+    for typed in ("abcd efgh ijkl mnop", "abcdefghijklmnop"):
+        d = diagnose(f, s, password=typed)
+        assert "account password" not in d.title
+        assert d.title == "The server refused the username or password."
+    assert "account password" not in diagnose(f, s).title  # nothing known about it
+
+
+def test_app_password_steps_are_written_once() -> None:
+    """The diagnosis and the guidance page give the very same Gmail steps."""
+    from tui.core.diagnose.guidance import page
+
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply="534 5.7.9 x")
+    d = diagnose(f, smtp_settings(provider="gmail", host="smtp.gmail.com", port=465))
+    markdown = page("gmail", "Gmail").replace("**", "").replace("`", "")
+    for line in d.fix.splitlines():
+        assert line in markdown
+    assert "4 groups of 4" in d.fix and "spaces do not matter" in d.fix
+
+
+@pytest.mark.parametrize("where", ["Tenant", "Mailbox"])
+def test_microsoft_smtp_client_authentication_disabled_gives_the_admin_steps(where: str) -> None:
+    reply = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+        f"{where}. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.139", reply=reply)
+    d = diagnose(f, microsoft())
+    assert "SMTP AUTH" in d.title
+    assert "Exchange admin center > Recipients > Mailboxes" in d.fix
+    assert "Manage email apps" in d.fix and "Authenticated SMTP" in d.fix
+    assert "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false" in d.fix
+    assert "Set-TransportConfig -SmtpClientAuthenticationDisabled $false" in d.fix
+
+
+@pytest.mark.parametrize(
+    ("code", "enhanced", "reply"),
+    [
+        (
+            535,
+            "5.7.139",
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+        ),
+        (550, "5.7.30", "550 5.7.30 Basic authentication is not supported for Client Submission."),
+    ],
+)
+@pytest.mark.parametrize("provider", ["microsoft365", "outlook", "custom"])
+def test_microsoft_basic_auth_off_says_sign_in_with_microsoft(
+    code: int, enhanced: str, reply: str, provider: str
+) -> None:
+    f = Failure(FailureKind.AUTH, "auth", code=code, enhanced=enhanced, reply=reply)
+    s = microsoft(provider) if provider != "custom" else smtp_settings(host="smtp.office365.com")
+    d = diagnose(f, s)
+    assert d.title == "This account no longer accepts passwords: sign in with Microsoft."
+    assert d.field == Key.AUTH
+    cli = diagnose(f, s, audience=Audience.CLI)
+    assert "`mailwiz login`" in cli.fix and 'smtp.auth = "oauth2"' in cli.fix
+
+
+def test_microsoft_5_7_3_credentials_or_token_rejected() -> None:
+    reply = "535 5.7.3 Authentication unsuccessful"
+    f = Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.3", reply=reply)
+    d = diagnose(f, microsoft())
+    assert "rejected" in d.title
+    assert "token" in d.cause
+    assert d.field == Key.PASSWORD
+
+
+def test_microsoft_send_as_denied_5_2_252() -> None:
+    reply = (
+        "554 5.2.252 SendAsDenied; boss@corp.example not allowed to send as ceo@corp.example; "
+        "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied"
+    )
+    f = Failure(FailureKind.MESSAGE, "data", code=554, enhanced="5.2.252", reply=reply)
+    d = diagnose(f, microsoft(address="ceo@corp.example"))
+    assert "ceo@corp.example" in d.title
+    assert "signed-in mailbox" in d.fix and "Send As" in d.fix
+    assert d.field == Key.SENDER_ADDRESS
+
+
+def test_microsoft_530_5_7_57_not_authenticated() -> None:
+    reply = "530 5.7.57 Client not authenticated to send mail. [PR3P191CA0001]"
+    f = Failure(FailureKind.SENDER, "mail", code=530, enhanced="5.7.57", reply=reply)
+    d = diagnose(f, microsoft(username=""))
+    assert "not signed in" in d.title
+    assert d.field == Key.USERNAME
+
+
+def test_starttls_closed_is_a_tls_failure_not_starttls_missing() -> None:
+    for kind in (FailureKind.TLS, FailureKind.NO_STARTTLS):
+        f = Failure(kind, "starttls", reason=Reason.STARTTLS_CLOSED, detail="Connection lost")
+        d = diagnose(f, smtp_settings())
+        assert "hung up when asked to start encryption" in d.title
+        assert "did not offer" not in text(d)
+        assert d.field == Key.SECURITY
+
+
+def test_non_ascii_address_at_a_server_without_smtputf8() -> None:
+    f = Failure(
+        FailureKind.RECIPIENT,
+        "mail",
+        field=Key.RECIPIENT,
+        location="josé@example.com",
+        reason=Reason.SMTPUTF8_NOT_OFFERED,
+    )
+    d = diagnose(f, smtp_settings())
+    assert "josé@example.com" in d.title
+    assert "SMTPUTF8" in d.cause and "stopped before sending" in d.cause
+    assert d.field == Key.RECIPIENT
+
+
+# --------------------------------------------------------------------------- who reads it
+
+
+@pytest.mark.parametrize(
+    ("failure", "settings", "cli_key", "wizard_label"),
+    [
+        (
+            Failure(FailureKind.CERTIFICATE, "tls", certificate=CertificateInfo(reason="x")),
+            smtp_settings(),
+            "smtp.ca_file",
+            "CA file",
+        ),
+        (
+            Failure(FailureKind.CERTIFICATE, "tls", certificate=CertificateInfo(reason="x")),
+            smtp_settings(),
+            "smtp.verify_certificate = false",
+            "Do not validate TLS certificate",
+        ),
+        (
+            Failure(FailureKind.AUTH, "auth", code=535, enhanced="5.7.8", reply="535 no"),
+            smtp_settings(),
+            "mailwiz password",
+            "Show password",
+        ),
+        (
+            Failure(FailureKind.TIMEOUT, "greeting"),
+            smtp_settings(port=2525),
+            "smtp.security",
+            "Security",
+        ),
+    ],
+)
+def test_fixes_name_the_settings_key_on_the_command_line(
+    failure: Failure, settings: Settings, cli_key: str, wizard_label: str
+) -> None:
+    wizard = diagnose(failure, settings)
+    cli = diagnose(failure, settings, audience=Audience.CLI)
+    assert wizard_label in wizard.fix and cli_key not in wizard.fix
+    assert cli_key in cli.fix and wizard_label not in cli.fix
+    assert wizard.field == cli.field
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+@pytest.mark.parametrize("reason", [None, *Reason])
+def test_every_reason_and_kind_reads_well_on_the_command_line(
+    kind: FailureKind, reason: Reason | None
+) -> None:
+    f = Failure(kind=kind, stage="auth", code=535, reply="x", reason=reason, field=Key.COPY_TO)
+    for settings in (smtp_settings(), http_settings()):
+        d = diagnose(f, settings, audience=Audience.CLI)
+        assert d.title.endswith(".") and d.cause and d.fix
+        assert "Show password" not in d.fix and " field" not in d.fix
+
+
+def test_the_relays_troubleshooting_has_no_smtp_steps() -> None:
+    steps = " ".join(general_steps(http_settings())).lower()
+    for smtp_word in ("starttls", "port 465", "smtp", "app password", "thunderbird"):
+        assert smtp_word not in steps
+    assert "https://" in steps
+
+
+# --------------------------------------------------------------------------- blocked ports
+
+
+def _transactional(pid: str, name: str, with_2525: bool) -> Provider:
+    base = get_provider("gmail")
+    host = f"smtp.{pid}.example"
+    alternatives = (Endpoint(host, 2525, "starttls", "Port 2525"),) if with_2525 else ()
+    return dataclasses.replace(
+        base,
+        id=pid,
+        name=name,
+        host=host,
+        port=587,
+        security="starttls",
+        alternatives=alternatives,
+        guidance="",
+        app_password=False,
+    )
+
+
+@pytest.mark.parametrize("port", [465, 587])
+@pytest.mark.parametrize("kind", [FailureKind.TIMEOUT, FailureKind.REFUSED])
+def test_blocked_submission_port_names_the_clouds_and_what_works(
+    port: int, kind: FailureKind
+) -> None:
+    provider = _transactional("sendgrid", "SendGrid", with_2525=True)
+    s = smtp_settings(provider="sendgrid", host=provider.host, port=port)
+    d = diagnose(Failure(kind, "connect", detail="[Errno 111] refused"), s, provider)
+    for cloud in ("AWS", "Google Cloud", "Azure", "DigitalOcean", "Hetzner", "Linode"):
+        assert cloud in d.fix
+    assert "port 2525 (smtp.sendgrid.example)" in d.fix
+    assert 'http.api = "sendgrid"' in d.fix
+    assert d.field == Key.PORT
+
+
+def test_blocked_port_without_2525_or_api_suggests_a_service_that_has_them() -> None:
+    s = smtp_settings(port=587)
+    d = diagnose(Failure(FailureKind.TIMEOUT, "connect"), s)
+    assert "2525" in d.fix and "SMTP2GO" in d.fix
+    assert "http.api" not in d.fix
+
+
+def test_a_refused_uncommon_port_does_not_blame_the_hosting_provider() -> None:
+    d = diagnose(Failure(FailureKind.REFUSED, "connect"), smtp_settings(port=2526))
+    assert "cloud" not in d.fix
+
+
+# --------------------------------------------------------------------------- HTTP APIs
+
+
+def api_settings(api: str = "postmark") -> Settings:
+    s = http_settings("https://api.postmarkapp.com")
+    s.http.api = api  # type: ignore[assignment]
+    return s
+
+
+@pytest.mark.parametrize("code", [401, 403])
+def test_api_key_refused_names_the_key(code: int) -> None:
+    reply = f'{code} {{"ErrorCode": 10, "Message": "The Server Token you provided was invalid."}}'
+    f = Failure(
+        FailureKind.AUTH,
+        "response",
+        code=code,
+        reply=reply,
+        field=Key.PASSWORD,
+        reason=Reason.API_KEY_REFUSED,
+    )
+    d = diagnose(f, api_settings())
+    assert d.title == f"The API key was refused ({code})."
+    assert "Postmark" in d.cause and "Server Token you provided was invalid" in d.cause
+    assert d.field == Key.PASSWORD
+    assert "mailwiz password" in diagnose(f, api_settings(), audience=Audience.CLI).fix
+
+
+def test_api_validation_error_shows_the_providers_words_with_a_fix() -> None:
+    reply = (
+        '422 {"ErrorCode": 400, "Message": '
+        "\"The 'From' address you supplied is not a Sender Signature\"}"
+    )
+    f = Failure(FailureKind.HTTP, "response", code=422, reply=reply)
+    d = diagnose(f, api_settings())
+    assert d.title == "Postmark refused the message (422)."
+    assert "is not a Sender Signature" in d.cause
+    assert "verified" in d.fix
+
+
+@pytest.mark.parametrize("code", [429, 500, 503])
+def test_api_busy_is_temporary(code: int) -> None:
+    f = Failure(FailureKind.TEMPORARY, "response", code=code, reply=f"{code} slow down")
+    d = diagnose(f, api_settings("sendgrid"))
+    assert "right now" in d.title and str(code) in d.title
+    assert "Wait a few minutes" in d.fix
+
+
+def test_yahoo_guidance_two_step_verification_first_then_16_letters_without_spaces() -> None:
+    from tui.core.diagnose.guidance import page
+
+    text = page("yahoo", "Yahoo Mail")
+    assert text.index("two-step verification") < text.index("Generate app password")
+    assert "16-letter" in text and "without spaces" in text
+
+
+def test_gmail_guidance_warns_the_password_must_look_like_the_app_password() -> None:
+    from tui.core.diagnose.guidance import page
+
+    text = page("gmail", "Gmail")
+    assert "4 groups of 4" in text and "not your Gmail password" in text
+
+
+# --------------------------------------------------------------------------- OAuth tokens
+
+
+def oauth_settings() -> Settings:
+    s = microsoft()
+    s.smtp.auth = "oauth2"
+    return s
+
+
+@pytest.mark.parametrize(
+    ("error", "description", "title_words", "fix_words"),
+    [
+        ("invalid_grant", "AADSTS70000: The provided grant is invalid.", "refused", "login"),
+        (
+            "invalid_grant",
+            "AADSTS700082: The refresh token has expired due to inactivity.",
+            "not used for a long time",
+            "mailwiz login",
+        ),
+        (
+            "invalid_grant",
+            "AADSTS50173: The provided grant has expired due to it being revoked.",
+            "password was changed",
+            "mailwiz login",
+        ),
+        (
+            "unauthorized_client",
+            "AADSTS7000112: Application is disabled.",
+            "disabled",
+            "Enterprise applications",
+        ),
+        (
+            "invalid_grant",
+            "AADSTS53003: Access has been blocked by Conditional Access policies.",
+            "Conditional Access",
+            "mailwiz login --browser",
+        ),
+    ],
+)
+def test_token_endpoint_errors_are_explained(
+    error: str, description: str, title_words: str, fix_words: str
+) -> None:
+    d = explain_token_error(error, description, oauth_settings())
+    assert title_words in d.title
+    assert fix_words in d.fix
+    assert description in d.cause
+    assert d.field == Key.AUTH
+    # The same words for a send whose refresh was refused (the engine's Failure).
+    f = Failure(
+        FailureKind.AUTH,
+        "token",
+        reply=f"{error}: {description}",
+        reason=Reason.TOKEN_REFUSED,
+    )
+    assert diagnose(f, oauth_settings(), audience=Audience.CLI) == d
+
+
+def test_token_endpoint_unreachable_is_temporary_and_hides_the_query() -> None:
+    s = oauth_settings()
+    s.oauth.token_url = "https://login.example.org/token?secret=hunter22"
+    f = Failure(
+        FailureKind.TEMPORARY, "token", detail="ConnectError", reason=Reason.TOKEN_UNAVAILABLE
+    )
+    d = diagnose(f, s)
+    assert "could not reach the sign-in service" in d.title
+    assert "https://login.example.org/token" in text(d)
+    assert "hunter22" not in text(d)
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def _secret_forms(username: str, password: str) -> list[str]:
+    """Every form a password travels in: plain, base64 (AUTH LOGIN), AUTH PLAIN's blob."""
+    b64 = base64.b64encode
+    return [
+        password,
+        b64(password.encode()).decode(),
+        b64(f"\0{username}\0{password}".encode()).decode(),
+        b64(f"{username}\0{username}\0{password}".encode()).decode(),
+    ]
+
+
+@pytest.mark.parametrize("username", ["a@b.c", "me@example.org", "a.much.longer.name@example.org"])
+def test_a_reply_echoing_the_password_is_never_quoted(username: str) -> None:
+    password = "Tr0ub4dor&3-horse"
+    forms = _secret_forms(username, password)
+    reply = "535 5.7.8 rejected: " + " ".join(forms)
+    s = smtp_settings(username=username)
+    for kind in FailureKind:
+        f = Failure(kind, "auth", code=535, reply=reply, detail=f"echo {forms[2]}")
+        d = diagnose(f, s, password=password)
+        for form in forms:
+            assert form not in text(d), (kind, form)
+
+
+@pytest.mark.parametrize("kind", list(FailureKind))
+@pytest.mark.parametrize("stage", ["resolve", "connect", "tls", "post", "response", ""])
+def test_the_relay_urls_key_never_appears_in_a_diagnosis(kind: FailureKind, stage: str) -> None:
+    url = "https://relay.example.org/send?key=sekrit-key-123&to=x"
+    f = Failure(
+        kind,
+        stage,
+        code=403 if stage == "response" else None,
+        reply=f"403 forbidden for {url}",
+        detail=f"ConnectError: {url}",
+    )
+    d = diagnose(f, http_settings(url))
+    assert "sekrit-key-123" not in text(d)
+    if "relay.example.org/send" in text(d):
+        assert "key=[redacted]" in text(d) or "[redacted]" in text(d)
+
+
+def test_the_fields_screen_can_warn_about_a_password_that_is_no_app_password() -> None:
+    from tui.core.diagnose.passwords import app_password_warning
+
+    gmail = get_provider("gmail")
+    assert "16 letters" in app_password_warning(gmail, "Summer2026!")
+    assert app_password_warning(gmail, "abcd efgh ijkl mnop") == ""
+    assert app_password_warning(gmail, "") == ""
+    assert app_password_warning(get_provider("custom"), "anything") == ""
+
+
+# --------------------------------------------------------------------------- the engine's reasons
+
+
+@pytest.mark.parametrize(
+    ("failure", "field", "words"),
+    [
+        (
+            Failure(FailureKind.NO_PASSWORD, "auth", field=Key.PASSWORD, reason=Reason.SETTINGS),
+            Key.PASSWORD,
+            "No password is available.",
+        ),
+        (
+            Failure(FailureKind.NO_STARTTLS, "auth", field=Key.SECURITY, reason=Reason.SETTINGS),
+            Key.SECURITY,
+            "mailwiz will not send a password without encryption.",
+        ),
+        (
+            Failure(
+                FailureKind.DNS,
+                "resolve",
+                detail="the server host name is empty or invalid",
+                field=Key.HOST,
+                reason=Reason.SETTINGS,
+            ),
+            Key.HOST,
+            "Server (host name) cannot be used",
+        ),
+        (
+            Failure(FailureKind.TIMEOUT, "greeting", reason=Reason.IMPLICIT_TLS_PORT),
+            Key.SECURITY,
+            "expects TLS from the first byte",
+        ),
+        (
+            Failure(FailureKind.TLS, "tls", reason=Reason.PLAIN_TEXT_PORT),
+            Key.SECURITY,
+            "does not speak TLS from the first byte",
+        ),
+        (
+            Failure(FailureKind.TLS, "starttls", reason=Reason.STARTTLS_INJECTION),
+            Key.SECURITY,
+            "tampered",
+        ),
+        (
+            Failure(FailureKind.AUTH, "auth", field=Key.AUTH, reason=Reason.AUTH_NOT_OFFERED),
+            Key.PORT,
+            "does not offer a way to sign in",
+        ),
+        (
+            Failure(FailureKind.AUTH, "auth", code=535, reason=Reason.TOKEN_REJECTED),
+            Key.AUTH,
+            "refused the sign-in token",
+        ),
+    ],
+)
+def test_each_engine_reason_gets_its_own_diagnosis(
+    failure: Failure, field: Key, words: str
+) -> None:
+    d = diagnose(failure, smtp_settings(port=465 if failure.reason else 587, security="none"))
+    assert words in d.title
+    assert d.field == field
+    if field is Key.HOST:
+        assert "plain address" not in d.fix  # only address fields get the address example

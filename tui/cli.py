@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from tui.commands.base import NotReady, PipeSafeStream, UsageError, emit, printable
@@ -25,6 +26,8 @@ SUBCOMMANDS: dict[str, str] = {
     "password": "tui.commands.password",
     "discover": "tui.commands.discover",
     "sandbox": "tui.commands.sandbox",
+    "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
+    "install-mta": "tui.commands.install_mta",
 }
 
 
@@ -73,6 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def dispatch(argv: Sequence[str] | None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    program = Path(sys.argv[0]).name if argv is None and sys.argv else "mailwiz"
+    if program in ("sendmail", "mailq") or words[:1] == ["sendmail"]:
+        from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
+
+        as_itself = program in ("sendmail", "mailq")
+        return sendmail_main(
+            words if as_itself else words[1:], program if as_itself else "sendmail"
+        )
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.practice and args.command:

@@ -463,6 +463,11 @@ def get_provider(provider_id: str) -> Provider:
         ) from None
 
 
+def find_provider(provider_id: str) -> Provider | None:
+    """The provider with this id, or None: settings may name one the catalogue lacks."""
+    return _by_id().get(provider_id)
+
+
 def find_by_domain(providers: tuple[Provider, ...], domain: str) -> Provider | None:
     """`provider_for_domain` over any catalogue (exact domains first, then patterns)."""
     normal = normalise_domain(domain)

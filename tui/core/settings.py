@@ -322,7 +322,63 @@ def validate(settings: Settings) -> list[Problem]:
     _validate_sender(settings, out)
     if settings.password.store not in get_args(PasswordStore):
         out.error("password.store", 'The password store must be "keyring", "file" or "none".')
+    out.problems += local_problems(settings.local)
     return out.problems
+
+
+def local_problems(local: LocalSettings) -> list[Problem]:
+    """[local] (the sendmail entry): admin is a full address; each alias is a local name
+    pointing at addresses or other local names (comma-separated), with no loop."""
+    problems: list[Problem] = []
+    admin = local.admin.strip()
+    if admin:
+        problem = address_problem(admin)
+        if problem is None and admin.rpartition("@")[2].lower() in ("localhost", ""):
+            problem = "The admin address must be a real mailbox, not a local name."
+        if problem:
+            problems.append(Problem("local.admin", problem))
+    for name, value in local.aliases.items():
+        where = f"local.aliases.{name}"
+        if not name.strip() or "@" in name or header_problem(name) or " " in name:
+            problems.append(Problem(where, "An alias name is a local name, like www-data."))
+        if not isinstance(value, str) or not value.strip():
+            problems.append(Problem(where, "An alias points at an address or a local name."))
+            continue
+        for part in (p.strip() for p in value.split(",")):
+            if "@" in part and address_problem(part):
+                problems.append(Problem(where, f"{part}: {address_problem(part)}"))
+            elif not part or header_problem(part) or " " in part:
+                problems.append(Problem(where, f"{part!r} is not an address or a local name."))
+    loop = _alias_loop(local.aliases)
+    if loop:
+        problems.append(
+            Problem("local.aliases", f"These aliases point at each other: {' -> '.join(loop)}.")
+        )
+    return problems
+
+
+def _alias_loop(aliases: dict[str, str]) -> list[str]:
+    """The first loop among local-name aliases (["a", "b", "a"]), or []."""
+    table = {k.lower(): str(v) for k, v in aliases.items()}
+
+    def targets(name: str) -> list[str]:
+        return [p.strip().lower() for p in table.get(name, "").split(",") if "@" not in p]
+
+    for start in table:
+        path = [start]
+        stack = [(start, iter(targets(start)))]
+        while stack:
+            _name, pending = stack[-1]
+            step = next(pending, None)
+            if step is None:
+                stack.pop()
+                path.pop()
+            elif step in path:
+                return [*path[path.index(step) :], step]
+            elif step in table:
+                path.append(step)
+                stack.append((step, iter(targets(step))))
+    return []
 
 
 def errors(settings: Settings) -> list[Problem]:

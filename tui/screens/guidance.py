@@ -1,6 +1,7 @@
 """What to do at the provider before typing the password: app passwords and the like.
 
-The text lives in `guidance/<key>.md` beside this file. Links are shown as plain text
+The text is the core's (tui/core/diagnose/guidance.py: the page and its steps, written once
+for the guidance and the diagnosis alike). Links are shown as plain text
 (a browser on a server over SSH is no use) and `c` copies them to the clipboard of the
 terminal the user sits at (OSC 52), which works over SSH in most terminals.
 
@@ -11,7 +12,6 @@ module only when the screen is first needed, so the first screen appears fast.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
@@ -21,9 +21,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from tui.core.diagnose.guidance import has_page, page
 from tui.core.providers import Provider
 
-GUIDANCE_DIR = Path(__file__).with_name("guidance")
 _URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
 
 SECURITY_WORDS = {
@@ -39,13 +39,13 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("gfm-like").disable("linkify")
 
 
-def guidance_text(key: str) -> str:
-    """The Markdown text for a guidance key; FileNotFoundError if there is none."""
-    return (GUIDANCE_DIR / f"{key}.md").read_text(encoding="utf-8")
+def guidance_text(provider: Provider) -> str:
+    """The provider's guidance page (Markdown); FileNotFoundError if there is none."""
+    return page(provider.guidance, provider.name)
 
 
 def has_guidance(provider: Provider) -> bool:
-    return bool(provider.guidance) and (GUIDANCE_DIR / f"{provider.guidance}.md").is_file()
+    return has_page(provider.guidance)
 
 
 def links_in(text: str) -> list[str]:
@@ -88,7 +88,7 @@ class GuidanceScreen(Screen[bool]):
     def __init__(self, provider: Provider, *, continue_label: str = "Continue") -> None:
         super().__init__()
         self.provider = provider
-        self.text = guidance_text(provider.guidance)
+        self.text = guidance_text(provider)
         self.links = links_in(self.text)
         self.continue_label = continue_label
 

@@ -17,36 +17,14 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from tui.core.diagnose.handlers import GENERAL_STEPS
+from tui.core.diagnose.handlers import general_steps
 from tui.core.events import Failure
+from tui.core.keys import label
 from tui.core.report import write_report
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
     from tui.core.diagnose.handlers import Diagnosis
-
-# What the fields are called on the fields screen, for "The field concerned: ...".
-FIELD_LABELS = {
-    "protocol": "Protocol",
-    "provider": "Provider",
-    "smtp.host": "Server (host name)",
-    "smtp.port": "Port",
-    "smtp.security": "Security",
-    "smtp.username": "Username",
-    "password": "Password",
-    "sender.address": "Email address",
-    "sender.name": "Name",
-    "sender.reply_to": "Receive replies at a different address",
-    "sender.copy_to": "Send a copy of every email here",
-    "smtp.verify_certificate": "Do not validate TLS certificate",
-    "smtp.ca_file": "CA file",
-    "http.url": "Relay URL",
-    "recipient": "Test recipient",
-}
-
-
-def field_label(field: str) -> str:
-    return FIELD_LABELS.get(field, field)
 
 
 class TroubleshootScreen(Screen[str | None]):
@@ -90,7 +68,7 @@ class TroubleshootScreen(Screen[str | None]):
             yield Static("If that does not help", classes="section")
             steps = [
                 Content.assemble((f"{number}. ", "bold"), step)
-                for number, step in enumerate(GENERAL_STEPS, 1)
+                for number, step in enumerate(general_steps(self.settings), 1)
             ]
             yield Static(Content("\n").join(steps), id="general")
         yield Static(self._report_hint(), id="report")
@@ -104,7 +82,7 @@ class TroubleshootScreen(Screen[str | None]):
             yield Static(
                 Content.assemble(
                     ("The field concerned: ", "bold"),
-                    (field_label(self.field), "bold underline"),
+                    (label(self.field), "bold underline"),
                     " — press f to go straight to it.",
                 ),
                 id="field",

@@ -1,0 +1,85 @@
+"""Shared by the tests/test_mta_*.py modules: a sendmail set-up in a temporary folder
+(settings with a [local] table, a spool, a `sendmail` symlink) run as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.servers import SENDER
+from tui.core.mta.spool import Spool
+from tui.core.settings import LocalSettings, Settings, save_settings
+
+MAILWIZ = Path(sys.executable).with_name("mailwiz")
+ADMIN = "ops@example.com"
+WEB = "web@example.com"
+
+
+@dataclass
+class Mta:
+    """One machine's system mail: settings, spool and a sendmail link under `folder`."""
+
+    folder: Path
+    settings: Settings
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.config = self.folder / "etc" / "settings.toml"
+        self.config.parent.mkdir(parents=True, exist_ok=True)
+        self.spool_path = self.folder / "spool"
+        self.bin = self.folder / "bin"
+        self.bin.mkdir(exist_ok=True)
+        for name in ("sendmail", "mailq"):
+            link = self.bin / name
+            if not link.is_symlink():
+                link.symlink_to(MAILWIZ)
+        self.save()
+        self.env = {
+            **os.environ,
+            "MAILWIZ_CONFIG": str(self.config),
+            "MAILWIZ_SPOOL": str(self.spool_path),
+            **self.env,
+        }
+
+    def save(self) -> None:
+        save_settings(self.settings, self.config)
+
+    @property
+    def spool(self) -> Spool:
+        return Spool(self.spool_path)
+
+    def command(self, entry: str, argv: Sequence[str]) -> list[str]:
+        if entry == "symlink":
+            return [str(self.bin / "sendmail"), *argv]
+        if entry == "mailq":
+            return [str(self.bin / "mailq"), *argv]
+        if entry == "queue":
+            return [sys.executable, "-m", "tui", "queue", *argv]
+        return [sys.executable, "-m", "tui", "sendmail", *argv]
+
+    def run(
+        self, argv: Sequence[str], data: bytes = b"", entry: str = "subcommand", timeout: float = 60
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            self.command(entry, argv), input=data, env=self.env, capture_output=True,
+            timeout=timeout, check=False,
+        )  # fmt: skip
+
+    def popen(self, argv: Sequence[str], entry: str = "subcommand") -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            self.command(entry, argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=self.env,
+        )  # fmt: skip
+
+    def queue(self, *argv: str) -> subprocess.CompletedProcess[bytes]:
+        return self.run(argv, entry="queue")
+
+
+def local_settings(settings: Settings, admin: str = ADMIN) -> Settings:
+    settings.local = LocalSettings(admin=admin, aliases={"www-data": WEB, "webmaster": "www-data"})
+    assert settings.from_address == SENDER
+    return settings

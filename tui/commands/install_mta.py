@@ -1,0 +1,114 @@
+"""`mailwiz install-mta [--dry-run | --uninstall]`: make mailwiz this machine's sendmail.
+
+Installs the system settings (root only), the queue with its drop folder, the sendmail and
+mailq links, and the queue runner (systemd path unit + timer, or a cron line). The steps
+come from tui.core.mta.install; this module prints and applies them. --root DIR (hidden,
+for tests) puts every path under DIR instead of /.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.core.exits import Exit
+
+
+def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+    install = commands.add_parser(
+        "install-mta",
+        parents=parents,
+        help="make mailwiz this machine's sendmail (cron, mail, PHP)",
+        description="Install the system settings (/etc/mailwiz, root only), the mail queue, "
+        "the sendmail and mailq links and the queue runner, so that cron, mail(1), PHP and "
+        "the rest send through the settings you tested.",
+    )
+    what = install.add_mutually_exclusive_group()
+    what.add_argument("--dry-run", action="store_true", help="print every step, change nothing")
+    what.add_argument("--uninstall", action="store_true", help="undo what install-mta did")
+    install.add_argument("--root", metavar="DIR", default="/", help=argparse.SUPPRESS)
+    install.set_defaults(run=run)
+
+
+def mailwiz_executable() -> Path:
+    """The `mailwiz` command the links and the runner call."""
+    beside = Path(sys.executable).with_name("mailwiz")
+    if beside.exists():
+        return beside.absolute()
+    import shutil
+
+    found = shutil.which("mailwiz")
+    return Path(found).absolute() if found else Path("/usr/local/bin/mailwiz")
+
+
+def copy_settings(source: Path, target: Path) -> None:
+    """The user's tested settings -> the system settings, 0600; the password (if any can be
+    found) into a 0600 file beside them, since root's keyring is rarely usable."""
+    from tui.core.credentials.store import load_password, password_needed, save_password
+    from tui.core.settings import load_settings, save_settings
+
+    settings = load_settings(source).settings
+    password = None
+    if password_needed(settings):
+        password = load_password(settings, source).password
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
+    if password:
+        settings.password.store = "file"
+    save_settings(settings, target)
+    os.chmod(target, 0o600)
+    if password:
+        save_password(settings, target, password)
+    elif password_needed(settings):
+        print(
+            "  note: no password was found to copy. Store it with: "
+            f"mailwiz password --config {target} --store file",
+        )
+
+
+def run(args: argparse.Namespace, config_path: Path) -> int:
+    from tui.core.mta.install import InstallRefused, install_steps, uninstall_steps
+
+    root = Path(args.root).absolute()
+    if root == Path("/") and os.geteuid() != 0:
+        print("mailwiz: install-mta changes system files: run it as root (sudo).", file=sys.stderr)
+        return int(Exit.USAGE)
+    mailwiz = mailwiz_executable()
+    if args.uninstall:
+        steps = uninstall_steps(root, mailwiz)
+        title = "Removing mailwiz as this machine's sendmail:"
+    else:
+        source = config_path
+        system_copy = root / "etc/mailwiz/settings.toml"
+        if not source.is_file() and system_copy.is_file():
+            source = system_copy
+        if not source.is_file():
+            print(
+                f"mailwiz: there are no settings at {source} yet. Run mailwiz first to set up "
+                "and test them, then install-mta (or pass --config PATH).",
+                file=sys.stderr,
+            )
+            return int(Exit.NOT_READY)
+        try:
+            steps = install_steps(root, source, mailwiz, copy_settings)
+        except InstallRefused as refused:
+            print(f"mailwiz: nothing was changed: {refused}", file=sys.stderr)
+            return int(Exit.USAGE)
+        title = "Making mailwiz this machine's sendmail:"
+    print(title if not args.dry_run else f"{title} (dry run: nothing is changed)")
+    for step in steps:
+        if args.dry_run:
+            print(f"  - would {step.description}")
+            continue
+        try:
+            step.action()
+        except OSError as error:
+            print(f"  FAILED: {step.description}: {error}", file=sys.stderr)
+            return int(Exit.BUG)
+        print(f"  done: {step.description}")
+    if not args.dry_run and not args.uninstall:
+        print("\nTry it: echo 'It works.' | mail -s 'mailwiz test' root   (then: mailwiz queue)")
+    return int(Exit.OK)

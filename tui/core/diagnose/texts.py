@@ -1,0 +1,133 @@
+"""The texts of `texts.toml`, read once on first use and rendered for one reader.
+
+A text is a string or a `{wizard, cli}` table; `{name}` is filled from the values given,
+`{key.x}` / `{field.x}` name the setting `Key.X` the way the reader knows it (the wizard's label,
+or the settings key). In a list of steps "@name" expands to a named list or step. See the
+comment at the top of texts.toml for the whole format.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from enum import StrEnum
+from importlib import resources
+from typing import Any
+
+from tui.core.keys import Key, label
+
+
+class Audience(StrEnum):
+    """Who reads the diagnosis: the wizard names its controls, the command line its keys."""
+
+    WIZARD = "wizard"
+    CLI = "cli"
+
+
+@functools.cache
+def data() -> dict[str, Any]:
+    """The whole texts.toml (parsed once)."""
+    text = resources.files(__package__).joinpath("texts.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def lookup(*path: str) -> Any:
+    """The raw value at `path` ("d", "dns", "title"); KeyError naming the whole path."""
+    node: Any = data()
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"no text {'.'.join(path)!r} in tui/core/diagnose/texts.toml")
+        node = node[part]
+    return node
+
+
+def name_of(key: Key, audience: Audience, *, place: bool = False) -> str:
+    """A setting as the reader knows it: "CA file" in the wizard, smtp.ca_file on the command
+    line; as a place ("the CA file field") when `place`."""
+    if audience is Audience.CLI:
+        if key is Key.PASSWORD and place:
+            return "the password (store it with `mailwiz password`)"
+        if key is Key.RECIPIENT:
+            return "the --to address"
+        return key.value
+    return f"the {label(key)} field" if place else label(key)
+
+
+class _Names:
+    """`{key.ca_file}` in a text: the attribute is the Key member's name in lower case."""
+
+    def __init__(self, audience: Audience, place: bool) -> None:
+        self._audience = audience
+        self._place = place
+
+    def __getattr__(self, name: str) -> str:
+        return name_of(Key[name.upper()], self._audience, place=self._place)
+
+
+class _Values(Mapping[str, object]):
+    def __init__(self, values: Callable[[str], object], audience: Audience) -> None:
+        self._values = values
+        self._names = {"key": _Names(audience, False), "field": _Names(audience, True)}
+
+    def __getitem__(self, name: str) -> object:
+        if name in self._names:
+            return self._names[name]
+        return self._values(name)
+
+    def __iter__(self) -> Any:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def render(
+    text: object,
+    audience: Audience,
+    values: Callable[[str], object] | Mapping[str, object] = {},  # noqa: B006 (read only)
+    *,
+    markdown: bool = False,
+) -> str:
+    """One text for `audience`, its {placeholders} filled; **bold** kept only for Markdown."""
+    if isinstance(text, dict):
+        text = text[audience.value]
+    if not isinstance(text, str):
+        raise TypeError(f"a text must be a string or a {{wizard, cli}} table, not {text!r}")
+    get = values.__getitem__ if isinstance(values, Mapping) else values
+    out = text.format_map(_Values(get, audience))
+    return out if markdown else out.replace("**", "")
+
+
+def expand(
+    items: Iterable[object],
+    audience: Audience,
+    values: Callable[[str], object] | Mapping[str, object],
+    *,
+    app_password: str = "generic",
+    markdown: bool = False,
+) -> list[str]:
+    """A list of steps, each "@name" replaced by [steps.name] (recursively) or [step].name;
+    "@app-password" is the steps of `app_password` (a provider's guidance key)."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str) and item.startswith("@"):
+            name = item[1:]
+            if name == "app-password":
+                name = app_password if app_password in data()["steps"] else "generic"
+            if name in data()["steps"]:
+                out += expand(
+                    lookup("steps", name),
+                    audience,
+                    values,
+                    app_password=app_password,
+                    markdown=markdown,
+                )
+                continue
+            item = lookup("step", name)
+        out.append(render(item, audience, values, markdown=markdown))
+    return out
+
+
+def numbered(steps: Iterable[str]) -> str:
+    return "\n".join(f"{number}. {step}" for number, step in enumerate(steps, 1))

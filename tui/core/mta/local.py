@@ -1,0 +1,112 @@
+"""Local names: root, www-data, cron@localhost... resolved to real addresses.
+
+An address is local when it has no `@`, or its domain is localhost, this machine's host
+name or its mail name (/etc/mailname). A local name goes through [local] aliases, which
+may point at other local names (resolved again, with loop protection) or list several
+addresses separated by commas; a local name with no alias goes to [local] admin.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui.core.settings import LocalSettings
+
+MAILNAME = Path("/etc/mailname")
+_MAX_DEPTH = 20  # alias chains longer than this are treated as loops
+
+
+class UnknownLocalName(LookupError):
+    """A local name with no alias, and no [local] admin to send it to (exit 67)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def local_domains(mailname_file: Path = MAILNAME) -> frozenset[str]:
+    """The domains that mean "this machine", lower case."""
+    names = {"localhost", "localhost.localdomain"}
+    for name in (socket.gethostname(), _fqdn()):
+        if name:
+            names.add(name.lower().rstrip("."))
+    try:
+        mailname = mailname_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        mailname = ""
+    if mailname:
+        names.add(mailname.lower().rstrip("."))
+    return frozenset(names)
+
+
+def _fqdn() -> str:
+    try:
+        return socket.getfqdn()
+    except OSError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Resolver:
+    """Resolves recipients with the [local] table; `domains` are the local domains."""
+
+    local: LocalSettings
+    domains: frozenset[str]
+
+    def local_name(self, address: str) -> str | None:
+        """The local name of a local address ("root@localhost" -> "root"), else None."""
+        name, at, domain = address.strip().rpartition("@")
+        if not at:
+            return address.strip() or None
+        if domain.lower().rstrip(".") in self.domains and name:
+            return name
+        return None
+
+    def resolve(self, address: str) -> list[str]:
+        """The real addresses mail for `address` goes to. Raises UnknownLocalName."""
+        return self._resolve(address, (), 0)
+
+    def resolve_all(self, addresses: Iterable[str]) -> list[str]:
+        """Every address resolved, duplicates removed (case-insensitive), order kept."""
+        seen: set[str] = set()
+        result: list[str] = []
+        for address in addresses:
+            for resolved in self.resolve(address):
+                if resolved.lower() not in seen:
+                    seen.add(resolved.lower())
+                    result.append(resolved)
+        return result
+
+    def _resolve(self, address: str, chain: tuple[str, ...], depth: int) -> list[str]:
+        name = self.local_name(address)
+        if name is None:
+            return [address.strip()]
+        target = _alias(self.local.aliases, name)
+        if target is None or name.lower() in chain or depth >= _MAX_DEPTH:
+            # No alias, or an alias loop: the admin gets it rather than nobody.
+            return [self._admin(name)]
+        found: list[str] = []
+        for part in split_alias(target):
+            found += self._resolve(part, (*chain, name.lower()), depth + 1)
+        return found or [self._admin(name)]
+
+    def _admin(self, name: str) -> str:
+        admin = self.local.admin.strip()
+        if not admin or self.local_name(admin) is not None:
+            raise UnknownLocalName(name)
+        return admin
+
+
+def _alias(aliases: Mapping[str, str], name: str) -> str | None:
+    if name in aliases:
+        return aliases[name]
+    lowered = {key.lower(): value for key, value in aliases.items()}
+    return lowered.get(name.lower())
+
+
+def split_alias(value: str) -> list[str]:
+    """An alias value: one address or local name, or several separated by commas."""
+    return [part.strip() for part in value.split(",") if part.strip()]

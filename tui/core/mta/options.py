@@ -1,0 +1,136 @@
+"""The sendmail command line, parsed the way real callers write it.
+
+getopt-style with GNU permutation: clustered flags (`-ti`), values attached or in the next
+argument (`-FCronDaemon`, `-f ''`), options after recipients, and `--` ending the options.
+The flags that act are kept in `Invocation`; the many flags sendmail accepts for its own
+delivery agent (`-odi`, `-oem`, `-B8BITMIME`, ...) are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.utils import getaddresses
+from typing import Literal
+
+Mode = Literal["deliver", "list", "flush", "initialize", "help"]
+
+# Flags that take a value (attached, or the next argument) and are ignored, and flags
+# without a value that are ignored. -o and -b take a value too but are looked at.
+_IGNORED_WITH_VALUE = set("BNRVXLhACOp")
+_IGNORED_FLAGS = set("mnUGe")
+
+_MODES: dict[str, Mode] = {"m": "deliver", "p": "list", "i": "initialize"}
+
+
+class OptionsError(ValueError):
+    """A command line sendmail would refuse (exit 64, EX_USAGE)."""
+
+
+@dataclass
+class Invocation:
+    mode: Mode = "deliver"
+    recipients: list[str] = field(default_factory=list)  # from the command line
+    extract: bool = False  # -t: also To, Cc and Bcc; Bcc removed
+    ignore_dots: bool = False  # -i / -oi: a line "." does not end the message
+    sender: str | None = None  # -f / -r as given ("" and "<>" are the null sender)
+    full_name: str = ""  # -F
+    verbose: bool = False  # -v
+    no_queue: bool = False  # --no-queue: deliver now or fail, keep nothing
+    ignored: list[str] = field(default_factory=list)  # for -v: what was accepted unused
+
+
+def parse(argv: Sequence[str]) -> Invocation:
+    """Parse sendmail's arguments (without the program name). Raises OptionsError."""
+    result = Invocation()
+    args = list(argv)
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            result.recipients += args[index:]
+            break
+        if arg.startswith("--"):
+            _long_option(arg, result)
+            continue
+        if not arg.startswith("-") or arg == "-":
+            result.recipients.append(arg)
+            continue
+        index = _cluster(arg[1:], args, index, result)
+    result.recipients = split_recipients(result.recipients)
+    return result
+
+
+def split_recipients(values: Sequence[str]) -> list[str]:
+    """Command-line recipients, which may be lists ("a@x, Bee <b@y>"), as bare addresses."""
+    found: list[str] = []
+    for _name, address in getaddresses([value for value in values if value.strip()]):
+        address = address.strip()
+        if address:
+            found.append(address)
+    return found
+
+
+def _long_option(arg: str, result: Invocation) -> None:
+    if arg == "--no-queue":
+        result.no_queue = True
+    elif arg == "--help":
+        result.mode = "help"
+    else:
+        raise OptionsError(f"unknown option {arg}")
+
+
+def _cluster(letters: str, args: list[str], index: int, result: Invocation) -> int:
+    """One argument's flags, e.g. "ti" or "FCronDaemon"; returns the next index."""
+    position = 0
+    while position < len(letters):
+        letter = letters[position]
+        position += 1
+        if letter in "fFrobB" or letter in _IGNORED_WITH_VALUE:
+            value = letters[position:]
+            if not value:
+                if index >= len(args):
+                    raise OptionsError(f"-{letter} needs a value")
+                value = args[index]
+                index += 1
+            _with_value(letter, value, result)
+            return index
+        if letter == "q":  # -q, -q30m, -qf, -qI...: deliver the queue now
+            result.mode = "flush"
+            return index
+        _flag(letter, result)
+    return index
+
+
+def _with_value(letter: str, value: str, result: Invocation) -> None:
+    if letter in "fr":
+        result.sender = value
+    elif letter == "F":
+        result.full_name = value
+    elif letter == "o":
+        if value == "i":
+            result.ignore_dots = True
+        else:
+            result.ignored.append(f"-o{value}")
+    elif letter == "b":
+        if value == "s":
+            raise OptionsError("-bs (SMTP on standard input) is not supported; pipe the message")
+        if value not in _MODES:
+            raise OptionsError(f"-b{value} is not supported (only -bm, -bp, -bi)")
+        result.mode = _MODES[value]
+    else:
+        result.ignored.append(f"-{letter}{value}")
+
+
+def _flag(letter: str, result: Invocation) -> None:
+    if letter == "t":
+        result.extract = True
+    elif letter == "i":
+        result.ignore_dots = True
+    elif letter == "v":
+        result.verbose = True
+    elif letter in _IGNORED_FLAGS:
+        result.ignored.append(f"-{letter}")
+    else:
+        raise OptionsError(f"unknown option -{letter}")

@@ -1,0 +1,203 @@
+"""From the message a caller wrote to the message mailwiz sends.
+
+The body is never touched (8-bit bytes are kept); only header fields are looked at, as
+raw lines, so that fields mailwiz has no business with go out exactly as written.
+- The envelope: the command-line recipients, plus To/Cc/Bcc with -t, resolved through the
+  local names (tui.core.mta.local), plus the copy address; the envelope sender is always
+  the account's address (the SMTP engine uses settings.from_address).
+- -t removes Bcc. From is rewritten to the account's address when it is missing,
+  unqualified ("root", "Cron Daemon <root>") or another address; its display name is kept
+  and the original goes to X-Original-From. Local names in To and Cc are qualified (given
+  the address they resolve to). Date and Message-ID are added when missing.
+- Line ends: LF or CRLF in, CRLF out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email
+import email.policy
+import re
+import unicodedata
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.utils import format_datetime, formataddr, getaddresses, localtime, make_msgid
+from typing import BinaryIO
+
+from tui.core.mta.local import Resolver
+from tui.core.mta.options import Invocation
+from tui.core.settings import Settings
+
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
+_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+_ADDRESS_FIELDS = ("to", "cc", "bcc")
+
+
+class MessageProblem(ValueError):
+    """A message that cannot be sent as it is (exit 65, EX_DATAERR)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    recipients: tuple[str, ...]  # the envelope
+    data: bytes  # the message as sent, CRLF line ends
+    subject: str  # decoded, for listings and the HTTP relay
+
+
+def read_input(stream: BinaryIO, ignore_dots: bool, limit: int = MAX_MESSAGE) -> bytes:
+    """The message from standard input, to its end (or, without -i, to a line "." alone)."""
+    if ignore_dots:
+        data = stream.read(limit + 1)
+    else:
+        chunks: list[bytes] = []
+        size = 0
+        for line in iter(stream.readline, b""):
+            if line.rstrip(b"\r\n") == b".":
+                break
+            chunks.append(line)
+            size += len(line)
+            if size > limit:
+                break
+        data = b"".join(chunks)
+    if len(data) > limit:
+        raise MessageProblem(f"the message is larger than {limit // (1024 * 1024)} MB")
+    return data
+
+
+@dataclass
+class _Field:
+    name: str  # as written
+    lines: list[bytes]  # the first line and its continuation lines, without line ends
+
+    @property
+    def key(self) -> str:
+        return self.name.lower()
+
+    @property
+    def value(self) -> str:
+        """Unfolded text after the colon (undecodable bytes replaced)."""
+        text = b" ".join(line.strip() for line in self.lines).decode("utf-8", "replace")
+        return text.split(":", 1)[1].strip()
+
+
+def _split(data: bytes) -> tuple[list[_Field], list[bytes]]:
+    """Header fields and body lines (LF-split; CR before LF already removed)."""
+    lines = data.split(b"\n")
+    if lines and lines[0].startswith(b"From "):  # an mbox "From " line is not a header
+        lines = lines[1:]
+    fields: list[_Field] = []
+    for index, line in enumerate(lines):
+        if line == b"":
+            return fields, lines[index + 1 :]
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1].lines.append(line)
+            continue
+        match = _FIELD.match(line)
+        if match is None:  # not a header line: the body starts here (no blank line)
+            return fields, lines[index:]
+        fields.append(_Field(match.group(1).decode("ascii"), [line]))
+    return fields, []
+
+
+def _addresses(fields: list[_Field], key: str) -> list[tuple[str, str]]:
+    values = [f.value for f in fields if f.key == key]
+    return [(name, addr) for name, addr in getaddresses(values) if addr]
+
+
+def _clean_name(name: str) -> str:
+    """A display name fit for a header again: no control characters, one line."""
+    name = "".join(" " if unicodedata.category(c) == "Cc" else c for c in name)
+    with contextlib.suppress(ValueError, LookupError, UnicodeError):
+        name = str(make_header(decode_header(name)))
+    return " ".join(name.split())
+
+
+_FOLDING = email.policy.SMTP.clone(linesep="\n")
+
+
+def _header(name: str, value: str) -> _Field:
+    """A new header field, folded and encoded (RFC 2047) for a 7-bit channel."""
+    folded = _FOLDING.fold(name, value)
+    return _Field(name, folded.rstrip("\n").encode("ascii", "replace").split(b"\n"))
+
+
+def _address_field(name: str, pairs: list[tuple[str, str]]) -> _Field:
+    value = ", ".join(formataddr((_clean_name(n), a), charset="utf-8") for n, a in pairs)
+    return _header(name, value)
+
+
+def prepare(
+    data: bytes, invocation: Invocation, settings: Settings, resolver: Resolver
+) -> Prepared:
+    """The envelope and the rewritten message. Raises MessageProblem, UnknownLocalName."""
+    data = re.sub(rb"\r*\n", b"\n", data)
+    fields, body = _split(data)
+    wanted = list(invocation.recipients)
+    if invocation.extract:
+        for key in _ADDRESS_FIELDS:
+            wanted += [addr for _name, addr in _addresses(fields, key)]
+        fields = [f for f in fields if f.key != "bcc"]
+    recipients = resolver.resolve_all(wanted)
+    copy = settings.sender.copy_to.strip()
+    if copy and copy.lower() not in {r.lower() for r in recipients}:
+        recipients.append(copy)
+    if not recipients:
+        raise MessageProblem("no recipients: none on the command line, and none in To/Cc/Bcc")
+    fields = [_qualified(f, resolver) for f in fields]
+    fields = _rewrite_from(fields, invocation, settings)
+    account = settings.from_address.strip()
+    if not any(f.key == "date" for f in fields):
+        fields.append(_header("Date", format_datetime(localtime())))
+    if not any(f.key == "message-id" for f in fields):
+        domain = account.rpartition("@")[2] or "mailwiz.invalid"
+        fields.append(_header("Message-ID", make_msgid(domain=domain)))
+    head = b"\n".join(line for f in fields for line in f.lines)
+    out = head + b"\n\n" + b"\n".join(body)
+    if not out.endswith(b"\n"):
+        out += b"\n"
+    subject = next((_clean_name(f.value) for f in fields if f.key == "subject"), "")
+    return Prepared(tuple(recipients), out.replace(b"\n", b"\r\n"), subject)
+
+
+def _qualified(field: _Field, resolver: Resolver) -> _Field:
+    """To/Cc with local names given the addresses they resolve to ("root" -> admin)."""
+    if field.key not in ("to", "cc"):
+        return field
+    pairs = getaddresses([field.value])
+    if not any(addr and resolver.local_name(addr) is not None for _n, addr in pairs):
+        return field
+    qualified: list[tuple[str, str]] = []
+    for name, addr in pairs:
+        local = resolver.local_name(addr) if addr else None
+        if local is None:
+            if addr:
+                qualified.append((name, addr))
+            continue
+        qualified += [(name or local, target) for target in resolver.resolve(addr)]
+    return _address_field(field.name, qualified)
+
+
+def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settings) -> list[_Field]:
+    account = settings.from_address.strip()
+    found = [f for f in fields if f.key == "from"]
+    pairs = _addresses(found, "from")
+    if len(found) == 1 and len(pairs) == 1 and pairs[0][1].lower() == account.lower():
+        return fields
+    name = next((n for n, _a in pairs if n.strip()), "") or invocation.full_name
+    name = _clean_name(name or settings.sender.name)
+    kept = [f for f in fields if f.key != "from"]
+    for original in found:  # the caller's own line, renamed: nothing is lost
+        rest = original.lines[0].split(b":", 1)[1]
+        kept.append(_Field("X-Original-From", [b"X-Original-From:" + rest, *original.lines[1:]]))
+    kept.insert(0, _address_field("From", [(name, account)]))
+    return kept
+
+
+def text_of(data: bytes) -> str:
+    """The plain-text body of a message (for transports that take text, not MIME)."""
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    try:
+        body = parsed.get_body(("plain", "html"))
+        return str(body.get_content()) if body is not None else ""
+    except (KeyError, LookupError, ValueError, AttributeError):
+        return ""

@@ -1,0 +1,280 @@
+"""Delivery: one attempt through tui.core.send, what the outcome means for the queue, the
+retry schedule, and flushing the queue (the drop folder first).
+
+A temporary failure (any 4xx, a refused connection, a timeout, DNS, TLS or sign-in
+trouble: things that get better or get fixed) defers the message: the next try comes
+after RETRY_DELAYS, and after GIVE_UP_AFTER it moves to failed/. A permanent refusal (a
+5xx to MAIL, RCPT or DATA) moves it to failed/ at once. `flush(force=True)` (sendmail -q,
+mailwiz queue --flush) tries every queued message now; the runner keeps to the schedule.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from tui.core.events import Failure, FailureKind, SendEvent, SendFinished, StageEnded
+from tui.core.message import RawOutgoing
+from tui.core.mta.local import Resolver, UnknownLocalName
+from tui.core.mta.options import Invocation
+from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, text_of
+from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
+from tui.core.settings import Settings
+
+# Seconds to wait after the 1st, 2nd, ... failed attempt (the last one repeats).
+RETRY_DELAYS = (120, 300, 900, 1800, 3600, 7200, 14400)
+GIVE_UP_AFTER = 5 * 24 * 3600.0
+
+Outcome = Literal["sent", "deferred", "failed"]
+OnEvent = Callable[[SendEvent], None]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    outcome: Outcome
+    error: str = ""  # one line: the stage and the server's words ("" when sent)
+    refused: str = ""  # the address(es) refused, for a permanent refusal
+    failure: Failure | None = None
+
+
+def user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def submit(
+    spool: Spool, prepared: Prepared, invocation: Invocation, uid: int | None = None
+) -> Held:
+    """Queue a prepared message (held, for the first attempt)."""
+    uid = os.getuid() if uid is None else uid
+    envelope = Envelope(
+        id=new_id(),
+        recipients=list(prepared.recipients),
+        created=time.time(),
+        subject=prepared.subject,
+        size=len(prepared.data),
+        sender=invocation.sender,
+        user=user_name(uid),
+        uid=uid,
+    )
+    return spool.add(prepared.data, envelope)
+
+
+def classify(failure: Failure) -> Outcome:
+    """A failed attempt: worth trying again later, or refused for good?"""
+    code = failure.code or 0
+    if failure.kind in (FailureKind.SENDER, FailureKind.RECIPIENT, FailureKind.MESSAGE):
+        return "failed" if 500 <= code < 600 else "deferred"
+    if failure.kind == FailureKind.HTTP and 400 <= code < 500:
+        return "deferred" if code in (401, 403, 407, 408, 429) else "failed"
+    return "deferred"
+
+
+def _one_line(failure: Failure) -> str:
+    words = (failure.reply or failure.detail or failure.kind.name.lower()).splitlines()
+    text = " / ".join(line.strip() for line in words if line.strip())
+    return f"{failure.stage}: {text}"[:300] if failure.stage else text[:300]
+
+
+def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
+    if failure.location:
+        return failure.location
+    if failure.kind == FailureKind.SENDER:
+        return account
+    return ", ".join(envelope.recipients)
+
+
+async def attempt(
+    settings: Settings,
+    password: str | None,
+    data: bytes,
+    envelope: Envelope,
+    on_event: OnEvent | None = None,
+    on_accepted: Callable[[], None] | None = None,
+) -> Attempt:
+    """Send one message once. `on_accepted` runs as soon as the server has taken it (the
+    250 after DATA), before QUIT, so the queue can forget it at the earliest moment."""
+    from tui.core.send import run_send
+
+    # The HTTP relay takes one recipient per request; SMTP takes the whole envelope.
+    batches = (
+        [(r,) for r in envelope.recipients]
+        if settings.protocol == "http"
+        else [tuple(envelope.recipients)]
+    )
+    text = text_of(data) if settings.protocol == "http" else ""
+    for batch in batches:
+        outgoing = RawOutgoing(
+            to=batch[0], subject=envelope.subject, text=text, data=data, recipients=batch
+        )
+        finished: SendFinished | None = None
+        async for event in run_send(settings, password, outgoing):
+            if on_event is not None:
+                on_event(event)
+            accepted = isinstance(event, StageEnded) and event.stage == "data" and event.ok
+            if accepted and on_accepted is not None and len(batches) == 1:
+                on_accepted()
+            if isinstance(event, SendFinished):
+                finished = event
+        if finished is None or finished.failure is not None or not finished.ok:
+            failure = finished.failure if finished is not None else None
+            if failure is None:
+                failure = Failure(FailureKind.INTERNAL, "", detail="the send gave no result")
+            outcome = classify(failure)
+            refused = _refused(failure, envelope, settings.from_address)
+            return Attempt(
+                outcome, _one_line(failure), refused if outcome == "failed" else "", failure
+            )
+    return Attempt("sent")
+
+
+def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
+    """Record an attempt's outcome in the queue; returns where the message now is."""
+    now = time.time() if now is None else now
+    envelope = held.envelope
+    if result.outcome == "sent":
+        held.delivered()
+        return "sent"
+    envelope.attempts += 1
+    envelope.last_try = now
+    envelope.last_error = result.error
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
+    envelope.history = [*envelope.history[-9:], f"{stamp} {result.outcome}: {result.error}"]
+    outcome = result.outcome
+    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER:
+        envelope.last_error = f"gave up after {GIVE_UP_AFTER / 86400:g} days: {result.error}"
+        outcome = "failed"
+    if outcome == "failed":
+        held.failed()
+        return "failed"
+    delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
+    envelope.next_try = now + delay
+    held.deferred()
+    return "deferred"
+
+
+async def deliver_held(
+    held: Held,
+    settings: Settings,
+    password: str | None,
+    on_event: OnEvent | None = None,
+) -> tuple[Outcome, Attempt]:
+    """Try a held message once and record the outcome; always releases it."""
+    accepted = False
+
+    def forget() -> None:
+        nonlocal accepted
+        accepted = True
+        held.delivered()
+
+    try:
+        result = await attempt(settings, password, held.read(), held.envelope, on_event, forget)
+        if accepted:  # gone from the queue already; a failed QUIT changes nothing
+            return "sent", Attempt("sent")
+        return settle(held, result), result
+    finally:
+        held.release()
+
+
+@dataclass(frozen=True)
+class FlushResult:
+    id: str
+    outcome: Outcome
+    attempt: Attempt
+
+
+def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
+    """Queue what callers without access to the settings left in the drop folder; each
+    records its submitting user (the file's owner). Returns the new queue IDs."""
+    queued: list[str] = []
+    for dropped in spool.drops():
+        invocation = _invocation_from(dropped.header)
+        try:
+            if invocation is None:
+                raise MessageProblem("the drop file's header is not one mailwiz wrote")
+            prepared = prepare(dropped.data, invocation, settings, resolver)
+            held = submit(spool, prepared, invocation, dropped.uid)
+            queued.append(held.id)
+            held.release()
+        except (MessageProblem, UnknownLocalName) as problem:
+            error = (
+                f"no alias and no [local] admin for the local name {problem.name!r}"
+                if isinstance(problem, UnknownLocalName)
+                else str(problem)
+            )
+            envelope = Envelope(
+                new_id(),
+                [],
+                time.time(),
+                user=user_name(dropped.uid),
+                uid=dropped.uid,
+                last_error=error,
+                size=len(dropped.data),
+            )
+            spool.add(dropped.data, envelope).failed()
+        dropped.remove()
+    return queued
+
+
+def _invocation_from(header: dict[str, object]) -> Invocation | None:
+    recipients = header.get("recipients")
+    sender = header.get("sender")
+    full_name = header.get("full_name", "")
+    if (
+        header.get("version") != 1
+        or not isinstance(recipients, list)
+        or not all(isinstance(r, str) for r in recipients)
+        or not (sender is None or isinstance(sender, str))
+        or not isinstance(full_name, str)
+    ):
+        return None
+    return Invocation(
+        recipients=list(recipients),
+        extract=bool(header.get("extract")),
+        sender=sender,
+        full_name=full_name,
+    )
+
+
+def drop_header(invocation: Invocation) -> dict[str, object]:
+    """What a drop file says about its message (the reverse of _invocation_from)."""
+    return {
+        "version": 1,
+        "recipients": invocation.recipients,
+        "extract": invocation.extract,
+        "sender": invocation.sender,
+        "full_name": invocation.full_name,
+    }
+
+
+async def flush(
+    spool: Spool,
+    settings: Settings,
+    password: str | None,
+    resolver: Resolver,
+    force: bool,
+    on_event: OnEvent | None = None,
+    now: float | None = None,
+) -> list[FlushResult]:
+    """Deliver what is due (everything with `force`); messages being delivered by another
+    process are left to it."""
+    tidy(spool)
+    accept_drops(spool, settings, resolver)
+    results: list[FlushResult] = []
+    for message_id in spool.ids():
+        envelope = spool.envelope(message_id)
+        moment = time.time() if now is None else now
+        if envelope is not None and not force and envelope.next_try > moment:
+            continue
+        held = spool.hold(message_id)
+        if held is None:
+            continue
+        outcome, result = await deliver_held(held, settings, password, on_event)
+        results.append(FlushResult(message_id, outcome, result))
+    return results

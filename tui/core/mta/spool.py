@@ -1,0 +1,341 @@
+"""The durable queue on disk: nothing in it is ever lost, and each entry has one deliverer.
+
+Layout of a spool folder:
+    tmp/      files being written (never read as messages)
+    queue/    ID.msg (the message as sent, CRLF) + ID.json (envelope and retry state)
+    failed/   the same, for messages refused permanently or given up on
+    drop/     ID.drop from callers who may not read the settings: one JSON line (their
+              command line) then the message; a system spool makes it mode 1733 (anyone
+              may write, nobody but root may list or read)
+A message is queued when its .msg is renamed into queue/ (after its .json): both written
+to tmp/ first, fsync'ed, renamed, and the folder fsync'ed. A delivery holds an exclusive
+flock on the .msg, taken before it is renamed in by a submitter, so parallel submitters
+and flushes never deliver one message twice; the .msg is unlinked only after the server
+accepted it (so a crash after the 250 may send it again, but never loses it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import stat
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+Folder = Literal["queue", "failed"]
+_ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
+_MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
+DROP_MODE = 0o1733
+
+
+class SpoolError(OSError):
+    """The queue cannot be written (exit 73, EX_CANTCREAT)."""
+
+
+def new_id() -> str:
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
+
+
+@dataclass
+class Envelope:
+    """What the queue knows about one message (ID.json)."""
+
+    id: str
+    recipients: list[str]
+    created: float
+    subject: str = ""
+    size: int = 0
+    sender: str | None = None  # -f as the caller gave it (the envelope is the account's)
+    user: str = ""  # who submitted it
+    uid: int = -1
+    attempts: int = 0
+    next_try: float = 0.0
+    last_try: float | None = None
+    last_error: str = ""
+    history: list[str] = field(default_factory=list)  # one line per attempt, newest last
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Envelope:
+        raw = json.loads(data.decode("utf-8"))
+        if not isinstance(raw, dict):
+            raise ValueError("not a JSON object")
+        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
+        envelope = cls(**known)
+        if not isinstance(envelope.recipients, list) or not all(
+            isinstance(r, str) for r in envelope.recipients
+        ):
+            raise ValueError("recipients is not a list of addresses")
+        return envelope
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except PermissionError:  # the drop folder: writable, not readable, by its users
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _create(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.fsync(fd)
+
+
+class Spool:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+        self.queue = root / "queue"
+        self.failed = root / "failed"
+        self.drop = root / "drop"
+
+    # -- set-up -------------------------------------------------------------------------
+
+    def ensure(self, system: bool = False) -> None:
+        """Create the folders (0700; with `system`, a drop folder anyone can write to)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o755 if system else 0o700)
+            for folder in (self.tmp, self.queue, self.failed):
+                folder.mkdir(exist_ok=True, mode=0o700)
+                os.chmod(folder, 0o700)
+            self.drop.mkdir(exist_ok=True, mode=0o700)
+            if system:
+                os.chmod(self.drop, DROP_MODE)
+        except OSError as error:
+            raise SpoolError(
+                error.errno, f"cannot create the queue in {self.root}: {error.strerror}"
+            ) from None
+
+    def writable(self) -> bool:
+        return os.access(self.queue, os.W_OK | os.X_OK) and os.access(self.tmp, os.W_OK)
+
+    # -- adding -------------------------------------------------------------------------
+
+    def add(self, data: bytes, envelope: Envelope) -> Held:
+        """Queue a message safely and return it held (locked) for a first attempt."""
+        try:
+            msg_tmp = self.tmp / f"{envelope.id}.msg"
+            fd = _create(msg_tmp)
+        except OSError as error:
+            raise SpoolError(error.errno, f"cannot write to {self.tmp}: {error.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _write_all(fd, data)
+            self._replace_json(self.queue, envelope)
+            os.rename(msg_tmp, self.queue / f"{envelope.id}.msg")
+            _fsync_folder(self.queue)
+            _fsync_folder(self.tmp)
+        except OSError as error:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(msg_tmp)
+            with contextlib.suppress(OSError):
+                os.unlink(self.queue / f"{envelope.id}.json")
+            raise SpoolError(
+                error.errno, f"cannot queue in {self.root}: {error.strerror}"
+            ) from None
+        return Held(self, envelope, fd)
+
+    def _replace_json(self, folder: Path, envelope: Envelope) -> None:
+        tmp = self.tmp / f"{envelope.id}.json.{secrets.token_hex(3)}"
+        fd = _create(tmp)
+        try:
+            _write_all(fd, envelope.to_json())
+        finally:
+            os.close(fd)
+        os.rename(tmp, folder / f"{envelope.id}.json")
+        _fsync_folder(folder)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def ids(self, folder: Folder = "queue") -> list[str]:
+        where = self.queue if folder == "queue" else self.failed
+        try:
+            names = os.listdir(where)
+        except FileNotFoundError:
+            return []
+        found = [n[:-4] for n in names if n.endswith(".msg") and _ID.match(n[:-4])]
+        return sorted(found)
+
+    def envelope(self, message_id: str, folder: Folder = "queue") -> Envelope | None:
+        where = self.queue if folder == "queue" else self.failed
+        try:
+            return Envelope.from_json((where / f"{message_id}.json").read_bytes())
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def hold(self, message_id: str) -> Held | None:
+        """The queued message, locked for delivery; None when it is busy or gone."""
+        path = self.queue / f"{message_id}.msg"
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Delivered (unlinked) or moved while we waited: not ours any more.
+            if os.fstat(fd).st_ino != os.stat(path, follow_symlinks=False).st_ino:
+                raise FileNotFoundError(path)
+        except OSError:
+            os.close(fd)
+            return None
+        envelope = self.envelope(message_id)
+        if envelope is None:
+            envelope = Envelope(message_id, [], time.time(), last_error="envelope file lost")
+        return Held(self, envelope, fd)
+
+    # -- the drop folder ----------------------------------------------------------------
+
+    def drop_add(self, header: dict[str, Any], data: bytes) -> str:
+        """Leave a message for the runner (a caller who cannot read the settings)."""
+        message_id = new_id()
+        tmp = self.drop / f".new-{message_id}"
+        try:
+            fd = _create(tmp)
+            try:
+                _write_all(fd, json.dumps(header).encode("utf-8") + b"\n" + data)
+            finally:
+                os.close(fd)
+            os.rename(tmp, self.drop / f"{message_id}.drop")
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise SpoolError(
+                error.errno, f"cannot write to {self.drop}: {error.strerror}"
+            ) from None
+        _fsync_folder(self.drop)
+        return message_id
+
+    def drops(self) -> Iterator[Dropped]:
+        """Each complete drop file, locked, with its owner; bad ones are skipped."""
+        try:
+            names = sorted(n for n in os.listdir(self.drop) if n.endswith(".drop"))
+        except OSError:
+            return
+        for name in names:
+            dropped = _open_drop(self.drop / name)
+            if dropped is not None:
+                try:
+                    yield dropped
+                finally:
+                    os.close(dropped.fd)
+
+
+@dataclass
+class Dropped:
+    path: Path
+    fd: int
+    uid: int
+    header: dict[str, Any]
+    data: bytes
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def _open_drop(path: Path) -> Dropped | None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        # Only plain files that are nobody else's (a hard link to another file is refused).
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > _MAX_DROP:
+            raise ValueError("not a plain drop file")
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not path.exists():
+            raise FileNotFoundError(path)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            first = handle.readline(64 * 1024)
+            rest = handle.read()
+        header = json.loads(first.decode("utf-8"))
+        if not isinstance(header, dict):
+            raise ValueError("the first line is not a JSON object")
+    except (OSError, ValueError):
+        os.close(fd)
+        return None
+    return Dropped(path, fd, info.st_uid, header, rest)
+
+
+class Held:
+    """A queued message this process alone may deliver (it holds the lock)."""
+
+    def __init__(self, spool: Spool, envelope: Envelope, fd: int) -> None:
+        self.spool = spool
+        self.envelope = envelope
+        self.fd = fd
+
+    @property
+    def id(self) -> str:
+        return self.envelope.id
+
+    def read(self) -> bytes:
+        with os.fdopen(os.dup(self.fd), "rb") as handle:
+            handle.seek(0)
+            return handle.read()
+
+    def delivered(self) -> None:
+        """The server accepted it: the message first, then its envelope."""
+        for suffix in (".msg", ".json"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.spool.queue / f"{self.id}{suffix}")
+        _fsync_folder(self.spool.queue)
+
+    def deferred(self) -> None:
+        """Keep it queued with its updated envelope (next_try, last_error)."""
+        self.spool._replace_json(self.spool.queue, self.envelope)
+
+    def failed(self) -> None:
+        """Move it to failed/ with its envelope (which says why)."""
+        spool = self.spool
+        spool._replace_json(spool.failed, self.envelope)
+        os.rename(spool.queue / f"{self.id}.msg", spool.failed / f"{self.id}.msg")
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(spool.queue / f"{self.id}.json")
+        _fsync_folder(spool.failed)
+        _fsync_folder(spool.queue)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def tidy(spool: Spool, now: float | None = None, grace: float = 3600.0) -> None:
+    """Remove what a killed writer left behind: old temp files, envelopes without a message.
+    (A message without its envelope cannot happen: the envelope is renamed in first.)"""
+    now = time.time() if now is None else now
+    stale: list[Path] = []
+    with contextlib.suppress(OSError):
+        stale += [spool.tmp / name for name in os.listdir(spool.tmp)]
+    with contextlib.suppress(OSError):
+        stale += [
+            spool.queue / name
+            for name in os.listdir(spool.queue)
+            if name.endswith(".json") and not (spool.queue / f"{name[:-5]}.msg").exists()
+        ]
+    for path in stale:
+        with contextlib.suppress(OSError):
+            if now - path.lstat().st_mtime > grace:
+                path.unlink()
