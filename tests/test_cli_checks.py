@@ -232,3 +232,23 @@ def test_show_never_prints_a_key_in_the_relay_url(
     assert code == 0
     assert "s3cr3t-k3y" not in out + err
     assert "https://relay.example.org/send?key=[redacted]&x=[redacted]" in out
+
+
+def test_fixes_at_the_command_line_name_settings_keys(
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An untrusted certificate (the test CA is not given): the fix names ca_file, not a
+    # wizard control.
+    path = save_settings(starttls_server.settings(ca_file=""), tmp_path / "settings.toml")
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    code, out, err = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 14, err
+    final = json.loads(out.splitlines()[-1])
+    assert "ca_file" in final["fix"]
+    assert "Do not validate TLS certificate" not in final["fix"]
+    code, _, err = run(["test", "--config", str(path)], capsys)
+    assert code == 14
+    assert "ca_file" in err.split("What to do:", 1)[1]
