@@ -153,3 +153,22 @@ def stage_mark(ok: bool) -> str:
     if "utf" in encoding:
         return "✓" if ok else "✗"
     return "ok" if ok else "FAILED"
+
+
+def report_bug() -> int:
+    """Exit 1: keep the traceback in a private file and point to it (DESIGN.md)."""
+    import os
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="mailwiz-bug-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        traceback.print_exc(file=handle)
+    print(
+        "mailwiz: an unexpected error happened (a bug in mailwiz, not in your settings).\n"
+        f"The details are in {name}; please attach that file to a bug report.",
+        file=sys.stderr,
+    )
+    from tui.core.exits import Exit
+
+    return Exit.BUG

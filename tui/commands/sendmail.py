@@ -65,7 +65,7 @@ def main(argv: Sequence[str], program: str = "sendmail") -> int:
         print(f"{program}: interrupted; nothing was queued that was not complete", file=sys.stderr)
         return int(SysExit.TEMPFAIL)
     except Exception:  # a bug: the traceback goes to a private file, never the password
-        from tui.cli import report_bug
+        from tui.commands.base import report_bug
 
         return report_bug()
 
