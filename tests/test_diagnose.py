@@ -498,7 +498,13 @@ def test_http_status_wording(status: int, words: str, field: str) -> None:
 
 def test_http_redirect_to_plain_http_refused() -> None:
     reply = "301 Moved Permanently; Location: http://relay.example.org/send"
-    f = Failure(FailureKind.HTTP, "response", code=301, reply=reply)
+    f = Failure(
+        FailureKind.HTTP,
+        "response",
+        code=301,
+        reply=reply,
+        location="http://relay.example.org/send",
+    )
     d = diagnose(f, http_settings())
     assert "unencrypted" in d.title
     assert "http://relay.example.org/send" in d.cause
@@ -507,7 +513,9 @@ def test_http_redirect_to_plain_http_refused() -> None:
 
 def test_http_redirect_to_https_asks_to_update_the_url() -> None:
     reply = "308 Permanent Redirect; Location: https://new.example.org/send"
-    f = Failure(FailureKind.HTTP, "response", code=308, reply=reply)
+    f = Failure(
+        FailureKind.HTTP, "response", code=308, reply=reply, location="https://new.example.org/send"
+    )
     d = diagnose(f, http_settings())
     assert "moved" in d.title
     assert "https://new.example.org/send" in d.fix

@@ -998,3 +998,72 @@ async def test_events_are_json_ready() -> None:
 @pytest.fixture(autouse=True)
 def _no_real_dns(monkeypatch: pytest.MonkeyPatch) -> None:
     refuse_real_dns(monkeypatch)
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 12 item 11 and issue 11 item 11: a redirected autoconfig, failed DNS look-ups
+
+
+async def test_autoconfig_redirected_to_another_host_is_flagged_with_its_real_source(
+    certs: Certs,
+) -> None:
+    hoster = "config.hoster.example.net"
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    certs.ca.issue_cert(*NAMES, hoster).configure_cert(context)
+    xml = autoconfig_xml(("smtp.hoster.example.net", "465", "SSL", "%EMAILADDRESS%"))
+    async with HttpsServer(context, {(hoster, "/example.com/config.xml"): Page(xml)}) as web:
+        moved = f"https://{hoster}:{web.port}/example.com/config.xml"
+        web.pages[("autoconfig.example.com", AUTOCONFIG_PATH)] = Page(
+            status=302, headers={"Location": moved}
+        )
+        result = await run(
+            {},
+            addresses={**ON_LOOPBACK, hoster: "127.0.0.1"},
+            https_port=web.port,
+            ssl_context=certs.client,
+            probe_timeout=0.5,
+        )
+    assert "redirected to config.hoster.example.net" in result.ended["autoconfig"].detail
+    suggestion = result.finished.suggestion
+    assert suggestion is not None and suggestion.source == "autoconfig"
+    assert suggestion.redirected
+    assert suggestion.origin == moved
+    assert suggestion.needs_confirmation  # outside example.com: the user decides
+    assert f"from {moved}" in suggestion.why and "outside example.com" in suggestion.why
+
+
+async def test_autoconfig_redirected_inside_the_same_host_is_not_flagged(certs: Certs) -> None:
+    xml = autoconfig_xml(("smtp.example.com", "465", "SSL", "%EMAILADDRESS%"))
+    moved = "/moved/config-v1.1.xml"
+    pages = {
+        ("autoconfig.example.com", AUTOCONFIG_PATH): Page(status=302, headers={"Location": moved}),
+        ("autoconfig.example.com", moved): Page(xml),
+    }
+    async with HttpsServer(certs.server, pages) as web:
+        result = await run({}, addresses=ON_LOOPBACK, https_port=web.port, ssl_context=certs.client)
+    suggestion = result.finished.suggestion
+    assert suggestion is not None
+    assert not suggestion.redirected and not suggestion.needs_confirmation
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "problem"),
+    [("timeout", "timed out"), ("servfail", "the DNS servers failed to answer")],
+)
+async def test_failed_dns_look_ups_are_data_on_the_finished_event(
+    behaviour: Behaviour, problem: str
+) -> None:
+    result = await run(
+        {},
+        behaviour={("example.com", "MX"): behaviour},
+        dns_timeout=0.5,
+        probe_timeout=0.5,
+    )
+    assert f"MX example.com: {problem}" in result.finished.dns_failures
+    assert event_as_dict(result.finished)["dns_failures"] == list(result.finished.dns_failures)
+
+
+async def test_dns_that_answers_no_records_is_not_a_failure() -> None:
+    result = await run({}, probe_timeout=0.5)
+    assert result.finished.suggestion is None
+    assert result.finished.dns_failures == ()

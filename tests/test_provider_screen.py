@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Input, OptionList, Static
 
@@ -39,11 +40,17 @@ async def test_the_list_shows_every_provider_with_its_hint(tmp_path: Path) -> No
     async with app.run_test(size=SIZE):
         assert isinstance(app.screen, ProviderScreen)
         options = app.screen.query_one("#providers", OptionList)
-        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        all_options = [options.get_option_at_index(i) for i in range(options.option_count)]
+        choices = [option for option in all_options if not option.disabled]
+        prompts = [str(option.prompt) for option in choices]
         assert len(prompts) == len(catalogue())
         for provider, prompt in zip(catalogue(), prompts, strict=True):
             assert provider.name in prompt and provider.hint in prompt
+        headings = [str(option.prompt) for option in all_options if option.disabled]
+        assert headings == ["Personal mail", "Business mail", "Transactional senders", "Other"]
         assert options.has_focus
+        assert options.highlighted is not None
+        assert all_options[options.highlighted].id == "gmail"
 
 
 async def test_typing_a_gmail_address_picks_gmail_and_fills_the_username(tmp_path: Path) -> None:
@@ -93,7 +100,47 @@ async def test_choosing_from_the_list_with_the_keyboard(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         ids = [provider.id for provider in catalogue()]
+        # The headings are skipped: one Down per provider.
         await pilot.press(*["down"] * ids.index("custom"), "enter")
         assert isinstance(app.screen, FieldsScreen)
         assert app.screen.provider.id == "custom"
         assert app.screen.query_one("#host", Input).value == ""
+
+
+async def test_brackets_jump_between_groups(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        options = app.screen.query_one("#providers", OptionList)
+
+        def current() -> str | None:
+            assert options.highlighted is not None
+            return options.get_option_at_index(options.highlighted).id
+
+        assert current() == "gmail"
+        await pilot.press("right_square_bracket")
+        assert current() == "google-workspace"
+        await pilot.press("right_square_bracket")
+        assert current() == "sendgrid"
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        assert current() == "custom"
+        await pilot.press("left_square_bracket")
+        assert current() == "sendgrid"
+        await pilot.press("down", "enter")
+        assert isinstance(app.screen, FieldsScreen)
+        assert app.screen.provider.id == "mailgun"
+
+
+async def test_a_regional_address_picks_its_provider(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await type_text(pilot, "li@163.com")
+        feedback = str(app.screen.query_one("#address-feedback", Static).render())
+        assert "NetEase 163 Mail" in feedback
+
+
+def test_snapshot_grouped_picker_scrolled_to_transactional(
+    snap_compare: Any, tmp_path: Path
+) -> None:
+    keys = ["right_square_bracket", "right_square_bracket", "down"]
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)

@@ -31,14 +31,37 @@ from tui.core.providers import (
 )
 
 PICKER_ORDER = [
+    # personal mail
     "gmail",
-    "google-workspace",
     "yahoo",
     "outlook",
-    "microsoft365",
     "icloud",
-    "zoho",
     "fastmail",
+    "aol",
+    "gmx",
+    "webde",
+    "yandex",
+    "mailru",
+    "qq",
+    "netease-163",
+    "netease-126",
+    "yahoo-japan",
+    "proton",
+    # business mail
+    "google-workspace",
+    "microsoft365",
+    "zoho",
+    # transactional senders
+    "sendgrid",
+    "mailgun",
+    "postmark",
+    "amazon-ses",
+    "brevo",
+    "mailjet",
+    "smtp2go",
+    "resend",
+    "zeptomail",
+    # other
     "custom",
     "http",
 ]
@@ -77,16 +100,17 @@ def test_every_provider_has_sane_values(provider: Provider) -> None:
     assert provider.protocol in ("smtp", "http")
     assert 1 <= provider.port <= 65535
     assert provider.security in ("tls", "starttls", "none")
-    # Name and hint share one row of the picker on an 80-column terminal.
-    assert 0 < len(provider.name) <= 20
-    assert 0 < len(provider.hint) <= 56
+    # Name and hint share one row of the picker on an 80-column terminal, beside its
+    # scrollbar (tui/screens/provider.py NAME_WIDTH).
+    assert 0 < len(provider.name) <= 17
+    assert 0 < len(provider.hint) <= 54
     for text in (provider.name, provider.hint, provider.notes):
         assert "\n" not in text and text == text.strip()
     if provider.protocol == "smtp" and provider.id != "custom":
         assert provider.host
         assert normalise_domain(provider.host) == provider.host
     if provider.app_password:
-        assert provider.guidance, "an app password needs guidance on how to make one"
+        assert provider.guidance or provider.steps, "an app password needs steps to make one"
     # Certificate checks can be switched off only for the user's own server.
     assert provider.certificate_checks_required is (provider.id != "custom")
     if provider.certificate_checks_required:
@@ -105,6 +129,9 @@ def test_every_catalogue_domain_host_and_mx_suffix_leads_back_to_its_provider() 
                 assert _id(provider_for_domain(domain)) == provider.id
         for endpoint in provider.endpoints:
             owner = provider_for_host(endpoint.host)
+            if endpoint.host == "127.0.0.1":  # Proton Mail Bridge: loopback names no provider
+                assert owner is None
+                continue
             assert owner is not None and endpoint.host in {e.host for e in owner.endpoints}
         for suffix in provider.mx_suffixes:
             assert _id(provider_for_mx("mx1." + suffix)) == provider.id
@@ -152,7 +179,20 @@ def test_zoho_offers_its_regional_servers_as_alternatives() -> None:
 
 def test_app_passwords_and_guidance() -> None:
     needs = {provider.id for provider in catalogue() if provider.app_password}
-    assert needs == {"gmail", "google-workspace", "yahoo", "icloud", "fastmail"}
+    assert needs == {
+        "gmail",
+        "google-workspace",
+        "yahoo",
+        "icloud",
+        "fastmail",
+        "aol",
+        "yandex",
+        "mailru",
+        "qq",
+        "netease-163",
+        "netease-126",
+        "proton",
+    }
     assert get_provider("gmail").guidance == "gmail"
     assert get_provider("yahoo").guidance == "yahoo"
     assert get_provider("microsoft365").guidance == "microsoft365"
@@ -228,7 +268,7 @@ def test_get_provider_unknown_id_says_which_ids_exist() -> None:
         ("contoso.onmicrosoft.com.evil.org", None),
         ("example.com", None),
         # Yahoo! JAPAN is a different service with different servers.
-        ("yahoo.co.jp", None),
+        ("yahoo.co.jp", "yahoo-japan"),
         ("", None),
         ("not a domain", None),
         ("a..b", None),
@@ -573,3 +613,31 @@ def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.toml"
     with pytest.raises(CatalogueError, match=r"nowhere\.toml: cannot be read"):
         load_catalogue(missing)
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"group": "friends"}, "key 'group' must be one of"),
+        ({"alternate_port": 2525}, "key 'alternate_port' is 2525, but no endpoint"),
+        ({"api": "smtp"}, "key 'api' must be one of"),
+        ({"steps": ["ok", ""]}, "key 'steps' must be non-empty lines"),
+        ({"app_password": True, "guidance": ""}, "key 'steps' must say how to make"),
+    ],
+)
+def test_the_turn_two_keys_are_checked(extra: dict[str, Any], problem: str) -> None:
+    entry = {
+        "id": "acme",
+        "name": "Acme",
+        "hint": "Acme mail",
+        "protocol": "smtp",
+        "host": "smtp.acme.example",
+        "port": 587,
+        "security": "starttls",
+        "app_password": False,
+        "guidance": "",
+        "certificate_checks_required": True,
+        **extra,
+    }
+    with pytest.raises(CatalogueError, match=problem):
+        parse_catalogue(tomli_w.dumps({"provider": [entry]}))

@@ -95,6 +95,14 @@ def test_bearer_tokens_and_url_keys() -> None:
         redact_url("https://u:pw@relay.example/send") == f"https://u:{REDACTED}@relay.example/send"
     )
     assert redact_url("https://relay.example/send") == "https://relay.example/send"
+    # a bare key as the whole query (or the fragment) is all secret, name included
+    assert redact_url("https://relay.example/send?k3yV4lue42") == (
+        f"https://relay.example/send?{REDACTED}"
+    )
+    assert "s3cr3tfrag" not in redact_url("https://relay.example/send#s3cr3tfrag")
+    bare = Redactor()
+    bare.add_url("https://relay.example/send?k3yV4lue42")
+    assert "k3yV4lue42" not in bare.redact("POST https://relay.example/send?k3yV4lue42")
     with_url = Redactor()
     with_url.add_url("https://relay.example/send?key=k3y-V4lue-42")
     assert "k3y-V4lue-42" not in with_url.redact("403 bad key k3y-V4lue-42 for /send")

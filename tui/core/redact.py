@@ -39,7 +39,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter secrets are removed only inside their encoded forms
@@ -87,10 +87,16 @@ def redact_url(url: str) -> str:
             netloc = netloc.replace(f":{parts.password}@", f":{REDACTED}@", 1)
     except ValueError:
         return REDACTED if "?" in url else url
-    if not parts.query and netloc == parts.netloc:
+    if not parts.query and not parts.fragment and netloc == parts.netloc:
         return url
-    query = "&".join(f"{name}={REDACTED}" for name, _ in parse_qsl(parts.query, True))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # A name=value pair keeps its name; a bare `?KEY` is all value, and so is a fragment.
+    query = "&".join(
+        f"{piece.partition('=')[0]}={REDACTED}" if "=" in piece else REDACTED
+        for piece in parts.query.split("&")
+        if piece
+    )
+    fragment = REDACTED if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
 
 
 def _b64(data: bytes) -> str:
@@ -162,8 +168,10 @@ class Redactor:
         try:
             parts = urlsplit(url)
             self.add(parts.password)
-            for _name, value in parse_qsl(parts.query, keep_blank_values=False):
-                self.add(value)
+            for piece in parts.query.split("&"):
+                name, equals, value = piece.partition("=")
+                self.add(unquote_plus(value) if equals else unquote_plus(name))
+            self.add(unquote_plus(parts.fragment))
         except ValueError:
             return
 

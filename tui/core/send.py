@@ -31,9 +31,10 @@ async def run_send(
     iterates raises CancelledError inside the engine, which closes its connection.
     """
     if settings.protocol == "http":
-        from tui.core.transports.relay import send_http
+        from tui.core.transports.http import send_http
 
-        async for event in send_http(settings, outgoing):
+        key = password if isinstance(password, str) else None  # an API key, never a token
+        async for event in send_http(settings, outgoing, key):
             yield event
     else:
         from tui.core.transports.smtp.engine import send_smtp

@@ -286,6 +286,37 @@ def _validate_http(settings: Settings, out: _Collector) -> None:
         out.error("sender.address", address_problem(settings.sender.address))
 
 
+def http_api_problems(settings: Settings) -> list[Problem]:
+    """The [http] problems of a provider API (api other than "relay"): the base URL may be
+    empty (the provider's default), the sender address is required (it is the From), and
+    Mailgun needs a sending domain ([http] domain, else the sender address's domain)."""
+    http = settings.http
+    problems: list[Problem] = []
+    if http.url.strip():
+        problem = url_problem(http.url)
+        if problem:
+            problems.append(Problem("http.url", problem.replace("the relay's URL", "the URL")))
+    if not timeout_ok(http.timeout):
+        problems.append(Problem("http.timeout", TIMEOUT_MESSAGE))
+    address = settings.sender.address.strip()
+    problem = address_problem(address) if address else "Enter the address messages come from."
+    if problem:
+        problems.append(Problem("sender.address", problem))
+    domain = http.domain.strip()
+    if domain:
+        from tui.core.providers import normalise_domain  # only needed when a domain is set
+
+        if "." not in domain or normalise_domain(domain) is None:
+            problems.append(
+                Problem("http.domain", "Enter the sending domain, e.g. mg.example.com.")
+            )
+    elif http.api == "mailgun" and "@" not in address:
+        problems.append(
+            Problem("http.domain", "Enter the Mailgun sending domain, e.g. mg.example.com.")
+        )
+    return problems
+
+
 def _validate_sender(settings: Settings, out: _Collector) -> None:
     sender = settings.sender
     if sender.name:
@@ -317,6 +348,8 @@ def validate(settings: Settings) -> list[Problem]:
     out = _Collector()
     if settings.protocol == "smtp":
         _validate_smtp(settings, out)
+    elif settings.http.api != "relay":
+        out.problems += http_api_problems(settings)
     else:
         _validate_http(settings, out)
     _validate_sender(settings, out)

@@ -1,5 +1,9 @@
 """The first screen: which service sends the email? A list, or an email address typed in.
 
+The list is grouped under headings (personal mail, business mail, transactional senders,
+other); a heading is a disabled option, so the arrow keys skip it, and `[` / `]` jump to the
+previous / next group, which keeps 29 entries quick to reach on an 80x24 terminal.
+
 The screen does not decide what comes next: it posts `ProviderScreen.Chosen` and the app
 moves on (discovery for an address the catalogue does not know, guidance, the fields). It
 stays underneath, so Escape comes back to it with what was typed still there.
@@ -22,10 +26,20 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.core.providers import CUSTOM_ID, Provider, catalogue, get_provider, provider_for_address
+from tui.core.providers import (
+    CUSTOM_ID,
+    GROUPS,
+    Provider,
+    catalogue,
+    get_provider,
+    grouped,
+    provider_for_address,
+)
 from tui.core.settings import address_problem
 
-NAME_WIDTH = 19
+NAME_WIDTH = 18  # the longest name (17) and a space: hints up to 54 fit beside the scrollbar
+#: The option id prefix of a group heading (never a provider id: those have no ":").
+HEADING = "group:"
 
 
 @dataclass(frozen=True)
@@ -55,9 +69,44 @@ def choice_for_address(address: str) -> Choice | None:
 
 
 class ProviderList(OptionList):
-    """The catalogue; Enter chooses (and says so in the footer)."""
+    """The catalogue under group headings; Enter chooses, [ and ] jump between groups."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "select", "Choose")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Choose"),
+        Binding("right_square_bracket", "next_group", "Next group"),
+        Binding("left_square_bracket", "previous_group", "Previous group", show=False),
+    ]
+
+    def _headings(self) -> list[int]:
+        return [
+            index
+            for index in range(self.option_count)
+            if (self.get_option_at_index(index).id or "").startswith(HEADING)
+        ]
+
+    def action_next_group(self) -> None:
+        current = self.highlighted if self.highlighted is not None else -1
+        later = [index for index in self._headings() if index > current]
+        if later:
+            self.highlighted = later[0] + 1
+            self._show_heading()
+
+    def action_previous_group(self) -> None:
+        current = self.highlighted if self.highlighted is not None else 0
+        earlier = [index for index in self._headings() if index < current - 1]
+        self.highlighted = earlier[-1] + 1 if earlier else self.first_choice()
+        self._show_heading()
+
+    def _show_heading(self) -> None:
+        """The group's heading at the top of the list, its first entry highlighted below."""
+        self.scroll_to_highlight(top=True)
+        self.call_after_refresh(self.scroll_relative, y=-1, animate=False)
+
+    def first_choice(self) -> int:
+        for index in range(self.option_count):
+            if not self.get_option_at_index(index).disabled:
+                return index
+        return 0
 
 
 class ProviderScreen(Screen[None]):
@@ -81,17 +130,24 @@ class ProviderScreen(Screen[None]):
         """`current`: the provider id of the settings being edited, highlighted in the list.
         `extra`: entries shown before the catalogue (the practice server)."""
         super().__init__()
+        self.extra = tuple(extra)
         self.providers = (*extra, *catalogue())
         self.current = current
+
+    def _options(self) -> list[Option]:
+        """The extra entries first, then each group under its heading."""
+        options = [Option(self._prompt(provider), id=provider.id) for provider in self.extra]
+        for group, members in grouped(catalogue()):
+            heading = Text(GROUPS[group], style="bold underline")
+            options.append(Option(heading, id=f"{HEADING}{group}", disabled=True))
+            options += [Option(self._prompt(provider), id=provider.id) for provider in members]
+        return options
 
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
             yield Static("[b]mailwiz[/b] — set up outgoing email", id="title")
             yield Label("Which service sends your email? Choose one and press Enter.")
-            yield ProviderList(
-                *(Option(self._prompt(provider), id=provider.id) for provider in self.providers),
-                id="providers",
-            )
+            yield ProviderList(*self._options(), id="providers")
             with Horizontal(id="address-row"):
                 yield Label("Or type your email address:", id="address-label")
                 yield Input(placeholder="you@example.com", id="address", compact=True)
@@ -102,10 +158,18 @@ class ProviderScreen(Screen[None]):
     def _prompt(provider: Provider) -> Text:
         return Text.assemble((provider.name.ljust(NAME_WIDTH), "bold"), provider.hint)
 
+    def index_of(self, provider_id: str) -> int | None:
+        """The list position of a provider (headings take positions too), or None."""
+        providers = self.query_one("#providers", ProviderList)
+        for index in range(providers.option_count):
+            if providers.get_option_at_index(index).id == provider_id:
+                return index
+        return None
+
     def on_mount(self) -> None:
-        providers = self.query_one("#providers", OptionList)
-        ids = [provider.id for provider in self.providers]
-        providers.highlighted = ids.index(self.current) if self.current in ids else 0
+        providers = self.query_one("#providers", ProviderList)
+        index = self.index_of(self.current) if self.current else None
+        providers.highlighted = providers.first_choice() if index is None else index
 
     # ------------------------------------------------------------------ choosing
 

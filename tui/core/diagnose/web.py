@@ -34,11 +34,6 @@ def http(c: Ctx) -> Diagnosis:
 
 def _redirect(c: Ctx) -> Diagnosis:
     location = c.failure.location
-    if not location:  # until the relay puts the target in Failure.location
-        from tui.core.transports.relay import REDIRECT_MARK
-
-        after = c.failure.reply.partition(REDIRECT_MARK)[2].split()
-        location = after[0] if after else ""
     if location.lower().startswith("http://"):
         return c.make("relay-downgrade", Key.URL, location=location)
     new = f": {location}" if location else ""

@@ -1,1 +1,2 @@
-"""Discovery: from an email address to SMTP settings (catalogue, MX, SRV, autoconfig, probe)."""
+"""Discovery: find the outgoing-mail settings of an email address, layer by layer
+(catalogue, MX, SRV, autoconfig, probe); `engine.discover` is the entry point."""

@@ -1,17 +1,8 @@
-"""The HTTP relay send: one multipart POST, reported stage by stage.
+"""The generic HTTP send: one POST built by an API format, reported stage by stage.
 
-The relay protocol (DESIGN.md, "The HTTP relay protocol"): `POST <url>` with
-`multipart/form-data` fields, in this order:
-
-    from      the sender's display name (settings.sender.name, else the sender address)
-    reply_to  the address replies go to (settings.sender.reply_to; required for http)
-    to        the recipient
-    subject   the subject
-    body      the message as HTML (Outgoing.html, else the text escaped, lines joined by <br>)
-
-and then one file part per attachment, each with the field name `attachment`, its file name
-and its MIME type. Any 2xx answer means the relay took the message; any other answer fails
-the send and its (shortened) body is shown to the user.
+It runs on the transports' shared parts (transports/stages.py): the StageRecorder emits
+every event through one Redactor (the key in every form the format sends it, the URL's
+query), Stop ends the send with a failure, one Deadline bounds it, stream_events runs it.
 
 Stages: `resolve` (our own getaddrinfo, so a wrong name is told apart from a refused
 connection), `connect` and `tls` (measured by httpcore's `trace` extension, so they are the
@@ -20,34 +11,33 @@ real TCP connect and TLS handshake), `post` (request line, headers and body writ
 faked. One deadline, `settings.http.timeout`, covers the whole send; cancelling the task that
 iterates ends it promptly and closes the connection.
 
-Decisions:
+Decisions, the same for every API:
 - Redirects are never followed. The message is posted only to the URL the user entered and
   tested: a redirect to plain http is refused as unencrypted; a redirect to another https
-  address fails too, naming the new address so the user can confirm it and enter it
-  (a 301/302/303 would also turn the POST into a GET and lose the message).
+  address fails too, naming the new address (a 301/302/303 would also turn the POST into a
+  GET and lose the message).
 - `https://` is verified with `ssl.create_default_context()` (hostname checked). `http://` is
   allowed only when the host is this computer (localhost or a loopback address, and every
   address it resolves to is loopback); anything else is refused before connecting.
-- Environment proxies and .netrc are ignored (`trust_env=False`): no Authorization header is
-  ever sent in this version, and none is ever logged. A URL with a user name or password in
-  it is refused; the query string (which may hold a relay key) is never shown.
-- The relay protocol has no copy field, so `sender.copy_to` is not applied here; the
-  transcript says so.
+- Environment proxies and .netrc are ignored (`trust_env=False`). A URL with a user name or
+  password in it is refused; its query string (which may hold a key) is never shown, and
+  neither is the API key in any of the forms the request carries it.
+- Answers: 2xx accepted; 3xx not followed; 401/403 the key refused (AUTH, API_KEY_REFUSED,
+  field password) when the format says the status means the key; 429 and 5xx temporary
+  (TEMPORARY) for the provider APIs; any other status refused (HTTP) with the provider's
+  own words in `reply`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import errno
 import html
-import ipaddress
 import re
-import secrets
 import socket
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -57,146 +47,57 @@ from tui.core.events import (
     Direction,
     Failure,
     FailureKind,
+    Reason,
     SendEvent,
-    SendFinished,
-    StageEnded,
-    StageStarted,
-    TranscriptLine,
 )
-from tui.core.message import Attachment, Outgoing, human_size
+from tui.core.keys import Key
+from tui.core.message import Outgoing, human_size
+from tui.core.redact import REDACTED, Redactor, redact_url
 from tui.core.settings import Settings
 from tui.core.tls import certificate_info
+from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
+from tui.core.transports.http.urls import is_loopback_host
+from tui.core.transports.stages import Deadline, Outcome, StageRecorder, Stop, stream_events
 
-#: The multipart field name of every attachment part.
-ATTACHMENT_FIELD = "attachment"
-#: How much of a relay's answer is read, and how much of it is shown.
+#: How much of an answer is read, and how much of it is shown.
 BODY_READ_LIMIT = 64 * 1024
 REPLY_SHOWN = 300
-#: The prefix before a redirect target in Failure.reply (diagnose.py reads it back).
+#: The prefix before a redirect target in Failure.reply (the diagnosis reads it back).
 REDIRECT_MARK = "Location: "
 #: The longest wait for the certificate details after a verification failure.
 CERT_PROBE_SECONDS = 5.0
+#: What stands in for a secret in everything shown (the one marker of tui.core.redact).
+MASK = REDACTED
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TAG = re.compile(r"<[^>]*>")
 _SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 
 
-class _Stop(Exception):
-    """Ends the send with this failure (raised inside the worker)."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.reply or failure.kind.name)
-        self.failure = failure
-
-
-# --------------------------------------------------------------------------- public API
-
-
-async def send_http(
+async def send_with(
+    api: HttpApi,
     settings: Settings,
     outgoing: Outgoing,
+    key: str | None = None,
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     verify: ssl.SSLContext | None = None,
 ) -> AsyncIterator[SendEvent]:
-    """POST `outgoing` to the relay at `settings.http.url`, yielding events as they happen.
+    """POST `outgoing` in `api`'s format, yielding events as they happen.
 
-    Ends with exactly one SendFinished; network problems never raise. `transport` replaces
-    httpx's (tests, or a caller with its own); `verify` replaces the default TLS context
-    (tests trust their own CA with it; the application always passes None).
+    Ends with exactly one SendFinished; network problems never raise. `key` is the secret
+    (the API key; the relay's optional bearer key). `transport` replaces httpx's (tests);
+    `verify` replaces the default TLS context (tests trust their own CA with it).
     """
-    queue: asyncio.Queue[SendEvent] = asyncio.Queue()
-    worker = asyncio.create_task(
-        _Send(settings, outgoing, queue.put_nowait, transport, verify).run(),
-        name="mailwiz-http-send",
-    )
-    getter: asyncio.Future[SendEvent] | None = None
-    try:
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, worker}, return_when=asyncio.FIRST_COMPLETED)
-            if getter in done:
-                event = getter.result()
-                getter = None
-                yield event
-                if isinstance(event, SendFinished):
-                    return
-                continue
-            getter.cancel()
-            getter = None
-            # The worker ended: drain what it queued; it always queues a SendFinished unless
-            # it crashed, in which case the crash becomes an INTERNAL failure.
-            while not queue.empty():
-                event = queue.get_nowait()
-                yield event
-                if isinstance(event, SendFinished):
-                    return
-            exc = worker.exception()
-            yield SendFinished(
-                ok=False,
-                total_ms=0.0,
-                failure=Failure(
-                    FailureKind.INTERNAL,
-                    "",
-                    detail=f"{type(exc).__name__}: {exc}" if exc else "no outcome",
-                ),
-            )
-            return
-    finally:
-        if getter is not None:
-            getter.cancel()
-        if not worker.done():
-            worker.cancel()
-            # Let the worker close its connection; asyncio.wait does not re-raise the
-            # worker's CancelledError, so closing the generator stays clean.
-            await asyncio.wait({worker})
-
-
-def multipart_body(
-    fields: list[tuple[str, str]], attachments: tuple[Attachment, ...], boundary: str
-) -> bytes:
-    """Encode form fields and file parts as multipart/form-data (as browsers do, RFC 7578)."""
-    out = bytearray()
-    for name, value in fields:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{_quote_name(name)}"\r\n\r\n'.encode()
-        out += value.encode("utf-8") + b"\r\n"
-    for item in attachments:
-        ctype = _CONTROL.sub("", item.content_type).strip() or "application/octet-stream"
-        out += f"--{boundary}\r\n".encode()
-        out += (
-            f'Content-Disposition: form-data; name="{ATTACHMENT_FIELD}"; '
-            f'filename="{_quote_name(item.filename)}"\r\n'
-            f"Content-Type: {ctype}\r\n\r\n"
-        ).encode()
-        out += item.data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out)
-
-
-def relay_fields(settings: Settings, outgoing: Outgoing) -> list[tuple[str, str]]:
-    """The relay's text fields, in protocol order."""
-    sender = settings.sender
-    return [
-        ("from", sender.name.strip() or settings.from_address),
-        ("reply_to", sender.reply_to.strip()),
-        ("to", outgoing.to.strip()),
-        ("subject", outgoing.subject),
-        ("body", html_body(outgoing)),
-    ]
-
-
-def html_body(outgoing: Outgoing) -> str:
-    """The HTML body: Outgoing.html, or the plain text escaped with its lines kept."""
-    if outgoing.html:
-        return outgoing.html
-    lines = outgoing.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br>\n".join(html.escape(line) for line in lines)
+    redactor = Redactor(secrets=[key])
+    redactor.add_url(settings.http.url.strip())
+    job = _Send(api, settings, outgoing, key or None, redactor, transport, verify)
+    async for event in stream_events(job.run, redactor, name=f"mailwiz-http-{api.name}"):
+        yield event
 
 
 def shorten_body(data: bytes, content_type: str = "", limit: int = REPLY_SHOWN) -> str:
-    """A relay's answer made fit to show: tags and control characters out, one line, short."""
+    """An answer made fit to show: tags and control characters out, one line, short."""
     charset = "utf-8"
     match = re.search(r"charset=([\w.-]+)", content_type, re.IGNORECASE)
     if match:
@@ -207,21 +108,14 @@ def shorten_body(data: bytes, content_type: str = "", limit: int = REPLY_SHOWN) 
         text = data.decode("utf-8", errors="replace")
     if "html" in content_type.lower() or text.lstrip()[:1] == "<":
         text = html.unescape(_TAG.sub(" ", _SCRIPT.sub(" ", text)))
+    return one_line(text, limit)
+
+
+def one_line(text: str, limit: int = REPLY_SHOWN) -> str:
     text = " ".join(_CONTROL.sub(" ", text).split())
     if len(text) > limit:
         text = text[: limit - 3].rstrip() + "..."
     return text
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for localhost and loopback addresses (where plain http:// is allowed)."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 # --------------------------------------------------------------------------- the send
@@ -230,70 +124,72 @@ def is_loopback_host(host: str) -> bool:
 class _Send:
     def __init__(
         self,
+        api: HttpApi,
         settings: Settings,
         outgoing: Outgoing,
-        emit: Callable[[SendEvent], None],
+        key: str | None,
+        redactor: Redactor,
         transport: httpx.AsyncBaseTransport | None,
         verify: ssl.SSLContext | None,
     ) -> None:
+        self.api = api
         self.settings = settings
         self.outgoing = outgoing
-        self.emit = emit
+        self.key = key
+        self.redactor = redactor
         self.transport = transport
         self.verify = verify
-        self.loop = asyncio.get_running_loop()
-        self.t0 = self.loop.time()
-        self.stage = ""  # the stage now open, "" between stages
-        self.last_stage = "resolve"
-        self.stage_t0 = 0.0
-        self.seen: set[str] = set()
+        self.rec: StageRecorder | None = None
+        self.deadline = Deadline(settings.http.timeout)
+        self.seen: set[str] = set()  # stages (and "response-headers") reported so far
         self.secure = True
         self.host = ""
         self.port = 0
-        self.secret_parts: list[str] = []
-        self.deadline = self.t0
         self.streams: list[Any] = []  # every TCP stream opened, closed again at the end
+        self.what = "relay" if api.name == "relay" else f"{api.title} API"
 
-    # -- stage bookkeeping
+    # -- the shared recorder (transports/stages.py), with the stages this send has seen
+
+    @property
+    def recorder(self) -> StageRecorder:
+        assert self.rec is not None, "used before run()"
+        return self.rec
+
+    @property
+    def stage(self) -> str:
+        return self.recorder.stage or ""
 
     def start(self, stage: str) -> None:
-        if self.stage:
-            self.end(True)
-        self.stage = self.last_stage = stage
         self.seen.add(stage)
-        self.stage_t0 = self.loop.time()
-        self.emit(StageStarted(stage))
+        self.recorder.begin(stage)
 
     def end(self, ok: bool, reply: str = "") -> None:
-        if not self.stage:
-            return
-        ms = (self.loop.time() - self.stage_t0) * 1000
-        self.emit(StageEnded(self.stage, ok, round(ms, 1), self.scrub(reply)))
-        self.stage = ""
+        self.recorder.end(reply, ok=ok)
 
     def note(self, direction: Direction, text: str) -> None:
-        self.emit(TranscriptLine(direction, self.scrub(text)))
+        self.recorder.line(direction, text)
 
-    def scrub(self, text: str) -> str:
-        for part in self.secret_parts:
-            if part:
-                text = text.replace(part, "...")
-        return text
-
-    def total_ms(self) -> float:
-        return round((self.loop.time() - self.t0) * 1000, 1)
-
-    def fail(self, kind: FailureKind, **kw: Any) -> _Stop:
-        return _Stop(Failure(kind, self.stage or self.last_stage, **kw))
+    def fail(self, kind: FailureKind, **kw: Any) -> Stop:
+        rec = self.recorder
+        return Stop(Failure(kind, rec.stage or rec.last_stage or "resolve", **kw))
 
     # -- the whole send
 
-    async def run(self) -> None:
+    async def run(self, rec: StageRecorder) -> Outcome:
+        self.rec = rec
         try:
-            finished = await self._outcome_of_send()
+            async with self.deadline:
+                return await self._send()
+        except TimeoutError:
+            if not self.deadline.expired:
+                raise
+            raise self.fail(
+                FailureKind.TIMEOUT,
+                detail=f"no answer within {self.settings.http.timeout:g} s",
+                location=f"{self.host}:{self.port}" if self.host else "",
+            ) from None
         finally:
             await self._close_leftovers()
-        self.emit(finished)
 
     async def _close_leftovers(self) -> None:
         """Close connections httpcore may leave open: it does not close the TCP stream when
@@ -303,71 +199,39 @@ class _Send:
                 await stream.aclose()
         self.streams.clear()
 
-    async def _outcome_of_send(self) -> SendFinished:
+    def _build(self, base: httpx.URL) -> Request:
+        if self.api.key_required and not self.key:
+            raise self.fail(
+                FailureKind.NO_PASSWORD,
+                field=Key.PASSWORD,
+                reply=f"no API key for {self.api.title}: store it, or set MAILWIZ_PASSWORD",
+            )
         try:
-            try:
-                self.deadline = self.loop.time() + self.settings.http.timeout
-                async with asyncio.timeout_at(self.deadline):
-                    finished = await self._send()
-            except TimeoutError:
-                raise self.fail(
-                    FailureKind.TIMEOUT,
-                    detail=f"no answer within {self.settings.http.timeout:g} s",
-                ) from None
-        except _Stop as stop:
-            failure = dataclasses.replace(
-                stop.failure,
-                reply=self.scrub(stop.failure.reply),
-                detail=self.scrub(stop.failure.detail),
-            )
-            self.end(False, failure.reply or failure.detail)
-            finished = SendFinished(ok=False, total_ms=self.total_ms(), failure=failure)
-        except Exception as exc:  # a bug: report it, never crash the caller
-            failure = Failure(
-                FailureKind.INTERNAL,
-                self.stage or self.last_stage,
-                detail=self.scrub(f"{type(exc).__name__}: {exc}"),
-            )
-            self.end(False, failure.detail)
-            finished = SendFinished(ok=False, total_ms=self.total_ms(), failure=failure)
-        return finished
+            request = self.api.build(base, self.settings, self.outgoing, self.key)
+        except ApiSettingsError as exc:
+            raise self.fail(
+                FailureKind.HTTP, reason=Reason.SETTINGS, field=exc.field, reply=str(exc)
+            ) from None
+        self.redactor.add(self.key, forms=[part for part in request.secrets if part])
+        return request
 
-    async def _send(self) -> SendFinished:
-        url = self._check_url()
+    async def _send(self) -> Outcome:
+        request = self._build(self._check_url())
         await self._resolve()
-        fields = relay_fields(self.settings, self.outgoing)
-        attachments = self.outgoing.attachments
-        boundary = "mailwiz-" + secrets.token_hex(16)
-        while any(boundary.encode() in a.data for a in attachments) or any(
-            boundary in v for _, v in fields
-        ):
-            boundary = "mailwiz-" + secrets.token_hex(16)  # pragma: no cover
-        body = multipart_body(fields, attachments, boundary)
-        if self.settings.sender.copy_to.strip():
-            self.note(
-                "**",
-                "the relay protocol has no copy field: no copy goes to "
-                f"{self.settings.sender.copy_to.strip()}",
-            )
+        for text in request.notes:
+            self.note("**", text)
+        url = request.url
         path = url.raw_path.decode("ascii", "replace").split("?", 1)[0] or "/"
         if url.query:
-            path += "?..."
-        n = len(attachments)
-        summary = (
-            f"POST {path} (multipart, {len(fields)} fields, {n} attachment"
-            f"{'' if n == 1 else 's'}, {human_size(len(body))})"
-        )
+            path += "?" + MASK
+        summary = f"POST {path} ({request.summary}, {human_size(len(request.body))})"
         out: Direction = "~>" if self.secure else "->"
         inn: Direction = "<~" if self.secure else "<-"
 
         async def trace(name: str, info: dict[str, Any]) -> None:
             self._on_trace(name, info, summary, out, inn)
 
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "User-Agent": "mailwiz",
-            "Accept": "*/*",
-        }
+        headers = {"User-Agent": "mailwiz", "Accept": "*/*", **request.headers}
         transport = self.transport or httpx.AsyncHTTPTransport(
             verify=self.verify or ssl.create_default_context(), retries=0, trust_env=False
         )
@@ -377,12 +241,11 @@ class _Send:
             follow_redirects=False,
             trust_env=False,
         ) as client:
-            request = client.build_request(
-                "POST", url, content=body, headers=headers, extensions={"trace": trace}
+            built = client.build_request(
+                "POST", url, content=request.body, headers=headers, extensions={"trace": trace}
             )
-            posted_at = self.loop.time()
             try:
-                response = await client.send(request, stream=True)
+                response = await client.send(built, stream=True)
             except httpx.HTTPError as exc:
                 raise await self._map_error(exc) from None
             try:
@@ -390,7 +253,6 @@ class _Send:
                     # The transport reported nothing (not httpcore): one honest stage for the
                     # whole exchange instead of invented connect/tls timings.
                     self.start("post")
-                    self.stage_t0 = posted_at
                     self.note(out, summary)
                     self.end(True)
                     self.start("response")
@@ -410,75 +272,104 @@ class _Send:
                 await response.aclose()
         return self._outcome(response, bytes(data), status_line, inn)
 
+    # -- the answer
+
+    def _words(self, response: httpx.Response, data: bytes) -> str:
+        """The provider's own words for this answer, one short line."""
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        try:
+            words = self.api.message(response.status_code, data, headers)
+        except Exception:  # a format that cannot read an odd answer: show the body
+            words = ""
+        if words:
+            return one_line(words)
+        return shorten_body(data, headers.get("content-type", ""))
+
     def _outcome(
         self, response: httpx.Response, data: bytes, status_line: str, inn: Direction
-    ) -> SendFinished:
+    ) -> Outcome:
         status = response.status_code
-        shown = shorten_body(data, response.headers.get("content-type", ""))
+        shown = self._words(response, data)
         if shown:
             self.note(inn, shown)
+        reply = f"{status_line}: {shown}" if shown else status_line
         if 200 <= status < 300:
             self.end(True, status_line)
-            return SendFinished(
-                ok=True,
-                total_ms=self.total_ms(),
-                reply=f"{status_line}: {shown}" if shown else status_line,
-                recipients=(self.outgoing.to.strip(),),
-            )
+            return None, reply, (self.outgoing.to.strip(),)
         if 300 <= status < 400:
-            location = response.headers.get("location", "")
-            target = ""
-            if location:
-                try:
-                    target = str(response.request.url.join(location))
-                except httpx.InvalidURL:
-                    target = location
-            plain = target.lower().startswith("http://")
-            self.note(
-                "**",
-                f"redirect to {target or '(no address)'} not followed"
-                + (": it is not encrypted" if plain else ""),
-            )
+            raise self._redirect(response, status, status_line)
+        key_sent = bool(self.key or self.api.key_required)
+        if status in (401, 403) and key_sent and self.api.key_refused(status, data):
             raise self.fail(
-                FailureKind.HTTP,
+                FailureKind.AUTH,
                 code=status,
-                reply=f"{status_line}; {REDIRECT_MARK}{target}" if target else status_line,
-                detail="redirects are not followed",
+                reply=reply,
+                reason=Reason.API_KEY_REFUSED,
+                field=Key.PASSWORD,
+                location=self.host,
             )
-        raise self.fail(
+        if self.api.temporary_statuses and (status == 429 or status >= 500):
+            raise self.fail(FailureKind.TEMPORARY, code=status, reply=reply, location=self.host)
+        raise self.fail(FailureKind.HTTP, code=status, reply=reply, location=self.host)
+
+    def _redirect(self, response: httpx.Response, status: int, status_line: str) -> Stop:
+        location = response.headers.get("location", "")
+        target = ""
+        if location:
+            try:
+                target = str(response.request.url.join(location))
+            except httpx.InvalidURL:
+                target = location
+            target = redact_url(target)  # its query may hold another key
+        plain = target.lower().startswith("http://")
+        self.note(
+            "**",
+            f"redirect to {target or '(no address)'} not followed"
+            + (": it is not encrypted" if plain else ""),
+        )
+        return self.fail(
             FailureKind.HTTP,
             code=status,
-            reply=f"{status_line}: {shown}" if shown else status_line,
+            reply=f"{status_line}; {REDIRECT_MARK}{target}" if target else status_line,
+            detail="redirects are not followed",
+            location=target,
         )
 
     # -- before the network
 
     def _check_url(self) -> httpx.URL:
         self.start("resolve")
-        raw = self.settings.http.url.strip()
+        raw = self.settings.http.url.strip() or self.api.default_url
         try:
             url = httpx.URL(raw)
         except (httpx.InvalidURL, TypeError, ValueError) as exc:
             raise self.fail(
-                FailureKind.HTTP, reply="the relay URL is not valid", detail=str(exc)
+                FailureKind.HTTP,
+                field=Key.URL,
+                reply=f"the {self.what} URL is not valid",
+                detail=f"{type(exc).__name__} for {redact_url(raw)}",  # never the raw URL
             ) from None
-        if url.query:
-            self.secret_parts.append(url.query.decode("ascii", "replace"))
+        if url.query:  # its values, and the whole of a bare "?KEY"
+            self.redactor.add(url.query.decode("ascii", "replace"))
         if url.userinfo:
-            self.secret_parts.append(url.userinfo.decode("ascii", "replace"))
+            self.redactor.add(url.userinfo.decode("ascii", "replace"))
             raise self.fail(
                 FailureKind.HTTP,
-                reply="the relay URL contains a user name or password; mailwiz does not send "
-                "credentials to a relay",
+                field=Key.URL,
+                reply=f"the {self.what} URL contains a user name or password; mailwiz does "
+                "not send credentials inside a URL",
             )
         if url.scheme not in ("https", "http") or not url.host:
             raise self.fail(
-                FailureKind.HTTP, reply="the relay URL must start with https:// and name a host"
+                FailureKind.HTTP,
+                field=Key.URL,
+                reply=f"the {self.what} URL must start with https:// and name a host",
             )
         self.secure = url.scheme == "https"
         if not self.secure and not is_loopback_host(url.host):
             raise self.fail(
                 FailureKind.HTTP,
+                field=Key.URL,
                 reply="http:// (unencrypted) is allowed only for a relay on this computer; "
                 "use https://",
             )
@@ -488,7 +379,7 @@ class _Send:
 
     async def _resolve(self) -> None:
         try:
-            infos = await self.loop.getaddrinfo(
+            infos = await asyncio.get_running_loop().getaddrinfo(
                 self.host, self.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
             )
         except socket.gaierror as exc:
@@ -500,9 +391,12 @@ class _Send:
                 FailureKind.DNS, reply=f"{self.host}: not a valid name", detail=str(exc)
             ) from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        # The name said "this computer"; the addresses must agree (a hosts file or a DNS
+        # answer could send "x.localhost" elsewhere, in clear).
         if not self.secure and not all(is_loopback_host(a) for a in addresses):
             raise self.fail(
                 FailureKind.HTTP,
+                field=Key.URL,
                 reply=f"{self.host} is not only this computer ({', '.join(addresses)}); "
                 "http:// is allowed only for a local relay, use https://",
             )
@@ -541,7 +435,7 @@ class _Send:
         elif event == "send_request_body.complete":
             self.end(True)
         elif event == "send_request_body.failed":
-            self.end(False, "the relay closed the connection before the whole message was sent")
+            self.end(False, f"the {self.what} closed the connection before the whole message")
         elif event == "receive_response_headers.started":
             self.start("response")
         elif event == "receive_response_headers.complete":
@@ -553,19 +447,26 @@ class _Send:
 
     # -- errors
 
-    async def _map_error(self, exc: BaseException) -> _Stop:
+    async def _map_error(self, exc: BaseException) -> Stop:
         chain = list(_chain(exc))
         detail = f"{type(exc).__name__}: {exc}"
+        where = f"{self.host}:{self.port}"
         for item in chain:
             if isinstance(item, ssl.SSLCertVerificationError):
                 reason = item.verify_message or item.reason or str(item)
                 cert = await self._probe_certificate(reason)
                 return self.fail(
-                    FailureKind.CERTIFICATE, reply=reason, detail=detail, certificate=cert
+                    FailureKind.CERTIFICATE,
+                    reply=reason,
+                    detail=detail,
+                    certificate=cert,
+                    location=where,
                 )
         for item in chain:
             if isinstance(item, ssl.SSLError):
-                return self.fail(FailureKind.TLS, reply=item.reason or str(item), detail=detail)
+                return self.fail(
+                    FailureKind.TLS, reply=item.reason or str(item), detail=detail, location=where
+                )
         for item in chain:
             if isinstance(item, socket.gaierror):
                 return self.fail(FailureKind.DNS, reply=str(item), detail=detail)
@@ -574,17 +475,19 @@ class _Send:
                 isinstance(item, OSError)
                 and item.errno in (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH)
             ):
-                return self.fail(FailureKind.REFUSED, reply=_os_text(item), detail=detail)
+                return self.fail(
+                    FailureKind.REFUSED, reply=_os_text(item), detail=detail, location=where
+                )
         if isinstance(exc, httpx.TimeoutException):
-            return self.fail(FailureKind.TIMEOUT, detail=detail)
+            return self.fail(FailureKind.TIMEOUT, detail=detail, location=where)
         if isinstance(exc, httpx.ConnectError) or self.stage == "connect":
-            return self.fail(FailureKind.REFUSED, reply=str(exc), detail=detail)
+            return self.fail(FailureKind.REFUSED, reply=str(exc), detail=detail, location=where)
         if self.stage == "tls":
-            return self.fail(FailureKind.TLS, reply=str(exc), detail=detail)
+            return self.fail(FailureKind.TLS, reply=str(exc), detail=detail, location=where)
         if isinstance(exc, httpx.TransportError | httpx.DecodingError):
             return self.fail(
                 FailureKind.HTTP,
-                reply=f"the relay did not answer with valid HTTP ({exc})",
+                reply=f"the {self.what} did not answer with valid HTTP ({exc})",
                 detail=detail,
             )
         return self.fail(FailureKind.INTERNAL, detail=detail)
@@ -595,8 +498,8 @@ class _Send:
         A second handshake without verification; nothing is sent over it. Any problem (or
         more than CERT_PROBE_SECONDS) gives just the reason.
         """
-        budget = min(CERT_PROBE_SECONDS, self.deadline - self.loop.time() - 0.1)
-        if budget <= 0:
+        budget = self.deadline.cap(CERT_PROBE_SECONDS, margin=0.1)
+        if budget <= 0.05:
             return CertificateInfo(reason=reason)
         context = ssl.create_default_context()
         context.check_hostname = False
@@ -621,11 +524,6 @@ class _Send:
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def _quote_name(value: str) -> str:
-    """A name or file name inside a quoted Content-Disposition parameter (WHATWG form)."""
-    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
 
 
 def _extra(stream: object, key: str) -> object:

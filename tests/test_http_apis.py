@@ -1,0 +1,384 @@
+"""The four provider APIs against strict local stand-ins (tests/api_servers.py) over TLS."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+from email.utils import parseaddr
+from typing import Any
+
+import pytest
+import trustme
+
+from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
+from tui.core.events import (
+    FailureKind,
+    Reason,
+    SendEvent,
+    SendFinished,
+    StageEnded,
+    StageStarted,
+)
+from tui.core.exits import Exit
+from tui.core.keys import Key
+from tui.core.message import Attachment, Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.http import API_NAMES, api_for, send_http
+
+APIS = ("postmark", "mailgun", "sendgrid", "resend")
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR--boundary?\xff\x00"
+OUT = Outgoing(
+    to="customer@example.net",
+    subject="Invoice 42 — ünïcode",
+    text="Dear customer,\nthe invoice is attached.",
+    html="<p>Dear customer,</p><p>the invoice is attached.</p>",
+    attachments=(
+        Attachment("Invoice 42.pdf", "application/pdf", b"%PDF-1.4 fake"),
+        Attachment("logo.png", "image/png", PNG),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def ca() -> trustme.CA:
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def tls(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    return ctx
+
+
+@pytest.fixture(scope="module")
+def trust(ca: trustme.CA) -> ssl.SSLContext:
+    ctx = ssl.create_default_context()
+    ca.configure_trust(ctx)
+    return ctx
+
+
+def api_settings(api: str, port: int, **sender: str) -> Settings:
+    s = Settings(protocol="http", provider=api)
+    s.http.api = api  # type: ignore[assignment]
+    s.http.url = f"https://127.0.0.1:{port}"
+    s.http.domain = MAILGUN_DOMAIN if api == "mailgun" else ""
+    s.http.timeout = 10
+    s.sender.address = sender.get("address", "shop@example.org")
+    s.sender.name = sender.get("name", 'Corner "Shop"')
+    s.sender.reply_to = sender.get("reply_to", "orders@example.org")
+    s.sender.copy_to = sender.get("copy_to", "archive@example.org")
+    return s
+
+
+async def run(
+    settings: Settings, trust: ssl.SSLContext, key: str | None = KEY, out: Outgoing = OUT
+) -> tuple[list[SendEvent], SendFinished]:
+    events = [e async for e in send_http(settings, out, key, verify=trust)]
+    done = events[-1]
+    assert isinstance(done, SendFinished)
+    assert sum(isinstance(e, SendFinished) for e in events) == 1
+    return events, done
+
+
+def carried(api: str, seen: Seen) -> dict[str, Any]:
+    """What the request carried, read the way the provider reads it."""
+    if api == "mailgun":
+        form = seen.form()
+        values = {n: d.decode() for n, h, d in form if "param:filename" not in h}
+        files = [
+            (h["param:filename"], h["content-type"], d) for n, h, d in form if n == "attachment"
+        ]
+        return {
+            "from": parseaddr(values["from"]),
+            "to": values["to"],
+            "reply_to": values.get("h:Reply-To"),
+            "bcc": values.get("bcc"),
+            "subject": values["subject"],
+            "text": values.get("text"),
+            "html": values.get("html"),
+            "files": files,
+        }
+    data = seen.json()
+    if api == "postmark":
+        return {
+            "from": parseaddr(data["From"]),
+            "to": data["To"],
+            "reply_to": data.get("ReplyTo"),
+            "bcc": data.get("Bcc"),
+            "subject": data["Subject"],
+            "text": data.get("TextBody"),
+            "html": data.get("HtmlBody"),
+            "files": [
+                (a["Name"], a["ContentType"], base64.b64decode(a["Content"]))
+                for a in data.get("Attachments", [])
+            ],
+        }
+    if api == "sendgrid":
+        [person] = data["personalizations"]
+        content = {c["type"]: c["value"] for c in data["content"]}
+        name = data["from"].get("name")
+        return {
+            "from": (name, data["from"]["email"]),
+            "to": ",".join(t["email"] for t in person["to"]),
+            "reply_to": data.get("reply_to", {}).get("email"),
+            "bcc": ",".join(b["email"] for b in person.get("bcc", [])),
+            "subject": data["subject"],
+            "text": content.get("text/plain"),
+            "html": content.get("text/html"),
+            "files": [
+                (a["filename"], a["type"], base64.b64decode(a["content"]))
+                for a in data.get("attachments", [])
+            ],
+        }
+    return {
+        "from": parseaddr(data["from"]),
+        "to": ",".join(data["to"]),
+        "reply_to": data.get("reply_to"),
+        "bcc": ",".join(data.get("bcc", [])),
+        "subject": data["subject"],
+        "text": data.get("text"),
+        "html": data.get("html"),
+        "files": [
+            (a["filename"], a["content_type"], base64.b64decode(a["content"]))
+            for a in data.get("attachments", [])
+        ],
+    }
+
+
+def secret_forms(api: str = "mailgun") -> list[str]:
+    """The key as it travels for this API (Mailgun: inside basic auth), and in base64."""
+    forms = [KEY, base64.b64encode(KEY.encode()).decode()]
+    if api == "mailgun":
+        forms.append(base64.b64encode(f"api:{KEY}".encode()).decode())
+    return forms
+
+
+def test_every_api_name_has_a_module() -> None:
+    for name in API_NAMES:
+        assert api_for(name).name == name
+    assert api_for("mailgun").default_url == "https://api.mailgun.net"
+    assert api_for("postmark").default_url == "https://api.postmarkapp.com"
+    assert api_for("sendgrid").default_url == "https://api.sendgrid.com"
+    assert api_for("resend").default_url == "https://api.resend.com"
+    with pytest.raises(ValueError):
+        api_for("smtp")
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_accepted_with_every_field(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api(api, tls) as server:
+        events, done = await run(api_settings(api, server.port), trust)
+    assert done.ok, done.failure
+    assert done.reply.startswith("202" if api == "sendgrid" else "200")
+    assert any(word in done.reply for word in ("MessageID ", "id ", "X-Message-Id "))
+    assert [e.stage for e in events if isinstance(e, StageStarted)] == [
+        "resolve",
+        "connect",
+        "tls",
+        "post",
+        "response",
+    ]
+    assert all(e.ok for e in events if isinstance(e, StageEnded))
+    [seen] = server.received
+    got = carried(api, seen)
+    assert got["from"] == ('Corner "Shop"', "shop@example.org")
+    assert got["to"] == "customer@example.net"
+    assert got["reply_to"] == "orders@example.org"
+    assert got["bcc"] == "archive@example.org"
+    assert got["subject"] == OUT.subject
+    assert got["text"] == OUT.text
+    assert got["html"] == OUT.html
+    assert got["files"] == [
+        ("Invoice 42.pdf", "application/pdf", b"%PDF-1.4 fake"),
+        ("logo.png", "image/png", PNG),
+    ]
+    shown = repr(events)
+    assert all(form not in shown for form in secret_forms(api))
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_wrong_key_is_the_key_refused(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api(api, tls) as server:
+        events, done = await run(api_settings(api, server.port), trust, key="not-the-key")
+    failure = done.failure
+    assert failure is not None
+    assert failure.kind == FailureKind.AUTH and failure.exit_code == Exit.AUTH
+    assert failure.reason == Reason.API_KEY_REFUSED
+    assert failure.field == Key.PASSWORD
+    assert failure.code in (401, 403)
+    assert failure.stage == "response"
+    assert "not-the-key" not in repr(events)
+
+
+@pytest.mark.parametrize(
+    ("api", "status", "words"),
+    [
+        ("postmark", 422, "is not a Sender Signature on your account"),
+        ("mailgun", 404, "Domain not found: example.net"),
+        ("sendgrid", 403, "does not match a verified Sender Identity"),
+        ("resend", 403, "example.net domain is not verified"),
+    ],
+)
+async def test_an_unverified_sender_is_shown_in_the_providers_words(
+    api: str, status: int, words: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api(api, tls) as server:
+        settings = api_settings(api, server.port, address="me@example.net")
+        settings.http.domain = "example.net" if api == "mailgun" else ""
+        _, done = await run(settings, trust)
+    failure = done.failure
+    assert failure is not None
+    assert failure.kind == FailureKind.HTTP and failure.exit_code == Exit.HTTP
+    assert failure.code == status
+    assert words in failure.reply
+    assert failure.reason is None
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_missing_field_is_refused_with_the_providers_message(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="", text="no subject")
+    with serve_api(api, tls) as server:
+        _, done = await run(api_settings(api, server.port), trust, out=out)
+    failure = done.failure
+    assert failure is not None and failure.kind == FailureKind.HTTP
+    assert failure.code in (400, 422)
+    assert "subject" in failure.reply.lower()
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("busy", ["429", "500"])
+async def test_busy_or_broken_is_temporary(
+    api: str, busy: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api(api, tls) as server:
+        server.forced = BUSY[api] if busy == "429" else Answer(500, b"Internal Server Error")
+        _, done = await run(api_settings(api, server.port), trust)
+    failure = done.failure
+    assert failure is not None
+    assert failure.kind == FailureKind.TEMPORARY and failure.exit_code == Exit.TEMPORARY
+    assert failure.code == int(busy)
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_no_key_sends_nothing(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("MAILWIZ_PASSWORD", raising=False)
+    with serve_api(api, tls) as server:
+        events, done = await run(api_settings(api, server.port), trust, key=None)
+    assert done.failure is not None and done.failure.kind == FailureKind.NO_PASSWORD
+    assert done.failure.field == Key.PASSWORD
+    assert server.received == []
+    assert [e.stage for e in events if isinstance(e, StageStarted)] == ["resolve"]
+
+
+async def test_the_key_comes_from_mailwiz_password_when_none_is_given(
+    tls: ssl.SSLContext, trust: ssl.SSLContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
+    with serve_api("resend", tls) as server:
+        _, done = await run(api_settings("resend", server.port), trust, key=None)
+    assert done.ok, done.failure
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_a_server_that_echoes_the_key_never_gets_it_shown(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    # Fails if redaction is removed: the answer really holds every form of the key.
+    echo = " ".join(secret_forms(api))
+    with serve_api(api, tls) as server:
+        server.forced = Answer(
+            400,
+            json.dumps({"message": echo, "Message": echo}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        events, done = await run(api_settings(api, server.port), trust)
+    assert done.failure is not None and done.failure.code == 400
+    shown = repr(events)
+    assert all(form not in shown for form in secret_forms(api))
+    assert "[redacted]" in done.failure.reply
+
+
+async def test_mailgun_without_a_domain_uses_the_senders(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api("mailgun", tls) as server:
+        settings = api_settings("mailgun", server.port, address=f"shop@{MAILGUN_DOMAIN}")
+        settings.http.domain = ""
+        _, done = await run(settings, trust)
+    assert done.ok, done.failure
+    assert server.received[0].path == f"/v3/{MAILGUN_DOMAIN}/messages"
+
+
+async def test_mailgun_eu_region_and_private_gateways_keep_their_path_prefix(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api("postmark", tls) as server:
+        settings = api_settings("postmark", server.port)
+        settings.http.url = f"https://127.0.0.1:{server.port}/gateway/"
+        _, done = await run(settings, trust)
+    assert server.received[0].path == "/gateway/email"
+    assert done.failure is not None and done.failure.code == 404
+
+
+async def test_mailgun_with_a_domain_that_is_not_one(trust: ssl.SSLContext) -> None:
+    settings = api_settings("mailgun", 9)
+    settings.http.domain = "not a domain"
+    events, done = await run(settings, trust)
+    assert done.failure is not None
+    assert done.failure.reason == Reason.SETTINGS and done.failure.field == Key.DOMAIN
+    assert [e.stage for e in events if isinstance(e, StageStarted)] == ["resolve"]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _problems(settings: Settings) -> dict[str, str]:
+    from tui.core.settings import validate
+
+    return {p.field: p.message for p in validate(settings) if p.severity == "error"}
+
+
+def test_api_settings_need_no_url_nor_reply_to_but_a_sender() -> None:
+    settings = api_settings("postmark", 443)
+    settings.http.url = ""
+    settings.sender.reply_to = ""
+    assert _problems(settings) == {}
+    settings.sender.address = ""
+    assert "sender.address" in _problems(settings)
+
+
+def test_api_settings_check_the_url_and_the_domain() -> None:
+    settings = api_settings("mailgun", 443)
+    settings.http.url = "http://api.eu.mailgun.net"
+    settings.http.domain = "not a domain"
+    problems = _problems(settings)
+    assert set(problems) == {"http.url", "http.domain"}
+    settings.http.url = "https://api.eu.mailgun.net"
+    settings.http.domain = ""  # the sender's domain is used
+    assert _problems(settings) == {}
+
+
+def test_the_relay_still_needs_its_url_and_reply_to() -> None:
+    settings = Settings(protocol="http")
+    settings.sender.address = "shop@example.org"
+    assert {"http.url", "sender.reply_to"} <= set(_problems(settings))
+
+
+@pytest.mark.parametrize("api", APIS)
+async def test_an_empty_body_is_still_a_request_the_provider_takes(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Ping", text="", html="<p>hi</p>")
+    with serve_api(api, tls) as server:
+        _, done = await run(api_settings(api, server.port), trust, out=out)
+    assert done.ok, done.failure

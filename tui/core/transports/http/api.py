@@ -1,0 +1,173 @@
+"""What one HTTP API format gives the generic sender: how to build the request, how to read
+the answer. A format module (relay.py, postmark.py, ...) defines one `HttpApi` named `API`.
+
+The sender (engine.py) does everything else the same way for every format: the URL checks,
+the stages and their timing, the one deadline, TLS, redirects, redaction and the mapping of
+a status to a failure kind (2xx accepted; 401/403 the key refused; 429 and 5xx temporary;
+other 4xx refused with the provider's own words).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import httpx
+
+from tui.core.keys import Key
+from tui.core.message import Attachment, Outgoing
+from tui.core.settings import Settings
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class ApiSettingsError(ValueError):
+    """The settings cannot make a request for this API (raised by `build`, before any
+    traffic): `field` names the setting to fix."""
+
+    def __init__(self, field: Key, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Request:
+    """One POST, ready to send. `secrets` lists every form the key takes in it (plain, base64,
+    "Bearer ..."), so that none of them is ever shown."""
+
+    url: httpx.URL
+    headers: Mapping[str, str]
+    body: bytes
+    summary: str  # the transcript's words after the path: "JSON, 1 attachment"
+    secrets: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # told in the transcript before sending
+
+
+@dataclass(frozen=True)
+class HttpApi:
+    """One HTTP API format. `build(base, settings, outgoing, key)` makes the request for the
+    base URL (settings.http.url, else `default_url`); `message`
+    (status, body, headers) reads the provider's words from an answer (an id when
+    accepted, an error otherwise; "" when it has none);
+    `key_refused(status, body)` says whether a 401/403 means the key (not, say, an
+    unverified sender, which some APIs also answer with 403)."""
+
+    name: str
+    title: str
+    default_url: str
+    key_required: bool
+    build: Callable[[httpx.URL, Settings, Outgoing, str | None], Request]
+    message: Callable[[int, bytes, Mapping[str, str]], str]
+    key_refused: Callable[[int, bytes], bool] = field(
+        default=lambda status, body: status in (401, 403)
+    )
+    temporary_statuses: bool = True  # 429 and 5xx are temporary (exit 20)
+
+
+# --------------------------------------------------------------------------- encoders
+
+
+def join_path(base: httpx.URL, path: str) -> httpx.URL:
+    """`path` appended to the base URL's own path (a private gateway may add a prefix)."""
+    prefix = base.path.rstrip("/")
+    return base.copy_with(path=prefix + path)
+
+
+def sender_mailbox(settings: Settings) -> str:
+    """`Name <address>` (or just the address), as the JSON APIs take the sender."""
+    address = settings.from_address
+    name = settings.sender.name.strip()
+    if not name:
+        return address
+    quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{quoted}" <{address}>'
+
+
+def html_body(outgoing: Outgoing) -> str:
+    """The HTML body: Outgoing.html, or the plain text escaped with its lines kept."""
+    if outgoing.html:
+        return outgoing.html
+    lines = outgoing.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "<br>\n".join(html.escape(line) for line in lines)
+
+
+def content_type_of(item: Attachment) -> str:
+    return _CONTROL.sub("", item.content_type).strip() or "application/octet-stream"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def json_body(payload: object) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def counted(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def multipart_body(
+    fields: list[tuple[str, str]],
+    attachments: tuple[Attachment, ...],
+    boundary: str,
+    attachment_field: str = "attachment",
+) -> bytes:
+    """Encode form fields and file parts as multipart/form-data (as browsers do, RFC 7578)."""
+    out = bytearray()
+    for name, value in fields:
+        out += f"--{boundary}\r\n".encode()
+        out += f'Content-Disposition: form-data; name="{quote_name(name)}"\r\n\r\n'.encode()
+        out += value.encode("utf-8") + b"\r\n"
+    for item in attachments:
+        out += f"--{boundary}\r\n".encode()
+        out += (
+            f'Content-Disposition: form-data; name="{attachment_field}"; '
+            f'filename="{quote_name(item.filename)}"\r\n'
+            f"Content-Type: {content_type_of(item)}\r\n\r\n"
+        ).encode()
+        out += item.data + b"\r\n"
+    out += f"--{boundary}--\r\n".encode()
+    return bytes(out)
+
+
+def new_boundary(fields: list[tuple[str, str]], attachments: tuple[Attachment, ...]) -> str:
+    """A multipart boundary that occurs in no field and no attachment."""
+    import secrets
+
+    while True:
+        boundary = "mailwiz-" + secrets.token_hex(16)
+        if not any(boundary.encode() in a.data for a in attachments) and not any(
+            boundary in v for _, v in fields
+        ):
+            return boundary
+
+
+def quote_name(value: str) -> str:
+    """A name or file name inside a quoted Content-Disposition parameter (WHATWG form)."""
+    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
+
+
+# --------------------------------------------------------------------------- answers
+
+
+def json_of(body: bytes) -> object:
+    try:
+        return json.loads(body.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+
+
+def json_field(body: bytes, *names: str) -> str:
+    """The first of `names` that the answer's JSON object holds as text (or a number)."""
+    data = json_of(body)
+    if isinstance(data, dict):
+        for name in names:
+            value = data.get(name)
+            if isinstance(value, str | int | float) and not isinstance(value, bool):
+                return str(value)
+    return ""

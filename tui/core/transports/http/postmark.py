@@ -1,0 +1,80 @@
+"""Postmark: `POST /email` with a JSON message, the server token in `X-Postmark-Server-Token`.
+
+https://postmarkapp.com/developer/api/email-api. Attachments go base64 in `Attachments`
+(Name, Content, ContentType); the copy goes as `Bcc`. Postmark answers 200 with
+`{"ErrorCode": 0, "Message": "OK", "MessageID": ...}`; a wrong or missing token is 401; a
+message it cannot take (an unconfirmed sender signature, say) is 422 with its own `Message`
+and `ErrorCode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from tui.core.message import Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.http.api import (
+    HttpApi,
+    Request,
+    b64,
+    content_type_of,
+    counted,
+    html_body,
+    join_path,
+    json_body,
+    json_field,
+    sender_mailbox,
+)
+
+
+def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    payload: dict[str, object] = {
+        "From": sender_mailbox(settings),
+        "To": outgoing.to.strip(),
+        "Subject": outgoing.subject,
+        "TextBody": outgoing.text,
+        "HtmlBody": html_body(outgoing),
+        "MessageStream": "outbound",
+    }
+    if settings.sender.reply_to.strip():
+        payload["ReplyTo"] = settings.sender.reply_to.strip()
+    if settings.sender.copy_to.strip():
+        payload["Bcc"] = settings.sender.copy_to.strip()
+    if outgoing.attachments:
+        payload["Attachments"] = [
+            {"Name": a.filename, "Content": b64(a.data), "ContentType": content_type_of(a)}
+            for a in outgoing.attachments
+        ]
+    token = key or ""
+    return Request(
+        url=join_path(base, "/email"),
+        headers={
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "X-Postmark-Server-Token": token,
+        },
+        body=json_body(payload),
+        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
+        secrets=(token,),
+    )
+
+
+def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
+    if 200 <= status < 300:
+        message_id = json_field(body, "MessageID")
+        return f"MessageID {message_id}" if message_id else ""
+    words = json_field(body, "Message")
+    code = json_field(body, "ErrorCode")
+    return f"{words} (ErrorCode {code})" if words and code else words
+
+
+API = HttpApi(
+    name="postmark",
+    title="Postmark",
+    default_url="https://api.postmarkapp.com",
+    key_required=True,
+    build=build,
+    message=message,
+)

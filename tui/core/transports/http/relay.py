@@ -1,0 +1,93 @@
+"""The original program's HTTP relay format (the default `[http] api = "relay"`).
+
+`POST <url>` with `multipart/form-data` fields, in this order:
+
+    from          the sender's display name (settings.sender.name, else the sender address)
+    reply_to      the address replies go to (settings.sender.reply_to; required for the relay)
+    to            the recipient
+    subject       the subject
+    body          the message as HTML (Outgoing.html, else the text escaped, lines joined by <br>)
+    from_address  the sender address (settings.sender.address), in a field of its own; last,
+                  so that the fields of the original format keep their places
+
+and then one file part per attachment, each with the field name `attachment`, its file name
+and its MIME type. When a key is stored for the relay (keyring, file or MAILWIZ_PASSWORD) it
+goes in `Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx
+answer means the relay took the message; any other answer fails the send (exit 21; 401/403
+after a key was sent: the key was refused, exit 16) and its shortened body is shown.
+
+The relay format has no copy field, so `sender.copy_to` is not applied; the transcript says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from tui.core.message import Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.http.api import (
+    HttpApi,
+    Request,
+    counted,
+    html_body,
+    multipart_body,
+    new_boundary,
+)
+
+#: The multipart field name of every attachment part.
+ATTACHMENT_FIELD = "attachment"
+
+
+def relay_fields(settings: Settings, outgoing: Outgoing) -> list[tuple[str, str]]:
+    """The relay's text fields, in protocol order."""
+    sender = settings.sender
+    return [
+        ("from", sender.name.strip() or settings.from_address),
+        ("reply_to", sender.reply_to.strip()),
+        ("to", outgoing.to.strip()),
+        ("subject", outgoing.subject),
+        ("body", html_body(outgoing)),
+        ("from_address", settings.from_address),
+    ]
+
+
+def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    fields = relay_fields(settings, outgoing)
+    attachments = outgoing.attachments
+    boundary = new_boundary(fields, attachments)
+    headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    secrets: tuple[str, ...] = ()
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+        secrets = (headers["Authorization"], key)
+    notes: tuple[str, ...] = ()
+    if settings.sender.copy_to.strip():
+        notes = (
+            "the relay protocol has no copy field: no copy goes to "
+            f"{settings.sender.copy_to.strip()}",
+        )
+    return Request(
+        url=base,
+        headers=headers,
+        body=multipart_body(fields, attachments, boundary, ATTACHMENT_FIELD),
+        summary=f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}",
+        secrets=secrets,
+        notes=notes,
+    )
+
+
+def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
+    return ""  # a relay's answer has no agreed form: the engine shows its shortened body
+
+
+API = HttpApi(
+    name="relay",
+    title="HTTP relay",
+    default_url="",
+    key_required=False,
+    build=build,
+    message=message,
+    temporary_statuses=False,  # DESIGN.md: any non-2xx from the relay is exit 21
+)

@@ -1,0 +1,85 @@
+"""Resend: `POST /emails` with a JSON message, `Authorization: Bearer KEY`.
+
+https://resend.com/docs/api-reference/emails/send-email. `from` takes `Name <address>`; `to`
+and `bcc` (the copy) are lists; `reply_to`, `text`, `html`; attachments go base64 with
+`filename` and `content_type`. Resend answers 200 with `{"id": ...}`; errors are
+`{"statusCode": ..., "name": ..., "message": ...}`: 401 missing_api_key, 403 invalid_api_key,
+but also 403 validation_error for a sender domain it has not verified, 422 for a message it
+cannot take, 429 rate_limit_exceeded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from tui.core.message import Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.http.api import (
+    HttpApi,
+    Request,
+    b64,
+    content_type_of,
+    counted,
+    html_body,
+    join_path,
+    json_body,
+    json_field,
+    sender_mailbox,
+)
+
+_KEY_ERRORS = frozenset({"missing_api_key", "invalid_api_key", "restricted_api_key"})
+
+
+def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    payload: dict[str, object] = {
+        "from": sender_mailbox(settings),
+        "to": [outgoing.to.strip()],
+        "subject": outgoing.subject,
+        "text": outgoing.text,
+        "html": html_body(outgoing),
+    }
+    if settings.sender.copy_to.strip():
+        payload["bcc"] = [settings.sender.copy_to.strip()]
+    if settings.sender.reply_to.strip():
+        payload["reply_to"] = settings.sender.reply_to.strip()
+    if outgoing.attachments:
+        payload["attachments"] = [
+            {"filename": a.filename, "content": b64(a.data), "content_type": content_type_of(a)}
+            for a in outgoing.attachments
+        ]
+    bearer = f"Bearer {key or ''}"
+    return Request(
+        url=join_path(base, "/emails"),
+        headers={"Content-Type": "application/json", "Authorization": bearer},
+        body=json_body(payload),
+        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
+        secrets=(bearer, key or ""),
+    )
+
+
+def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
+    if 200 <= status < 300:
+        message_id = json_field(body, "id")
+        return f"id {message_id}" if message_id else ""
+    words = json_field(body, "message")
+    name = json_field(body, "name")
+    return f"{words} ({name})" if words and name else words
+
+
+def key_refused(status: int, body: bytes) -> bool:
+    """The key, by Resend's error name; a 403 validation_error is about the sender."""
+    name = json_field(body, "name")
+    return name in _KEY_ERRORS if name else status == 401
+
+
+API = HttpApi(
+    name="resend",
+    title="Resend",
+    default_url="https://api.resend.com",
+    key_required=True,
+    build=build,
+    message=message,
+    key_refused=key_refused,
+)

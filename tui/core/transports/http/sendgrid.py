@@ -1,0 +1,112 @@
+"""SendGrid: `POST /v3/mail/send`, JSON with `personalizations`, `Authorization: Bearer KEY`.
+
+https://www.twilio.com/docs/sendgrid/api-reference/mail-send/mail-send. The recipient and
+the copy (`bcc`) go in one personalization; `content` holds text/plain first, then
+text/html; attachments go base64 with filename, type and disposition. SendGrid answers 202
+with an empty body and the id in `X-Message-Id`; errors are
+`{"errors": [{"message": ..., "field": ...}]}`: 401 for a bad key, 403 for a key without
+the mail-send permission but also for a sender address it has not verified, 400 for a
+message it cannot take. EU subusers use the base URL https://api.eu.sendgrid.com.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from tui.core.message import Outgoing
+from tui.core.settings import Settings
+from tui.core.transports.http.api import (
+    HttpApi,
+    Request,
+    b64,
+    content_type_of,
+    counted,
+    html_body,
+    join_path,
+    json_body,
+    json_of,
+)
+
+
+def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    to = outgoing.to.strip()
+    personalization: dict[str, object] = {"to": [{"email": to}]}
+    copy = settings.sender.copy_to.strip()
+    if copy and copy.lower() != to.lower():  # SendGrid refuses an address twice
+        personalization["bcc"] = [{"email": copy}]
+    sender: dict[str, str] = {"email": settings.from_address}
+    if settings.sender.name.strip():
+        sender["name"] = settings.sender.name.strip()
+    # text/plain first; SendGrid refuses an empty value, so an empty body is one space.
+    content = [
+        {"type": kind, "value": value}
+        for kind, value in (("text/plain", outgoing.text), ("text/html", html_body(outgoing)))
+        if value
+    ] or [{"type": "text/plain", "value": " "}]
+    payload: dict[str, object] = {
+        "personalizations": [personalization],
+        "from": sender,
+        "subject": outgoing.subject,
+        "content": content,
+    }
+    if settings.sender.reply_to.strip():
+        payload["reply_to"] = {"email": settings.sender.reply_to.strip()}
+    if outgoing.attachments:
+        payload["attachments"] = [
+            {
+                "content": b64(a.data),
+                "filename": a.filename,
+                "type": content_type_of(a),
+                "disposition": "attachment",
+            }
+            for a in outgoing.attachments
+        ]
+    bearer = f"Bearer {key or ''}"
+    return Request(
+        url=join_path(base, "/v3/mail/send"),
+        headers={"Content-Type": "application/json", "Authorization": bearer},
+        body=json_body(payload),
+        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
+        secrets=(bearer, key or ""),
+    )
+
+
+def _errors(body: bytes) -> list[str]:
+    data = json_of(body)
+    items = data.get("errors") if isinstance(data, dict) else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("message"), str):
+            where = item.get("field")
+            out.append(
+                f"{item['message']} ({where})" if isinstance(where, str) else item["message"]
+            )
+    return out
+
+
+def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
+    if 200 <= status < 300:
+        message_id = headers.get("x-message-id", "")
+        return f"X-Message-Id {message_id}" if message_id else ""
+    return "; ".join(_errors(body))
+
+
+def key_refused(status: int, body: bytes) -> bool:
+    """401 is the key; a 403 is the key unless it is about the sender's identity."""
+    if status == 401:
+        return True
+    text = " ".join(_errors(body)).lower()
+    return "sender identity" not in text and "from address" not in text
+
+
+API = HttpApi(
+    name="sendgrid",
+    title="SendGrid",
+    default_url="https://api.sendgrid.com",
+    key_required=True,
+    build=build,
+    message=message,
+    key_refused=key_refused,
+)
