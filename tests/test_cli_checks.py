@@ -252,3 +252,23 @@ def test_fixes_at_the_command_line_name_settings_keys(
     code, _, err = run(["test", "--config", str(path)], capsys)
     assert code == 14
     assert "ca_file" in err.split("What to do:", 1)[1]
+
+
+async def test_discover_says_when_dns_look_ups_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.commands.discover import render_discovery
+    from tui.core.discover.model import DiscoveryFinished
+
+    async def events():  # type: ignore[no-untyped-def]
+        yield DiscoveryFinished(
+            suggestion=None,
+            tried=("MX records: nothing",),
+            fallback_host="smtp.example.org",
+            dns_failures=("MX example.org: timed out", "SRV _submission._tcp.example.org: \x1b[2J"),
+        )
+
+    code = await render_discovery(events(), json_mode=False)
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "DNS look-ups failed" in out and "MX example.org: timed out" in out
+    assert "Nothing found." not in out and "may be the DNS failures" in out
+    assert "\x1b" not in out
