@@ -20,8 +20,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP_RUN)
 
+# Exit 3 means "quit before anything was saved": an answer, not a failure for make.
 run: $(STAMP_RUN)
-	$(BIN)/mailwiz $(ARGS)
+	@$(BIN)/mailwiz $(ARGS); status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ] || exit $$status
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check tui tests bench scripts

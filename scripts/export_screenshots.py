@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.dns_server import DnsServer
 from tui.app import MailwizApp
 from tui.core.practice import PracticeServer
+from tui.core.providers import catalogue
 
 SIZE = (80, 24)
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -102,6 +103,19 @@ async def main() -> None:
                 MailwizApp(Path(folder) / "settings.toml", discover_options=options),
                 [("08-find-my-settings", look_up)],
             )
+
+    # Other SMTP server in 16 colours (TERM=xterm), Test pressed with fields missing; then
+    # the keys of that screen (? or F1).
+    with tempfile.TemporaryDirectory() as folder:
+        custom = [p.id for p in catalogue()].index("custom")
+
+        async def blocked(pilot: Pilot[object]) -> None:
+            await press(pilot, *["down"] * custom, "enter", *"mail.example.org", "ctrl+n")
+
+        await shoot(
+            MailwizApp(Path(folder) / "settings.toml", sixteen_colours=True),
+            [("09-fields-16-colours", blocked), ("10-keys", lambda pilot: press(pilot, "f1"))],
+        )
 
     with PracticeServer(fail="auth") as server:
 

@@ -30,7 +30,7 @@ def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Fixtures shared by many test modules, made available everywhere: the real test servers,
 # and the in-memory keyring.
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.oauth_server"]
 
 from tests.memory_keyring import (  # noqa: E402
     MemoryKeyring,

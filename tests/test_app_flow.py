@@ -7,14 +7,15 @@ from typing import Any
 
 from textual.widgets import Input, Markdown, OptionList, Static
 
+from tests.memory_keyring import MemoryKeyring
 from tests.ui_helpers import SIZE, make_app, type_text
-from tui.app import EXIT_NO_SETTINGS, run_wizard, settings_for_choice
+from tui.app import EXIT_NO_SETTINGS, QUIT_UNSAVED, run_wizard, settings_for_choice
 from tui.core.providers import catalogue, get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
+from tui.dialogs.confirm import ConfirmDialog, KeysDialog
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen, links_in
 from tui.screens.provider import Choice, ProviderScreen
-from tui.widgets.confirm import ConfirmDialog
 
 
 def shop_settings() -> Settings:
@@ -350,3 +351,116 @@ def test_snapshot_existing_settings(snap_compare: Any, tmp_path: Path) -> None:
 def test_snapshot_quit_confirmation(snap_compare: Any, tmp_path: Path) -> None:
     keys = ["enter", "enter", *"me@gmail.com", "ctrl+q"]
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
+
+
+async def test_quit_after_opening_a_file_without_edits_does_not_ask(tmp_path: Path) -> None:
+    save_settings(shop_settings(), tmp_path / "settings.toml")
+    app = make_app(tmp_path, shop_settings(), stored_password="s3cret")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, FieldsScreen)
+        await pilot.press("escape")  # back to the list, nothing changed, then quit
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog)
+    assert app.return_value == 0
+
+
+async def test_every_way_of_quitting_asks_the_same_question(tmp_path: Path) -> None:
+    questions = []
+    for key in ("ctrl+q", "q"):
+        app = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("enter", "enter", *"me@gmail.com", "tab")  # leave the field
+            await pilot.press("escape")  # back to the list with a draft
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmDialog), key
+            questions.append((app.screen.question, app.screen.detail))
+            await pilot.press("n")
+    assert questions[0] == questions[1] == ("Quit mailwiz?", QUIT_UNSAVED)
+
+
+async def test_question_mark_and_f1_show_the_keys_of_the_screen(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter", "enter")
+        assert isinstance(app.screen, FieldsScreen)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)
+        text = str(app.screen.query_one("#detail", Static).visual)
+        assert "Test" in text and "Save untested" in text and "^g" in text
+        assert "Move cursor" not in text  # the screen's keys, not an input's
+        await pilot.press("escape")
+        assert isinstance(app.screen, FieldsScreen)
+        app.screen.query_one("#test").focus()  # not typing in a field: ? is a key
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)
+
+
+async def test_a_value_changed_on_load_is_said(tmp_path: Path) -> None:
+    """security "none" with a username becomes STARTTLS; the screen says so."""
+    settings = shop_settings()
+    settings.smtp.security = "none"
+    app = make_app(tmp_path, settings, stored_password="s3cret")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        assert fields.draft().smtp.security == "starttls"
+        changes = fields.query_one("#changes", Static)
+        assert changes.display and "Encryption is now STARTTLS" in str(changes.visual)
+
+
+async def test_practice_never_touches_the_real_keyring(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    """`mailwiz --practice` with an address typed at the picker: the password is saved in the
+    practice folder; the keyring entry already there for that account is left alone."""
+    from tui.app import MailwizApp
+    from tui.core.practice import PracticeServer
+    from tui.screens.save import SaveScreen
+
+    account = ("mailwiz", "jane@gmail.com@smtp.gmail.com")
+    memory_keyring.entries[account] = "the real one"
+    with PracticeServer(folder=tmp_path) as server:
+        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("tab", *"jane@gmail.com", "enter")
+            await pilot.pause()
+            if isinstance(app.screen, GuidanceScreen):
+                await pilot.press("enter")
+            fields = app.screen
+            assert isinstance(fields, FieldsScreen)
+            fields.query_one("#password", Input).value = "abcdabcdabcdabcd"
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            assert isinstance(app.screen, SaveScreen)
+            text = " ".join(str(w.visual) for w in app.screen.query(Static) if w.display)
+            assert "nothing goes into your real settings or keyring" in text
+            assert "Provider:      practice" not in text
+            for _ in range(50):
+                await pilot.pause(0.05)
+                if not app.screen.probing:
+                    break
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+            await pilot.press("y")  # untested: save anyway
+            for _ in range(100):
+                await pilot.pause(0.05)
+                if app.screen.saved:
+                    break
+            assert app.screen.saved
+            password_file = server.folder / "settings.toml.password"
+            assert password_file.read_text(encoding="utf-8").strip() == "abcdabcdabcdabcd"
+    assert memory_keyring.entries == {account: "the real one"}
+
+
+def test_snapshot_fields_16_colours(snap_compare: Any, tmp_path: Path) -> None:
+    """TERM=xterm: the terminal's own 16 colours; states in glyphs, errors in red and bold."""
+    ids = [provider.id for provider in catalogue()]
+    keys = [*["down"] * ids.index("custom"), "enter", *"mail.example.org", "ctrl+n"]
+    app = make_app(tmp_path, sixteen_colours=True)
+    assert snap_compare(app, terminal_size=SIZE, press=keys)

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import re
 from collections.abc import Callable
 
@@ -38,7 +37,7 @@ from tui.core.diagnose.handlers import (
 from tui.core.events import CertificateInfo, Failure, FailureKind, Reason, SendFinished
 from tui.core.keys import Key
 from tui.core.message import Outgoing
-from tui.core.providers import Endpoint, Provider, catalogue, get_provider
+from tui.core.providers import catalogue, get_provider
 from tui.core.settings import Settings
 from tui.core.transports.smtp.engine import send_smtp
 
@@ -1128,34 +1127,17 @@ def test_the_relays_troubleshooting_has_no_smtp_steps() -> None:
 # --------------------------------------------------------------------------- blocked ports
 
 
-def _transactional(pid: str, name: str, with_2525: bool) -> Provider:
-    base = get_provider("gmail")
-    host = f"smtp.{pid}.example"
-    alternatives = (Endpoint(host, 2525, "starttls", "Port 2525"),) if with_2525 else ()
-    return dataclasses.replace(
-        base,
-        id=pid,
-        name=name,
-        host=host,
-        port=587,
-        security="starttls",
-        alternatives=alternatives,
-        guidance="",
-        app_password=False,
-    )
-
-
 @pytest.mark.parametrize("port", [465, 587])
 @pytest.mark.parametrize("kind", [FailureKind.TIMEOUT, FailureKind.REFUSED])
 def test_blocked_submission_port_names_the_clouds_and_what_works(
     port: int, kind: FailureKind
 ) -> None:
-    provider = _transactional("sendgrid", "SendGrid", with_2525=True)
+    provider = get_provider("sendgrid")
     s = smtp_settings(provider="sendgrid", host=provider.host, port=port)
-    d = diagnose(Failure(kind, "connect", detail="[Errno 111] refused"), s, provider)
+    d = diagnose(Failure(kind, "connect", detail="[Errno 111] refused"), s)
     for cloud in ("AWS", "Google Cloud", "Azure", "DigitalOcean", "Hetzner", "Linode"):
         assert cloud in d.fix
-    assert "port 2525 (smtp.sendgrid.example)" in d.fix
+    assert f"port 2525 ({provider.host})" in d.fix  # the catalogue's alternate port
     assert 'http.api = "sendgrid"' in d.fix
     assert d.field == Key.PORT
 
@@ -1419,3 +1401,11 @@ def test_each_engine_reason_gets_its_own_diagnosis(
     assert d.field == field
     if field is Key.HOST:
         assert "plain address" not in d.fix  # only address fields get the address example
+
+
+def test_an_app_password_from_the_catalogues_own_steps() -> None:
+    """Providers whose steps live in the catalogue (Yandex, QQ...) give those steps."""
+    p = next(p for p in catalogue() if p.steps and p.protocol == "smtp" and not p.guidance)
+    f = Failure(FailureKind.AUTH, "auth", code=534, enhanced="5.7.9", reply="534 5.7.9 x")
+    d = diagnose(f, smtp_settings(provider=p.id, host=p.host, port=p.port))
+    assert p.steps[0] in d.fix

@@ -109,8 +109,8 @@ async def test_mx_of_google_fills_google_workspace_through_its_guidance(tmp_path
             assert "Looking up configuration: MX records of example.com" in text
             assert "aspmx.l.google.com -> Google Workspace" in text
             assert (
-                f"{MARK_FOUND} Found: smtp.gmail.com, port 465, implicit TLS (Google Workspace)"
-                in text
+                f"{MARK_FOUND} Found: smtp.gmail.com, port 465, TLS from the first byte "
+                "(Google Workspace)" in text
             )
             why = screen.suggestion.why if screen.suggestion else ""
             assert "aspmx.l.google.com" in why and why in text
@@ -173,7 +173,10 @@ async def test_srv_pointing_elsewhere_is_asked_and_n_falls_back(tmp_path: Path) 
             await search_done(pilot, screen)
             assert screen.state == "confirm"
             text = visible_text(screen)
-            assert "Use this server? smtp.mailhost.example.net, port 465, implicit TLS" in text
+            assert (
+                "Use this server? smtp.mailhost.example.net, port 465, TLS from the first byte"
+                in text
+            )
             assert "outside example.com" in text
             assert "n: no, set it up as Other SMTP server with smtp.example.com" in text
             # Enter does not take it: only an explicit answer does.

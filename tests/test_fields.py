@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, RadioSet, Static
+from textual.widgets import Checkbox, Collapsible, Input, Label, Static
 
 from tests.ui_helpers import SIZE, type_text
 from tui.core.providers import get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
 from tui.screens.fields import FieldsScreen, FormResult
+from tui.widgets import ChoiceRow
 
 
 class Host(App[None]):
@@ -55,9 +56,8 @@ async def test_gmail_preset_and_app_password_hint() -> None:
     async with app.run_test(size=SIZE):
         screen = app.fields
         assert screen.query_one("#host", Input).value == "smtp.gmail.com"
-        assert screen.query_one("#port", RadioSet).pressed_button is not None
-        assert str(screen.query_one("#port", RadioSet).pressed_button.label) == "465"
-        assert str(screen.query_one("#security", RadioSet).pressed_button.label) == "TLS"
+        assert screen.query_one("#port", ChoiceRow).value == "465"
+        assert screen.query_one("#security", ChoiceRow).value == "TLS"
         help_line = str(screen.query_one("#password-help", Static).render())
         assert "app password" in help_line
         # A catalogue provider: no way to turn certificate checks off, no CA file.
@@ -92,7 +92,7 @@ async def test_choosing_a_port_sets_the_matching_security() -> None:
         # Security stays editable; down moves on to it.
         await focus(pilot, screen, "port")
         await pilot.press("down")
-        assert screen.query_one("#security", RadioSet).has_focus
+        assert screen.query_one("#security", ChoiceRow).has_focus
         await pilot.press("home")
         assert screen.draft().smtp.security == "tls"
         assert screen.draft().smtp.port == 25
@@ -297,7 +297,7 @@ async def test_focus_field_goes_to_the_field_concerned() -> None:
         assert screen.query_one("#copy-to", Input).has_focus
         assert screen.focus_field("smtp.port")
         await pilot.pause()
-        assert screen.query_one("#port", RadioSet).has_focus
+        assert screen.query_one("#port", ChoiceRow).has_focus
         # Not on this form: nothing happens.
         assert not screen.focus_field("recipient")
 
@@ -318,11 +318,172 @@ async def test_the_focused_field_is_scrolled_into_view() -> None:
 
 async def test_a_problem_without_a_field_on_screen_is_shown_below_and_blocks() -> None:
     settings = preset("gmail", username="me@gmail.com")
-    settings.smtp.timeout = 0  # only settable in the file; no widget for it
-    app = Host(FieldsScreen(settings, "pw", check_all=True))
+    settings.password.store = "vault"  # type: ignore[assignment]  # only in a file; no widget
+    app = Host(FieldsScreen(settings, "abcdabcdabcdabcd", check_all=True))
     async with app.run_test(size=SIZE) as pilot:
         general = app.fields.query_one("#general-message", Static)
         assert general.display
-        assert "smtp.timeout" in str(general.render())
+        assert "Password storage" in str(general.render())
         await pilot.press("ctrl+n")
         assert app.submitted == []
+
+
+async def test_timeout_lives_under_advanced_and_is_refused_out_of_range() -> None:
+    """The whole-send timeout (which the fix for a silent server names) is a field, folded
+    away until it needs fixing; outside 1..600 it is refused beside the field."""
+    settings = preset("gmail", username="me@gmail.com")
+    settings.smtp.timeout = 0.0001
+    app = Host(FieldsScreen(settings, "abcdabcdabcdabcd", check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert not screen.query_one("#advanced", Collapsible).collapsed  # opened: it is wrong
+        assert "between 1 and 600" in message_of(screen, "timeout")
+        await pilot.press("ctrl+n")
+        assert app.submitted == []
+        assert screen.query_one("#timeout", Input).has_focus
+        for bad in ("0", "601", "1e30", ""):
+            screen.query_one("#timeout", Input).value = bad
+            await pilot.pause()
+            assert "between 1 and 600" in message_of(screen, "timeout"), bad
+        screen.query_one("#timeout", Input).value = "45"
+        await pilot.pause()
+        assert message_of(screen, "timeout") == ""
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert app.submitted[-1].settings.smtp.timeout == 45
+
+
+async def test_timeout_fold_starts_closed_and_opens_with_enter() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com"), "abcdabcdabcdabcd"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        fold = screen.query_one("#advanced", Collapsible)
+        assert fold.collapsed
+        fold.query_one("CollapsibleTitle").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not fold.collapsed
+        assert screen.query_one("#timeout", Input).value == "30"
+
+
+async def test_other_port_does_not_keep_the_none_that_port_25_set_on_the_way() -> None:
+    app = Host(FieldsScreen(preset("custom", host="mail.example.org")))  # 587, STARTTLS
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        await focus(pilot, screen, "port")
+        await pilot.press("right")  # 25: no username yet, so None
+        assert screen.draft().smtp.security == "none"
+        await pilot.press("right")  # Other: back to what was chosen before
+        assert screen.draft().smtp.security == "starttls"
+        await type_text(pilot, "465")  # a usual port typed: its usual security
+        assert screen.draft().smtp.security == "tls"
+
+
+async def test_gmail_warns_when_the_password_is_not_an_app_password() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com"), check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        password = screen.query_one("#password", Input)
+        password.value = "hunter2-my-normal-one"
+        await pilot.pause()
+        from tui.core.diagnose.passwords import app_password_warning
+
+        warning = app_password_warning(get_provider("gmail"), "hunter2-my-normal-one")
+        assert warning and warning in message_of(screen, "password")
+        password.value = "abcd efgh ijkl mnop"  # as Google shows it: spaces do not count
+        await pilot.pause()
+        assert message_of(screen, "password") == ""
+        password.value = "hunter2-my-normal-one"
+        await pilot.pause()
+        await pilot.press("ctrl+n")  # a warning, not a refusal
+        assert len(app.submitted) == 1
+
+
+async def test_microsoft_offers_sign_in_with_its_app_registration() -> None:
+    settings = preset("microsoft365", username="me@contoso.com")
+    settings.smtp.auth = "oauth2"
+    app = Host(FieldsScreen(settings, check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert screen.query_one("#auth", ChoiceRow).value == "Sign in with Microsoft (recommended)"
+        assert visible(screen, "client-id") and visible(screen, "tenant")
+        assert not visible(screen, "password") and not visible(screen, "client-secret")
+        assert "client ID" in message_of(screen, "client-id")
+        screen.query_one("#client-id", Input).value = "11111111-2222-3333-4444-555555555555"
+        screen.query_one("#tenant", Input).value = "contoso.onmicrosoft.com"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        result = app.submitted[-1]
+        assert result.settings.smtp.auth == "oauth2"
+        assert result.settings.oauth.provider == "microsoft"
+        assert result.settings.oauth.client_id.startswith("11111111")
+        assert result.settings.oauth.tenant == "contoso.onmicrosoft.com"
+        assert result.password == ""
+        await focus(pilot, screen, "auth")
+        await pilot.press("right")  # Password, for tenants that still allow it
+        assert visible(screen, "password") and not visible(screen, "client-id")
+        assert screen.draft().smtp.auth == "password"
+
+
+async def test_google_sign_in_asks_for_client_id_and_secret() -> None:
+    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com")))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert screen.query_one("#auth", ChoiceRow).value == "App password"
+        await focus(pilot, screen, "auth")
+        await pilot.press("right")
+        assert visible(screen, "client-id") and visible(screen, "client-secret")
+        assert not visible(screen, "tenant")
+        assert screen.draft().oauth.provider == "google"
+
+
+async def test_other_providers_have_no_sign_in_choice() -> None:
+    app = Host(FieldsScreen(preset("custom", host="mail.example.org", username="me")))
+    async with app.run_test(size=SIZE):
+        assert not visible(app.fields, "auth")
+        assert app.fields.draft().smtp.auth == "password"
+
+
+async def test_http_apis_take_a_key_a_base_url_and_for_mailgun_a_domain() -> None:
+    settings = Settings(protocol="http", provider="http")
+    settings.sender = SenderSettings(address="shop@example.org", reply_to="shop@example.org")
+    app = Host(FieldsScreen(settings, check_all=True))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        label_of = lambda row: str(screen.query_one(f"#{row}-row .field-label", Label).visual)  # noqa: E731
+        assert screen.query_one("#api", ChoiceRow).value == "Relay"
+        assert label_of("url") == "Relay URL" and label_of("password") == "API key"
+        assert not visible(screen, "domain")
+        await focus(pilot, screen, "api")
+        await pilot.press("right", "right")  # Mailgun
+        assert screen.query_one("#api", ChoiceRow).value == "Mailgun"
+        assert visible(screen, "domain") and label_of("url") == "Base URL"
+        assert message_of(screen, "url") == ""  # empty = the provider's default
+        assert "API key" in message_of(screen, "password")
+        screen.query_one("#password", Input).value = "key-123"
+        screen.query_one("#domain", Input).value = "mg.example.org"
+        screen.query_one("#url", Input).value = "https://api.eu.mailgun.net"
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        result = app.submitted[-1]
+        assert (result.settings.http.api, result.settings.http.domain) == (
+            "mailgun",
+            "mg.example.org",
+        )
+        assert result.settings.http.url == "https://api.eu.mailgun.net"
+        assert result.password == "key-123"
+
+
+async def test_the_form_fits_80x24_for_each_kind_of_setup() -> None:
+    """The rows that apply, and nothing below the buttons: no scrolling for a usual setup."""
+    cases = [
+        preset("gmail", username="me@gmail.com"),
+        preset("microsoft365", username="me@contoso.com", auth="oauth2"),
+        Settings(protocol="http", provider="http"),
+    ]
+    for settings in cases:
+        app = Host(FieldsScreen(settings))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            form = app.fields.query_one("#form")
+            assert form.max_scroll_y == 0, settings.provider

@@ -163,6 +163,20 @@ def test_a_permanent_refusal_goes_to_failed_and_names_the_address(
     assert plain_server.received == []  # failed messages are not retried
 
 
+def test_one_refused_recipient_does_not_stop_the_others(mta: Mta, plain_server: SmtpServer) -> None:
+    plain_server.handler.rcpt_replies["gone@example.org"] = "550 5.1.1 no such user"
+    done = mta.run(["-i", "a@example.org", "gone@example.org", "root"], b"Subject: s\n\nx\n")
+    assert done.returncode == SysExit.UNAVAILABLE
+    assert "except to gone@example.org" in done.stderr.decode()
+    [received] = plain_server.received
+    assert received.rcpt_tos == ["a@example.org", ADMIN]
+    assert mta.spool.ids() == []
+    [failed] = mta.spool.ids("failed")
+    envelope = mta.spool.envelope(failed, "failed")
+    assert envelope is not None and envelope.recipients == ["gone@example.org"]
+    assert "550 5.1.1" in envelope.last_error
+
+
 def test_a_refused_message_body_is_a_permanent_failure(mta: Mta, plain_server: SmtpServer) -> None:
     plain_server.handler.data_reply = "554 5.7.1 Message rejected as spam"
     done = mta.run(["-t", "-i"], PHP_MESSAGE)
@@ -246,3 +260,21 @@ def test_a_queue_that_cannot_be_written_is_73(mta: Mta, tmp_path: Path) -> None:
     done = mta.run(["-i", "root"], b"Subject: x\n\nx\n")
     assert done.returncode == SysExit.CANTCREAT
     assert "NOT queued" in done.stderr.decode()
+
+
+def test_through_the_http_relay_each_recipient_gets_the_text(tmp_path: Path) -> None:
+    from tests.test_http import relay_settings, serve
+
+    with serve() as relay:
+        settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
+        settings.local.admin = ADMIN
+        settings.local.aliases = {"www-data": WEB}
+        mta = Mta(tmp_path, settings)
+        done = mta.run(["-i", "root", "www-data@localhost"], CRON_MESSAGE)
+        assert done.returncode == 0, done.stderr.decode()
+        bodies = [r.body for r in relay.received]
+    assert len(bodies) == 2
+    assert b"ops@example.com" in bodies[0] and b"web@example.com" not in bodies[0]
+    assert all(b"backup done: 3 files" in body for body in bodies)
+    assert all(b"Cron <root@box> /usr/local/bin/backup" in body for body in bodies)
+    assert mta.spool.ids() == []

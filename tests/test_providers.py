@@ -203,8 +203,10 @@ def test_app_passwords_and_guidance() -> None:
 
 def test_microsoft_limits_are_stated_honestly() -> None:
     assert "OAuth" in get_provider("outlook").notes
-    assert "may fail" in get_provider("outlook").hint
+    assert "no longer accepts passwords" in get_provider("outlook").notes
+    assert "sign in with Microsoft" in get_provider("outlook").hint
     assert "SMTP AUTH" in get_provider("microsoft365").notes
+    assert "Sign in with Microsoft" in get_provider("microsoft365").notes
 
 
 def test_custom_and_http_have_no_host_and_no_domains() -> None:

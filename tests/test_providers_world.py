@@ -68,7 +68,9 @@ def test_personal_and_regional_addresses_find_their_provider(
     assert provider is not None and provider.id == provider_id
     assert (provider.host, provider.port, provider.security) == endpoint
     assert provider.group == "personal"
-    assert provider_for_host(provider.host) is provider
+    # a loopback host (Proton Mail Bridge) names no provider: local relays use it too
+    loopback = provider.host.startswith("127.")
+    assert provider_for_host(provider.host) is (None if loopback else provider)
 
 
 @pytest.mark.parametrize(("provider_id", "endpoint", "username", "alternate", "api"), TRANSACTIONAL)

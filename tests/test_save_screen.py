@@ -15,7 +15,8 @@ from textual.widgets import RadioSet, Static
 from tests.memory_keyring import MemoryKeyring, installed_keyring, memory_keyring  # noqa: F401
 from tui.core.credentials.store import password_file_path
 from tui.core.settings import Settings, SmtpSettings, load_settings
-from tui.screens.save import MASK, ConfirmUntested, SaveScreen
+from tui.dialogs.confirm import ConfirmDialog
+from tui.screens.save import MASK, SaveScreen
 
 PASSWORD = "app-pass-4711"
 ACCOUNT = ("mailwiz", "shop@gmail.com@smtp.gmail.com")
@@ -144,7 +145,7 @@ async def test_untested_settings_ask_first(
         assert "Not tested" in visible_text(screen)
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmUntested)
+        assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("n")
         await settle(pilot)
         assert app.screen is screen and not config.exists()
@@ -221,3 +222,85 @@ def test_save_screen_snapshot(snap_compare: Any, no_keyring: None) -> None:
         await settle(pilot)
 
     assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=probed)
+
+
+def own_server() -> Settings:
+    settings = Settings(provider="custom")
+    settings.smtp = SmtpSettings(
+        host="mail.example.org", port=587, security="starttls", username="shop"
+    )
+    settings.sender.address = "shop@example.org"
+    return settings
+
+
+async def test_certificate_not_checked_is_said_before_saving(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    """Certificate checks off: the summary says NOT checked, in the warning style; with checks
+    on, it says nothing about it. (Removing the row from summary_rows fails this test.)"""
+    unchecked = own_server()
+    unchecked.smtp.verify_certificate = False
+    for settings, warned in ((unchecked, True), (own_server(), False)):
+        screen = SaveScreen(settings, PASSWORD, tmp_path / "settings.toml", tested=True)
+        app = Host(screen)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            summary = screen.query_one("#summary", Static)
+            text = str(summary.visual)
+            assert ("Certificate:" in text and "NOT checked" in text) is warned
+            warning = screen.query_one("#certificate-warning", Static)
+            assert warning.display is warned
+            if warned:
+                assert "anyone between you and the server" in str(warning.visual)
+                assert warning.region.bottom <= 24  # on screen, not below the fold
+
+
+async def test_what_next_commands_never_break_inside_a_word(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    import tempfile
+
+    # A path short enough for a line, with a space; the whole command is not.
+    folder = Path(tempfile.mkdtemp(prefix="mw shop ", dir="/tmp"))
+    screen = SaveScreen(gmail(), PASSWORD, folder / "settings.toml", tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        done = str(screen.query_one("#done", Static).visual)
+        lines = done.splitlines()
+        commands = [line for line in lines if line.startswith(("  mailwiz", "      "))]
+        assert commands and all(len(line) <= 76 for line in commands)
+        # Joined back, each command is whole and quoted for the shell.
+        joined = " ".join(line.strip().rstrip("\\").strip() for line in commands)
+        assert f"'{folder}/settings.toml' send --to customer@example.com" in joined
+        assert screen.query_one("#done", Static).region.bottom <= 24
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+
+
+async def test_an_oauth_sign_in_shows_no_password_and_stores_none(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    settings = own_server()
+    settings.provider = "microsoft365"
+    settings.smtp.host, settings.smtp.username = "smtp.office365.com", "me@contoso.com"
+    settings.smtp.auth = "oauth2"
+    settings.oauth.client_id = "11111111-2222"
+    screen = SaveScreen(settings, None, tmp_path / "settings.toml", tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        summary = str(screen.query_one("#summary", Static).visual)
+        assert "Microsoft sign-in (OAuth), client ID 11111111-2222" in summary
+        assert "Password:" not in summary
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.saved
+    assert memory_keyring.entries == {}
+    assert load_settings(tmp_path / "settings.toml").settings.smtp.auth == "oauth2"

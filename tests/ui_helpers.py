@@ -21,6 +21,8 @@ def make_app(
     tmp_path: Path,
     settings: Settings | None = None,
     stored_password: str | None = None,
+    *,
+    sixteen_colours: bool = False,
 ) -> MailwizApp:
     """The wizard on a settings file in tmp_path (`settings`: the file's content, loaded)."""
 
@@ -29,7 +31,12 @@ def make_app(
             return no_stored_password(settings, config_path)
         return PasswordLookup(stored_password, "keyring", "")
 
-    return MailwizApp(tmp_path / "settings.toml", settings, password_lookup=lookup)
+    return MailwizApp(
+        tmp_path / "settings.toml",
+        settings,
+        password_lookup=lookup,
+        sixteen_colours=sixteen_colours,
+    )
 
 
 async def type_text(pilot: Pilot[object], text: str) -> None:

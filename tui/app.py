@@ -22,6 +22,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from tui.core.exits import Exit
 from tui.core.providers import CUSTOM_ID, get_provider
 from tui.core.settings import Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
@@ -37,10 +38,22 @@ if TYPE_CHECKING:
 
 PasswordLookupFn = Callable[[Settings, Path], "PasswordLookup"]
 
-# Exit codes of the wizard (the table of DESIGN.md).
-EXIT_OK = 0
-EXIT_BAD_SETTINGS = 2
-EXIT_NO_SETTINGS = 3
+# Exit codes of the wizard, from the one table.
+EXIT_OK = int(Exit.OK)
+EXIT_BAD_SETTINGS = int(Exit.USAGE)
+EXIT_NO_SETTINGS = int(Exit.NOT_READY)
+
+QUIT_QUESTION = "Quit mailwiz?"
+SCREEN_NAMES = {
+    "ProviderScreen": "choosing a provider",
+    "GuidanceScreen": "the provider's guide",
+    "DiscoverScreen": "looking up the settings",
+    "FieldsScreen": "the settings",
+    "TestSendScreen": "the test send",
+    "TroubleshootScreen": "troubleshooting",
+    "SaveScreen": "saving",
+}
+QUIT_UNSAVED = "Your changes are not saved yet and will be lost."
 
 
 def _default_lookup(settings: Settings, config_path: Path) -> PasswordLookup:
@@ -71,6 +84,18 @@ def settings_for_choice(
     if provider.certificate_checks_required:
         smtp.verify_certificate = True
         smtp.ca_file = ""
+    api = next((a for a in ("postmark", "mailgun", "sendgrid", "resend") if a == provider.id), None)
+    if provider.protocol == "http" and api is not None:
+        settings.http.api = api  # a catalogue entry for one HTTP API: that API
+    if not keep_server:
+        # Microsoft no longer takes passwords for most accounts: sign-in is the default there.
+        smtp.auth = "oauth2" if provider.id in ("microsoft365", "outlook") else "password"
+        if provider.id in ("microsoft365", "outlook"):
+            settings.oauth.provider = "microsoft"
+            if provider.id == "outlook" and settings.oauth.tenant == "organizations":
+                settings.oauth.tenant = "consumers"  # personal accounts
+        elif provider.id in ("gmail", "google-workspace"):
+            settings.oauth.provider = "google"
     if choice.address:
         if provider.protocol == "smtp":
             smtp.username = choice.address
@@ -155,10 +180,12 @@ class MailwizApp(App[int]):
 
     TITLE = "mailwiz"
     ENABLE_COMMAND_PALETTE = False
+    CSS_PATH = "app.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
+        Binding("f1,question_mark", "show_keys", "Keys", show=False),
     ]
 
     def __init__(
@@ -170,10 +197,14 @@ class MailwizApp(App[int]):
         load_warnings: Sequence[str] = (),
         practice_server: PracticeServer | None = None,
         discover_options: Mapping[str, object] | None = None,
+        sixteen_colours: bool = False,
     ) -> None:
         """`discover_options`: keyword arguments for tui.core.discover.engine.discover (tests give
-        a resolver and a hosts table on 127.0.0.1); None: the real network."""
-        super().__init__()
+        a resolver and a hosts table on 127.0.0.1); None: the real network.
+        `sixteen_colours`: use the terminal's own 16 colours (an ANSI theme), for terminals
+        without 256 colours and for NO_COLOR (see `few_colours()`)."""
+        super().__init__(ansi_color=True if sixteen_colours else None)
+        self.sixteen_colours = sixteen_colours
         self.config_path = config_path
         self.initial = copy.deepcopy(settings) if settings is not None else None
         self.password_lookup = password_lookup or _default_lookup
@@ -194,11 +225,12 @@ class MailwizApp(App[int]):
         self.test_to = ""
 
         self.fields: FieldsScreen | None = None
-        self._fields_opened_with: tuple[Settings, str] | None = None
 
     # ------------------------------------------------------------------ start
 
     def on_mount(self) -> None:
+        if self.sixteen_colours:
+            self.theme = "ansi-dark"
         current = self.initial.provider if self.initial is not None else ""
         extra: list[Provider] = []
         if self.practice_server is not None:
@@ -348,7 +380,6 @@ class MailwizApp(App[int]):
             password_pending=not self.password_read,
             provider=provider,
         )
-        self._fields_opened_with = (copy.deepcopy(settings), self.password)
         self.push_screen(self.fields, self._fields_closed)
 
     def _fields_closed(self, result: FormResult | None) -> None:
@@ -356,7 +387,7 @@ class MailwizApp(App[int]):
         self.fields = None
         if result is None:
             return
-        if self._fields_opened_with != (result.settings, result.password):
+        if result.dirty:
             self.draft_dirty = True
         self.draft = result.settings
         self.password = result.password
@@ -375,13 +406,40 @@ class MailwizApp(App[int]):
         self.password = result.password
         if result.action == "save":
             self.open_save(result, tested=False)
-            return
+        elif result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            self.sign_in(result.settings, lambda: self.open_test(result))
+        else:
+            self.open_test(result)
+
+    def open_test(self, result: FormResult) -> None:
         from tui.screens.test_send import TestSendScreen
 
         self.push_screen(
             TestSendScreen(result.settings, result.password, self.config_path, to=self.test_to),
             self._test_done,
         )
+
+    def sign_in(self, settings: Settings, then: Callable[[], None]) -> None:
+        """The OAuth sign-in (tui/screens/signin.py, `SignInScreen(settings, config_path)`,
+        a Screen[bool] that dismisses True once a token is stored), then `then()`."""
+        import importlib
+
+        try:
+            screen_class = importlib.import_module("tui.screens.signin").SignInScreen
+        except (ImportError, AttributeError):
+            self.notify(
+                "Signing in from the wizard is not available in this version: run "
+                "`mailwiz login` after saving, or choose Password.",
+                title="Sign-in",
+                severity="error",
+            )
+            return
+
+        def signed_in(ok: bool | None) -> None:
+            if ok:
+                then()
+
+        self.push_screen(screen_class(settings, self.config_path), signed_in)
 
     def _test_done(self, outcome: TestOutcome | None) -> None:
         if outcome is None:
@@ -397,6 +455,8 @@ class MailwizApp(App[int]):
         """None (keep the stored one) when the password and its keyring entry are unchanged."""
         from tui.core.credentials.store import keyring_account
 
+        if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            return None  # no password: the sign-in stored its token already
         if (
             self.initial is not None
             and self.stored_password is not None
@@ -410,8 +470,18 @@ class MailwizApp(App[int]):
     def open_save(self, result: FormResult, *, tested: bool) -> None:
         from tui.screens.save import SaveScreen
 
+        settings = result.settings
+        if self.practice:
+            # Practice never touches the real keyring: the password goes into a file in the
+            # practice folder, which is deleted when mailwiz ends.
+            settings = copy.deepcopy(settings)
+            settings.password.store = "file"
         screen = SaveScreen(
-            result.settings, self.password_to_save(result), self.config_path, tested
+            settings,
+            self.password_to_save(result),
+            self.config_path,
+            tested,
+            practice=self.practice,
         )
         self.push_screen(screen, self._save_done)
 
@@ -435,7 +505,9 @@ class MailwizApp(App[int]):
         return EXIT_NO_SETTINGS
 
     async def action_quit(self) -> None:
-        from tui.widgets.confirm import ConfirmDialog
+        """Every way of quitting comes here: one question, asked only when something the
+        user typed would be lost."""
+        from tui.dialogs.confirm import ConfirmDialog
 
         if isinstance(self.screen, ConfirmDialog):
             return
@@ -448,14 +520,32 @@ class MailwizApp(App[int]):
                 self.exit(self.exit_code())
 
         self.push_screen(
-            ConfirmDialog(
-                "Quit without saving?",
-                "Your changes are not saved yet and will be lost.",
-                yes="Quit",
-                no="Keep editing",
-            ),
-            answered,
+            ConfirmDialog(QUIT_QUESTION, QUIT_UNSAVED, yes="Quit", no="Keep editing"), answered
         )
+
+    def action_show_keys(self) -> None:
+        """`?` / F1: the keys of the screen in front, in a dialog."""
+        from tui.dialogs.confirm import KeysDialog, screen_keys
+
+        if isinstance(self.screen, KeysDialog):
+            return
+        keys = screen_keys(self)
+        title = "Keys: " + SCREEN_NAMES.get(type(self.screen).__name__, "this screen")
+        self.push_screen(KeysDialog(title, keys))
+
+
+def few_colours() -> bool:
+    """True on a terminal with 16 colours or fewer, or with NO_COLOR set: the wizard then
+    draws with the terminal's own ANSI colours rather than approximations of its theme.
+    Call before the App is made (Textual removes NO_COLOR from the environment)."""
+    import os
+
+    from rich.console import Console
+
+    if os.environ.get("NO_COLOR") is not None:
+        return True
+    system = Console(force_terminal=True).color_system
+    return system not in ("256", "truecolor")
 
 
 def run_wizard(config_path: Path, practice: bool = False) -> int:
@@ -487,14 +577,17 @@ def run_wizard(config_path: Path, practice: bool = False) -> int:
     else:
         settings = loaded.settings
         warnings = loaded.warnings
-    return _run(MailwizApp(config_path, settings, load_warnings=warnings))
+    app = MailwizApp(config_path, settings, load_warnings=warnings, sixteen_colours=few_colours())
+    return _run(app)
 
 
 def _run_practice() -> int:
     from tui.core.practice import PracticeServer
 
     with PracticeServer() as server:
-        app = MailwizApp(server.folder / "settings.toml", practice_server=server)
+        app = MailwizApp(
+            server.folder / "settings.toml", practice_server=server, sixteen_colours=few_colours()
+        )
         return _run(app)
 
 

@@ -35,6 +35,7 @@ SUBCOMMANDS: dict[str, str] = {
     "sandbox": "tui.commands.sandbox",
     "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
     "install-mta": "tui.commands.install_mta",
+    "login": "tui.commands.login",
 }
 
 
@@ -89,9 +90,12 @@ def dispatch(argv: Sequence[str] | None) -> int:
         from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
 
         as_itself = program in ("sendmail", "mailq")
-        return sendmail_main(
-            words if as_itself else words[1:], program if as_itself else "sendmail"
-        )
+        try:
+            return sendmail_main(
+                words if as_itself else words[1:], program if as_itself else "sendmail"
+            )
+        except Exception:  # a bug: the traceback goes to a private file, not the terminal
+            return report_bug()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.practice and args.command:

@@ -84,8 +84,8 @@ def list_queue(spool_path: Path) -> int:
         if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
             raise Stop(SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root")
     rows: list[tuple[str, Envelope]] = []
-    for folder in ("queue", "failed"):
-        where: Folder = "queue" if folder == "queue" else "failed"
+    for name in ("queue", "failed"):
+        where: Folder = "queue" if name == "queue" else "failed"
         for message_id in spool.ids(where):
             envelope = spool.envelope(message_id, where) or Envelope(
                 message_id, [], 0.0, last_error="(its envelope file cannot be read)"

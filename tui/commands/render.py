@@ -4,16 +4,19 @@ or one JSON object per line. Shared by `test` and `send` (and any subcommand tha
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.commands.base import emit, one_line, printable, stage_mark
 from tui.core.exits import Exit
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
+
 
 async def run_and_render(
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     outgoing: Any,
     json_mode: bool,
     show_transcript: bool,

@@ -35,11 +35,21 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         help="misbehave on purpose, to rehearse troubleshooting: "
         + "; ".join(f"{mode} = {text}" for mode, text in FAIL_MODE_HELP.items()),
     )
+    parser.add_argument(
+        "--oauth",
+        action="store_true",
+        help="practise OAuth sign-in: a local sign-in server beside an SMTP server that "
+        "accepts only its tokens (then mailwiz login, mailwiz test)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
     """Run the practice server until Ctrl+C, printing each message as it arrives."""
+    if args.oauth:
+        from tui.commands.sandbox_oauth import cmd_sandbox_oauth
+
+        return cmd_sandbox_oauth(args)
     import shlex
     import signal
     import threading

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.commands.base import (
     NotReady,
@@ -15,6 +15,9 @@ from tui.commands.base import (
     printable,
     require_valid,
 )
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -75,8 +78,15 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         print(f"mailwiz: note: --to: {note}", file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 
-    password: str | None = None
-    if password_needed(settings):
+    password: str | TokenSource | None = None
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+
+        try:  # the OAuth sign-in kept by `mailwiz login`
+            password = token_source_for(settings, loaded.path)
+        except NotSignedIn as missing:
+            raise NotReady(str(missing)) from None
+    elif password_needed(settings):
         lookup = load_password(settings, loaded.path)
         if lookup.source == "env" and not lookup.password:
             raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable

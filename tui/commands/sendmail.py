@@ -64,10 +64,6 @@ def main(argv: Sequence[str], program: str = "sendmail") -> int:
     except KeyboardInterrupt:
         print(f"{program}: interrupted; nothing was queued that was not complete", file=sys.stderr)
         return int(SysExit.TEMPFAIL)
-    except Exception:  # a bug: the traceback goes to a private file, never the password
-        from tui.commands.base import report_bug
-
-        return report_bug()
 
 
 def run(argv: list[str], program: str) -> int:
@@ -122,6 +118,12 @@ def deliver(invocation: Invocation, stream: BinaryIO) -> int:
     outcome, result = asyncio.run(
         deliver_held(held, system.settings, system.password, _printer(invocation))
     )
+    if outcome == "failed" and result.refused_recipients:
+        raise Stop(
+            SysExit.UNAVAILABLE,
+            f"sent, except to {result.refused}, refused: {result.error}. A copy for them is "
+            f"kept in {spool.failed}; see mailwiz queue.",
+        )
     if outcome == "failed":
         raise Stop(
             SysExit.UNAVAILABLE,

@@ -91,6 +91,10 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
     from tui.core.credentials.store import describe_store, load_password, password_needed
 
     settings = loaded.settings
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        from tui.commands.login import sign_in_rows
+
+        return sign_in_rows(settings, loaded.path)
     if not password_needed(settings):
         return [("password", describe_store(settings, loaded.path))]
     lookup = load_password(settings, loaded.path)

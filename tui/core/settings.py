@@ -6,6 +6,7 @@ See DESIGN.md, "The settings file". The password is never part of this file.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 import stat
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from tui.core import files
 
@@ -244,7 +246,8 @@ def _validate_smtp(settings: Settings, out: _Collector) -> None:
             "With no encryption the username and password would travel in clear. "
             "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
         )
-    elif smtp.security != "none" and not smtp.username.strip():
+    elif smtp.security != "none" and not smtp.username.strip() and smtp.auth != "oauth2":
+        # (with OAuth the account that signs in is the username)
         out.error("smtp.username", "Enter the username (usually your email address).")
     else:
         out.error("smtp.username", header_problem(smtp.username))
@@ -356,6 +359,8 @@ def validate(settings: Settings) -> list[Problem]:
     if settings.password.store not in get_args(PasswordStore):
         out.error("password.store", 'The password store must be "keyring", "file" or "none".')
     out.problems += local_problems(settings.local)
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        out.problems += oauth_problems(settings)
     return out.problems
 
 
@@ -720,3 +725,66 @@ def save_settings(settings: Settings, path: Path) -> Path:
 
 def _keep_backup(target: Path) -> None:
     files.write_atomically(target.with_name(target.name + ".bak"), target.read_bytes())
+
+
+def _oauth_url_problem(url: str) -> str | None:
+    parts = urlsplit(url)
+    if any(ch.isspace() for ch in url) or parts.scheme not in ("https", "http"):
+        return "Enter an https:// address."
+    if not parts.hostname:
+        return "The address has no host name after https://."
+    if parts.scheme == "http" and not _loopback_name(parts.hostname):
+        return "Use https://: sign-in codes and tokens must not travel unencrypted."
+    return None
+
+
+def _loopback_name(host: str) -> bool:
+    """localhost or a loopback address: the only places http:// may reach for a sign-in."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def oauth_problems(settings: Settings) -> list[Problem]:
+    """The problems of the [oauth] table, for `smtp.auth = "oauth2"`."""
+    oauth = settings.oauth
+    problems: list[Problem] = []
+
+    def error(field_name: str, message: str | None) -> None:
+        if message:
+            problems.append(Problem(field_name, message))
+
+    if settings.smtp.security == "none":
+        error(
+            "smtp.security", "A sign-in token must not travel unencrypted: choose TLS or STARTTLS."
+        )
+    if not oauth.client_id.strip():
+        error(
+            "oauth.client_id",
+            "Enter the client ID of your app registration (see the sign-in guidance).",
+        )
+    if oauth.provider == "microsoft" and not re.fullmatch(r"[A-Za-z0-9.-]+", oauth.tenant.strip()):
+        error(
+            "oauth.tenant",
+            "Enter organizations, consumers, common, or your tenant's ID or domain.",
+        )
+    for name in ("device_authorization_url", "authorization_url", "token_url"):
+        value = getattr(oauth, name).strip()
+        if value:
+            error(f"oauth.{name}", _oauth_url_problem(value))
+    if oauth.provider == "custom":
+        if not oauth.token_url.strip():
+            error("oauth.token_url", "Enter the token URL of your sign-in server.")
+        if not (oauth.device_authorization_url.strip() or oauth.authorization_url.strip()):
+            error(
+                "oauth.authorization_url",
+                "Enter the authorization URL (or the device authorization URL) of your "
+                "sign-in server.",
+            )
+    for name in ("client_id", "client_secret", "tenant", "scope"):
+        problem = header_problem(getattr(oauth, name))
+        error(f"oauth.{name}", problem and problem.replace("here", "in " + name))
+    return problems

@@ -29,6 +29,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from tui.widgets.text import printable
+
 if TYPE_CHECKING:
     from tui.core.discover.engine import DiscoveryEvent, Suggestion
 
@@ -38,7 +40,7 @@ MARK_FOUND = "✓"
 MARK_NOTHING = "–"
 MARK_RUNNING = "…"
 
-SECURITY_WORDS = {"tls": "implicit TLS", "starttls": "STARTTLS"}
+SECURITY_WORDS = {"tls": "TLS from the first byte", "starttls": "STARTTLS"}
 
 
 def format_seconds(seconds: float) -> str:
@@ -69,7 +71,7 @@ class Discovered:
 
 
 def server_words(suggestion: Suggestion) -> str:
-    """ "smtp.gmail.com, port 465, implicit TLS" """
+    """ "smtp.gmail.com, port 465, TLS from the first byte" """
     security = SECURITY_WORDS.get(suggestion.security, suggestion.security)
     return f"{suggestion.host}, port {suggestion.port}, {security}"
 
@@ -103,7 +105,7 @@ class LayerLine(Horizontal):
     def _detail(self) -> Content:
         if self.found is None:
             return Content.assemble("looking…", ("  " + self.time_text, "dim"))
-        text = Content(self.detail)
+        text = Content(printable(self.detail))  # DNS and autoconfig text: from outside
         if self.time_text:
             text = Content.assemble(text, ("  " + self.time_text, "dim"))
         return text
@@ -271,21 +273,21 @@ class DiscoverScreen(Screen[Discovered | None]):
                 Content.from_markup(
                     "Press [b]Enter[/b] to set it up as [b]Other SMTP server[/b], trying "
                     "$host (a guess: check it).",
-                    host=fallback_host,
+                    host=printable(fallback_host),
                 )
             )
         elif suggestion.needs_confirmation:
             self._set_state("confirm")
             verdict.update(
                 Content.from_markup(
-                    "[b]? Use this server? $server[/b]", server=server_words(suggestion)
+                    "[b]? Use this server? $server[/b]", server=printable(server_words(suggestion))
                 )
             )
-            why.update(suggestion.why)
+            why.update(printable(suggestion.why))
             next_line.update(
                 Content.from_markup(
                     "[b]y[/b]: use it    [b]n[/b]: no, set it up as Other SMTP server with $host",
-                    host=fallback_host,
+                    host=printable(fallback_host),
                 )
             )
         else:
@@ -294,11 +296,11 @@ class DiscoverScreen(Screen[Discovered | None]):
                 Content.from_markup(
                     "[b]$mark Found: $server[/b] ($name)",
                     mark=MARK_FOUND,
-                    server=server_words(suggestion),
+                    server=printable(server_words(suggestion)),
                     name=self._provider_name(suggestion),
                 )
             )
-            why.update(suggestion.why)
+            why.update(printable(suggestion.why))
             next_line.update(
                 Content.from_markup(
                     "Press [b]Enter[/b] to continue to the settings (you can still change them)."

@@ -3,7 +3,8 @@
 Every rule comes from the core (`tui.core.settings.validate`): the screen builds a Settings
 value from the form, asks the core what is wrong and shows each message beside its field.
 A field shows its messages once the user has left it (or tried to go on); after that they
-follow every key press, so a fixed field clears at once.
+follow every key press, so a fixed field clears at once. The few checks that concern the
+form itself (the port typed, the password that never goes into the file) are made here.
 
 The screen stays on the stack while the test runs, so coming back finds everything as it
 was. It posts `FieldsScreen.Submitted` (test, or save without testing) and dismisses only
@@ -14,8 +15,8 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -23,79 +24,25 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Checkbox, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
 
+from tui.core.keys import Key, label
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
 from tui.core.settings import (
     USUAL_SECURITY_FOR_PORT,
     Problem,
     Security,
     Settings,
-    cleaned,
-    looks_like_address,
-    parse_port,
-    validate,
 )
+from tui.screens import fields_model as model
+from tui.screens import fields_rows as rows
+from tui.screens.fields_form import FormReader
+from tui.screens.fields_model import FIELD_WIDGETS, FORM_ORDER, PORTS, SECURITIES, FormResult
+from tui.widgets import ChoiceRow, FieldRow, GlyphCheckbox
+from tui.widgets.field_row import show_messages
 
-FormAction = Literal["test", "save", "back"]
-
-PORTS = (465, 587, 25)
-SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
-SECURITY_HELP = {
-    "tls": "Encrypted from the first byte (usual on port 465).",
-    "starttls": "Encrypted before the password is sent (usual on 587).",
-    "none": "Not encrypted: only for a local relay, with no username.",
-}
-NO_VERIFY_HELP = (
-    "Only for your own server with a self-signed certificate; never for Gmail, Yahoo, "
-    "Office 365 and the like."
-)
-
-# The order of the form, for "the first invalid field gets the focus".
-FORM_ORDER = (
-    "protocol",
-    "smtp.host",
-    "smtp.port",
-    "smtp.security",
-    "smtp.username",
-    "sender.address",
-    "password",
-    "http.url",
-    "sender.name",
-    "sender.copy_to",
-    "sender.reply_to",
-    "smtp.verify_certificate",
-    "smtp.ca_file",
-)
-
-# Settings field -> the id of the widget that edits it.
-FIELD_WIDGETS = {
-    "protocol": "protocol",
-    "provider": "protocol",
-    "smtp.host": "host",
-    "smtp.port": "port",
-    "smtp.security": "security",
-    "smtp.username": "username",
-    "sender.address": "address",
-    "password": "password",
-    "http.url": "url",
-    "sender.name": "name",
-    "sender.copy_to": "copy-to",
-    "sender.reply_to": "reply-to",
-    "smtp.verify_certificate": "no-verify",
-    "smtp.ca_file": "ca-file",
-}
-
-
-@dataclass
-class FormResult:
-    """What the form holds: settings (cleaned when valid) and the password typed."""
-
-    settings: Settings
-    password: str = field(repr=False)
-    action: FormAction = "test"
+__all__ = ["FieldsScreen", "FormResult", "provider_or_custom"]
 
 
 def provider_or_custom(provider_id: str) -> Provider:
@@ -105,74 +52,7 @@ def provider_or_custom(provider_id: str) -> Provider:
         return get_provider(CUSTOM_ID)
 
 
-class ChoiceRow(RadioSet, inherit_bindings=False):
-    """A one-line radio set: left/right choose at once, up/down move on to other fields.
-
-    The cursor starts on the chosen option (RadioSet starts on the first one).
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right", "step(1)", "Next choice", show=False),
-        Binding("left", "step(-1)", "Previous choice", show=False),
-        Binding("home", "jump(0)", "First choice", show=False),
-        Binding("end", "jump(-1)", "Last choice", show=False),
-        Binding("enter,space", "toggle_button", "Choose", show=False),
-    ]
-
-    def on_mount(self) -> None:
-        # RadioSet's own mount handler runs after this one and selects the first option.
-        self.call_after_refresh(self._select_pressed)
-
-    def _select_pressed(self) -> None:
-        if self.pressed_index >= 0:
-            self._selected = self.pressed_index
-
-    def action_step(self, delta: int) -> None:
-        if delta > 0:
-            self.action_next_button()
-        else:
-            self.action_previous_button()
-        self.action_toggle_button()
-
-    def action_jump(self, index: int) -> None:
-        buttons = list(self.query(RadioButton))
-        self._selected = index % len(buttons)
-        self.action_toggle_button()
-
-    def choose(self, index: int) -> None:
-        """Press one option from code, without a Changed message.
-
-        RadioSet keeps its state through RadioButton.Changed messages, which Textual
-        suppresses while a RadioSet.Changed handler runs: set everything here instead.
-        """
-        buttons = list(self.query(RadioButton))
-        with self.prevent(RadioButton.Changed):
-            for number, button in enumerate(buttons):
-                button.value = number == index
-        self._pressed_button = buttons[index]
-        self._selected = index
-
-
-class FieldRow(Horizontal):
-    """A label on the left; the control, its message and its help on the right."""
-
-    def __init__(self, label: str, *controls: Widget, row_id: str, help_text: str = "") -> None:
-        super().__init__(id=f"{row_id}-row", classes="row")
-        self.label = label
-        self.controls = controls
-        self.row_id = row_id
-        self.help_text = help_text
-
-    def compose(self) -> ComposeResult:
-        yield Label(self.label, classes="field-label")
-        with Vertical(classes="field-body"):
-            with Horizontal(classes="controls"):
-                yield from self.controls
-            yield Static("", id=f"{self.row_id}-message", classes="message", markup=False)
-            yield Static(self.help_text, id=f"{self.row_id}-help", classes="help", markup=False)
-
-
-class FieldsScreen(Screen[FormResult]):
+class FieldsScreen(FormReader):
     """Edit one configuration. Posts Submitted; dismisses FormResult(action="back") on Escape."""
 
     CSS_PATH = "fields.tcss"
@@ -221,171 +101,34 @@ class FieldsScreen(Screen[FormResult]):
         self.smtp_provider = (
             self.provider if self.provider.protocol == "smtp" else get_provider(CUSTOM_ID)
         )
-        self.touched: set[str] = set(FORM_ORDER) if check_all else set()
+        self.touched: set[Key] = set(FORM_ORDER) if check_all else set()
         self.password_note = password_note
         self.password_pending = password_pending
         self._password_typed = False
+        # The security the user (or the file) chose: "Other" port goes back to it, rather
+        # than keep what port 25 set on the way past.
+        self._chosen_security: Security = settings.smtp.security
+        self._baseline: Settings | None = None  # the draft as opened, for is_dirty()
 
     # ------------------------------------------------------------------ building
 
     def compose(self) -> ComposeResult:
-        s = self.initial
-        smtp, sender = s.smtp, s.sender
         yield Static("", id="heading")
         yield Static("", id="notes", markup=False)
+        yield Static("", id="changes", markup=False)
+        s = self.initial
         with VerticalScroll(id="form"):
-            yield FieldRow(
-                "Send with",
-                ChoiceRow(
-                    RadioButton("SMTP server", value=s.protocol == "smtp"),
-                    RadioButton("HTTP relay", value=s.protocol == "http"),
-                    id="protocol",
-                    compact=True,
-                ),
-                row_id="protocol",
+            yield rows.protocol_row(s)
+            yield Vertical(*rows.http_rows(s), id="http-group")
+            yield Vertical(
+                *rows.server_rows(s), *rows.login_rows(s, self.provider.id), id="smtp-group"
             )
-            with Vertical(id="smtp-group"):
-                yield FieldRow(
-                    "Server",
-                    Input(smtp.host, placeholder="smtp.example.com", id="host", compact=True),
-                    row_id="host",
-                )
-                other = smtp.port not in PORTS
-                yield FieldRow(
-                    "Port",
-                    ChoiceRow(
-                        *(RadioButton(str(port), value=smtp.port == port) for port in PORTS),
-                        RadioButton("Other", value=other),
-                        id="port",
-                        compact=True,
-                    ),
-                    Input(
-                        str(smtp.port) if other else "",
-                        placeholder="port",
-                        id="port-other",
-                        compact=True,
-                        restrict=r"[0-9]*",
-                        max_length=5,
-                    ),
-                    row_id="port",
-                    help_text="465 or 587 are encrypted and recommended; 25 is not.",
-                )
-                yield FieldRow(
-                    "Encryption",
-                    ChoiceRow(
-                        *(
-                            RadioButton(label, value=smtp.security == security)
-                            for label, security in zip(
-                                ("TLS", "STARTTLS", "None"), SECURITIES, strict=True
-                            )
-                        ),
-                        id="security",
-                        compact=True,
-                    ),
-                    row_id="security",
-                )
-                yield FieldRow(
-                    "Username",
-                    Input(
-                        smtp.username,
-                        placeholder="usually your email address",
-                        id="username",
-                        compact=True,
-                    ),
-                    row_id="username",
-                )
-                yield FieldRow(
-                    "Email address",
-                    Input(
-                        sender.address,
-                        placeholder="the address emails are sent from",
-                        id="address",
-                        compact=True,
-                    ),
-                    row_id="address",
-                    help_text="Your username is not an email address: which address sends?",
-                )
-                yield FieldRow(
-                    "Password",
-                    Input(
-                        self.initial_password,
-                        password=True,
-                        id="password",
-                        compact=True,
-                    ),
-                    Checkbox("Show", id="show-password", compact=True),
-                    row_id="password",
-                    help_text=self._password_help(),
-                )
-            with Vertical(id="http-group"):
-                yield FieldRow(
-                    "Relay URL",
-                    Input(
-                        s.http.url,
-                        placeholder="https://relay.example.com/send",
-                        id="url",
-                        compact=True,
-                    ),
-                    row_id="url",
-                )
-            yield FieldRow(
-                "Your name",
-                Input(
-                    sender.name,
-                    placeholder="optional: shown beside the address",
-                    id="name",
-                    compact=True,
-                ),
-                row_id="name",
+            yield from rows.secret_rows(s, self.initial_password, self._password_help())
+            yield from rows.sender_rows(s)
+            yield Vertical(*rows.certificate_rows(s), id="custom-group")
+            yield Collapsible(
+                rows.timeout_row(s), title="Advanced: timeout", collapsed=True, id="advanced"
             )
-            yield Checkbox(
-                "Send a copy of every email here",
-                bool(sender.copy_to),
-                id="copy-on",
-                compact=True,
-            )
-            yield FieldRow(
-                "Copy to",
-                Input(
-                    sender.copy_to, placeholder="archive@example.com", id="copy-to", compact=True
-                ),
-                row_id="copy-to",
-            )
-            yield Checkbox(
-                "Receive replies at a different address",
-                bool(sender.reply_to),
-                id="reply-on",
-                compact=True,
-            )
-            yield FieldRow(
-                "Replies to",
-                Input(
-                    sender.reply_to, placeholder="replies@example.com", id="reply-to", compact=True
-                ),
-                row_id="reply-to",
-            )
-            with Vertical(id="custom-group"):
-                yield FieldRow(
-                    "Certificate",
-                    Checkbox(
-                        "Do not validate TLS certificate",
-                        not smtp.verify_certificate,
-                        id="no-verify",
-                        compact=True,
-                    ),
-                    row_id="no-verify",
-                    help_text=NO_VERIFY_HELP,
-                )
-                yield FieldRow(
-                    "CA file",
-                    Input(
-                        smtp.ca_file,
-                        placeholder="optional: PEM file of your own certificate authority",
-                        id="ca-file",
-                        compact=True,
-                    ),
-                    row_id="ca-file",
-                )
             yield Static("", id="general-message", classes="message", markup=False)
         with Horizontal(id="buttons"):
             yield Button("Test settings (ctrl+n)", id="test", variant="primary", compact=True)
@@ -395,233 +138,157 @@ class FieldsScreen(Screen[FormResult]):
     def _password_help(self) -> str:
         if self.password_note:
             return self.password_note
+        if self.initial.protocol == "http":
+            return ""
         if self.provider.app_password:
             return "The app password you created, not your normal password."
         return ""
 
     def on_mount(self) -> None:
+        self._fix_on_load()
         self._apply_provider()
         self._update_visibility()
         self._refresh_messages()
         self._focus_start()
+        self._baseline = self.draft()
+
+    def _fix_on_load(self) -> None:
+        """What mailwiz changes in a file's values before showing them, and says so."""
+        smtp = self.initial.smtp
+        if self.initial.protocol == "smtp" and smtp.security == "none" and smtp.username.strip():
+            self._set_security("starttls")
+            self._chosen_security = "starttls"
+            changes = self.query_one("#changes", Static)
+            changes.update(
+                "Changed on load: the file had Encryption None with a username, but a login "
+                "is never sent unencrypted, so Encryption is now STARTTLS. Save to keep it."
+            )
+            changes.display = True
 
     def _focus_start(self) -> None:
         first_error = self._first_error_widget()
         if first_error is not None:
             first_error.focus()
             return
-        candidates = ["host", "username", "password", "url"]
+        candidates = ["host", "username", "password", "url", "client-id"]
         if self.password_pending:
             candidates.remove("password")
         for widget_id in candidates:
             widget = self.query_one(f"#{widget_id}", Input)
-            if widget.display and self._row_visible(widget_id) and not widget.value:
+            if self._row_visible(widget_id) and not widget.value:
                 widget.focus()
                 return
         self.query_one("#test", Button).focus()
 
-    # ------------------------------------------------------------------ reading the form
-
-    def _radio_index(self, widget_id: str) -> int:
-        index = self.query_one(f"#{widget_id}", RadioSet).pressed_index
-        return max(index, 0)
-
-    def _value(self, widget_id: str) -> str:
-        return self.query_one(f"#{widget_id}", Input).value
-
-    def _checked(self, widget_id: str) -> bool:
-        return self.query_one(f"#{widget_id}", Checkbox).value
-
-    @property
-    def protocol(self) -> Literal["smtp", "http"]:
-        return "http" if self._radio_index("protocol") == 1 else "smtp"
-
-    def _port(self) -> tuple[int, str]:
-        """The chosen port and, when "Other" holds no valid number, the core's message."""
-        index = self._radio_index("port")
-        if index < len(PORTS):
-            return PORTS[index], ""
-        try:
-            return parse_port(self._value("port-other")), ""
-        except ValueError as error:
-            return 0, str(error)
-
-    def _address_wanted(self) -> bool:
-        """The seed's rule: ask for the address only when the username is not one."""
-        username = self._value("username").strip()
-        if looks_like_address(username):
-            return False
-        return bool(username) or SECURITIES[self._radio_index("security")] == "none"
-
-    def draft(self) -> Settings:
-        """The settings as the form shows them now, valid or not (hidden fields left out)."""
-        settings = copy.deepcopy(self.initial)
-        settings.protocol = self.protocol
-        settings.provider = self.provider.id
-        smtp, sender = settings.smtp, settings.sender
-        if settings.protocol == "smtp":
-            smtp.host = self._value("host")
-            smtp.port = self._port()[0]
-            smtp.security = SECURITIES[self._radio_index("security")]
-            smtp.username = self._value("username")
-            sender.address = self._value("address") if self._address_wanted() else ""
-            smtp.verify_certificate = not self._checked("no-verify")
-            smtp.ca_file = self._value("ca-file") if self._ca_file_shown() else ""
-            sender.copy_to = self._value("copy-to") if self._checked("copy-on") else ""
-            sender.reply_to = self._value("reply-to") if self._checked("reply-on") else ""
-        else:
-            settings.http.url = self._value("url")
-            sender.copy_to = ""
-            sender.reply_to = self._value("reply-to")
-        sender.name = self._value("name")
-        return settings
-
-    @property
-    def password(self) -> str:
-        return self._value("password")
-
-    def result(self, action: FormAction = "test") -> FormResult:
-        settings = self.draft()
-        if action != "back":
-            settings = cleaned(settings)
-        return FormResult(settings, self.password, action)
-
-    def is_dirty(self) -> bool:
-        """Whether anything differs from what the screen started with."""
-        return self.draft() != self.initial or self.password != self.initial_password
-
     # ------------------------------------------------------------------ problems
 
-    def problems(self) -> dict[str, list[Problem]]:
-        """The core's problems with the form, by field, plus the port and password checks."""
-        settings = self.draft()
-        found: dict[str, list[Problem]] = defaultdict(list)
-        for problem in validate(settings):
-            found[problem.field].append(problem)
-        if settings.protocol == "smtp":
-            port_error = self._port()[1]
-            if port_error:
-                found["smtp.port"] = [Problem("smtp.port", port_error)]
-            if (
-                not self.password_pending
-                and settings.smtp.username.strip()
-                and settings.smtp.security != "none"
-                and not self.password
-            ):
-                found["password"].append(Problem("password", self._missing_password_message()))
-        return found
+    def problems(self) -> dict[Key, list[Problem]]:
+        """The core's problems with the form, by field, plus the form's own checks."""
+        state = model.FormState(
+            password=self.password,
+            password_pending=self.password_pending,
+            signs_in=self.signs_in,
+            app_password=self.provider.app_password,
+            port_error=self._port()[1] if self.protocol == "smtp" else "",
+            timeout_error=model.parse_timeout(self._value("timeout"))[1],
+            password_warning=self._password_warning(),
+        )
+        return model.form_problems(self.draft(), state)
 
-    def _missing_password_message(self) -> str:
-        if self.provider.app_password:
-            return "Enter the app password (not your normal password)."
-        return "Enter the password for this username."
+    def _password_warning(self) -> str:
+        if self.protocol != "smtp" or self.signs_in or not self.password:
+            return ""
+        from tui.core.diagnose.passwords import app_password_warning
 
-    def _widget_for(self, field_name: str) -> str | None:
+        return app_password_warning(self.provider, self.password)
+
+    def _widget_for(self, key: Key) -> str | None:
         """The id of the visible widget that shows this field's messages, if any."""
-        widget_id = FIELD_WIDGETS.get(field_name)
+        widget_id = FIELD_WIDGETS.get(key)
         if widget_id is None:
             return None
-        fallbacks = {"address": "username", "copy-to": "copy-on", "reply-to": "reply-on"}
         if not self._row_visible(widget_id):
-            widget_id = fallbacks.get(widget_id, "")
+            widget_id = model.FALLBACK_WIDGETS.get(widget_id, "")
             if not widget_id or not self._row_visible(widget_id):
                 return None
         return widget_id
 
     def _row_visible(self, widget_id: str) -> bool:
-        widget = self.query_one(f"#{widget_id}")
-        node: Widget | None = widget
+        """Shown, or only folded away under "Advanced" (unfolded when it needs fixing)."""
+        node: Widget | None = self.query_one(f"#{widget_id}")
         while node is not None and node is not self:
-            if not node.display:
+            if not node.display and not isinstance(node, Collapsible.Contents):
                 return False
             parent = node.parent
             node = parent if isinstance(parent, Widget) else None
         return True
 
     def _refresh_messages(self) -> None:
-        found = self.problems()
         by_row: dict[str, list[Problem]] = defaultdict(list)
         general: list[Problem] = []
-        for field_name, problems in found.items():
-            widget_id = self._widget_for(field_name)
+        touched_ids = {FIELD_WIDGETS[key] for key in self.touched if key in FIELD_WIDGETS}
+        for key, problems in self.problems().items():
+            widget_id = self._widget_for(key)
             if widget_id is None:
-                # No widget shows it (a timeout in the file, or a field hidden right now):
-                # say it below the form rather than block without a word.
+                # No widget shows it (a field hidden right now): say it below the form
+                # rather than block without a word.
                 general.extend(
-                    Problem(p.field, f"{p.field}: {p.message}")
+                    Problem(p.field, f"{label(key)}: {p.message}")
                     for p in problems
                     if p.severity == "error"
                 )
                 continue
-            shown = field_name in self.touched or (
-                widget_id != FIELD_WIDGETS.get(field_name) and widget_id in self._touched_ids()
-            )
-            if shown:
-                by_row[self._row_of(widget_id)].extend(problems)
+            if key in self.touched or (
+                widget_id != FIELD_WIDGETS[key] and widget_id in touched_ids
+            ):
+                by_row[model.ROW_OF.get(widget_id, widget_id)].extend(problems)
         for row in self.query(FieldRow):
-            message = row.query_one(".message", Static)
-            help_line = row.query_one(".help", Static)
-            problems = by_row.get(row.row_id, [])
-            self._show(message, problems)
-            help_text = self._help_for(row)
-            # Help explains a field; once a message says what is wrong, the help gives way,
-            # except the note on where the stored password came from (or why there is none).
-            keep = row.row_id == "password" and bool(self.password_note)
-            help_line.update(help_text)
-            help_line.display = bool(help_text) and (not problems or keep)
-            row.set_class(any(p.severity == "error" for p in problems), "-invalid")
-        self._show(self.query_one("#general-message", Static), general if self.touched else [])
+            self._show_row(row, by_row.get(row.row_id, []))
+        show_messages(self.query_one("#general-message", Static), general if self.touched else [])
+        if any(key in (Key.SMTP_TIMEOUT, Key.HTTP_TIMEOUT) for key in self.touched) and by_row.get(
+            "timeout"
+        ):
+            self.query_one("#advanced", Collapsible).collapsed = False
 
-    def _touched_ids(self) -> set[str]:
-        return {FIELD_WIDGETS[name] for name in self.touched if name in FIELD_WIDGETS}
-
-    @staticmethod
-    def _row_of(widget_id: str) -> str:
-        return {"port-other": "port", "show-password": "password"}.get(widget_id, widget_id)
+    def _show_row(self, row: FieldRow, problems: list[Problem]) -> None:
+        # Once a message says what is wrong, the help gives way, except the note on where
+        # the stored password came from (or why there is none).
+        keep = row.row_id == "password" and bool(self.password_note)
+        row.show(problems, self._help_for(row), keep_help=keep)
 
     def _help_for(self, row: FieldRow) -> str:
         if row.row_id == "security":
-            return SECURITY_HELP[SECURITIES[self._radio_index("security")]]
+            return model.SECURITY_HELP[self.security]
         if row.row_id == "reply-to" and self.protocol == "http":
-            return "Required for a relay: usually your business address."
+            return "Required for an HTTP service: usually your business address."
         if row.row_id == "password":
+            if self.protocol == "http" and self.api == "relay":
+                return "Optional: a key the relay checks. Kept like a password, never in the file."
+            if self.protocol == "http":
+                return "Kept in the password store, like a password; never in the settings file."
             return self._password_help()
+        if row.row_id == "address" and self.protocol == "http":
+            return "The address emails are sent from."
+        if row.row_id == "url" and self.protocol == "http" and self.api != "relay":
+            return f"Empty: {model.API_DEFAULT_URLS.get(self.api, 'the default')}."
         return row.help_text
-
-    @staticmethod
-    def _show(target: Static, problems: list[Problem]) -> None:
-        target.display = bool(problems)
-        if not problems:
-            target.update("")
-            return
-        errors = [p for p in problems if p.severity == "error"]
-        target.set_class(bool(errors), "-error")
-        target.set_class(not errors, "-warning")
-        target.update(
-            Content("\n").join(
-                Content.from_markup(
-                    "[b]$mark[/b] $text",
-                    mark="✗" if p.severity == "error" else "!",
-                    text=p.message,
-                )
-                for p in problems
-            )
-        )
 
     def _first_error_widget(self) -> Widget | None:
         found = self.problems()
-        for field_name in (*FORM_ORDER, *found):
-            if field_name not in self.touched:
+        for key in (*FORM_ORDER, *found):
+            if key not in self.touched:
                 continue
-            if any(p.severity == "error" for p in found.get(field_name, [])):
-                widget_id = self._widget_for(field_name)
+            if any(p.severity == "error" for p in found.get(key, [])):
+                widget_id = self._widget_for(key)
                 if widget_id is not None:
                     return self._focus_target(widget_id)
         return None
 
     def _focus_target(self, widget_id: str) -> Widget:
-        if widget_id == "port" and self._radio_index("port") == len(PORTS):
+        if widget_id == "port" and self._choice("port") == len(PORTS):
             widget_id = "port-other"
+        if widget_id == "timeout":
+            self.query_one("#advanced", Collapsible).collapsed = False
         return self.query_one(f"#{widget_id}")
 
     # ------------------------------------------------------------------ reacting
@@ -629,8 +296,7 @@ class FieldsScreen(Screen[FormResult]):
     def _apply_provider(self) -> None:
         """Heading, notes and what the provider allows."""
         provider = self.provider
-        heading = self.query_one("#heading", Static)
-        heading.update(
+        self.query_one("#heading", Static).update(
             Content.from_markup(
                 "[b]$name[/b] — your settings  [dim](Esc: choose another provider)[/dim]",
                 name=provider.name,
@@ -642,26 +308,38 @@ class FieldsScreen(Screen[FormResult]):
 
     def _update_visibility(self) -> None:
         smtp = self.protocol == "smtp"
-        custom = self.provider.id == CUSTOM_ID
-        self.query_one("#smtp-group").display = smtp
-        self.query_one("#http-group").display = not smtp
-        self.query_one("#port-other").display = self._radio_index("port") == len(PORTS)
-        self.query_one("#address-row").display = smtp and self._address_wanted()
-        self.query_one("#copy-on").display = smtp
-        self.query_one("#copy-to-row").display = smtp and self._checked("copy-on")
-        self.query_one("#reply-on").display = smtp
-        self.query_one("#reply-to-row").display = not smtp or self._checked("reply-on")
+        shown = {
+            "smtp-group": smtp,
+            "http-group": not smtp,
+            "port-other": self._choice("port") == len(PORTS),
+            "auth-row": smtp and self.oauth_family is not None,
+            "address-row": self._address_wanted(),
+            "password-row": not self.signs_in,
+            "client-id-row": self.signs_in,
+            "client-secret-row": self.signs_in and self.oauth_family == "google",
+            "tenant-row": self.signs_in and self.oauth_family == "microsoft",
+            "domain-row": not smtp and self.api == "mailgun",
+            "copy-on": self._copy_offered(),
+            "copy-to-row": self._copy_offered() and self._checked("copy-on"),
+            "reply-on": smtp,
+            "reply-to-row": not smtp or self._checked("reply-on"),
+        }
         # Turning certificate checks off is offered only for "Other SMTP server"; a file
         # that has it off for a known provider shows the box so that it can be ticked off.
+        custom = self.provider.id == CUSTOM_ID
         no_verify = self._checked("no-verify")
-        ca_file = self._ca_file_shown()
-        self.query_one("#custom-group").display = smtp and (custom or no_verify or ca_file)
-        self.query_one("#no-verify-row").display = custom or no_verify
-        self.query_one("#ca-file-row").display = ca_file
-
-    def _ca_file_shown(self) -> bool:
-        """A CA file is for your own server; one already set (the practice server) shows."""
-        return self.provider.id == CUSTOM_ID or bool(self.initial.smtp.ca_file)
+        shown["custom-group"] = smtp and (custom or no_verify or self._ca_file_shown())
+        shown["no-verify-row"] = custom or no_verify
+        shown["ca-file-row"] = self._ca_file_shown()
+        for widget_id, display in shown.items():
+            self.query_one(f"#{widget_id}").display = display
+        secret = self.query_one("#password-row", FieldRow).query_one(".field-label", Label)
+        secret.update("API key" if not smtp else label(Key.PASSWORD))
+        url = self.query_one("#url-row", FieldRow).query_one(".field-label", Label)
+        url.update("Relay URL" if self.api == "relay" else "Base URL")
+        self.query_one("#url", Input).placeholder = (
+            "https://relay.example.com/send" if self.api == "relay" else "empty: the default"
+        )
 
     def _changed(self) -> None:
         self._update_visibility()
@@ -669,23 +347,25 @@ class FieldsScreen(Screen[FormResult]):
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "password" and event.value != self.initial_password:
+        widget_id = event.input.id or ""
+        if widget_id == "password" and event.value != self.initial_password:
             self._password_typed = True
-        if (
-            event.input.id == "username"
-            and event.value.strip()
-            and SECURITIES[self._radio_index("security")] == "none"
-        ):
+        typed_login = widget_id == "username" and event.value != self.initial.smtp.username
+        if typed_login and event.value.strip() and self.security == "none":
             # A login needs encryption (a password never travels in clear). "None" is often
             # only there because port 25 was passed on the way to another port.
             self._set_security("starttls")
+        if widget_id == "port-other" and event.value.isdigit():
+            usual = USUAL_SECURITY_FOR_PORT.get(int(event.value))
+            if usual is not None and not (usual == "none" and self._value("username").strip()):
+                self._set_security(usual)
         self._changed()
 
     @on(Input.Blurred)
     def _input_left(self, event: Input.Blurred) -> None:
-        field_name = self._field_of(event.input.id or "")
-        if field_name:
-            self.touched.add(field_name)
+        key = self._field_of(event.input.id or "")
+        if key is not None:
+            self.touched.add(key)
         self._refresh_messages()
 
     @on(Input.Submitted)
@@ -694,20 +374,21 @@ class FieldsScreen(Screen[FormResult]):
         event.stop()
         self.focus_next()
 
-    def _field_of(self, widget_id: str) -> str | None:
-        if widget_id == "port-other":
-            return "smtp.port"
-        if widget_id in ("copy-on",):
-            return "sender.copy_to"
-        if widget_id in ("reply-on",):
-            return "sender.reply_to"
-        for name, wid in FIELD_WIDGETS.items():
-            if wid == widget_id and name != "provider":
-                return name
-        return None
+    def _field_of(self, widget_id: str) -> Key | None:
+        special = {
+            "port-other": Key.PORT,
+            "copy-on": Key.COPY_TO,
+            "reply-on": Key.REPLY_TO,
+            "timeout": Key.SMTP_TIMEOUT if self.protocol == "smtp" else Key.HTTP_TIMEOUT,
+        }
+        if widget_id in special:
+            return special[widget_id]
+        return next(
+            (k for k, w in FIELD_WIDGETS.items() if w == widget_id and k != Key.PROVIDER), None
+        )
 
-    @on(RadioSet.Changed, "#protocol")
-    def _protocol_changed(self, event: RadioSet.Changed) -> None:
+    @on(ChoiceRow.Changed, "#protocol")
+    def _protocol_changed(self) -> None:
         if self.protocol == "http":
             if self.provider.protocol == "smtp":
                 self.smtp_provider = self.provider
@@ -715,22 +396,22 @@ class FieldsScreen(Screen[FormResult]):
         elif self.provider.protocol == "http":
             self.provider = self.smtp_provider
         self._apply_provider()
-        self.touched.add("protocol")
+        self.touched.add(Key.PROTOCOL)
         self._changed()
 
-    @on(RadioSet.Changed, "#port")
-    def _port_changed(self, event: RadioSet.Changed) -> None:
-        index = event.radio_set.pressed_index
-        if index < len(PORTS):
-            port = PORTS[index]
-            security = USUAL_SECURITY_FOR_PORT[port]
+    @on(ChoiceRow.Changed, "#port")
+    def _port_changed(self, event: ChoiceRow.Changed) -> None:
+        if event.index < len(PORTS):
+            security = USUAL_SECURITY_FOR_PORT[PORTS[event.index]]
             if security == "none" and self._value("username").strip():
                 # Port 25 with a login still needs encryption: the password must not
                 # travel in clear, so STARTTLS (a server that cannot do it fails the test).
                 security = "starttls"
             self._set_security(security)
-            self.touched.add("smtp.port")
+            self.touched.add(Key.PORT)
         else:
+            # "Other": back to the encryption chosen before ports were stepped through.
+            self._set_security(self._chosen_security)
             self._update_visibility()
             self.query_one("#port-other", Input).focus()
         self._changed()
@@ -738,19 +419,25 @@ class FieldsScreen(Screen[FormResult]):
     def _set_security(self, security: Security) -> None:
         self.query_one("#security", ChoiceRow).choose(SECURITIES.index(security))
 
-    @on(RadioSet.Changed, "#security")
-    def _security_changed(self, event: RadioSet.Changed) -> None:
-        self.touched.add("smtp.security")
+    @on(ChoiceRow.Changed, "#security")
+    def _security_changed(self) -> None:
+        self._chosen_security = self.security
+        self.touched.add(Key.SECURITY)
         self._changed()
 
-    @on(Checkbox.Changed)
-    def _checkbox_changed(self, event: Checkbox.Changed) -> None:
+    @on(ChoiceRow.Changed, "#auth, #api")
+    def _choice_changed(self, event: ChoiceRow.Changed) -> None:
+        self.touched.add(Key.AUTH if event.choice_row.id == "auth" else Key.API)
+        self._changed()
+
+    @on(GlyphCheckbox.Changed)
+    def _checkbox_changed(self, event: GlyphCheckbox.Changed) -> None:
         box_id = event.checkbox.id
         if box_id == "show-password":
             self.query_one("#password", Input).password = not event.value
             return
         if box_id == "no-verify":
-            self.touched.add("smtp.verify_certificate")
+            self.touched.add(Key.VERIFY_CERTIFICATE)
         self._changed()
         if event.value and box_id in ("copy-on", "reply-on"):
             target = self.query_one("#copy-to" if box_id == "copy-on" else "#reply-to", Input)
@@ -766,7 +453,7 @@ class FieldsScreen(Screen[FormResult]):
 
     # ------------------------------------------------------------------ actions
 
-    def action_submit(self, action: FormAction = "test") -> None:
+    def action_submit(self, action: model.FormAction = "test") -> None:
         """Check everything; go on only when no field has an error."""
         self.touched.update(FORM_ORDER)
         self._update_visibility()
@@ -779,9 +466,9 @@ class FieldsScreen(Screen[FormResult]):
                 target.focus()
             count = len(self.query(".row.-invalid")) or len(errors)
             self.notify(
-                "One field needs fixing first: it is marked in red."
+                "One field needs fixing first: it is marked ✗."
                 if count == 1
-                else f"{count} fields need fixing first: they are marked in red.",
+                else f"{count} fields need fixing first: they are marked ✗.",
                 title="Not yet",
                 severity="warning",
             )
@@ -789,7 +476,7 @@ class FieldsScreen(Screen[FormResult]):
         self.post_message(self.Submitted(self.result(action)))
 
     def action_toggle_password(self) -> None:
-        box = self.query_one("#show-password", Checkbox)
+        box = self.query_one("#show-password", GlyphCheckbox)
         box.value = not box.value
 
     def action_guide(self) -> None:
@@ -802,7 +489,7 @@ class FieldsScreen(Screen[FormResult]):
         if action == "guide":
             return bool(self.provider.guidance)
         if action == "toggle_password":
-            return self.protocol == "smtp"
+            return not self.signs_in
         return True
 
     # ------------------------------------------------------------------ for the app
@@ -810,18 +497,21 @@ class FieldsScreen(Screen[FormResult]):
     def focus_field(self, field_name: str) -> bool:
         """Focus the widget that edits a settings field ("smtp.port", "password", ...).
 
-        Reveals it first when it sits behind a checkbox. Returns False when the field is
-        not on this form (the focus then stays where it was).
+        Reveals it first when it sits behind a checkbox or a fold. Returns False when the
+        field is not on this form (the focus then stays where it was).
         """
-        if field_name == "sender.copy_to":
-            self.query_one("#copy-on", Checkbox).value = True
-        elif field_name == "sender.reply_to" and self.protocol == "smtp":
-            self.query_one("#reply-on", Checkbox).value = True
+        key = model.as_key(field_name)
+        if key is None:
+            return False
+        if key == Key.COPY_TO and self._copy_offered():
+            self.query_one("#copy-on", GlyphCheckbox).value = True
+        elif key == Key.REPLY_TO and self.protocol == "smtp":
+            self.query_one("#reply-on", GlyphCheckbox).value = True
         self._update_visibility()
-        widget_id = self._widget_for(field_name)
+        widget_id = self._widget_for(key)
         if widget_id is None:
             return False
-        self.touched.add(field_name)
+        self.touched.add(key)
         self._refresh_messages()
         target = self._focus_target(widget_id)
         self.call_after_refresh(target.focus)
@@ -829,10 +519,18 @@ class FieldsScreen(Screen[FormResult]):
 
     def set_stored_password(self, password: str | None, note: str = "") -> None:
         """The stored password arrived (read in a worker); fill it in unless one was typed."""
-        if password is not None and not self._password_typed and not self.password:
+        if password is not None and not self._password_typed and not self._value("password"):
             self.initial_password = password
             self.query_one("#password", Input).value = password
             self._password_typed = False
         self.password_note = note
         self.password_pending = False
         self._refresh_messages()
+        self.call_after_refresh(self._focus_missing_password)
+
+    def _focus_missing_password(self) -> None:
+        """Nothing stored: the password is what is missing (unless the user moved on)."""
+        password_input = self.query_one("#password", Input)
+        idle = self.focused is None or self.focused is self.query_one("#test", Button)
+        if idle and not password_input.value and self._row_visible("password"):
+            password_input.focus()

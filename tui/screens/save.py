@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -16,13 +17,15 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, RadioButton, RadioSet, Static
+from textual.screen import Screen
+from textual.widgets import Button, Footer, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from tui.core.settings import PasswordStore, Settings, SettingsError
+from tui.dialogs.confirm import ConfirmDialog
+from tui.widgets import GlyphRadioButton
 
 if TYPE_CHECKING:
     from tui.core.credentials.store import KeyringStatus
@@ -52,7 +55,7 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
     else:
         smtp = settings.smtp
         security = {
-            "tls": "encrypted from the start (TLS)",
+            "tls": "TLS from the first byte",
             "starttls": "encrypted with STARTTLS",
             "none": "NOT encrypted",
         }.get(smtp.security, smtp.security)
@@ -66,7 +69,11 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
             shown = "(empty)"
         else:
             shown = MASK
-        rows.append(("Password", shown))
+        if smtp.auth == "oauth2":
+            who = {"microsoft": "Microsoft", "google": "Google"}.get(settings.oauth.provider, "")
+            rows.append(("Sign-in", f"{who} sign-in (OAuth), client ID {settings.oauth.client_id}"))
+        else:
+            rows.append(("Password", shown))
         if not smtp.verify_certificate:
             rows.append(("Certificate", "NOT checked (Do not validate TLS certificate)"))
         if smtp.ca_file:
@@ -80,6 +87,22 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
     if sender.copy_to:
         rows.append(("Copy of every email", sender.copy_to))
     return rows
+
+
+def shell_lines(args: list[str], width: int) -> list[str]:
+    """A command, quoted for the shell, indented and broken only between arguments (with a
+    trailing backslash), so that no line wraps in the middle of a word and it pastes whole."""
+    words = [shlex.quote(arg) for arg in args]
+    lines: list[str] = []
+    line = "  " + words[0]
+    for word in words[1:]:
+        if len(line) + 1 + len(word) + 2 > width:
+            lines.append(line + " \\")
+            line = "      " + word
+        else:
+            line += " " + word
+    lines.append(line)
+    return lines
 
 
 def first_sentence(text: str) -> str:
@@ -97,62 +120,14 @@ def _provider_name(provider_id: str) -> str:
         return "Other SMTP server" if provider_id == "custom" else provider_id
 
 
-class ConfirmUntested(ModalScreen[bool]):
+def untested_dialog() -> ConfirmDialog:
     """Saving settings that did not pass a test send: ask first."""
-
-    DEFAULT_CSS = """
-    ConfirmUntested {
-        align: center middle;
-        background: $background 60%;
-    }
-    ConfirmUntested > Vertical {
-        width: 64;
-        height: auto;
-        border: thick $warning;
-        background: $surface;
-        padding: 1 2;
-    }
-    ConfirmUntested #question {
-        margin-bottom: 1;
-    }
-    ConfirmUntested Horizontal {
-        height: auto;
-        align-horizontal: center;
-    }
-    ConfirmUntested Button {
-        margin: 0 1;
-    }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes, save"),
-        Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Back"),
-    ]
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                Content.assemble(
-                    ("These settings have not passed a test send.", "bold"),
-                    "\nThey may not work: emails sent with them could fail. Save them anyway?",
-                ),
-                id="question",
-            )
-            with Horizontal():
-                yield Button("Yes, save (y)", id="yes", variant="warning", compact=True)
-                yield Button("No, go back (n)", id="no", compact=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, answer: bool) -> None:
-        self.dismiss(answer)
+    return ConfirmDialog(
+        "These settings have not passed a test send.",
+        "They may not work: emails sent with them could fail. Save them anyway?",
+        yes="Yes, save",
+        no="No, go back",
+    )
 
 
 class SaveScreen(Screen[bool]):
@@ -174,8 +149,13 @@ class SaveScreen(Screen[bool]):
         password: str | None,
         config_path: Path,
         tested: bool,
+        *,
+        practice: bool = False,
     ) -> None:
+        """`practice`: a practice run; the settings and password go into the temporary
+        practice folder, and the screen says so."""
         super().__init__()
+        self.practice = practice
         self.settings = settings
         self.password = password
         self.config_path = config_path
@@ -193,20 +173,22 @@ class SaveScreen(Screen[bool]):
         with VerticalScroll(id="body"):
             yield Static(self._summary(), id="summary")
             yield Static(
-                Content.assemble(("Settings file: ", "bold"), str(self.config_path)),
-                id="where-settings",
+                "The certificate will NOT be checked: anyone between you and the server "
+                "could read the password. Only for your own server.",
+                id="certificate-warning",
             )
+            yield Static(self._settings_where(), id="where-settings")
             yield Static(
                 Content.assemble(("Password: ", "bold"), "checking the system keyring…"),
                 id="where-password",
             )
             yield Static("", id="keyring-problem")
             with RadioSet(id="store-choice", compact=True):
-                yield RadioButton(
+                yield GlyphRadioButton(
                     "Keep it in a file only you can read (0600), beside the settings",
                     id="store-file",
                 )
-                yield RadioButton(
+                yield GlyphRadioButton(
                     "Do not store it: give it at each use in MAILWIZ_PASSWORD",
                     id="store-none",
                 )
@@ -221,8 +203,19 @@ class SaveScreen(Screen[bool]):
             yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
         yield Footer()
 
+    def _settings_where(self) -> Content:
+        if self.practice:
+            return Content.assemble(
+                ("Practice run: ", "bold"),
+                "nothing goes into your real settings or keyring. The settings and the "
+                "password go into a temporary practice folder, deleted when mailwiz ends.",
+            )
+        return Content.assemble(("Settings file: ", "bold"), str(self.config_path))
+
     def _summary(self) -> Content:
         rows = summary_rows(self.settings, self.password)
+        if self.practice and rows[0][0] == "Provider" and rows[0][1] == "practice":
+            rows[0] = ("Provider", "the practice server on this computer")
         width = max(len(label) for label, _ in rows) + 2
         lines = [
             Content.assemble((f"{label + ':':<{width}}", "bold"), value) for label, value in rows
@@ -230,6 +223,8 @@ class SaveScreen(Screen[bool]):
         return Content("\n").join(lines)
 
     def on_mount(self) -> None:
+        unchecked = self.settings.protocol == "smtp" and not self.settings.smtp.verify_certificate
+        self.query_one("#certificate-warning").display = unchecked
         self.query_one("#store-choice").display = False
         self.query_one("#keyring-problem").display = False
         self.query_one("#done").display = False
@@ -328,7 +323,7 @@ class SaveScreen(Screen[bool]):
             self.query_one("#store-choice", RadioSet).focus()
             return
         if not self.tested:
-            self.app.push_screen(ConfirmUntested(), self._confirmed)
+            self.app.push_screen(untested_dialog(), self._confirmed)
             return
         self._start_saving()
 
@@ -388,31 +383,49 @@ class SaveScreen(Screen[bool]):
         self.query_one("#body").display = False
         self.query_one("#buttons").display = False
         done = self.query_one("#done", Static)
-        command = "mailwiz"
-        if self.config_path != _usual_path():
-            command = f"mailwiz --config {self.config_path}"
-        done.update(
-            Content.assemble(
-                ("Saved.", "bold"),
-                "\n\n",
-                ("Settings file: ", "bold"),
-                str(saved.settings_path),
-                "\n",
-                ("Password: ", "bold"),
-                self._password_where(_Probe(None, saved.where)),
-                "\n\n",
-                ("What next", "bold"),
-                "\nSend a test message with the saved settings:\n  ",
-                (f"{command} test", "bold"),
-                "\nEmail a document to a customer:\n  ",
-                (f"{command} send --to customer@example.com --attach invoice.pdf", "bold"),
-                "\nSee the settings and where the password is:\n  ",
-                (f"{command} show", "bold"),
-                "\n\nPress Enter to finish.",
-            )
-        )
+        done.update(self._practice_done() if self.practice else self._done_text(saved))
         done.display = True
         self.refresh_bindings()
+
+    def _done_text(self, saved: _Saved) -> Content:
+        prefix = ["mailwiz"]
+        if self.config_path != _usual_path():
+            prefix += ["--config", str(self.config_path)]
+        width = max(self.size.width - 4, 40)
+
+        def command(*args: str) -> Content:
+            return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
+
+        return Content.assemble(
+            ("Saved.", "bold"),
+            "\n\n",
+            ("Settings file: ", "bold"),
+            str(saved.settings_path),
+            "\n",
+            ("Password: ", "bold"),
+            self._password_where(_Probe(None, saved.where)),
+            "\n\n",
+            ("What next", "bold"),
+            "\nSend a test message with the saved settings:\n",
+            command("test"),
+            "\nEmail a document to a customer:\n",
+            command("send", "--to", "customer@example.com", "--attach", "invoice.pdf"),
+            "\nSee the settings and where the password is:\n",
+            command("show"),
+            "\n\nPress Enter to finish.",
+        )
+
+    @staticmethod
+    def _practice_done() -> Content:
+        return Content.assemble(
+            ("Saved in the practice folder.", "bold"),
+            "\n\nThis was a practice run: nothing went into your real settings or keyring, "
+            "and the practice folder is deleted when mailwiz ends.\n\n",
+            ("What next", "bold"),
+            "\nSet up your real email the same way:\n",
+            ("  mailwiz", "bold"),
+            "\n\nPress Enter to finish.",
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

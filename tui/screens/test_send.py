@@ -35,8 +35,10 @@ from tui.core.events import (
 from tui.core.report import SendRecord, build_report, format_ms, stage_label
 from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
+from tui.widgets.text import printable
 
 if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -70,32 +72,44 @@ class TestOutcome:
 
 
 def short_reply(reply: str) -> str:
-    """The first line of a server reply, for a one-line row."""
-    return reply.strip().splitlines()[0] if reply.strip() else ""
+    """The first line of a server reply, for a one-line row, control characters escaped."""
+    return printable(reply.strip().splitlines()[0]) if reply.strip() else ""
+
+
+# Stages the core's report has no words for yet.
+_EXTRA_LABELS = {"token": "Getting a sign-in token"}
 
 
 class StageRow(Horizontal):
-    """One stage: a mark, the stage in words, its time, the server's reply."""
+    """One stage: a mark, the stage in words, its time, the server's reply.
 
-    def __init__(self, stage: str, label: str) -> None:
+    The parts are made up front, so `finish` works even before the row is on screen (a
+    stage can start and end in the same moment, or end without having started)."""
+
+    def __init__(self, stage: str, label: str, target: str = "") -> None:
         super().__init__(classes="stage-row -running")
         self.stage = stage
+        self.target = target
         self.label = label
         self.ok: bool | None = None
+        self._mark = Static(MARK_RUNNING, classes="mark", markup=False)
+        self._label = Static(printable(label), classes="label", markup=False)
+        self._ms = Static("", classes="ms", markup=False)
+        self._reply = Static("", classes="reply", markup=False)
 
     def compose(self) -> ComposeResult:
-        yield Static(MARK_RUNNING, classes="mark", markup=False)
-        yield Static(self.label, classes="label", markup=False)
-        yield Static("", classes="ms", markup=False)
-        yield Static("", classes="reply", markup=False)
+        yield self._mark
+        yield self._label
+        yield self._ms
+        yield self._reply
 
     def finish(self, ok: bool, ms_text: str, reply: str) -> None:
         self.ok = ok
         self.remove_class("-running")
         self.add_class("-ok" if ok else "-failed")
-        self.query_one(".mark", Static).update(MARK_OK if ok else MARK_FAILED)
-        self.query_one(".ms", Static).update(ms_text)
-        self.query_one(".reply", Static).update(short_reply(reply))
+        self._mark.update(MARK_OK if ok else MARK_FAILED)
+        self._ms.update(ms_text)
+        self._reply.update(short_reply(reply))
 
 
 class TestSendScreen(Screen[TestOutcome]):
@@ -149,7 +163,6 @@ class TestSendScreen(Screen[TestOutcome]):
         self._worker: Worker[None] | None = None
         self._ticker: Timer | None = None
         self._started_at = 0.0
-        self._ehlo_count = 0
         self._rows: list[StageRow] = []
 
     # ------------------------------------------------------------------ layout
@@ -259,7 +272,6 @@ class TestSendScreen(Screen[TestOutcome]):
         for row in self._rows:
             row.remove()
         self._rows = []
-        self._ehlo_count = 0
         self.failure = None
         self.diagnosis = None
         self.query_one("#transcript", Log).clear()
@@ -361,18 +373,38 @@ class TestSendScreen(Screen[TestOutcome]):
     # ------------------------------------------------------------------ the send
 
     async def _send(self, outgoing: Outgoing) -> None:
+        if self.settings.protocol == "smtp" and self.settings.smtp.auth == "oauth2":
+            tokens = await self._token_source()
+            if tokens is not None:
+                await self._run(outgoing, tokens)
+            return
         password = self._password
         if password is None:
             password = await self._stored_password()
             if password is None:
                 return
             self._password = password
+        await self._run(outgoing, password)
+
+    async def _run(self, outgoing: Outgoing, credential: str | TokenSource) -> None:
         from tui.core.send import run_send
 
-        async for event in run_send(self.settings, password, outgoing):
+        async for event in run_send(self.settings, credential, outgoing):
             if self.state != "running":
                 break
             self._on_event(event)
+
+    async def _token_source(self) -> TokenSource | None:
+        """The OAuth sign-in kept by the sign-in screen (or `mailwiz login`). None: there is
+        none, and the screen already says why."""
+        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+
+        try:
+            return await asyncio.to_thread(token_source_for, self.settings, self.config_path)
+        except NotSignedIn as missing:
+            failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=str(missing))
+            self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
+            return None
 
     async def _stored_password(self) -> str | None:
         """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
@@ -391,31 +423,43 @@ class TestSendScreen(Screen[TestOutcome]):
     def _on_event(self, event: SendEvent) -> None:
         self.record.add(event)
         if isinstance(event, StageStarted):
-            again = False
-            if event.stage == "ehlo":
-                self._ehlo_count += 1
-                again = self._ehlo_count > 1
-            label = stage_label(event.stage, self.settings, to=self.record.to, again=again)
-            row = StageRow(event.stage, label)
-            self._rows.append(row)
-            self.query_one("#stages", Vertical).mount(row)
+            self._add_row(event.stage, event.target)
         elif isinstance(event, StageEnded):
-            row = next((r for r in reversed(self._rows) if r.stage == event.stage), None)
-            if row is None:  # ended without a start: show it all the same
-                row = StageRow(event.stage, stage_label(event.stage, self.settings))
-                self._rows.append(row)
-                self.query_one("#stages", Vertical).mount(row)
-                self.call_after_refresh(
-                    row.finish, event.ok, self._time_format(event.ms), event.reply
-                )
-            else:
-                row.finish(event.ok, self._time_format(event.ms), event.reply)
+            row = self._open_row(event.stage, event.target) or self._add_row(
+                event.stage, event.target
+            )  # ended without a start: show it all the same
+            row.finish(event.ok, self._time_format(event.ms), event.reply)
             if event.ok:
                 self.query_one("#progress", ProgressBar).advance(1)
         elif isinstance(event, TranscriptLine):
-            self.query_one("#transcript", Log).write_line(f"{event.direction} {event.text}")
+            line = f"{event.direction} {printable(event.text)}"
+            self.query_one("#transcript", Log).write_line(line)
         elif isinstance(event, SendFinished):
             self._finish(event)
+
+    def _stage_label(self, stage: str, target: str) -> str:
+        again = stage == "ehlo" and any(row.stage == "ehlo" for row in self._rows)
+        text = stage_label(stage, self.settings, to=target or self.record.to, again=again)
+        text = _EXTRA_LABELS.get(stage, text) if text == stage else text
+        if target and stage != "rcpt":
+            text = f"{text}: {target}"
+        return text
+
+    def _add_row(self, stage: str, target: str) -> StageRow:
+        row = StageRow(stage, self._stage_label(stage, target), target)
+        self._rows.append(row)
+        self.query_one("#stages", Vertical).mount(row)
+        bar = self.query_one("#progress", ProgressBar)
+        if bar.total is not None and len(self._rows) > bar.total:
+            bar.update(total=len(self._rows))  # a stage repeats (one rcpt per recipient)
+        return row
+
+    def _open_row(self, stage: str, target: str) -> StageRow | None:
+        """The row this end belongs to: the last unfinished one of that stage and target."""
+        open_rows = [row for row in reversed(self._rows) if row.stage == stage and row.ok is None]
+        return next((row for row in open_rows if row.target == target), None) or next(
+            iter(open_rows), None
+        )
 
     def _finish(self, finished: SendFinished) -> None:
         self.record.finished = finished
@@ -425,7 +469,7 @@ class TestSendScreen(Screen[TestOutcome]):
         self.call_after_refresh(self.query_one("#transcript", Log).scroll_end, animate=False)
         if finished.ok:
             bar = self.query_one("#progress", ProgressBar)
-            bar.update(progress=bar.total)
+            bar.update(progress=bar.total or 0)
             self._set_state("ok")
             self._show_result(
                 f"{MARK_OK} The server accepted the message — check the inbox (and the spam "
@@ -437,18 +481,14 @@ class TestSendScreen(Screen[TestOutcome]):
         self.failure = failure
         self.diagnosis = self._diagnose(failure)
         self._set_state("failed")
-        title = self.diagnosis.title if self.diagnosis else "The test failed."
+        title = printable(self.diagnosis.title) if self.diagnosis else "The test failed."
         self._show_result(f"{MARK_FAILED} {title} Press t for the cause and what to do.", "failed")
 
     def _diagnose(self, failure: Failure) -> Diagnosis | None:
         from tui.core.diagnose.handlers import diagnose
-        from tui.core.providers import get_provider
 
-        try:
-            provider = get_provider(self.settings.provider)
-        except KeyError:
-            provider = None
-        return diagnose(failure, self.settings, provider)
+        # The password is only measured (does it look like an app password?), never shown.
+        return diagnose(failure, self.settings, password=self._password or None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or self.state != "running":

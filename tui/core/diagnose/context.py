@@ -89,9 +89,10 @@ class Ctx:
 
     @property
     def app_password_key(self) -> str:
-        """Whose app-password steps apply: the provider's guidance key, else "generic"."""
+        """Whose app-password steps of texts.toml apply: the provider's guidance key, or ""
+        (then the catalogue's own steps, else the generic ones)."""
         key = self.provider.guidance if self.provider is not None else ""
-        return key if key in data()["steps"] else "generic"
+        return key if key in data()["steps"] else ""
 
     # ------------------------------------------------------------------ texts
 
@@ -116,7 +117,13 @@ class Ctx:
         self.values.update(values)
         entry = lookup("d", name)
         items = [f"@{s}" for s in before] + list(entry["fix"]) + [f"@{s}" for s in after]
-        steps = expand(items, self.audience, self.value, app_password=self.app_password_key)
+        steps = expand(
+            items,
+            self.audience,
+            self.value,
+            app_password=self.app_password_key,
+            provider_steps=self.provider.steps if self.provider is not None else (),
+        )
         return Diagnosis(
             title=self._render(entry["title"]),
             cause=self._render(entry["cause"]),

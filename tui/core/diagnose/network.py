@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import get_args
-
 from tui.core.diagnose.context import Ctx, Diagnosis
 from tui.core.keys import Key
-from tui.core.settings import HttpApi
+from tui.core.providers import alternate_endpoint
 
 # The submission ports hosting providers block on new accounts, with 25.
 _MAIL_PORTS = (465, 587)
@@ -46,25 +44,20 @@ def refused(c: Ctx) -> Diagnosis:
 
 
 def blocked_port_steps(c: Ctx) -> tuple[str, ...]:
-    """What works where a hosting provider blocks the mail ports: its 2525, its HTTP API, or
-    a service that has them. Port 2525 comes from the catalogue's endpoints."""
+    """What works where a hosting provider blocks the mail ports: the catalogue's alternate
+    port (2525...), its HTTP API, or else a service that has them."""
     steps = ["cloud-block"]
     p = c.provider
-    alt = next((e for e in (p.endpoints if p else ()) if e.port == 2525), None)
+    alt = alternate_endpoint(p) if p is not None else None
     if alt is not None:
-        c.values.update(host_2525=alt.host)
+        c.values.update(host_2525=alt.host, alt_port=alt.port)
         steps.append("port-2525")
-    if p is not None and p.id in _http_apis():
-        c.values.update(api=p.id)
+    if p is not None and p.api:
+        c.values.update(api=p.api)
         steps.append("use-api")
-    if alt is None and "use-api" not in steps:
+    if alt is None and not (p is not None and p.api):
         steps.append("use-relay-service")
     return tuple(steps)
-
-
-def _http_apis() -> tuple[str, ...]:
-    """The providers with an HTTP API mailwiz speaks (http.api values but the relay)."""
-    return tuple(api for api in get_args(HttpApi) if api != "relay")
 
 
 def timeout(c: Ctx) -> Diagnosis:

@@ -104,15 +104,20 @@ def expand(
     audience: Audience,
     values: Callable[[str], object] | Mapping[str, object],
     *,
-    app_password: str = "generic",
+    app_password: str = "",
+    provider_steps: tuple[str, ...] = (),
     markdown: bool = False,
 ) -> list[str]:
     """A list of steps, each "@name" replaced by [steps.name] (recursively) or [step].name;
-    "@app-password" is the steps of `app_password` (a provider's guidance key)."""
+    "@app-password" is the steps of `app_password` (a provider's guidance key), else the
+    catalogue's own `provider_steps` (taken as they are), else the generic ones."""
     out: list[str] = []
     for item in items:
         if isinstance(item, str) and item.startswith("@"):
             name = item[1:]
+            if name == "app-password" and app_password not in data()["steps"] and provider_steps:
+                out += provider_steps
+                continue
             if name == "app-password":
                 name = app_password if app_password in data()["steps"] else "generic"
             if name in data()["steps"]:
@@ -121,6 +126,7 @@ def expand(
                     audience,
                     values,
                     app_password=app_password,
+                    provider_steps=provider_steps,
                     markdown=markdown,
                 )
                 continue

@@ -39,6 +39,8 @@ class Attempt:
     error: str = ""  # one line: the stage and the server's words ("" when sent)
     refused: str = ""  # the address(es) refused, for a permanent refusal
     failure: Failure | None = None
+    refused_recipients: tuple[str, ...] = ()  # recipients refused for good (the rest went)
+    remaining: tuple[str, ...] | None = None  # for a deferral: who still needs it
 
 
 def user_name(uid: int) -> str:
@@ -83,11 +85,36 @@ def _one_line(failure: Failure) -> str:
 
 
 def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
-    if failure.location:
+    if failure.kind == FailureKind.RECIPIENT and failure.location:
         return failure.location
     if failure.kind == FailureKind.SENDER:
         return account
     return ", ".join(envelope.recipients)
+
+
+async def _send_once(
+    settings: Settings,
+    password: str | None,
+    outgoing: RawOutgoing,
+    on_event: OnEvent | None,
+    on_accepted: Callable[[], None] | None,
+) -> Failure | None:
+    from tui.core.send import run_send
+
+    finished: SendFinished | None = None
+    async for event in run_send(settings, password, outgoing):
+        if on_event is not None:
+            on_event(event)
+        accepted = isinstance(event, StageEnded) and event.stage == "data" and event.ok
+        if accepted and on_accepted is not None:
+            on_accepted()
+        if isinstance(event, SendFinished):
+            finished = event
+    if finished is None:
+        return Failure(FailureKind.INTERNAL, "", detail="the send gave no result")
+    if finished.ok and finished.failure is None:
+        return None
+    return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
 
 
 async def attempt(
@@ -98,39 +125,47 @@ async def attempt(
     on_event: OnEvent | None = None,
     on_accepted: Callable[[], None] | None = None,
 ) -> Attempt:
-    """Send one message once. `on_accepted` runs as soon as the server has taken it (the
-    250 after DATA), before QUIT, so the queue can forget it at the earliest moment."""
-    from tui.core.send import run_send
-
+    """Send one message once. `on_accepted` runs as soon as the server has taken it for
+    every recipient still wanted (the 250 after DATA), before QUIT, so the queue can forget
+    it at the earliest moment. A recipient refused for good does not stop the others: the
+    send is tried again at once without it, and the attempt says who was refused."""
     # The HTTP relay takes one recipient per request; SMTP takes the whole envelope.
-    batches = (
-        [(r,) for r in envelope.recipients]
-        if settings.protocol == "http"
-        else [tuple(envelope.recipients)]
+    http = settings.protocol == "http"
+    pending: list[tuple[str, ...]] = (
+        [(r,) for r in envelope.recipients] if http else [tuple(envelope.recipients)]
     )
-    text = text_of(data) if settings.protocol == "http" else ""
-    for batch in batches:
+    text = text_of(data) if http else ""
+    refused: list[str] = []
+    errors: list[str] = []
+    while pending:
+        batch = pending.pop(0)
         outgoing = RawOutgoing(
             to=batch[0], subject=envelope.subject, text=text, data=data, recipients=batch
         )
-        finished: SendFinished | None = None
-        async for event in run_send(settings, password, outgoing):
-            if on_event is not None:
-                on_event(event)
-            accepted = isinstance(event, StageEnded) and event.stage == "data" and event.ok
-            if accepted and on_accepted is not None and len(batches) == 1:
-                on_accepted()
-            if isinstance(event, SendFinished):
-                finished = event
-        if finished is None or finished.failure is not None or not finished.ok:
-            failure = finished.failure if finished is not None else None
-            if failure is None:
-                failure = Failure(FailureKind.INTERNAL, "", detail="the send gave no result")
-            outcome = classify(failure)
-            refused = _refused(failure, envelope, settings.from_address)
+        failure = await _send_once(
+            settings, password, outgoing, on_event, None if pending else on_accepted
+        )
+        if failure is None:
+            continue
+        outcome = classify(failure)
+        one = batch[0] if http and len(batch) == 1 else _refused(failure, envelope, "")
+        if outcome == "failed" and one in batch and (len(batch) > 1 or pending or http):
+            refused.append(one)
+            errors.append(_one_line(failure))
+            rest = tuple(r for r in batch if r != one)
+            if rest:
+                pending.insert(0, rest)
+            continue
+        if outcome == "deferred":
+            still = tuple(r for b in [batch, *pending] for r in b)
             return Attempt(
-                outcome, _one_line(failure), refused if outcome == "failed" else "", failure
+                outcome, _one_line(failure), "", failure, tuple(refused), remaining=still
             )
+        errors.append(_one_line(failure))
+        refused.append(_refused(failure, envelope, settings.from_address))
+        return Attempt("failed", "; ".join(errors), ", ".join(refused), failure)
+    if refused:
+        return Attempt("failed", "; ".join(errors), ", ".join(refused), None, tuple(refused))
     return Attempt("sent")
 
 
@@ -147,6 +182,13 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
     envelope.history = [*envelope.history[-9:], f"{stamp} {result.outcome}: {result.error}"]
     outcome = result.outcome
+    if result.refused_recipients:
+        if outcome == "deferred":  # refused ones are kept apart, in failed/
+            _failed_copy(held, list(result.refused_recipients), result.error)
+        else:
+            envelope.recipients = list(result.refused_recipients)
+    if result.remaining is not None:
+        envelope.recipients = list(result.remaining)
     if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER:
         envelope.last_error = f"gave up after {GIVE_UP_AFTER / 86400:g} days: {result.error}"
         outcome = "failed"
@@ -157,6 +199,17 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     envelope.next_try = now + delay
     held.deferred()
     return "deferred"
+
+
+def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
+    """A failed/ entry for recipients refused for good while the message went on."""
+    spool, original = held.spool, held.envelope
+    envelope = Envelope(
+        new_id(), recipients, original.created, original.subject, original.size,
+        original.sender, original.user, original.uid, attempts=1, last_try=time.time(),
+        last_error=error,
+    )  # fmt: skip
+    spool.add(held.read(), envelope).failed()
 
 
 async def deliver_held(
@@ -176,6 +229,9 @@ async def deliver_held(
     try:
         result = await attempt(settings, password, held.read(), held.envelope, on_event, forget)
         if accepted:  # gone from the queue already; a failed QUIT changes nothing
+            if result.refused_recipients:  # ...but some recipients were refused for good
+                _failed_copy(held, list(result.refused_recipients), result.error)
+                return "failed", result
             return "sent", Attempt("sent")
         return settle(held, result), result
     finally:

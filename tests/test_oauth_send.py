@@ -1,0 +1,163 @@
+"""End to end, each command in its own process: `mailwiz login`, then `test`, `send` and
+`show` through the practice SMTP server that accepts only the practice server's tokens.
+A live token; an expired one refreshed silently (the 334 challenge, one refresh, one retry)
+and its rotated refresh token kept and used next time; a revoked sign-in (exit 16, fix
+`mailwiz login`); a server offering only XOAUTH2 or only OAUTHBEARER; and no token, in any
+form, in any output."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.oauth_server import CODE_LINE, mailwiz, read_until
+from tui.core.exits import Exit
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import save_settings
+
+
+def login(practice: OAuthPractice, config: Path) -> None:
+    process = mailwiz("login", "--config", str(config))
+    seen: list[str] = []
+    assert practice.authorization.approve(read_until(process, CODE_LINE, seen))
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    process = mailwiz(*args)
+    out, err = process.communicate(timeout=90)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def secret_forms(practice: OAuthPractice) -> list[str]:
+    """Every token issued, plain and inside the XOAUTH2/OAUTHBEARER blobs (base64)."""
+    forms: list[str] = []
+    user = practice.authorization.account
+    for token in practice.authorization.secrets_issued():
+        forms.append(token)
+        for blob in (
+            f"user={user}\x01auth=Bearer {token}\x01\x01",
+            f"n,a={user},\x01auth=Bearer {token}\x01\x01",
+        ):
+            forms.append(base64.b64encode(blob.encode()).decode())
+        forms.append(base64.b64encode(token.encode()).decode().rstrip("="))
+    return forms
+
+
+def assert_no_secret(practice: OAuthPractice, *outputs: str) -> None:
+    forms = secret_forms(practice)
+    assert forms
+    for output in outputs:
+        for form in forms:
+            assert form not in output
+
+
+def stages(json_lines: str) -> list[str]:
+    return [json.loads(line)["stage"] for line in json_lines.splitlines() if '"ok"' in line][:-1]
+
+
+def test_login_then_test_send_and_show(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
+    login(oauth_practice, oauth_config)
+    done = run("test", "--json", "--config", str(oauth_config))
+    assert done.returncode == 0, done.stdout + done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert records[0]["stage"] == "token" and records[0]["ok"]
+    assert records[-1]["result"] == "ok"
+    sent = run(
+        "send",
+        "--to",
+        "someone@example.com",
+        "--subject",
+        "Hi",
+        "--body",
+        "hello",
+        "--transcript",
+        "--config",
+        str(oauth_config),
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert "token" in sent.stdout
+    assert [m.recipients for m in oauth_practice.smtp.messages][-1] == ("someone@example.com",)
+    shown = run("show", "--config", str(oauth_config))
+    assert shown.returncode == 0
+    assert_no_secret(
+        oauth_practice,
+        done.stdout,
+        done.stderr,
+        sent.stdout,
+        sent.stderr,
+        shown.stdout,
+        shown.stderr,
+    )
+    assert oauth_practice.smtp.signed_in == ["practice@example.com"] * 2
+
+
+def test_an_expired_token_is_refreshed_and_the_rotated_one_kept(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    login(oauth_practice, oauth_config)
+    token_file = oauth_config.with_name("settings.toml.token")
+    before = json.loads(token_file.read_text())
+    oauth_practice.authorization.expire_access_tokens()  # mailwiz still thinks it is live
+    done = run("test", "--transcript", "--config", str(oauth_config))
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = json.loads(token_file.read_text())
+    assert after["refresh_token"] != before["refresh_token"]  # rotated, and kept
+    assert after["access_token"] != before["access_token"]
+    # The old refresh token is dead on the server; the kept one works the next time.
+    oauth_practice.authorization.expire_access_tokens()
+    again = run("test", "--config", str(oauth_config))
+    assert again.returncode == 0, again.stderr
+    assert json.loads(token_file.read_text())["refresh_token"] != after["refresh_token"]
+    assert_no_secret(oauth_practice, done.stdout, done.stderr, again.stdout, again.stderr)
+
+
+def revoked_then_sent(
+    practice: OAuthPractice, config: Path
+) -> list[subprocess.CompletedProcess[str]]:
+    login(practice, config)
+    practice.authorization.revoke_all()
+    done = run("test", "--json", "--config", str(config))
+    plain = run("send", "--to", "a@example.com", "--config", str(config))
+    assert_no_secret(practice, done.stdout, done.stderr, plain.stdout, plain.stderr)
+    return [done, plain]
+
+
+def test_a_revoked_sign_in_is_exit_16(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
+    done, plain = revoked_then_sent(oauth_practice, oauth_config)
+    assert done.returncode == Exit.AUTH, done.stdout + done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    # The cached token is refused (334, then 535), the one refresh gets invalid_grant.
+    assert [r["stage"] for r in records if not r.get("ok", True)][-2:] == ["auth", "token"]
+    assert records[-1]["exit"] == Exit.AUTH
+    assert plain.returncode == Exit.AUTH
+
+
+def test_a_revoked_sign_in_says_run_mailwiz_login(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    done, plain = revoked_then_sent(oauth_practice, oauth_config)
+    assert "mailwiz login" in json.loads(done.stdout.splitlines()[-1])["fix"]
+    assert "mailwiz login" in plain.stderr
+
+
+@pytest.mark.parametrize("mechanism", ["XOAUTH2", "OAUTHBEARER"])
+def test_a_server_offering_one_mechanism(tmp_path: Path, mechanism: str) -> None:
+    with OAuthPractice(mechanisms=(mechanism,), folder=tmp_path, device_interval=1) as practice:
+        config = save_settings(practice.settings(), tmp_path / "settings.toml")
+        login(practice, config)
+        done = run("test", "--transcript", "--config", str(config))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"AUTH {mechanism}" in done.stdout
+        assert_no_secret(practice, done.stdout, done.stderr)
+
+
+def test_not_signed_in_is_exit_3_with_the_login_fix(oauth_config: Path) -> None:
+    done = run("test", "--config", str(oauth_config))
+    assert done.returncode == Exit.NOT_READY
+    assert "mailwiz login" in done.stderr

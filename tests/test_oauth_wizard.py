@@ -1,0 +1,69 @@
+"""The wizard's test send with OAuth: the sign-in screen keeps the sign-in, then the test-send
+screen signs in with it (a `token` stage first), against the practice servers; no token on
+screen or in the transcript."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.widgets import Log
+
+from tests.ui_helpers import SIZE
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import load_settings
+from tui.screens import test_send
+from tui.screens.signin import SignInScreen
+from tui.screens.test_send import StageRow, TestSendScreen
+
+
+class Host(App[None]):
+    def __init__(self, config: Path) -> None:
+        super().__init__()
+        self.config = config
+        self.settings = load_settings(config).settings
+        self.signed_in: list[object] = []
+
+    def on_mount(self) -> None:
+        def then(result: object) -> None:
+            self.signed_in.append(result)
+            if result:
+                self.push_screen(TestSendScreen(self.settings, "", self.config))
+
+        self.push_screen(SignInScreen(self.settings, self.config), then)
+
+
+async def until(condition: object, seconds: float = 30) -> None:
+    assert callable(condition)
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("not in time")
+
+
+@pytest.mark.xfail(
+    not hasattr(test_send, "_EXTRA_LABELS"),
+    reason="needs the screens work's test-send screen (a stage that ends before its row is "
+    "drawn, as the quick token stage does, crashes the old one: NoMatches '.mark')",
+    strict=True,
+)
+async def test_sign_in_then_test_send(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
+    app = Host(oauth_config)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: oauth_practice.authorization.pending_codes())
+        oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
+        await until(lambda: isinstance(app.screen, TestSendScreen))
+        screen = app.screen
+        assert isinstance(screen, TestSendScreen)
+        await pilot.press("enter")
+        await until(lambda: screen.state in ("ok", "failed"))
+        assert screen.state == "ok", screen.failure
+        stages = [row.stage for row in screen.query(StageRow)]
+        assert stages[0] == "token" and "auth" in stages
+        log = "\n".join(screen.query_one("#transcript", Log).lines)
+        for secret in oauth_practice.authorization.secrets_issued():
+            assert secret not in log
+    assert oauth_practice.smtp.signed_in == ["practice@example.com"]

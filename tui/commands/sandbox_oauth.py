@@ -1,0 +1,76 @@
+"""`mailwiz sandbox --oauth`: rehearse OAuth sign-in with no account.
+
+A local authorization server (device code, browser + PKCE, refresh with rotation) and the
+practice SMTP server accepting only its tokens, with a ready settings file in the practice
+folder. Device codes are approved on the server's page, or by typing the code here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shlex
+import signal
+import sys
+import threading
+
+from tui.commands.base import printable
+from tui.core.exits import Exit
+
+
+def _approve_from_terminal(practice: object, stop: threading.Event) -> None:
+    """Each line typed is a user code to approve (`deny CODE` refuses it)."""
+    from tui.core.oauth_practice import OAuthPractice
+
+    assert isinstance(practice, OAuthPractice)
+    server = practice.authorization
+    try:
+        for line in sys.stdin:
+            words = line.split()
+            if not words:
+                continue
+            approve = words[0].lower() != "deny"
+            code = words[-1]
+            if server.decide(code, approve):
+                print(f"  Code {code} {'approved' if approve else 'denied'}.", flush=True)
+            else:
+                waiting = ", ".join(server.pending_codes()) or "none"
+                print(f"  No code {code} is waiting (waiting: {waiting}).", flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
+    from tui.core.oauth_practice import OAuthPractice
+    from tui.core.settings import save_settings
+
+    stop = threading.Event()
+    # Before anything is printed (a caller may signal as soon as it reads the first line):
+    # on kill or a closed terminal, as on Ctrl+C, the with-block removes the practice folder.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+    with OAuthPractice() as practice:
+        config = save_settings(practice.settings(), practice.smtp.folder / "settings.toml")
+        print("mailwiz OAuth practice: running on this machine only. Ctrl+C stops it.\n")
+        rows = practice.rows()
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            print(f"  {label:<{width}}  {value}")
+        quoted = shlex.quote(str(config))
+        print(
+            "\nTry it from another terminal (your real settings are not touched):\n"
+            f"  mailwiz login --config {quoted}\n"
+            f"  mailwiz login --browser --config {quoted}\n"
+            f"  mailwiz test --config {quoted}\n"
+            "\nTo approve a device code, type it here and press Enter (or `deny CODE`), or open "
+            f"{practice.authorization.verification_url} in a browser on this machine."
+        )
+        print("\nMessages received:", flush=True)
+        practice.smtp.on_message(
+            lambda message: print(f"  {printable(message.summary())}", flush=True)
+        )
+        threading.Thread(target=_approve_from_terminal, args=(practice, stop), daemon=True).start()
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+        print("\nPractice servers stopped; their certificate, settings and tokens are deleted.")
+    return int(Exit.OK)

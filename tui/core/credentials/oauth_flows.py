@@ -1,0 +1,330 @@
+"""The two ways to sign in: the device code flow (RFC 8628), for a server with no browser, and
+the authorization code flow with PKCE (RFC 7636) and a loopback redirect (RFC 8252).
+
+Both are plain async functions that the command line (`mailwiz login`) and the wizard's
+sign-in screen drive; both end in a `TokenRecord` or raise `TokenError`. Authlib builds and
+parses the token requests (device code grant, code exchange with the PKCE verifier); the
+polling rules of RFC 8628 section 3.5 (the interval, `slow_down` adding five seconds) are here.
+
+The browser flow works two ways at once: a small HTTP listener on 127.0.0.1 receives the
+redirect when the browser runs on this machine, and `code_from_redirect` takes the code out of
+an address the user pasted (over SSH the page at 127.0.0.1 does not load on the user's own
+computer, but the address bar holds everything needed). Either way `state` is checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
+
+from tui.core.credentials.oauth import (
+    Endpoints,
+    TokenRecord,
+    oauth_client,
+    record_from_response,
+    token_error_from,
+)
+from tui.core.credentials.tokens import TokenError
+
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (RFC 8628 3.5)
+DEFAULT_INTERVAL = 5
+BROWSER_SIGN_IN_TIME = 600  # seconds the browser flow waits for the redirect
+LOOPBACK = "127.0.0.1"
+
+
+# ------------------------------------------------------------------------- device code
+
+
+@dataclass(frozen=True, repr=False)
+class DeviceCode:
+    """The device authorization answer. The user code is meant to be shown; the device code
+    is what mailwiz polls with (kept out of repr)."""
+
+    verification_uri: str
+    user_code: str
+    expires_in: float
+    interval: float
+    device_code: str
+    verification_uri_complete: str = ""
+    started: float = 0.0  # time.monotonic() when it was issued
+
+    def __repr__(self) -> str:
+        return f"DeviceCode(verification_uri={self.verification_uri!r}, user_code=...)"
+
+
+async def start_device_flow(endpoints: Endpoints) -> DeviceCode:
+    """Ask for a device code and a user code to show (RFC 8628 section 3.1)."""
+    if not endpoints.device_authorization_url:
+        raise TokenError("invalid_request", "this provider has no device code sign-in")
+    data = {"client_id": endpoints.client_id}
+    if endpoints.client_secret:
+        data["client_secret"] = endpoints.client_secret
+    if endpoints.scope:
+        data["scope"] = endpoints.scope
+    try:
+        async with oauth_client(endpoints) as client:
+            # auth=None: this request carries no token (there is none yet).
+            response = await client.post(endpoints.device_authorization_url, data=data, auth=None)
+            answer = _json_object(response)
+    except TokenError:
+        raise
+    except Exception as exc:
+        raise token_error_from(exc) from None
+    if "error" in answer:
+        raise _error_from_answer(answer)
+    try:
+        return DeviceCode(
+            verification_uri=str(answer.get("verification_uri") or answer["verification_url"]),
+            user_code=str(answer["user_code"]),
+            expires_in=float(str(answer.get("expires_in") or 900)),
+            interval=float(str(answer.get("interval") or DEFAULT_INTERVAL)),
+            device_code=str(answer["device_code"]),
+            verification_uri_complete=str(answer.get("verification_uri_complete") or ""),
+            started=time.monotonic(),
+        )
+    except (KeyError, TypeError, ValueError):
+        raise TokenError(
+            "invalid_response", "the device authorization answer lacks a code or an address"
+        ) from None
+
+
+def _json_object(response: object) -> dict[str, object]:
+    import httpx
+
+    assert isinstance(response, httpx.Response)
+    if response.status_code >= 500:
+        response.raise_for_status()
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        response.raise_for_status()
+        raise TokenError("invalid_response", f"HTTP {response.status_code}, and no OAuth JSON")
+    return answer
+
+
+def _error_from_answer(answer: dict[str, object]) -> TokenError:
+    from authlib.integrations.base_client.errors import OAuthError
+
+    error = OAuthError(str(answer.get("error")), str(answer.get("error_description") or ""))
+    return token_error_from(error)
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def poll_device_flow(
+    endpoints: Endpoints,
+    device: DeviceCode,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    on_poll: Callable[[float], None] | None = None,
+) -> TokenRecord:
+    """Poll the token endpoint until the user approves, refuses, or the code expires.
+
+    `authorization_pending` waits `interval` seconds; `slow_down` adds five seconds to it for
+    this and every later request. Raises TokenError: `access_denied`, `expired_token` (also
+    when the code's lifetime passes here), or whatever else the server answers.
+    `on_poll(interval)` is told before each wait (progress on screen)."""
+    interval = max(device.interval, 1.0)
+    deadline = (device.started or clock()) + device.expires_in
+    async with oauth_client(endpoints) as client:
+        while True:
+            if on_poll is not None:
+                on_poll(interval)
+            if clock() + interval > deadline:
+                raise TokenError("expired_token", "the code expired before it was approved")
+            await sleep(interval)
+            try:
+                token = await client.fetch_token(
+                    endpoints.token_url,
+                    grant_type=DEVICE_CODE_GRANT,
+                    device_code=device.device_code,
+                    client_id=endpoints.client_id,
+                )
+            except Exception as exc:
+                error = token_error_from(exc)
+                if error.error == "authorization_pending":
+                    continue
+                if error.error == "slow_down":
+                    interval += SLOW_DOWN_STEP
+                    continue
+                raise error from None
+            return record_from_response(token)
+
+
+# -------------------------------------------------------------- browser, PKCE, loopback
+
+
+@dataclass(frozen=True, repr=False)
+class BrowserSignIn:
+    """One browser sign-in: the address to open, and what checks the way back."""
+
+    url: str
+    redirect_uri: str
+    state: str
+    code_verifier: str
+
+    def __repr__(self) -> str:
+        return f"BrowserSignIn(redirect_uri={self.redirect_uri!r})"
+
+
+def start_browser_flow(endpoints: Endpoints, port: int) -> BrowserSignIn:
+    """The authorization address (PKCE S256, a fresh `state`) for a loopback redirect."""
+    from authlib.common.security import generate_token
+    from authlib.oauth2.client import OAuth2Client
+
+    if not endpoints.authorization_url:
+        raise TokenError("invalid_request", "no authorization URL is set in [oauth]")
+    redirect_uri = f"http://{LOOPBACK}:{port}/"
+    verifier = generate_token(64)
+    extra: dict[str, str] = {}
+    if endpoints.provider == "google":
+        extra = {"access_type": "offline", "prompt": "consent"}  # or no refresh token
+    # Authlib's protocol client alone (no HTTP session): building the address sends nothing.
+    client = OAuth2Client(
+        None,
+        client_id=endpoints.client_id,
+        scope=endpoints.scope or None,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+    )
+    url, state = client.create_authorization_url(
+        endpoints.authorization_url, code_verifier=verifier, **extra
+    )
+    return BrowserSignIn(str(url), redirect_uri, str(state), verifier)
+
+
+class RedirectProblem(ValueError):
+    """A pasted address mailwiz refuses (wrong state, no code); str() says why."""
+
+
+def code_from_redirect(address: str, expected_state: str) -> str:
+    """The authorization code in the address the browser was sent to, after checking that
+    its `state` is this sign-in's. An `error` in it (the user said no) is a TokenError."""
+    text = address.strip().strip("<>\"'")
+    if not text:
+        raise RedirectProblem("nothing was pasted")
+    parts = urlsplit(text if "://" in text or text.startswith("?") else "?" + text)
+    params = {key: values[0] for key, values in parse_qs(parts.query or parts.fragment).items()}
+    if "state" not in params:
+        raise RedirectProblem(
+            "this address has no state= in it: paste the whole address from the browser's "
+            "address bar, starting with http://127.0.0.1"
+        )
+    if not secrets.compare_digest(params["state"], expected_state):
+        raise RedirectProblem(
+            "this address is not from this sign-in (its state does not match): it may be from "
+            "an earlier attempt. Nothing was accepted; use the address opened for this one"
+        )
+    if "error" in params:
+        raise TokenError(params["error"], params.get("error_description", ""))
+    code = params.get("code", "")
+    if not code:
+        raise RedirectProblem("this address has no code= in it")
+    return code
+
+
+async def finish_browser_flow(
+    endpoints: Endpoints, sign_in: BrowserSignIn, code: str
+) -> TokenRecord:
+    """Exchange the code (with the PKCE verifier) for tokens."""
+    try:
+        async with oauth_client(endpoints, redirect_uri=sign_in.redirect_uri) as client:
+            token = await client.fetch_token(
+                endpoints.token_url,
+                grant_type="authorization_code",
+                code=code,
+                code_verifier=sign_in.code_verifier,
+                redirect_uri=sign_in.redirect_uri,
+                client_id=endpoints.client_id,
+            )
+    except Exception as exc:
+        raise token_error_from(exc) from None
+    return record_from_response(token)
+
+
+_PAGE = (
+    "<!doctype html><html><head><meta charset='utf-8'><title>mailwiz</title></head>"
+    "<body style='font-family:sans-serif'><h1>{title}</h1><p>{text}</p></body></html>"
+)
+
+
+class LoopbackReceiver:
+    """Listens on 127.0.0.1 for the browser's redirect and hands its address to `addresses`.
+
+    h11 (httpx's own HTTP/1.1 parser) reads the request; every GET with a query is offered,
+    and the page says to go back to the terminal. Requests without a query (a favicon) get 404.
+    """
+
+    def __init__(self) -> None:
+        self.addresses: asyncio.Queue[str] = asyncio.Queue()
+        self._server: asyncio.Server | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> LoopbackReceiver:
+        self._server = await asyncio.start_server(self._serve, LOOPBACK, 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        import h11
+
+        connection = h11.Connection(h11.SERVER)
+        try:
+            request = None
+            while request is None:
+                data = await asyncio.wait_for(reader.read(65536), 10)
+                connection.receive_data(data)
+                while True:
+                    event = connection.next_event()
+                    if event is h11.NEED_DATA or event is h11.PAUSED:
+                        break
+                    if isinstance(event, h11.Request):
+                        request = event
+                        break
+                    if isinstance(event, h11.ConnectionClosed):
+                        return
+                if not data and request is None:
+                    return
+            target = request.target.decode("ascii", "replace")
+            if "?" in target:
+                self.addresses.put_nowait(f"http://{LOOPBACK}:{self.port}{target}")
+                status, body = (
+                    200,
+                    _PAGE.format(
+                        title="Signed in", text="You can close this page and go back to mailwiz."
+                    ),
+                )
+            else:
+                status, body = 404, _PAGE.format(title="Not here", text="Nothing to see.")
+            payload = body.encode()
+            headers = [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Content-Length", str(len(payload))),
+                ("Connection", "close"),
+            ]
+            writer.write(connection.send(h11.Response(status_code=status, headers=headers)))
+            writer.write(connection.send(h11.Data(data=payload)))
+            writer.write(connection.send(h11.EndOfMessage()))
+            await writer.drain()
+        except (TimeoutError, h11.RemoteProtocolError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()

@@ -1,0 +1,358 @@
+"""The Authlib side of the practice authorization server: a Flask app with Authlib's
+AuthorizationServer, its grants (authorization code + PKCE S256 required, refresh with
+rotation, device code) and endpoints (device authorization, revocation), wired to the
+tables of `PracticeAuthorizationServer`. Imported only when a practice server starts.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6750 import BearerTokenGenerator
+from authlib.oauth2.rfc7009 import RevocationEndpoint
+from authlib.oauth2.rfc7636 import CodeChallenge
+from authlib.oauth2.rfc8628 import (
+    DeviceAuthorizationEndpoint,
+    DeviceCodeGrant,
+    DeviceCredentialDict,
+)
+from flask import Flask, request
+
+from tui.core.oauth_practice.server import (
+    IssuedToken,
+    _Code,
+    _Device,
+    id_token,
+    is_loopback_redirect,
+)
+
+if TYPE_CHECKING:
+    from tui.core.oauth_practice.server import PracticeAuthorizationServer
+
+
+class Client:
+    """The one registered client: public (no secret), loopback redirects on any port."""
+
+    def __init__(self, practice: PracticeAuthorizationServer) -> None:
+        self.practice = practice
+
+    def get_client_id(self) -> str:
+        return self.practice.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None
+
+    def get_allowed_scope(self, scope: str) -> str:
+        return scope or ""
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return is_loopback_redirect(redirect_uri)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return False  # a public client, as mailwiz is
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method == "none"
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code"
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in ("authorization_code", "refresh_token", DeviceCodeGrant.GRANT_TYPE)
+
+
+class Credential:
+    """What Authlib needs of a stored token (TokenMixin), over an IssuedToken."""
+
+    def __init__(self, token: IssuedToken, client: Client) -> None:
+        self.token = token
+        self.client = client
+
+    def check_client(self, other: Any) -> bool:
+        return bool(other.get_client_id() == self.token.client_id)
+
+    def get_scope(self) -> str:
+        return self.token.scope
+
+    def get_expires_in(self) -> int:
+        return self.token.expires_in
+
+    def is_expired(self) -> bool:
+        return False  # refresh tokens here live until rotated or revoked
+
+    def is_revoked(self) -> bool:
+        return self.token.revoked or self.token.refresh_used
+
+    def get_user(self) -> str:
+        return self.token.user
+
+    def get_client(self) -> Client:
+        return self.client
+
+
+class _Practice:
+    """Gives Authlib's grant and endpoint classes the practice server (`server.practice`)."""
+
+    server: Any
+
+    @property
+    def practice(self) -> PracticeAuthorizationServer:
+        practice: PracticeAuthorizationServer = self.server.practice
+        return practice
+
+    def credential(self, token_string: str) -> Credential | None:
+        token = self.practice.find(token_string)
+        return Credential(token, Client(self.practice)) if token is not None else None
+
+
+class CodeGrant(_Practice, grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def save_authorization_code(self, code: str, req: Any) -> None:
+        item = _Code(
+            code=code,
+            client_id=self.practice.client_id,
+            redirect_uri=req.payload.redirect_uri or "",
+            scope=req.scope or "",
+            code_challenge=req.payload.data.get("code_challenge", ""),
+            code_challenge_method=req.payload.data.get("code_challenge_method", ""),
+            user=str(req.user),
+        )
+        with self.practice._lock:
+            self.practice._codes[code] = item
+
+    def query_authorization_code(self, code: str, client: Any) -> _CodeView | None:
+        with self.practice._lock:
+            item = self.practice._codes.get(code)
+        if item is None or time.time() - item.created > 300:
+            return None
+        return _CodeView(item)
+
+    def delete_authorization_code(self, authorization_code: _CodeView) -> None:
+        with self.practice._lock:
+            self.practice._codes.pop(authorization_code.item.code, None)
+
+    def authenticate_user(self, authorization_code: _CodeView) -> str:
+        return authorization_code.item.user
+
+
+class RefreshGrant(_Practice, grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+    INCLUDE_NEW_REFRESH_TOKEN = True  # rotation: each refresh gives a new refresh token
+
+    def authenticate_refresh_token(self, refresh_token: str) -> Credential | None:
+        credential = self.credential(refresh_token)
+        if credential is None or credential.token.refresh_token != refresh_token:
+            return None
+        return None if credential.is_revoked() else credential
+
+    def authenticate_user(self, credential: Credential) -> str:
+        return credential.get_user()
+
+    def revoke_old_credential(self, credential: Credential) -> None:
+        with self.practice._lock:
+            credential.token.refresh_used = True
+
+
+class DeviceGrant(_Practice, DeviceCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def query_device_credential(self, device_code: str) -> DeviceCredentialDict | None:
+        with self.practice._lock:
+            device = self.practice._devices.get(device_code)
+        if device is None:
+            return None
+        return DeviceCredentialDict(
+            client_id=device.client_id,
+            scope=device.scope,
+            user_code=device.user_code,
+            expires_at=device.expires_at,
+            device_code=device.device_code,
+        )
+
+    def query_user_grant(self, user_code: str) -> tuple[str, bool] | None:
+        with self.practice._lock:
+            for device in self.practice._devices.values():
+                if device.user_code == user_code and device.decision is not None:
+                    return device.user, device.decision
+        return None
+
+    def should_slow_down(self, credential: Any) -> bool:
+        """Polled faster than the interval, or told to (`slow_down_polls`): slow_down, and
+        the interval grows by five seconds, as RFC 8628 says a server may do."""
+        practice = self.practice
+        now = time.monotonic()
+        with practice._lock:
+            practice.polls.append(now)
+            device = practice._devices[credential["device_code"]]
+            too_fast = bool(device.last_poll) and now - device.last_poll < device.interval - 0.5
+            device.last_poll = now
+            if practice.slow_down_polls > 0:
+                practice.slow_down_polls -= 1
+                device.interval += 5
+                return True
+            return too_fast
+
+
+class DeviceEndpoint(_Practice, DeviceAuthorizationEndpoint):
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def get_verification_uri(self) -> str:
+        return self.practice.verification_url
+
+    def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
+        practice = self.practice
+        device = _Device(
+            device_code=data["device_code"],
+            user_code=data["user_code"],
+            client_id=client_id,
+            scope=scope or "",
+            expires_at=time.time() + practice.device_lifetime,
+            interval=practice.device_interval,
+            decision=True if practice.approves_everything else None,
+        )
+        with practice._lock:
+            practice._devices[device.device_code] = device
+
+
+class Revocation(_Practice, RevocationEndpoint):
+    CLIENT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
+
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Credential | None:
+        return self.credential(token_string)
+
+    def revoke_token(self, credential: Credential, req: Any) -> None:
+        with self.practice._lock:
+            credential.token.revoked = True
+
+
+def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> Any:
+    client = Client(practice)
+
+    def save_token(token: dict[str, Any], req: Any) -> None:
+        practice.keep(token, str(req.user or practice.account))
+
+    server = AuthorizationServer(
+        app, query_client=lambda cid: client if cid == practice.client_id else None
+    )
+    server.init_app(app, save_token=save_token)
+    server.practice = practice
+    bearer = BearerTokenGenerator(
+        lambda *a, **k: "pat-" + secrets.token_urlsafe(24),
+        lambda *a, **k: "prt-" + secrets.token_urlsafe(32),
+        lambda client, grant_type: practice.access_token_lifetime,
+    )
+
+    def generate(**kwargs: Any) -> dict[str, Any]:
+        token: dict[str, Any] = bearer(**kwargs)
+        scope = (kwargs.get("scope") or "").split()
+        if practice.with_id_token and "openid" in scope and kwargs.get("user"):
+            token["id_token"] = id_token(kwargs["user"], practice.client_id, practice.base_url)
+        return token
+
+    server.register_token_generator("default", generate)
+    device_endpoint = DeviceEndpoint(server)
+    device_endpoint.EXPIRES_IN = practice.device_lifetime
+    device_endpoint.INTERVAL = practice.device_interval
+    server.register_grant(CodeGrant, [CodeChallenge(required=True)])
+    server.register_grant(RefreshGrant)
+    server.register_grant(DeviceGrant)
+    server.register_endpoint(device_endpoint)
+    server.register_endpoint(Revocation)
+    return server
+
+
+def build_app(practice: PracticeAuthorizationServer) -> Flask:
+    """The Flask app: the protocol endpoints, and the pages where the user decides."""
+    app = Flask("mailwiz-oauth-practice")
+    server = _authorization_server(app, practice)
+
+    @app.post("/device_authorization")
+    def device_authorization() -> Any:
+        return server.create_endpoint_response("device_authorization")
+
+    @app.post("/token")
+    def token() -> Any:
+        return server.create_token_response()
+
+    @app.post("/revoke")
+    def revoke() -> Any:
+        return server.create_endpoint_response(RevocationEndpoint.ENDPOINT_NAME)
+
+    @app.route("/authorize", methods=["GET", "POST"])
+    def authorize() -> Any:
+        try:
+            grant = server.get_consent_grant(end_user=practice.account)
+        except OAuth2Error as error:
+            return _page("Sign-in refused", f"{error.error}: {error.description}"), 400
+        decision = request.values.get("decision", "")
+        if decision in ("approve", "deny"):
+            user = practice.account if decision == "approve" else None
+            return server.create_authorization_response(grant_user=user, grant=grant)
+        query = html.escape(request.query_string.decode("ascii", "replace"))
+        return _page(
+            "mailwiz practice sign-in",
+            f"mailwiz asks to send mail as {html.escape(practice.account)}.</p><p>"
+            f"<a href='/authorize?{query}&amp;decision=approve'>Approve</a> &nbsp; "
+            f"<a href='/authorize?{query}&amp;decision=deny'>Deny</a>",
+        )
+
+    @app.route("/device", methods=["GET", "POST"])
+    def device() -> Any:
+        code = request.values.get("user_code", "")
+        decision = request.values.get("decision", "")
+        if code and decision in ("approve", "deny"):
+            done = practice.decide(code, decision == "approve")
+            word = "approved" if decision == "approve" else "denied"
+            text = f"Code {html.escape(code)} {word}." if done else "No such code is waiting."
+            return _page("mailwiz practice sign-in", text)
+        return _page(
+            "mailwiz practice sign-in",
+            "<form method='post'>Code: <input name='user_code' value='"
+            f"{html.escape(code)}'> <button name='decision' value='approve'>Approve</button> "
+            "<button name='decision' value='deny'>Deny</button></form>",
+        )
+
+    return app
+
+
+@dataclass
+class _CodeView:
+    """An authorization code as Authlib reads it (AuthorizationCodeMixin)."""
+
+    item: _Code
+
+    @property
+    def code_challenge(self) -> str:
+        return self.item.code_challenge
+
+    @property
+    def code_challenge_method(self) -> str:
+        return self.item.code_challenge_method
+
+    def get_redirect_uri(self) -> str:
+        return self.item.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.item.scope
+
+    def get_nonce(self) -> None:
+        return None
+
+    def get_auth_time(self) -> None:
+        return None
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
+        f"<h1>{html.escape(title)}</h1><p>{body}</p></body></html>"
+    )

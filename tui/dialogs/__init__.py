@@ -1,0 +1,1 @@
+"""Modal dialogs: one style for every question the wizard asks."""

@@ -1,0 +1,153 @@
+"""The wizard's dialogs, one style: a framed box in the middle, the question in bold, the
+detail below, the keys on the buttons. `ConfirmDialog` asks yes/no; `KeysDialog` lists the
+keys of the screen underneath (`?` / F1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypeVar
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Label, Static
+
+ResultT = TypeVar("ResultT")
+
+
+def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
+    """The keys of the screen in front (its own and the app's, not an input's cursor keys),
+    as (key, what it does), for `KeysDialog`."""
+    keys: list[tuple[str, str]] = []
+    for active in app.screen.active_bindings.values():
+        binding = active.binding
+        own = active.node is app.screen or active.node is app
+        if not own or not active.enabled or not binding.description:
+            continue
+        entry = (app.get_key_display(binding), binding.description)
+        if binding.action != "show_keys" and entry not in keys:
+            keys.append(entry)
+    keys.append(("? / F1", "These keys"))
+    return keys
+
+
+class Dialog(ModalScreen[ResultT]):
+    """The frame every dialog shares (subclasses fill `#dialog`)."""
+
+    DEFAULT_CSS = """
+    Dialog {
+        align: center middle;
+        background: $background 60%;
+    }
+    Dialog > #dialog {
+        width: 64;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $warning;
+        background: $surface;
+        padding: 0 1;
+    }
+    Dialog #question {
+        text-style: bold;
+        width: 1fr;
+    }
+    Dialog #detail {
+        width: 1fr;
+        margin-top: 1;
+    }
+    Dialog #buttons {
+        height: auto;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    Dialog Button {
+        margin-left: 2;
+    }
+    Dialog Button:focus {
+        text-style: reverse bold;
+    }
+    """
+
+
+class ConfirmDialog(Dialog[bool]):
+    """Ask one question. `y` (or Enter on the yes button) answers True; `n`, Escape (or Enter
+    on the no button) answers False."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+        Binding("left,right", "app.focus_next", "Switch button", show=False),
+    ]
+
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        default_yes: bool = False,
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.detail = detail
+        self.yes_label = yes
+        self.no_label = no
+        self.default_yes = default_yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(Content(self.question), id="question")
+            if self.detail:
+                yield Static(Content(self.detail), id="detail")
+            with Horizontal(id="buttons"):
+                yield Button(f"{self.no_label} (n)", id="no", compact=True)
+                yield Button(f"{self.yes_label} (y)", id="yes", variant="warning", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#yes" if self.default_yes else "#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class KeysDialog(Dialog[None]):
+    """The keys of one screen, as (key, what it does) pairs; any of Escape, `?`, F1 or Enter
+    closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,f1,enter,q", "close", "Close"),
+    ]
+
+    def __init__(self, title: str, keys: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.keys = tuple(keys)
+
+    def compose(self) -> ComposeResult:
+        width = max((len(key) for key, _ in self.keys), default=0) + 2
+        lines = [
+            Content.assemble((f"{key:<{width}}", "bold"), description)
+            for key, description in self.keys
+        ]
+        with Vertical(id="dialog"):
+            yield Label(Content(self.title_text), id="question")
+            yield Static(Content("\n").join(lines) if lines else Content("No keys."), id="detail")
+            with Horizontal(id="buttons"):
+                yield Button("Close (Esc)", id="close", compact=True)
+        yield Footer()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(None)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
