@@ -55,7 +55,7 @@ async def run_and_render(
         return Exit.OK
     failure = finished.failure
     assert failure is not None
-    render_failure(failure, settings, json_mode, password)
+    render_failure(failure, settings, json_mode, password if isinstance(password, str) else None)
     return failure.exit_code if failure.kind != FailureKind.INTERNAL else Exit.BUG
 
 

@@ -54,7 +54,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from tui.core.events import FailureKind
 from tui.core.message import human_size
 from tui.core.practice_certs import (
-    SERVER_NAME,  # the name in the greeting and in the certificate
+    SERVER_NAME as SERVER_NAME,  # the name in the greeting and in the certificate
+)
+from tui.core.practice_certs import (
     _issue_server_cert,
     _make_authority,
     _server_tls_context,
