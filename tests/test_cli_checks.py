@@ -225,10 +225,50 @@ def test_show_never_prints_a_key_in_the_relay_url(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = Settings(protocol="http")
-    settings.http.url = "https://relay.example.org/send?key=s3cr3t-k3y&x=1#frag"
+    settings.http.url = "https://relay.example.org/send?key=s3cr3t-k3y&x=1"
     settings.sender.reply_to = "ops@example.org"
     path = save_settings(settings, tmp_path / "settings.toml")
     code, out, err = run(["show", "--config", str(path)], capsys)
     assert code == 0
-    assert "s3cr3t-k3y" not in out + err and "frag" not in out
-    assert "https://relay.example.org/send?key=***&x=***" in out
+    assert "s3cr3t-k3y" not in out + err
+    assert "https://relay.example.org/send?key=[redacted]&x=[redacted]" in out
+
+
+def test_fixes_at_the_command_line_name_settings_keys(
+    starttls_server: SmtpServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An untrusted certificate (the test CA is not given): the fix names ca_file, not a
+    # wizard control.
+    path = save_settings(starttls_server.settings(ca_file=""), tmp_path / "settings.toml")
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    code, out, err = run(["test", "--json", "--config", str(path)], capsys)
+    assert code == 14, err
+    final = json.loads(out.splitlines()[-1])
+    assert "ca_file" in final["fix"]
+    assert "Do not validate TLS certificate" not in final["fix"]
+    code, _, err = run(["test", "--config", str(path)], capsys)
+    assert code == 14
+    assert "ca_file" in err.split("What to do:", 1)[1]
+
+
+async def test_discover_says_when_dns_look_ups_failed(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.commands.discover import render_discovery
+    from tui.core.discover.model import DiscoveryFinished
+
+    async def events():  # type: ignore[no-untyped-def]
+        yield DiscoveryFinished(
+            suggestion=None,
+            tried=("MX records: nothing",),
+            fallback_host="smtp.example.org",
+            dns_failures=("MX example.org: timed out", "SRV _submission._tcp.example.org: \x1b[2J"),
+        )
+
+    code = await render_discovery(events(), json_mode=False)
+    out = capsys.readouterr().out
+    assert code == 3
+    assert "DNS look-ups failed" in out and "MX example.org: timed out" in out
+    assert "Nothing found." not in out and "may be the DNS failures" in out
+    assert "\x1b" not in out

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from tui.commands.base import NotReady, PipeSafeStream, UsageError, emit, printable
+from tui.commands.base import (
+    NotReady,
+    PipeSafeStream,
+    UsageError,
+    emit,
+    printable,
+    report_bug,
+)
 from tui.core.exits import Exit
 
 # One line per subcommand: its name and the module in tui/commands that implements it.
@@ -125,20 +132,3 @@ def fail_before_send(json_mode: bool, code: int, message: str) -> int:
         emit({"result": "failed", "stage": "settings", "exit": code, "cause": message, "fix": ""})
     print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
     return code
-
-
-def report_bug() -> int:
-    """Exit 1: keep the traceback in a private file and point to it (DESIGN.md)."""
-    import os
-    import tempfile
-    import traceback
-
-    fd, name = tempfile.mkstemp(prefix="mailwiz-bug-", suffix=".txt")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        traceback.print_exc(file=handle)
-    print(
-        "mailwiz: an unexpected error happened (a bug in mailwiz, not in your settings).\n"
-        f"The details are in {name}; please attach that file to a bug report.",
-        file=sys.stderr,
-    )
-    return Exit.BUG

@@ -101,20 +101,13 @@ def load_or_explain(config_path: Path) -> Loaded:
 
 def printable(text: str, *, newlines: bool = False) -> str:
     """Text from a file or a server, safe to print: control characters (ESC, BEL, CR...)
-    and invisible format characters are shown as escapes, never sent to the terminal.
+    shown as escapes, never sent to the terminal (tui/core/redact.py's one rule).
     `newlines=True` keeps LF (our own multi-line texts: numbered fixes)."""
     if text.isprintable():
-        return text
-    if newlines:
-        return "\n".join(printable(line) for line in text.split("\n"))
-    return "".join(
-        ch
-        if ch.isprintable() or ch == " "
-        else f"\\x{ord(ch):02x}"
-        if ord(ch) < 256
-        else f"\\u{ord(ch):04x}"
-        for ch in text
-    )
+        return text  # the usual case, without importing anything
+    from tui.core.redact import printable as escaped
+
+    return escaped(text, multiline=newlines)
 
 
 def describe_problem(loaded: Loaded, problem: Problem) -> str:
@@ -160,3 +153,22 @@ def stage_mark(ok: bool) -> str:
     if "utf" in encoding:
         return "✓" if ok else "✗"
     return "ok" if ok else "FAILED"
+
+
+def report_bug() -> int:
+    """Exit 1: keep the traceback in a private file and point to it (DESIGN.md)."""
+    import os
+    import tempfile
+    import traceback
+
+    fd, name = tempfile.mkstemp(prefix="mailwiz-bug-", suffix=".txt")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        traceback.print_exc(file=handle)
+    print(
+        "mailwiz: an unexpected error happened (a bug in mailwiz, not in your settings).\n"
+        f"The details are in {name}; please attach that file to a bug report.",
+        file=sys.stderr,
+    )
+    from tui.core.exits import Exit
+
+    return Exit.BUG

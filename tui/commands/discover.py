@@ -55,7 +55,20 @@ async def render_discovery(events: Any, json_mode: bool) -> int:
 
 def print_suggestion(finished: Any) -> None:
     found = finished.suggestion
+    failures = tuple(getattr(finished, "dns_failures", ()))
+    if failures:
+        print("\nSome DNS look-ups failed, so the search could not see everything:")
+        for failure in failures:
+            print(f"  - {printable(failure)}")
     if found is None:
+        if failures:
+            print(
+                "\nNothing was found, but that may be the DNS failures above, not the domain: "
+                "check this machine's DNS (resolv.conf, a firewall on port 53) and try again. "
+                f"Or ask your provider for its SMTP server, or try {finished.fallback_host} "
+                "with port 465 (TLS from the first byte) or 587 (STARTTLS)."
+            )
+            return
         print(
             "\nNothing found. Ask your provider for its SMTP server, or try "
             f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 (STARTTLS)."

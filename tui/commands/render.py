@@ -55,20 +55,20 @@ async def run_and_render(
         return Exit.OK
     failure = finished.failure
     assert failure is not None
-    render_failure(failure, settings, json_mode)
+    render_failure(failure, settings, json_mode, password if isinstance(password, str) else None)
     return failure.exit_code if failure.kind != FailureKind.INTERNAL else Exit.BUG
 
 
-def render_failure(failure: Any, settings: Settings, json_mode: bool) -> None:
-    # Imported only on failure: a successful send never loads the diagnosis.
+def render_failure(
+    failure: Any, settings: Settings, json_mode: bool, password: str | None = None
+) -> None:
+    # Imported only on failure: a successful send never loads the diagnosis. The command
+    # line's fixes name settings keys (audience CLI); the password is only measured (does
+    # it look like an app password?), never shown.
     from tui.core.diagnose.handlers import diagnose
-    from tui.core.providers import get_provider
+    from tui.core.diagnose.texts import Audience
 
-    try:
-        provider = get_provider(settings.provider)
-    except KeyError:
-        provider = None
-    diagnosis = diagnose(failure, settings, provider)
+    diagnosis = diagnose(failure, settings, audience=Audience.CLI, password=password)
     if json_mode:
         emit(
             {

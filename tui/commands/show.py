@@ -62,10 +62,10 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
             rows.append(("CA file", smtp.ca_file))
         rows.append(("timeout", f"{smtp.timeout:g} s"))
     else:
-        from tui.core.hosts import url_for_display
+        from tui.core.redact import redact_url
 
         rows += [
-            ("relay URL", url_for_display(settings.http.url)),
+            ("relay URL", redact_url(settings.http.url)),
             ("timeout", f"{settings.http.timeout:g} s"),
         ]
     rows += [

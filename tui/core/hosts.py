@@ -108,17 +108,3 @@ def url_problem(url: str) -> str | None:
     except ValueError:
         return "The port in the URL is not valid."
     return None
-
-
-def url_for_display(url: str) -> str:
-    """The URL with every query value (and any fragment) masked: a relay key in `?key=...`
-    is a secret, and `show`, reports and messages print URLs."""
-    parts = urlsplit(url.strip())
-    if not parts.query and not parts.fragment:
-        return url.strip()
-    masked = "&".join(
-        f"{item.partition('=')[0]}=***" if "=" in item else "***"
-        for item in parts.query.split("&")
-        if item
-    )
-    return parts._replace(query=masked, fragment="***" if parts.fragment else "").geturl()
