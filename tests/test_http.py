@@ -29,6 +29,7 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.hosts import is_loopback_host
 from tui.core.message import Attachment, Outgoing
 from tui.core.redact import redact_url
 from tui.core.settings import Settings
@@ -37,7 +38,6 @@ from tui.core.transports.http import send_http
 from tui.core.transports.http.api import html_body, multipart_body
 from tui.core.transports.http.engine import shorten_body
 from tui.core.transports.http.relay import ATTACHMENT_FIELD
-from tui.core.transports.http.urls import is_loopback_host
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
 

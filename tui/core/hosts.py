@@ -72,8 +72,11 @@ def parse_port(text: str) -> int:
     return port
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address: this computer, the only place plain http:// may go
+    (a local relay, a sign-in server) and a host that names no provider."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -98,7 +101,7 @@ def url_problem(url: str) -> str | None:
             "Do not put a name or password inside the URL: "
             "anyone who sees the settings would see them."
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         return (
             "Use https://: with http:// the message and the addresses travel unencrypted. "
             "http:// is accepted only for a relay on this machine (localhost)."

@@ -31,6 +31,8 @@ from typing import Literal
 
 import idna
 
+from tui.core.hosts import is_loopback_host
+
 Protocol = Literal["smtp", "http"]
 Security = Literal["tls", "starttls", "none"]
 
@@ -239,7 +241,7 @@ def find_by_host(providers: tuple[Provider, ...], smtp_host: str) -> Provider | 
     A loopback address names no provider: Proton Mail Bridge listens on 127.0.0.1, but so do
     a local relay, the practice server and every test server."""
     normal = normalise_domain(smtp_host)
-    if normal is None or normal in ("localhost", "::1") or normal.startswith("127."):
+    if normal is None or is_loopback_host(normal):
         return None
     for provider in providers:
         if any(endpoint.host == normal for endpoint in provider.endpoints):

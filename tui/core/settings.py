@@ -6,7 +6,6 @@ See DESIGN.md, "The settings file". The password is never part of this file.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 import stat
@@ -24,6 +23,7 @@ from tui.core.addresses import address_note as address_note
 from tui.core.addresses import address_problem as address_problem
 from tui.core.addresses import header_problem as header_problem
 from tui.core.addresses import looks_like_address as looks_like_address
+from tui.core.hosts import is_loopback_host
 from tui.core.hosts import normalize_host as normalize_host
 from tui.core.hosts import parse_port as parse_port
 from tui.core.hosts import url_problem as url_problem
@@ -733,19 +733,9 @@ def _oauth_url_problem(url: str) -> str | None:
         return "Enter an https:// address."
     if not parts.hostname:
         return "The address has no host name after https://."
-    if parts.scheme == "http" and not _loopback_name(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         return "Use https://: sign-in codes and tokens must not travel unencrypted."
     return None
-
-
-def _loopback_name(host: str) -> bool:
-    """localhost or a loopback address: the only places http:// may reach for a sign-in."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def oauth_problems(settings: Settings) -> list[Problem]:

@@ -50,13 +50,13 @@ from tui.core.events import (
     Reason,
     SendEvent,
 )
+from tui.core.hosts import is_loopback_host
 from tui.core.keys import Key
 from tui.core.message import Outgoing, human_size
 from tui.core.redact import REDACTED, Redactor, redact_url
 from tui.core.settings import Settings
 from tui.core.tls import certificate_info
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
-from tui.core.transports.http.urls import is_loopback_host
 from tui.core.transports.stages import Deadline, Outcome, StageRecorder, Stop, stream_events
 
 #: How much of an answer is read, and how much of it is shown.
