@@ -23,7 +23,7 @@ from tui.core.credentials.store import (
     save_password,
     uses_api_key,
 )
-from tui.core.settings import Settings, load_settings, save_settings
+from tui.core.settings import Settings, load_settings, save_settings, to_toml
 from tui.core.transports.http import API_NAMES, api_for, key_required
 
 NO_ENV: dict[str, str] = {}
@@ -167,14 +167,18 @@ def test_an_api_with_no_key_anywhere_is_exit_3_naming_the_key(
     assert "no API key available" in err and "api:mailgun@api.mailgun.net" in err
 
 
-def test_the_relay_stores_nothing(
+def test_the_relay_stores_nothing_and_its_file_claims_no_keyring(
     tmp_path: Path,
     memory_keyring: MemoryKeyring,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     relay = api_settings("relay", "https://relay.example.com/send")
+    assert "[password]" not in to_toml(relay) and "keyring" not in to_toml(relay)
     path = save_settings(relay, tmp_path / "s.toml")
+    assert load_settings(path).settings.password.store == "keyring"  # the default, unsaid
+    relay.password.store = "none"  # a choice the user made is kept
+    assert 'store = "none"' in to_toml(relay)
     monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
     code, _, err = run(["password", "--stdin", "--config", str(path)], capsys)
     assert code == 2 and "nothing to store" in err
