@@ -215,3 +215,37 @@ def test_password_with_oauth_is_exit_2_pointing_at_login(
     code, out, err = run(["show", "--config", str(path)], capsys)
     assert "signed in" in out
     assert "(stored)" not in out and "password kept in" not in out
+
+
+def test_moving_the_key_to_a_file_removes_the_keyring_copy(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(api_settings("postmark"), tmp_path / "s.toml")
+    memory_keyring.entries[("mailwiz", "api:postmark@api.postmarkapp.com")] = "old-key"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
+    code, _, err = run(["password", "--stdin", "--store", "file", "--config", str(path)], capsys)
+    assert code == 0, err
+    assert memory_keyring.entries == {}
+    assert (tmp_path / "s.toml.password").read_text() == KEY + "\n"
+
+
+async def test_the_wizards_save_screen_stores_the_api_key(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    from tests.test_save_screen import Host, settle, visible_text
+    from tui.screens.save import SaveScreen
+
+    config = tmp_path / "mailwiz" / "settings.toml"
+    screen = SaveScreen(api_settings("postmark"), KEY, config, tested=True)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "api:postmark@api.postmarkapp.com" in visible_text(screen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+        assert KEY not in visible_text(screen)
+    assert memory_keyring.entries == {("mailwiz", "api:postmark@api.postmarkapp.com"): KEY}
+    assert KEY not in config.read_text()
