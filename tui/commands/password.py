@@ -64,7 +64,7 @@ def read_stdin_line() -> str:
         ) from None
 
 
-def read_new_password(from_stdin: bool) -> str:
+def read_new_password(from_stdin: bool, word: str = "password") -> str:
     if from_stdin:
         password = read_stdin_line()
     else:
@@ -72,7 +72,7 @@ def read_new_password(from_stdin: bool) -> str:
 
         if not sys.stdin.isatty():
             raise UsageError("no terminal to ask for the password: pipe it in with --stdin")
-        password = getpass.getpass("Password: ")
+        password = getpass.getpass(f"{word[0].upper()}{word[1:]}: ")
         if getpass.getpass("Again, to be sure: ") != password:
             raise UsageError("the two passwords differ; nothing was stored")
     problem = password_problem(password)
@@ -82,10 +82,15 @@ def read_new_password(from_stdin: bool) -> str:
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.store import password_needed
+    from tui.core.credentials.store import password_needed, secret_word, uses_oauth_sign_in
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
+    if uses_oauth_sign_in(settings):  # its token has a store entry of its own
+        raise UsageError(
+            "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
+            "to store: run `mailwiz login` to sign in"
+        )
     if not password_needed(settings):
         raise UsageError(
             "these settings use no password (no username, or an HTTP relay); nothing to store"
@@ -100,7 +105,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             'the settings say store = "none": the password is supplied at run time by '
             "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
         )
-    password = read_new_password(args.stdin)
+    password = read_new_password(args.stdin, secret_word(settings))
     if new.password.store == settings.password.store:
         store_password(new, loaded.path, password, args.stdin)
     else:
@@ -109,8 +114,14 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def store_password(settings: Settings, path: Path, password: str, from_stdin: bool) -> None:
-    from tui.core.credentials.store import PasswordStoreError, describe_store, save_password
+    from tui.core.credentials.store import (
+        PasswordStoreError,
+        describe_store,
+        save_password,
+        secret_word,
+    )
 
+    word = secret_word(settings)
     try:
         save_password(settings, path, password)
     except PasswordStoreError as error:
@@ -120,8 +131,8 @@ def store_password(settings: Settings, path: Path, password: str, from_stdin: bo
                 "\nTo keep it in a file only you can read, beside the settings, run: "
                 f"mailwiz password --store file{' --stdin' if from_stdin else ''}"
             )
-        raise NotReady(f"the password was not stored. {error}{hint}") from None
-    print(f"Password stored in {describe_store(settings, path)}.")
+        raise NotReady(f"the {word} was not stored. {error}{hint}") from None
+    print(f"{word[0].upper()}{word[1:]} stored in {describe_store(settings, path)}.")
 
 
 def move_password(

@@ -63,7 +63,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
     from tui.commands.render import run_and_render
-    from tui.core.credentials.store import load_password, password_needed
+    from tui.core.credentials.store import load_password, password_needed, secret_word
     from tui.core.message import test_outgoing
     from tui.core.settings import address_note, address_problem, goes_to_big_provider
 
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         if lookup.source == "env" and not lookup.password:
             raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
         if not lookup.password:
-            raise NotReady(f"no password available. {lookup.problem}")
+            raise NotReady(f"no {secret_word(settings)} available. {lookup.problem}")
         password = lookup.password
     return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
 

@@ -88,7 +88,12 @@ SECURITY_WORDS = {
 def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
     """The password rows: masked, where it comes from, where it is kept. Settings that
     take no password say so instead of naming a store that holds nothing."""
-    from tui.core.credentials.store import describe_store, load_password, password_needed
+    from tui.core.credentials.store import (
+        describe_store,
+        load_password,
+        password_needed,
+        secret_word,
+    )
 
     settings = loaded.settings
     if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
@@ -103,4 +108,5 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
         shown = f"******** ({where})"
     else:
         shown = f"NOT AVAILABLE: {lookup.problem}"
-    return [("password", shown), ("password kept in", describe_store(settings, loaded.path))]
+    word = secret_word(settings)
+    return [(word, shown), (f"{word} kept in", describe_store(settings, loaded.path))]

@@ -672,7 +672,8 @@ def to_toml(settings: Settings) -> str:
     in_use = "smtp" if settings.protocol == "smtp" else "http"
     data[in_use] = vars(getattr(settings, in_use)).copy()
     data["sender"] = vars(settings.sender).copy()
-    data["password"] = vars(settings.password).copy()
+    if not _relay_with_default_store(settings):
+        data["password"] = vars(settings.password).copy()
     if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
         data["oauth"] = vars(settings.oauth).copy()
     if settings.local != LocalSettings():
@@ -680,6 +681,17 @@ def to_toml(settings: Settings) -> str:
     if "timeout" in data[in_use] and float(data[in_use]["timeout"]).is_integer():
         data[in_use]["timeout"] = int(data[in_use]["timeout"])
     return tomli_w.dumps(data)
+
+
+def _relay_with_default_store(settings: Settings) -> bool:
+    """The HTTP relay keeps no secret in a store, so its file does not claim
+    `store = "keyring"` (the default, which loading gives back). A store the user
+    chose otherwise is kept."""
+    return (
+        settings.protocol == "http"
+        and settings.http.api == "relay"
+        and settings.password == PasswordSettings()
+    )
 
 
 def _busy(target: Path) -> SettingsBusy:

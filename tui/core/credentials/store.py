@@ -11,10 +11,15 @@ Where the password lives is the user's explicit choice, ``settings.password.stor
 
 ``MAILWIZ_PASSWORD``, when set and not empty, wins over every store.
 
-An HTTP relay takes no password in this version, and neither does an SMTP server
-used without a username (``security = "none"``, a local relay): for those, nothing
-is stored or looked up whatever the store says, as if it were ``"none"``; the
-environment variable still wins if set, so a caller that wants it gets it.
+An HTTP API (``[http] api`` other than ``"relay"``) takes its API key as the secret,
+stored and found exactly like a password; its keyring user is ``api:API@HOST`` (HOST: the
+host of ``[http] url``, else the API's default host).
+
+The HTTP relay takes no stored secret, nor does an SMTP server used without a username
+(``security = "none"``, a local relay), nor an OAuth sign-in (``smtp.auth = "oauth2"``,
+whose token is kept on its own by ``oauth_store``): for those, nothing is stored or
+looked up whatever the store says, as if it were ``"none"``; the environment variable
+still wins if set, so a caller that wants it gets it.
 
 Keyring calls run in a daemon thread with a time limit, because a keyring can hang
 (a Secret Service waiting for an unlock dialog on a desktop nobody sees over SSH).
@@ -34,6 +39,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from tui.core import files
 from tui.core.credentials.keyring_calls import PASSWORD_ENV as PASSWORD_ENV
@@ -55,6 +61,16 @@ PASSWORD_FILE_SUFFIX = ".password"
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
 # can never be the entry of a real configuration (those are always USERNAME@HOST).
 PROBE_ACCOUNT = "mailwiz-keyring-check"
+
+# The host each provider API sends to when `[http] url` is empty. The same facts as the
+# format modules' `default_url` (credentials may not import transports; a test checks
+# that they agree). Which APIs take a key is `transports.http.key_required`, likewise.
+API_DEFAULT_HOSTS = {
+    "postmark": "api.postmarkapp.com",
+    "mailgun": "api.mailgun.net",
+    "sendgrid": "api.sendgrid.com",
+    "resend": "api.resend.com",
+}
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
 Source = Literal["env", "keyring", "file", "none"]
@@ -101,12 +117,34 @@ class PasswordLookup:
 # Names and places
 
 
+def uses_api_key(settings: Settings) -> bool:
+    """Whether the secret of these settings is an HTTP API's key (every API but the relay)."""
+    return settings.protocol == "http" and settings.http.api != "relay"
+
+
+def secret_word(settings: Settings) -> str:
+    """What the secret is called for these settings: "API key" or "password"."""
+    return "API key" if uses_api_key(settings) else "password"
+
+
+def _api_host(settings: Settings) -> str:
+    url = settings.http.url.strip()
+    try:
+        host = urlsplit(url).hostname or "" if url else ""
+    except ValueError:  # a malformed address: validation names it; keep a stable name
+        host = ""
+    return host or API_DEFAULT_HOSTS.get(settings.http.api, "")
+
+
 def keyring_account(settings: Settings) -> str:
-    """The keyring user name for these settings: ``USERNAME@HOST``.
+    """The keyring user name for these settings: ``USERNAME@HOST``, or for an HTTP API
+    ``api:API@HOST`` (``api:postmark@api.postmarkapp.com``).
 
     Surrounding blanks are dropped and the host is lower-cased (host names are not
     case-sensitive, so "SMTP.gmail.com" and "smtp.gmail.com" share one entry).
     """
+    if uses_api_key(settings):
+        return f"api:{settings.http.api}@{_api_host(settings).lower()}"
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
 
@@ -116,28 +154,44 @@ def password_file_path(config_path: Path) -> Path:
 
 
 def password_needed(settings: Settings) -> bool:
-    """Whether these settings use a password at all (SMTP with a username)."""
-    return settings.protocol == "smtp" and bool(settings.smtp.username.strip())
+    """Whether these settings keep a secret in the store: an HTTP API's key, or the
+    password of SMTP with a username (not with an OAuth sign-in, kept on its own)."""
+    if settings.protocol == "http":
+        return uses_api_key(settings)
+    return settings.smtp.auth != "oauth2" and bool(settings.smtp.username.strip())
+
+
+def uses_oauth_sign_in(settings: Settings) -> bool:
+    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
 def _no_password_reason(settings: Settings) -> str:
     if settings.protocol == "http":
         return "An HTTP relay takes no password, so none is stored or needed."
+    if uses_oauth_sign_in(settings):
+        return (
+            "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
+            "stored or needed: run `mailwiz login` to sign in."
+        )
     return "No username is set (a server used without login), so no password is needed."
 
 
 def describe_store(settings: Settings, config_path: Path) -> str:
-    """Where the password for these settings is kept, in words, for `show` and save."""
-    if settings.protocol == "http":
+    """Where the password (or API key) for these settings is kept, in words, for `show`
+    and save."""
+    if settings.protocol == "http" and not uses_api_key(settings):
         return "nowhere: an HTTP relay takes no password"
+    if uses_oauth_sign_in(settings):
+        return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
     if not password_needed(settings):
         return "nowhere: no username is set, so no password is needed"
     store = settings.password.store
+    word = secret_word(settings)
     if store == "keyring":
         name = _backend_name_quick()
         return f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
     if store == "file":
-        return f"the password file {password_file_path(config_path)} (readable only by you)"
+        return f"the {word} file {password_file_path(config_path)} (readable only by you)"
     return f"not stored: given at each use in the {PASSWORD_ENV} environment variable"
 
 
@@ -354,12 +408,13 @@ def load_password(
         return PasswordLookup(None, "none", _no_password_reason(settings))
 
     store = settings.password.store
+    word = secret_word(settings)
     if store == "none":
         return PasswordLookup(
             None,
             "none",
-            f'The password is not stored (store = "none") and {PASSWORD_ENV} is not set. '
-            f"Set {PASSWORD_ENV} to the password before running mailwiz, or store it "
+            f'The {word} is not stored (store = "none") and {PASSWORD_ENV} is not set. '
+            f"Set {PASSWORD_ENV} to the {word} before running mailwiz, or store it "
             "with `mailwiz password`.",
         )
     if store == "file":
@@ -383,7 +438,8 @@ def load_password(
         return PasswordLookup(
             None,
             "keyring",
-            f"The system keyring ({name}) has no password for {SERVICE} / {account}. "
+            f"The system keyring ({name}) has no {secret_word(settings)} for "
+            f"{SERVICE} / {account}. "
             f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}.",
         )
     return PasswordLookup(found, "keyring", "")
@@ -410,7 +466,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
                 "Remove it by hand: it still holds the password.",
             ) from None
         return
-    if store != "keyring" or not settings.smtp.username.strip():
+    if store != "keyring" or not (uses_api_key(settings) or settings.smtp.username.strip()):
         return
     import keyring.errors
     from keyring.backends import null

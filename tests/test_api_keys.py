@@ -1,0 +1,251 @@
+"""An HTTP API's key is a secret kept like a password (keyring, 0600 file or
+MAILWIZ_PASSWORD), and an OAuth sign-in has no password at all (issues 13, 15)."""
+
+from __future__ import annotations
+
+import io
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api_servers import KEY, MAILGUN_DOMAIN, serve_api
+from tests.memory_keyring import MemoryKeyring
+from tui.cli import main
+from tui.core.credentials.store import (
+    API_DEFAULT_HOSTS,
+    describe_store,
+    keyring_account,
+    load_password,
+    password_needed,
+    save_password,
+    uses_api_key,
+)
+from tui.core.settings import Settings, load_settings, save_settings, to_toml
+from tui.core.transports.http import API_NAMES, api_for, key_required
+
+NO_ENV: dict[str, str] = {}
+
+
+def api_settings(api: str, url: str = "") -> Settings:
+    s = Settings(protocol="http", provider=api)
+    s.http.api = api  # type: ignore[assignment]
+    s.http.url = url
+    s.http.domain = MAILGUN_DOMAIN if api == "mailgun" else ""
+    s.http.timeout = 10
+    s.sender.address = "shop@example.org"
+    s.sender.reply_to = "orders@example.org"
+    return s
+
+
+def oauth_settings() -> Settings:
+    s = Settings(provider="microsoft365")
+    s.smtp.host = "smtp.office365.com"
+    s.smtp.port = 587
+    s.smtp.security = "starttls"
+    s.smtp.username = "me@contoso.com"
+    s.smtp.auth = "oauth2"
+    s.oauth.provider = "microsoft"
+    s.oauth.client_id = "11111111-2222-3333-4444-555555555555"
+    return s
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ------------------------------------------------------------------ names and facts
+
+
+def test_the_keyring_account_names_the_api_and_its_host() -> None:
+    assert keyring_account(api_settings("postmark")) == "api:postmark@api.postmarkapp.com"
+    eu = api_settings("mailgun", "https://API.EU.mailgun.net/")
+    assert keyring_account(eu) == "api:mailgun@api.eu.mailgun.net"
+    gateway = api_settings("sendgrid", "https://user:pw@mail-gw.example.com:8443/v?key=x")
+    assert keyring_account(gateway) == "api:sendgrid@mail-gw.example.com"
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_the_store_agrees_with_the_transports_on_each_api(api: str) -> None:
+    settings = api_settings(api)
+    assert uses_api_key(settings) == password_needed(settings) == key_required(settings)
+    if key_required(settings):
+        default = api_for(api).default_url
+        assert default == f"https://{API_DEFAULT_HOSTS[api]}"
+
+
+def test_reading_key_required_loads_no_httpx() -> None:
+    code = (
+        "import sys\nfrom tui.core.transports.http import key_required\n"
+        "import tui.core.credentials.store\nprint('httpx' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_an_api_key_is_saved_and_found_like_a_password(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    config = tmp_path / "settings.toml"
+    settings = api_settings("resend")
+    save_password(settings, config, KEY)
+    assert memory_keyring.entries[("mailwiz", "api:resend@api.resend.com")] == KEY
+    found = load_password(settings, config, env=NO_ENV)
+    assert (found.password, found.source) == (KEY, "keyring")
+    assert "api:resend@api.resend.com" in describe_store(settings, config)
+    settings.password.store = "file"
+    save_password(settings, config, KEY)
+    assert load_password(settings, config, env=NO_ENV).password == KEY
+    assert describe_store(settings, config).startswith("the API key file")
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_password_stores_the_key_then_test_and_show_use_it(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with serve_api("postmark") as server:
+        path = save_settings(
+            api_settings("postmark", f"http://127.0.0.1:{server.port}"), tmp_path / "s.toml"
+        )
+        account = "api:postmark@127.0.0.1"
+        monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
+        code, out, err = run(["password", "--stdin", "--config", str(path)], capsys)
+        assert code == 0, err
+        assert memory_keyring.entries[("mailwiz", account)] == KEY
+        assert "API key stored in the system keyring" in out
+
+        code, out, err = run(["test", "--config", str(path)], capsys)  # no MAILWIZ_PASSWORD
+        assert code == 0, out + err
+        assert [seen.headers.get("x-postmark-server-token") for seen in server.received] == [KEY]
+
+        code, out, err = run(["show", "--config", str(path)], capsys)
+    assert code == 0, err
+    assert "API key" in out and "******** (stored)" in out
+    assert f"entry mailwiz / {account}" in out
+    assert KEY not in out + err
+
+
+def test_the_key_in_a_private_file_reaches_the_send(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with serve_api("sendgrid") as server:
+        path = save_settings(
+            api_settings("sendgrid", f"http://127.0.0.1:{server.port}"), tmp_path / "s.toml"
+        )
+        monkeypatch.setattr(sys, "stdin", io.StringIO(KEY))
+        argv = ["password", "--stdin", "--store", "file", "--config", str(path)]
+        code, _, err = run(argv, capsys)
+        assert code == 0, err
+        key_file = tmp_path / "s.toml.password"
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert load_settings(path).settings.password.store == "file"
+        assert KEY not in path.read_text()
+        code, out, err = run(["send", "--to", "c@example.net", "--config", str(path)], capsys)
+        assert code == 0, out + err
+        assert server.received[-1].headers.get("authorization") == f"Bearer {KEY}"
+    assert memory_keyring.entries == {}
+
+
+def test_an_api_with_no_key_anywhere_is_exit_3_naming_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = save_settings(api_settings("mailgun"), tmp_path / "s.toml")
+    code, _, err = run(["test", "--config", str(path)], capsys)
+    assert code == 3
+    assert "no API key available" in err and "api:mailgun@api.mailgun.net" in err
+
+
+def test_the_relay_stores_nothing_and_its_file_claims_no_keyring(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    relay = api_settings("relay", "https://relay.example.com/send")
+    assert "[password]" not in to_toml(relay) and "keyring" not in to_toml(relay)
+    path = save_settings(relay, tmp_path / "s.toml")
+    assert load_settings(path).settings.password.store == "keyring"  # the default, unsaid
+    relay.password.store = "none"  # a choice the user made is kept
+    assert 'store = "none"' in to_toml(relay)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
+    code, _, err = run(["password", "--stdin", "--config", str(path)], capsys)
+    assert code == 2 and "nothing to store" in err
+    code, out, _ = run(["show", "--config", str(path)], capsys)
+    assert "nowhere: an HTTP relay takes no password" in out
+    assert memory_keyring.entries == {}
+
+
+# ------------------------------------------------------------------ OAuth
+
+
+def test_an_oauth_sign_in_needs_no_password(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
+    settings = oauth_settings()
+    assert not password_needed(settings)
+    with pytest.raises(ValueError, match="mailwiz login"):
+        save_password(settings, tmp_path / "s.toml", "pw")
+    assert load_password(settings, tmp_path / "s.toml", env=NO_ENV).password is None
+    assert "OAuth" in describe_store(settings, tmp_path / "s.toml")
+    assert memory_keyring.entries == {}
+
+
+def test_password_with_oauth_is_exit_2_pointing_at_login(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(oauth_settings(), tmp_path / "s.toml")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("secret-pw\n"))
+    code, out, err = run(["password", "--stdin", "--config", str(path)], capsys)
+    assert code == 2
+    assert "mailwiz login" in err
+    assert memory_keyring.entries == {}
+    code, out, err = run(["show", "--config", str(path)], capsys)
+    assert "signed in" in out
+    assert "(stored)" not in out and "password kept in" not in out
+
+
+def test_moving_the_key_to_a_file_removes_the_keyring_copy(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(api_settings("postmark"), tmp_path / "s.toml")
+    memory_keyring.entries[("mailwiz", "api:postmark@api.postmarkapp.com")] = "old-key"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
+    code, _, err = run(["password", "--stdin", "--store", "file", "--config", str(path)], capsys)
+    assert code == 0, err
+    assert memory_keyring.entries == {}
+    assert (tmp_path / "s.toml.password").read_text() == KEY + "\n"
+
+
+async def test_the_wizards_save_screen_stores_the_api_key(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    from tests.test_save_screen import Host, settle, visible_text
+    from tui.screens.save import SaveScreen
+
+    config = tmp_path / "mailwiz" / "settings.toml"
+    screen = SaveScreen(api_settings("postmark"), KEY, config, tested=True)
+    async with Host(screen).run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "api:postmark@api.postmarkapp.com" in visible_text(screen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Saved." in visible_text(screen)
+        assert KEY not in visible_text(screen)
+    assert memory_keyring.entries == {("mailwiz", "api:postmark@api.postmarkapp.com"): KEY}
+    assert KEY not in config.read_text()
