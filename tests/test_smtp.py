@@ -39,6 +39,7 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing, test_outgoing
 from tui.core.settings import Settings
+from tui.core.tls import peer_certificate_info
 from tui.core.transports.smtp.engine import certificate_info, send_smtp
 
 COPY = "archive@example.com"
@@ -757,6 +758,45 @@ def test_certificate_info_matches_the_ssl_module(certs: Certs, name: str, tmp_pa
     assert info.not_after == iso(decoded["notAfter"])
     issuer_org = dict(pair for rdn in decoded["issuer"] for pair in rdn)["organizationName"]
     assert f"O={issuer_org}" in info.issuer
+
+
+@pytest.mark.parametrize("name", ["good", "expired", "wrong_name", "untrusted"])
+def test_the_verified_peer_dict_reads_as_cryptography_does(
+    certs: Certs, name: str, tmp_path: Path
+) -> None:
+    # A successful handshake describes the certificate from getpeercert()'s dict (no
+    # cryptography loaded); it must say what the DER reading says.
+    pem = certs.cert_pems[name]
+    path = tmp_path / "cert.pem"
+    path.write_bytes(pem)
+    decoded = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+    expected = certificate_info(ssl.PEM_cert_to_DER_cert(pem.decode()), reason="why")
+
+    assert peer_certificate_info(decoded, reason="why") == expected
+    assert expected.names and expected.issuer and expected.not_after  # not two empties
+
+
+def test_the_peer_dict_reading_escapes_and_never_raises() -> None:
+    evil = {
+        "subject": ((("commonName", "evil\x1b]0;owned\x07"),),),
+        "issuer": ((("commonName", "ca\x1b[2J"),), (("organizationName", "Org"),)),
+        "notAfter": "not a date",
+    }
+    info = peer_certificate_info(evil, reason="r")
+    assert info.names == ("evil\\x1b]0;owned\\x07",)
+    assert info.issuer == "CN=ca\\x1b[2J, O=Org"
+    assert (info.not_after, info.reason) == ("", "r")
+    assert peer_certificate_info(None) == peer_certificate_info({})
+
+
+async def test_a_verified_send_names_the_certificate_in_the_transcript(
+    starttls_server: SmtpServer,
+) -> None:
+    result = await run(starttls_server.settings())
+
+    assert result.finished.ok, result.transcript
+    assert "verified (names: localhost, 127.0.0.1; issuer: O=mailwiz test CA" in (result.transcript)
+    assert "valid until ?" not in result.transcript
 
 
 def test_certificate_info_never_raises_on_garbage() -> None:
