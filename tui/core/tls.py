@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tui.core.events import CertificateInfo
@@ -106,12 +106,19 @@ def _ip_text(value: str) -> str:
         return printable(value.strip())
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _peer_when(text: object) -> str:
+    """getpeercert()'s "Dec  3 09:00:00 2027 GMT", read by hand: ssl.cert_time_to_seconds
+    goes through time.strptime, whose first use costs ~10 ms."""
     try:
-        seconds = ssl.cert_time_to_seconds(str(text))
-    except (ValueError, TypeError):
+        month, day, clock, year, zone = str(text).split()
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        moment = datetime(int(year), _MONTHS.index(month) + 1, int(day), hour, minute, second)
+    except ValueError:
         return ""
-    return datetime.fromtimestamp(seconds, UTC).strftime(_WHEN)
+    return moment.strftime(_WHEN) if zone == "GMT" else ""
 
 
 def _when(cert: x509.Certificate, attribute: str) -> str:
