@@ -870,3 +870,17 @@ def test_certificate_text_chosen_by_a_server_is_escaped() -> None:
 
     assert info.names == ("evil\\x1b]0;owned\\x07",)
     assert info.issuer == "CN=evil\\x1b]0;owned\\x07, O=Org\\x1b[2J"
+
+
+async def test_the_connection_sends_small_writes_at_once(starttls_server: SmtpServer) -> None:
+    # Without TCP_NODELAY (asyncio sets it only for sockets made with proto=IPPROTO_TCP),
+    # DATA's end mark, written after the message, waits for the server's delayed ACK.
+    from tui.core.transports.smtp.connection import open_connection
+
+    conn = await open_connection(socket.AF_INET, ("127.0.0.1", starttls_server.port))
+    try:
+        assert conn.transport is not None
+        sock = conn.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        conn.abort()
