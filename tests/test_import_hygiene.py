@@ -252,6 +252,22 @@ def test_a_successful_test_loads_no_keyring_validator_diagnosis_or_ui(
     assert present(modules, "cryptography", "idna", "httpx", "authlib", "flask", "tomli_w") == []
 
 
+def test_a_plain_send_loads_only_what_it_uses(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    path = send_settings()
+    argv = ["send", "--config", str(path), "--to", "you@example.org", "--body", "hi"]
+    code, modules = loaded_modules(argv, tmp_path, env={"MAILWIZ_PASSWORD": PASSWORD})
+    assert code == 0
+    assert len(starttls_server.received) == 1
+    assert "asyncio" in modules  # the send ran in this process
+    assert present(modules, "textual", "keyring", "email_validator", "tui.core.diagnose") == []
+    assert present(modules, "cryptography", "httpx", "idna", "tomli_w", "authlib") == []
+    # no HTML part (only the test message has one), no attachment, no strptime for the
+    # certificate's dates
+    assert present(modules, "html", "mimetypes", "_strptime", "tui.core.providers") == []
+
+
 def test_a_failed_test_loads_the_diagnosis(
     send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
 ) -> None:
