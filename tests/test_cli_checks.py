@@ -4,6 +4,7 @@ printed raw, warnings on every test and send, --config and --help everywhere."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from tests.memory_keyring import MemoryKeyring
 from tests.servers import PASSWORD, SmtpServer
-from tui.cli import SUBCOMMANDS, build_parser, main
+from tui.cli import SUBCOMMANDS, build_parser, chosen_subcommand, main
 from tui.core.settings import Settings, save_settings
 
 INTERNAL = ["root@localhost", "alerts@nas.local", "ops@corp.internal", "backup@example.test"]
@@ -199,6 +200,55 @@ def test_every_subcommand_takes_config_and_has_a_description(command: str, tmp_p
     if command == "discover":
         argv += ["a@example.org"]
     assert parser.parse_args(argv).config == str(tmp_path / "x.toml")
+
+
+@pytest.mark.parametrize(
+    ("words", "chosen"),
+    [
+        (["send", "--to", "a@example.org"], "send"),
+        (["--config", "send", "test"], "test"),  # "send" is the settings file's name
+        (["--conf", "send", "test"], "test"),  # argparse's abbreviation of --config
+        (["--config=x.toml", "--practice", "show"], "show"),
+        (["--help"], None),
+        ([], None),
+        (["sned"], None),  # a typo: the full parser names the choices
+        (["--", "send"], None),
+    ],
+)
+def test_the_chosen_subcommand_is_the_one_argparse_runs(
+    words: list[str], chosen: str | None
+) -> None:
+    assert chosen_subcommand(words) == chosen
+    if chosen is not None:
+        assert build_parser().parse_args(words).command == chosen
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["send", "--to", "a@example.org", "--subject", "s", "--attach", "f", "--json"],
+        ["--config", "x.toml", "test", "--transcript"],
+        ["show", "--config", "y.toml"],
+        ["discover", "a@example.org"],
+        ["password", "--help"],
+    ],
+)
+def test_parsing_with_only_the_chosen_subcommand_gives_the_same_result(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    def parse(parser: argparse.ArgumentParser) -> tuple[object, str]:
+        try:
+            namespace = vars(parser.parse_args(words))
+        except SystemExit as exit:
+            namespace = {"exit": exit.code}
+        namespace.pop("run", None)  # the same module function either way
+        return namespace, capsys.readouterr().out
+
+    full = build_parser()
+    lean = build_parser(only=chosen_subcommand(words))
+    assert parse(lean) == parse(full)
+    choices = next(a for a in lean._actions if a.dest == "command").choices
+    assert choices is not None and list(choices) == [chosen_subcommand(words)]
 
 
 def test_practice_with_a_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,8 @@ except under `if TYPE_CHECKING:`):
 
 Start-up, checked in fresh processes by the modules they load (timings are in bench/): no
 Textual for the command line, no asyncio or settings model for --help, no keyring when
-MAILWIZ_PASSWORD is set, no email-validator for plain addresses, no diagnosis on success.
+MAILWIZ_PASSWORD is set, no email-validator for plain addresses, no diagnosis on success, no
+cryptography when the certificate verified, no HTTP or OAuth libraries for an SMTP send.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from tests.servers import PASSWORD, SmtpServer
+from tui.core.exits import Exit
 from tui.core.settings import save_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -188,16 +190,19 @@ HEAVY = ("textual", "rich", "keyring", "email_validator", "asyncio", "tui.core.d
 def loaded_modules(
     argv: list[str], tmp_path: Path, env: dict[str, str] | None = None
 ) -> tuple[int, set[str]]:
-    """Run mailwiz's main(argv) in a fresh interpreter; its exit code and sys.modules."""
+    """Run mailwiz's main(argv) in a fresh interpreter; its exit code and the modules it
+    loaded (a name marked absent in sys.modules, as tui/__init__ does, is not loaded)."""
     report = tmp_path / "modules.json"
     code = (
-        "import json, sys\n"
+        "import sys\n"
         "from tui.cli import main\n"
         "try:\n"
         f"    code = main({argv!r})\n"
         "except SystemExit as exit:\n"
         "    code = exit.code\n"
-        f"open({str(report)!r}, 'w').write(json.dumps([code, sorted(sys.modules)]))\n"
+        "loaded = sorted(name for name, module in sys.modules.items() if module is not None)\n"
+        "import json\n"  # after the count: mailwiz itself may not need it
+        f"open({str(report)!r}, 'w').write(json.dumps([code, loaded]))\n"
     )
     environ = {k: v for k, v in os.environ.items() if k != "MAILWIZ_PASSWORD"}
     subprocess.run(
@@ -220,6 +225,8 @@ def test_help_loads_no_asyncio_settings_or_ui(argv: list[str], tmp_path: Path) -
     code, modules = loaded_modules(argv, tmp_path)
     assert code == 0
     assert present(modules, *HEAVY, "tui.core.settings", "tui.core.message", "ssl") == []
+    # nor what only some subcommands use (--json output, login's clock and thread)
+    assert present(modules, "json", "datetime", "threading") == []
 
 
 @pytest.fixture
@@ -244,6 +251,24 @@ def test_a_successful_test_loads_no_keyring_validator_diagnosis_or_ui(
     assert "asyncio" in modules  # the send ran in this process
     assert present(modules, "textual", "rich", "keyring", "email_validator") == []
     assert present(modules, "tui.core.diagnose", "tui.core.providers", "tui.app") == []
+    # A verified certificate is described from getpeercert(): cryptography only on failure.
+    assert present(modules, "cryptography", "idna", "httpx", "authlib", "flask", "tomli_w") == []
+
+
+def test_a_plain_send_loads_only_what_it_uses(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    path = send_settings()
+    argv = ["send", "--config", str(path), "--to", "you@example.org", "--body", "hi"]
+    code, modules = loaded_modules(argv, tmp_path, env={"MAILWIZ_PASSWORD": PASSWORD})
+    assert code == 0
+    assert len(starttls_server.received) == 1
+    assert "asyncio" in modules  # the send ran in this process
+    assert present(modules, "textual", "keyring", "email_validator", "tui.core.diagnose") == []
+    assert present(modules, "cryptography", "httpx", "idna", "tomli_w", "authlib") == []
+    # no HTML part (only the test message has one), no attachment, no strptime for the
+    # certificate's dates
+    assert present(modules, "html", "mimetypes", "_strptime", "tui.core.providers") == []
 
 
 def test_a_failed_test_loads_the_diagnosis(
@@ -257,6 +282,19 @@ def test_a_failed_test_loads_the_diagnosis(
     assert code == 16
     assert present(modules, "tui.core.diagnose") == ["tui.core.diagnose"]
     assert present(modules, "textual", "keyring") == []
+
+
+def test_a_certificate_that_fails_verification_is_read_with_cryptography(
+    smtp_server: Callable[..., SmtpServer], tmp_path: Path
+) -> None:
+    # The other side of "no cryptography when verified": the failure still names the cert.
+    server = smtp_server("starttls", cert="untrusted")
+    path = save_settings(server.settings(), tmp_path / "settings.toml")
+    code, modules = loaded_modules(
+        ["test", "--config", str(path)], tmp_path, env={"MAILWIZ_PASSWORD": PASSWORD}
+    )
+    assert code == Exit.CERTIFICATE
+    assert present(modules, "cryptography") == ["cryptography"]
 
 
 def test_an_address_that_needs_the_full_check_loads_email_validator(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ from tui.core.events import (
 )
 from tui.core.message import Attachment, Outgoing, test_outgoing
 from tui.core.settings import Settings
+from tui.core.tls import peer_certificate_info
 from tui.core.transports.smtp.engine import certificate_info, send_smtp
 
 COPY = "archive@example.com"
@@ -759,6 +760,45 @@ def test_certificate_info_matches_the_ssl_module(certs: Certs, name: str, tmp_pa
     assert f"O={issuer_org}" in info.issuer
 
 
+@pytest.mark.parametrize("name", ["good", "expired", "wrong_name", "untrusted"])
+def test_the_verified_peer_dict_reads_as_cryptography_does(
+    certs: Certs, name: str, tmp_path: Path
+) -> None:
+    # A successful handshake describes the certificate from getpeercert()'s dict (no
+    # cryptography loaded); it must say what the DER reading says.
+    pem = certs.cert_pems[name]
+    path = tmp_path / "cert.pem"
+    path.write_bytes(pem)
+    decoded = ssl._ssl._test_decode_cert(str(path))  # type: ignore[attr-defined]
+    expected = certificate_info(ssl.PEM_cert_to_DER_cert(pem.decode()), reason="why")
+
+    assert peer_certificate_info(decoded, reason="why") == expected
+    assert expected.names and expected.issuer and expected.not_after  # not two empties
+
+
+def test_the_peer_dict_reading_escapes_and_never_raises() -> None:
+    evil = {
+        "subject": ((("commonName", "evil\x1b]0;owned\x07"),),),
+        "issuer": ((("commonName", "ca\x1b[2J"),), (("organizationName", "Org"),)),
+        "notAfter": "not a date",
+    }
+    info = peer_certificate_info(evil, reason="r")
+    assert info.names == ("evil\\x1b]0;owned\\x07",)
+    assert info.issuer == "CN=ca\\x1b[2J, O=Org"
+    assert (info.not_after, info.reason) == ("", "r")
+    assert peer_certificate_info(None) == peer_certificate_info({})
+
+
+async def test_a_verified_send_names_the_certificate_in_the_transcript(
+    starttls_server: SmtpServer,
+) -> None:
+    result = await run(starttls_server.settings())
+
+    assert result.finished.ok, result.transcript
+    assert "verified (names: localhost, 127.0.0.1; issuer: O=mailwiz test CA" in (result.transcript)
+    assert "valid until ?" not in result.transcript
+
+
 def test_certificate_info_never_raises_on_garbage() -> None:
     assert certificate_info(b"\x30\x82\xff\xff", reason="r").reason == "r"
     assert certificate_info(b"", reason="").names == ()
@@ -830,3 +870,17 @@ def test_certificate_text_chosen_by_a_server_is_escaped() -> None:
 
     assert info.names == ("evil\\x1b]0;owned\\x07",)
     assert info.issuer == "CN=evil\\x1b]0;owned\\x07, O=Org\\x1b[2J"
+
+
+async def test_the_connection_sends_small_writes_at_once(starttls_server: SmtpServer) -> None:
+    # Without TCP_NODELAY (asyncio sets it only for sockets made with proto=IPPROTO_TCP),
+    # DATA's end mark, written after the message, waits for the server's delayed ACK.
+    from tui.core.transports.smtp.connection import open_connection
+
+    conn = await open_connection(socket.AF_INET, ("127.0.0.1", starttls_server.port))
+    try:
+        assert conn.transport is not None
+        sock = conn.transport.get_extra_info("socket")
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        conn.abort()

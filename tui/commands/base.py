@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -41,6 +40,8 @@ _JSON_UNSAFE = {
 
 
 def emit(obj: dict[str, Any], stream: IO[str] | None = None) -> None:
+    import json  # only --json output needs it, not --help or a plain send
+
     text = json.dumps(obj, ensure_ascii=False)
     # Inside a JSON string a \uXXXX escape is the same character, so this keeps the data.
     text = text.translate(_JSON_UNSAFE)

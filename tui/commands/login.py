@@ -18,11 +18,8 @@ import argparse
 import contextlib
 import os
 import sys
-import threading
 import time
-import unicodedata
 from collections.abc import AsyncGenerator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +58,8 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 
 def printable(text: str, limit: int = 400) -> str:
     """A server's words made safe for a terminal: no control characters, one line, bounded."""
+    import unicodedata
+
     cleaned = "".join(
         "?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in " ".join(text.split())
     )
@@ -84,6 +83,8 @@ class Output:
         emit(record)
 
     def device(self, device: DeviceCode, provider: str) -> None:
+        from datetime import UTC, datetime, timedelta
+
         expires_at = datetime.now(UTC) + timedelta(seconds=device.expires_in)
         if self.json_mode:
             record: dict[str, Any] = {
@@ -344,6 +345,8 @@ async def browser_login(
         interactive = sys.stdin.isatty()
         out.browser(sign_in, wait, interactive)
         _open_browser(sign_in.url)
+        import threading  # (imported here: `mailwiz --help` loads this module)
+
         reader = threading.Thread(
             target=_read_lines, args=(pasted, asyncio.get_running_loop()), daemon=True
         )

@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 import email.policy
 import errno
-import html as html_lib
-import mimetypes
 import os
 import socket
 import stat
@@ -192,6 +190,8 @@ class _AsIs(EmailMessage):
 
 def guess_type(filename: str) -> str:
     """The MIME type for a file name, application/octet-stream when unknown."""
+    import mimetypes  # only messages with attachments need it
+
     content_type, encoding = mimetypes.guess_type(filename, strict=False)
     if encoding:
         return _COMPRESSED_TYPES.get(encoding, _OPAQUE)
@@ -422,6 +422,8 @@ def test_outgoing(
         "The password is not part of this message.",
         "",
     ]
+    import html as html_lib  # only the test message has an HTML part
+
     rows_html = "".join(
         f"<tr><td>{html_lib.escape(label)}</td><td>{html_lib.escape(value)}</td></tr>"
         for label, value in rows

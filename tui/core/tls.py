@@ -2,7 +2,9 @@
 
 `certificate_info(der, reason)` describes a certificate (names, dates, issuer) with
 `cryptography.x509`, also one fetched WITHOUT verification, where Python's getpeercert()
-only gives bytes. It never raises: what cannot be read is left empty. Text taken from the
+only gives bytes. `peer_certificate_info(cert)` gives the same from getpeercert()'s dict,
+which exists only when verification succeeded: a successful send never loads cryptography
+(~80 ms and ~9 MiB). Neither raises: what cannot be read is left empty. Text taken from the
 certificate is escaped (tui.core.redact.printable): a server chooses it.
 
 `client_context(ca_file, verify)` is the one way mailwiz makes a context to send with;
@@ -13,8 +15,9 @@ cryptography is imported when a certificate is read, not when this module is.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.core.events import CertificateInfo
 from tui.core.redact import printable
@@ -51,12 +54,79 @@ def certificate_info(der: bytes, reason: str = "") -> CertificateInfo:
     )
 
 
+# getpeercert()'s attribute names -> the same short names (as _SHORT_NAMES, by OID there)
+_PEERCERT_NAMES = {
+    "commonName": "CN",
+    "countryName": "C",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "domainComponent": "DC",
+    "emailAddress": "emailAddress",
+}
+_WHEN = "%Y-%m-%d %H:%M:%S UTC"
+
+
+def peer_certificate_info(cert: dict[str, Any] | None, reason: str = "") -> CertificateInfo:
+    """As certificate_info, from the dict of a VERIFIED peer (SSLObject.getpeercert())."""
+    if not cert:
+        return CertificateInfo(reason=reason)
+    alt = [(kind, value) for kind, value in cert.get("subjectAltName", ())]
+    names = [printable(value) for kind, value in alt if kind == "DNS"]
+    names += [_ip_text(value) for kind, value in alt if kind == "IP Address"]
+    if not names:
+        names = [
+            printable(str(v)) for k, v in _attributes(cert.get("subject", ())) if k == "commonName"
+        ]
+    issuer = [
+        f"{_PEERCERT_NAMES[key]}={printable(str(value))}"
+        for key, value in _attributes(cert.get("issuer", ()))
+        if key in _PEERCERT_NAMES
+    ]
+    return CertificateInfo(
+        names=tuple(names),
+        not_before=_peer_when(cert.get("notBefore")),
+        not_after=_peer_when(cert.get("notAfter")),
+        issuer=", ".join(issuer),
+        reason=reason,
+    )
+
+
+def _attributes(rdns: Iterable[Iterable[tuple[str, object]]]) -> list[tuple[str, object]]:
+    return [pair for rdn in rdns for pair in rdn]
+
+
+def _ip_text(value: str) -> str:
+    import ipaddress  # only certificates with IP names need it
+
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return printable(value.strip())
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _peer_when(text: object) -> str:
+    """getpeercert()'s "Dec  3 09:00:00 2027 GMT", read by hand: ssl.cert_time_to_seconds
+    goes through time.strptime, whose first use costs ~10 ms."""
+    try:
+        month, day, clock, year, zone = str(text).split()
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        moment = datetime(int(year), _MONTHS.index(month) + 1, int(day), hour, minute, second)
+    except ValueError:
+        return ""
+    return moment.strftime(_WHEN) if zone == "GMT" else ""
+
+
 def _when(cert: x509.Certificate, attribute: str) -> str:
     try:
         moment: datetime = getattr(cert, attribute)
     except ValueError:
         return ""
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return moment.strftime(_WHEN)
 
 
 def _names(cert: x509.Certificate) -> tuple[str, ...]:
@@ -116,4 +186,4 @@ def unverified_context() -> ssl.SSLContext:
     return context
 
 
-__all__ = ["certificate_info", "client_context", "unverified_context"]
+__all__ = ["certificate_info", "client_context", "peer_certificate_info", "unverified_context"]

@@ -136,6 +136,10 @@ async def open_connection(family: int, sockaddr: tuple[object, ...]) -> Connecti
     loop = asyncio.get_running_loop()
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
+        # asyncio sets TCP_NODELAY only on sockets made with proto=IPPROTO_TCP. Without it,
+        # a write that follows another unanswered one (DATA's end mark after the message)
+        # waits for the server's delayed ACK: ~40 ms per send.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setblocking(False)
         await loop.sock_connect(sock, sockaddr)
         conn = Connection()

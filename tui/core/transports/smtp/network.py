@@ -13,9 +13,9 @@ import ssl
 from dataclasses import replace
 from typing import cast
 
-from tui.core.events import CertificateInfo, Failure, FailureKind, Reason
+from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
-from tui.core.tls import certificate_info
+from tui.core.tls import peer_certificate_info
 from tui.core.transports.smtp import probes
 from tui.core.transports.smtp.connection import open_connection
 from tui.core.transports.smtp.preflight import Prepared
@@ -169,8 +169,8 @@ def tls_summary(session: Session) -> str:
     if not session.settings.smtp.verify_certificate:
         return f"{short}, certificate NOT verified (verify_certificate is off)"
     ssl_object = session.conn.ssl_object() if session.conn is not None else None
-    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-    info = certificate_info(der) if der else CertificateInfo()
+    # Verified, so the dict form exists: no need for cryptography (tls.certificate_info).
+    info = peer_certificate_info(ssl_object.getpeercert() if ssl_object is not None else None)
     return (
         f"{short}, certificate for {session.target.host} verified "
         f"(names: {', '.join(info.names) or '?'}; issuer: {info.issuer or '?'}; "
