@@ -12,9 +12,10 @@
 
 and then one file part per attachment, each with the field name `attachment`, its file name
 and its MIME type. When the caller hands a key (today: MAILWIZ_PASSWORD; a relay's settings
-store no secret) it goes in `Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx
-answer means the relay took the message; any other answer fails the send (exit 21; 401/403
-after a key was sent: the key was refused, exit 16) and its shortened body is shown.
+store no secret) it goes in `Authorization: Bearer KEY`; without one no Authorization header is
+sent. Any 2xx answer means the relay took the message; any other answer fails the send
+(exit 21; 401/403 after a key was sent: the key was refused, exit 16) and its shortened body
+is shown.
 
 The relay format has no copy field, so `sender.copy_to` is not applied; the transcript says so.
 """
