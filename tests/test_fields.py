@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input, Label, Static
+from textual.widgets import Checkbox, Collapsible, Input, Label, Markdown, Static
 
 from tests.ui_helpers import SIZE, type_text
 from tui.core.providers import get_provider
@@ -435,6 +437,41 @@ async def test_google_sign_in_asks_for_client_id_and_secret() -> None:
         assert visible(screen, "client-id") and visible(screen, "client-secret")
         assert not visible(screen, "tenant")
         assert screen.draft().oauth.provider == "google"
+
+
+async def test_the_guide_key_opens_the_sign_in_set_up_page_when_sign_in_is_chosen(
+    tmp_path: Path,
+) -> None:
+    """In the wizard: ctrl+g with sign-in chosen shows how to register mailwiz (Entra, Google
+    Cloud); with the password chosen, the provider's own page (app passwords...)."""
+    from tests.ui_helpers import make_app
+    from tui.screens.guidance import GuidanceScreen
+
+    for provider_id, username, page, words, password_page in (
+        ("microsoft365", "me@contoso.com", "microsoft-entra", "SMTP.Send", "microsoft365"),
+        ("gmail", "me@gmail.com", "google-oauth", "Desktop app", "gmail"),
+    ):
+        settings = preset(provider_id, username=username, auth="oauth2")
+        settings.sender.address = username
+        app = make_app(tmp_path, settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            fields = app.screen
+            assert isinstance(fields, FieldsScreen) and fields.signs_in
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+            assert isinstance(app.screen, GuidanceScreen), provider_id
+            assert app.screen.provider.guidance == page
+            assert words in app.screen.query_one(Markdown).source
+            await pilot.press("enter")  # back to the same form
+            assert app.screen is fields
+            await focus(pilot, fields, "auth")
+            await pilot.press("left" if provider_id == "gmail" else "right")  # the password
+            assert not fields.signs_in
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+            assert isinstance(app.screen, GuidanceScreen)
+            assert app.screen.provider.guidance == password_page
 
 
 async def test_other_providers_have_no_sign_in_choice() -> None:

@@ -299,11 +299,40 @@ async def test_an_oauth_sign_in_shows_no_password_and_stores_none(
         summary = str(screen.query_one("#summary", Static).visual)
         assert "Microsoft sign-in (OAuth), client ID 11111111-2222" in summary
         assert "Password:" not in summary
+        # Where the sign-in (its refresh token) is kept: oauth_store's entry, not a password's.
+        where = " ".join(str(screen.query_one("#where-password", Static).visual).split())
+        assert where == (
+            "Sign-in: kept in the system keyring, entry mailwiz / "
+            "me@contoso.com@smtp.office365.com#oauth"
+        )
+        assert "Password" not in visible_text(screen)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.saved
+        done = " ".join(str(screen.query_one("#done", Static).visual).split())
+        assert "Sign-in: kept in the system keyring" in done and "#oauth" in done
+        assert "where the sign-in is" in done and "Password" not in done
     assert memory_keyring.entries == {}
     assert load_settings(tmp_path / "settings.toml").settings.smtp.auth == "oauth2"
+
+
+async def test_an_oauth_sign_in_in_a_file_names_the_token_file(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    from tui.core.credentials.oauth_store import token_file_path
+
+    settings = own_server()
+    settings.smtp.auth, settings.password.store = "oauth2", "file"
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(settings, None, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        where = " ".join(str(screen.query_one("#where-password", Static).visual).split())
+        file = token_file_path(config)
+        assert where == f"Sign-in: kept in the file {file} (readable only by you)"
+        assert "stays in" not in visible_text(screen)
 
 
 def _own_mail_folder() -> Path:

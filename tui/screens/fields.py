@@ -344,6 +344,7 @@ class FieldsScreen(FormReader):
     def _changed(self) -> None:
         self._update_visibility()
         self._refresh_messages()
+        self.refresh_bindings()  # Guide and Show password follow the sign-in choice
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -480,14 +481,29 @@ class FieldsScreen(FormReader):
         box.value = not box.value
 
     def action_guide(self) -> None:
-        self.post_message(self.GuideRequested(self.provider))
+        guide = self._guide_provider()
+        if guide is not None:
+            self.post_message(self.GuideRequested(guide))
+
+    def _guide_provider(self) -> Provider | None:
+        """What ctrl+g opens: with sign-in chosen, the page on registering mailwiz with that
+        provider (Entra, Google Cloud); otherwise the provider's own guidance, if any."""
+        if self.signs_in and self.oauth_family is not None:
+            from dataclasses import replace
+
+            from tui.screens.signin import GUIDE_PAGES  # only once sign-in is chosen
+
+            key = GUIDE_PAGES.get(self.oauth_family)
+            if key:
+                return replace(self.provider, guidance=key)
+        return self.provider if self.provider.guidance else None
 
     def action_back(self) -> None:
         self.dismiss(self.result("back"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "guide":
-            return bool(self.provider.guidance)
+            return self._guide_provider() is not None
         if action == "toggle_password":
             return not self.signs_in
         return True

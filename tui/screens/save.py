@@ -40,7 +40,7 @@ MASK = "●" * 8
 @dataclass(frozen=True)
 class _Probe:
     status: KeyringStatus | None  # None: no keyring needed
-    where: str  # describe_store() for the current settings
+    where: str  # _describe_secret_store() for the current settings
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ class SaveScreen(Screen[bool]):
             )
             yield Static(self._settings_where(), id="where-settings")
             yield Static(
-                Content.assemble(("Password: ", "bold"), "checking the system keyring…"),
+                Content.assemble((self._where_label(), "bold"), "checking the system keyring…"),
                 id="where-password",
             )
             yield Static("", id="keyring-problem")
@@ -270,17 +270,22 @@ class SaveScreen(Screen[bool]):
         )
 
     def _probe(self) -> _Probe:
-        from tui.core.credentials.store import check_keyring, describe_store
+        from tui.core.credentials.store import check_keyring
 
         status = check_keyring() if self._needs_keyring() else None
-        return _Probe(status, describe_store(self.settings, self.config_path))
+        return _Probe(status, _describe_secret_store(self.settings, self.config_path))
+
+    def _where_label(self) -> str:
+        """A sign-in (OAuth) keeps a refresh token, not a password: say which it is."""
+        return "Sign-in: " if _signs_in(self.settings) else "Password: "
 
     def _probed(self, probe: _Probe) -> None:
         self.probing = False
         self.keyring = probe.status
         where = self.query_one("#where-password", Static)
         if probe.status is None or probe.status.usable:
-            where.update(Content.assemble(("Password: ", "bold"), self._password_where(probe)))
+            label = (self._where_label(), "bold")
+            where.update(Content.assemble(label, self._password_where(probe)))
             return
         where.update(
             Content.assemble(("Password: ", "bold"), "no working keyring here; choose below.")
@@ -298,6 +303,8 @@ class SaveScreen(Screen[bool]):
         choice.focus()
 
     def _password_where(self, probe: _Probe) -> str:
+        if _signs_in(self.settings):
+            return f"kept in {probe.where}"
         if self.password is None and self.settings.smtp.username.strip():
             return f"not changed; it stays in {probe.where}"
         return probe.where
@@ -386,7 +393,7 @@ class SaveScreen(Screen[bool]):
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
     def _write(self, target: Settings) -> _Saved:
-        from tui.core.credentials.store import describe_store, password_needed, save_password
+        from tui.core.credentials.store import password_needed, save_password
         from tui.core.settings import save_settings
 
         store_it = (
@@ -399,7 +406,8 @@ class SaveScreen(Screen[bool]):
             self.config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             save_password(target, self.config_path, self.password)
         written = save_settings(target, self.config_path)
-        return _Saved(written, target.password.store, describe_store(target, self.config_path))
+        where = _describe_secret_store(target, self.config_path)
+        return _Saved(written, target.password.store, where)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
@@ -439,13 +447,15 @@ class SaveScreen(Screen[bool]):
         def command(*args: str) -> Content:
             return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
 
+        secret = "sign-in" if _signs_in(self.settings) else "password"
+
         return Content.assemble(
             ("Saved.", "bold"),
             " Press Enter to finish.\n\n",
             ("Settings file: ", "bold"),
             str(saved.settings_path),
             "\n",
-            ("Password: ", "bold"),
+            (self._where_label(), "bold"),
             self._password_where(_Probe(None, saved.where)),
             "\n\n",
             ("What next", "bold"),
@@ -453,7 +463,7 @@ class SaveScreen(Screen[bool]):
             command("test"),
             "\nEmail a document to a customer:\n",
             command("send", "--to", "customer@example.com", "--attach", "invoice.pdf"),
-            "\nSee the settings and where the password is:\n",
+            f"\nSee the settings and where the {secret} is:\n",
             command("show"),
             "\n",
             self._own_mail_offer(saved.settings_path, width),
@@ -501,6 +511,22 @@ class SaveScreen(Screen[bool]):
         status.set_class(error, "-error")
         status.update(Content(text))
         status.display = bool(text)
+
+
+def _signs_in(settings: Settings) -> bool:
+    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
+
+
+def _describe_secret_store(settings: Settings, config_path: Path) -> str:
+    """Where the secret of these settings is kept: the sign-in's refresh token for OAuth
+    (oauth_store says where), otherwise the password."""
+    if _signs_in(settings):
+        from tui.core.credentials.oauth_store import describe_token_store
+
+        return describe_token_store(settings, config_path)
+    from tui.core.credentials.store import describe_store
+
+    return describe_store(settings, config_path)
 
 
 def _usual_path() -> Path:
