@@ -524,3 +524,32 @@ async def test_the_form_fits_80x24_for_each_kind_of_setup() -> None:
             await pilot.pause()
             form = app.fields.query_one("#form")
             assert form.max_scroll_y == 0, settings.provider
+
+
+async def test_a_fixed_username_is_filled_in_and_the_secret_has_the_provider_s_name() -> None:
+    """SendGrid: username `apikey`, the password is the "API key", the typed address sends;
+    QQ: the password is the "Authorization code"; back to Gmail: neither is carried over."""
+    from tui.app import settings_for_choice
+    from tui.screens.provider import Choice
+
+    sendgrid = settings_for_choice(Choice(get_provider("sendgrid"), "shop@example.org"), None)
+    assert (sendgrid.smtp.username, sendgrid.sender.address) == ("apikey", "shop@example.org")
+    gmail = settings_for_choice(Choice(get_provider("gmail")), sendgrid)
+    assert gmail.smtp.username == "" and gmail.sender.address == "shop@example.org"
+    again = settings_for_choice(Choice(get_provider("sendgrid")), gmail)
+    assert again.smtp.username == "apikey"
+    for settings, secret in (
+        (sendgrid, "API key"),
+        (preset("qq", username="12345@qq.com"), "Authorization code"),
+        (gmail, "Password"),
+    ):
+        app = Host(FieldsScreen(settings))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.fields
+            shown = str(screen.query_one("#password-row .field-label", Label).visual)
+            assert " ".join(shown.split()) == secret, settings.provider
+            assert screen.query_one("#form").max_scroll_y == 0, settings.provider  # still fits
+            if settings is sendgrid:
+                assert screen.query_one("#username", Input).value == "apikey"
+                assert screen.query_one("#address", Input).value == "shop@example.org"

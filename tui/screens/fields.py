@@ -334,7 +334,8 @@ class FieldsScreen(FormReader):
         for widget_id, display in shown.items():
             self.query_one(f"#{widget_id}").display = display
         secret = self.query_one("#password-row", FieldRow).query_one(".field-label", Label)
-        secret.update("API key" if not smtp else label(Key.PASSWORD))
+        # The provider's own word for it where the catalogue has one ("Authorization code").
+        secret.update("API key" if not smtp else self.provider.secret_label or label(Key.PASSWORD))
         url = self.query_one("#url-row", FieldRow).query_one(".field-label", Label)
         url.update("Relay URL" if self.api == "relay" else "Base URL")
         self.query_one("#url", Input).placeholder = (
