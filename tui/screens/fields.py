@@ -497,7 +497,9 @@ class FieldsScreen(FormReader):
             key = GUIDE_PAGES.get(self.oauth_family)
             if key:
                 return replace(self.provider, guidance=key)
-        return self.provider if self.provider.guidance else None
+        from tui.screens.guidance_source import has_guidance
+
+        return self.provider if has_guidance(self.provider) else None
 
     def action_back(self) -> None:
         self.dismiss(self.result("back"))
