@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Collapsible, Input, Label, Static
+from textual.widgets import Checkbox, Collapsible, Input, Label, Markdown, Static
 
 from tests.ui_helpers import SIZE, type_text
 from tui.core.providers import get_provider
@@ -437,6 +439,41 @@ async def test_google_sign_in_asks_for_client_id_and_secret() -> None:
         assert screen.draft().oauth.provider == "google"
 
 
+async def test_the_guide_key_opens_the_sign_in_set_up_page_when_sign_in_is_chosen(
+    tmp_path: Path,
+) -> None:
+    """In the wizard: ctrl+g with sign-in chosen shows how to register mailwiz (Entra, Google
+    Cloud); with the password chosen, the provider's own page (app passwords...)."""
+    from tests.ui_helpers import make_app
+    from tui.screens.guidance import GuidanceScreen
+
+    for provider_id, username, page, words, password_page in (
+        ("microsoft365", "me@contoso.com", "microsoft-entra", "SMTP.Send", "microsoft365"),
+        ("gmail", "me@gmail.com", "google-oauth", "Desktop app", "gmail"),
+    ):
+        settings = preset(provider_id, username=username, auth="oauth2")
+        settings.sender.address = username
+        app = make_app(tmp_path, settings)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            fields = app.screen
+            assert isinstance(fields, FieldsScreen) and fields.signs_in
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+            assert isinstance(app.screen, GuidanceScreen), provider_id
+            assert app.screen.provider.guidance == page
+            assert words in app.screen.query_one(Markdown).source
+            await pilot.press("enter")  # back to the same form
+            assert app.screen is fields
+            await focus(pilot, fields, "auth")
+            await pilot.press("left" if provider_id == "gmail" else "right")  # the password
+            assert not fields.signs_in
+            await pilot.press("ctrl+g")
+            await pilot.pause()
+            assert isinstance(app.screen, GuidanceScreen)
+            assert app.screen.provider.guidance == password_page
+
+
 async def test_other_providers_have_no_sign_in_choice() -> None:
     app = Host(FieldsScreen(preset("custom", host="mail.example.org", username="me")))
     async with app.run_test(size=SIZE):
@@ -487,3 +524,32 @@ async def test_the_form_fits_80x24_for_each_kind_of_setup() -> None:
             await pilot.pause()
             form = app.fields.query_one("#form")
             assert form.max_scroll_y == 0, settings.provider
+
+
+async def test_a_fixed_username_is_filled_in_and_the_secret_has_the_provider_s_name() -> None:
+    """SendGrid: username `apikey`, the password is the "API key", the typed address sends;
+    QQ: the password is the "Authorization code"; back to Gmail: neither is carried over."""
+    from tui.app import settings_for_choice
+    from tui.screens.provider import Choice
+
+    sendgrid = settings_for_choice(Choice(get_provider("sendgrid"), "shop@example.org"), None)
+    assert (sendgrid.smtp.username, sendgrid.sender.address) == ("apikey", "shop@example.org")
+    gmail = settings_for_choice(Choice(get_provider("gmail")), sendgrid)
+    assert gmail.smtp.username == "" and gmail.sender.address == "shop@example.org"
+    again = settings_for_choice(Choice(get_provider("sendgrid")), gmail)
+    assert again.smtp.username == "apikey"
+    for settings, secret in (
+        (sendgrid, "API key"),
+        (preset("qq", username="12345@qq.com"), "Authorization code"),
+        (gmail, "Password"),
+    ):
+        app = Host(FieldsScreen(settings))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.fields
+            shown = str(screen.query_one("#password-row .field-label", Label).visual)
+            assert " ".join(shown.split()) == secret, settings.provider
+            assert screen.query_one("#form").max_scroll_y == 0, settings.provider  # still fits
+            if settings is sendgrid:
+                assert screen.query_one("#username", Input).value == "apikey"
+                assert screen.query_one("#address", Input).value == "shop@example.org"

@@ -144,3 +144,29 @@ def test_snapshot_grouped_picker_scrolled_to_transactional(
 ) -> None:
     keys = ["right_square_bracket", "right_square_bracket", "down"]
     assert snap_compare(make_app(tmp_path), terminal_size=SIZE, press=keys)
+
+
+async def test_a_provider_without_a_page_shows_its_catalogue_steps(tmp_path: Path) -> None:
+    """AOL wants an app password and has no guidance page: its catalogue steps are shown
+    before the fields (and again with ctrl+g), the secret named as AOL names it."""
+    from textual.widgets import Markdown
+
+    from tui.core.providers import get_provider
+
+    aol = get_provider("aol")
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("tab")
+        await type_text(pilot, "shop@aol.com")
+        await pilot.press("enter")
+        assert isinstance(app.screen, GuidanceScreen)
+        text = app.screen.query_one(Markdown).source
+        assert text.startswith(f"# {aol.name}: the app password")
+        assert "1. " + aol.steps[0] in text
+        await pilot.press("enter")
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        await pilot.press("ctrl+g")
+        assert isinstance(app.screen, GuidanceScreen)
+        await pilot.press("enter")
+        assert app.screen is fields

@@ -299,8 +299,138 @@ async def test_an_oauth_sign_in_shows_no_password_and_stores_none(
         summary = str(screen.query_one("#summary", Static).visual)
         assert "Microsoft sign-in (OAuth), client ID 11111111-2222" in summary
         assert "Password:" not in summary
+        # Where the sign-in (its refresh token) is kept: oauth_store's entry, not a password's.
+        where = " ".join(str(screen.query_one("#where-password", Static).visual).split())
+        assert where == (
+            "Sign-in: kept in the system keyring, entry mailwiz / "
+            "me@contoso.com@smtp.office365.com#oauth"
+        )
+        assert "Password" not in visible_text(screen)
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert screen.saved
+        done = " ".join(str(screen.query_one("#done", Static).visual).split())
+        assert "Sign-in: kept in the system keyring" in done and "#oauth" in done
+        assert "where the sign-in is" in done and "Password" not in done
     assert memory_keyring.entries == {}
     assert load_settings(tmp_path / "settings.toml").settings.smtp.auth == "oauth2"
+
+
+async def test_an_oauth_sign_in_in_a_file_names_the_token_file(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    from tui.core.credentials.oauth_store import token_file_path
+
+    settings = own_server()
+    settings.smtp.auth, settings.password.store = "oauth2", "file"
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(settings, None, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        where = " ".join(str(screen.query_one("#where-password", Static).visual).split())
+        file = token_file_path(config)
+        assert where == f"Sign-in: kept in the file {file} (readable only by you)"
+        assert "stays in" not in visible_text(screen)
+
+
+def _own_mail_folder() -> Path:
+    import tempfile
+
+    # Not the usual path, so every command carries --config (the longest the screen shows).
+    return Path(tempfile.mkdtemp(prefix="mailwiz-own-mail-", dir="/tmp"))
+
+
+def _remove(folder: Path) -> None:
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()
+
+
+async def test_admin_address_is_saved_and_the_own_mail_offer_fits(
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    folder = _own_mail_folder()
+    config = folder / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "Admin address" in visible_text(screen)
+        await pilot.click("#admin")
+        await pilot.press(*"ops@example.com", "enter")  # Enter in the field goes to Save
+        await pilot.pause()
+        assert screen.query_one("#save").has_focus
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        done = screen.query_one("#done", Static)
+        text = str(done.visual)
+        joined = " ".join(line.strip().rstrip("\\").strip() for line in text.splitlines())
+        assert "this server's own mail (cron, mail, PHP)" in text
+        assert f"sudo mailwiz install-mta --config {config}" in joined
+        assert "Mail for root goes to ops@example.com." in text
+        assert "Press Enter to finish." in text
+        # All of it on screen at 80x24, above the footer (#done is as tall as its text).
+        assert done.region.height >= len(text.splitlines()) + 1  # + the padding above
+        assert done.region.bottom <= screen.query_one("Footer").region.y
+        assert screen.settings.local.admin == "ops@example.com"
+    saved = load_settings(config).settings
+    assert saved.local.admin == "ops@example.com"
+    _remove(folder)
+
+
+async def test_a_local_name_as_admin_address_is_refused(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#admin")
+        await pilot.press(*"root@localhost")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = visible_text(screen)
+        assert "Admin address: The admin address must be a real mailbox" in text
+        assert not config.exists() and screen.query_one("#admin").has_focus
+        await pilot.press(*(["backspace"] * len("localhost")), *"example.org")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.saved
+    assert load_settings(config).settings.local.admin == "root@example.org"
+
+
+async def test_no_admin_address_keeps_no_local_table_but_still_offers_install_mta(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    config = tmp_path / "settings.toml"
+    screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = str(screen.query_one("#done", Static).visual)
+        assert "install-mta" in text and "Mail for root" not in text
+    assert "[local]" not in config.read_text()
+
+
+async def test_practice_neither_asks_for_an_admin_nor_offers_install_mta(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    settings = own_server()
+    settings.password.store = "file"
+    screen = SaveScreen(settings, PASSWORD, tmp_path / "settings.toml", tested=True, practice=True)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not screen.query("#admin") and "Admin address" not in visible_text(screen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        text = visible_text(screen)
+        assert "Saved in the practice folder." in text and "install-mta" not in text

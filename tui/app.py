@@ -102,7 +102,25 @@ def settings_for_choice(
             settings.sender.address = ""
         elif not settings.sender.reply_to:
             settings.sender.reply_to = choice.address
+    if provider.protocol == "smtp" and not keep_server:
+        _fixed_username(settings, provider, base, choice.address)
     return settings
+
+
+def _fixed_username(
+    settings: Settings, provider: Provider, base: Settings | None, address: str
+) -> None:
+    """A provider whose SMTP username is fixed (SendGrid's `apikey`) gets it filled in, the
+    address then being the sender's; another provider's fixed username is not carried over."""
+    smtp = settings.smtp
+    if provider.username:
+        if looks_like_address(smtp.username) and not settings.sender.address:
+            settings.sender.address = smtp.username
+        smtp.username = provider.username
+        return
+    before = provider_or_custom(base.provider) if base is not None else None
+    if before is not None and before.username and smtp.username == before.username:
+        smtp.username = address
 
 
 def provider_or_custom(provider_id: str) -> Provider:

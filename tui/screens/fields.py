@@ -334,7 +334,8 @@ class FieldsScreen(FormReader):
         for widget_id, display in shown.items():
             self.query_one(f"#{widget_id}").display = display
         secret = self.query_one("#password-row", FieldRow).query_one(".field-label", Label)
-        secret.update("API key" if not smtp else label(Key.PASSWORD))
+        # The provider's own word for it where the catalogue has one ("Authorization code").
+        secret.update("API key" if not smtp else self.provider.secret_label or label(Key.PASSWORD))
         url = self.query_one("#url-row", FieldRow).query_one(".field-label", Label)
         url.update("Relay URL" if self.api == "relay" else "Base URL")
         self.query_one("#url", Input).placeholder = (
@@ -344,6 +345,7 @@ class FieldsScreen(FormReader):
     def _changed(self) -> None:
         self._update_visibility()
         self._refresh_messages()
+        self.refresh_bindings()  # Guide and Show password follow the sign-in choice
 
     @on(Input.Changed)
     def _input_changed(self, event: Input.Changed) -> None:
@@ -480,14 +482,31 @@ class FieldsScreen(FormReader):
         box.value = not box.value
 
     def action_guide(self) -> None:
-        self.post_message(self.GuideRequested(self.provider))
+        guide = self._guide_provider()
+        if guide is not None:
+            self.post_message(self.GuideRequested(guide))
+
+    def _guide_provider(self) -> Provider | None:
+        """What ctrl+g opens: with sign-in chosen, the page on registering mailwiz with that
+        provider (Entra, Google Cloud); otherwise the provider's own guidance, if any."""
+        if self.signs_in and self.oauth_family is not None:
+            from dataclasses import replace
+
+            from tui.screens.signin import GUIDE_PAGES  # only once sign-in is chosen
+
+            key = GUIDE_PAGES.get(self.oauth_family)
+            if key:
+                return replace(self.provider, guidance=key)
+        from tui.screens.guidance_source import has_guidance
+
+        return self.provider if has_guidance(self.provider) else None
 
     def action_back(self) -> None:
         self.dismiss(self.result("back"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "guide":
-            return bool(self.provider.guidance)
+            return self._guide_provider() is not None
         if action == "toggle_password":
             return not self.signs_in
         return True

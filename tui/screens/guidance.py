@@ -21,8 +21,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
-from tui.core.diagnose.guidance import has_page, page
 from tui.core.providers import Provider
+from tui.screens.guidance_source import guidance_text, has_guidance
+
+__all__ = ["GuidanceScreen", "guidance_text", "has_guidance", "links_in", "server_line"]
 
 _URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
 
@@ -37,15 +39,6 @@ def _parser() -> MarkdownIt:
     """GitHub-like Markdown without auto-links: "Outlook.com" is a name here, not a link.
     Web addresses are written as code spans, which stand out and are copied with `c`."""
     return MarkdownIt("gfm-like").disable("linkify")
-
-
-def guidance_text(provider: Provider) -> str:
-    """The provider's guidance page (Markdown); FileNotFoundError if there is none."""
-    return page(provider.guidance, provider.name)
-
-
-def has_guidance(provider: Provider) -> bool:
-    return has_page(provider.guidance)
 
 
 def links_in(text: str) -> list[str]:

@@ -1,5 +1,9 @@
 """Save: a summary (password masked), where the settings and the password go, then Save.
 
+Outside practice it also asks, optionally, for the admin address (`[local] admin`: where mail for
+root and this server's other local names goes) and, once saved, offers the one command that makes
+these settings the server's own mail (`sudo mailwiz install-mta --config PATH`).
+
 The keyring is probed in a thread (it can take seconds, or hang on a locked desktop keyring);
 saving runs in a thread too. With no working keyring the user chooses, explicitly, a password
 file or no stored password. Dismisses with True once saved, False when the user went back.
@@ -20,10 +24,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, RadioSet, Static
+from textual.widgets import Button, Footer, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
-from tui.core.settings import PasswordStore, Settings, SettingsError
+from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
 
@@ -36,7 +40,7 @@ MASK = "●" * 8
 @dataclass(frozen=True)
 class _Probe:
     status: KeyringStatus | None  # None: no keyring needed
-    where: str  # describe_store() for the current settings
+    where: str  # _describe_secret_store() for the current settings
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,14 @@ def first_sentence(text: str) -> str:
     return match.group(1) if match else text.strip()
 
 
+def admin_problem(admin: str, local: LocalSettings) -> str | None:
+    """What is wrong with an admin address typed on the save screen (None: fine or empty)."""
+    from tui.core.settings import local_problems
+
+    problems = local_problems(LocalSettings(admin=admin, aliases=dict(local.aliases)))
+    return next((p.message for p in problems if p.field == "local.admin"), None)
+
+
 def _provider_name(provider_id: str) -> str:
     from tui.core.providers import get_provider
 
@@ -179,7 +191,7 @@ class SaveScreen(Screen[bool]):
             )
             yield Static(self._settings_where(), id="where-settings")
             yield Static(
-                Content.assemble(("Password: ", "bold"), "checking the system keyring…"),
+                Content.assemble((self._where_label(), "bold"), "checking the system keyring…"),
                 id="where-password",
             )
             yield Static("", id="keyring-problem")
@@ -191,6 +203,21 @@ class SaveScreen(Screen[bool]):
                 yield GlyphRadioButton(
                     "Do not store it: give it at each use in MAILWIZ_PASSWORD",
                     id="store-none",
+                )
+            if not self.practice:
+                yield Static(
+                    Content.assemble(
+                        ("Admin address", "bold"),
+                        " (optional, for this server's own mail): where mail for root, cron "
+                        "and other local names goes",
+                    ),
+                    id="admin-label",
+                )
+                yield Input(
+                    self.settings.local.admin,
+                    placeholder="for example ops@example.com",
+                    id="admin",
+                    compact=True,
                 )
             if not self.tested:
                 yield Static(
@@ -243,17 +270,22 @@ class SaveScreen(Screen[bool]):
         )
 
     def _probe(self) -> _Probe:
-        from tui.core.credentials.store import check_keyring, describe_store
+        from tui.core.credentials.store import check_keyring
 
         status = check_keyring() if self._needs_keyring() else None
-        return _Probe(status, describe_store(self.settings, self.config_path))
+        return _Probe(status, _describe_secret_store(self.settings, self.config_path))
+
+    def _where_label(self) -> str:
+        """A sign-in (OAuth) keeps a refresh token, not a password: say which it is."""
+        return "Sign-in: " if _signs_in(self.settings) else "Password: "
 
     def _probed(self, probe: _Probe) -> None:
         self.probing = False
         self.keyring = probe.status
         where = self.query_one("#where-password", Static)
         if probe.status is None or probe.status.usable:
-            where.update(Content.assemble(("Password: ", "bold"), self._password_where(probe)))
+            label = (self._where_label(), "bold")
+            where.update(Content.assemble(label, self._password_where(probe)))
             return
         where.update(
             Content.assemble(("Password: ", "bold"), "no working keyring here; choose below.")
@@ -271,6 +303,8 @@ class SaveScreen(Screen[bool]):
         choice.focus()
 
     def _password_where(self, probe: _Probe) -> str:
+        if _signs_in(self.settings):
+            return f"kept in {probe.where}"
         if self.password is None and self.settings.smtp.username.strip():
             return f"not changed; it stays in {probe.where}"
         return probe.where
@@ -322,10 +356,24 @@ class SaveScreen(Screen[bool]):
             )
             self.query_one("#store-choice", RadioSet).focus()
             return
+        problem = admin_problem(self._admin(), self.settings.local)
+        if problem:
+            self._say(f"Admin address: {problem}", error=True)
+            self.query_one("#admin", Input).focus()
+            return
         if not self.tested:
             self.app.push_screen(untested_dialog(), self._confirmed)
             return
         self._start_saving()
+
+    @on(Input.Submitted, "#admin")
+    def _admin_submitted(self) -> None:
+        self.query_one("#save", Button).focus()
+
+    def _admin(self) -> str:
+        if self.practice:
+            return self.settings.local.admin
+        return self.query_one("#admin", Input).value.strip()
 
     def _needs_choice(self) -> bool:
         return self.keyring is not None and not self.keyring.usable
@@ -341,10 +389,11 @@ class SaveScreen(Screen[bool]):
         target = copy.deepcopy(self.settings)
         if self._needs_choice() and self.choice is not None:
             target.password.store = self.choice
+        target.local.admin = self._admin()
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
     def _write(self, target: Settings) -> _Saved:
-        from tui.core.credentials.store import describe_store, password_needed, save_password
+        from tui.core.credentials.store import password_needed, save_password
         from tui.core.settings import save_settings
 
         store_it = (
@@ -357,7 +406,8 @@ class SaveScreen(Screen[bool]):
             self.config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             save_password(target, self.config_path, self.password)
         written = save_settings(target, self.config_path)
-        return _Saved(written, target.password.store, describe_store(target, self.config_path))
+        where = _describe_secret_store(target, self.config_path)
+        return _Saved(written, target.password.store, where)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
@@ -380,6 +430,7 @@ class SaveScreen(Screen[bool]):
         self.saved = True
         self._say("")  # "Saving…" is over
         self.settings.password.store = saved.store
+        self.settings.local.admin = self._admin()
         self.query_one("#body").display = False
         self.query_one("#buttons").display = False
         done = self.query_one("#done", Static)
@@ -396,13 +447,15 @@ class SaveScreen(Screen[bool]):
         def command(*args: str) -> Content:
             return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
 
+        secret = "sign-in" if _signs_in(self.settings) else "password"
+
         return Content.assemble(
             ("Saved.", "bold"),
-            "\n\n",
+            " Press Enter to finish.\n\n",
             ("Settings file: ", "bold"),
             str(saved.settings_path),
             "\n",
-            ("Password: ", "bold"),
+            (self._where_label(), "bold"),
             self._password_where(_Probe(None, saved.where)),
             "\n\n",
             ("What next", "bold"),
@@ -410,9 +463,21 @@ class SaveScreen(Screen[bool]):
             command("test"),
             "\nEmail a document to a customer:\n",
             command("send", "--to", "customer@example.com", "--attach", "invoice.pdf"),
-            "\nSee the settings and where the password is:\n",
+            f"\nSee the settings and where the {secret} is:\n",
             command("show"),
-            "\n\nPress Enter to finish.",
+            "\n",
+            self._own_mail_offer(saved.settings_path, width),
+        )
+
+    def _own_mail_offer(self, settings_path: Path, width: int) -> Content:
+        """The command that makes these settings this server's sendmail (README: "This
+        server's own mail"); --config always, since under sudo the usual path is root's."""
+        args = ["sudo", "mailwiz", "install-mta", "--config", str(settings_path)]
+        admin = self.settings.local.admin
+        return Content.assemble(
+            "Use these settings for this server's own mail (cron, mail, PHP):\n",
+            Content("\n".join(shell_lines(args, width))).stylize("bold"),
+            f"\nMail for root goes to {admin}." if admin else "",
         )
 
     @staticmethod
@@ -446,6 +511,22 @@ class SaveScreen(Screen[bool]):
         status.set_class(error, "-error")
         status.update(Content(text))
         status.display = bool(text)
+
+
+def _signs_in(settings: Settings) -> bool:
+    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
+
+
+def _describe_secret_store(settings: Settings, config_path: Path) -> str:
+    """Where the secret of these settings is kept: the sign-in's refresh token for OAuth
+    (oauth_store says where), otherwise the password."""
+    if _signs_in(settings):
+        from tui.core.credentials.oauth_store import describe_token_store
+
+        return describe_token_store(settings, config_path)
+    from tui.core.credentials.store import describe_store
+
+    return describe_store(settings, config_path)
 
 
 def _usual_path() -> Path:
