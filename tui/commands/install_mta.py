@@ -12,9 +12,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import Exit
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -45,17 +48,27 @@ def mailwiz_executable() -> Path:
 
 
 def copy_settings(source: Path, target: Path) -> None:
-    """The user's tested settings -> the system settings, 0600; the password (if any can be
-    found) into a 0600 file beside them, since root's keyring is rarely usable."""
-    from tui.core.credentials.store import load_password, password_needed, save_password
-    from tui.core.settings import load_settings, save_settings
+    """The user's tested settings -> the system settings, 0600; the password or the OAuth
+    sign-in (if any can be found) into a 0600 file beside them, since root's keyring is
+    rarely usable."""
+    from tui.core.settings import load_settings
 
     settings = load_settings(source).settings
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
+    if settings.smtp.auth == "oauth2" and settings.protocol == "smtp":
+        _copy_sign_in(settings, source, target)
+    else:
+        _copy_password(settings, source, target)
+
+
+def _copy_password(settings: Settings, source: Path, target: Path) -> None:
+    from tui.core.credentials.store import load_password, password_needed, save_password
+    from tui.core.settings import save_settings
+
     password = None
     if password_needed(settings):
         password = load_password(settings, source).password
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
     if password:
         settings.password.store = "file"
     save_settings(settings, target)
@@ -66,6 +79,23 @@ def copy_settings(source: Path, target: Path) -> None:
         print(
             "  note: no password was found to copy. Store it with: "
             f"mailwiz password --config {target} --store file",
+        )
+
+
+def _copy_sign_in(settings: Settings, source: Path, target: Path) -> None:
+    """The refresh token goes with the settings, or root's mail could never sign in."""
+    from tui.core.credentials.oauth_store import load_tokens, save_tokens
+    from tui.core.settings import save_settings
+
+    record = load_tokens(settings, source)
+    settings.password.store = "file"
+    save_settings(settings, target)
+    os.chmod(target, 0o600)
+    if record is not None:
+        save_tokens(settings, target, record)
+    else:
+        print(
+            f"  note: no sign-in was found to copy. Sign in with: mailwiz login --config {target}",
         )
 
 

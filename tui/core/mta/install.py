@@ -148,11 +148,12 @@ def install_steps(
     steps: list[Step] = []
     settings = root / SETTINGS
     if source.resolve() != settings.resolve():
-        created += [SETTINGS, SETTINGS + ".password"]
+        created += [SETTINGS, SETTINGS + ".password", SETTINGS + ".token"]
         steps.append(
             Step(
                 f"copy the settings {source.absolute()} to {settings} (readable by root "
-                "only), and the password, if they use one, to a root-only file beside them",
+                "only), and the password or sign-in, if they use one, to a root-only file "
+                "beside them",
                 lambda: copy_settings(source, settings),
             )
         )
