@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.mta_helpers import ADMIN, Mta, local_settings
+import tui
+from tests.mta_helpers import ADMIN, MAILWIZ, Mta, local_settings
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
 from tui.core.exits import SysExit
 
@@ -171,8 +173,18 @@ def test_a_user_who_cannot_read_the_settings_leaves_mail_for_the_runner(
 
     # tmp_path sits under a 0700 folder: the other user needs a path it can reach.
     folder = Path(tempfile.mkdtemp(prefix="mailwiz-mta-", dir="/tmp"))
+    opened = open_the_way_for_others(
+        [Path(sys.executable).resolve(), MAILWIZ.resolve(), Path(tui.__file__).resolve()]
+    )
     try:
         os.chmod(folder, 0o755)
+        probe = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
+             sys.executable, "-c", "import tui.cli"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        if probe.returncode != 0:
+            pytest.skip(f"user nobody cannot run this checkout's Python: {probe.stderr[-200:]!r}")
         mta = Mta(folder, local_settings(plain_server.settings()))
         os.chmod(mta.config, 0o600)
         Spool(mta.spool_path).ensure(system=True)
@@ -210,3 +222,19 @@ def test_a_user_who_cannot_read_the_settings_leaves_mail_for_the_runner(
         assert ADMIN not in received.rcpt_tos
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        for path, mode in opened:
+            os.chmod(path, mode)
+
+
+def open_the_way_for_others(targets: list[Path]) -> list[tuple[Path, int]]:
+    """Let other users traverse the folders above `targets` (a checkout or a Python under a
+    0700 folder such as /root or a mktemp folder), as an installed mailwiz would be; returns
+    the modes to restore."""
+    changed: list[tuple[Path, int]] = []
+    for target in targets:
+        for folder in reversed(target.parents):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                changed.append((folder, stat.S_IMODE(mode)))
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+    return changed
