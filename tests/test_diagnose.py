@@ -135,9 +135,32 @@ def test_refused_without_provider_suggests_465_and_587() -> None:
 
 
 def test_network_unreachable_is_told_apart() -> None:
-    f = Failure(FailureKind.REFUSED, "connect", detail="[Errno 101] Network is unreachable")
+    f = Failure(
+        FailureKind.REFUSED,
+        "connect",
+        detail="[Errno 101] Network is unreachable",
+        reason=Reason.NETWORK_UNREACHABLE,
+    )
     d = diagnose(f, smtp_settings())
     assert "cannot reach" in d.title
+    refused = diagnose(
+        Failure(FailureKind.REFUSED, "connect", detail="unreachable"), smtp_settings()
+    )
+    assert "cannot reach" not in refused.title  # the words alone decide nothing
+
+
+def test_no_route_is_a_reason_and_a_refusal_is_not() -> None:
+    import errno
+
+    from tui.core.transports.stages import unreachable_reason
+
+    assert unreachable_reason(OSError(errno.ENETUNREACH, "Network is unreachable")) == (
+        Reason.NETWORK_UNREACHABLE
+    )
+    assert unreachable_reason(OSError(errno.EHOSTUNREACH, "No route to host")) == (
+        Reason.NETWORK_UNREACHABLE
+    )
+    assert unreachable_reason(ConnectionRefusedError(errno.ECONNREFUSED, "refused")) is None
 
 
 def test_timeout_on_port_25_blames_blocked_outbound_smtp() -> None:

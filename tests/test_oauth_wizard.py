@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-import pytest
 from textual.app import App
 from textual.widgets import Log
 
 from tests.ui_helpers import SIZE
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings
-from tui.screens import test_send
 from tui.screens.signin import SignInScreen
 from tui.screens.test_send import StageRow, TestSendScreen
 
@@ -44,12 +42,6 @@ async def until(condition: object, seconds: float = 30) -> None:
     raise AssertionError("not in time")
 
 
-@pytest.mark.xfail(
-    not hasattr(test_send, "_EXTRA_LABELS"),
-    reason="needs the screens work's test-send screen (a stage that ends before its row is "
-    "drawn, as the quick token stage does, crashes the old one: NoMatches '.mark')",
-    strict=True,
-)
 async def test_sign_in_then_test_send(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
     app = Host(oauth_config)
     async with app.run_test(size=SIZE) as pilot:

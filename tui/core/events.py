@@ -51,6 +51,7 @@ class Reason(StrEnum):
     CONNECTION_LOST = "connection-lost"  # the server closed the connection mid-stage
     AUTH_NOT_OFFERED = "auth-not-offered"  # no AUTH mechanism mailwiz can use
     TOKEN_REJECTED = "token-rejected"  # the server refused the token, also after a refresh
+    NETWORK_UNREACHABLE = "network-unreachable"  # no route to the host (ENETUNREACH...)
 
 
 @dataclass(frozen=True)

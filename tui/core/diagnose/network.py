@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.core.diagnose.context import Ctx, Diagnosis
+from tui.core.events import Reason
 from tui.core.keys import Key
 from tui.core.providers import alternate_endpoint
 
@@ -36,7 +37,7 @@ def refused(c: Ctx) -> Diagnosis:
         return c.make("hung-up", Key.PORT)
     field = Key.URL if c.http else Key.PORT
     steps = ("relay-port", "relay-running") if c.http else ("check-port", "check-host")
-    if "unreachable" in c.failure.detail.lower():
+    if c.failure.reason == Reason.NETWORK_UNREACHABLE:
         return c.make("unreachable", field, after=(*steps, "no-route"))
     if not c.http and port in _MAIL_PORTS:
         return c.make("refused-blocked", field, after=(*steps, *blocked_port_steps(c)))

@@ -28,6 +28,7 @@ the generator, cancels the send's task and waits for it to close its connections
 from __future__ import annotations
 
 import asyncio
+import errno
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -38,6 +39,7 @@ from tui.core.events import (
     Direction,
     Failure,
     FailureKind,
+    Reason,
     SendEvent,
     SendFinished,
     StageEnded,
@@ -260,3 +262,11 @@ __all__ = [
     "describe_bug",
     "stream_events",
 ]
+
+
+def unreachable_reason(error: OSError) -> Reason | None:
+    """No route at all (a network or host unreachable), as opposed to a refusal by the host."""
+    return Reason.NETWORK_UNREACHABLE if error.errno in _UNREACHABLE else None
+
+
+_UNREACHABLE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN})

@@ -57,7 +57,14 @@ from tui.core.redact import REDACTED, Redactor, redact_url
 from tui.core.settings import Settings
 from tui.core.tls import certificate_info
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
-from tui.core.transports.stages import Deadline, Outcome, StageRecorder, Stop, stream_events
+from tui.core.transports.stages import (
+    Deadline,
+    Outcome,
+    StageRecorder,
+    Stop,
+    stream_events,
+    unreachable_reason,
+)
 
 #: How much of an answer is read, and how much of it is shown.
 BODY_READ_LIMIT = 64 * 1024
@@ -476,7 +483,11 @@ class _Send:
                 and item.errno in (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH)
             ):
                 return self.fail(
-                    FailureKind.REFUSED, reply=_os_text(item), detail=detail, location=where
+                    FailureKind.REFUSED,
+                    reply=_os_text(item),
+                    detail=detail,
+                    location=where,
+                    reason=unreachable_reason(item),
                 )
         if isinstance(exc, httpx.TimeoutException):
             return self.fail(FailureKind.TIMEOUT, detail=detail, location=where)

@@ -20,7 +20,7 @@ from tui.core.transports.smtp import probes
 from tui.core.transports.smtp.connection import open_connection
 from tui.core.transports.smtp.preflight import Prepared
 from tui.core.transports.smtp.session import Session
-from tui.core.transports.stages import Stop
+from tui.core.transports.stages import Stop, unreachable_reason
 
 
 async def resolve_and_connect(session: Session) -> None:
@@ -103,6 +103,7 @@ async def _connect(session: Session, addresses: list[tuple[int, tuple[object, ..
             detail=f"{host} port {port}: {last_error.strerror or last_error}",
             field=Key.PORT,
             location=f"{host}:{port}",
+            reason=unreachable_reason(last_error),
         )
     )
 
