@@ -269,6 +269,26 @@ def test_a_plain_send_loads_only_what_it_uses(
     # no HTML part (only the test message has one), no attachment, no strptime for the
     # certificate's dates
     assert present(modules, "html", "mimetypes", "_strptime", "tui.core.providers") == []
+    # MAILWIZ_PASSWORD wins over every store, so the store's code is not even loaded
+    assert present(modules, "tui.core.credentials.store") == []
+
+
+def test_a_send_with_a_password_file_loads_the_store(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    # The other side of the test above: without the variable the store is read.
+    from tui.core.credentials.store import password_file_path
+
+    path = send_settings()
+    path.write_text(path.read_text().replace('store = "keyring"', 'store = "file"'))
+    password_file_path(path).write_text(PASSWORD)
+    password_file_path(path).chmod(0o600)
+    argv = ["send", "--config", str(path), "--to", "you@example.org", "--body", "hi"]
+    code, modules = loaded_modules(argv, tmp_path)
+    assert code == 0
+    assert len(starttls_server.received) == 1
+    assert present(modules, "tui.core.credentials.store") == ["tui.core.credentials.store"]
+    assert present(modules, "keyring") == []
 
 
 def test_a_failed_test_loads_the_diagnosis(

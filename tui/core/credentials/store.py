@@ -42,11 +42,18 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from tui.core import files
-from tui.core.credentials.keyring_calls import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
 from tui.core.credentials.keyring_calls import _backend_name_quick, _fail_null, _keyring_op
 from tui.core.credentials.keyring_calls import _original_getpass as _original_getpass
 from tui.core.credentials.keyring_calls import backend_name as backend_name
+from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
+from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
+from tui.core.credentials.lookup import env_password_problem as env_password_problem
+from tui.core.credentials.lookup import password_from_env
+from tui.core.credentials.lookup import password_needed as password_needed
+from tui.core.credentials.lookup import secret_word as secret_word
+from tui.core.credentials.lookup import uses_api_key as uses_api_key
+from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,7 +80,6 @@ API_DEFAULT_HOSTS = {
 }
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
-Source = Literal["env", "keyring", "file", "none"]
 
 # ---------------------------------------------------------------------------
 # Public values
@@ -89,42 +95,8 @@ class KeyringStatus:
     explanation: str  # what happened, why, what to do; "" when usable
 
 
-@dataclass(frozen=True, repr=False)
-class PasswordLookup:
-    """Where the password came from, or why there is none.
-
-    ``problem`` is a user-facing sentence explaining why ``password`` is None ("" when
-    found). ``warning`` is set when the password was found but something is unsafe
-    (a password file that other users can read).
-    """
-
-    password: str | None
-    source: Source
-    problem: str
-    warning: str = ""
-
-    def __repr__(self) -> str:
-        shown = "None" if self.password is None else "'***'"
-        return (
-            f"PasswordLookup(password={shown}, source={self.source!r}, "
-            f"problem={self.problem!r}, warning={self.warning!r})"
-        )
-
-    __str__ = __repr__
-
-
 # ---------------------------------------------------------------------------
 # Names and places
-
-
-def uses_api_key(settings: Settings) -> bool:
-    """Whether the secret of these settings is an HTTP API's key (every API but the relay)."""
-    return settings.protocol == "http" and settings.http.api != "relay"
-
-
-def secret_word(settings: Settings) -> str:
-    """What the secret is called for these settings: "API key" or "password"."""
-    return "API key" if uses_api_key(settings) else "password"
 
 
 def _api_host(settings: Settings) -> str:
@@ -151,18 +123,6 @@ def keyring_account(settings: Settings) -> str:
 def password_file_path(config_path: Path) -> Path:
     """The password file beside the settings file: ``settings.toml.password``."""
     return config_path.with_name(config_path.name + PASSWORD_FILE_SUFFIX)
-
-
-def password_needed(settings: Settings) -> bool:
-    """Whether these settings keep a secret in the store: an HTTP API's key, or the
-    password of SMTP with a username (not with an OAuth sign-in, kept on its own)."""
-    if settings.protocol == "http":
-        return uses_api_key(settings)
-    return settings.smtp.auth != "oauth2" and bool(settings.smtp.username.strip())
-
-
-def uses_oauth_sign_in(settings: Settings) -> bool:
-    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
 def _no_password_reason(settings: Settings) -> str:
@@ -368,25 +328,6 @@ def save_password(
     _keyring_op(store_and_read, timeout, password)
 
 
-def env_password_problem(value: str) -> str:
-    """Why MAILWIZ_PASSWORD cannot be used as it is, or "". Bytes that are not UTF-8 reach
-    Python as lone surrogates (surrogateescape), which no server could be sent."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return (
-            f"{PASSWORD_ENV} is not valid UTF-8 text (it holds bytes of another encoding). "
-            f"Set it again from a UTF-8 terminal, or store the password with "
-            "`mailwiz password`."
-        )
-    if any(ch in value for ch in "\r\n\0"):
-        return (
-            f"{PASSWORD_ENV} holds a line break or NUL character, which no server accepts "
-            "in a password. Set it without them."
-        )
-    return ""
-
-
 def load_password(
     settings: Settings,
     config_path: Path,
@@ -397,13 +338,9 @@ def load_password(
 
     Never raises for a store problem: the lookup's ``problem`` says why there is none.
     """
-    environ = os.environ if env is None else env
-    from_env = environ.get(PASSWORD_ENV, "")
-    if from_env:
-        problem = env_password_problem(from_env)
-        if problem:
-            return PasswordLookup(None, "env", problem)
-        return PasswordLookup(from_env, "env", "")
+    from_env = password_from_env(env)
+    if from_env is not None:
+        return from_env
     if not password_needed(settings):
         return PasswordLookup(None, "none", _no_password_reason(settings))
 
