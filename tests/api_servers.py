@@ -314,10 +314,12 @@ def _relay_form(seen: Seen) -> Answer | None:
 
 
 def relay(seen: Seen) -> Answer:
-    """A relay that takes a key: without `Authorization: Bearer KEY` it answers 401 and, as
-    a real one would, never says what it expected."""
-    if seen.headers.get("authorization") != f"Bearer {KEY}":
-        return _json(401, {"error": "invalid or missing key"}, **{"WWW-Authenticate": "Bearer"})
+    """A relay that takes a key: without `Authorization: Bearer KEY` it answers 401, never
+    saying what it expected but (carelessly, as some do) repeating what it was sent."""
+    auth = seen.headers.get("authorization") or ""
+    if auth != f"Bearer {KEY}":
+        got = auth.removeprefix("Bearer ") or "(none)"
+        return _json(401, {"error": f"invalid key: {got}"}, **{"WWW-Authenticate": "Bearer"})
     return _relay_form(seen) or _json(200, {"ok": True, "id": str(uuid.uuid4())})
 
 

@@ -92,9 +92,9 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         lookup = password_from_env() or _stored_password(settings, loaded.path)
         if lookup.source == "env" and not lookup.password:
             raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
-        if not lookup.password:
+        if lookup.missing:
             raise NotReady(f"no {secret_word(settings)} available. {lookup.problem}")
-        password = lookup.password
+        password = lookup.password  # None: the relay's optional key is not stored
     return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
 
 

@@ -26,7 +26,8 @@ class PasswordLookup:
     a tuple of the password would unpack, index and serialise it past ``__repr__``.)
 
     ``problem`` is a user-facing sentence explaining why ``password`` is None ("" when
-    found). ``warning`` is set when the password was found but something is unsafe
+    found, and "" when an optional secret is simply not there: ``missing`` is then False).
+    ``warning`` is set when the password was found but something is unsafe
     (a password file that other users can read).
     """
 
@@ -44,23 +45,62 @@ class PasswordLookup:
 
     __str__ = __repr__
 
+    @property
+    def missing(self) -> bool:
+        """Whether a secret these settings need could not be found (say ``problem``)."""
+        return self.password is None and bool(self.problem)
+
 
 def uses_api_key(settings: Settings) -> bool:
     """Whether the secret of these settings is an HTTP API's key (every API but the relay)."""
     return settings.protocol == "http" and settings.http.api != "relay"
 
 
+def uses_relay(settings: Settings) -> bool:
+    """Whether these settings post to the original multipart relay, whose key is optional."""
+    return settings.protocol == "http" and settings.http.api == "relay"
+
+
 def secret_word(settings: Settings) -> str:
-    """What the secret is called for these settings: "API key" or "password"."""
-    return "API key" if uses_api_key(settings) else "password"
+    """What the secret is called for these settings: "API key" (any HTTP API, the relay's
+    optional key too) or "password"."""
+    return "API key" if settings.protocol == "http" else "password"
 
 
 def password_needed(settings: Settings) -> bool:
-    """Whether these settings keep a secret in the store: an HTTP API's key, or the
-    password of SMTP with a username (not with an OAuth sign-in, kept on its own)."""
+    """Whether these settings keep a secret in the store: an HTTP API's key, the relay's
+    optional key unless ``store = "none"``, or the password of SMTP with a username (not
+    with an OAuth sign-in, kept on its own)."""
     if settings.protocol == "http":
-        return uses_api_key(settings)
+        return uses_api_key(settings) or settings.password.store != "none"
     return settings.smtp.auth != "oauth2" and bool(settings.smtp.username.strip())
+
+
+def secret_optional(settings: Settings) -> bool:
+    """Whether a secret the store does not hold is simply not sent: the relay's key in the
+    keyring. ``store = "keyring"`` is also what a relay's file without a ``[password]``
+    table means (every relay saved before the key could be stored), so an absent entry
+    must keep such a relay working, key-less, as before. A password file is always the
+    user's explicit choice: there a missing key is "not ready", as for an API key."""
+    return uses_relay(settings) and settings.password.store == "keyring"
+
+
+def may_store_secret(settings: Settings) -> bool:
+    """Whether `mailwiz password` may store a secret for these settings (whatever the
+    store says now): a relay takes an optional key even when its store is "none"."""
+    return password_needed(settings) or uses_relay(settings)
+
+
+def relay_store_for_key(settings: Settings, key: str | None) -> None:
+    """Before saving a relay whose key field was edited (``key`` None: left unchanged):
+    no key means store = "none", so its sends never ask a keyring; a key typed while the
+    store is "none" goes to the keyring (the save screen offers a file when there is none)."""
+    if not uses_relay(settings) or key is None:
+        return
+    if not key:
+        settings.password.store = "none"
+    elif settings.password.store == "none":
+        settings.password.store = "keyring"
 
 
 def uses_oauth_sign_in(settings: Settings) -> bool:

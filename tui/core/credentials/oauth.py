@@ -399,9 +399,9 @@ def credential_for(settings: Settings, config_path: Path) -> str | TokenSource |
     if not password_needed(settings):
         return None
     lookup = load_password(settings, config_path)
-    if not lookup.password:
+    if lookup.missing:
         raise CredentialMissing(f"no password available. {lookup.problem}")
-    return lookup.password
+    return lookup.password  # None: the relay's optional key is not stored
 
 
 class CredentialMissing(NotSignedIn):

@@ -15,7 +15,14 @@ An HTTP API (``[http] api`` other than ``"relay"``) takes its API key as the sec
 stored and found exactly like a password; its keyring user is ``api:API@HOST`` (HOST: the
 host of ``[http] url``, else the API's default host).
 
-The HTTP relay takes no stored secret, nor does an SMTP server used without a username
+The HTTP relay (``api = "relay"``) takes an optional key, sent as ``Authorization: Bearer``:
+keyring user ``api:relay@HOST`` (HOST: the host of the relay URL) or the password file. With
+``store = "keyring"`` (also what a relay file without a ``[password]`` table means) an absent
+entry, or no keyring on this machine, means "no key": the relay is posted to without one. With
+``store = "file"`` a missing key is "not ready", as for an API key; with ``"none"`` nothing is
+stored or looked up.
+
+No stored secret is taken by an SMTP server used without a username
 (``security = "none"``, a local relay), nor an OAuth sign-in (``smtp.auth = "oauth2"``,
 whose token is kept on its own by ``oauth_store``): for those, nothing is stored or
 looked up whatever the store says, as if it were ``"none"``; the environment variable
@@ -49,8 +56,10 @@ from tui.core.credentials.keyring_calls import backend_name as backend_name
 from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
 from tui.core.credentials.lookup import env_password_problem as env_password_problem
-from tui.core.credentials.lookup import password_from_env
+from tui.core.credentials.lookup import may_store_secret as may_store_secret
+from tui.core.credentials.lookup import password_from_env, uses_relay
 from tui.core.credentials.lookup import password_needed as password_needed
+from tui.core.credentials.lookup import secret_optional as secret_optional
 from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
@@ -110,12 +119,12 @@ def _api_host(settings: Settings) -> str:
 
 def keyring_account(settings: Settings) -> str:
     """The keyring user name for these settings: ``USERNAME@HOST``, or for an HTTP API
-    ``api:API@HOST`` (``api:postmark@api.postmarkapp.com``).
+    ``api:API@HOST`` (``api:postmark@api.postmarkapp.com``, ``api:relay@relay.example.com``).
 
     Surrounding blanks are dropped and the host is lower-cased (host names are not
     case-sensitive, so "SMTP.gmail.com" and "smtp.gmail.com" share one entry).
     """
-    if uses_api_key(settings):
+    if settings.protocol == "http":
         return f"api:{settings.http.api}@{_api_host(settings).lower()}"
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
@@ -127,7 +136,10 @@ def password_file_path(config_path: Path) -> Path:
 
 def _no_password_reason(settings: Settings) -> str:
     if settings.protocol == "http":
-        return "An HTTP relay takes no password, so none is stored or needed."
+        return (
+            'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
+            "one, run `mailwiz password --store keyring` (or --store file)."
+        )
     if uses_oauth_sign_in(settings):
         return (
             "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
@@ -139,8 +151,8 @@ def _no_password_reason(settings: Settings) -> str:
 def describe_store(settings: Settings, config_path: Path) -> str:
     """Where the password (or API key) for these settings is kept, in words, for `show`
     and save."""
-    if settings.protocol == "http" and not uses_api_key(settings):
-        return "nowhere: an HTTP relay takes no password"
+    if uses_relay(settings) and settings.password.store == "none":
+        return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
     if uses_oauth_sign_in(settings):
         return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
     if not password_needed(settings):
@@ -149,7 +161,10 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     word = secret_word(settings)
     if store == "keyring":
         name = _backend_name_quick()
-        return f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
+        where = f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
+        if secret_optional(settings):
+            return f"{where}, if one is stored (the relay's API key is optional)"
+        return where
     if store == "file":
         return f"the {word} file {password_file_path(config_path)} (readable only by you)"
     return f"not stored: given at each use in the {PASSWORD_ENV} environment variable"
@@ -342,7 +357,9 @@ def load_password(
     if from_env is not None:
         return from_env
     if not password_needed(settings):
-        return PasswordLookup(None, "none", _no_password_reason(settings))
+        # The relay's key is optional: store = "none" is "no key", nothing is missing.
+        reason = "" if uses_relay(settings) else _no_password_reason(settings)
+        return PasswordLookup(None, "none", reason)
 
     store = settings.password.store
     word = secret_word(settings)
@@ -370,7 +387,11 @@ def load_password(
     try:
         found, name = _keyring_op(read, timeout)
     except PasswordStoreError as exc:
-        return PasswordLookup(None, "keyring", exc.explanation)
+        if secret_optional(settings) and exc.problem in ("none", "null"):
+            return PasswordLookup(None, "keyring", "")  # no keyring here: no key to send
+        return PasswordLookup(None, "keyring", exc.explanation + _relay_hint(settings))
+    if found is None and secret_optional(settings):
+        return PasswordLookup(None, "keyring", "")  # no key stored: the relay gets none
     if found is None:
         return PasswordLookup(
             None,
@@ -380,6 +401,15 @@ def load_password(
             f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}.",
         )
     return PasswordLookup(found, "keyring", "")
+
+
+def _relay_hint(settings: Settings) -> str:
+    if not secret_optional(settings):
+        return ""
+    return (
+        " (The relay's API key is optional: if your relay takes none, set [password] store = "
+        '"none" and the keyring is not asked.)'
+    )
 
 
 def delete_password(settings: Settings, config_path: Path, timeout: float = 10) -> None:
@@ -403,7 +433,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
                 "Remove it by hand: it still holds the password.",
             ) from None
         return
-    if store != "keyring" or not (uses_api_key(settings) or settings.smtp.username.strip()):
+    if store != "keyring" or not (settings.protocol == "http" or settings.smtp.username.strip()):
         return
     import keyring.errors
     from keyring.backends import null
