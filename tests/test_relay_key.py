@@ -250,3 +250,33 @@ def test_password_delete_removes_the_key_and_stops_sending_it(
         code, out, err = send(path, capsys)
         assert code == 0, out + err
         assert auth_seen(server) == [None]
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_install_mta_copies_the_relay_key_like_an_api_key(
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    capsys: pytest.CaptureFixture[str],
+    stored: bool,
+) -> None:
+    # Root's keyring is rarely usable: a stored key goes to a 0600 file beside the system
+    # settings; a relay without one is copied as it is, without a note about a missing key.
+    from tui.commands.install_mta import copy_settings
+
+    with serve_api("relay") as server:
+        settings = relay_settings(server)
+    source = save_settings(settings, tmp_path / "user" / "settings.toml")
+    if stored:
+        memory_keyring.entries[ACCOUNT] = KEY
+    target = tmp_path / "root" / "etc" / "mailwiz" / "settings.toml"
+    copy_settings(source, target)
+    out = capsys.readouterr().out
+    copied = load_settings(target).settings
+    found = load_password(copied, target, env={})
+    if stored:
+        assert copied.password.store == "file" and found.password == KEY
+        assert (target.with_name("settings.toml.password").stat().st_mode & 0o077) == 0
+    else:
+        assert copied.password.store == "keyring" and not found.missing
+        assert "no password was found" not in out
+    assert KEY not in target.read_text() + out

@@ -295,7 +295,9 @@ class SaveScreen(Screen[bool]):
             where.update(Content.assemble(label, self._password_where(probe)))
             return
         where.update(
-            Content.assemble(("Password: ", "bold"), "no working keyring here; choose below.")
+            Content.assemble(
+                (self._where_label(), "bold"), "no working keyring here; choose below."
+            )
         )
         problem = self.query_one("#keyring-problem", Static)
         problem.update(
@@ -324,7 +326,9 @@ class SaveScreen(Screen[bool]):
         chosen = copy.deepcopy(self.settings)
         chosen.password.store = self.choice
         self.query_one("#where-password", Static).update(
-            Content.assemble(("Password: ", "bold"), describe_store(chosen, self.config_path))
+            Content.assemble(
+                (self._where_label(), "bold"), describe_store(chosen, self.config_path)
+            )
         )
         self._say("")
 
