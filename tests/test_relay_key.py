@@ -280,3 +280,17 @@ def test_install_mta_copies_the_relay_key_like_an_api_key(
         assert copied.password.store == "keyring" and not found.missing
         assert "no password was found" not in out
     assert KEY not in target.read_text() + out
+
+
+def test_password_delete_with_nothing_stored_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_api("open-relay") as server:
+        path = save_settings(relay_settings(server, "none"), tmp_path / "s.toml")
+    before = path.read_text()
+    code, out, err = run(["password", "--delete", "--config", str(path)], capsys)
+    assert code == 0, err
+    assert "nothing to remove" in out
+    assert path.read_text() == before
+    code, _, err = run(["password", "--delete", "--store", "file", "--config", str(path)], capsys)
+    assert code == 2 and "do not go together" in err

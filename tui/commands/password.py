@@ -196,22 +196,24 @@ def delete_secret(settings: Settings, path: Path) -> int:
     from tui.core.settings import SettingsError, save_settings
 
     word = secret_word(settings)
-    if settings.password.store != "none":
-        new = copy.deepcopy(settings)
-        new.password.store = "none"
-        try:
-            save_settings(new, path)
-        except SettingsError as error:
-            raise NotReady(
-                f"the {word} was not removed: the settings were not changed. {error}"
-            ) from None
-        try:
-            delete_password(settings, path)
-        except PasswordStoreError as error:
-            raise NotReady(
-                f'the settings now say store = "none", but the old copy in '
-                f"{describe_store(settings, path)} could not be removed: {error}"
-            ) from None
+    if settings.password.store == "none":
+        print(f'No {word} is stored (store = "none"); nothing to remove.')
+        return Exit.OK
+    new = copy.deepcopy(settings)
+    new.password.store = "none"
+    try:
+        save_settings(new, path)
+    except SettingsError as error:
+        raise NotReady(
+            f"the {word} was not removed: the settings were not changed. {error}"
+        ) from None
+    try:
+        delete_password(settings, path)
+    except PasswordStoreError as error:
+        raise NotReady(
+            f'the settings now say store = "none", but the old copy in '
+            f"{describe_store(settings, path)} could not be removed: {error}"
+        ) from None
     print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
     return Exit.OK
 
