@@ -170,14 +170,15 @@ def test_an_api_with_no_key_anywhere_is_exit_3_naming_the_key(
 
 
 def test_a_key_less_relay_file_still_claims_no_keyring(tmp_path: Path) -> None:
-    # Every relay saved so far has no [password] table: loading gives the default store,
-    # "keyring", where the relay's key is optional (tests/test_relay_key.py).
+    # A relay that keeps no key (store = "none") is written without [password], and such a
+    # file (every relay saved so far) loads as "none": its sends never ask a keyring.
     relay = api_settings("relay", "https://relay.example.com/send")
+    relay.password.store = "none"
     assert "[password]" not in to_toml(relay) and "keyring" not in to_toml(relay)
     path = save_settings(relay, tmp_path / "s.toml")
-    assert load_settings(path).settings.password.store == "keyring"  # the default, unsaid
-    relay.password.store = "none"  # a choice the user made is kept
-    assert 'store = "none"' in to_toml(relay)
+    assert load_settings(path).settings.password.store == "none"
+    relay.password.store = "keyring"  # its key is kept: the store is named
+    assert 'store = "keyring"' in to_toml(relay)
 
 
 # ------------------------------------------------------------------ OAuth

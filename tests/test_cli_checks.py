@@ -264,11 +264,18 @@ def test_a_relay_file_does_not_claim_a_keyring(
     settings = Settings(protocol="http")
     settings.http.url = "https://relay.example.org/send"
     settings.sender.reply_to = "ops@example.org"
+    settings.password.store = "none"  # a relay that takes no key (what the wizard saves)
     path = save_settings(settings, tmp_path / "settings.toml")
     assert "[password]" not in path.read_text()
     code, out, _ = run(["show", "--config", str(path)], capsys)
     assert code == 0
-    # the default store may hold the relay's optional key; none is there, and that is fine
+    assert "NOT AVAILABLE" not in out
+    # a relay whose optional key may be in the keyring names that store
+    settings.password.store = "keyring"
+    path = save_settings(settings, tmp_path / "settings.toml")
+    assert 'store = "keyring"' in path.read_text()
+    code, out, _ = run(["show", "--config", str(path)], capsys)
+    assert code == 0
     assert "none stored (optional" in out and "NOT AVAILABLE" not in out
 
 

@@ -620,6 +620,10 @@ def parse_settings(text: str, path: Path) -> Settings:
             setattr(table, name, float(item) if expected is float else item)
             if expected is dict:
                 setattr(table, name, dict(item))
+    if "password" not in data and _is_relay(settings):
+        # A relay's file without [password] stores no key: its sends never ask a keyring
+        # (which may be locked, or hang on a desktop nobody sees over SSH).
+        settings.password.store = "none"
     return settings
 
 
@@ -683,14 +687,13 @@ def to_toml(settings: Settings) -> str:
 
 
 def _relay_with_default_store(settings: Settings) -> bool:
-    """The HTTP relay keeps no secret in a store, so its file does not claim
-    `store = "keyring"` (the default, which loading gives back). A store the user
-    chose otherwise is kept."""
-    return (
-        settings.protocol == "http"
-        and settings.http.api == "relay"
-        and settings.password == PasswordSettings()
-    )
+    """A relay that stores no key (`store = "none"`) is written without [password], which
+    loading reads back as "none"; a relay whose key is kept names its store."""
+    return _is_relay(settings) and settings.password == PasswordSettings(store="none")
+
+
+def _is_relay(settings: Settings) -> bool:
+    return settings.protocol == "http" and settings.http.api == "relay"
 
 
 def _busy(target: Path) -> SettingsBusy:

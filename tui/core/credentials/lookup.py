@@ -78,10 +78,9 @@ def password_needed(settings: Settings) -> bool:
 
 def secret_optional(settings: Settings) -> bool:
     """Whether a secret the store does not hold is simply not sent: the relay's key in the
-    keyring. ``store = "keyring"`` is also what a relay's file without a ``[password]``
-    table means (every relay saved before the key could be stored), so an absent entry
-    must keep such a relay working, key-less, as before. A password file is always the
-    user's explicit choice: there a missing key is "not ready", as for an API key."""
+    keyring (a relay's file without ``[password]`` loads as ``store = "none"`` and never
+    asks at all). A password file is always the user's explicit choice: there a missing
+    key is "not ready", as for an API key."""
     return uses_relay(settings) and settings.password.store == "keyring"
 
 
