@@ -14,7 +14,7 @@ import copy
 import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -198,7 +198,10 @@ class MailwizApp(App[int]):
 
     TITLE = "mailwiz"
     ENABLE_COMMAND_PALETTE = False
-    CSS_PATH = "app.tcss"
+    # The first screen's rules load with the app's: a screen that brings a CSS file Textual
+    # has not read makes it re-parse every source (uncached) and restyle every node when the
+    # screen is pushed. ProviderScreen names its file too; Textual reads it only once.
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "screens/provider.tcss"]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
