@@ -1,7 +1,8 @@
 """Time from process start to the first screen: mailwiz beside a one-line Textual app.
 
 Each run is a fresh Python process (interpreter start-up included, as a user sees it) that
-runs the app headless and exits as soon as the first screen is ready. mailwiz starts through
+runs the app headless and exits at the first frame that shows its whole first screen (for
+mailwiz: the provider picker, footer keys included). mailwiz starts through
 its real entry point (`tui.cli.main`, as `mailwiz --config PATH` does: argument parsing,
 settings look-up, colour detection), with only the terminal replaced by a headless one.
 Runs alternate between the apps so machine load affects all alike. Prints figures; asserts
@@ -23,35 +24,61 @@ import tempfile
 import time
 from pathlib import Path
 
-MINIMAL = """
+# Both children leave at the first frame that shows their whole first screen: Textual's
+# "ready" comes before the one-line app has painted anything, but after mailwiz has painted
+# part of its screen, so it would compare different moments. Headless, a frame is still
+# composed; only writing it to a terminal is skipped.
+FIRST_FRAME = """
+import sys
 from textual.app import App
+
+def leave_at_first_frame(shows_all):
+    display = App._display
+
+    def hooked(app, screen, update):
+        display(app, screen, update)
+        if update is not None and screen is app.screen and shows_all(screen):
+            App._display = display
+            app.exit()
+
+    App._display = hooked
+
+def shown(screen, widget_type):
+    return any(type(w).__name__ == widget_type for w in screen._compositor.visible_widgets)
+"""
+
+MINIMAL = (
+    FIRST_FRAME
+    + """
 from textual.widgets import Static
 
 class OneLine(App):
     def compose(self):
         yield Static("hello")
 
-async def leave(pilot):
-    pilot.app.exit()
-
-OneLine().run(headless=True, size=(80, 24), auto_pilot=leave)
+leave_at_first_frame(lambda screen: shown(screen, "Static"))
+OneLine().run(headless=True, size=(80, 24))
 """
+)
 
-MAILWIZ = """
-import sys
+# The picker is whole once the footer shows its keys (Textual adds them after a refresh).
+MAILWIZ = (
+    FIRST_FRAME
+    + """
 import tui.app
 from tui.cli import main
 
-async def leave(pilot):
-    pilot.app.exit()
-
 def headless(app):
-    app.run(headless=True, size=(80, 24), auto_pilot=leave)
+    app.run(headless=True, size=(80, 24))
     return 0
 
 tui.app._run = headless  # the one change: no real terminal
+leave_at_first_frame(
+    lambda screen: type(screen).__name__ == "ProviderScreen" and shown(screen, "FooterKey")
+)
 raise SystemExit(main(["--config", sys.argv[1]]))
 """
+)
 
 
 # .pyc files as an installed mailwiz has them (pip compiles at install time); this machine
