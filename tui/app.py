@@ -11,7 +11,6 @@ so the first screen appears fast.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
@@ -379,13 +378,11 @@ class MailwizApp(App[int]):
             provider = provider_or_custom(suggestion.provider_id)
             settings = settings_for_suggestion(suggestion, choice.address, base)
         notes = " ".join(part for part in (result.note, provider.notes) if part)
-        shown = dataclasses.replace(provider, notes=notes)
+        shown = provider._replace(notes=notes)
         if provider.host:
             # The guidance names the server it fills in: the one found (a region's, say).
             smtp = settings.smtp
-            shown = dataclasses.replace(
-                shown, host=smtp.host, port=smtp.port, security=smtp.security
-            )
+            shown = shown._replace(host=smtp.host, port=smtp.port, security=smtp.security)
         self._guidance_then_fields(provider, settings, shown=shown)
 
     def open_fields(
