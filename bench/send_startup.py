@@ -3,7 +3,11 @@ minimal smtplib script (and msmtp and swaks when installed), `--help` beside a b
 start, and the peak memory of a plain send. Runs alternate so load affects all alike.
 Prints paired medians and ratios; asserts nothing (figures, not tests).
 
-    .venv/bin/python bench/send_startup.py [RUNS]
+    .venv/bin/python bench/send_startup.py [RUNS] [--compare DIR]
+
+`--compare DIR` also times `mailwiz send` from another checkout (say an older commit
+unpacked with `git archive COMMIT | tar -x -C DIR`), so a change is measured side by side in
+one run.
 """
 
 from __future__ import annotations
@@ -88,7 +92,16 @@ def peak_kib(argv: list[str], env: dict[str, str]) -> int:
     return int(out.strip().splitlines()[-1])
 
 
-def commands(folder: Path, port: int, ca_file: Path) -> dict[str, list[str]]:
+# Runs mailwiz from the checkout named first on its command line (for --compare).
+RUN_FROM = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "runpy.run_module('tui', run_name='__main__', alter_sys=True)"
+)
+
+
+def commands(
+    folder: Path, port: int, ca_file: Path, compare: Path | None = None
+) -> dict[str, list[str]]:
     config = folder / "settings.toml"
     config.write_text(
         'version = 1\nprotocol = "smtp"\nprovider = "custom"\n[smtp]\n'
@@ -113,6 +126,10 @@ def commands(folder: Path, port: int, ca_file: Path) -> dict[str, list[str]]:
             "hi",
         ],
     }
+    if compare is not None:
+        send = found["mailwiz send"][3:]
+        label = f"mailwiz send from {compare.name}"
+        found[label] = [sys.executable, "-c", RUN_FROM, str(compare), *send]
     if shutil.which("msmtp"):
         rc = folder / "msmtprc"
         rc.write_text(
@@ -142,7 +159,8 @@ def report(times: dict[str, list[float]], peaks: dict[str, int], runs: int) -> N
         print(f"  {label:<28} median {median(label):7.1f} ms   peak RSS {peak:5.1f} MiB")
     base = median("smtplib script")
     print("\nratios against the smtplib script (aim: mailwiz send within 2.0x, stretch 1.5x):")
-    for label in ("mailwiz send", "msmtp", "swaks"):
+    compared = [label for label in times if label.startswith("mailwiz send from ")]
+    for label in ("mailwiz send", *compared, "msmtp", "swaks"):
         if label in times:
             print(f"  {label:<28} {median(label) / base:5.2f}x")
     extra = median("mailwiz send --help") - median("python start-up (-c pass)")
@@ -152,7 +170,10 @@ def report(times: dict[str, list[float]], peaks: dict[str, int], runs: int) -> N
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    args = sys.argv[1:]
+    compare = Path(args.pop(args.index("--compare") + 1)).resolve() if "--compare" in args else None
+    args = [a for a in args if a != "--compare"]
+    runs = int(args[0]) if args else 15
     authority = trustme.CA()
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
@@ -167,7 +188,7 @@ def main() -> None:
         )  # fmt: skip
         controller.start()
         try:
-            argvs = commands(folder, port, ca_file)
+            argvs = commands(folder, port, ca_file, compare)
             # .pyc files as an installed mailwiz has them (pip compiles at install time).
             env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
             env["MAILWIZ_PASSWORD"] = PASSWORD

@@ -297,7 +297,40 @@ def resend(seen: Seen) -> Answer:
     return _json(200, {"id": str(uuid.uuid4())})
 
 
+RELAY_FIELDS = ("from", "reply_to", "to", "subject", "body", "from_address")
+
+
+def _relay_form(seen: Seen) -> Answer | None:
+    """The original relay format: POST /send, multipart with its fields in order."""
+    if seen.path != "/send":
+        return Answer(404, b"not found", {"Content-Type": "text/plain"})
+    try:
+        names = [name for name, _, _ in seen.form()]
+    except ValueError:
+        return Answer(400, b"expected multipart/form-data", {"Content-Type": "text/plain"})
+    if tuple(names[: len(RELAY_FIELDS)]) != RELAY_FIELDS:
+        return Answer(400, b"missing or misplaced fields", {"Content-Type": "text/plain"})
+    return None
+
+
+def relay(seen: Seen) -> Answer:
+    """A relay that takes a key: without `Authorization: Bearer KEY` it answers 401, never
+    saying what it expected but (carelessly, as some do) repeating what it was sent."""
+    auth = seen.headers.get("authorization") or ""
+    if auth != f"Bearer {KEY}":
+        got = auth.removeprefix("Bearer ") or "(none)"
+        return _json(401, {"error": f"invalid key: {got}"}, **{"WWW-Authenticate": "Bearer"})
+    return _relay_form(seen) or _json(200, {"ok": True, "id": str(uuid.uuid4())})
+
+
+def open_relay(seen: Seen) -> Answer:
+    """A relay that takes no key (one on this computer or a private network)."""
+    return _relay_form(seen) or _json(200, {"ok": True, "id": str(uuid.uuid4())})
+
+
 CHECKS: dict[str, Callable[[Seen], Answer]] = {
+    "relay": relay,
+    "open-relay": open_relay,
     "postmark": postmark,
     "mailgun": mailgun,
     "sendgrid": sendgrid,
@@ -325,15 +358,17 @@ BUSY: dict[str, Answer] = {
 # --------------------------------------------------------------------------- the server
 
 
-class ApiServer(ThreadingHTTPServer):
+class TlsHttpServer(ThreadingHTTPServer):
+    """A threading HTTP server on 127.0.0.1 (a free port), over TLS when given a context.
+    Errors from clients are not printed: one that rejects the certificate is expected in
+    some tests."""
+
     daemon_threads = True
 
-    def __init__(self, api: str, context: ssl.SSLContext | None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.check = CHECKS[api]
-        self.api = api
-        self.received: list[Seen] = []
-        self.forced: Answer | None = None  # answer this instead (429, 500...)
+    def __init__(
+        self, handler: type[BaseHTTPRequestHandler], context: ssl.SSLContext | None
+    ) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
         if context is not None:
             self.socket = context.wrap_socket(
                 self.socket, server_side=True, do_handshake_on_connect=False
@@ -345,6 +380,15 @@ class ApiServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         pass
+
+
+class ApiServer(TlsHttpServer):
+    def __init__(self, api: str, context: ssl.SSLContext | None) -> None:
+        super().__init__(_Handler, context)
+        self.check = CHECKS[api]
+        self.api = api
+        self.received: list[Seen] = []
+        self.forced: Answer | None = None  # answer this instead (429, 500...)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -258,6 +258,9 @@ async def test_http_relay_needs_the_url_and_the_reply_address() -> None:
         assert visible(screen, "reply-to")  # required for a relay: no checkbox
         assert not screen.query_one("#reply-on").display
         assert not screen.query_one("#copy-on").display
+        assert visible(screen, "password")  # the relay's optional API key
+        help_text = str(screen.query_one("#password-help", Static).render())
+        assert "leave empty if your relay takes none" in help_text
         await pilot.press("ctrl+n")
         assert app.submitted == []
         assert screen.query_one("#url", Input).has_focus

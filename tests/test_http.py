@@ -13,13 +13,14 @@ import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 import pytest
 import trustme
 
+from tests.api_servers import TlsHttpServer
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -61,24 +62,11 @@ class Reply:
     echo: bool = False  # answer with the request line and Authorization header, as sent
 
 
-class Relay(ThreadingHTTPServer):
-    daemon_threads = True
-
+class Relay(TlsHttpServer):
     def __init__(self, reply: Reply, context: ssl.SSLContext | None = None) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler, context)
         self.reply = reply
         self.received: list[Received] = []
-        if context is not None:
-            self.socket = context.wrap_socket(
-                self.socket, server_side=True, do_handshake_on_connect=False
-            )
-
-    @property
-    def port(self) -> int:
-        return int(self.server_address[1])
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that rejects our certificate is expected in some tests
 
 
 class _Handler(BaseHTTPRequestHandler):

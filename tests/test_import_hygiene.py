@@ -269,6 +269,50 @@ def test_a_plain_send_loads_only_what_it_uses(
     # no HTML part (only the test message has one), no attachment, no strptime for the
     # certificate's dates
     assert present(modules, "html", "mimetypes", "_strptime", "tui.core.providers") == []
+    # MAILWIZ_PASSWORD wins over every store, so the store's code is not even loaded
+    assert present(modules, "tui.core.credentials.store") == []
+
+
+@pytest.mark.parametrize("store", ["keyring", "none"])
+def test_a_relay_send_whose_key_is_not_stored_loads_no_store(store: str, tmp_path: Path) -> None:
+    # The relay's key from MAILWIZ_PASSWORD (which wins over any stored one), or none at
+    # all with store = "none": the store's code and keyring are not loaded for it either.
+    from tests.api_servers import KEY, serve_api
+    from tui.core.settings import Settings
+
+    settings = Settings(protocol="http")
+    settings.sender.address = "shop@example.org"
+    settings.sender.reply_to = "orders@example.org"
+    settings.password.store = store  # type: ignore[assignment]
+    env = {"MAILWIZ_PASSWORD": KEY} if store == "keyring" else {}
+    with serve_api("relay" if env else "open-relay") as relay:
+        settings.http.url = f"http://127.0.0.1:{relay.port}/send"
+        path = save_settings(settings, tmp_path / "settings.toml")
+        argv = ["send", "--config", str(path), "--to", "you@example.org", "--body", "hi"]
+        code, modules = loaded_modules(argv, tmp_path, env=env)
+        assert code == 0
+        assert [seen.headers.get("authorization") for seen in relay.received] == [
+            f"Bearer {KEY}" if env else None
+        ]
+    assert present(modules, "tui.core.credentials.store", "keyring") == []
+
+
+def test_a_send_with_a_password_file_loads_the_store(
+    send_settings: Callable[..., Path], starttls_server: SmtpServer, tmp_path: Path
+) -> None:
+    # The other side of the test above: without the variable the store is read.
+    from tui.core.credentials.store import password_file_path
+
+    path = send_settings()
+    path.write_text(path.read_text().replace('store = "keyring"', 'store = "file"'))
+    password_file_path(path).write_text(PASSWORD)
+    password_file_path(path).chmod(0o600)
+    argv = ["send", "--config", str(path), "--to", "you@example.org", "--body", "hi"]
+    code, modules = loaded_modules(argv, tmp_path)
+    assert code == 0
+    assert len(starttls_server.received) == 1
+    assert present(modules, "tui.core.credentials.store") == ["tui.core.credentials.store"]
+    assert present(modules, "keyring") == []
 
 
 def test_a_failed_test_loads_the_diagnosis(

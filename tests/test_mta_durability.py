@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import signal
 import stat
@@ -238,3 +239,46 @@ def open_the_way_for_others(targets: list[Path]) -> list[tuple[Path, int]]:
                 changed.append((folder, stat.S_IMODE(mode)))
                 os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
     return changed
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None or shutil.which("strace") is None,
+    reason="watching another user's system calls needs root, setpriv and strace",
+)
+def test_a_drop_file_is_made_durable_by_a_caller_who_may_not_read_the_folder() -> None:
+    # The drop folder is 1733: its users may not open it to fsync it. Right after the rename
+    # (after which the caller hears "queued") its filesystem must be flushed all the same.
+    from tui.core.mta.spool import Spool
+
+    folder = Path(tempfile.mkdtemp(prefix="mailwiz-drop-", dir="/tmp"))
+    opened = open_the_way_for_others([Path(sys.executable).resolve(), Path(tui.__file__)])
+    try:
+        os.chmod(folder, 0o755)
+        spool = Spool(folder / "spool")
+        spool.ensure(system=True)
+        assert stat.S_IMODE(spool.drop.stat().st_mode) == 0o1733
+        root = str(Path(tui.__file__).resolve().parent.parent)
+        code = (
+            f"import sys; sys.path.insert(0, {root!r})\n"
+            "from pathlib import Path\nfrom tui.core.mta.spool import Spool\n"
+            f"print(Spool(Path({str(spool.root)!r})).drop_add({{'argv': []}}, b'Subject: x'))\n"
+        )
+        trace = folder / "trace"
+        done = subprocess.run(
+            ["strace", "-f", "-o", str(trace), "-e", "trace=rename,renameat,renameat2,openat,"
+             "fsync,syncfs,sync", "setpriv", "--reuid=nobody", "--regid=nogroup",
+             "--clear-groups", "--", sys.executable, "-c", code],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr.decode()[-500:]
+        message_id = done.stdout.decode().strip()
+        assert (spool.drop / f"{message_id}.drop").stat().st_uid == 65534
+        calls = trace.read_text().splitlines()
+        [renamed] = [i for i, c in enumerate(calls) if "rename" in c and f"{message_id}.drop" in c]
+        after = calls[renamed + 1 :]
+        assert any(str(spool.drop) in c and "EACCES" in c for c in after)  # fsync impossible
+        assert any(re.search(r"\b(syncfs\(\d+\)|sync\(\)) += 0", c) for c in after), calls
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for path, mode in opened:
+            os.chmod(path, mode)

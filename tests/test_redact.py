@@ -95,6 +95,10 @@ def test_bearer_tokens_and_url_keys() -> None:
         redact_url("https://u:pw@relay.example/send") == f"https://u:{REDACTED}@relay.example/send"
     )
     assert redact_url("https://relay.example/send") == "https://relay.example/send"
+    # a user part alone is often the key itself
+    assert redact_url("https://k3yV4lue42@relay.example:8443/send") == (
+        f"https://{REDACTED}@relay.example:8443/send"
+    )
     # a bare key as the whole query (or the fragment) is all secret, name included
     assert redact_url("https://relay.example/send?k3yV4lue42") == (
         f"https://relay.example/send?{REDACTED}"

@@ -95,7 +95,7 @@ def test_describe_store(memory_keyring: MemoryKeyring, config_path: Path) -> Non
         make_settings("file"), config_path
     )
     assert "MAILWIZ_PASSWORD" in describe_store(make_settings("none"), config_path)
-    http = make_settings("keyring")
+    http = make_settings("none")  # a relay whose optional key is not stored
     http.protocol = "http"
     assert describe_store(http, config_path).startswith("nowhere")
 
@@ -403,16 +403,17 @@ def test_environment_is_read_by_default_and_empty_means_unset(
     assert (found.password, found.source) == ("from keyring", "keyring")
 
 
-def test_http_relay_and_no_username_take_no_password(
+def test_a_key_less_relay_and_no_username_take_no_password(
     memory_keyring: MemoryKeyring, config_path: Path
 ) -> None:
-    http = make_settings("keyring")
+    http = make_settings("none")  # the relay's key is optional; "none": not stored
     http.protocol = "http"
     local = make_settings("keyring", username="", security="none", port=25)
     for settings in (http, local):
         found = load_password(settings, config_path, env=NO_ENV)
         assert (found.password, found.source) == (None, "none")
-        assert "no password" in found.problem.lower()
+        assert found.missing == (settings is local)
+        assert settings is http or "no password" in found.problem.lower()
         with pytest.raises(ValueError):
             save_password(settings, config_path, PASSWORD)
     assert load_password(http, config_path, env={"MAILWIZ_PASSWORD": "x"}).source == "env"

@@ -63,7 +63,12 @@ def copy_settings(source: Path, target: Path) -> None:
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials.store import load_password, password_needed, save_password
+    from tui.core.credentials.store import (
+        load_password,
+        password_needed,
+        save_password,
+        secret_optional,
+    )
     from tui.core.settings import save_settings
 
     password = None
@@ -75,7 +80,7 @@ def _copy_password(settings: Settings, source: Path, target: Path) -> None:
     os.chmod(target, 0o600)
     if password:
         save_password(settings, target, password)
-    elif password_needed(settings):
+    elif password_needed(settings) and not secret_optional(settings):
         print(
             "  note: no password was found to copy. Store it with: "
             f"mailwiz password --config {target} --store file",

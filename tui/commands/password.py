@@ -30,6 +30,12 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         choices=["keyring", "file"],
         help="where to keep it: the system keyring, or a 0600 file beside the settings",
     )
+    parser.add_argument(
+        "--delete",
+        action="store_true",
+        help='remove the stored password (or API key) and set store = "none" (for an HTTP '
+        "relay: send no key)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -82,7 +88,7 @@ def read_new_password(from_stdin: bool, word: str = "password") -> str:
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.store import password_needed, secret_word, uses_oauth_sign_in
+    from tui.core.credentials.store import may_store_secret, secret_word, uses_oauth_sign_in
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
@@ -91,18 +97,21 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
             "to store: run `mailwiz login` to sign in"
         )
-    if not password_needed(settings):
-        raise UsageError(
-            "these settings use no password (no username, or an HTTP relay); nothing to store"
-        )
+    if not may_store_secret(settings):
+        raise UsageError("these settings use no password (no username is set); nothing to store")
     import copy
 
     new = copy.deepcopy(settings)
+    if args.delete:
+        if args.store:
+            raise UsageError("--delete and --store do not go together")
+        return delete_secret(settings, loaded.path)
     if args.store:
         new.password.store = args.store
     if new.password.store == "none":
+        word = secret_word(settings)
         raise UsageError(
-            'the settings say store = "none": the password is supplied at run time by '
+            f'the settings say store = "none": the {word} is supplied at run time by '
             "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
         )
     password = read_new_password(args.stdin, secret_word(settings))
@@ -170,3 +179,48 @@ def move_password(
             f"removed: {error}",
             file=sys.stderr,
         )
+
+
+def delete_secret(settings: Settings, path: Path) -> int:
+    """Remove the stored secret, then save the settings with store = "none" (so nothing looks
+    for it again). The settings are saved first: a failure to remove leaves no dangling
+    pointer, and the message says where the copy still is."""
+    import copy
+
+    from tui.core.credentials.store import (
+        PasswordStoreError,
+        delete_password,
+        describe_store,
+        secret_word,
+    )
+    from tui.core.settings import SettingsError, save_settings
+
+    word = secret_word(settings)
+    if settings.password.store == "none":
+        print(f'No {word} is stored (store = "none"); nothing to remove.')
+        return Exit.OK
+    new = copy.deepcopy(settings)
+    new.password.store = "none"
+    try:
+        save_settings(new, path)
+    except SettingsError as error:
+        raise NotReady(
+            f"the {word} was not removed: the settings were not changed. {error}"
+        ) from None
+    try:
+        delete_password(settings, path)
+    except PasswordStoreError as error:
+        raise NotReady(
+            f'the settings now say store = "none", but the old copy in '
+            f"{describe_store(settings, path)} could not be removed: {error}"
+        ) from None
+    print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
+    return Exit.OK
+
+
+def _after_delete(settings: Settings) -> str:
+    from tui.core.credentials.lookup import uses_relay
+
+    if uses_relay(settings):
+        return "The relay is sent no key (unless $MAILWIZ_PASSWORD is set)."
+    return "Give it at each use in $MAILWIZ_PASSWORD, or store it again with `mailwiz password`."

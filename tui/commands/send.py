@@ -17,7 +17,9 @@ from tui.commands.base import (
 )
 
 if TYPE_CHECKING:
+    from tui.core.credentials.lookup import PasswordLookup
     from tui.core.credentials.tokens import TokenSource
+    from tui.core.settings import Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
     from tui.commands.render import run_and_render
-    from tui.core.credentials.store import load_password, password_needed, secret_word
+    from tui.core.credentials.lookup import password_from_env, password_needed, secret_word
     from tui.core.message import test_outgoing
     from tui.core.settings import address_note, address_problem, goes_to_big_provider
 
@@ -87,13 +89,19 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         except NotSignedIn as missing:
             raise NotReady(str(missing)) from None
     elif password_needed(settings):
-        lookup = load_password(settings, loaded.path)
+        lookup = password_from_env() or _stored_password(settings, loaded.path)
         if lookup.source == "env" and not lookup.password:
             raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
-        if not lookup.password:
+        if lookup.missing:
             raise NotReady(f"no {secret_word(settings)} available. {lookup.problem}")
-        password = lookup.password
+        password = lookup.password  # None: the relay's optional key is not stored
     return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
+
+
+def _stored_password(settings: Settings, config_path: Path) -> PasswordLookup:
+    from tui.core.credentials.store import load_password  # the keyring or the password file
+
+    return load_password(settings, config_path)
 
 
 def read_body(args: argparse.Namespace) -> str:

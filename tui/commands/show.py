@@ -100,13 +100,15 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
         from tui.commands.login import sign_in_rows
 
         return sign_in_rows(settings, loaded.path)
+    word = secret_word(settings)
     if not password_needed(settings):
-        return [("password", describe_store(settings, loaded.path))]
+        return [(word, describe_store(settings, loaded.path))]
     lookup = load_password(settings, loaded.path)
     if lookup.password:
         where = "from $MAILWIZ_PASSWORD" if lookup.source == "env" else "stored"
         shown = f"******** ({where})"
+    elif not lookup.missing:
+        shown = "none stored (optional: the relay is sent no key)"
     else:
         shown = f"NOT AVAILABLE: {lookup.problem}"
-    word = secret_word(settings)
     return [(word, shown), (f"{word} kept in", describe_store(settings, loaded.path))]

@@ -1,13 +1,17 @@
 """What a send reports while it runs: stage events, transcript lines, and the outcome.
 
 The SMTP and HTTP engines yield these; the wizard and the command line only render them.
+
+They are NamedTuples, not frozen dataclasses: every run of `mailwiz send` (cron, the sendmail
+entry) creates these classes at start-up, and a frozen dataclass costs about five times as
+much to create (it compiles its methods). Code tells them apart by class (isinstance,
+`match`), never by being a tuple.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import Enum, StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from tui.core.keys import Key
 
@@ -54,8 +58,7 @@ class Reason(StrEnum):
     NETWORK_UNREACHABLE = "network-unreachable"  # no route to the host (ENETUNREACH...)
 
 
-@dataclass(frozen=True)
-class CertificateInfo:
+class CertificateInfo(NamedTuple):
     """What we could learn about a certificate that failed verification."""
 
     names: tuple[str, ...] = ()
@@ -65,14 +68,12 @@ class CertificateInfo:
     reason: str = ""  # OpenSSL's verify message, e.g. "certificate has expired"
 
 
-@dataclass(frozen=True)
-class StageStarted:
+class StageStarted(NamedTuple):
     stage: str
     target: str = ""  # what the stage is about when it repeats: the recipient of an rcpt
 
 
-@dataclass(frozen=True)
-class StageEnded:
+class StageEnded(NamedTuple):
     stage: str
     ok: bool
     ms: float
@@ -83,8 +84,7 @@ class StageEnded:
 Direction = Literal["->", "<-", "~>", "<~", "**"]
 
 
-@dataclass(frozen=True)
-class TranscriptLine:
+class TranscriptLine(NamedTuple):
     """One line exchanged, like swaks: -> sent, <- received, ~> and <~ inside TLS,
     ** a note from mailwiz. The text is already redacted."""
 
@@ -92,8 +92,7 @@ class TranscriptLine:
     text: str
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     kind: FailureKind
     stage: str
     code: int | None = None  # SMTP reply code or HTTP status
@@ -112,13 +111,12 @@ class Failure:
         return exit_code_for(self.kind)
 
 
-@dataclass(frozen=True)
-class SendFinished:
+class SendFinished(NamedTuple):
     ok: bool
     total_ms: float
     failure: Failure | None = None
     reply: str = ""  # the final acceptance, e.g. "250 2.0.0 OK queued as 1234"
-    recipients: tuple[str, ...] = field(default_factory=tuple)
+    recipients: tuple[str, ...] = ()
 
 
 SendEvent = StageStarted | StageEnded | TranscriptLine | SendFinished

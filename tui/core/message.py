@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import tempfile
-from urllib.parse import urlsplit
 
+from tui.core.redact import redact_url
 from tui.core.settings import Settings, header_problem
 
 # Bodies are encoded for a 7-bit channel (quoted-printable or base64 where needed), so the
@@ -308,7 +308,7 @@ def _check_header_values(
 SHOWN_LINES = 60  # message lines a MessageData keeps for the transcript
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # one send's working state, never compared
 class MessageData:
     """The message ready for DATA: CRLF line ends, dot-stuffed (RFC 5321 4.5.2), without
     the final ".". It lives in a spooled temporary file (in memory while small); `chunks()`
@@ -450,7 +450,7 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
     sender = settings.sender
     rows = [("provider", settings.provider or "custom"), ("protocol", settings.protocol)]
     if settings.protocol == "http":
-        rows.append(("relay", _public_url(settings.http.url)))
+        rows.append(("relay", redact_url(settings.http.url)))
     else:
         smtp = settings.smtp
         rows += [
@@ -478,19 +478,6 @@ _SECURITY_WORDS = {
     "starttls": "starttls (encryption required before login)",
     "none": "none (no encryption, no login)",
 }
-
-
-def _public_url(url: str) -> str:
-    """The relay URL without user, password, query or fragment (they may hold tokens)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(not a valid URL)"
-    if not parts.scheme or not host:
-        return "(not a valid URL)"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def ascii_address(address: str) -> str:

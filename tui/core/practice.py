@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, Literal, get_args
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -62,6 +61,7 @@ from tui.core.practice_certs import (
     _server_tls_context,
     _write_private,
 )
+from tui.core.running import Running
 from tui.core.settings import PasswordSettings, SenderSettings, Settings, SmtpSettings
 
 log = logging.getLogger(__name__)
@@ -386,7 +386,7 @@ def remove_abandoned_folders(parent: Path) -> list[Path]:
 # ------------------------------------------------------------------------ the server
 
 
-class PracticeServer:
+class PracticeServer(Running):
     """A local SMTP server for practice; see the module's description.
 
     Use it as a context manager, or call start() and stop(). Connection details (`port`,
@@ -571,18 +571,6 @@ class PracticeServer:
             if signal.getsignal(signum) is handler:
                 signal.signal(signum, signal.SIG_DFL)
         self._signals.clear()
-
-    def __enter__(self) -> PracticeServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- messages
 

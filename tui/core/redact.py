@@ -79,12 +79,15 @@ def truncate(text: str, limit: int | None) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password and every query value replaced by the marker."""
+    """The URL with its password and every query value replaced by the marker. A user part
+    without a password (`https://KEY@relay/`) is replaced whole: it is often the key."""
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
         if parts.password is not None:
             netloc = netloc.replace(f":{parts.password}@", f":{REDACTED}@", 1)
+        elif parts.username is not None:
+            netloc = f"{REDACTED}@{netloc.rpartition('@')[2]}"
     except ValueError:
         return REDACTED if "?" in url else url
     if not parts.query and not parts.fragment and netloc == parts.netloc:

@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from tui.core import files
@@ -148,8 +148,7 @@ class SettingsBusy(SettingsError):
 # ----------------------------------------------------------------------- validation
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):  # not a frozen dataclass: cheaper to create at start-up
     field: str  # "smtp.host", "sender.address", ... (see DESIGN.md's settings file)
     message: str
     severity: Literal["error", "warning"] = "error"

@@ -7,6 +7,12 @@ which exists only when verification succeeded: a successful send never loads cry
 (~80 ms and ~9 MiB). Neither raises: what cannot be read is left empty. Text taken from the
 certificate is escaped (tui.core.redact.printable): a server chooses it.
 
+`system_context()` is the one way mailwiz trusts the system's authorities: where the system
+keeps them hashed in a folder (Debian's /etc/ssl/certs) and that folder holds every
+certificate of the bundle file, OpenSSL reads only the ones a handshake needs, instead of
+parsing the whole bundle first (~140 certificates, ~40 ms on every send; cron jobs and the
+sendmail entry send often). Otherwise (SSL_CERT_FILE naming another bundle, say) it is
+Python's `ssl.create_default_context()`, which loads the bundle. Both trust the same set.
 `client_context(ca_file, verify)` is the one way mailwiz makes a context to send with;
 `unverified_context()` is ONLY for diagnostic side connections that send nothing.
 cryptography is imported when a certificate is read, not when this module is.
@@ -14,7 +20,9 @@ cryptography is imported when a certificate is read, not when this module is.
 
 from __future__ import annotations
 
+import os
 import ssl
+import sys
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -164,11 +172,53 @@ def _issuer(cert: x509.Certificate) -> str:
     return ", ".join(parts)
 
 
+def system_context(paths: ssl.DefaultVerifyPaths | None = None) -> ssl.SSLContext:
+    """A verifying context that trusts the system's authorities (see the module's text)."""
+    paths = paths or ssl.get_default_verify_paths()
+    folder = hashed_folder_covering_bundle(paths)
+    if folder is None:
+        return ssl.create_default_context()
+    return ssl.create_default_context(capath=folder)
+
+
+def hashed_folder_covering_bundle(paths: ssl.DefaultVerifyPaths) -> str | None:
+    """The system's hashed certificate folder when reading it on demand trusts what loading
+    the bundle would, else None (load the default). `paths` already follow SSL_CERT_FILE and
+    SSL_CERT_DIR. The bundle must be the folder's own (inside it, as update-ca-certificates
+    writes it), no newer than the folder (not edited by hand since the last rehash), and
+    hold no more certificates than the folder has hash links (`1a2b3c4d.0`)."""
+    if sys.platform == "win32" or not paths.capath:  # Windows reads its own store
+        return None
+    try:
+        folder = os.stat(paths.capath)
+        links = sum(1 for name in os.listdir(paths.capath) if _is_hash_link(name))
+        if not paths.cafile:
+            return paths.capath if links else None
+        bundle = os.stat(paths.cafile)
+        own = os.path.samefile(os.path.dirname(os.path.realpath(paths.cafile)), paths.capath)
+        if not own or bundle.st_mtime > folder.st_mtime:
+            return None
+        return paths.capath if links and links >= _certificates_in(paths.cafile) else None
+    except OSError:
+        return None
+
+
+def _is_hash_link(name: str) -> bool:
+    stem, _, number = name.partition(".")
+    hexdigits = "0123456789abcdef"
+    return len(stem) == 8 and all(c in hexdigits for c in stem) and number.isdigit()
+
+
+def _certificates_in(path: str) -> int:
+    with open(path, "rb") as bundle:
+        return bundle.read().count(b"-----BEGIN CERTIFICATE-----")
+
+
 def client_context(ca_file: str = "", verify: bool = True) -> ssl.SSLContext:
     """The system's trusted CAs plus those of `ca_file` (create_default_context(cafile=...)
     would REPLACE the system ones); hostname checked unless `verify` is off.
     Raises OSError / ssl.SSLError / ValueError when ca_file cannot be read."""
-    context = ssl.create_default_context()
+    context = system_context()
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     if not verify:
@@ -180,10 +230,16 @@ def client_context(ca_file: str = "", verify: bool = True) -> ssl.SSLContext:
 def unverified_context() -> ssl.SSLContext:
     """For diagnostic side connections ONLY: they fetch a certificate or check whether a
     port speaks TLS, and send nothing inside the connection."""
-    context = ssl.create_default_context()
+    context = system_context()
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
     return context
 
 
-__all__ = ["certificate_info", "client_context", "peer_certificate_info", "unverified_context"]
+__all__ = [
+    "certificate_info",
+    "client_context",
+    "peer_certificate_info",
+    "system_context",
+    "unverified_context",
+]

@@ -263,7 +263,7 @@ class FieldsScreen(FormReader):
             return "Required for an HTTP service: usually your business address."
         if row.row_id == "password":
             if self.protocol == "http" and self.api == "relay":
-                return "Optional: a key the relay checks. Kept like a password, never in the file."
+                return "Optional: leave empty if your relay takes none. Kept like a password."
             if self.protocol == "http":
                 return "Kept in the password store, like a password; never in the settings file."
             return self._password_help()

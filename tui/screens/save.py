@@ -167,6 +167,11 @@ class SaveScreen(Screen[bool]):
         """`practice`: a practice run; the settings and password go into the temporary
         practice folder, and the screen says so."""
         super().__init__()
+        from tui.core.credentials.lookup import relay_store_for_key, uses_relay
+
+        if uses_relay(settings):
+            settings = copy.deepcopy(settings)
+            relay_store_for_key(settings, password)  # an empty relay key: store = "none"
         self.practice = practice
         self.settings = settings
         self.password = password
@@ -277,7 +282,9 @@ class SaveScreen(Screen[bool]):
 
     def _where_label(self) -> str:
         """A sign-in (OAuth) keeps a refresh token, not a password: say which it is."""
-        return "Sign-in: " if _signs_in(self.settings) else "Password: "
+        if _signs_in(self.settings):
+            return "Sign-in: "
+        return "API key: " if self.settings.protocol == "http" else "Password: "
 
     def _probed(self, probe: _Probe) -> None:
         self.probing = False
@@ -288,7 +295,9 @@ class SaveScreen(Screen[bool]):
             where.update(Content.assemble(label, self._password_where(probe)))
             return
         where.update(
-            Content.assemble(("Password: ", "bold"), "no working keyring here; choose below.")
+            Content.assemble(
+                (self._where_label(), "bold"), "no working keyring here; choose below."
+            )
         )
         problem = self.query_one("#keyring-problem", Static)
         problem.update(
@@ -317,7 +326,9 @@ class SaveScreen(Screen[bool]):
         chosen = copy.deepcopy(self.settings)
         chosen.password.store = self.choice
         self.query_one("#where-password", Static).update(
-            Content.assemble(("Password: ", "bold"), describe_store(chosen, self.config_path))
+            Content.assemble(
+                (self._where_label(), "bold"), describe_store(chosen, self.config_path)
+            )
         )
         self._say("")
 

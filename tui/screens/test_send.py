@@ -414,8 +414,8 @@ class TestSendScreen(Screen[TestOutcome]):
         if not secrets.password_needed(self.settings):
             return ""
         lookup = await asyncio.to_thread(secrets.load_password, self.settings, self.config_path)
-        if lookup.password is not None:
-            return lookup.password
+        if not lookup.missing:
+            return lookup.password or ""  # "": the relay's optional key is not stored
         failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=lookup.problem)
         self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
         return None

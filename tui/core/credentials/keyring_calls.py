@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import keyring.backend
 
-PASSWORD_ENV = "MAILWIZ_PASSWORD"
+from tui.core.credentials.lookup import PASSWORD_ENV
 
 _T = TypeVar("_T")
 

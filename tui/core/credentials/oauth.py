@@ -18,7 +18,6 @@ import base64
 import binascii
 import json
 import re
-import ssl
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tui.core.credentials.tokens import TokenError
+from tui.core.tls import system_context
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
@@ -238,7 +238,7 @@ def token_error_from(exc: BaseException) -> TokenError:
 def oauth_client(endpoints: Endpoints, **options: Any) -> Any:
     """Authlib's async httpx OAuth 2.0 client for these endpoints (imported here, lazily).
 
-    TLS is checked with the system's trust store (`ssl.create_default_context()`), like every
+    TLS is checked with the system's trust store (`tui.core.tls.system_context()`), like every
     other connection mailwiz makes; no proxy variables are read, no retries.
     """
     from authlib.deprecate import AuthlibDeprecationWarning  # installs its "always" filter
@@ -256,7 +256,7 @@ def oauth_client(endpoints: Endpoints, **options: Any) -> Any:
         token_endpoint_auth_method="client_secret_post" if endpoints.client_secret else "none",
         scope=endpoints.scope or None,
         timeout=HTTP_TIMEOUT,
-        verify=ssl.create_default_context(),
+        verify=system_context(),
         trust_env=False,
         **options,
     )
@@ -399,9 +399,9 @@ def credential_for(settings: Settings, config_path: Path) -> str | TokenSource |
     if not password_needed(settings):
         return None
     lookup = load_password(settings, config_path)
-    if not lookup.password:
+    if lookup.missing:
         raise CredentialMissing(f"no password available. {lookup.problem}")
-    return lookup.password
+    return lookup.password  # None: the relay's optional key is not stored
 
 
 class CredentialMissing(NotSignedIn):

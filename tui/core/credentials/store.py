@@ -15,7 +15,14 @@ An HTTP API (``[http] api`` other than ``"relay"``) takes its API key as the sec
 stored and found exactly like a password; its keyring user is ``api:API@HOST`` (HOST: the
 host of ``[http] url``, else the API's default host).
 
-The HTTP relay takes no stored secret, nor does an SMTP server used without a username
+The HTTP relay (``api = "relay"``) takes an optional key, sent as ``Authorization: Bearer``:
+keyring user ``api:relay@HOST`` (HOST: the host of the relay URL) or the password file. With
+``store = "keyring"`` (also what a relay file without a ``[password]`` table means) an absent
+entry, or no keyring on this machine, means "no key": the relay is posted to without one. With
+``store = "file"`` a missing key is "not ready", as for an API key; with ``"none"`` nothing is
+stored or looked up.
+
+No stored secret is taken by an SMTP server used without a username
 (``security = "none"``, a local relay), nor an OAuth sign-in (``smtp.auth = "oauth2"``,
 whose token is kept on its own by ``oauth_store``): for those, nothing is stored or
 looked up whatever the store says, as if it were ``"none"``; the environment variable
@@ -42,11 +49,20 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from tui.core import files
-from tui.core.credentials.keyring_calls import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
 from tui.core.credentials.keyring_calls import _backend_name_quick, _fail_null, _keyring_op
 from tui.core.credentials.keyring_calls import _original_getpass as _original_getpass
 from tui.core.credentials.keyring_calls import backend_name as backend_name
+from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
+from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
+from tui.core.credentials.lookup import env_password_problem as env_password_problem
+from tui.core.credentials.lookup import may_store_secret as may_store_secret
+from tui.core.credentials.lookup import password_from_env, uses_relay
+from tui.core.credentials.lookup import password_needed as password_needed
+from tui.core.credentials.lookup import secret_optional as secret_optional
+from tui.core.credentials.lookup import secret_word as secret_word
+from tui.core.credentials.lookup import uses_api_key as uses_api_key
+from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,7 +89,6 @@ API_DEFAULT_HOSTS = {
 }
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
-Source = Literal["env", "keyring", "file", "none"]
 
 # ---------------------------------------------------------------------------
 # Public values
@@ -89,42 +104,8 @@ class KeyringStatus:
     explanation: str  # what happened, why, what to do; "" when usable
 
 
-@dataclass(frozen=True, repr=False)
-class PasswordLookup:
-    """Where the password came from, or why there is none.
-
-    ``problem`` is a user-facing sentence explaining why ``password`` is None ("" when
-    found). ``warning`` is set when the password was found but something is unsafe
-    (a password file that other users can read).
-    """
-
-    password: str | None
-    source: Source
-    problem: str
-    warning: str = ""
-
-    def __repr__(self) -> str:
-        shown = "None" if self.password is None else "'***'"
-        return (
-            f"PasswordLookup(password={shown}, source={self.source!r}, "
-            f"problem={self.problem!r}, warning={self.warning!r})"
-        )
-
-    __str__ = __repr__
-
-
 # ---------------------------------------------------------------------------
 # Names and places
-
-
-def uses_api_key(settings: Settings) -> bool:
-    """Whether the secret of these settings is an HTTP API's key (every API but the relay)."""
-    return settings.protocol == "http" and settings.http.api != "relay"
-
-
-def secret_word(settings: Settings) -> str:
-    """What the secret is called for these settings: "API key" or "password"."""
-    return "API key" if uses_api_key(settings) else "password"
 
 
 def _api_host(settings: Settings) -> str:
@@ -138,12 +119,12 @@ def _api_host(settings: Settings) -> str:
 
 def keyring_account(settings: Settings) -> str:
     """The keyring user name for these settings: ``USERNAME@HOST``, or for an HTTP API
-    ``api:API@HOST`` (``api:postmark@api.postmarkapp.com``).
+    ``api:API@HOST`` (``api:postmark@api.postmarkapp.com``, ``api:relay@relay.example.com``).
 
     Surrounding blanks are dropped and the host is lower-cased (host names are not
     case-sensitive, so "SMTP.gmail.com" and "smtp.gmail.com" share one entry).
     """
-    if uses_api_key(settings):
+    if settings.protocol == "http":
         return f"api:{settings.http.api}@{_api_host(settings).lower()}"
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
@@ -153,21 +134,12 @@ def password_file_path(config_path: Path) -> Path:
     return config_path.with_name(config_path.name + PASSWORD_FILE_SUFFIX)
 
 
-def password_needed(settings: Settings) -> bool:
-    """Whether these settings keep a secret in the store: an HTTP API's key, or the
-    password of SMTP with a username (not with an OAuth sign-in, kept on its own)."""
-    if settings.protocol == "http":
-        return uses_api_key(settings)
-    return settings.smtp.auth != "oauth2" and bool(settings.smtp.username.strip())
-
-
-def uses_oauth_sign_in(settings: Settings) -> bool:
-    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
-
-
 def _no_password_reason(settings: Settings) -> str:
     if settings.protocol == "http":
-        return "An HTTP relay takes no password, so none is stored or needed."
+        return (
+            'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
+            "one, run `mailwiz password --store keyring` (or --store file)."
+        )
     if uses_oauth_sign_in(settings):
         return (
             "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
@@ -179,8 +151,8 @@ def _no_password_reason(settings: Settings) -> str:
 def describe_store(settings: Settings, config_path: Path) -> str:
     """Where the password (or API key) for these settings is kept, in words, for `show`
     and save."""
-    if settings.protocol == "http" and not uses_api_key(settings):
-        return "nowhere: an HTTP relay takes no password"
+    if uses_relay(settings) and settings.password.store == "none":
+        return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
     if uses_oauth_sign_in(settings):
         return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
     if not password_needed(settings):
@@ -189,7 +161,10 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     word = secret_word(settings)
     if store == "keyring":
         name = _backend_name_quick()
-        return f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
+        where = f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
+        if secret_optional(settings):
+            return f"{where}, if one is stored (the relay's API key is optional)"
+        return where
     if store == "file":
         return f"the {word} file {password_file_path(config_path)} (readable only by you)"
     return f"not stored: given at each use in the {PASSWORD_ENV} environment variable"
@@ -368,25 +343,6 @@ def save_password(
     _keyring_op(store_and_read, timeout, password)
 
 
-def env_password_problem(value: str) -> str:
-    """Why MAILWIZ_PASSWORD cannot be used as it is, or "". Bytes that are not UTF-8 reach
-    Python as lone surrogates (surrogateescape), which no server could be sent."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return (
-            f"{PASSWORD_ENV} is not valid UTF-8 text (it holds bytes of another encoding). "
-            f"Set it again from a UTF-8 terminal, or store the password with "
-            "`mailwiz password`."
-        )
-    if any(ch in value for ch in "\r\n\0"):
-        return (
-            f"{PASSWORD_ENV} holds a line break or NUL character, which no server accepts "
-            "in a password. Set it without them."
-        )
-    return ""
-
-
 def load_password(
     settings: Settings,
     config_path: Path,
@@ -397,15 +353,13 @@ def load_password(
 
     Never raises for a store problem: the lookup's ``problem`` says why there is none.
     """
-    environ = os.environ if env is None else env
-    from_env = environ.get(PASSWORD_ENV, "")
-    if from_env:
-        problem = env_password_problem(from_env)
-        if problem:
-            return PasswordLookup(None, "env", problem)
-        return PasswordLookup(from_env, "env", "")
+    from_env = password_from_env(env)
+    if from_env is not None:
+        return from_env
     if not password_needed(settings):
-        return PasswordLookup(None, "none", _no_password_reason(settings))
+        # The relay's key is optional: store = "none" is "no key", nothing is missing.
+        reason = "" if uses_relay(settings) else _no_password_reason(settings)
+        return PasswordLookup(None, "none", reason)
 
     store = settings.password.store
     word = secret_word(settings)
@@ -433,7 +387,11 @@ def load_password(
     try:
         found, name = _keyring_op(read, timeout)
     except PasswordStoreError as exc:
-        return PasswordLookup(None, "keyring", exc.explanation)
+        if secret_optional(settings) and exc.problem in ("none", "null"):
+            return PasswordLookup(None, "keyring", "")  # no keyring here: no key to send
+        return PasswordLookup(None, "keyring", exc.explanation + _relay_hint(settings))
+    if found is None and secret_optional(settings):
+        return PasswordLookup(None, "keyring", "")  # no key stored: the relay gets none
     if found is None:
         return PasswordLookup(
             None,
@@ -443,6 +401,15 @@ def load_password(
             f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}.",
         )
     return PasswordLookup(found, "keyring", "")
+
+
+def _relay_hint(settings: Settings) -> str:
+    if not secret_optional(settings):
+        return ""
+    return (
+        " (The relay's API key is optional: if your relay takes none, set [password] store = "
+        '"none" and the keyring is not asked.)'
+    )
 
 
 def delete_password(settings: Settings, config_path: Path, timeout: float = 10) -> None:
@@ -466,7 +433,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
                 "Remove it by hand: it still holds the password.",
             ) from None
         return
-    if store != "keyring" or not (uses_api_key(settings) or settings.smtp.username.strip()):
+    if store != "keyring" or not (settings.protocol == "http" or settings.smtp.username.strip()):
         return
     import keyring.errors
     from keyring.backends import null

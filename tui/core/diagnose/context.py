@@ -4,7 +4,7 @@ values its texts name ({host}, {said}, ...), computed only when a text asks for 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -39,8 +39,7 @@ class Ctx:
         # The failure's words are the only outside text a diagnosis shows: redact them once,
         # here, and never the diagnosis' own sentences.
         f = self.failure
-        self.failure = replace(
-            f,
+        self.failure = f._replace(
             reply=self.redact(f.reply),
             detail=self.redact(f.detail),
             location=self.redact(f.location),

@@ -30,6 +30,7 @@ from tui.core.providers import (
     normalise_domain,
     provider_for_host,
 )
+from tui.core.tls import system_context
 
 # -- layer 4: autoconfig ------------------------------------------------------------------
 
@@ -262,7 +263,7 @@ async def autoconfig_layer(target: Target, options: Options) -> Outcome:
     )
     if options.http is not None:
         return await _autoconfig_with(options.http, options, target, urls)
-    verify = options.ssl_context or ssl.create_default_context()
+    verify = options.ssl_context or system_context()
     async with httpx.AsyncClient(
         verify=verify,
         trust_env=options.addresses is None,

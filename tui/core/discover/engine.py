@@ -32,7 +32,7 @@ Injectables, so that tests and closed networks need no internet:
   listed counts as not resolving. Certificates are still checked against the name;
 - `https_port`, `ports`: the port numbers of the autoconfig fetch and the probe;
 - `ssl_context`: trust for the autoconfig fetch and the probe (default:
-  ssl.create_default_context(), host names checked);
+  tui.core.tls.system_context(), host names checked);
 - `http`: an httpx.AsyncClient for the autoconfig fetch (it then decides the trust).
 
 One module per layer: catalogue.py, mx.py and srv.py (over dnsquery.py), autoconfig.py,

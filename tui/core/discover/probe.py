@@ -26,6 +26,7 @@ from tui.core.providers import (
     CUSTOM_ID,
     provider_for_host,
 )
+from tui.core.tls import system_context
 
 # -- layer 5: the probe -------------------------------------------------------------------
 
@@ -192,7 +193,7 @@ async def probe_servers(
     as the preferred answer is known (every more-preferred probe has failed), or at
     `timeout` seconds, whichever comes first; unfinished probes are then cut off.
     """
-    context = ssl_context or ssl.create_default_context()
+    context = ssl_context or system_context()
     loop = asyncio.get_running_loop()
     started = loop.time()
     deadline = started + timeout

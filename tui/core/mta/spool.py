@@ -8,10 +8,11 @@ Layout of a spool folder:
               command line) then the message; a system spool makes it mode 1733 (anyone
               may write, nobody but root may list or read)
 A message is queued when its .msg is renamed into queue/ (after its .json): both written
-to tmp/ first, fsync'ed, renamed, and the folder fsync'ed. A delivery holds an exclusive
-flock on the .msg, taken before it is renamed in by a submitter, so parallel submitters
-and flushes never deliver one message twice; the .msg is unlinked only after the server
-accepted it (so a crash after the 250 may send it again, but never loses it).
+to tmp/ first, fsync'ed, renamed, and the folder fsync'ed (a drop file likewise; a caller
+who may not read the drop folder flushes its filesystem instead, with syncfs). A delivery
+holds an exclusive flock on the .msg, taken before it is renamed in by a submitter, so
+parallel submitters and flushes never deliver one message twice; the .msg is unlinked only
+after the server accepted it (so a crash after the 250 may send it again, but never loses it).
 """
 
 from __future__ import annotations
@@ -78,15 +79,29 @@ class Envelope:
         return envelope
 
 
-def _fsync_folder(folder: Path) -> None:
+def _fsync_folder(folder: Path, inside: int | None = None) -> None:
+    """Make the renames into `folder` durable. A caller who may write the folder but not
+    read it (the drop folder, 1733) cannot open it to fsync it: then the filesystem holding
+    `inside` (an fd of a file in that folder) is flushed instead."""
     try:
         fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except PermissionError:  # the drop folder: writable, not readable, by its users
+    except PermissionError:
+        if inside is not None:
+            _sync_filesystem(inside)
         return
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _sync_filesystem(fd: int) -> None:
+    """syncfs(2) on the filesystem of `fd` (Linux); where there is none, sync(2)."""
+    import ctypes  # only for a caller who may not read the drop folder
+
+    syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+    if syncfs is None or syncfs(fd) != 0:
+        os.sync()
 
 
 def _create(path: Path) -> int:
@@ -213,16 +228,17 @@ class Spool:
             fd = _create(tmp)
             try:
                 _write_all(fd, json.dumps(header).encode("utf-8") + b"\n" + data)
+                os.rename(tmp, self.drop / f"{message_id}.drop")
+                # The caller is told "queued" next: the new name must survive a crash.
+                _fsync_folder(self.drop, inside=fd)
             finally:
                 os.close(fd)
-            os.rename(tmp, self.drop / f"{message_id}.drop")
         except OSError as error:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise SpoolError(
                 error.errno, f"cannot write to {self.drop}: {error.strerror}"
             ) from None
-        _fsync_folder(self.drop)
         return message_id
 
     def drops(self) -> Iterator[Dropped]:

@@ -12,10 +12,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, Final
 from urllib.parse import urlsplit
 
+from tui.core.running import Running
 from tui.core.settings import OAuthSettings, Settings
 
 CLIENT_ID: Final = "mailwiz-practice"
@@ -66,7 +66,7 @@ class _Code:
     created: float = field(default_factory=time.time)
 
 
-class PracticeAuthorizationServer:
+class PracticeAuthorizationServer(Running):
     """An OAuth 2.0 authorization server on 127.0.0.1 for practice and tests (see the module's
     description). Tune it before `start()`; control it while it runs with `approve`, `deny`,
     `revoke_all`, `expire_access_tokens`; read `tokens` to see what it issued."""
@@ -152,18 +152,6 @@ class PracticeAuthorizationServer:
         if self._thread is not None:
             self._thread.join(5)
             self._thread = None
-
-    def __enter__(self) -> PracticeAuthorizationServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- what the user does on the server's side
 

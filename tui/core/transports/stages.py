@@ -32,7 +32,6 @@ import errno
 import time
 import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
 from types import TracebackType
 
 from tui.core.events import (
@@ -157,8 +156,7 @@ class StageRecorder:
 
     def clean_failure(self, failure: Failure) -> Failure:
         clean = self.redactor.clean
-        return replace(
-            failure,
+        return failure._replace(
             reply=clean(failure.reply, FAILURE_REPLY_LIMIT, multiline=True),
             detail=clean(failure.detail, REPLY_LIMIT, multiline=True),
             location=clean(failure.location, LINE_LIMIT),
@@ -240,10 +238,10 @@ async def _run(work: Callable[[StageRecorder], Awaitable[Outcome]], rec: StageRe
         outcome = Failure(
             FailureKind.INTERNAL, rec.stage or rec.last_stage, detail=describe_bug(exc)
         )
-    if isinstance(outcome, tuple):
-        failure, reply, recipients = outcome
-    else:
+    if outcome is None or isinstance(outcome, Failure):  # a Failure is a NamedTuple too
         failure = outcome
+    else:
+        failure, reply, recipients = outcome
     rec.finish(failure, reply, recipients)
 
 

@@ -52,8 +52,9 @@ async def send_http(
 ) -> AsyncIterator[SendEvent]:
     """Send with the API `settings.http.api` names (see engine.send_with for `kw`).
 
-    `key` is the secret from the store; when the caller has none, MAILWIZ_PASSWORD is used,
-    as for an SMTP password, so that a script can send through an API without a keyring.
+    `key` is the secret from the store (the relay's optional key too); when the caller has
+    none, MAILWIZ_PASSWORD is used, as for an SMTP password, so that a script can send
+    through an API without a keyring.
     """
     from tui.core.transports.http.engine import send_with
 

@@ -16,7 +16,7 @@ Decisions, the same for every API:
   tested: a redirect to plain http is refused as unencrypted; a redirect to another https
   address fails too, naming the new address (a 301/302/303 would also turn the POST into a
   GET and lose the message).
-- `https://` is verified with `ssl.create_default_context()` (hostname checked). `http://` is
+- `https://` is verified with `tui.core.tls.system_context()` (hostname checked). `http://` is
   allowed only when the host is this computer (localhost or a loopback address, and every
   address it resolves to is loopback); anything else is refused before connecting.
 - Environment proxies and .netrc are ignored (`trust_env=False`). A URL with a user name or
@@ -55,7 +55,7 @@ from tui.core.keys import Key
 from tui.core.message import Outgoing, human_size
 from tui.core.redact import REDACTED, Redactor, redact_url
 from tui.core.settings import Settings
-from tui.core.tls import certificate_info
+from tui.core.tls import certificate_info, system_context
 from tui.core.transports.http.api import ApiSettingsError, HttpApi, Request
 from tui.core.transports.stages import (
     Deadline,
@@ -240,7 +240,7 @@ class _Send:
 
         headers = {"User-Agent": "mailwiz", "Accept": "*/*", **request.headers}
         transport = self.transport or httpx.AsyncHTTPTransport(
-            verify=self.verify or ssl.create_default_context(), retries=0, trust_env=False
+            verify=self.verify or system_context(), retries=0, trust_env=False
         )
         async with httpx.AsyncClient(
             transport=transport,
@@ -512,7 +512,7 @@ class _Send:
         budget = self.deadline.cap(CERT_PROBE_SECONDS, margin=0.1)
         if budget <= 0.05:
             return CertificateInfo(reason=reason)
-        context = ssl.create_default_context()
+        context = system_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         writer = None

@@ -11,9 +11,10 @@
                   so that the fields of the original format keep their places
 
 and then one file part per attachment, each with the field name `attachment`, its file name
-and its MIME type. When the caller hands a key (today: MAILWIZ_PASSWORD; a relay's settings
-store no secret) it goes in `Authorization: Bearer KEY`; without one no Authorization header is
-sent. Any 2xx answer means the relay took the message; any other answer fails the send
+and its MIME type. When the caller hands a key (MAILWIZ_PASSWORD, else the optional key kept in
+the store under `api:relay@HOST`, see credentials/store.py) it goes in
+`Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx answer means
+the relay took the message; any other answer fails the send
 (exit 21; 401/403 after a key was sent: the key was refused, exit 16) and its shortened body
 is shown.
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 from tui.core.transports.smtp.reply import Reply
 
@@ -55,7 +54,7 @@ XOAUTH2_ABORT = b""  # the answer to XOAUTH2's error challenge
 OAUTHBEARER_ABORT = b"AQ=="  # base64 of \x01: RFC 7628 3.2.3's answer to the error
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False, eq=False)  # no repr: it would show the secret
 class Login:
     """What one AUTH attempt needs. `secret` is the password or the access token."""
 
@@ -98,8 +97,7 @@ class Channel(Protocol):
     def note(self, text: str) -> None: ...
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     reply: Reply  # the final answer (235 when signed in)
     token_refused: bool = False  # an OAuth token was answered with the error challenge
 
@@ -156,14 +154,15 @@ def _token_runner(
 def _note_error_challenge(channel: Channel, reply: Reply) -> None:
     text = decoded_challenge(reply)
     try:
+        import json  # only for a refused OAuth token's challenge
+
         status = json.loads(text).get("status", "") if text else ""
     except (ValueError, AttributeError):
         status = ""
     channel.note(f"the server refused the token (status {status or '?'}); cancelling this try")
 
 
-@dataclass(frozen=True)
-class Mechanism:
+class Mechanism(NamedTuple):
     name: str
     kind: Kind
     run: Callable[[Channel, Login], Awaitable[Attempt]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from dataclasses import replace
 from typing import Any
 
 from tui.core.credentials.tokens import TokenError
@@ -182,7 +181,7 @@ async def auth(session: Session, prepared: Prepared, credentials: Credentials) -
         session.expect(reply, 235)
     except Stop as stop:
         if refused:
-            raise Stop(replace(stop.failure, reason=Reason.TOKEN_REJECTED)) from None
+            raise Stop(stop.failure._replace(reason=Reason.TOKEN_REJECTED)) from None
         raise
     session.rec.end(reply.wire)
 

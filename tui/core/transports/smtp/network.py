@@ -10,7 +10,6 @@ import asyncio
 import ipaddress
 import socket
 import ssl
-from dataclasses import replace
 from typing import cast
 
 from tui.core.events import Failure, FailureKind, Reason
@@ -35,7 +34,7 @@ async def _resolve(session: Session) -> list[tuple[int, tuple[object, ...]]]:
     except ValueError:
         literal = None
     if literal is not None:
-        session.target = replace(session.target, host=str(literal))
+        session.target = session.target._replace(host=str(literal))
         family = socket.AF_INET6 if literal.version == 6 else socket.AF_INET
         return [(family, (str(literal), port))]
     rec = session.rec
@@ -90,7 +89,7 @@ async def _connect(session: Session, addresses: list[tuple[int, tuple[object, ..
             last_error = exc
             rec.note(f"{ip} port {port}: {exc.strerror or exc}")
             continue
-        session.target = replace(session.target, family=family, sockaddr=sockaddr, ip=ip)
+        session.target = session.target._replace(family=family, sockaddr=sockaddr, ip=ip)
         rec.end(f"connected to {ip} port {port}")
         return
     assert last_error is not None
@@ -146,8 +145,7 @@ async def _tls_failure(session: Session, stage: str, exc: BaseException) -> Fail
     if banner is None:
         return failure
     session.rec.note(f"this port speaks plain SMTP: it greets with {banner!r}")
-    return replace(
-        failure,
+    return failure._replace(
         reply=banner,
         field=Key.SECURITY,
         reason=Reason.PLAIN_TEXT_PORT,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tui.core.credentials.tokens import TokenSource
 from tui.core.events import Failure, FailureKind, Reason
@@ -34,7 +35,7 @@ _FIELD_KIND = {
 }
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # no repr: it would show the password or token
 class Credentials:
     """How this send signs in: a password, an OAuth token source, or not at all."""
 
@@ -64,8 +65,7 @@ class Credentials:
         return self.token if self.tokens is not None else (self.password or "")
 
 
-@dataclass(frozen=True)
-class Address:
+class Address(NamedTuple):
     """An envelope address: the setting it comes from, as typed, and its ASCII form
     (IDNA domain) or None when its local part is not ASCII (SMTPUTF8 only)."""
 
@@ -74,7 +74,7 @@ class Address:
     ascii: str | None
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # one send's working state, never compared
 class Prepared:
     sender: Address
     recipients: tuple[Address, ...]

@@ -7,7 +7,7 @@ the recorder redacts and escapes them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from tui.core.events import Direction
 from tui.core.keys import Key
@@ -18,8 +18,7 @@ from tui.core.transports.smtp.reply import Reply, ReplyParser
 from tui.core.transports.stages import Deadline, StageRecorder, Stop
 
 
-@dataclass
-class Target:
+class Target(NamedTuple):
     """Where the send goes: the host as configured, then the address connected to."""
 
     host: str
