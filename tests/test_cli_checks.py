@@ -12,7 +12,7 @@ import pytest
 
 from tests.memory_keyring import MemoryKeyring
 from tests.servers import PASSWORD, SmtpServer
-from tui.cli import SUBCOMMANDS, build_parser, chosen_subcommand, main
+from tui.cli import SUBCOMMANDS, build_parser, chosen_subcommand, main, starts_the_wizard
 from tui.core.settings import Settings, save_settings
 
 INTERNAL = ["root@localhost", "alerts@nas.local", "ops@corp.internal", "backup@example.test"]
@@ -249,6 +249,46 @@ def test_parsing_with_only_the_chosen_subcommand_gives_the_same_result(
     assert parse(lean) == parse(full)
     choices = next(a for a in lean._actions if a.dest == "command").choices
     assert choices is not None and list(choices) == [chosen_subcommand(words)]
+
+
+@pytest.mark.parametrize(
+    ("words", "wizard"),
+    [
+        ([], True),
+        (["--config", "x.toml"], True),
+        (["--conf", "send"], True),  # "send" is the settings file's name
+        (["--config=x.toml", "--practice"], True),
+        (["--pr"], True),  # argparse's abbreviation of --practice
+        (["--config"], True),  # the same "expected one argument" either way
+        (["--practice", "show"], False),
+        (["--help"], False),
+        (["-h"], False),
+        (["sned"], False),
+        (["--practice=yes"], False),
+        (["--bogus"], False),
+        (["--", "send"], False),
+    ],
+)
+def test_a_wizard_start_parses_the_same_without_the_subcommands(
+    words: list[str], wizard: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wizard start builds no subcommand parser (they cost ~20 ms of its start-up)."""
+    assert starts_the_wizard(words) == wizard
+    if not wizard:
+        return
+
+    def parse(parser: argparse.ArgumentParser) -> tuple[object, str, str]:
+        try:
+            namespace = vars(parser.parse_args(words))
+        except SystemExit as exit:
+            namespace = {"exit": exit.code}
+        captured = capsys.readouterr()
+        return namespace, captured.out, captured.err
+
+    lean = build_parser(only="")
+    assert parse(lean) == parse(build_parser())
+    choices = next(a for a in lean._actions if a.dest == "command").choices
+    assert not choices
 
 
 def test_practice_with_a_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

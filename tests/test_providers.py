@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import tomli_w
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.core import providers
 from tui.core.providers import (
@@ -293,6 +295,53 @@ def test_idna_domains_are_compared_in_their_ascii_form() -> None:
     # A look-alike with a Cyrillic "і" is a different domain, not Gmail.
     assert _id(provider_for_domain("gmaіl.com")) is None
     assert _id(provider_for_domain("yahoo.xn--p1ai")) is None
+
+
+def _idna_form(domain: str) -> str | None:
+    """What normalise_domain gave before it had a path of its own for plain ASCII."""
+    import idna
+
+    text = domain.strip()
+    text = text[:-1] if text.endswith(".") else text
+    if not text or text.startswith(".") or "@" in text:
+        return None
+    try:
+        return idna.encode(text, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
+        return None
+
+
+@pytest.mark.parametrize(
+    "domain",
+    [
+        "smtp.gmail.com",
+        "SMTP.Gmail.COM",
+        "a-b.example",
+        "ab--cd.example",  # hyphens in the 3rd and 4th place: not a valid label
+        "xn--bcher-kva.de",
+        "XN--BCHER-KVA.DE",
+        "xn--zz.de",  # not valid punycode
+        "-a.example",
+        "a-.example",
+        "a..b",
+        "a_b.example",
+        "a b.example",
+        "1.2.3.4",
+        "x" * 63 + ".com",
+        "x" * 64 + ".com",
+        ".".join(["a" * 61] * 4),  # 247 characters
+        ".".join(["a" * 62] * 4) + ".abcd",  # 256 characters
+    ],
+)
+def test_plain_ascii_domains_get_what_idna_gives(domain: str) -> None:
+    assert normalise_domain(domain) == _idna_form(domain)
+
+
+@given(st.text(alphabet="aZ09-._ @", max_size=30))
+@settings(max_examples=300, deadline=None)
+def test_every_ascii_text_gets_what_idna_gives(text: str) -> None:
+    """The plain-ASCII path (which imports no idna) never disagrees with IDNA."""
+    assert normalise_domain(text) == _idna_form(text)
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,9 @@ so the first screen appears fast.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -198,7 +197,10 @@ class MailwizApp(App[int]):
 
     TITLE = "mailwiz"
     ENABLE_COMMAND_PALETTE = False
-    CSS_PATH = "app.tcss"
+    # The first screen's rules load with the app's: a screen that brings a CSS file Textual
+    # has not read makes it re-parse every source (uncached) and restyle every node when the
+    # screen is pushed. ProviderScreen names its file too; Textual reads it only once.
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["app.tcss", "screens/provider.tcss"]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -376,13 +378,11 @@ class MailwizApp(App[int]):
             provider = provider_or_custom(suggestion.provider_id)
             settings = settings_for_suggestion(suggestion, choice.address, base)
         notes = " ".join(part for part in (result.note, provider.notes) if part)
-        shown = dataclasses.replace(provider, notes=notes)
+        shown = provider._replace(notes=notes)
         if provider.host:
             # The guidance names the server it fills in: the one found (a region's, say).
             smtp = settings.smtp
-            shown = dataclasses.replace(
-                shown, host=smtp.host, port=smtp.port, security=smtp.security
-            )
+            shown = shown._replace(host=smtp.host, port=smtp.port, security=smtp.security)
         self._guidance_then_fields(provider, settings, shown=shown)
 
     def open_fields(

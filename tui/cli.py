@@ -63,9 +63,27 @@ def chosen_subcommand(words: Sequence[str]) -> str | None:
     return None
 
 
+def starts_the_wizard(words: Sequence[str]) -> bool:
+    """True when the words are only --config PATH and --practice (or none): the wizard
+    starts, so no subcommand's parser is needed. Anything else (--help, a subcommand, a typo,
+    an unknown option) gets the parser that can answer it."""
+    words = list(words)
+    index = 0
+    while index < len(words):
+        name, equals, _ = words[index].partition("=")
+        if len(name) > 2 and "--config".startswith(name):  # argparse takes --conf too
+            index += 1 if equals else 2
+        elif len(name) > 2 and not equals and "--practice".startswith(name):
+            index += 1
+        else:
+            return False
+    return True
+
+
 def build_parser(only: str | None = None) -> ArgumentParser:
     """The whole command line; with `only`, just that subcommand's parser (what parsing a
-    command line that names it uses: building all nine costs ~10 ms per run)."""
+    command line that names it uses: building all nine costs ~20 ms per run, most of it
+    importing their modules); with `only=""`, none (a wizard start)."""
     # --config is accepted before or after the subcommand; SUPPRESS keeps the subcommand's
     # default from overwriting a value given before it.
     config = ArgumentParser(add_help=False)
@@ -117,7 +135,7 @@ def dispatch(argv: Sequence[str] | None) -> int:
             )
         except Exception:  # a bug: the traceback goes to a private file, not the terminal
             return report_bug()
-    parser = build_parser(only=chosen_subcommand(words))
+    parser = build_parser(only="" if starts_the_wizard(words) else chosen_subcommand(words))
     args = parser.parse_args(argv)
     if args.practice and args.command:
         parser.error(f"--practice starts the wizard; it cannot be combined with {args.command}")

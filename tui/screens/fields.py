@@ -490,13 +490,11 @@ class FieldsScreen(FormReader):
         """What ctrl+g opens: with sign-in chosen, the page on registering mailwiz with that
         provider (Entra, Google Cloud); otherwise the provider's own guidance, if any."""
         if self.signs_in and self.oauth_family is not None:
-            from dataclasses import replace
-
             from tui.screens.signin import GUIDE_PAGES  # only once sign-in is chosen
 
             key = GUIDE_PAGES.get(self.oauth_family)
             if key:
-                return replace(self.provider, guidance=key)
+                return self.provider._replace(guidance=key)
         from tui.screens.guidance_source import has_guidance
 
         return self.provider if has_guidance(self.provider) else None

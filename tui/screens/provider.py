@@ -12,8 +12,7 @@ stays underneath, so Escape comes back to it with what was typed still there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -23,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.core.providers import (
@@ -36,14 +35,14 @@ from tui.core.providers import (
     provider_for_address,
 )
 from tui.core.settings import address_problem
+from tui.widgets.footer import PromptFooter
 
 NAME_WIDTH = 18  # the longest name (17) and a space: hints up to 54 fit beside the scrollbar
 #: The option id prefix of a group heading (never a provider id: those have no ":").
 HEADING = "group:"
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):  # not a dataclass: this module loads with the first screen
     """What the user picked: a provider, and the address typed (or "")."""
 
     provider: Provider
@@ -120,11 +119,12 @@ class ProviderScreen(Screen[None]):
         Binding("escape", "focus_list", "Back to the list", show=False),
     ]
 
-    @dataclass
     class Chosen(Message):
         """The user chose; the app takes it from here."""
 
-        choice: Choice
+        def __init__(self, choice: Choice) -> None:
+            super().__init__()
+            self.choice = choice
 
     def __init__(self, current: str = "", extra: Sequence[Provider] = ()) -> None:
         """`current`: the provider id of the settings being edited, highlighted in the list.
@@ -152,7 +152,7 @@ class ProviderScreen(Screen[None]):
                 yield Label("Or type your email address:", id="address-label")
                 yield Input(placeholder="you@example.com", id="address", compact=True)
             yield Static("", id="address-feedback")
-        yield Footer()
+        yield PromptFooter()
 
     @staticmethod
     def _prompt(provider: Provider) -> Text:

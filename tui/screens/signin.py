@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -293,7 +293,7 @@ class SignInScreen(Screen[SignedIn | None]):
             provider = get_provider(self.settings.provider)
         except KeyError:
             provider = get_provider("custom")
-        return replace(provider, guidance=key)
+        return provider._replace(guidance=key)
 
     def action_guide(self) -> None:
         provider = self._guide_provider()
