@@ -15,6 +15,7 @@ from tests.api_servers import KEY, ApiServer, serve_api
 from tests.memory_keyring import LockedKeyring, MemoryKeyring, installed_keyring
 from tui.cli import main
 from tui.core.credentials.store import describe_store, keyring_account, load_password
+from tui.core.exits import Exit
 from tui.core.settings import Settings, load_settings, save_settings
 
 ACCOUNT = ("mailwiz", "api:relay@127.0.0.1")
@@ -116,6 +117,17 @@ def test_without_a_stored_key_or_the_variable_no_header_is_sent(
         code, out, _ = run(["show", "--config", str(path)], capsys)
     assert "NOT AVAILABLE" not in out
     assert memory_keyring.entries == {}
+
+
+def test_a_relay_that_wants_a_key_and_got_none_says_how_to_give_one(
+    tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with serve_api("relay") as server:  # answers 401 unless it gets its Bearer key
+        path = save_settings(relay_settings(server, "none"), tmp_path / "s.toml")
+        code, _, err = send(path, capsys)
+        assert auth_seen(server) == [None]
+    assert code == Exit.HTTP
+    assert "takes an API key" in err and "`mailwiz password`" in err
 
 
 def test_the_variable_wins_over_the_stored_key(
