@@ -44,6 +44,14 @@ def send(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[i
     return run(argv, capsys)
 
 
+def store_key(
+    path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *extra: str
+) -> tuple[int, str, str]:
+    """`mailwiz password --stdin` with KEY typed on standard input."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
+    return run(["password", "--stdin", *extra, "--config", str(path)], capsys)
+
+
 def auth_seen(server: ApiServer) -> list[str | None]:
     return [seen.headers.get("authorization") for seen in server.received]
 
@@ -68,8 +76,7 @@ def test_a_key_stored_with_password_in_the_keyring_goes_as_bearer(
 ) -> None:
     with serve_api("relay") as server:
         path = save_settings(relay_settings(server), tmp_path / "s.toml")
-        monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
-        code, out, err = run(["password", "--stdin", "--config", str(path)], capsys)
+        code, out, err = store_key(path, monkeypatch, capsys)
         assert code == 0, err
         assert "API key stored in the system keyring" in out
         assert memory_keyring.entries == {ACCOUNT: KEY}
@@ -90,9 +97,7 @@ def test_a_key_in_the_password_file_goes_as_bearer(
 ) -> None:
     with serve_api("relay") as server:
         path = save_settings(relay_settings(server), tmp_path / "s.toml")
-        monkeypatch.setattr(sys, "stdin", io.StringIO(KEY + "\n"))
-        argv = ["password", "--stdin", "--store", "file", "--config", str(path)]
-        code, _, err = run(argv, capsys)
+        code, _, err = store_key(path, monkeypatch, capsys, "--store", "file")
         assert code == 0, err
         assert load_settings(path).settings.password.store == "file"
         assert KEY not in path.read_text()
