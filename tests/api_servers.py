@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 
 KEY = "key-T0p-s3cret-API-value"
 MAILGUN_DOMAIN = "mg.example.org"
@@ -418,9 +418,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(answer.body)
 
 
+Served = TypeVar("Served", bound=ThreadingHTTPServer)
+
+
 @contextlib.contextmanager
-def serve_api(api: str, context: ssl.SSLContext | None = None) -> Iterator[ApiServer]:
-    server = ApiServer(api, context)
+def serving(server: Served) -> Iterator[Served]:
+    """Serve in a thread for the block; shut down and closed after it, whatever ends it."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:
@@ -429,3 +432,9 @@ def serve_api(api: str, context: ssl.SSLContext | None = None) -> Iterator[ApiSe
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def serve_api(
+    api: str, context: ssl.SSLContext | None = None
+) -> contextlib.AbstractContextManager[ApiServer]:
+    return serving(ApiServer(api, context))

@@ -20,7 +20,7 @@ import httpx
 import pytest
 import trustme
 
-from tests.api_servers import TlsHttpServer
+from tests.api_servers import TlsHttpServer, serving
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -95,17 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST
 
 
-@contextlib.contextmanager
-def serve(reply: Reply | None = None, context: ssl.SSLContext | None = None) -> Iterator[Relay]:
-    server = Relay(reply or Reply(), context)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def serve(
+    reply: Reply | None = None, context: ssl.SSLContext | None = None
+) -> contextlib.AbstractContextManager[Relay]:
+    return serving(Relay(reply or Reply(), context))
 
 
 class SilentServer:
