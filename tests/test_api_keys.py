@@ -181,6 +181,22 @@ def test_a_key_less_relay_file_still_claims_no_keyring(tmp_path: Path) -> None:
     assert 'store = "keyring"' in to_toml(relay)
 
 
+def test_show_names_the_api_where_it_posts_and_the_domain(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = save_settings(api_settings("mailgun"), tmp_path / "s.toml")
+    code, out, _ = run(["show", "--config", str(path)], capsys)
+    assert code == 0
+    assert "HTTP API             mailgun" in out
+    assert "https://api.mailgun.net (the API's default)" in out
+    assert f"sending domain       {MAILGUN_DOMAIN}" in out
+    eu = api_settings("mailgun", "https://api.eu.mailgun.net/?key=s3cr3t-k3y")
+    path = save_settings(eu, tmp_path / "s.toml")
+    code, out, _ = run(["show", "--config", str(path)], capsys)
+    assert "https://api.eu.mailgun.net/?key=[redacted]" in out and "s3cr3t-k3y" not in out
+    assert "relay URL" not in out
+
+
 # ------------------------------------------------------------------ OAuth
 
 

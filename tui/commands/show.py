@@ -11,7 +11,7 @@ from tui.commands.base import SubParsers, load_or_explain, printable, report_pro
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
-    from tui.core.settings import Loaded
+    from tui.core.settings import Loaded, Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -62,12 +62,7 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
             rows.append(("CA file", smtp.ca_file))
         rows.append(("timeout", f"{smtp.timeout:g} s"))
     else:
-        from tui.core.redact import redact_url
-
-        rows += [
-            ("relay URL", redact_url(settings.http.url)),
-            ("timeout", f"{settings.http.timeout:g} s"),
-        ]
+        rows += _http_rows(settings)
     rows += [
         ("sender address", settings.from_address or "(none)"),
         ("sender name", settings.sender.name or "(none)"),
@@ -78,6 +73,27 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
 
 
 # One wording for the security modes, the same as `discover` and the README use.
+def _http_rows(settings: Settings) -> list[tuple[str, str]]:
+    """The relay's URL, or which provider API, where it posts and (Mailgun) the domain."""
+    from tui.core.redact import redact_url
+
+    http = settings.http
+    if http.api == "relay":
+        rows = [("relay URL", redact_url(http.url) or "(none)")]
+    else:
+        from tui.core.transports.http import api_for
+
+        try:
+            default = api_for(http.api).default_url
+        except ValueError:  # an unknown api: validation names it
+            default = ""
+        url = redact_url(http.url) if http.url.strip() else f"{default} (the API's default)"
+        rows = [("HTTP API", http.api), ("API URL", url)]
+        if http.api == "mailgun":
+            rows.append(("sending domain", http.domain or "(none)"))
+    return [*rows, ("timeout", f"{http.timeout:g} s")]
+
+
 SECURITY_WORDS = {
     "tls": "tls (TLS from the first byte, usually port 465)",
     "starttls": "starttls (STARTTLS, usually port 587)",
