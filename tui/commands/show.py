@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
 from tui.core.exits import Exit
+from tui.core.keys import security_words
 
 if TYPE_CHECKING:
     from tui.core.settings import Loaded, Settings
@@ -54,7 +55,7 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
         rows += [
             ("host", smtp.host),
             ("port", str(smtp.port)),
-            ("security", SECURITY_WORDS.get(smtp.security, smtp.security)),
+            ("security", security_words(smtp.security)),
             ("username", smtp.username or "(none)"),
             ("verify certificate", "yes" if smtp.verify_certificate else "NO"),
         ]
@@ -92,13 +93,6 @@ def _http_rows(settings: Settings) -> list[tuple[str, str]]:
         if http.api == "mailgun":
             rows.append(("sending domain", http.domain or "(none)"))
     return [*rows, ("timeout", f"{http.timeout:g} s")]
-
-
-SECURITY_WORDS = {
-    "tls": "tls (TLS from the first byte, usually port 465)",
-    "starttls": "starttls (STARTTLS, usually port 587)",
-    "none": "none (no encryption)",
-}
 
 
 def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:

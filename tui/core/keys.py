@@ -79,6 +79,20 @@ LABELS: dict[Key, str] = {
 }
 
 
+#: What each `smtp.security` value means, in the words every screen and command uses.
+SECURITY_WORDS: dict[str, str] = {
+    "tls": "TLS from the first byte",
+    "starttls": "STARTTLS",
+    "none": "no encryption",
+}
+
+
+def security_words(value: str) -> str:
+    """A security setting with its meaning: "tls (TLS from the first byte)"."""
+    words = SECURITY_WORDS.get(value)
+    return f"{value} ({words})" if words else value
+
+
 def label(key: Key | str) -> str:
     """The wizard's name for a key (the key itself when it has none)."""
     try:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import tempfile
 
+from tui.core.keys import security_words
 from tui.core.redact import redact_url
 from tui.core.settings import Settings, header_problem
 
@@ -456,7 +457,7 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
         rows += [
             ("server", smtp.host),
             ("port", str(smtp.port)),
-            ("security", _SECURITY_WORDS.get(smtp.security, smtp.security)),
+            ("security", security_words(smtp.security)),
             ("username", smtp.username or "(none: no login)"),
             ("certificate check", "on" if smtp.verify_certificate else "OFF"),
         ]
@@ -471,13 +472,6 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
         # The copy address is a Bcc: naming it here would show it to the recipient.
         rows.append(("copy of every email", "yes, as a Bcc (address not shown)"))
     return rows
-
-
-_SECURITY_WORDS = {
-    "tls": "tls (encrypted from the first byte)",
-    "starttls": "starttls (encryption required before login)",
-    "none": "none (no encryption, no login)",
-}
 
 
 def ascii_address(address: str) -> str:

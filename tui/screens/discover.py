@@ -29,6 +29,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker
 
+from tui.core.keys import SECURITY_WORDS
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
@@ -39,8 +40,6 @@ State = Literal["running", "found", "confirm", "none"]
 MARK_FOUND = "✓"
 MARK_NOTHING = "–"
 MARK_RUNNING = "…"
-
-SECURITY_WORDS = {"tls": "TLS from the first byte", "starttls": "STARTTLS"}
 
 
 def format_seconds(seconds: float) -> str:

@@ -21,18 +21,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, Static
 
+from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import Provider
 from tui.screens.guidance_source import guidance_text, has_guidance
 
 __all__ = ["GuidanceScreen", "guidance_text", "has_guidance", "links_in", "server_line"]
 
 _URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
-
-SECURITY_WORDS = {
-    "tls": "TLS from the first byte",
-    "starttls": "STARTTLS",
-    "none": "no encryption",
-}
 
 
 def _parser() -> MarkdownIt:

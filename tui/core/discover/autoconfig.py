@@ -17,7 +17,6 @@ from tui.core.discover.model import (
     CONTROL_RE,
     MAX_AUTOCONFIG_BYTES,
     MAX_REDIRECTS,
-    SECURITY_WORDS,
     Options,
     Outcome,
     Security,
@@ -25,6 +24,7 @@ from tui.core.discover.model import (
     Target,
     parse_target,
 )
+from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import (
     CUSTOM_ID,
     normalise_domain,

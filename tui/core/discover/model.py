@@ -37,7 +37,6 @@ PROBE_TIMEOUT = 6.0
 MAX_AUTOCONFIG_BYTES = 256 * 1024
 MAX_REDIRECTS = 3
 
-SECURITY_WORDS: dict[Security, str] = {"tls": "implicit TLS", "starttls": "STARTTLS"}
 CONTROL_RE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 

@@ -14,7 +14,6 @@ from typing import Literal
 from tui.core.discover.model import (
     DEFAULT_PORTS,
     PROBE_TIMEOUT,
-    SECURITY_WORDS,
     Options,
     Outcome,
     ProbePorts,
@@ -22,6 +21,7 @@ from tui.core.discover.model import (
     Suggestion,
     Target,
 )
+from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import (
     CUSTOM_ID,
     provider_for_host,

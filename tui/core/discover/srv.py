@@ -13,12 +13,12 @@ from dns.rdtypes.IN.SRV import SRV
 
 from tui.core.discover.dnsquery import Dns, host_text
 from tui.core.discover.model import (
-    SECURITY_WORDS,
     Outcome,
     Security,
     Suggestion,
     Target,
 )
+from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import (
     CUSTOM_ID,
     normalise_domain,
