@@ -107,6 +107,21 @@ def json_body(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
+def json_request(
+    url: httpx.URL, payload: object, outgoing: Outgoing, auth: tuple[str, str], key: str | None
+) -> Request:
+    """A JSON POST whose key goes in one header (`auth`: its name and value, which is kept
+    secret, as is the key itself)."""
+    name, value = auth
+    return Request(
+        url=url,
+        headers={"Accept": "application/json", "Content-Type": "application/json", name: value},
+        body=json_body(payload),
+        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
+        secrets=tuple(dict.fromkeys(secret for secret in (value, key or "") if secret)),
+    )
+
+
 def counted(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

@@ -20,11 +20,10 @@ from tui.core.transports.http.api import (
     Request,
     b64,
     content_type_of,
-    counted,
     html_body,
     join_path,
-    json_body,
     json_field,
+    json_request,
     sender_mailbox,
 )
 
@@ -47,18 +46,8 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             {"Name": a.filename, "Content": b64(a.data), "ContentType": content_type_of(a)}
             for a in outgoing.attachments
         ]
-    token = key or ""
-    return Request(
-        url=join_path(base, "/email"),
-        headers={
-            "Accept": "application/json",
-            "Content-Type": "application/json",
-            "X-Postmark-Server-Token": token,
-        },
-        body=json_body(payload),
-        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
-        secrets=(token,),
-    )
+    auth = ("X-Postmark-Server-Token", key or "")
+    return json_request(join_path(base, "/email"), payload, outgoing, auth, key)
 
 
 def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:

@@ -21,11 +21,10 @@ from tui.core.transports.http.api import (
     Request,
     b64,
     content_type_of,
-    counted,
     html_body,
     join_path,
-    json_body,
     json_field,
+    json_request,
     sender_mailbox,
 )
 
@@ -49,14 +48,8 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             {"filename": a.filename, "content": b64(a.data), "content_type": content_type_of(a)}
             for a in outgoing.attachments
         ]
-    bearer = f"Bearer {key or ''}"
-    return Request(
-        url=join_path(base, "/emails"),
-        headers={"Content-Type": "application/json", "Authorization": bearer},
-        body=json_body(payload),
-        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
-        secrets=(bearer, key or ""),
-    )
+    auth = ("Authorization", f"Bearer {key or ''}")
+    return json_request(join_path(base, "/emails"), payload, outgoing, auth, key)
 
 
 def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:

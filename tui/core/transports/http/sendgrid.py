@@ -22,11 +22,10 @@ from tui.core.transports.http.api import (
     Request,
     b64,
     content_type_of,
-    counted,
     html_body,
     join_path,
-    json_body,
     json_of,
+    json_request,
 )
 
 
@@ -63,14 +62,8 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             }
             for a in outgoing.attachments
         ]
-    bearer = f"Bearer {key or ''}"
-    return Request(
-        url=join_path(base, "/v3/mail/send"),
-        headers={"Content-Type": "application/json", "Authorization": bearer},
-        body=json_body(payload),
-        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
-        secrets=(bearer, key or ""),
-    )
+    auth = ("Authorization", f"Bearer {key or ''}")
+    return json_request(join_path(base, "/v3/mail/send"), payload, outgoing, auth, key)
 
 
 def _errors(body: bytes) -> list[str]:
