@@ -620,7 +620,7 @@ def parse_settings(text: str, path: Path) -> Settings:
             setattr(table, name, float(item) if expected is float else item)
             if expected is dict:
                 setattr(table, name, dict(item))
-    if "password" not in data and _is_relay(settings):
+    if "password" not in data and uses_relay(settings):
         # A relay's file without [password] stores no key: its sends never ask a keyring
         # (which may be locked, or hang on a desktop nobody sees over SSH).
         settings.password.store = "none"
@@ -689,10 +689,11 @@ def to_toml(settings: Settings) -> str:
 def _relay_with_default_store(settings: Settings) -> bool:
     """A relay that stores no key (`store = "none"`) is written without [password], which
     loading reads back as "none"; a relay whose key is kept names its store."""
-    return _is_relay(settings) and settings.password == PasswordSettings(store="none")
+    return uses_relay(settings) and settings.password == PasswordSettings(store="none")
 
 
-def _is_relay(settings: Settings) -> bool:
+def uses_relay(settings: Settings) -> bool:
+    """Whether these settings post to the original multipart relay, whose key is optional."""
     return settings.protocol == "http" and settings.http.api == "relay"
 
 

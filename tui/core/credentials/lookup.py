@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tui.core.settings import uses_relay as uses_relay  # loaded before any lookup anyway
+
 if TYPE_CHECKING:
     from tui.core.settings import Settings
 
@@ -54,11 +56,6 @@ class PasswordLookup:
 def uses_api_key(settings: Settings) -> bool:
     """Whether the secret of these settings is an HTTP API's key (every API but the relay)."""
     return settings.protocol == "http" and settings.http.api != "relay"
-
-
-def uses_relay(settings: Settings) -> bool:
-    """Whether these settings post to the original multipart relay, whose key is optional."""
-    return settings.protocol == "http" and settings.http.api == "relay"
 
 
 def secret_word(settings: Settings) -> str:

@@ -17,9 +17,9 @@ host of ``[http] url``, else the API's default host).
 
 The HTTP relay (``api = "relay"``) takes an optional key, sent as ``Authorization: Bearer``:
 keyring user ``api:relay@HOST`` (HOST: the host of the relay URL) or the password file. With
-``store = "keyring"`` (also what a relay file without a ``[password]`` table means) an absent
-entry, or no keyring on this machine, means "no key": the relay is posted to without one. With
-``store = "file"`` a missing key is "not ready", as for an API key; with ``"none"`` nothing is
+``store = "keyring"`` an absent entry, or no keyring on this machine, means "no key": the relay
+is posted to without one. With ``store = "file"`` a missing key is "not ready", as for an API
+key; with ``"none"`` (also what a relay file without a ``[password]`` table means) nothing is
 stored or looked up.
 
 No stored secret is taken by an SMTP server used without a username
