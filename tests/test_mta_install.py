@@ -141,8 +141,7 @@ def test_an_oauth_sign_in_is_copied_with_the_settings(tmp_path: Path) -> None:
     """Root's mail must sign in too: the refresh token goes to a 0600 file beside the system
     settings, never into the settings file or the output."""
     from tui.commands.install_mta import copy_settings
-    from tui.core.credentials.oauth import TokenRecord
-    from tui.core.credentials.oauth_store import load_tokens, save_tokens
+    from tui.core.credentials import TokenRecord, load_tokens, save_tokens
     from tui.core.settings import (
         OAuthSettings,
         PasswordSettings,

@@ -63,7 +63,7 @@ def copy_settings(source: Path, target: Path) -> None:
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials.store import (
+    from tui.core.credentials import (
         load_password,
         password_needed,
         save_password,
@@ -89,7 +89,7 @@ def _copy_password(settings: Settings, source: Path, target: Path) -> None:
 
 def _copy_sign_in(settings: Settings, source: Path, target: Path) -> None:
     """The refresh token goes with the settings, or root's mail could never sign in."""
-    from tui.core.credentials.oauth_store import load_tokens, save_tokens
+    from tui.core.credentials import load_tokens, save_tokens
     from tui.core.settings import save_settings
 
     record = load_tokens(settings, source)

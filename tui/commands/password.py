@@ -88,7 +88,7 @@ def read_new_password(from_stdin: bool, word: str = "password") -> str:
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.store import may_store_secret, secret_word, uses_oauth_sign_in
+    from tui.core.credentials import may_store_secret, secret_word, uses_oauth_sign_in
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def store_password(settings: Settings, path: Path, password: str, from_stdin: bool) -> None:
-    from tui.core.credentials.store import (
+    from tui.core.credentials import (
         PasswordStoreError,
         describe_store,
         save_password,
@@ -150,7 +150,7 @@ def move_password(
     """Store in the new place, then save the settings that point there, then remove the
     old copy. A failure leaves settings and store consistent: the new copy is rolled back,
     or the message says exactly where the password now is."""
-    from tui.core.credentials.store import PasswordStoreError, delete_password, describe_store
+    from tui.core.credentials import PasswordStoreError, delete_password, describe_store
     from tui.core.settings import SettingsError, save_settings
 
     store_password(new, path, password, from_stdin)
@@ -187,7 +187,7 @@ def delete_secret(settings: Settings, path: Path) -> int:
     pointer, and the message says where the copy still is."""
     import copy
 
-    from tui.core.credentials.store import (
+    from tui.core.credentials import (
         PasswordStoreError,
         delete_password,
         describe_store,
@@ -219,7 +219,7 @@ def delete_secret(settings: Settings, path: Path) -> int:
 
 
 def _after_delete(settings: Settings) -> str:
-    from tui.core.credentials.lookup import uses_relay
+    from tui.core.credentials import uses_relay
 
     if uses_relay(settings):
         return "The relay is sent no key (unless $MAILWIZ_PASSWORD is set)."

@@ -11,7 +11,7 @@ from tui.core.exits import Exit
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import TokenSource
 
 
 async def run_and_render(

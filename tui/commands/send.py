@@ -17,8 +17,7 @@ from tui.commands.base import (
 )
 
 if TYPE_CHECKING:
-    from tui.core.credentials.lookup import PasswordLookup
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import PasswordLookup, TokenSource
     from tui.core.settings import Settings
 
 
@@ -65,7 +64,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
     from tui.commands.render import run_and_render
-    from tui.core.credentials.lookup import password_from_env, password_needed, secret_word
+    from tui.core.credentials import password_from_env, password_needed, secret_word
     from tui.core.message import test_outgoing
     from tui.core.settings import address_note, address_problem, goes_to_big_provider
 
@@ -82,7 +81,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
     password: str | TokenSource | None = None
     if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
-        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+        from tui.core.credentials import NotSignedIn, token_source_for
 
         try:  # the OAuth sign-in kept by `mailwiz login`
             password = token_source_for(settings, loaded.path)
@@ -99,7 +98,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
 
 def _stored_password(settings: Settings, config_path: Path) -> PasswordLookup:
-    from tui.core.credentials.store import load_password  # the keyring or the password file
+    from tui.core.credentials import load_password  # the keyring or the password file
 
     return load_password(settings, config_path)
 

@@ -200,7 +200,7 @@ def load_system(config_path: Path, spool: Spool, need_password: bool) -> System:
         )
     password = None
     if need_password:
-        from tui.core.credentials.store import load_password, password_needed
+        from tui.core.credentials import load_password, password_needed
 
         if password_needed(loaded.settings):
             password = load_password(loaded.settings, config_path).password

@@ -38,7 +38,7 @@ from tui.core.settings import Settings, address_problem
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -397,7 +397,7 @@ class TestSendScreen(Screen[TestOutcome]):
     async def _token_source(self) -> TokenSource | None:
         """The OAuth sign-in kept by the sign-in screen (or `mailwiz login`). None: there is
         none, and the screen already says why."""
-        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+        from tui.core.credentials import NotSignedIn, token_source_for
 
         try:
             return await asyncio.to_thread(token_source_for, self.settings, self.config_path)
@@ -409,11 +409,11 @@ class TestSendScreen(Screen[TestOutcome]):
     async def _stored_password(self) -> str | None:
         """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
         and the screen already says why."""
-        from tui.core.credentials import store as secrets
+        from tui.core.credentials import load_password, password_needed
 
-        if not secrets.password_needed(self.settings):
+        if not password_needed(self.settings):
             return ""
-        lookup = await asyncio.to_thread(secrets.load_password, self.settings, self.config_path)
+        lookup = await asyncio.to_thread(load_password, self.settings, self.config_path)
         if not lookup.missing:
             return lookup.password or ""  # "": the relay's optional key is not stored
         failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=lookup.problem)

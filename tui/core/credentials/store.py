@@ -50,9 +50,9 @@ from urllib.parse import urlsplit
 
 from tui.core import files
 from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
-from tui.core.credentials.keyring_calls import _backend_name_quick, _fail_null, _keyring_op
 from tui.core.credentials.keyring_calls import _original_getpass as _original_getpass
 from tui.core.credentials.keyring_calls import backend_name as backend_name
+from tui.core.credentials.keyring_calls import backend_name_quick, fail_null, keyring_op
 from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
 from tui.core.credentials.lookup import env_password_problem as env_password_problem
@@ -102,6 +102,7 @@ class KeyringStatus:
     backend: str  # a readable backend name, "" when none could be loaded
     problem: Problem  # "" when usable
     explanation: str  # what happened, why, what to do; "" when usable
+    reason: str = ""  # what happened only (a sign-in says its own "what to do" after it)
 
 
 # ---------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     store = settings.password.store
     word = secret_word(settings)
     if store == "keyring":
-        name = _backend_name_quick()
+        name = backend_name_quick()
         where = f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
         if secret_optional(settings):
             return f"{where}, if one is stored (the relay's API key is optional)"
@@ -189,7 +190,7 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
 
     def probe(backend: keyring.backend.KeyringBackend) -> None:
         if isinstance(backend, null.Keyring):
-            raise _fail_null(backend)
+            raise fail_null(backend)
         backend.set_password(SERVICE, PROBE_ACCOUNT, token)
         try:
             back = backend.get_password(SERVICE, PROBE_ACCOUNT)
@@ -198,12 +199,13 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
             with contextlib.suppress(Exception):
                 backend.delete_password(SERVICE, PROBE_ACCOUNT)
         if back != token:
-            raise _fail_null(backend)
+            raise fail_null(backend)
 
     try:
-        _, name = _keyring_op(probe, timeout)
+        _, name = keyring_op(probe, timeout)
     except PasswordStoreError as exc:
-        return KeyringStatus(False, exc.backend, _as_problem(exc.problem), exc.explanation)
+        problem = _as_problem(exc.problem)
+        return KeyringStatus(False, exc.backend, problem, exc.explanation, exc.reason)
     return KeyringStatus(True, name, "", "")
 
 
@@ -338,9 +340,9 @@ def save_password(
     def store_and_read(backend: keyring.backend.KeyringBackend) -> None:
         backend.set_password(SERVICE, account, password)
         if backend.get_password(SERVICE, account) != password:
-            raise _fail_null(backend)
+            raise fail_null(backend)
 
-    _keyring_op(store_and_read, timeout, password)
+    keyring_op(store_and_read, timeout, password)
 
 
 def load_password(
@@ -381,11 +383,11 @@ def load_password(
 
     def read(backend: keyring.backend.KeyringBackend) -> str | None:
         if isinstance(backend, null.Keyring):
-            raise _fail_null(backend)
+            raise fail_null(backend)
         return backend.get_password(SERVICE, account)
 
     try:
-        found, name = _keyring_op(read, timeout)
+        found, name = keyring_op(read, timeout)
     except PasswordStoreError as exc:
         if secret_optional(settings) and exc.problem in ("none", "null"):
             return PasswordLookup(None, "keyring", "")  # no keyring here: no key to send
@@ -452,7 +454,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
                 raise
 
     try:
-        _keyring_op(remove, timeout)
+        keyring_op(remove, timeout)
     except PasswordStoreError as exc:
         if exc.problem == "none":
             return
