@@ -36,6 +36,7 @@ SUBCOMMANDS: dict[str, str] = {
     "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
     "install-mta": "tui.commands.install_mta",
     "login": "tui.commands.login",
+    "configure": "tui.commands.configure",
 }
 
 

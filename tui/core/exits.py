@@ -20,6 +20,7 @@ class Exit(IntEnum):
     BUG = 1  # an unexpected internal error: a traceback file, never the password
     USAGE = 2  # bad command line, or a settings file that is invalid (names key and line)
     NOT_READY = 3  # no settings yet, or no password available
+    LOGIN_NEEDED = 4  # configure: written, but a person must sign in (`mailwiz login`) here
     DNS = 10
     REFUSED = 11
     TIMEOUT = 12
