@@ -14,8 +14,6 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-import pytest
-
 from tests.servers import PASSWORD, USERNAME, SmtpServer, SmtpServerFactory
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.settings import load_settings

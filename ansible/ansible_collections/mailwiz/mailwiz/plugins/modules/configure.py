@@ -122,7 +122,9 @@ changes:
   returned: always
   type: list
   elements: dict
-  sample: [{"key": "smtp.port", "old": 25, "new": 587}, {"key": "password", "old": null, "new": "********"}]
+  sample:
+    - {"key": "smtp.port", "old": 25, "new": 587}
+    - {"key": "password", "old": null, "new": "********"}
 diff:
   description: The settings file before and after (diff mode), secrets masked.
   returned: when diff mode is on
@@ -139,17 +141,20 @@ secret:
   description: Where the password is kept on the host (never the password).
   returned: always
   type: dict
-  sample: {"store": "file", "where": "the password file /root/.config/mailwiz/settings.toml.password", "changed": false}
+  sample:
+    store: file
+    where: the password file /root/.config/mailwiz/settings.toml.password (readable only by you)
+    changed: false
 path:
   description: The settings file on the host.
   returned: always
   type: str
 """
 
-import json
-import os
+import json  # noqa: E402 (ansible-doc reads the blocks above; imports follow them)
+import os  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 DEFAULT_INSTALL = "/opt/mailwiz/bin"
 
@@ -159,10 +164,8 @@ def toml_value(value):
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        items = ", ".join(
-            "%s = %s" % (json.dumps(str(k)), json.dumps(str(v))) for k, v in value.items()
-        )
-        return "{ %s }" % items
+        items = ", ".join(f"{json.dumps(str(k))} = {json.dumps(str(v))}" for k, v in value.items())
+        return "{ " + items + " }"
     return str(value)
 
 
@@ -170,7 +173,7 @@ def command_line(module, executable):
     params = module.params
     cmd = [executable, "configure", "--json", "--diff"]
     for key, value in sorted((params["settings"] or {}).items()):
-        cmd += ["--set", "%s=%s" % (key, toml_value(value))]
+        cmd += ["--set", f"{key}={toml_value(value)}"]
     if params["config"]:
         cmd += ["--config", params["config"]]
     if params["system"]:
@@ -192,7 +195,7 @@ def find_executable(module):
     name = module.params["executable"]
     if os.path.isabs(name):
         if not os.access(name, os.X_OK):
-            module.fail_json(msg="mailwiz was not found at %s (executable)." % name)
+            module.fail_json(msg=f"mailwiz was not found at {name} (executable).")
         return name
     return module.get_bin_path(name, required=True, opt_dirs=[DEFAULT_INSTALL])
 
@@ -242,10 +245,9 @@ def main():
         module.exit_json(**result)
     test = result["test"]
     if test.get("result") == "failed":
-        msg = "The test send failed (mailwiz exit %s): %s %s" % (
-            test.get("exit"),
-            test.get("diagnosis", ""),
-            record.get("message", ""),
+        msg = (
+            f"The test send failed (mailwiz exit {test.get('exit')}): "
+            f"{test.get('diagnosis', '')} {record.get('message', '')}"
         )
     else:
         msg = record.get("error") or record.get("message") or err.strip()
