@@ -8,11 +8,7 @@ mail(1) expect those.
 
 from __future__ import annotations
 
-from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tui.core.events import FailureKind
+from enum import Enum, IntEnum
 
 
 class Exit(IntEnum):
@@ -50,10 +46,28 @@ class SysExit(IntEnum):
     CONFIG = 78  # settings missing or invalid
 
 
+class FailureKind(Enum):
+    """One value per way a send can fail. Not a number: the exit code of each kind is the
+    table below (`exit_code_for(kind)`, or `Failure.exit_code`)."""
+
+    INTERNAL = "internal"
+    NO_PASSWORD = "no-password"
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    CERTIFICATE = "certificate"
+    NO_STARTTLS = "no-starttls"
+    AUTH = "auth"
+    SENDER = "sender"
+    RECIPIENT = "recipient"
+    MESSAGE = "message"
+    TEMPORARY = "temporary"
+    HTTP = "http"
+
+
 def exit_code_for(kind: FailureKind) -> int:
     """The exit code of `test`/`send` for a failed send of this kind."""
-    from tui.core.events import FailureKind
-
     table: dict[FailureKind, Exit] = {
         FailureKind.INTERNAL: Exit.BUG,
         FailureKind.NO_PASSWORD: Exit.NOT_READY,
