@@ -56,13 +56,16 @@ def run(argv: list[str], program: str) -> int:
     )
 
     try:
-        invocation = Invocation(mode="list") if program == "mailq" else parse(argv)
+        if program in ("mailq", "newaliases"):  # what Postfix's and sendmail's do
+            invocation = Invocation(mode="list" if program == "mailq" else "initialize")
+        else:
+            invocation = parse(argv)
     except OptionsError as error:
         raise MtaError.of(SysExit.USAGE, "usage-error", error=error, program=program) from None
     if invocation.mode == "help":
         print(say("usage"))
         return int(SysExit.OK)
-    if invocation.mode == "initialize":  # -bi: there is no alias database to build
+    if invocation.mode == "initialize":  # -bi, newaliases: the aliases are read each time
         return int(SysExit.OK)
     if invocation.mode in ("list", "flush"):
         from tui.commands import queue

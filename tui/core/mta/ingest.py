@@ -12,6 +12,7 @@ import time
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
+from tui.core.mta import syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation, from_record
@@ -44,10 +45,13 @@ def new_envelope(prepared: Prepared, invocation: Invocation, uid: int) -> Envelo
 
 def queue(spool: Spool, prepared: Prepared, invocation: Invocation, uid: int) -> Held:
     """Queue a prepared message, held (locked) for its first attempt. MtaError (73)."""
+    envelope = new_envelope(prepared, invocation, uid)
     try:
-        return spool.add(prepared.data, new_envelope(prepared, invocation, uid))
+        held = spool.add(prepared.data, envelope)
     except SpoolError as error:
         raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
+    syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
+    return held
 
 
 def split_refused(prepared: Prepared) -> tuple[Prepared, list[tuple[str, str]]]:
@@ -84,6 +88,7 @@ def fail_refused(
             spool.add(prepared.data, envelope).failed()
         except OSError as error:
             raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
+        syslog.event(envelope.id, "failed", envelope.user, [address], answer=envelope.last_error)
         entries.append(envelope)
     return entries
 
@@ -94,6 +99,7 @@ def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> None:
         new_id(), [], time.time(), user=user_name(uid), uid=uid, last_error=error, size=len(data)
     )
     spool.add(data, envelope).failed()
+    syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
 
 
 def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
