@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from tui.core.hosts import is_loopback_host
+from tui.core.http_apis import APIS
 
 Protocol = Literal["smtp", "http"]
 Security = Literal["tls", "starttls", "none"]
@@ -45,7 +46,7 @@ GROUPS: dict[Group, str] = {
     "other": "Other",
 }
 #: The `[http] api` values a provider's `api` may name (the relay is not a provider's API).
-PROVIDER_APIS = ("postmark", "mailgun", "sendgrid", "resend")
+PROVIDER_APIS = tuple(name for name, facts in APIS.items() if facts.key_required)
 
 #: The catalogue id of the "type it in yourself" SMTP entry.
 CUSTOM_ID = "custom"
