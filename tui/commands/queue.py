@@ -1,7 +1,8 @@
 """`mailwiz queue [--flush | --run]` (and `mailq`, `sendmail -q`): the system-mail queue.
 
 Without options it lists queued, deferred and failed messages with their last error.
---flush tries every queued message now, ignoring the retry schedule (like postqueue -f);
+--flush tries every queued message now, ignoring the retry schedule (like postqueue -f),
+and exits 75 (EX_TEMPFAIL) when some stay deferred;
 --run is what the systemd timer / cron line runs: the drop folder, then what is due.
 Exit codes are sysexits.h, like the sendmail entry's.
 """
@@ -60,6 +61,10 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
         return list_queue(places.spool_path())
     except Stop as stop:
+        if args.due:  # the runner's own failure: where an admin looks for it
+            from tui.core.mta import syslog
+
+            syslog.trouble(stop.message)
         print(f"mailwiz: {stop.message}", file=sys.stderr)
         return int(stop.code)
 
@@ -145,4 +150,12 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
             print(f"{result.id}  {result.outcome}{why}")
         if not results:
             print("Nothing to deliver.")
+    if force and any(result.outcome == "deferred" for result in results):
+        if not quiet:
+            print(
+                "Some messages stay deferred (see above): they are tried again on the retry "
+                "schedule; mailwiz queue lists them.",
+                file=sys.stderr,
+            )
+        return int(SysExit.TEMPFAIL)  # --flush did not empty the queue: 75, as sendmail -q
     return int(SysExit.OK)

@@ -38,6 +38,7 @@ PasswordStore = Literal["keyring", "file", "none"]
 SmtpAuth = Literal["password", "oauth2"]
 HttpApi = Literal["relay", "postmark", "mailgun", "sendgrid", "resend"]
 OAuthProvider = Literal["microsoft", "google", "custom"]
+OAuthGrant = Literal["user", "app"]
 
 # The usual pairing of port and security mode (RFC 8314): 465 is implicit TLS, 587 is
 # submission with STARTTLS, 25 is server-to-server and often unencrypted.
@@ -77,6 +78,12 @@ class OAuthSettings:
     device_authorization_url: str = ""
     authorization_url: str = ""
     token_url: str = ""
+    # "user": a person signs in (device code or browser); "app": the app signs in itself
+    # (client credentials; Google: a service account's JWT bearer grant). See app_grants.
+    grant: OAuthGrant = "user"
+    certificate: str = ""  # app, microsoft/custom: PEM with the private key and certificate
+    service_account: str = ""  # app, google: the service account's JSON key file
+    secret_expires: str = ""  # app: the client secret's expiry date (YYYY-MM-DD), to warn
 
 
 @dataclass
@@ -500,6 +507,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "smtp.auth": get_args(SmtpAuth),
     "http.api": get_args(HttpApi),
     "oauth.provider": get_args(OAuthProvider),
+    "oauth.grant": get_args(OAuthGrant),
     "password.store": get_args(PasswordStore),
 }
 
@@ -817,7 +825,10 @@ def oauth_problems(settings: Settings) -> list[Problem]:
         error(
             "smtp.security", "A sign-in token must not travel unencrypted: choose TLS or STARTTLS."
         )
-    if not oauth.client_id.strip():
+    app = oauth.grant == "app"
+    if app:
+        problems += _app_grant_problems(settings)
+    if not oauth.client_id.strip() and not (app and oauth.provider == "google"):
         error(
             "oauth.client_id",
             "Enter the client ID of your app registration (see the sign-in guidance).",
@@ -834,7 +845,9 @@ def oauth_problems(settings: Settings) -> list[Problem]:
     if oauth.provider == "custom":
         if not oauth.token_url.strip():
             error("oauth.token_url", "Enter the token URL of your sign-in server.")
-        if not (oauth.device_authorization_url.strip() or oauth.authorization_url.strip()):
+        if not app and not (
+            oauth.device_authorization_url.strip() or oauth.authorization_url.strip()
+        ):
             error(
                 "oauth.authorization_url",
                 "Enter the authorization URL (or the device authorization URL) of your "
@@ -843,4 +856,37 @@ def oauth_problems(settings: Settings) -> list[Problem]:
     for name in ("client_id", "client_secret", "tenant", "scope"):
         problem = header_problem(getattr(oauth, name))
         error(f"oauth.{name}", problem and problem.replace("here", "in " + name))
+    return problems
+
+
+_SHARED_TENANTS = ("organizations", "common", "consumers")
+
+
+def _app_grant_problems(settings: Settings) -> list[Problem]:
+    """`grant = "app"`: the mailbox to send as, the tenant, and the key the app signs with."""
+    oauth, problems = settings.oauth, []
+    if not looks_like_address(settings.smtp.username.strip()):
+        problems.append(
+            Problem("smtp.username", "Enter the mailbox the app sends as (an email address).")
+        )
+    if oauth.provider == "microsoft" and oauth.tenant.strip().lower() in _SHARED_TENANTS:
+        problems.append(
+            Problem(
+                "oauth.tenant",
+                "An app signs in to one organisation: enter your tenant's ID or its "
+                "domain (contoso.onmicrosoft.com), not " + oauth.tenant.strip() + ".",
+            )
+        )
+    if oauth.provider == "google" and not oauth.service_account.strip():
+        problems.append(
+            Problem(
+                "oauth.service_account",
+                "Enter the path of the service account's JSON key file.",
+            )
+        )
+    expires = oauth.secret_expires.strip()
+    if expires and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):
+        problems.append(
+            Problem("oauth.secret_expires", "Enter the date as YYYY-MM-DD, or leave it empty.")
+        )
     return problems

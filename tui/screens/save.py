@@ -308,7 +308,10 @@ class SaveScreen(Screen[bool]):
         problem.display = True
         choice = self.query_one("#store-choice", RadioSet)
         choice.display = True
-        choice.focus()
+        # Scroll only once the choice has its place: scrolling at focus time raced the layout
+        # (the body sat at either of two offsets, whichever came first).
+        choice.focus(scroll_visible=False)
+        self.call_after_refresh(choice.scroll_visible, animate=False)
 
     def _password_where(self, probe: _Probe) -> str:
         if _signs_in(self.settings):
