@@ -18,7 +18,8 @@ from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.exits import Exit
-from tui.core.settings import load_settings
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import load_settings, to_toml
 
 WRONG = "wr0ng-Passw0rd-xyz"
 
@@ -267,3 +268,29 @@ def test_system_settings_keep_the_password_in_a_file_by_default(
     assert load_password(settings, path, env={}).password == PASSWORD
     assert path.parent.stat().st_mode & 0o777 == 0o755  # others see it, and use the drop folder
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_app_sign_in_configures_unattended_and_is_proven(
+    tmp_path: Path, oauth_practice: OAuthPractice, capsys, monkeypatch
+) -> None:
+    """grant = "app": the client secret goes in like a password, and the test send signs in
+    with it (before it is stored) against the practice authorization and SMTP servers."""
+    wanted = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    given = tmp_path / "given.toml"
+    given.write_text(to_toml(wanted))
+    client_secret = oauth_practice.authorization.app.client_secret
+    path = tmp_path / "settings.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(client_secret + "\n"))
+    args = ["--from", str(given), "--store", "file", "--test-to", "ops@example.net", "--json"]
+    code = main(["configure", "--config", str(path), "--password-stdin", *args])
+    out, err = capsys.readouterr()
+    assert code == Exit.OK, err
+    record = as_json(out)
+    assert record["test"]["result"] == "sent" and record["secret"]["changed"] is True
+    assert client_secret not in out + err
+    assert oauth_practice.smtp.signed_in == [oauth_practice.authorization.account]
+    settings = load_settings(path).settings
+    assert settings.oauth.grant == "app"
+    assert load_password(settings, path, env={}).password == client_secret
