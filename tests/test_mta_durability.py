@@ -23,17 +23,10 @@ from aiosmtpd.controller import Controller
 import tui
 from tests.mta_helpers import ADMIN, MAILWIZ, Mta, local_settings
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
+from tests.waiting import wait_until
 from tui.core.exits import SysExit
 
 PARTIAL = b"Subject: cut off\n\nthe first part of a line th"
-
-
-def wait_until(condition: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 def blocked_reading(pid: int) -> bool:
