@@ -9,7 +9,8 @@ import asyncio
 import time
 from collections.abc import Callable
 
-LIMIT = 60.0  # seconds: far above any healthy wait (on a loaded 2-core CI), so only a failure reaches it
+# seconds: far above any healthy wait (a loaded 2-core CI), so only a failure reaches it
+LIMIT = 60.0
 
 
 def wait_until(condition: Callable[[], object], timeout: float = LIMIT) -> None:
