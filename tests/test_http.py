@@ -22,6 +22,7 @@ import pytest
 import trustme
 
 from tests.api_servers import TlsHttpServer, serving
+from tui.cli import main
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -31,11 +32,10 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.exits import Exit
 from tui.core.hosts import is_loopback_host
 from tui.core.message import Attachment, Outgoing
 from tui.core.redact import redact_url
-from tui.cli import main
-from tui.core.exits import Exit
 from tui.core.settings import Settings, load_settings, validate
 from tui.core.tls import certificate_info
 from tui.core.transports.http import send_http

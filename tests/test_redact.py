@@ -185,4 +185,3 @@ def test_a_key_echoed_percent_encoded_is_redacted(echo: str) -> None:
     out = redactor.redact(f'401 {{"error": "invalid key {echo}"}}')
     assert REDACTED in out
     assert out == f'401 {{"error": "invalid key {REDACTED}"}}'
-
