@@ -1,12 +1,17 @@
 """Shared by the tests/test_mta_*.py modules: a sendmail set-up in a temporary folder
-(settings with a [local] table, a spool, a `sendmail` symlink) run as real processes."""
+(settings with a [local] table, a spool, a `sendmail` symlink) run as real processes.
+
+sendmail returns once the message is queued and delivers it in a detached background
+process; `Mta.run` waits for that delivery to end (see `settled`), so a test reads what the
+server received right after it."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +47,7 @@ class Mta:
             **os.environ,
             "MAILWIZ_CONFIG": str(self.config),
             "MAILWIZ_SPOOL": str(self.spool_path),
+            "MAILWIZ_ALIASES": str(self.folder / "etc" / "aliases"),  # not this machine's
             **self.env,
         }
 
@@ -64,10 +70,17 @@ class Mta:
     def run(
         self, argv: Sequence[str], data: bytes = b"", entry: str = "subcommand", timeout: float = 60
     ) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
+        done = subprocess.run(
             self.command(entry, argv), input=data, env=self.env, capture_output=True,
             timeout=timeout, check=False,
         )  # fmt: skip
+        self.settled()
+        return done
+
+    def settled(self, timeout: float = 60) -> None:
+        """Wait until no mailwiz process works on this spool any more (a background
+        delivery runs detached, with the submitter's environment)."""
+        wait_until(lambda: not busy(self.spool_path), timeout)
 
     def popen(self, argv: Sequence[str], entry: str = "subcommand") -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -83,3 +96,34 @@ def local_settings(settings: Settings, admin: str = ADMIN) -> Settings:
     settings.local = LocalSettings(admin=admin, aliases={"www-data": WEB, "webmaster": "www-data"})
     assert settings.from_address == SENDER
     return settings
+
+
+def workers(spool_path: Path) -> list[int]:
+    """The processes (a sendmail, its background delivery, a flush) that run with this
+    spool: their environment names it."""
+    marker = f"\0MAILWIZ_SPOOL={spool_path}\0".encode()
+    found: list[int] = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in b"\0" + environ and state != "Z":
+            found.append(int(pid))
+    return found
+
+
+def busy(spool_path: Path) -> bool:
+    return bool(workers(spool_path))
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
+    """Poll `condition` until it is true; AssertionError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
