@@ -315,3 +315,24 @@ def test_aliases_and_masked_secrets_in_the_settings(
     )  # fmt: skip
     assert code == Exit.OK and "GOCSPX-very-secret" not in out + err
     assert "client_secret" in out and "********" in out
+
+
+def test_system_settings_and_the_install_in_one_command(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    root = tmp_path / "root"
+    path = root / "etc" / "mailwiz" / "settings.toml"
+    args = [*settings_for(starttls_server), "--system", "--install-mta", "--root", str(root)]
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert code == Exit.OK, err
+    assert as_json(out)["install"] == {"result": "skipped", "exit": 0}
+    assert not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
+    record = as_json(out)
+    assert code == Exit.OK and record["install"] == {"result": "done", "exit": 0}, err
+    assert (root / "usr/sbin/sendmail").is_symlink()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert as_json(out)["install"] == {"result": "planned", "exit": 0}, err
+    assert "would" in err  # the plan, on standard error
+    code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
+    assert code == Exit.USAGE and "--system" in err
