@@ -10,12 +10,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.servers import SENDER
+from tests.waiting import wait_until
 from tui.core.mta.spool import Spool
 from tui.core.settings import LocalSettings, Settings, save_settings
 
@@ -118,12 +118,3 @@ def workers(spool_path: Path) -> list[int]:
 
 def busy(spool_path: Path) -> bool:
     return bool(workers(spool_path))
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
-    """Poll `condition` until it is true; AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)

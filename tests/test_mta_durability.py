@@ -21,8 +21,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import tui
-from tests.mta_helpers import ADMIN, MAILWIZ, Mta, local_settings, wait_until, workers
+from tests.mta_helpers import ADMIN, MAILWIZ, Mta, local_settings, workers
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
+from tests.waiting import wait_until
 
 PARTIAL = b"Subject: cut off\n\nthe first part of a line th"
 
