@@ -165,6 +165,12 @@ def configure(request: Request) -> Outcome:
     loaded = _current(path)
     current = loaded.settings if loaded else None
     new = new_settings(request, current)
+    if request.password is not None and new.protocol == "http":
+        from tui.core.http_apis import key_problem
+
+        problem = key_problem(request.password)
+        if problem:  # it could never go in the request's header: refused here, not at send
+            raise InputError("password", "the secret given", problem)
     secret = secrets.plan(current, new, path, request.password)
     changes = setting_changes(current, new)
     if secret.changed:
