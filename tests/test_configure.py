@@ -336,3 +336,18 @@ def test_system_settings_and_the_install_in_one_command(
     assert "would" in err  # the plan, on standard error
     code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
     assert code == Exit.USAGE and "--system" in err
+
+
+def test_every_configure_text_is_used_and_every_used_one_exists() -> None:
+    import re
+    import tomllib
+
+    root = Path(__file__).parent.parent / "tui"
+    texts = tomllib.loads((root / "core/configure/texts.toml").read_text())
+    code = "".join(
+        p.read_text()
+        for p in [*(root / "core/configure").glob("*.py"), root / "commands/configure.py"]
+    )
+    used = set(re.findall(r'say\(\s*"(\w+)"', code))
+    assert used <= set(texts), used - set(texts)
+    assert set(texts) <= used, set(texts) - used
