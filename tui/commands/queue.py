@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
     try:
         if args.flush or args.due:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
-        return list_queue(places.spool_path())
+        return list_queue(places.spool_path(), explicit or places.settings_path())
     except Stop as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
             from tui.core.mta import syslog
@@ -79,10 +79,32 @@ def _when(moment: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(moment)) if moment else "-"
 
 
-def list_queue(spool_path: Path) -> int:
+def sign_in_header(config_path: Path | None) -> None:
+    """A sign-in that stopped working (or soon will) comes first: the reason and the fix."""
+    if config_path is None:
+        return
+    from tui.core.settings import SettingsError, load_settings
+    from tui.core.status import sign_in_notice
+
+    try:
+        settings = load_settings(config_path).settings
+    except (SettingsError, OSError):
+        return  # the queue is listed anyway; `mailwiz status` says what is wrong
+    notice = sign_in_notice(settings, config_path)
+    if notice:
+        print(_clean_lines(notice) + "\n")
+
+
+def _clean_lines(text: str) -> str:
+    return "\n".join(_clean(line) for line in text.splitlines())
+
+
+def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
     from tui.commands.sendmail import Stop
     from tui.core.message import human_size
     from tui.core.mta.spool import Envelope, Spool
+
+    sign_in_header(config_path)
 
     spool = Spool(spool_path)
     for folder in (spool.queue, spool.failed):
@@ -127,7 +149,7 @@ def list_queue(spool_path: Path) -> int:
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
     from tui.commands.sendmail import Stop, load_system
-    from tui.core.mta.runner import flush
+    from tui.core.mta.runner import FlushResult, flush
     from tui.core.mta.spool import Spool, SpoolError
 
     spool = Spool(places.spool_path())
@@ -141,9 +163,20 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
         raise Stop(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
     import asyncio
 
-    results = asyncio.run(
-        flush(spool, system.settings, system.password, system.resolver(), force=force)
-    )
+    async def deliver() -> list[FlushResult]:
+        from tui.core.credentials.health import MonitoredSource, keep_alive
+
+        if isinstance(system.password, MonitoredSource):
+            # Even with nothing to send: a sign-in refreshed daily never ends by inactivity.
+            await keep_alive(system.password, system.config_path)
+        return await flush(spool, system.settings, system.password, system.resolver(), force=force)
+
+    results = asyncio.run(deliver())
+    if results:
+        from tui.core.credentials.health import note_send
+
+        last = results[-1]
+        note_send(system.config_path, last.outcome == "sent", last.attempt.error)
     if not quiet:
         for result in results:
             why = f": {_clean(result.attempt.error)}" if result.attempt.error else ""

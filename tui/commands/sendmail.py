@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from tui.core.events import FailureKind, SendEvent, StageEnded, TranscriptLine
 from tui.core.exits import SysExit
@@ -24,6 +24,9 @@ from tui.core.mta.options import Invocation, OptionsError, parse
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, read_input
 from tui.core.mta.spool import Envelope, Spool, SpoolError
 from tui.core.settings import Settings, SettingsError, errors, load_settings
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 USAGE = """\
 usage: sendmail [-t] [-i] [-f sender] [-F name] [-v] [--no-queue] [--] [recipient ...]
@@ -49,7 +52,7 @@ class System:
     settings: Settings
     config_path: Path
     spool: Spool
-    password: str | None
+    password: str | TokenSource | None  # an OAuth sign-in's token source (monitored)
 
     def resolver(self) -> Resolver:
         return Resolver(self.settings.local, local_domains())
@@ -82,7 +85,7 @@ def run(argv: list[str], program: str) -> int:
     from tui.commands import queue
 
     if invocation.mode == "list":
-        return queue.list_queue(places.spool_path())
+        return queue.list_queue(places.spool_path(), places.settings_path())
     if invocation.mode == "flush":
         return queue.flush_queue(None, force=True, quiet=not invocation.verbose)
     return deliver(invocation, sys.stdin.buffer)
@@ -121,6 +124,9 @@ def deliver(invocation: Invocation, stream: BinaryIO) -> int:
     outcome, result = asyncio.run(
         deliver_held(held, system.settings, system.password, _printer(invocation))
     )
+    from tui.core.credentials.health import note_send
+
+    note_send(system.config_path, outcome == "sent", result.error)
     if outcome == "failed" and result.refused_recipients:
         raise Stop(
             SysExit.UNAVAILABLE,
@@ -201,13 +207,23 @@ def load_system(config_path: Path, spool: Spool, need_password: bool) -> System:
             SysExit.CONFIG,
             f"{config_path}: {first.field}: {first.message}{more} Run mailwiz to fix it.",
         )
-    password = None
-    if need_password:
+    password: str | TokenSource | None = None
+    if need_password and uses_oauth(loaded.settings):
+        from tui.core.credentials.health import monitored_source
+
+        # Never raises: a sign-in that cannot be read fails the token stage, with the reason,
+        # and the message stays queued.
+        password = monitored_source(loaded.settings, config_path)
+    elif need_password:
         from tui.core.credentials.store import load_password, password_needed
 
         if password_needed(loaded.settings):
             password = load_password(loaded.settings, config_path).password
     return System(loaded.settings, config_path, spool, password)
+
+
+def uses_oauth(settings: Settings) -> bool:
+    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
 def _prepare(data: bytes, invocation: Invocation, system: System) -> Prepared:
