@@ -9,10 +9,15 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.servers import PASSWORD, USERNAME, SmtpServer, SmtpServerFactory
 from tui.core.credentials.store import load_password, password_file_path
@@ -233,3 +238,69 @@ def test_ansible_doc_documents_the_module(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert role.returncode == 0 and "mailwiz_sendmail" in role.stdout
+
+
+ROLE_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  vars_files: [secrets.yml]
+  roles:
+    - role: mailwiz.mailwiz.mailwiz
+      vars:
+        mailwiz_prefix: "{{ prefix }}"
+        mailwiz_source: "{{ source }}"
+        mailwiz_python: "{{ base_python }}"
+        mailwiz_root: "{{ system_root }}"
+        mailwiz_config: "{{ system_root }}/etc/mailwiz/settings.toml"
+        mailwiz_sendmail: true
+        mailwiz_password: "{{ mail_password }}"
+        mailwiz_test_to: ops@example.net
+        mailwiz_settings:
+          smtp.host: 127.0.0.1
+          smtp.port: "{{ smtp_port }}"
+          smtp.username: "{{ smtp_username }}"
+          smtp.ca_file: "{{ ca_file }}"
+          sender.address: "{{ inventory_hostname }}@example.com"
+          local.admin: ops@example.net
+"""
+
+
+@pytest.fixture
+def root_owned_folder() -> Iterator[Path]:
+    """A folder whose every parent is root's and writable by nobody else (not under /tmp):
+    install-mta refuses to make root run a mailwiz another user could change."""
+    if os.geteuid() != 0:
+        pytest.skip("the role installs a root-owned mailwiz: run as root")
+    folder = Path(tempfile.mkdtemp(prefix="mailwiz-role-test-", dir="/root"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_sendmail(
+    tmp_path: Path, starttls_server: SmtpServer, root_owned_folder: Path
+) -> None:
+    fleet = Fleet(tmp_path, starttls_server)
+    prefix = root_owned_folder / "opt" / "mailwiz"
+    system_root = tmp_path / "system"
+    (tmp_path / "playbook.yml").write_text(ROLE_PLAYBOOK)
+    extra = [
+        "-e", f"prefix={prefix}", "-e", f"source={REPO}", "-e", f"system_root={system_root}",
+        "-e", f"base_python={getattr(sys, '_base_executable', sys.executable)}",
+    ]  # fmt: skip
+    done = fleet.play(*extra)
+    assert done.returncode == 0, done.stdout + done.stderr
+    mailwiz = prefix / "bin" / "mailwiz"
+    assert mailwiz.is_file() and mailwiz.stat().st_uid == 0
+    assert not mailwiz.stat().st_mode & 0o022
+    settings_path = system_root / "etc/mailwiz/settings.toml"
+    settings = load_settings(settings_path).settings
+    assert settings.password.store == "file"  # the system settings: root's keyring is rare
+    assert load_password(settings, settings_path, env={}).password == PASSWORD
+    assert len(starttls_server.received) == 1  # the test send proved it
+    sendmail = system_root / "usr/sbin/sendmail"
+    assert sendmail.is_symlink() and Path(os.readlink(sendmail)) == mailwiz
+
+    done = fleet.play(*extra)  # the second run changes nothing
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert recap(done.stdout)["host00"]["changed"] == 0

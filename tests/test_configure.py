@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.exits import Exit
-from tui.core.settings import load_settings
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import load_settings, to_toml
 
 WRONG = "wr0ng-Passw0rd-xyz"
 
@@ -233,3 +236,61 @@ def test_a_persons_oauth_sign_in_is_written_and_exits_4_saying_to_log_in(
     assert code == Exit.LOGIN_NEEDED == 4
     assert f"mailwiz login --config {path}" in err
     assert load_settings(path).settings.smtp.auth == "oauth2"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="running as another user needs root and setpriv (util-linux)",
+)
+def test_the_system_settings_are_roots_only(tmp_path: Path) -> None:
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+    done = subprocess.run(
+        [*as_nobody, sys.executable, "-m", "tui", "configure", "--system", "--json",
+         "--set", "smtp.host=smtp.example.com"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == Exit.USAGE, done.stderr
+    assert "only root" in done.stderr and "sudo" in done.stderr
+
+
+def test_system_settings_keep_the_password_in_a_file_by_default(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "etc" / "mailwiz" / "settings.toml"
+    given = tmp_path / "empty.toml"
+    given.write_text("version = 1\n")
+    args = [*settings_for(starttls_server), "--system", "--from", str(given)]
+    code, _, _ = configure(path, capsys, monkeypatch, *args, password=PASSWORD)
+    assert code == Exit.OK
+    settings = load_settings(path).settings
+    assert settings.password.store == "file"  # root's keyring is rarely usable
+    assert load_password(settings, path, env={}).password == PASSWORD
+    assert path.parent.stat().st_mode & 0o777 == 0o755  # others see it, and use the drop folder
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_app_sign_in_configures_unattended_and_is_proven(
+    tmp_path: Path, oauth_practice: OAuthPractice, capsys, monkeypatch
+) -> None:
+    """grant = "app": the client secret goes in like a password, and the test send signs in
+    with it (before it is stored) against the practice authorization and SMTP servers."""
+    wanted = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    given = tmp_path / "given.toml"
+    given.write_text(to_toml(wanted))
+    client_secret = oauth_practice.authorization.app.client_secret
+    path = tmp_path / "settings.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(client_secret + "\n"))
+    args = ["--from", str(given), "--store", "file", "--test-to", "ops@example.net", "--json"]
+    code = main(["configure", "--config", str(path), "--password-stdin", *args])
+    out, err = capsys.readouterr()
+    assert code == Exit.OK, err
+    record = as_json(out)
+    assert record["test"]["result"] == "sent" and record["secret"]["changed"] is True
+    assert client_secret not in out + err
+    assert oauth_practice.smtp.signed_in == [oauth_practice.authorization.account]
+    settings = load_settings(path).settings
+    assert settings.oauth.grant == "app"
+    assert load_password(settings, path, env={}).password == client_secret

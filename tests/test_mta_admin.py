@@ -3,7 +3,9 @@ that says when mail stays deferred, a SIZE refusal that fails at once."""
 
 from __future__ import annotations
 
+import shutil
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,3 +101,40 @@ def test_a_message_too_big_for_the_relay_fails_at_once(
     assert done.returncode == SysExit.UNAVAILABLE, done.stderr
     assert mta.spool.ids() == [] and len(mta.spool.ids("failed")) == 1
     assert any("status=failed" in line for line in syslog.lines())
+
+
+CHECK_MAILQ = Path("/usr/lib/nagios/plugins/check_mailq")
+
+
+def check_mailq(tmp_path: Path, mta: Mta, *argv: str) -> subprocess.CompletedProcess[str]:
+    """monitoring-plugins' own check_mailq, its mailq path pointed at this set-up's link."""
+    plugins = tmp_path / "plugins"
+    if not plugins.exists():
+        plugins.mkdir()
+        shutil.copy(CHECK_MAILQ, plugins / "check_mailq")
+        utils = (CHECK_MAILQ.parent / "utils.pm").read_text()
+        utils = utils.replace('"/usr/bin/mailq"', f'"{mta.bin / "mailq"}"')
+        (plugins / "utils.pm").write_text(utils)
+    return subprocess.run(
+        ["perl", str(plugins / "check_mailq"), "-w", "5", "-c", "20", *argv],
+        env=mta.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.skipif(not CHECK_MAILQ.exists(), reason="apt-get install monitoring-plugins-standard")
+def test_check_mailq_counts_the_queue_and_the_drop_folder(
+    mta: Mta, plain_server: SmtpServer, tmp_path: Path
+) -> None:
+    for mode in ("sendmail", "postfix"):
+        empty = check_mailq(tmp_path, mta, "-M", mode)
+        assert empty.returncode == 0 and "empty" in empty.stdout, empty.stdout
+    plain_server.handler.rcpt_reply = "451 4.3.0 try later"
+    for n in range(6):
+        assert mta.run(["-i", "root"], b"Subject: %d\n\nx\n" % n).returncode == 0
+    mta.spool.ensure(system=True)
+    for _ in range(2):  # left by callers who may not read the settings
+        mta.spool.drop_add({"version": 1, "recipients": ["root"]}, b"Subject: d\n\nx\n")
+    for mode in ("sendmail", "postfix"):
+        done = check_mailq(tmp_path, mta, "-M", mode)
+        assert done.returncode == 1, done.stdout  # WARNING: 8 >= 5
+        assert f"{mode} mailq is 8" in done.stdout

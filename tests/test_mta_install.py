@@ -66,7 +66,8 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
     assert PASSWORD not in settings.read_text()
     spool = root / "var/spool/mailwiz"
     assert stat.S_IMODE((spool / "drop").stat().st_mode) == 0o1733
-    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o700
+    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o755  # listed, not read
+    assert stat.S_IMODE((spool / "tmp").stat().st_mode) == 0o700
     for link in ("usr/sbin/sendmail", "usr/bin/mailq"):
         assert os.readlink(root / link) == str(MAILWIZ)
     assert "queue --run" in (root / "etc/cron.d/mailwiz").read_text()

@@ -31,7 +31,13 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         "2 invalid input, 3 not ready, 4 a person must sign in (mailwiz login), 10-21 the "
         "test send failed (as mailwiz test).",
     )
-    parser.add_argument("--file", metavar="F", help="a settings file (TOML) to take keys from")
+    parser.add_argument(
+        "--file",
+        "--from",
+        metavar="F",
+        dest="file",
+        help="a settings file (TOML) to take keys from",
+    )
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",

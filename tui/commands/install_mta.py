@@ -78,24 +78,16 @@ def copy_settings(source: Path, target: Path) -> None:
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials.store import (
-        load_password,
-        password_needed,
-        save_password,
-        secret_optional,
-    )
-    from tui.core.settings import save_settings
+    from tui.core.credentials.store import load_password, password_needed, secret_optional
+    from tui.core.save import save_settings
 
     password = None
     if password_needed(settings):
         password = load_password(settings, source).password
-    if password:
-        settings.password.store = "file"
-    save_settings(settings, target)
+    # The save use case: settings and password (in a 0600 file beside them) under one lock.
+    save_settings(settings, password, "file" if password else None, target, validate=False)
     os.chmod(target, 0o600)
-    if password:
-        save_password(settings, target, password)
-    elif password_needed(settings) and not secret_optional(settings):
+    if not password and password_needed(settings) and not secret_optional(settings):
         print(
             "  note: no password was found to copy. Store it with: "
             f"mailwiz password --config {target} --store file",

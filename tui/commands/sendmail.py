@@ -85,7 +85,7 @@ def run(argv: list[str], program: str) -> int:
     from tui.commands import queue
 
     if invocation.mode == "list":
-        return queue.list_queue(places.spool_path(), places.settings_path())
+        return queue.mailq(places.spool_path(), places.settings_path())
     if invocation.mode == "flush":
         return queue.flush_queue(None, force=True, quiet=not invocation.verbose)
     return deliver(invocation, sys.stdin.buffer)

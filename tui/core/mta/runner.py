@@ -10,6 +10,7 @@ mailwiz queue --flush) tries every queued message now; the runner keeps to the s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import time
@@ -130,6 +131,14 @@ async def _send_once(
     return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
 
 
+def send_id(message_id: str, recipients: tuple[str, ...]) -> str:
+    """The same id for every try of one queued message to these recipients: an HTTP API
+    that takes an idempotency key (Resend) then sends a retry only once, even when the
+    first try was accepted but answered after the deadline."""
+    who = "\n".join(sorted(r.strip().lower() for r in recipients))
+    return f"mailwiz-{message_id}-{hashlib.sha256(who.encode()).hexdigest()[:16]}"
+
+
 def relay_name(settings: Settings) -> str:
     """Where the queue sends, for the system log: host:port, or the HTTP API or URL."""
     if settings.protocol == "http":
@@ -182,7 +191,12 @@ async def _attempt(
     while pending:
         batch = pending.pop(0)
         outgoing = RawOutgoing(
-            to=batch[0], subject=envelope.subject, text=text, data=data, recipients=batch
+            to=batch[0],
+            subject=envelope.subject,
+            text=text,
+            data=data,
+            recipients=batch,
+            send_id=send_id(envelope.id, batch),
         )
         failure = await _send_once(
             settings, password, outgoing, on_event, None if pending else on_accepted
