@@ -14,14 +14,14 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.servers import SENDER
+from tests.waiting import wait_until
 from tui.core.mta.spool import Spool
 from tui.core.settings import LocalSettings, Settings, save_settings
 
@@ -124,15 +124,6 @@ def workers(spool_path: Path) -> list[int]:
 
 def busy(spool_path: Path) -> bool:
     return bool(workers(spool_path))
-
-
-def wait_until(condition: Callable[[], object], timeout: float = 60.0) -> None:
-    """Poll `condition` until it is true; AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.05)
 
 
 AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]

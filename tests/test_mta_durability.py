@@ -27,10 +27,10 @@ from tests.mta_helpers import (
     Mta,
     local_settings,
     open_the_way_for_others,
-    wait_until,
     workers,
 )
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
+from tests.waiting import wait_until
 
 PARTIAL = b"Subject: cut off\n\nthe first part of a line th"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import MAILWIZ, Mta, busy, local_settings, wait_until
+from tests.mta_helpers import MAILWIZ, Mta, busy, local_settings
 from tests.servers import PASSWORD, SmtpServer
+from tests.waiting import wait_until
 from tui.core.mta.install import InstallRefused, install_plan, install_steps
 
 
