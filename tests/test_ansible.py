@@ -118,11 +118,14 @@ class Fleet:
     def settings_path(self, name: str) -> Path:
         return self.tmp_path / "roots" / name / "settings.toml"
 
-    def play(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def play(self, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = ansible_env(self.tmp_path)
+        if path is not None:
+            env["PATH"] = path
         done = subprocess.run(
             [str(BIN / "ansible-playbook"), "-i", "inventory.ini", "playbook.yml", *args],
             cwd=self.tmp_path,
-            env=ansible_env(self.tmp_path),
+            env=env,
             capture_output=True,
             text=True,
             timeout=300,
@@ -195,13 +198,17 @@ def test_twenty_hosts_with_forks_each_get_their_own_correct_result(
     fleet = Fleet(tmp_path, server, hosts=20)
     wrong = fleet.names[-3:]  # three hosts whose password is wrong
     # Each host's password from its own file (a vault per host, say).
-    playbook = PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []").replace(
-        '"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\""
+    # No executable and no mailwiz on the PATH: the module finds it beside its interpreter.
+    playbook = (
+        PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []")
+        .replace('"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\"")
+        .replace('        executable: "{{ mailwiz_executable }}"\n', "")
     )
+    assert "executable" not in playbook
     (tmp_path / "playbook.yml").write_text(playbook)
     for name in fleet.names:
         (tmp_path / f"pw-{name}").write_text(WRONG if name in wrong else PASSWORD)
-    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net")
+    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net", path="/usr/bin:/bin")
     counts = recap(done.stdout)
     assert sorted(counts) == fleet.names, done.stdout
     for name in fleet.names:
@@ -288,6 +295,9 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
         "-e", f"prefix={prefix}", "-e", f"source={REPO}", "-e", f"system_root={system_root}",
         "-e", f"base_python={getattr(sys, '_base_executable', sys.executable)}",
     ]  # fmt: skip
+    done = fleet.play("--check", "--diff", *extra)  # a new host in check mode: nothing done
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (prefix / "bin").exists() and not system_root.exists()
     done = fleet.play(*extra)
     assert done.returncode == 0, done.stdout + done.stderr
     mailwiz = prefix / "bin" / "mailwiz"

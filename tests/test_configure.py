@@ -18,7 +18,8 @@ from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.exits import Exit
-from tui.core.settings import load_settings
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import load_settings, to_toml
 
 WRONG = "wr0ng-Passw0rd-xyz"
 
@@ -118,7 +119,7 @@ def test_a_test_send_proves_it_and_a_failing_one_keeps_the_old_settings(
     args = [*settings_for(starttls_server), "--store", "file", "--test-to", "ops@example.net"]
     code, out, _ = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
     record = as_json(out)
-    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0}
+    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0, "diagnosis": ""}
     assert len(starttls_server.received) == 1
     before = path.read_bytes()
 
@@ -267,3 +268,71 @@ def test_system_settings_keep_the_password_in_a_file_by_default(
     assert load_password(settings, path, env={}).password == PASSWORD
     assert path.parent.stat().st_mode & 0o777 == 0o755  # others see it, and use the drop folder
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_app_sign_in_configures_unattended_and_is_proven(
+    tmp_path: Path, oauth_practice: OAuthPractice, capsys, monkeypatch
+) -> None:
+    """grant = "app": the client secret goes in like a password, and the test send signs in
+    with it (before it is stored) against the practice authorization and SMTP servers."""
+    wanted = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    given = tmp_path / "given.toml"
+    given.write_text(to_toml(wanted))
+    client_secret = oauth_practice.authorization.app.client_secret
+    path = tmp_path / "settings.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(client_secret + "\n"))
+    args = ["--from", str(given), "--store", "file", "--test-to", "ops@example.net", "--json"]
+    code = main(["configure", "--config", str(path), "--password-stdin", *args])
+    out, err = capsys.readouterr()
+    assert code == Exit.OK, err
+    record = as_json(out)
+    assert record["test"]["result"] == "sent" and record["secret"]["changed"] is True
+    assert client_secret not in out + err
+    assert oauth_practice.smtp.signed_in == [oauth_practice.authorization.account]
+    settings = load_settings(path).settings
+    assert settings.oauth.grant == "app"
+    assert load_password(settings, path, env={}).password == client_secret
+
+
+def test_aliases_and_masked_secrets_in_the_settings(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = [*settings_for(starttls_server), "--store", "none", "--json"]
+    aliases = ['local.aliases={ "www-data" = "web@example.com" }', "local.aliases.backup=b@x.org"]
+    code, out, _ = configure(
+        path, capsys, monkeypatch, *args, "--set", aliases[0], "--set", aliases[1]
+    )
+    assert code == Exit.OK, out
+    local = load_settings(path).settings.local
+    assert local.aliases == {"www-data": "web@example.com", "backup": "b@x.org"}
+
+    code, out, err = configure(
+        path, capsys, monkeypatch, "--set", "smtp.auth=oauth2", "--set", "oauth.client_id=id-1",
+        "--set", "oauth.client_secret=GOCSPX-very-secret", "--diff", "--check",
+    )  # fmt: skip
+    assert code == Exit.OK and "GOCSPX-very-secret" not in out + err
+    assert "client_secret" in out and "********" in out
+
+
+def test_system_settings_and_the_install_in_one_command(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    root = tmp_path / "root"
+    path = root / "etc" / "mailwiz" / "settings.toml"
+    args = [*settings_for(starttls_server), "--system", "--install-mta", "--root", str(root)]
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert code == Exit.OK, err
+    assert as_json(out)["install"] == {"result": "skipped", "exit": 0}
+    assert not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
+    record = as_json(out)
+    assert code == Exit.OK and record["install"] == {"result": "done", "exit": 0}, err
+    assert (root / "usr/sbin/sendmail").is_symlink()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert as_json(out)["install"] == {"result": "planned", "exit": 0}, err
+    assert "would" in err  # the plan, on standard error
+    code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
+    assert code == Exit.USAGE and "--system" in err

@@ -168,3 +168,20 @@ def test_printable_output_is_safe_for_a_terminal(text: str) -> None:
     out = printable(text)
     assert all(c == "\t" or (c.isprintable() and c not in "\u2028\u2029\x85") for c in out)
     assert printable(out) == out  # escaping twice changes nothing more
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "abc%2Bdef%2Fghi%3D%3D%2Bx%20y",  # every reserved character, upper-case hex
+        "abc%2bdef%2fghi%3d%3d%2bx%20y",  # lower-case hex
+        "abc%2Bdef/ghi%3D%3D%2Bx%20y",  # "/" kept (a path)
+        "abc%2Bdef%2Fghi%3D%3D%2Bx+y",  # a space as "+" (a form body)
+    ],
+)
+def test_a_key_echoed_percent_encoded_is_redacted(echo: str) -> None:
+    key = "abc+def/ghi==+x y"
+    redactor = Redactor([key])
+    out = redactor.redact(f'401 {{"error": "invalid key {echo}"}}')
+    assert REDACTED in out
+    assert out == f'401 {{"error": "invalid key {REDACTED}"}}'
