@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -15,7 +16,6 @@ from tests.api_servers import KEY, MAILGUN_DOMAIN, serve_api
 from tests.memory_keyring import MemoryKeyring
 from tui.cli import main
 from tui.core.credentials.store import (
-    API_DEFAULT_HOSTS,
     describe_store,
     keyring_account,
     load_password,
@@ -23,7 +23,9 @@ from tui.core.credentials.store import (
     save_password,
     uses_api_key,
 )
-from tui.core.settings import Settings, load_settings, save_settings, to_toml
+from tui.core.http_apis import APIS
+from tui.core.providers import PROVIDER_APIS
+from tui.core.settings import HttpApi, Settings, load_settings, save_settings, to_toml
 from tui.core.transports.http import API_NAMES, api_for, key_required
 
 NO_ENV: dict[str, str] = {}
@@ -75,9 +77,16 @@ def test_the_store_agrees_with_the_transports_on_each_api(api: str) -> None:
     assert uses_api_key(settings) == key_required(settings)
     # the relay's key is optional, but kept in the store unless store = "none"
     assert password_needed(settings)
+    # One place for each API's facts: the engine's format, the store and the settings read it.
+    assert api_for(api).facts is APIS[api]
     if key_required(settings):
-        default = api_for(api).default_url
-        assert default == f"https://{API_DEFAULT_HOSTS[api]}"
+        assert keyring_account(settings) == f"api:{api}@{APIS[api].default_host}"
+        assert api_for(api).default_url == f"https://{APIS[api].default_host}"
+
+
+def test_every_api_is_named_once() -> None:
+    assert get_args(HttpApi) == API_NAMES == tuple(APIS)
+    assert tuple(name for name in APIS if APIS[name].key_required) == PROVIDER_APIS
 
 
 def test_reading_key_required_loads_no_httpx() -> None:

@@ -37,7 +37,7 @@ from tui.core.settings import Settings
 from tui.core.tls import certificate_info
 from tui.core.transports.http import send_http
 from tui.core.transports.http.api import html_body, multipart_body
-from tui.core.transports.http.engine import shorten_body
+from tui.core.transports.http.classify import shorten_body
 from tui.core.transports.http.relay import ATTACHMENT_FIELD
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
@@ -392,13 +392,17 @@ async def test_non_2xx_fails_with_status_and_shortened_body(
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         events, done = await collect(settings)
     assert not done.ok and done.failure is not None
-    assert done.failure.kind == FailureKind.HTTP
+    # A relay's 5xx is its own trouble: temporary (exit 20), as from the APIs.
+    temporary = status >= 500
+    assert done.failure.kind == (FailureKind.TEMPORARY if temporary else FailureKind.HTTP)
+    assert done.failure.exit_code == (20 if temporary else 21)
     assert done.failure.stage == "response"
     assert done.failure.code == status
     assert done.failure.reply == shown
     assert stages(events)[-1] == ("response", False)
     d = diagnose(done.failure, settings)
     assert str(status) in d.title
+    assert ("right now" in d.title) == temporary  # the words say temporary iff the exit does
 
 
 async def test_a_long_body_is_cut() -> None:

@@ -382,3 +382,96 @@ async def test_an_empty_body_is_still_a_request_the_provider_takes(
     with serve_api(api, tls) as server:
         _, done = await run(api_settings(api, server.port), trust, out=out)
     assert done.ok, done.failure
+
+
+# --------------------------------------------------------------------------- what a 401/403 means
+
+
+async def test_resends_401_validation_error_is_the_key(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    # Resend today: 401 {"name": "validation_error", "message": "API key is invalid"}.
+    with serve_api("resend", tls) as server:
+        _, done = await run(api_settings("resend", server.port), trust, key="re_expired")
+    failure = done.failure
+    assert failure is not None and failure.code == 401
+    assert "validation_error" in failure.reply
+    assert failure.reason == Reason.API_KEY_REFUSED and failure.exit_code == Exit.AUTH == 16
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(
+    ("status", "words", "the_key"),
+    [
+        (401, "The domain is not verified", True),  # a 401 is the key, whatever it says
+        (403, "access forbidden: this key may not send mail", True),
+        (403, "The from address does not match a verified Sender Identity", False),
+        (403, "The example.org domain is not verified", False),
+    ],
+)
+async def test_a_401_is_the_key_and_a_403_unless_it_is_about_the_sender(
+    api: str,
+    status: int,
+    words: str,
+    the_key: bool,
+    tls: ssl.SSLContext,
+    trust: ssl.SSLContext,
+) -> None:
+    body = {"message": words, "Message": words, "errors": [{"message": words}], "name": "x"}
+    with serve_api(api, tls) as server:
+        server.forced = Answer(
+            status, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        _, done = await run(api_settings(api, server.port), trust)
+    failure = done.failure
+    assert failure is not None and failure.code == status
+    assert (failure.exit_code == Exit.AUTH) == the_key
+    assert (failure.exit_code == Exit.HTTP) == (not the_key)
+
+
+# --------------------------------------------------------------------------- keys as they are
+
+
+@pytest.mark.parametrize("api", ["relay", *APIS])
+@pytest.mark.parametrize("key", [f"{KEY}é", f"{KEY}\n", "clé-" + KEY])
+async def test_a_key_that_cannot_go_in_a_header_is_refused_before_sending(
+    api: str, key: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api("open-relay" if api == "relay" else api, tls) as server:
+        settings = api_settings(api, server.port)
+        if api == "relay":
+            settings.http.url += "/send"
+        events, done = await run(settings, trust, key=key)
+    failure = done.failure
+    assert failure is not None and failure.kind == FailureKind.AUTH  # not a bug (exit 1)
+    assert failure.reason == Reason.SETTINGS and failure.field == Key.PASSWORD
+    assert "position" in failure.reply and "ASCII" in failure.reply
+    assert server.received == []
+    assert key.strip() not in repr(events)
+
+
+# --------------------------------------------------------------------------- at most once
+
+
+async def test_resend_gets_the_messages_send_id_as_its_idempotency_key(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Hi", text="x", send_id="mailwiz-1-ab")
+    with serve_api("resend", tls) as server:
+        _, first = await run(api_settings("resend", server.port), trust, out=out)
+        _, again = await run(api_settings("resend", server.port), trust, out=out)
+    assert first.ok and again.ok
+    assert [seen.headers["idempotency-key"] for seen in server.received] == ["mailwiz-1-ab"] * 2
+    assert len(server.sent) == 1  # the second request sent nothing
+    assert first.reply == again.reply  # the same id back
+
+
+@pytest.mark.parametrize("api", ["postmark", "mailgun", "sendgrid"])
+async def test_apis_without_idempotency_keys_get_no_such_header(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Hi", text="x", send_id="mailwiz-1-ab")
+    with serve_api(api, tls) as server:
+        _, done = await run(api_settings(api, server.port), trust, out=out)
+    assert done.ok, done.failure
+    assert "idempotency-key" not in server.received[0].headers

@@ -133,7 +133,7 @@ def test_a_temporary_failure_stays_queued_and_one_flush_delivers_it_once(
     envelope = mta.spool.envelope(queued)
     assert envelope is not None and envelope.attempts == 1 and "451" in envelope.last_error
     listing = mta.run(["-bp"]).stdout.decode()
-    assert queued in listing and "deferred" in listing and "451 4.3.0" in listing
+    assert queued in listing and "(Deferred: data: 451 4.3.0" in listing
     assert mta.run([], entry="mailq").stdout.decode() == listing
 
     plain_server.handler.data_reply = None

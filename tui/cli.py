@@ -36,7 +36,16 @@ SUBCOMMANDS: dict[str, str] = {
     "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
     "install-mta": "tui.commands.install_mta",
     "login": "tui.commands.login",
+    "configure": "tui.commands.configure",
 }
+
+
+# The names under which mailwiz is the system's sendmail (install-mta makes the links).
+SENDMAIL_NAMES = ("sendmail", "mailq", "newaliases")
+NO_TERMINAL = (
+    "the wizard needs a terminal, and this one has none (input or output is redirected), so "
+    "it did not start. Run mailwiz in a terminal, or use a subcommand (mailwiz --help)."
+)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -125,10 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def dispatch(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     program = Path(sys.argv[0]).name if argv is None and sys.argv else "mailwiz"
-    if program in ("sendmail", "mailq") or words[:1] == ["sendmail"]:
+    if program in SENDMAIL_NAMES or words[:1] == ["sendmail"]:
         from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
 
-        as_itself = program in ("sendmail", "mailq")
+        as_itself = program in SENDMAIL_NAMES
         try:
             return sendmail_main(
                 words if as_itself else words[1:], program if as_itself else "sendmail"
@@ -146,6 +155,8 @@ def dispatch(argv: Sequence[str] | None) -> int:
     json_mode = bool(getattr(args, "json", False))
     try:
         if args.command is None:
+            if not (sys.stdin.isatty() and sys.stdout.isatty()):
+                return fail_before_send(json_mode, Exit.USAGE, NO_TERMINAL)
             from tui.app import run_wizard  # the only path that imports Textual
 
             return run_wizard(config_path, practice=args.practice)

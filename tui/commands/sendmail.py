@@ -68,18 +68,21 @@ def main(argv: Sequence[str], program: str = "sendmail") -> int:
 
 def run(argv: list[str], program: str) -> int:
     try:
-        invocation = Invocation(mode="list") if program == "mailq" else parse(argv)
+        if program in ("mailq", "newaliases"):  # what Postfix's and sendmail's do
+            invocation = Invocation(mode="list" if program == "mailq" else "initialize")
+        else:
+            invocation = parse(argv)
     except OptionsError as error:
         raise Stop(SysExit.USAGE, f"{error} (see {program} --help)") from None
     if invocation.mode == "help":
         print(USAGE)
         return int(SysExit.OK)
-    if invocation.mode == "initialize":  # -bi: there is no alias database to build
+    if invocation.mode == "initialize":  # -bi, newaliases: the aliases are read each time
         return int(SysExit.OK)
     from tui.commands import queue
 
     if invocation.mode == "list":
-        return queue.list_queue(places.spool_path())
+        return queue.mailq(places.spool_path())
     if invocation.mode == "flush":
         return queue.flush_queue(None, force=True, quiet=not invocation.verbose)
     return deliver(invocation, sys.stdin.buffer)

@@ -158,11 +158,16 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One message to send. `send_id` is the same for every try of the same message (the
+    queue's id and the recipient), "" for a one-off send: an HTTP API that takes an
+    idempotency key gets it, so a retry is not a second mail."""
+
     to: str
     subject: str
     text: str
     html: str = ""
     attachments: tuple[Attachment, ...] = ()
+    send_id: str = ""
 
 
 @dataclass(frozen=True)

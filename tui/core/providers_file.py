@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import cast
 
-from tui.core.providers import (
+from tui.core.provider_model import (
     CUSTOM_ID,
     GROUPS,
     PROTOCOLS,

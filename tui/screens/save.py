@@ -11,7 +11,6 @@ file or no stored password. Dismisses with True once saved, False when the user 
 
 from __future__ import annotations
 
-import copy
 import re
 import shlex
 from dataclasses import dataclass
@@ -170,7 +169,7 @@ class SaveScreen(Screen[bool]):
         from tui.core.credentials.lookup import relay_store_for_key, uses_relay
 
         if uses_relay(settings):
-            settings = copy.deepcopy(settings)
+            settings = settings.copy()
             relay_store_for_key(settings, password)  # an empty relay key: store = "none"
         self.practice = practice
         self.settings = settings
@@ -309,7 +308,10 @@ class SaveScreen(Screen[bool]):
         problem.display = True
         choice = self.query_one("#store-choice", RadioSet)
         choice.display = True
-        choice.focus()
+        # Scroll only once the choice has its place: scrolling at focus time raced the layout
+        # (the body sat at either of two offsets, whichever came first).
+        choice.focus(scroll_visible=False)
+        self.call_after_refresh(choice.scroll_visible, animate=False)
 
     def _password_where(self, probe: _Probe) -> str:
         if _signs_in(self.settings):
@@ -323,7 +325,7 @@ class SaveScreen(Screen[bool]):
         from tui.core.credentials.store import describe_store
 
         self.choice = "file" if event.pressed.id == "store-file" else "none"
-        chosen = copy.deepcopy(self.settings)
+        chosen = self.settings.copy()
         chosen.password.store = self.choice
         self.query_one("#where-password", Static).update(
             Content.assemble(
@@ -397,28 +399,18 @@ class SaveScreen(Screen[bool]):
         self.saving = True
         self._say("Saving…")
         self.query_one("#save", Button).disabled = True
-        target = copy.deepcopy(self.settings)
+        target = self.settings.copy()
         if self._needs_choice() and self.choice is not None:
             target.password.store = self.choice
         target.local.admin = self._admin()
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
     def _write(self, target: Settings) -> _Saved:
-        from tui.core.credentials.store import password_needed, save_password
-        from tui.core.settings import save_settings
+        """The save use case (tui.core.save): settings and secret under one lock."""
+        from tui.core.save import save_settings
 
-        store_it = (
-            self.password is not None
-            and password_needed(target)
-            and target.password.store != "none"
-        )
-        if store_it:
-            assert self.password is not None
-            self.config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            save_password(target, self.config_path, self.password)
-        written = save_settings(target, self.config_path)
-        where = _describe_secret_store(target, self.config_path)
-        return _Saved(written, target.password.store, where)
+        saved = save_settings(target, self.password, None, self.config_path)
+        return _Saved(saved.settings_path, saved.settings.password.store, saved.where)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
@@ -529,15 +521,9 @@ def _signs_in(settings: Settings) -> bool:
 
 
 def _describe_secret_store(settings: Settings, config_path: Path) -> str:
-    """Where the secret of these settings is kept: the sign-in's refresh token for OAuth
-    (oauth_store says where), otherwise the password."""
-    if _signs_in(settings):
-        from tui.core.credentials.oauth_store import describe_token_store
+    from tui.core.save import describe_secret
 
-        return describe_token_store(settings, config_path)
-    from tui.core.credentials.store import describe_store
-
-    return describe_store(settings, config_path)
+    return describe_secret(settings, config_path)
 
 
 def _usual_path() -> Path:

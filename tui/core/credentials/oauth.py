@@ -363,8 +363,13 @@ class StoredTokenSource:
         return new.access_token
 
 
-def token_source_for(settings: Settings, config_path: Path) -> StoredTokenSource:
-    """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn."""
+def token_source_for(settings: Settings, config_path: Path) -> TokenSource:
+    """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn: the app's
+    own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in."""
+    if settings.oauth.grant == "app":
+        from tui.core.credentials.app_grants import app_token_source
+
+        return app_token_source(settings, config_path)
     from tui.core.credentials.oauth_store import TokenStoreError, TokenVault
 
     vault = TokenVault(settings, config_path)

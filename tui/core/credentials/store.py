@@ -63,6 +63,7 @@ from tui.core.credentials.lookup import secret_optional as secret_optional
 from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
+from tui.core.http_apis import facts_of
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -77,16 +78,6 @@ PASSWORD_FILE_SUFFIX = ".password"
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
 # can never be the entry of a real configuration (those are always USERNAME@HOST).
 PROBE_ACCOUNT = "mailwiz-keyring-check"
-
-# The host each provider API sends to when `[http] url` is empty. The same facts as the
-# format modules' `default_url` (credentials may not import transports; a test checks
-# that they agree). Which APIs take a key is `transports.http.key_required`, likewise.
-API_DEFAULT_HOSTS = {
-    "postmark": "api.postmarkapp.com",
-    "mailgun": "api.mailgun.net",
-    "sendgrid": "api.sendgrid.com",
-    "resend": "api.resend.com",
-}
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
 
@@ -114,7 +105,7 @@ def _api_host(settings: Settings) -> str:
         host = urlsplit(url).hostname or "" if url else ""
     except ValueError:  # a malformed address: validation names it; keep a stable name
         host = ""
-    return host or API_DEFAULT_HOSTS.get(settings.http.api, "")
+    return host or facts_of(settings.http.api).default_host
 
 
 def keyring_account(settings: Settings) -> str:

@@ -10,15 +10,17 @@ mailwiz queue --flush) tries every queued message now; the runner keeps to the s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
-from tui.core.events import Failure, FailureKind, SendEvent, SendFinished, StageEnded
+from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
+from tui.core.mta import syslog
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, text_of
@@ -41,6 +43,8 @@ class Attempt:
     failure: Failure | None = None
     refused_recipients: tuple[str, ...] = ()  # recipients refused for good (the rest went)
     remaining: tuple[str, ...] | None = None  # for a deferral: who still needs it
+    relay: str = ""  # where it was sent (host:port, or the URL's host)
+    answer: str = ""  # the relay's answer to the message (redacted), when it took it
 
 
 def user_name(uid: int) -> str:
@@ -65,12 +69,16 @@ def submit(
         user=user_name(uid),
         uid=uid,
     )
-    return spool.add(prepared.data, envelope)
+    held = spool.add(prepared.data, envelope)
+    syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
+    return held
 
 
 def classify(failure: Failure) -> Outcome:
     """A failed attempt: worth trying again later, or refused for good?"""
     code = failure.code or 0
+    if failure.reason == Reason.SIZE_LIMIT or failure.enhanced == "5.3.4":
+        return "failed"  # too big for the relay: no retry makes it smaller (552 5.3.4)
     if failure.kind in (FailureKind.SENDER, FailureKind.RECIPIENT, FailureKind.MESSAGE):
         return "failed" if 500 <= code < 600 else "deferred"
     if failure.kind == FailureKind.HTTP and 400 <= code < 500:
@@ -117,6 +125,21 @@ async def _send_once(
     return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
 
 
+def send_id(message_id: str, recipients: tuple[str, ...]) -> str:
+    """The same id for every try of one queued message to these recipients: an HTTP API
+    that takes an idempotency key (Resend) then sends a retry only once, even when the
+    first try was accepted but answered after the deadline."""
+    who = "\n".join(sorted(r.strip().lower() for r in recipients))
+    return f"mailwiz-{message_id}-{hashlib.sha256(who.encode()).hexdigest()[:16]}"
+
+
+def relay_name(settings: Settings) -> str:
+    """Where the queue sends, for the system log: host:port, or the HTTP API or URL."""
+    if settings.protocol == "http":
+        return settings.http.url or settings.http.api
+    return f"{settings.smtp.host}:{settings.smtp.port}"
+
+
 async def attempt(
     settings: Settings,
     password: str | None,
@@ -124,6 +147,28 @@ async def attempt(
     envelope: Envelope,
     on_event: OnEvent | None = None,
     on_accepted: Callable[[], None] | None = None,
+) -> Attempt:
+    """`_attempt`, with where it went and the relay's answer to the message."""
+    answers: list[str] = []
+
+    def watch(event: SendEvent) -> None:
+        final = isinstance(event, StageEnded) and event.stage in ("data", "response")
+        if final and isinstance(event, StageEnded) and event.ok and event.reply:
+            answers.append(event.reply)
+        if on_event is not None:
+            on_event(event)
+
+    result = await _attempt(settings, password, data, envelope, watch, on_accepted)
+    return replace(result, relay=relay_name(settings), answer=answers[-1] if answers else "")
+
+
+async def _attempt(
+    settings: Settings,
+    password: str | None,
+    data: bytes,
+    envelope: Envelope,
+    on_event: OnEvent,
+    on_accepted: Callable[[], None] | None,
 ) -> Attempt:
     """Send one message once. `on_accepted` runs as soon as the server has taken it for
     every recipient still wanted (the 250 after DATA), before QUIT, so the queue can forget
@@ -140,7 +185,12 @@ async def attempt(
     while pending:
         batch = pending.pop(0)
         outgoing = RawOutgoing(
-            to=batch[0], subject=envelope.subject, text=text, data=data, recipients=batch
+            to=batch[0],
+            subject=envelope.subject,
+            text=text,
+            data=data,
+            recipients=batch,
+            send_id=send_id(envelope.id, batch),
         )
         failure = await _send_once(
             settings, password, outgoing, on_event, None if pending else on_accepted
@@ -175,13 +225,14 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     envelope = held.envelope
     if result.outcome == "sent":
         held.delivered()
+        _log(held.id, "delivered", envelope, result)
         return "sent"
     envelope.attempts += 1
     envelope.last_try = now
     envelope.last_error = result.error
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now))
     envelope.history = [*envelope.history[-9:], f"{stamp} {result.outcome}: {result.error}"]
-    outcome = result.outcome
+    outcome: Outcome = result.outcome
     if result.refused_recipients:
         if outcome == "deferred":  # refused ones are kept apart, in failed/
             _failed_copy(held, list(result.refused_recipients), result.error)
@@ -194,11 +245,20 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
         outcome = "failed"
     if outcome == "failed":
         held.failed()
+        _log(held.id, "failed", envelope, result)
         return "failed"
     delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
     envelope.next_try = now + delay
     held.deferred()
+    _log(held.id, "deferred", envelope, result)
     return "deferred"
+
+
+def _log(message_id: str, status: str, envelope: Envelope, result: Attempt) -> None:
+    answer = result.answer if status == "delivered" else (envelope.last_error or result.error)
+    syslog.event(
+        message_id, status, envelope.user, envelope.recipients, relay=result.relay, answer=answer
+    )
 
 
 def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
@@ -210,6 +270,7 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
         last_error=error,
     )  # fmt: skip
     spool.add(held.read(), envelope).failed()
+    syslog.event(envelope.id, "failed", envelope.user, recipients, answer=error)
 
 
 async def deliver_held(
@@ -229,10 +290,16 @@ async def deliver_held(
     try:
         result = await attempt(settings, password, held.read(), held.envelope, on_event, forget)
         if accepted:  # gone from the queue already; a failed QUIT changes nothing
+            envelope = held.envelope
+            went = [r for r in envelope.recipients if r not in result.refused_recipients]
+            syslog.event(
+                held.id, "delivered", envelope.user, went, relay=result.relay,
+                answer=result.answer,
+            )  # fmt: skip
             if result.refused_recipients:  # ...but some recipients were refused for good
                 _failed_copy(held, list(result.refused_recipients), result.error)
                 return "failed", result
-            return "sent", Attempt("sent")
+            return "sent", Attempt("sent", relay=result.relay, answer=result.answer)
         return settle(held, result), result
     finally:
         held.release()
@@ -274,6 +341,7 @@ def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[s
                 size=len(dropped.data),
             )
             spool.add(dropped.data, envelope).failed()
+            syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
         dropped.remove()
     return queued
 

@@ -4,6 +4,7 @@ Layout of a spool folder:
     tmp/      files being written (never read as messages)
     queue/    ID.msg (the message as sent, CRLF) + ID.json (envelope and retry state)
     failed/   the same, for messages refused permanently or given up on
+    hold/     the same, for messages an admin put on hold (mailwiz queue --hold ID)
     drop/     ID.drop from callers who may not read the settings: one JSON line (their
               command line) then the message; a system spool makes it mode 1733 (anyone
               may write, nobody but root may list or read)
@@ -30,7 +31,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Folder = Literal["queue", "failed"]
+Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
 _MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
 DROP_MODE = 0o1733
@@ -121,17 +122,23 @@ class Spool:
         self.tmp = root / "tmp"
         self.queue = root / "queue"
         self.failed = root / "failed"
+        self.hold_folder = root / "hold"
         self.drop = root / "drop"
+
+    def folder(self, where: Folder) -> Path:
+        return {"queue": self.queue, "failed": self.failed, "hold": self.hold_folder}[where]
 
     # -- set-up -------------------------------------------------------------------------
 
     def ensure(self, system: bool = False) -> None:
-        """Create the folders (0700; with `system`, a drop folder anyone can write to)."""
+        """Create the folders (0700; with `system`, a drop folder anyone can write to, and
+        queue/, hold/ and failed/ anyone may list, so a monitoring user can count them:
+        the files in them stay root's, 0600)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o755 if system else 0o700)
-            for folder in (self.tmp, self.queue, self.failed):
+            for folder in (self.tmp, self.queue, self.failed, self.hold_folder):
                 folder.mkdir(exist_ok=True, mode=0o700)
-                os.chmod(folder, 0o700)
+                os.chmod(folder, 0o755 if system and folder != self.tmp else 0o700)
             self.drop.mkdir(exist_ok=True, mode=0o700)
             if system:
                 os.chmod(self.drop, DROP_MODE)
@@ -183,7 +190,7 @@ class Spool:
     # -- reading ------------------------------------------------------------------------
 
     def ids(self, folder: Folder = "queue") -> list[str]:
-        where = self.queue if folder == "queue" else self.failed
+        where = self.folder(folder)
         try:
             names = os.listdir(where)
         except FileNotFoundError:
@@ -192,7 +199,7 @@ class Spool:
         return sorted(found)
 
     def envelope(self, message_id: str, folder: Folder = "queue") -> Envelope | None:
-        where = self.queue if folder == "queue" else self.failed
+        where = self.folder(folder)
         try:
             return Envelope.from_json((where / f"{message_id}.json").read_bytes())
         except (OSError, ValueError, TypeError):

@@ -25,6 +25,7 @@ from authlib.oauth2.rfc8628 import (
 )
 from flask import Flask, request
 
+from tui.core.oauth_practice import app_grants
 from tui.core.oauth_practice.server import (
     IssuedToken,
     _Code,
@@ -237,10 +238,14 @@ def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> 
     client = Client(practice)
 
     def save_token(token: dict[str, Any], req: Any) -> None:
-        practice.keep(token, str(req.user or practice.account))
+        user = req.user or app_grants.token_user(req.client) or practice.account
+        practice.keep(token, str(user))
 
     server = AuthorizationServer(
-        app, query_client=lambda cid: client if cid == practice.client_id else None
+        app,
+        query_client=lambda cid: (
+            client if cid == practice.client_id else practice.query_app_client(cid)
+        ),
     )
     server.init_app(app, save_token=save_token)
     server.practice = practice
@@ -266,6 +271,7 @@ def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> 
     server.register_grant(DeviceGrant)
     server.register_endpoint(device_endpoint)
     server.register_endpoint(Revocation)
+    app_grants.register(server, practice)
     return server
 
 
@@ -280,6 +286,10 @@ def build_app(practice: PracticeAuthorizationServer) -> Flask:
 
     @app.post("/token")
     def token() -> Any:
+        refusal = practice.refusal
+        if refusal is not None:  # a test's or the sandbox's chosen refusal (AADSTS...)
+            error, description = refusal
+            return {"error": error, "error_description": description}, 400
         return server.create_token_response()
 
     @app.post("/revoke")

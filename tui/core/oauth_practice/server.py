@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -98,6 +99,13 @@ class PracticeAuthorizationServer(Running):
         self._http: Any = None
         self._thread: threading.Thread | None = None
         self.approves_everything = False
+        from tui.core.oauth_practice.app_grants import PracticeApp
+
+        # When set, the token endpoint answers every request with this error and
+        # description (AADSTS700082, invalid_grant, ...): the refusals rehearsed.
+        self.refusal: tuple[str, str] | None = None
+        self.app = PracticeApp()  # the app sign-ins (client credentials, service account)
+        self.query_app_client: Any = lambda client_id: None  # set when the server starts
 
     # --- addresses
 
@@ -247,6 +255,27 @@ class PracticeAuthorizationServer(Running):
             authorization_url=self.authorization_url,
             token_url=self.token_url,
         )
+        return settings
+
+    def settings_for_app(self, settings: Settings, how: str, folder: Path) -> Settings:
+        """`settings` signing in as the practice app: `how` is "client_secret" (the secret
+        must then be stored, see `app.client_secret`), "certificate" (a PEM written into
+        `folder`) or "service_account" (a Google-style key file written into `folder`)."""
+        settings = self.settings_for(settings)
+        oauth = settings.oauth
+        oauth.grant = "app"
+        oauth.scope = ""
+        oauth.device_authorization_url = oauth.authorization_url = ""
+        if how == "service_account":
+            oauth.provider = "google"
+            oauth.client_id = oauth.token_url = ""
+            path = self.app.write_service_account(folder / "service-account.json", self.token_url)
+            oauth.service_account = str(path)
+            return settings
+        oauth.client_id = self.app.client_id
+        oauth.scope = "https://outlook.office365.com/.default"
+        if how == "certificate":
+            oauth.certificate = str(self.app.write_certificate(folder / "app-certificate.pem"))
         return settings
 
 
