@@ -288,6 +288,9 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
         "-e", f"prefix={prefix}", "-e", f"source={REPO}", "-e", f"system_root={system_root}",
         "-e", f"base_python={getattr(sys, '_base_executable', sys.executable)}",
     ]  # fmt: skip
+    done = fleet.play("--check", "--diff", *extra)  # a new host in check mode: nothing done
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (prefix / "bin").exists() and not system_root.exists()
     done = fleet.play(*extra)
     assert done.returncode == 0, done.stdout + done.stderr
     mailwiz = prefix / "bin" / "mailwiz"

@@ -119,7 +119,7 @@ def test_a_test_send_proves_it_and_a_failing_one_keeps_the_old_settings(
     args = [*settings_for(starttls_server), "--store", "file", "--test-to", "ops@example.net"]
     code, out, _ = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
     record = as_json(out)
-    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0}
+    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0, "diagnosis": ""}
     assert len(starttls_server.received) == 1
     before = path.read_bytes()
 
@@ -294,3 +294,45 @@ def test_an_app_sign_in_configures_unattended_and_is_proven(
     settings = load_settings(path).settings
     assert settings.oauth.grant == "app"
     assert load_password(settings, path, env={}).password == client_secret
+
+
+def test_aliases_and_masked_secrets_in_the_settings(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = [*settings_for(starttls_server), "--store", "none", "--json"]
+    aliases = ['local.aliases={ "www-data" = "web@example.com" }', "local.aliases.backup=b@x.org"]
+    code, out, _ = configure(
+        path, capsys, monkeypatch, *args, "--set", aliases[0], "--set", aliases[1]
+    )
+    assert code == Exit.OK, out
+    local = load_settings(path).settings.local
+    assert local.aliases == {"www-data": "web@example.com", "backup": "b@x.org"}
+
+    code, out, err = configure(
+        path, capsys, monkeypatch, "--set", "smtp.auth=oauth2", "--set", "oauth.client_id=id-1",
+        "--set", "oauth.client_secret=GOCSPX-very-secret", "--diff", "--check",
+    )  # fmt: skip
+    assert code == Exit.OK and "GOCSPX-very-secret" not in out + err
+    assert "client_secret" in out and "********" in out
+
+
+def test_system_settings_and_the_install_in_one_command(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    root = tmp_path / "root"
+    path = root / "etc" / "mailwiz" / "settings.toml"
+    args = [*settings_for(starttls_server), "--system", "--install-mta", "--root", str(root)]
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert code == Exit.OK, err
+    assert as_json(out)["install"] == {"result": "skipped", "exit": 0}
+    assert not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
+    record = as_json(out)
+    assert code == Exit.OK and record["install"] == {"result": "done", "exit": 0}, err
+    assert (root / "usr/sbin/sendmail").is_symlink()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert as_json(out)["install"] == {"result": "planned", "exit": 0}, err
+    assert "would" in err  # the plan, on standard error
+    code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
+    assert code == Exit.USAGE and "--system" in err

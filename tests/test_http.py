@@ -21,6 +21,7 @@ import pytest
 import trustme
 
 from tests.api_servers import TlsHttpServer, serving
+from tests.certificates import server_context, trusting
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -212,23 +213,6 @@ def started(events: list[SendEvent]) -> list[str]:
 
 def transcript(events: list[SendEvent]) -> list[str]:
     return [f"{e.direction} {e.text}" for e in events if isinstance(e, TranscriptLine)]
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(ctx)
-    return ctx
-
-
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
 
 
 def free_port() -> int:

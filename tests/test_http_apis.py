@@ -12,6 +12,7 @@ import pytest
 import trustme
 
 from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
+from tests.certificates import server_context, trusting
 from tui.core.events import (
     FailureKind,
     Reason,
@@ -41,22 +42,13 @@ OUT = Outgoing(
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
 def tls(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    return ctx
+    return server_context(ca, "127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def trust(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
+    return trusting(ca)
 
 
 def api_settings(api: str, port: int, **sender: str) -> Settings:

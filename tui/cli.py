@@ -33,7 +33,8 @@ SUBCOMMANDS: dict[str, str] = {
     "password": "tui.commands.password",
     "discover": "tui.commands.discover",
     "sandbox": "tui.commands.sandbox",
-    "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
+    "sendmail": "tui.commands.sendmail",  # its help line; its options bypass argparse
+    "queue": "tui.commands.queue",
     "install-mta": "tui.commands.install_mta",
     "login": "tui.commands.login",
     "configure": "tui.commands.configure",

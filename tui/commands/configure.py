@@ -67,6 +67,12 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
     parser.add_argument(
         "--system", action="store_true", help="the system settings (/etc/mailwiz; root only)"
     )
+    parser.add_argument(
+        "--install-mta",
+        action="store_true",
+        help="with --system: then make mailwiz this machine's sendmail (as mailwiz install-mta)",
+    )
+    parser.add_argument("--root", metavar="DIR", default="/", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -109,6 +115,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     from tui.core.settings import SettingsError, SettingsFileError
 
     path = config_path
+    if args.install_mta and not args.system:
+        return _refuse(args, Exit.USAGE, say("install_needs_system"))
     if args.system:
         from tui.core.mta.places import SYSTEM_SETTINGS
 
@@ -135,14 +143,36 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         return _refuse(args, Exit.NOT_READY, str(error))
     if args.system and outcome.written:
         os.chmod(path.parent, 0o755)  # others see it exists, so their mail goes to the drop
+    if not args.json:
+        show(outcome, args)
+    installed = install(args, path) if args.install_mta and outcome.exit == Exit.OK else None
     if args.json:
         record = outcome.as_dict()
         if args.diff:
             record["diff"] = {"before": outcome.before, "after": outcome.after}
+        if args.install_mta and outcome.exit == Exit.OK:
+            done = "planned" if args.check else "done"
+            result = "skipped" if installed is None else done if installed == 0 else "failed"
+            record["install"] = {"result": result, "exit": installed or 0}
+            record["exit"] = installed or outcome.exit
         emit(record)
-    else:
-        show(outcome, args)
-    return outcome.exit
+    return installed or outcome.exit
+
+
+def install(args: argparse.Namespace, path: Path) -> int | None:
+    """--install-mta: `mailwiz install-mta --config PATH` (a dry run with --check; None when
+    check mode has no settings yet to plan with); with --json its lines go to standard
+    error, so standard output stays one JSON object."""
+    import contextlib
+
+    if args.check and not path.exists():
+        return None
+
+    from tui.commands import install_mta
+
+    plan = argparse.Namespace(dry_run=args.check, uninstall=False, root=args.root)
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        return install_mta.run(plan, path)
 
 
 def _refuse(args: argparse.Namespace, code: int, message: str) -> int:

@@ -17,20 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import SysExit
 from tui.core.mta import places
+from tui.core.mta.errors import MtaError
 
 if TYPE_CHECKING:
     from tui.core.mta.listing import Listing, Status
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
-    """`queue`, and the help line of `sendmail` (whose own options bypass argparse: tui/cli.py
-    hands `mailwiz sendmail ...` to tui.commands.sendmail before parsing)."""
-    commands.add_parser(
-        "sendmail",
-        parents=parents,
-        help="this machine's sendmail (see mailwiz sendmail --help)",
-        description="Queue the message on standard input and send it (sendmail options).",
-    )
+    """`queue` (the help line of `sendmail` is registered by tui.commands.sendmail)."""
     queue = commands.add_parser(
         "queue",
         parents=parents,
@@ -52,14 +46,13 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, config_path: Path | None) -> int:
-    from tui.commands.sendmail import Stop
 
     explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
     try:
         if args.flush or args.due:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
         return list_queue(places.spool_path())
-    except Stop as stop:
+    except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
             from tui.core.mta import syslog
 
@@ -79,14 +72,13 @@ def _when(moment: float | None) -> str:
 
 
 def _listing(spool_path: Path) -> Listing:
-    from tui.commands.sendmail import Stop
     from tui.core.mta.listing import Unreadable, listing
     from tui.core.mta.spool import Spool
 
     try:
         return listing(Spool(spool_path))
     except Unreadable:
-        raise Stop(
+        raise MtaError(
             SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root"
         ) from None
 
@@ -165,9 +157,9 @@ def list_queue(spool_path: Path) -> int:
 
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
-    from tui.commands.sendmail import Stop, load_system
     from tui.core.mta.runner import flush
     from tui.core.mta.spool import Spool, SpoolError
+    from tui.core.mta.system import load_system
 
     spool = Spool(places.spool_path())
     system = load_system(config_path or places.settings_path(), spool, need_password=True)
@@ -175,9 +167,9 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
         try:
             spool.ensure()
         except SpoolError as error:
-            raise Stop(SysExit.CANTCREAT, str(error.strerror)) from None
+            raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
-        raise Stop(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
+        raise MtaError(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
     import asyncio
 
     results = asyncio.run(

@@ -66,9 +66,13 @@ class TestResult:
     reason: str = ""  # why it was skipped
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"result": self.result, "exit": self.exit}
+        out: dict[str, Any] = {
+            "result": self.result,
+            "exit": self.exit,
+            "diagnosis": self.diagnosis,
+        }
         if self.result == "failed":
-            out.update(stage=self.stage, reply=self.reply, diagnosis=self.diagnosis)
+            out.update(stage=self.stage, reply=self.reply)
         if self.reason:
             out["reason"] = self.reason
         return out

@@ -11,8 +11,6 @@ mailwiz queue --flush) tries every queued message now; the runner keeps to the s
 from __future__ import annotations
 
 import hashlib
-import os
-import pwd
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -21,9 +19,9 @@ from typing import Literal
 from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
 from tui.core.mta import syslog
-from tui.core.mta.local import Resolver, UnknownLocalName
-from tui.core.mta.options import Invocation
-from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, text_of
+from tui.core.mta.ingest import accept_drops
+from tui.core.mta.local import Resolver
+from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
 
@@ -45,33 +43,6 @@ class Attempt:
     remaining: tuple[str, ...] | None = None  # for a deferral: who still needs it
     relay: str = ""  # where it was sent (host:port, or the URL's host)
     answer: str = ""  # the relay's answer to the message (redacted), when it took it
-
-
-def user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
-
-
-def submit(
-    spool: Spool, prepared: Prepared, invocation: Invocation, uid: int | None = None
-) -> Held:
-    """Queue a prepared message (held, for the first attempt)."""
-    uid = os.getuid() if uid is None else uid
-    envelope = Envelope(
-        id=new_id(),
-        recipients=list(prepared.recipients),
-        created=time.time(),
-        subject=prepared.subject,
-        size=len(prepared.data),
-        sender=invocation.sender,
-        user=user_name(uid),
-        uid=uid,
-    )
-    held = spool.add(prepared.data, envelope)
-    syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
-    return held
 
 
 def classify(failure: Failure) -> Outcome:
@@ -310,71 +281,6 @@ class FlushResult:
     id: str
     outcome: Outcome
     attempt: Attempt
-
-
-def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
-    """Queue what callers without access to the settings left in the drop folder; each
-    records its submitting user (the file's owner). Returns the new queue IDs."""
-    queued: list[str] = []
-    for dropped in spool.drops():
-        invocation = _invocation_from(dropped.header)
-        try:
-            if invocation is None:
-                raise MessageProblem("the drop file's header is not one mailwiz wrote")
-            prepared = prepare(dropped.data, invocation, settings, resolver)
-            held = submit(spool, prepared, invocation, dropped.uid)
-            queued.append(held.id)
-            held.release()
-        except (MessageProblem, UnknownLocalName) as problem:
-            error = (
-                f"no alias and no [local] admin for the local name {problem.name!r}"
-                if isinstance(problem, UnknownLocalName)
-                else str(problem)
-            )
-            envelope = Envelope(
-                new_id(),
-                [],
-                time.time(),
-                user=user_name(dropped.uid),
-                uid=dropped.uid,
-                last_error=error,
-                size=len(dropped.data),
-            )
-            spool.add(dropped.data, envelope).failed()
-            syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
-        dropped.remove()
-    return queued
-
-
-def _invocation_from(header: dict[str, object]) -> Invocation | None:
-    recipients = header.get("recipients")
-    sender = header.get("sender")
-    full_name = header.get("full_name", "")
-    if (
-        header.get("version") != 1
-        or not isinstance(recipients, list)
-        or not all(isinstance(r, str) for r in recipients)
-        or not (sender is None or isinstance(sender, str))
-        or not isinstance(full_name, str)
-    ):
-        return None
-    return Invocation(
-        recipients=list(recipients),
-        extract=bool(header.get("extract")),
-        sender=sender,
-        full_name=full_name,
-    )
-
-
-def drop_header(invocation: Invocation) -> dict[str, object]:
-    """What a drop file says about its message (the reverse of _invocation_from)."""
-    return {
-        "version": 1,
-        "recipients": invocation.recipients,
-        "extract": invocation.extract,
-        "sender": invocation.sender,
-        "full_name": invocation.full_name,
-    }
 
 
 async def flush(
