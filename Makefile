@@ -28,6 +28,7 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff check tui tests bench scripts
 	$(BIN)/ruff format --check tui tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -44,6 +44,8 @@ PLAYBOOK = """
           smtp.username: "{{ smtp_username }}"
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
+          smtp.verify_certificate: true
+          local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
         store: file
@@ -118,11 +120,14 @@ class Fleet:
     def settings_path(self, name: str) -> Path:
         return self.tmp_path / "roots" / name / "settings.toml"
 
-    def play(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def play(self, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = ansible_env(self.tmp_path)
+        if path is not None:
+            env["PATH"] = path
         done = subprocess.run(
             [str(BIN / "ansible-playbook"), "-i", "inventory.ini", "playbook.yml", *args],
             cwd=self.tmp_path,
-            env=ansible_env(self.tmp_path),
+            env=env,
             capture_output=True,
             text=True,
             timeout=300,
@@ -152,6 +157,7 @@ def test_a_run_changes_a_second_does_not_check_mode_changes_nothing(
     path = fleet.settings_path("host00")
     settings = load_settings(path).settings
     assert settings.sender.address == "host00@example.com"
+    assert settings.local.aliases == {"www-data": "web@example.com", "backup": "b@example.org"}
     assert load_password(settings, path, env={}).password == PASSWORD
     assert os.stat(password_file_path(path)).st_mode & 0o777 == 0o600
     before = path.read_bytes()
@@ -195,13 +201,17 @@ def test_twenty_hosts_with_forks_each_get_their_own_correct_result(
     fleet = Fleet(tmp_path, server, hosts=20)
     wrong = fleet.names[-3:]  # three hosts whose password is wrong
     # Each host's password from its own file (a vault per host, say).
-    playbook = PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []").replace(
-        '"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\""
+    # No executable and no mailwiz on the PATH: the module finds it beside its interpreter.
+    playbook = (
+        PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []")
+        .replace('"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\"")
+        .replace('        executable: "{{ mailwiz_executable }}"\n', "")
     )
+    assert "executable" not in playbook
     (tmp_path / "playbook.yml").write_text(playbook)
     for name in fleet.names:
         (tmp_path / f"pw-{name}").write_text(WRONG if name in wrong else PASSWORD)
-    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net")
+    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net", path="/usr/bin:/bin")
     counts = recap(done.stdout)
     assert sorted(counts) == fleet.names, done.stdout
     for name in fleet.names:
@@ -304,6 +314,6 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
     sendmail = system_root / "usr/sbin/sendmail"
     assert sendmail.is_symlink() and Path(os.readlink(sendmail)) == mailwiz
 
-    done = fleet.play(*extra)  # the second run changes nothing
+    done = fleet.play("-vvv", *extra)  # the second run changes nothing (and shows no secret)
     assert done.returncode == 0, done.stdout + done.stderr
     assert recap(done.stdout)["host00"]["changed"] == 0

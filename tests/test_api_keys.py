@@ -24,6 +24,7 @@ from tui.core.credentials.store import (
     uses_api_key,
 )
 from tui.core.http_apis import APIS
+from tui.core.keys import Key
 from tui.core.providers import PROVIDER_APIS
 from tui.core.settings import HttpApi, Settings, load_settings, save_settings, to_toml
 from tui.core.transports.http import API_NAMES, api_for, key_required
@@ -268,3 +269,69 @@ async def test_the_wizards_save_screen_stores_the_api_key(
         assert KEY not in visible_text(screen)
     assert memory_keyring.entries == {("mailwiz", "api:postmark@api.postmarkapp.com"): KEY}
     assert KEY not in config.read_text()
+
+
+# ------------------------------------------------------------------ a key that cannot be sent
+
+BAD_KEY = "key-T0p-s3crét-API-value"  # an accented letter: no HTTP header can carry it
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_a_non_ascii_key_is_refused_by_mailwiz_password(
+    api: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(api_settings(api), tmp_path / "s.toml")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(BAD_KEY + "\n"))
+    code = main(["password", "--stdin", "--store", "file", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2  # a usage error, with the reason, not an internal error at send time
+    assert "non-ASCII character at position 13" in err and "nothing was stored" in err
+    assert BAD_KEY not in out + err
+    assert not (tmp_path / "s.toml.password").exists()
+
+
+def test_a_non_ascii_key_is_refused_by_configure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(BAD_KEY + "\n"))
+    code = main(
+        ["configure", "--config", str(path), "--set", "protocol=http", "--set",
+         "http.api=resend", "--set", "sender.address=shop@example.org", "--store", "file",
+         "--password-stdin"]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "non-ASCII character" in out + err and BAD_KEY not in out + err
+    assert not path.exists()
+
+
+def test_a_non_ascii_key_in_mailwiz_password_fails_the_send_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve_api("resend") as server:
+        settings = api_settings("resend", f"http://127.0.0.1:{server.port}")
+        settings.password.store = "none"
+        path = save_settings(settings, tmp_path / "s.toml")
+        monkeypatch.setenv("MAILWIZ_PASSWORD", BAD_KEY)
+        code = main(["test", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 16  # the key (exit 16), said before connecting
+    assert "non-ASCII character" in out + err and BAD_KEY not in out + err
+    assert server.received == []
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_the_wizard_form_refuses_a_non_ascii_key_beside_its_field(api: str) -> None:
+    from tui.screens.fields_model import FormState, form_problems
+
+    state = FormState(BAD_KEY, False, False, False, "", "")
+    problems = form_problems(api_settings(api, "https://api.example.com"), state)
+    [problem] = problems[Key.PASSWORD]
+    assert "non-ASCII character at position 13" in problem.message
+    assert BAD_KEY not in problem.message
+    good = FormState(KEY, False, False, False, "", "")
+    assert Key.PASSWORD not in form_problems(api_settings(api, "https://api.example.com"), good)

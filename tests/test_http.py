@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ import trustme
 
 from tests.api_servers import TlsHttpServer, serving
 from tests.certificates import server_context, trusting
+from tui.cli import main
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -31,10 +33,11 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.exits import Exit
 from tui.core.hosts import is_loopback_host
 from tui.core.message import Attachment, Outgoing
 from tui.core.redact import redact_url
-from tui.core.settings import Settings
+from tui.core.settings import Settings, load_settings, validate
 from tui.core.tls import certificate_info
 from tui.core.transports.http import send_http
 from tui.core.transports.http.api import html_body, multipart_body
@@ -750,3 +753,57 @@ async def test_an_unparsable_url_with_a_key_is_not_repeated() -> None:
     _, done = await collect(relay_settings("https://[relay/send?key=Broken123Key"))
     assert done.failure is not None and done.failure.stage == "resolve"
     assert "Broken123Key" not in repr(done)
+
+
+async def test_http_is_refused_when_one_of_several_addresses_is_off_this_computer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A DNS answer that mixes this computer and another: every address must be loopback
+    # (this test fails with any() in place of all(); checked by hand).
+    real = asyncio.BaseEventLoop.getaddrinfo
+
+    async def mixed(self: Any, host: str, port: Any, *args: Any, **kw: Any) -> Any:
+        if host == "relay.localhost":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", port)),
+            ]
+        return await real(self, host, port, *args, **kw)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", mixed)
+    with serve() as relay:
+        events, done = await collect(relay_settings(f"http://relay.localhost:{relay.port}/send"))
+    assert done.failure is not None and done.failure.stage == "resolve"
+    assert "127.0.0.1, 192.0.2.7" in done.failure.reply
+    assert relay.received == [] and started(events) == ["resolve"]
+
+
+UNPARSABLE = ["https://[relay/send?key=Broken123Key", "https://[::1/send?key=Broken123Key"]
+
+
+@pytest.mark.parametrize("url", UNPARSABLE)
+def test_an_unparsable_relay_url_is_a_usage_error_that_never_shows_its_key(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        f'version = 1\nprotocol = "http"\nprovider = "http"\n[http]\nurl = "{url}"\n'
+        '[sender]\naddress = "shop@example.org"\nreply_to = "orders@example.org"\n'
+    )
+    for argv in (["test"], ["test", "--json"], ["show"]):
+        code = main([*argv, "--config", str(path)])
+        out, err = capsys.readouterr()
+        assert "Broken123Key" not in out + err, argv
+        if argv[0] == "test":
+            assert code == Exit.USAGE, (argv, out, err)  # not 1: not a bug
+    problems = [p.message for p in validate(load_settings(path).settings)]
+    assert any("URL" in p for p in problems) and "Broken123Key" not in repr(problems)
+
+
+@pytest.mark.parametrize("url", UNPARSABLE)
+async def test_an_unparsable_url_is_diagnosed_without_its_key(url: str) -> None:
+    settings = relay_settings(url)
+    _, done = await collect(settings)
+    assert done.failure is not None
+    d = diagnose(done.failure, settings)
+    assert "Broken123Key" not in f"{d.title} {d.cause} {d.fix} {done!r}"

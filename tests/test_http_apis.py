@@ -7,6 +7,7 @@ import json
 import ssl
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import trustme
@@ -467,3 +468,25 @@ async def test_apis_without_idempotency_keys_get_no_such_header(
         _, done = await run(api_settings(api, server.port), trust, out=out)
     assert done.ok, done.failure
     assert "idempotency-key" not in server.received[0].headers
+
+
+@pytest.mark.parametrize("api", ["relay", *APIS])
+async def test_a_key_echoed_url_encoded_is_never_shown(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    key = "abc+def/ghi=jkl+mno/pqr=="
+    echo = f"bad key {quote(key, safe='')} ({quote(key, safe='').lower()})"
+    with serve_api("open-relay" if api == "relay" else api, tls) as server:
+        server.forced = Answer(
+            400,
+            json.dumps({"message": echo, "Message": echo, "errors": [{"message": echo}]}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        settings = api_settings(api, server.port)
+        if api == "relay":
+            settings.http.url += "/send"
+        events, done = await run(settings, trust, key=key)
+    assert done.failure is not None and done.failure.code == 400
+    shown = repr(events).lower()
+    assert "%2b" not in shown and "def" not in shown and "mno" not in shown
+    assert "[redacted]" in done.failure.reply

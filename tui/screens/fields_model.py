@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from tui.core.http_apis import facts_of
+from tui.core.http_apis import facts_of, key_problem
 from tui.core.keys import Key
 from tui.core.settings import (
     MAX_TIMEOUT,
@@ -202,3 +202,6 @@ def _http_problems(settings: Settings, state: FormState, found: dict[Key, list[P
     # The core checks an API's URL, sender and Mailgun domain; the key never is in the file.
     if settings.http.api != "relay" and not state.password:
         found[Key.PASSWORD].append(Problem(Key.PASSWORD, "Enter the API key."))
+    problem = key_problem(state.password)
+    if problem:  # it could never go in the request's header
+        found[Key.PASSWORD].append(Problem(Key.PASSWORD, problem[0].upper() + problem[1:] + "."))

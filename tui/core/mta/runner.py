@@ -14,7 +14,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
@@ -25,11 +25,17 @@ from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
+
 # Seconds to wait after the 1st, 2nd, ... failed attempt (the last one repeats).
 RETRY_DELAYS = (120, 300, 900, 1800, 3600, 7200, 14400)
 GIVE_UP_AFTER = 5 * 24 * 3600.0
 
 Outcome = Literal["sent", "deferred", "failed"]
+Secret: TypeAlias = (
+    "str | TokenSource | None"  # the password, an OAuth sign-in's token source, or none
+)
 OnEvent = Callable[[SendEvent], None]
 
 
@@ -73,7 +79,7 @@ def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
 
 async def _send_once(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     outgoing: RawOutgoing,
     on_event: OnEvent | None,
     on_accepted: Callable[[], None] | None,
@@ -113,7 +119,7 @@ def relay_name(settings: Settings) -> str:
 
 async def attempt(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent | None = None,
@@ -135,7 +141,7 @@ async def attempt(
 
 async def _attempt(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent,
@@ -211,7 +217,9 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
             envelope.recipients = list(result.refused_recipients)
     if result.remaining is not None:
         envelope.recipients = list(result.remaining)
-    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER:
+    waits_for_sign_in = result.failure is not None and result.failure.stage == "token"
+    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER and not waits_for_sign_in:
+        # (mail waiting for a sign-in is kept: signing in again sends it, see mailwiz status)
         envelope.last_error = f"gave up after {GIVE_UP_AFTER / 86400:g} days: {result.error}"
         outcome = "failed"
     if outcome == "failed":
@@ -247,7 +255,7 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
 async def deliver_held(
     held: Held,
     settings: Settings,
-    password: str | None,
+    password: Secret,
     on_event: OnEvent | None = None,
 ) -> tuple[Outcome, Attempt]:
     """Try a held message once and record the outcome; always releases it."""
@@ -286,7 +294,7 @@ class FlushResult:
 async def flush(
     spool: Spool,
     settings: Settings,
-    password: str | None,
+    password: Secret,
     resolver: Resolver,
     force: bool,
     on_event: OnEvent | None = None,

@@ -66,7 +66,8 @@ options:
   executable:
     description:
       - The mailwiz command to run. Default, C(mailwiz) on the PATH, else
-        C(/opt/mailwiz/bin/mailwiz) (where the C(mailwiz.mailwiz.mailwiz) role installs it).
+        C(/opt/mailwiz/bin/mailwiz) (where the C(mailwiz.mailwiz.mailwiz) role installs it),
+        else beside the Python the module runs with.
     type: str
     default: mailwiz
 attributes:
@@ -153,6 +154,7 @@ path:
 
 import json  # noqa: E402 (ansible-doc reads the blocks above; imports follow them)
 import os  # noqa: E402
+import sys  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
@@ -197,7 +199,9 @@ def find_executable(module):
         if not os.access(name, os.X_OK):
             module.fail_json(msg=f"mailwiz was not found at {name} (executable).")
         return name
-    return module.get_bin_path(name, required=True, opt_dirs=[DEFAULT_INSTALL])
+    # Beside the interpreter too: ansible_python_interpreter set to mailwiz's own venv.
+    beside = os.path.dirname(sys.executable)
+    return module.get_bin_path(name, required=True, opt_dirs=[DEFAULT_INSTALL, beside])
 
 
 def main():
