@@ -177,7 +177,11 @@ def install(args: argparse.Namespace, path: Path) -> int | None:
 
 def _refuse(args: argparse.Namespace, code: int, message: str) -> int:
     if args.json:
-        emit({"changed": False, "exit": code, "error": message})
+        skipped = {"result": "skipped", "exit": 0, "diagnosis": ""}
+        emit(
+            {"changed": False, "changes": [], "secret": None, "test": skipped, "exit": code}
+            | {"error": message}
+        )
     print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
     return code
 
