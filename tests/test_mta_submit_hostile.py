@@ -153,7 +153,10 @@ def test_no_header_is_smuggled_through_the_drop_folder(plain_server: SmtpServer)
         done = as_nobody(mta, ["-t", "-i"], INJECTION)
         assert done.returncode == 0, done.stderr
         assert mta.queue("--run").returncode == 0
-        [received] = plain_server.received
+        for each in plain_server.received:  # the message, and the notice of the refusal
+            assert [b"ceo@bank" in line for line in from_lines(each.data)] == [False]
+            assert not any(b"X-Evil" in line for line in head_lines(each.data))
+        [received] = [r for r in plain_server.received if b"Subject: invoice" in head_lines(r.data)]
         assert received.rcpt_tos == [ADMIN]  # the bad address never reached the relay
         assert from_lines(received.data) == [f"From: {SENDER}".encode()]
         assert not any(b"X-Evil" in line for line in head_lines(received.data))
