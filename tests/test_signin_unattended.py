@@ -194,6 +194,8 @@ def test_a_refused_sign_in_keeps_the_mail_and_every_face_says_why(
     assert report["status"] == "critical" and report["queue"]["deferred"] == 1
     assert report["sign_in"]["problem"]["codes"] == ["AADSTS50173"]
     assert report["sign_in"]["method"] == "person"
+    shown = mailwiz(mta, "show", "--config", str(mta.config)).stdout
+    assert "CRITICAL" in shown and "password was changed" in shown and "mailwiz login" in shown
     # Signed in again: the queue delivers it, and status is OK.
     oauth_practice.authorization.refusal = None
     asyncio.run(sign_in(oauth_practice, mta.settings, mta.config))
