@@ -248,6 +248,12 @@ def test_ansible_doc_documents_the_module(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert role.returncode == 0 and "mailwiz_sendmail" in role.stdout
+    built = subprocess.run(  # galaxy.yml is valid: the collection builds
+        [str(BIN / "ansible-galaxy"), "collection", "build", str(modules.parent.parent)],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "mailwiz-mailwiz-0.1.0.tar.gz").is_file()
 
 
 ROLE_PLAYBOOK = """

@@ -157,12 +157,14 @@ def test_containers_configure_from_the_environment_and_a_secret_file(
     monkeypatch.setenv("MAILWIZ_PASSWORD_STORE", "file")
     monkeypatch.setenv("MAILWIZ_PASSWORD_FILE", str(secret))
     path = tmp_path / "settings.toml"
-    code, out, _ = configure(path, capsys, monkeypatch, "--test-to", "ops@example.net", "--json")
+    monkeypatch.setenv("MAILWIZ_TEST_TO", "ops@example.net")
+    code, out, _ = configure(path, capsys, monkeypatch, "--json")
     assert code == Exit.OK and as_json(out)["test"]["result"] == "sent"
     settings = load_settings(path).settings
     assert settings.smtp.ca_file == str(starttls_server.ca_file)
     assert load_password(settings, path, env={}).password == PASSWORD
 
+    monkeypatch.delenv("MAILWIZ_TEST_TO")
     monkeypatch.setenv("MAILWIZ_SMTP_HOTS", "typo.example.com")
     code, _, err = configure(path, capsys, monkeypatch)
     assert code == Exit.USAGE and "MAILWIZ_SMTP_HOTS" in err
