@@ -16,12 +16,8 @@ import pytest
 
 from tui.core.events import SendEvent, SendFinished, StageEnded, TranscriptLine
 from tui.core.message import Attachment, Outgoing
-from tui.core.practice import (
-    FAIL_MODES,
-    PracticeServer,
-    ReceivedMessage,
-    parse_message,
-)
+from tui.core.practice import FAIL_MODES, PracticeServer
+from tui.core.practice_smtp import ReceivedMessage, parse_message
 from tui.core.settings import errors, validate
 
 RECIPIENT = "someone@example.com"
