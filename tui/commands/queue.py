@@ -1,4 +1,5 @@
-"""`mailwiz queue [--flush | --run]` (and `mailq`, `sendmail -q`): the system-mail queue.
+"""`mailwiz queue [--flush | --run | --delete ID | --hold ID | --requeue ID]` (and `mailq`,
+`sendmail -q`): the system-mail queue.
 
 Without options it lists queued, deferred and failed messages with their last error.
 --flush tries every queued message now, ignoring the retry schedule (like postqueue -f),
@@ -20,6 +21,7 @@ from tui.core.mta import places
 from tui.core.mta.errors import MtaError
 
 if TYPE_CHECKING:
+    from tui.core.mta.admin import Action
     from tui.core.mta.listing import Listing, Status
 
 
@@ -42,6 +44,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="deliver what is due (for the timer or cron)",
     )
+    what.add_argument("--delete", metavar="ID", help="remove a message (queued, held or failed)")
+    what.add_argument("--hold", metavar="ID", help="keep a queued message from being sent")
+    what.add_argument("--requeue", metavar="ID", help="send a held or failed message again, now")
     queue.set_defaults(run=run)
 
 
@@ -51,6 +56,10 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
     try:
         if args.flush or args.due:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
+        actions: tuple[Action, ...] = ("delete", "hold", "requeue")
+        for action in actions:
+            if getattr(args, action, None):
+                return administer_queue(action, getattr(args, action))
         return list_queue(places.spool_path(), explicit or places.settings_path())
     except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
@@ -171,6 +180,21 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
             print(f"    attempts: {entry.attempts}; next try {_when(entry.next_try)}")
     if not found.drop_counted:
         print("\nThe drop folder can be listed by root only.")
+    return int(SysExit.OK)
+
+
+def administer_queue(action: Action, message_id: str) -> int:
+    """--delete, --hold, --requeue ID (root, for the system queue)."""
+    from tui.core.mta.admin import AdminRefused, administer
+    from tui.core.mta.spool import Spool
+
+    spool = Spool(places.spool_path())
+    if not spool.writable():
+        raise MtaError(SysExit.NOPERM, f"cannot change the queue {spool.root}: run this as root")
+    try:
+        print(administer(spool, action, message_id))
+    except AdminRefused as refused:
+        raise MtaError(SysExit.USAGE, str(refused)) from None
     return int(SysExit.OK)
 
 

@@ -21,6 +21,7 @@ from tui.core.message import RawOutgoing
 from tui.core.mta import syslog
 from tui.core.mta.ingest import accept_drops
 from tui.core.mta.local import Resolver
+from tui.core.mta.notice import expire_failed, send_notice
 from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
@@ -196,8 +197,14 @@ async def _attempt(
     return Attempt("sent")
 
 
-def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
-    """Record an attempt's outcome in the queue; returns where the message now is."""
+Notify = Callable[[Envelope, bytes], None]
+
+
+def settle(
+    held: Held, result: Attempt, now: float | None = None, notify: Notify | None = None
+) -> Outcome:
+    """Record an attempt's outcome in the queue; returns where the message now is. What
+    fails for good is handed to `notify` (the notice of tui.core.mta.notice)."""
     now = time.time() if now is None else now
     envelope = held.envelope
     if result.outcome == "sent":
@@ -212,7 +219,7 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     outcome: Outcome = result.outcome
     if result.refused_recipients:
         if outcome == "deferred":  # refused ones are kept apart, in failed/
-            _failed_copy(held, list(result.refused_recipients), result.error)
+            _failed_copy(held, list(result.refused_recipients), result.error, notify)
         else:
             envelope.recipients = list(result.refused_recipients)
     if result.remaining is not None:
@@ -225,6 +232,8 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     if outcome == "failed":
         held.failed()
         _log(held.id, "failed", envelope, result)
+        if notify is not None:
+            notify(envelope, held.read())
         return "failed"
     delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
     envelope.next_try = now + delay
@@ -240,7 +249,7 @@ def _log(message_id: str, status: str, envelope: Envelope, result: Attempt) -> N
     )
 
 
-def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
+def _failed_copy(held: Held, recipients: list[str], error: str, notify: Notify | None) -> None:
     """A failed/ entry for recipients refused for good while the message went on."""
     spool, original = held.spool, held.envelope
     envelope = Envelope(
@@ -248,8 +257,11 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
         original.sender, original.user, original.uid, attempts=1, last_try=time.time(),
         last_error=error,
     )  # fmt: skip
-    spool.add(held.read(), envelope).failed()
+    data = held.read()
+    spool.add(data, envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, recipients, answer=error)
+    if notify is not None:
+        notify(envelope, data)
 
 
 async def deliver_held(
@@ -258,8 +270,12 @@ async def deliver_held(
     password: Secret,
     on_event: OnEvent | None = None,
 ) -> tuple[Outcome, Attempt]:
-    """Try a held message once and record the outcome; always releases it."""
+    """Try a held message once and record the outcome (and the notice of a permanent
+    failure); always releases it."""
     accepted = False
+
+    def notify(envelope: Envelope, data: bytes) -> None:
+        send_notice(held.spool, envelope, data, settings)
 
     def forget() -> None:
         nonlocal accepted
@@ -276,10 +292,10 @@ async def deliver_held(
                 answer=result.answer,
             )  # fmt: skip
             if result.refused_recipients:  # ...but some recipients were refused for good
-                _failed_copy(held, list(result.refused_recipients), result.error)
+                _failed_copy(held, list(result.refused_recipients), result.error, notify)
                 return "failed", result
             return "sent", Attempt("sent", relay=result.relay, answer=result.answer)
-        return settle(held, result), result
+        return settle(held, result, notify=notify), result
     finally:
         held.release()
 
@@ -303,6 +319,7 @@ async def flush(
     """Deliver what is due (everything with `force`); messages being delivered by another
     process are left to it."""
     tidy(spool)
+    expire_failed(spool)
     accept_drops(spool, settings, resolver)
     results: list[FlushResult] = []
     for message_id in spool.ids():
