@@ -58,6 +58,11 @@ class Mta:
     def spool(self) -> Spool:
         return Spool(self.spool_path)
 
+    def waiting(self) -> list[str]:
+        """The queued messages, less the notices of failures (tui.core.mta.notice)."""
+        spool = self.spool
+        return [i for i in spool.ids() if not getattr(spool.envelope(i), "notice", False)]
+
     def command(self, entry: str, argv: Sequence[str]) -> list[str]:
         if entry == "symlink":
             return [str(self.bin / "sendmail"), *argv]

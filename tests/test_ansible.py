@@ -44,6 +44,8 @@ PLAYBOOK = """
           smtp.username: "{{ smtp_username }}"
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
+          smtp.verify_certificate: true
+          local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
         store: file
@@ -155,6 +157,7 @@ def test_a_run_changes_a_second_does_not_check_mode_changes_nothing(
     path = fleet.settings_path("host00")
     settings = load_settings(path).settings
     assert settings.sender.address == "host00@example.com"
+    assert settings.local.aliases == {"www-data": "web@example.com", "backup": "b@example.org"}
     assert load_password(settings, path, env={}).password == PASSWORD
     assert os.stat(password_file_path(path)).st_mode & 0o777 == 0o600
     before = path.read_bytes()
@@ -245,6 +248,12 @@ def test_ansible_doc_documents_the_module(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert role.returncode == 0 and "mailwiz_sendmail" in role.stdout
+    built = subprocess.run(  # galaxy.yml is valid: the collection builds
+        [str(BIN / "ansible-galaxy"), "collection", "build", str(modules.parent.parent)],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "mailwiz-mailwiz-0.1.0.tar.gz").is_file()
 
 
 ROLE_PLAYBOOK = """
@@ -311,6 +320,6 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
     sendmail = system_root / "usr/sbin/sendmail"
     assert sendmail.is_symlink() and Path(os.readlink(sendmail)) == mailwiz
 
-    done = fleet.play(*extra)  # the second run changes nothing
+    done = fleet.play("-vvv", *extra)  # the second run changes nothing (and shows no secret)
     assert done.returncode == 0, done.stdout + done.stderr
     assert recap(done.stdout)["host00"]["changed"] == 0

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.memory_keyring import LockedKeyring, installed_keyring
 from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
@@ -156,12 +157,14 @@ def test_containers_configure_from_the_environment_and_a_secret_file(
     monkeypatch.setenv("MAILWIZ_PASSWORD_STORE", "file")
     monkeypatch.setenv("MAILWIZ_PASSWORD_FILE", str(secret))
     path = tmp_path / "settings.toml"
-    code, out, _ = configure(path, capsys, monkeypatch, "--test-to", "ops@example.net", "--json")
+    monkeypatch.setenv("MAILWIZ_TEST_TO", "ops@example.net")
+    code, out, _ = configure(path, capsys, monkeypatch, "--json")
     assert code == Exit.OK and as_json(out)["test"]["result"] == "sent"
     settings = load_settings(path).settings
     assert settings.smtp.ca_file == str(starttls_server.ca_file)
     assert load_password(settings, path, env={}).password == PASSWORD
 
+    monkeypatch.delenv("MAILWIZ_TEST_TO")
     monkeypatch.setenv("MAILWIZ_SMTP_HOTS", "typo.example.com")
     code, _, err = configure(path, capsys, monkeypatch)
     assert code == Exit.USAGE and "MAILWIZ_SMTP_HOTS" in err
@@ -336,3 +339,70 @@ def test_system_settings_and_the_install_in_one_command(
     assert "would" in err  # the plan, on standard error
     code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
     assert code == Exit.USAGE and "--system" in err
+
+
+def test_every_configure_text_is_used_and_every_used_one_exists() -> None:
+    import re
+    import tomllib
+
+    root = Path(__file__).parent.parent / "tui"
+    texts = tomllib.loads((root / "core/configure/texts.toml").read_text())
+    code = "".join(
+        p.read_text()
+        for p in [*(root / "core/configure").glob("*.py"), root / "commands/configure.py"]
+    )
+    used = set(re.findall(r'say\(\s*"(\w+)"', code))
+    assert used <= set(texts), used - set(texts)
+    assert set(texts) <= used, set(texts) - used
+
+
+def test_a_new_store_takes_the_password_along_and_the_old_copy_goes(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = settings_for(starttls_server)
+    configure(path, capsys, monkeypatch, *args, "--store", "file", password=PASSWORD)
+    code, out, _ = configure(path, capsys, monkeypatch, *args, "--store", "keyring", "--json")
+    record = as_json(out)
+    assert code == Exit.OK and record["secret"]["changed"] is True
+    settings = load_settings(path).settings
+    assert settings.password.store == "keyring"
+    assert load_password(settings, path, env={}).password == PASSWORD  # the memory keyring
+    assert not password_file_path(path).exists()
+
+
+def test_a_keyring_that_cannot_keep_it_changes_nothing_and_says_use_a_file(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    with installed_keyring(LockedKeyring()):
+        code, out, err = configure(
+            path, capsys, monkeypatch, *settings_for(starttls_server), "--store", "keyring",
+            "--json", password=PASSWORD,
+        )  # fmt: skip
+    assert code == Exit.NOT_READY and "--store file" in err
+    assert as_json(out)["changed"] is False
+    assert not path.exists()
+
+
+def test_the_test_send_takes_mailwiz_password_when_nothing_is_stored(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    path = tmp_path / "settings.toml"
+    args = [*settings_for(starttls_server), "--store", "none", "--test-to", "ops@example.net"]
+    code, out, err = configure(path, capsys, monkeypatch, *args)
+    assert code == Exit.OK, err
+    assert "sent" in out and len(starttls_server.received) == 1
+
+
+def test_a_password_for_settings_that_take_none_is_refused(
+    tmp_path: Path, plain_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = ["--set", "smtp.host=127.0.0.1", "--set", f"smtp.port={plain_server.port}",
+            "--set", "smtp.security=none", "--set", f"sender.address={SENDER}"]  # fmt: skip
+    code, _, err = configure(path, capsys, monkeypatch, *args, password=PASSWORD)
+    assert code == Exit.USAGE and "take no password" in err and not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--test-to", "ops@example.net")
+    assert code == Exit.OK and "sent" in out, err

@@ -170,6 +170,17 @@ def test_printable_output_is_safe_for_a_terminal(text: str) -> None:
     assert printable(out) == out  # escaping twice changes nothing more
 
 
+def test_each_redaction_path_is_needed_on_its_own() -> None:
+    """Whole forms and shared runs are two paths; each catches what the other cannot, so
+    removing either one fails this test (both were removed once to check)."""
+    # Only the whole-form path: a 5-character password is shorter than any shared run.
+    assert Redactor(["k3y!x"]).redact("535 rejected k3y!x") == f"535 rejected {REDACTED}"
+    # Only the shared-run path: a server echoes part of the password, never the whole.
+    secret = "correct-horse-battery-staple"
+    echoed = Redactor([secret]).redact("bad password 'horse-battery-st...'")
+    assert "horse" not in echoed and "battery" not in echoed and REDACTED in echoed
+
+
 @pytest.mark.parametrize(
     "echo",
     [

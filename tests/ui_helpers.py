@@ -83,3 +83,20 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Let the screen's workers finish and their results reach the screen."""
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def burst(pilot: Pilot[object], *keys: str) -> None:
+    """Hand keys to the app all at once, as a terminal does with a password manager's
+    auto-type or a paste: no pause between them for the app to catch up (Pilot's `press`
+    waits until the app is idle after every key)."""
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    assert app._driver is not None
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        char = key if len(key) == 1 else {"tab": "\t", "enter": "\r"}.get(key)
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app._driver.send_message(event)

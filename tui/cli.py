@@ -38,6 +38,7 @@ SUBCOMMANDS: dict[str, str] = {
     "install-mta": "tui.commands.install_mta",
     "login": "tui.commands.login",
     "configure": "tui.commands.configure",
+    "status": "tui.commands.status",
 }
 
 

@@ -132,7 +132,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             password=read_secret(args),
             store=args.store,
             check=args.check,
-            test_to=args.test_to.strip(),
+            test_to=test_to(args),
             keep_on_failure=args.keep_on_failure,
             default_store="file" if args.system else "keyring",
         )
@@ -175,9 +175,18 @@ def install(args: argparse.Namespace, path: Path) -> int | None:
         return install_mta.run(plan, path)
 
 
+def test_to(args: argparse.Namespace) -> str:
+    """--test-to, else $MAILWIZ_TEST_TO (a container's entrypoint proves itself too)."""
+    return str(args.test_to or os.environ.get("MAILWIZ_TEST_TO", "")).strip()
+
+
 def _refuse(args: argparse.Namespace, code: int, message: str) -> int:
     if args.json:
-        emit({"changed": False, "exit": code, "error": message})
+        skipped = {"result": "skipped", "exit": 0, "diagnosis": ""}
+        emit(
+            {"changed": False, "changes": [], "secret": None, "test": skipped, "exit": code}
+            | {"error": message}
+        )
     print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
     return code
 
@@ -200,7 +209,7 @@ def show(outcome: Outcome, args: argparse.Namespace) -> None:
     print(say("secret_where", where=printable(outcome.secret.where)))
     test = outcome.test
     if test.result == "sent":
-        print(say("test_sent", to=printable(args.test_to)))
+        print(say("test_sent", to=printable(test_to(args))))
     elif test.result == "failed":
         print(
             say("test_failed", diagnosis=printable(test.diagnosis, newlines=True)), file=sys.stderr

@@ -1,4 +1,5 @@
-"""`mailwiz queue [--flush | --run]` (and `mailq`, `sendmail -q`): the system-mail queue.
+"""`mailwiz queue [--flush | --run | --delete ID | --hold ID | --requeue ID]` (and `mailq`,
+`sendmail -q`): the system-mail queue.
 
 Without options it lists queued, deferred and failed messages with their last error.
 --flush tries every queued message now, ignoring the retry schedule (like postqueue -f),
@@ -20,6 +21,7 @@ from tui.core.mta import places
 from tui.core.mta.errors import MtaError
 
 if TYPE_CHECKING:
+    from tui.core.mta.admin import Action
     from tui.core.mta.listing import Listing, Status
 
 
@@ -42,6 +44,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="deliver what is due (for the timer or cron)",
     )
+    what.add_argument("--delete", metavar="ID", help="remove a message (queued, held or failed)")
+    what.add_argument("--hold", metavar="ID", help="keep a queued message from being sent")
+    what.add_argument("--requeue", metavar="ID", help="send a held or failed message again, now")
     queue.set_defaults(run=run)
 
 
@@ -51,7 +56,11 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
     try:
         if args.flush or args.due:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
-        return list_queue(places.spool_path())
+        actions: tuple[Action, ...] = ("delete", "hold", "requeue")
+        for action in actions:
+            if getattr(args, action, None):
+                return administer_queue(action, getattr(args, action))
+        return list_queue(places.spool_path(), explicit or places.settings_path())
     except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
             from tui.core.mta import syslog
@@ -90,10 +99,27 @@ _DETAIL = {
 }
 
 
-def mailq(spool_path: Path) -> int:
+def sign_in_header(config_path: Path | None) -> None:
+    """A sign-in that stopped working (or soon will) comes first: the reason and the fix."""
+    if config_path is None:
+        return
+    from tui.core.settings import SettingsError, load_settings
+    from tui.core.status import sign_in_notice
+
+    try:
+        settings = load_settings(config_path).settings
+    except (SettingsError, OSError):
+        return  # the queue is listed anyway; `mailwiz status` says what is wrong
+    notice = sign_in_notice(settings, config_path)
+    if notice:
+        print("\n".join(_clean(line) for line in notice.splitlines()) + "\n")
+
+
+def mailq(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailq`, `sendmail -bp`: the waiting messages as sendmail and Postfix print them, so
     monitoring-plugins' check_mailq counts them with -M sendmail (the `Total Requests:`
-    line) and with -M postfix (the last line)."""
+    line) and with -M postfix (the last line). A sign-in problem is said first."""
+    sign_in_header(config_path)
     found = _listing(spool_path)
     waiting = found.waiting
     if waiting:
@@ -124,8 +150,10 @@ def mailq(spool_path: Path) -> int:
     return int(SysExit.OK)
 
 
-def list_queue(spool_path: Path) -> int:
-    """`mailwiz queue`: every message with its state and last error, for a person."""
+def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
+    """`mailwiz queue`: every message with its state and last error, for a person; a
+    sign-in problem first."""
+    sign_in_header(config_path)
     from tui.core.message import human_size
 
     found = _listing(spool_path)
@@ -155,9 +183,24 @@ def list_queue(spool_path: Path) -> int:
     return int(SysExit.OK)
 
 
+def administer_queue(action: Action, message_id: str) -> int:
+    """--delete, --hold, --requeue ID (root, for the system queue)."""
+    from tui.core.mta.admin import AdminRefused, administer
+    from tui.core.mta.spool import Spool
+
+    spool = Spool(places.spool_path())
+    if not spool.writable():
+        raise MtaError(SysExit.NOPERM, f"cannot change the queue {spool.root}: run this as root")
+    try:
+        print(administer(spool, action, message_id))
+    except AdminRefused as refused:
+        raise MtaError(SysExit.USAGE, str(refused)) from None
+    return int(SysExit.OK)
+
+
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
-    from tui.core.mta.runner import flush
+    from tui.core.mta.runner import FlushResult, flush
     from tui.core.mta.spool import Spool, SpoolError
     from tui.core.mta.system import load_system
 
@@ -172,9 +215,20 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
         raise MtaError(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
     import asyncio
 
-    results = asyncio.run(
-        flush(spool, system.settings, system.password, system.resolver(), force=force)
-    )
+    async def deliver() -> list[FlushResult]:
+        from tui.core.credentials.health import MonitoredSource, keep_alive
+
+        if isinstance(system.password, MonitoredSource):
+            # Even with nothing to send: a sign-in refreshed daily never ends by inactivity.
+            await keep_alive(system.password, system.config_path)
+        return await flush(spool, system.settings, system.password, system.resolver(), force=force)
+
+    results = asyncio.run(deliver())
+    if results:
+        from tui.core.credentials.health import note_send
+
+        last = results[-1]
+        note_send(system.config_path, last.outcome == "sent", last.attempt.error)
     if not quiet:
         for result in results:
             why = f": {_clean(result.attempt.error)}" if result.attempt.error else ""

@@ -71,7 +71,9 @@ def run(argv: list[str], program: str) -> int:
         from tui.commands import queue
 
         if invocation.mode == "list":
-            return queue.mailq(spool_path())
+            from tui.core.mta.places import settings_path
+
+            return queue.mailq(spool_path(), settings_path())
         return queue.flush_queue(None, force=True, quiet=not invocation.verbose)
     submitted = submit(invocation, sys.stdin.buffer, _printer(invocation))
     for note in submitted.notes:

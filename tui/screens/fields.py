@@ -64,8 +64,10 @@ class FieldsScreen(FormReader):
         Binding("ctrl+r", "toggle_password", "Show password"),
         Binding("ctrl+g", "guide", "Guide"),
         Binding("escape", "back", "Back"),
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Previous field", show=False),
+        # Priority: handled in order with the keys that follow (see MailwizApp's Tab).
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     @dataclass
@@ -167,16 +169,21 @@ class FieldsScreen(FormReader):
             changes.display = True
 
     def _focus_start(self) -> None:
+        """The first field the user must fill, in the form's order; else the Test button."""
         first_error = self._first_error_widget()
         if first_error is not None:
             first_error.focus()
             return
-        candidates = ["host", "username", "password", "url", "client-id"]
+        needed = {
+            self._widget_for(key)
+            for key, problems in self.problems().items()
+            if any(p.severity == "error" for p in problems)
+        }
         if self.password_pending:
-            candidates.remove("password")
-        for widget_id in candidates:
-            widget = self.query_one(f"#{widget_id}", Input)
-            if self._row_visible(widget_id) and not widget.value:
+            needed.discard("password")  # set_stored_password decides once it is read
+        for widget in self.query(Input):  # in the order the form shows them
+            widget_id = widget.id or ""
+            if widget_id in needed and not widget.value and self._row_visible(widget_id):
                 widget.focus()
                 return
         self.query_one("#test", Button).focus()
@@ -389,10 +396,8 @@ class FieldsScreen(FormReader):
             self.touched.add(key)
         self._refresh_messages()
 
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
         """Enter in a field moves on to the next one, like Tab."""
-        event.stop()
         self.focus_next()
 
     def _field_of(self, widget_id: str) -> Key | None:
@@ -531,6 +536,9 @@ class FieldsScreen(FormReader):
             return self._guide_provider() is not None
         if action == "toggle_password":
             return not self.signs_in
+        if action == "next_field":
+            # Only in a text field: Enter presses a button, ticks a box, opens "Advanced".
+            return isinstance(self.focused, Input)
         return True
 
     # ------------------------------------------------------------------ for the app

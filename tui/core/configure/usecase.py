@@ -117,28 +117,21 @@ class Outcome:
 
 
 class ConfigureInvalid(Exception):
-    """The new settings have errors; `problems` names each key, str() the first in full."""
+    """The new settings have errors; `problems` names each key, str() lists them all, each
+    with where its value came from (--set, a variable, the file)."""
 
     def __init__(self, problems: list[Problem], sources: dict[str, str]) -> None:
         self.problems = problems
-        first = problems[0]
-        source = sources.get(first.field, "")
-        super().__init__(
+        lines = [
             say(
-                "invalid",
-                key=first.field,
-                source=f" ({source})" if source else "",
-                message=first.message,
-                more=len(problems) - 1,
+                "invalid_line",
+                key=problem.field,
+                source=f" ({sources[problem.field]})" if problem.field in sources else "",
+                message=problem.message,
             )
-            if len(problems) > 1
-            else say(
-                "invalid_one",
-                key=first.field,
-                source=f" ({source})" if source else "",
-                message=first.message,
-            )
-        )
+            for problem in problems
+        ]
+        super().__init__(say("invalid", problems="\n".join(lines)))
 
 
 def _current(path: Path) -> Loaded | None:

@@ -15,6 +15,7 @@ from tui.core.exits import SysExit
 from tui.core.mta import syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
+from tui.core.mta.notice import send_notice
 from tui.core.mta.options import Invocation, from_record
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
@@ -93,13 +94,14 @@ def fail_refused(
     return entries
 
 
-def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> None:
+def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> Envelope:
     """A message that cannot be taken at all, kept in failed/ with the reason."""
     envelope = Envelope(
         new_id(), [], time.time(), user=user_name(uid), uid=uid, last_error=error, size=len(data)
     )
     spool.add(data, envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
+    return envelope
 
 
 def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
@@ -131,14 +133,15 @@ def _accept(
         invocation, submitted = read
         prepared = prepare(data, invocation, settings, resolver, submitted)
     except MessageProblem as problem:
-        fail_message(spool, data, uid, str(problem))
+        send_notice(spool, fail_message(spool, data, uid, str(problem)), data, settings)
         return []
     except UnknownLocalName as unknown:
         error = f"no alias and no [local] admin for the local name {unknown.name!r}"
-        fail_message(spool, data, uid, error)
+        send_notice(spool, fail_message(spool, data, uid, error), data, settings)
         return []
     prepared, refused = split_refused(prepared)
-    fail_refused(spool, prepared, invocation, uid, refused)
+    for failed in fail_refused(spool, prepared, invocation, uid, refused):
+        send_notice(spool, failed, prepared.data, settings)  # the caller never hears it
     if not prepared.recipients:
         return []
     held = queue(spool, prepared, invocation, uid)

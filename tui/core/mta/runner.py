@@ -14,22 +14,29 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
 from tui.core.mta import syslog
 from tui.core.mta.ingest import accept_drops
 from tui.core.mta.local import Resolver
+from tui.core.mta.notice import expire_failed, send_notice
 from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt (the last one repeats).
 RETRY_DELAYS = (120, 300, 900, 1800, 3600, 7200, 14400)
 GIVE_UP_AFTER = 5 * 24 * 3600.0
 
 Outcome = Literal["sent", "deferred", "failed"]
+Secret: TypeAlias = (
+    "str | TokenSource | None"  # the password, an OAuth sign-in's token source, or none
+)
 OnEvent = Callable[[SendEvent], None]
 
 
@@ -73,7 +80,7 @@ def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
 
 async def _send_once(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     outgoing: RawOutgoing,
     on_event: OnEvent | None,
     on_accepted: Callable[[], None] | None,
@@ -113,7 +120,7 @@ def relay_name(settings: Settings) -> str:
 
 async def attempt(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent | None = None,
@@ -135,7 +142,7 @@ async def attempt(
 
 async def _attempt(
     settings: Settings,
-    password: str | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent,
@@ -190,8 +197,14 @@ async def _attempt(
     return Attempt("sent")
 
 
-def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
-    """Record an attempt's outcome in the queue; returns where the message now is."""
+Notify = Callable[[Envelope, bytes], None]
+
+
+def settle(
+    held: Held, result: Attempt, now: float | None = None, notify: Notify | None = None
+) -> Outcome:
+    """Record an attempt's outcome in the queue; returns where the message now is. What
+    fails for good is handed to `notify` (the notice of tui.core.mta.notice)."""
     now = time.time() if now is None else now
     envelope = held.envelope
     if result.outcome == "sent":
@@ -206,17 +219,21 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     outcome: Outcome = result.outcome
     if result.refused_recipients:
         if outcome == "deferred":  # refused ones are kept apart, in failed/
-            _failed_copy(held, list(result.refused_recipients), result.error)
+            _failed_copy(held, list(result.refused_recipients), result.error, notify)
         else:
             envelope.recipients = list(result.refused_recipients)
     if result.remaining is not None:
         envelope.recipients = list(result.remaining)
-    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER:
+    waits_for_sign_in = result.failure is not None and result.failure.stage == "token"
+    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER and not waits_for_sign_in:
+        # (mail waiting for a sign-in is kept: signing in again sends it, see mailwiz status)
         envelope.last_error = f"gave up after {GIVE_UP_AFTER / 86400:g} days: {result.error}"
         outcome = "failed"
     if outcome == "failed":
         held.failed()
         _log(held.id, "failed", envelope, result)
+        if notify is not None:
+            notify(envelope, held.read())
         return "failed"
     delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
     envelope.next_try = now + delay
@@ -232,7 +249,7 @@ def _log(message_id: str, status: str, envelope: Envelope, result: Attempt) -> N
     )
 
 
-def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
+def _failed_copy(held: Held, recipients: list[str], error: str, notify: Notify | None) -> None:
     """A failed/ entry for recipients refused for good while the message went on."""
     spool, original = held.spool, held.envelope
     envelope = Envelope(
@@ -240,18 +257,25 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
         original.sender, original.user, original.uid, attempts=1, last_try=time.time(),
         last_error=error,
     )  # fmt: skip
-    spool.add(held.read(), envelope).failed()
+    data = held.read()
+    spool.add(data, envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, recipients, answer=error)
+    if notify is not None:
+        notify(envelope, data)
 
 
 async def deliver_held(
     held: Held,
     settings: Settings,
-    password: str | None,
+    password: Secret,
     on_event: OnEvent | None = None,
 ) -> tuple[Outcome, Attempt]:
-    """Try a held message once and record the outcome; always releases it."""
+    """Try a held message once and record the outcome (and the notice of a permanent
+    failure); always releases it."""
     accepted = False
+
+    def notify(envelope: Envelope, data: bytes) -> None:
+        send_notice(held.spool, envelope, data, settings)
 
     def forget() -> None:
         nonlocal accepted
@@ -268,10 +292,10 @@ async def deliver_held(
                 answer=result.answer,
             )  # fmt: skip
             if result.refused_recipients:  # ...but some recipients were refused for good
-                _failed_copy(held, list(result.refused_recipients), result.error)
+                _failed_copy(held, list(result.refused_recipients), result.error, notify)
                 return "failed", result
             return "sent", Attempt("sent", relay=result.relay, answer=result.answer)
-        return settle(held, result), result
+        return settle(held, result, notify=notify), result
     finally:
         held.release()
 
@@ -286,7 +310,7 @@ class FlushResult:
 async def flush(
     spool: Spool,
     settings: Settings,
-    password: str | None,
+    password: Secret,
     resolver: Resolver,
     force: bool,
     on_event: OnEvent | None = None,
@@ -295,6 +319,7 @@ async def flush(
     """Deliver what is due (everything with `force`); messages being delivered by another
     process are left to it."""
     tidy(spool)
+    expire_failed(spool)
     accept_drops(spool, settings, resolver)
     results: list[FlushResult] = []
     for message_id in spool.ids():

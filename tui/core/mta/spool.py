@@ -62,6 +62,7 @@ class Envelope:
     last_try: float | None = None
     last_error: str = ""
     history: list[str] = field(default_factory=list)  # one line per attempt, newest last
+    notice: bool = False  # a notice of a failure (tui.core.mta.notice): never noticed itself
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
@@ -224,6 +225,62 @@ class Spool:
         if envelope is None:
             envelope = Envelope(message_id, [], time.time(), last_error="envelope file lost")
         return Held(self, envelope, fd)
+
+    # -- an admin's commands -------------------------------------------------------------
+
+    def valid_id(self, message_id: str) -> bool:
+        return bool(_ID.match(message_id))
+
+    def where(self, message_id: str) -> Folder | None:
+        """The folder holding the message (None: no such id, or not an id at all)."""
+        if not self.valid_id(message_id):
+            return None
+        for folder in ("queue", "hold", "failed"):
+            if (self.folder(folder) / f"{message_id}.msg").exists():
+                return folder
+        return None
+
+    def delete(self, message_id: str, where: Folder) -> bool:
+        """Remove a message (False: it is being delivered right now)."""
+        held = self.hold(message_id) if where == "queue" else None
+        if where == "queue" and held is None:
+            return False
+        try:
+            for suffix in (".msg", ".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.folder(where) / f"{message_id}{suffix}")
+            _fsync_folder(self.folder(where))
+        finally:
+            if held is not None:
+                held.release()
+        return True
+
+    def move(self, message_id: str, source: Folder, target: Folder, fresh: bool) -> bool:
+        """Move a message between queue/, hold/ and failed/ (False: being delivered);
+        `fresh` makes it due now, as if never tried."""
+        held = self.hold(message_id) if source == "queue" else None
+        if source == "queue" and held is None:
+            return False
+        try:
+            envelope = self.envelope(message_id, source)
+            if envelope is None:
+                envelope = Envelope(message_id, [], time.time(), last_error="envelope lost")
+            if fresh:
+                envelope.attempts, envelope.next_try = 0, 0.0
+            self.folder(target).mkdir(mode=0o700, exist_ok=True)  # hold/ of an older spool
+            self._replace_json(self.folder(target), envelope)
+            os.rename(
+                self.folder(source) / f"{message_id}.msg",
+                self.folder(target) / f"{message_id}.msg",
+            )
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.folder(source) / f"{message_id}.json")
+            _fsync_folder(self.folder(target))
+            _fsync_folder(self.folder(source))
+        finally:
+            if held is not None:
+                held.release()
+        return True
 
     # -- the drop folder ----------------------------------------------------------------
 

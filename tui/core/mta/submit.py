@@ -260,10 +260,12 @@ def deliver_in_background(held: Held, system: System) -> None:
 def _deliver_detached(held: Held, system: System) -> None:
     import asyncio
 
+    from tui.core.credentials.health import note_send
     from tui.core.mta.runner import deliver_held
 
     password = load_password(system.settings, system.config_path)
-    asyncio.run(deliver_held(held, system.settings, password))
+    outcome, result = asyncio.run(deliver_held(held, system.settings, password))
+    note_send(system.config_path, outcome == "sent", result.error)
 
 
 def deliver_now(held: Held, system: System, on_event: OnEvent | None) -> Submitted:
@@ -275,6 +277,9 @@ def deliver_now(held: Held, system: System, on_event: OnEvent | None) -> Submitt
     password = load_password(system.settings, system.config_path)
     queued = say("queued-as", id=held.id, folder=system.spool.queue)
     outcome, result = asyncio.run(deliver_held(held, system.settings, password, on_event))
+    from tui.core.credentials.health import note_send
+
+    note_send(system.config_path, outcome == "sent", result.error)
     spool = system.spool
     if outcome == "failed" and result.refused_recipients:
         raise MtaError.of(

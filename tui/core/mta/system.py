@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.exits import SysExit
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, local_domains, system_aliases
 from tui.core.mta.spool import Spool
 from tui.core.settings import Settings, SettingsError, errors, load_settings
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 
 @dataclass
@@ -20,7 +24,7 @@ class System:
     settings: Settings
     config_path: Path
     spool: Spool
-    password: str | None = None
+    password: str | TokenSource | None = None  # an OAuth sign-in's (monitored) token source
 
     def resolver(self) -> Resolver:
         return Resolver(self.settings.local, local_domains(), system_aliases())
@@ -47,7 +51,14 @@ def read_settings(config_path: Path) -> Settings:
     return loaded.settings
 
 
-def load_password(settings: Settings, config_path: Path) -> str | None:
+def load_password(settings: Settings, config_path: Path) -> str | TokenSource | None:
+    """The password, or for OAuth the token source that notes (and logs) refusals; it never
+    raises: a sign-in that cannot be read fails the token stage with the reason, and the
+    message stays queued."""
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        from tui.core.credentials.health import monitored_source
+
+        return monitored_source(settings, config_path)
     from tui.core.credentials.store import load_password as lookup
     from tui.core.credentials.store import password_needed
 
