@@ -135,7 +135,7 @@ async def test_a_removed_callback_is_no_longer_called(practice: PracticeServer) 
 
 # ---------------------------------------------------------------------- misbehaviour
 
-# mode -> (exit code from DESIGN.md, words the diagnosis title must contain)
+# mode -> (exit code as README.md lists it, words the diagnosis title must contain)
 EXPECTED = {
     "auth": (16, "username or password"),
     "tls": (14, "certificate"),
