@@ -266,6 +266,7 @@ ROLE_PLAYBOOK = """
         mailwiz_prefix: "{{ prefix }}"
         mailwiz_source: "{{ source }}"
         mailwiz_python: "{{ base_python }}"
+        mailwiz_pip_args: --no-compile
         mailwiz_root: "{{ system_root }}"
         mailwiz_config: "{{ system_root }}/etc/mailwiz/settings.toml"
         mailwiz_sendmail: true
