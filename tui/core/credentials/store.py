@@ -64,7 +64,7 @@ from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
 from tui.core.http_apis import facts_of
-from tui.core.settings import Settings
+from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
     import keyring.backend
@@ -223,8 +223,9 @@ class _FileRead:
     warning: str
 
 
-def _read_password_file(path: Path) -> _FileRead:
-    run_hint = f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}."
+def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRead:
+    command = command_for(config_path, "password")
+    run_hint = f"Run `{command}` to store it, or give it in {PASSWORD_ENV}."
     try:
         # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -315,7 +316,7 @@ def save_password(
                 "Check that its folder exists and is yours, or give the password in "
                 f"{PASSWORD_ENV}.",
             ) from None
-        back = _read_password_file(path)
+        back = _read_password_file(path, config_path)
         if back.password != password:
             raise PasswordStoreError(
                 "file",
@@ -360,10 +361,10 @@ def load_password(
             "none",
             f'The {word} is not stored (store = "none") and {PASSWORD_ENV} is not set. '
             f"Set {PASSWORD_ENV} to the {word} before running mailwiz, or store it "
-            "with `mailwiz password`.",
+            f"with `{command_for(config_path, 'password')}`.",
         )
     if store == "file":
-        got = _read_password_file(password_file_path(config_path))
+        got = _read_password_file(password_file_path(config_path), config_path)
         return PasswordLookup(got.password, "file", got.problem, got.warning)
 
     from keyring.backends import null
@@ -389,7 +390,8 @@ def load_password(
             "keyring",
             f"The system keyring ({name}) has no {secret_word(settings)} for "
             f"{SERVICE} / {account}. "
-            f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}.",
+            f"Run `{command_for(config_path, 'password')}` to store it, "
+            f"or give it in {PASSWORD_ENV}.",
         )
     return PasswordLookup(found, "keyring", "")
 
