@@ -202,6 +202,7 @@ def test_a_settings_file_and_set_combine_and_set_wins(
         ("smtp.verify_certificate=maybe", "true or false"),
         ("smtp.host", "KEY=VALUE"),
         ("smtp.security=none", "smtp.username"),  # credentials never travel in clear
+        ("oauth.client_secret=GOCSPX-x", "MAILWIZ_OAUTH_CLIENT_SECRET"),  # never in argv
     ],
 )
 def test_bad_input_is_exit_2_naming_the_key_and_nothing_is_written(
@@ -312,9 +313,10 @@ def test_aliases_and_masked_secrets_in_the_settings(
     local = load_settings(path).settings.local
     assert local.aliases == {"www-data": "web@example.com", "backup": "b@x.org"}
 
+    monkeypatch.setenv("MAILWIZ_OAUTH_CLIENT_SECRET", "GOCSPX-very-secret")
     code, out, err = configure(
         path, capsys, monkeypatch, "--set", "smtp.auth=oauth2", "--set", "oauth.client_id=id-1",
-        "--set", "oauth.client_secret=GOCSPX-very-secret", "--diff", "--check",
+        "--diff", "--check",
     )  # fmt: skip
     assert code == Exit.OK and "GOCSPX-very-secret" not in out + err
     assert "client_secret" in out and "********" in out
