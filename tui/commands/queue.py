@@ -206,11 +206,12 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
 
     spool = Spool(places.spool_path())
     system = load_system(config_path or places.settings_path(), spool, need_password=True)
-    if not places.is_system_spool(spool.root):
-        try:
+    try:
+        spool.check_owner()
+        if not places.is_system_spool(spool.root):
             spool.ensure()
-        except SpoolError as error:
-            raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
+    except SpoolError as error:
+        raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
         raise MtaError(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
     import asyncio

@@ -318,6 +318,7 @@ async def flush(
 ) -> list[FlushResult]:
     """Deliver what is due (everything with `force`); messages being delivered by another
     process are left to it."""
+    spool.check_owner()  # SpoolError: never work on another user's queue, or through links
     tidy(spool)
     expire_failed(spool)
     accept_drops(spool, settings, resolver)
