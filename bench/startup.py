@@ -17,6 +17,7 @@ this one, for before/after figures paired in one run.
 from __future__ import annotations
 
 import os
+import pty
 import statistics
 import subprocess
 import sys
@@ -92,11 +93,24 @@ HERE = Path(__file__).resolve().parent.parent
 
 def once(code: str, *args: str, cwd: Path = HERE) -> float:
     """One fresh process; `cwd` decides which checkout's `tui` it imports (sys.path[0])."""
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", code, *args], check=True, capture_output=True, env=ENV, cwd=cwd
-    )
-    return time.perf_counter() - start
+    # Both apps get a terminal (the wizard refuses to start without one); headless, they
+    # draw nothing on it.
+    terminal, app_side = pty.openpty()
+    try:
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", code, *args],
+            check=True,
+            stdin=app_side,
+            stdout=app_side,
+            stderr=subprocess.PIPE,
+            env=ENV,
+            cwd=cwd,
+        )
+        return time.perf_counter() - start
+    finally:
+        os.close(app_side)
+        os.close(terminal)
 
 
 def main() -> None:

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import MAILWIZ, Mta, local_settings
+from tests.mta_helpers import MAILWIZ, Mta, busy, local_settings
 from tests.servers import PASSWORD, SmtpServer
-from tui.core.mta.install import InstallRefused, install_steps
+from tests.waiting import wait_until
+from tui.core.mta.install import InstallRefused, install_plan, install_steps
 
 
 def files_under(root: Path) -> list[str]:
@@ -66,7 +67,8 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
     assert PASSWORD not in settings.read_text()
     spool = root / "var/spool/mailwiz"
     assert stat.S_IMODE((spool / "drop").stat().st_mode) == 0o1733
-    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o700
+    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o755  # listed, not read
+    assert stat.S_IMODE((spool / "tmp").stat().st_mode) == 0o700
     for link in ("usr/sbin/sendmail", "usr/bin/mailq"):
         assert os.readlink(root / link) == str(MAILWIZ)
     assert "queue --run" in (root / "etc/cron.d/mailwiz").read_text()
@@ -81,6 +83,7 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
         env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr.decode()
+    wait_until(lambda: not busy(spool))  # delivered in the background
     assert len(starttls_server.received) == 1
 
     assert install(user, root).returncode == 0  # again: the links are ours, no refusal
@@ -124,49 +127,17 @@ def test_another_sendmail_in_the_way_is_refused_and_nothing_changes(
     assert files_under(root) == ["usr/sbin/sendmail"]
 
 
-def test_a_package_owning_sendmail_is_named_with_how_to_remove_it(tmp_path: Path) -> None:
-    (tmp_path / "usr/sbin").mkdir(parents=True)
-    (tmp_path / "usr/sbin/sendmail").symlink_to("../bin/msmtp")
-    with pytest.raises(InstallRefused) as refused:
-        install_steps(
-            tmp_path, tmp_path / "settings.toml", MAILWIZ, lambda s, t: None,
-            owner_of=lambda path: "msmtp-mta" if path == "/usr/sbin/sendmail" else None,
-        )  # fmt: skip
-    assert "msmtp-mta" in str(refused.value)
-    assert "dpkg -S /usr/sbin/sendmail" in str(refused.value)
-    assert "apt-get remove msmtp-mta" in str(refused.value)
-
-
-def test_an_oauth_sign_in_is_copied_with_the_settings(tmp_path: Path) -> None:
-    """Root's mail must sign in too: the refresh token goes to a 0600 file beside the system
-    settings, never into the settings file or the output."""
-    from tui.commands.install_mta import copy_settings
-    from tui.core.credentials import TokenRecord, load_tokens, save_tokens
-    from tui.core.settings import (
-        OAuthSettings,
-        PasswordSettings,
-        SenderSettings,
-        Settings,
-        SmtpSettings,
-        load_settings,
-        save_settings,
-    )
-
-    refresh = "r3fresh-T0ken-for-root-mail"
-    settings = Settings(
-        smtp=SmtpSettings(host="smtp.office365.com", username="ops@example.com", auth="oauth2"),
-        sender=SenderSettings(address="ops@example.com"),
-        password=PasswordSettings(store="file"),
-        oauth=OAuthSettings(client_id="00000000-1111-2222-3333-444444444444"),
-    )
-    source = save_settings(settings, tmp_path / "user" / "settings.toml")
-    save_tokens(settings, source, TokenRecord(refresh, username="ops@example.com"))
-    target = tmp_path / "root/etc/mailwiz/settings.toml"
-    copy_settings(source, target)
-    copied = load_settings(target).settings
-    assert copied.smtp.auth == "oauth2" and copied.password.store == "file"
-    record = load_tokens(copied, target)
-    assert record is not None and record.refresh_token == refresh
-    token_file = target.with_name("settings.toml.token")
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
-    assert refresh not in target.read_text()
+def test_a_package_owning_sendmail_is_named_with_how_to_remove_it(user: Mta) -> None:
+    root = user.folder / "root"
+    (root / "usr/sbin").mkdir(parents=True)
+    (root / "usr/sbin/sendmail").symlink_to("../bin/msmtp")
+    plan = install_plan(
+        root, user.config, MAILWIZ, lambda s, t: None,
+        owner_of=lambda path: "msmtp-mta" if path == "/usr/sbin/sendmail" else None,
+    )  # fmt: skip
+    (blocker,) = plan.blockers
+    assert "msmtp-mta" in blocker
+    assert "dpkg -S /usr/sbin/sendmail" in blocker
+    assert "apt-get remove msmtp-mta" in blocker
+    with pytest.raises(InstallRefused):
+        install_steps(root, user.config, MAILWIZ, lambda s, t: None, lambda p: "msmtp-mta")

@@ -34,8 +34,8 @@ from tui.core.credentials import (
     start_device_flow,
     token_file_path,
     token_source_for,
+    username_from_id_token,
 )
-from tui.core.credentials.oauth import username_from_id_token
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import Settings, load_settings, oauth_problems
 

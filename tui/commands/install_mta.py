@@ -1,4 +1,4 @@
-"""`mailwiz install-mta [--dry-run | --uninstall]`: make mailwiz this machine's sendmail.
+"""`mailwiz install-mta [--dry-run] [--uninstall]`: make mailwiz this machine's sendmail.
 
 Installs the system settings (root only), the queue with its drop folder, the sendmail and
 mailq links, and the queue runner (systemd path unit + timer, or a cron line). The steps
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
+    from tui.core.mta.install import Plan
     from tui.core.settings import Settings
 
 
@@ -29,9 +30,12 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "the sendmail and mailq links and the queue runner, so that cron, mail(1), PHP and "
         "the rest send through the settings you tested.",
     )
-    what = install.add_mutually_exclusive_group()
-    what.add_argument("--dry-run", action="store_true", help="print every step, change nothing")
-    what.add_argument("--uninstall", action="store_true", help="undo what install-mta did")
+    install.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print every step and what is in the way; change nothing",
+    )
+    install.add_argument("--uninstall", action="store_true", help="undo what install-mta did")
     install.add_argument("--root", metavar="DIR", default="/", help=argparse.SUPPRESS)
     install.set_defaults(run=run)
 
@@ -48,72 +52,73 @@ def mailwiz_executable() -> Path:
 
 
 def copy_settings(source: Path, target: Path) -> None:
-    """The user's tested settings -> the system settings, 0600; the password or the OAuth
-    sign-in (if any can be found) into a 0600 file beside them, since root's keyring is
-    rarely usable."""
+    """The user's tested settings -> the system settings, 0600, and the password (if any
+    can be found) into a 0600 file beside them, since root's keyring is rarely usable. The
+    user's files are read without following links (tui.core.mta.trust.read_user_files);
+    an OAuth sign-in is not copied: the system signs in on its own."""
+    import tempfile
+
+    from tui.core.mta.trust import read_user_files
     from tui.core.settings import load_settings
 
-    settings = load_settings(source).settings
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
-    if settings.smtp.auth == "oauth2" and settings.protocol == "smtp":
-        _copy_sign_in(settings, source, target)
-    else:
-        _copy_password(settings, source, target)
+    files = read_user_files(source)
+    with tempfile.TemporaryDirectory(prefix="mailwiz-install-") as private:
+        copy = Path(private) / source.name
+        for suffix, data in files.items():
+            fd = os.open(f"{copy}{suffix}", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        settings = load_settings(copy).settings
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
+        if settings.smtp.auth == "oauth2" and settings.protocol == "smtp":
+            _sign_in_for_the_system(settings, target)
+        else:
+            _copy_password(settings, copy, target)
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials import (
-        load_password,
-        password_needed,
-        save_password,
-        secret_optional,
-    )
-    from tui.core.settings import save_settings
+    from tui.core.credentials import load_password, password_needed, secret_optional
+    from tui.core.save import save_settings
 
     password = None
     if password_needed(settings):
         password = load_password(settings, source).password
-    if password:
-        settings.password.store = "file"
-    save_settings(settings, target)
+    # The save use case: settings and password (in a 0600 file beside them) under one lock.
+    save_settings(settings, password, "file" if password else None, target, validate=False)
     os.chmod(target, 0o600)
-    if password:
-        save_password(settings, target, password)
-    elif password_needed(settings) and not secret_optional(settings):
+    if not password and password_needed(settings) and not secret_optional(settings):
         print(
             "  note: no password was found to copy. Store it with: "
             f"mailwiz password --config {target} --store file",
         )
 
 
-def _copy_sign_in(settings: Settings, source: Path, target: Path) -> None:
-    """The refresh token goes with the settings, or root's mail could never sign in."""
-    from tui.core.credentials import load_tokens, save_tokens
+def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
+    """A refresh token is not copied: a server that revokes a reused refresh token would
+    end the sign-in of both copies at the first send. The system signs in on its own."""
     from tui.core.settings import save_settings
 
-    record = load_tokens(settings, source)
     settings.password.store = "file"
     save_settings(settings, target)
     os.chmod(target, 0o600)
-    if record is not None:
-        save_tokens(settings, target, record)
-    else:
-        print(
-            f"  note: no sign-in was found to copy. Sign in with: mailwiz login --config {target}",
-        )
+    print(
+        "  note: your sign-in was not copied (two copies of one sign-in end each other "
+        "where the server revokes a reused token). Sign in for the system, once: "
+        f"sudo mailwiz login --config {target}",
+    )
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.mta.install import InstallRefused, install_steps, uninstall_steps
+    from tui.core.mta.install import install_plan, uninstall_plan
 
     root = Path(args.root).absolute()
-    if root == Path("/") and os.geteuid() != 0:
+    if root == Path("/") and os.geteuid() != 0 and not args.dry_run:
         print("mailwiz: install-mta changes system files: run it as root (sudo).", file=sys.stderr)
         return int(Exit.USAGE)
     mailwiz = mailwiz_executable()
     if args.uninstall:
-        steps = uninstall_steps(root, mailwiz)
+        plan = uninstall_plan(root, mailwiz)
         title = "Removing mailwiz as this machine's sendmail:"
     else:
         source = config_path
@@ -127,23 +132,32 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
                 file=sys.stderr,
             )
             return int(Exit.NOT_READY)
-        try:
-            steps = install_steps(root, source, mailwiz, copy_settings)
-        except InstallRefused as refused:
-            print(f"mailwiz: nothing was changed: {refused}", file=sys.stderr)
-            return int(Exit.USAGE)
+        plan = install_plan(root, source, mailwiz, copy_settings)
         title = "Making mailwiz this machine's sendmail:"
-    print(title if not args.dry_run else f"{title} (dry run: nothing is changed)")
-    for step in steps:
-        if args.dry_run:
-            print(f"  - would {step.description}")
-            continue
+    if args.dry_run or plan.blockers:
+        return _print_plan(title, plan)
+    print(title)
+    for step in plan.steps:
         try:
             step.action()
         except OSError as error:
             print(f"  FAILED: {step.description}: {error}", file=sys.stderr)
             return int(Exit.BUG)
         print(f"  done: {step.description}")
-    if not args.dry_run and not args.uninstall:
+    if not args.uninstall:
         print("\nTry it: echo 'It works.' | mail -s 'mailwiz test' root   (then: mailwiz queue)")
     return int(Exit.OK)
+
+
+def _print_plan(title: str, plan: Plan) -> int:
+    """--dry-run, or a plan something stands in the way of: every step, then what is in
+    the way (exit 2 while anything is)."""
+    print(f"{title} (dry run: nothing is changed)" if not plan.blockers else title)
+    for step in plan.steps:
+        print(f"  - would {step.description}")
+    if not plan.blockers:
+        return int(Exit.OK)
+    print("", file=sys.stderr)
+    for blocker in plan.blockers:
+        print(f"mailwiz: nothing was changed: {blocker}", file=sys.stderr)
+    return int(Exit.USAGE)

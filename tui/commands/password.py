@@ -11,7 +11,8 @@ from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
-    from tui.core.settings import Settings
+    from tui.core.save import SaveResult
+    from tui.core.settings import PasswordStore, Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -99,123 +100,65 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         )
     if not may_store_secret(settings):
         raise UsageError("these settings use no password (no username is set); nothing to store")
-    import copy
-
-    new = copy.deepcopy(settings)
+    word = secret_word(settings)
     if args.delete:
         if args.store:
             raise UsageError("--delete and --store do not go together")
-        return delete_secret(settings, loaded.path)
-    if args.store:
-        new.password.store = args.store
-    if new.password.store == "none":
-        word = secret_word(settings)
+        if settings.password.store == "none":
+            print(f'No {word} is stored (store = "none"); nothing to remove.')
+            return Exit.OK
+        _save(settings, None, "none", loaded.path, args.stdin)
+        print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
+        return Exit.OK
+    store = args.store or settings.password.store
+    if store == "none":
         raise UsageError(
             f'the settings say store = "none": the {word} is supplied at run time by '
             "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
         )
-    password = read_new_password(args.stdin, secret_word(settings))
-    if new.password.store == settings.password.store:
-        store_password(new, loaded.path, password, args.stdin)
-    else:
-        move_password(settings, new, loaded.path, password, args.stdin)
+    password = read_new_password(args.stdin, word)
+    if settings.protocol == "http":
+        from tui.core.http_apis import key_problem
+
+        problem = key_problem(password)
+        if problem:  # it could never go in the request's header: refused here, not at send
+            raise UsageError(f"{problem}; nothing was stored")
+    result = _save(settings, password, store, loaded.path, args.stdin)
+    print(f"{word[0].upper()}{word[1:]} stored in {result.where}.")
     return Exit.OK
 
 
-def store_password(settings: Settings, path: Path, password: str, from_stdin: bool) -> None:
-    from tui.core.credentials import (
-        PasswordStoreError,
-        describe_store,
-        save_password,
-        secret_word,
-    )
+def _save(
+    settings: Settings, password: str | None, store: PasswordStore, path: Path, from_stdin: bool
+) -> SaveResult:
+    """The save use case (settings and secret under one lock, rolled back together); its
+    failures as this command's exits, its warnings on stderr."""
+    from tui.core.credentials import PasswordStoreError, secret_word
+    from tui.core.save import SaveRefused, save_settings
+    from tui.core.settings import SettingsError
 
     word = secret_word(settings)
     try:
-        save_password(settings, path, password)
+        result = save_settings(settings, password, store, path, validate=False)
     except PasswordStoreError as error:
         hint = ""
-        if settings.password.store == "keyring":
+        if store == "keyring":
             hint = (
                 "\nTo keep it in a file only you can read, beside the settings, run: "
                 f"mailwiz password --store file{' --stdin' if from_stdin else ''}"
             )
-        raise NotReady(f"the {word} was not stored. {error}{hint}") from None
-    print(f"{word[0].upper()}{word[1:]} stored in {describe_store(settings, path)}.")
-
-
-def move_password(
-    old: Settings, new: Settings, path: Path, password: str, from_stdin: bool
-) -> None:
-    """Store in the new place, then save the settings that point there, then remove the
-    old copy. A failure leaves settings and store consistent: the new copy is rolled back,
-    or the message says exactly where the password now is."""
-    from tui.core.credentials import PasswordStoreError, delete_password, describe_store
-    from tui.core.settings import SettingsError, save_settings
-
-    store_password(new, path, password, from_stdin)
-    try:
-        save_settings(new, path)
+        raise NotReady(
+            f"the {word} was not stored, and the settings are as they were. {error}{hint}"
+        ) from None
+    except SaveRefused as error:
+        raise UsageError(str(error)) from None
     except SettingsError as error:
-        try:
-            delete_password(new, path)
-        except PasswordStoreError:
-            raise NotReady(
-                f"the settings were not changed ({error}), and the new copy of the password "
-                f"could not be removed again: it is in {describe_store(new, path)}, while the "
-                f"settings still use {describe_store(old, path)}. Remove it by hand, or run "
-                "this command again when the settings can be written."
-            ) from None
-        raise NotReady(
-            f"the settings were not changed, so the password was not moved either (the new "
-            f"copy was removed again; it is still in {describe_store(old, path)} if it was "
-            f"there before). {error}"
-        ) from None
-    try:
-        delete_password(old, path)
-    except PasswordStoreError as error:
-        print(
-            f"mailwiz: warning: the old copy in {describe_store(old, path)} could not be "
-            f"removed: {error}",
-            file=sys.stderr,
-        )
-
-
-def delete_secret(settings: Settings, path: Path) -> int:
-    """Remove the stored secret, then save the settings with store = "none" (so nothing looks
-    for it again). The settings are saved first: a failure to remove leaves no dangling
-    pointer, and the message says where the copy still is."""
-    import copy
-
-    from tui.core.credentials import (
-        PasswordStoreError,
-        delete_password,
-        describe_store,
-        secret_word,
-    )
-    from tui.core.settings import SettingsError, save_settings
-
-    word = secret_word(settings)
-    if settings.password.store == "none":
-        print(f'No {word} is stored (store = "none"); nothing to remove.')
-        return Exit.OK
-    new = copy.deepcopy(settings)
-    new.password.store = "none"
-    try:
-        save_settings(new, path)
-    except SettingsError as error:
-        raise NotReady(
-            f"the {word} was not removed: the settings were not changed. {error}"
-        ) from None
-    try:
-        delete_password(settings, path)
-    except PasswordStoreError as error:
-        raise NotReady(
-            f'the settings now say store = "none", but the old copy in '
-            f"{describe_store(settings, path)} could not be removed: {error}"
-        ) from None
-    print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
-    return Exit.OK
+        raise NotReady(f"nothing was changed: {error}") from None
+    except ValueError as error:
+        raise UsageError(f"{error} Nothing was stored.") from None
+    for warning in result.warnings:
+        print(f"mailwiz: warning: {warning}", file=sys.stderr)
+    return result
 
 
 def _after_delete(settings: Settings) -> str:

@@ -10,30 +10,13 @@ much to create (it compiles its methods). Code tells them apart by class (isinst
 
 from __future__ import annotations
 
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Literal, NamedTuple
 
+# FailureKind lives beside its exit codes; events re-exports it for the engines and faces.
+from tui.core.exits import FailureKind as FailureKind
+from tui.core.exits import exit_code_for
 from tui.core.keys import Key
-
-
-class FailureKind(Enum):
-    """One value per way a send can fail. Not a number: the exit code of each kind is in
-    `tui.core.exits` (`exit_code_for(kind)`, or `Failure.exit_code`)."""
-
-    INTERNAL = "internal"
-    NO_PASSWORD = "no-password"
-    DNS = "dns"
-    REFUSED = "refused"
-    TIMEOUT = "timeout"
-    TLS = "tls"
-    CERTIFICATE = "certificate"
-    NO_STARTTLS = "no-starttls"
-    AUTH = "auth"
-    SENDER = "sender"
-    RECIPIENT = "recipient"
-    MESSAGE = "message"
-    TEMPORARY = "temporary"
-    HTTP = "http"
 
 
 class Reason(StrEnum):
@@ -106,8 +89,6 @@ class Failure(NamedTuple):
 
     @property
     def exit_code(self) -> int:
-        from tui.core.exits import exit_code_for
-
         return exit_code_for(self.kind)
 
 

@@ -1,18 +1,14 @@
 """Every exit code mailwiz returns, in one table: the command line, the wizard and --json
 read it here, and a failure kind maps to its code in exactly one place.
 
-`test`, `send`, `login` and the wizard use the codes of DESIGN.md (like swaks and msmtp: one
+`test`, `send`, `login` and the wizard use the codes README.md lists (like swaks and msmtp: one
 per way of failing). The sendmail entry follows sysexits.h instead, because cron, PHP and
 mail(1) expect those.
 """
 
 from __future__ import annotations
 
-from enum import IntEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from tui.core.events import FailureKind
+from enum import Enum, IntEnum
 
 
 class Exit(IntEnum):
@@ -20,6 +16,7 @@ class Exit(IntEnum):
     BUG = 1  # an unexpected internal error: a traceback file, never the password
     USAGE = 2  # bad command line, or a settings file that is invalid (names key and line)
     NOT_READY = 3  # no settings yet, or no password available
+    LOGIN_NEEDED = 4  # configure: written, but a person must sign in (`mailwiz login`) here
     DNS = 10
     REFUSED = 11
     TIMEOUT = 12
@@ -49,10 +46,28 @@ class SysExit(IntEnum):
     CONFIG = 78  # settings missing or invalid
 
 
+class FailureKind(Enum):
+    """One value per way a send can fail. Not a number: the exit code of each kind is the
+    table below (`exit_code_for(kind)`, or `Failure.exit_code`)."""
+
+    INTERNAL = "internal"
+    NO_PASSWORD = "no-password"
+    DNS = "dns"
+    REFUSED = "refused"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    CERTIFICATE = "certificate"
+    NO_STARTTLS = "no-starttls"
+    AUTH = "auth"
+    SENDER = "sender"
+    RECIPIENT = "recipient"
+    MESSAGE = "message"
+    TEMPORARY = "temporary"
+    HTTP = "http"
+
+
 def exit_code_for(kind: FailureKind) -> int:
     """The exit code of `test`/`send` for a failed send of this kind."""
-    from tui.core.events import FailureKind
-
     table: dict[FailureKind, Exit] = {
         FailureKind.INTERNAL: Exit.BUG,
         FailureKind.NO_PASSWORD: Exit.NOT_READY,

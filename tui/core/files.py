@@ -19,6 +19,7 @@ from pathlib import Path
 # point at a file of the victim's). O_EXCL: the file is ours from its first byte.
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 TEMP_SUFFIX = ".tmp"
+LOCK_POLL = 0.02  # seconds between two tries of a lock another writer holds
 
 
 class LockBusy(Exception):
@@ -116,15 +117,21 @@ def _open_lock(lock_path: Path) -> int:
 
 
 @contextlib.contextmanager
-def exclusive_lock(lock_path: Path) -> Iterator[None]:
+def exclusive_lock(lock_path: Path, wait: float = 0.0) -> Iterator[None]:
     """Hold an flock on lock_path (created 0600, never through a symlink); LockBusy when
-    another process holds it. The lock file stays, empty and harmless."""
+    another process still holds it after `wait` seconds. The lock file stays, empty and
+    harmless; a writer killed with the lock held releases it (the kernel closes its fd)."""
     fd = _open_lock(lock_path)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise LockBusy(str(lock_path)) from None
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise LockBusy(str(lock_path)) from None
+                time.sleep(LOCK_POLL)
         yield
     finally:
         os.close(fd)  # closing releases the lock

@@ -38,6 +38,10 @@ class Key(StrEnum):
     OAUTH_DEVICE_URL = "oauth.device_authorization_url"
     OAUTH_AUTHORIZATION_URL = "oauth.authorization_url"
     OAUTH_TOKEN_URL = "oauth.token_url"
+    OAUTH_GRANT = "oauth.grant"
+    OAUTH_CERTIFICATE = "oauth.certificate"
+    OAUTH_SERVICE_ACCOUNT = "oauth.service_account"
+    OAUTH_SECRET_EXPIRES = "oauth.secret_expires"
     LOCAL_ADMIN = "local.admin"
     LOCAL_ALIASES = "local.aliases"
     PASSWORD = "password"
@@ -72,6 +76,10 @@ LABELS: dict[Key, str] = {
     Key.OAUTH_DEVICE_URL: "Device authorization URL",
     Key.OAUTH_AUTHORIZATION_URL: "Authorization URL",
     Key.OAUTH_TOKEN_URL: "Token URL",
+    Key.OAUTH_GRANT: "Who signs in",
+    Key.OAUTH_CERTIFICATE: "Certificate file",
+    Key.OAUTH_SERVICE_ACCOUNT: "Service account key file",
+    Key.OAUTH_SECRET_EXPIRES: "Client secret expires",
     Key.LOCAL_ADMIN: "Admin address",
     Key.LOCAL_ALIASES: "Aliases",
     Key.PASSWORD: "Password",

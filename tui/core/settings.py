@@ -6,11 +6,12 @@ See DESIGN.md, "The settings file". The password is never part of this file.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import re
 import stat
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, get_args
@@ -37,6 +38,7 @@ PasswordStore = Literal["keyring", "file", "none"]
 SmtpAuth = Literal["password", "oauth2"]
 HttpApi = Literal["relay", "postmark", "mailgun", "sendgrid", "resend"]
 OAuthProvider = Literal["microsoft", "google", "custom"]
+OAuthGrant = Literal["user", "app"]
 
 # The usual pairing of port and security mode (RFC 8314): 465 is implicit TLS, 587 is
 # submission with STARTTLS, 25 is server-to-server and often unencrypted.
@@ -76,6 +78,12 @@ class OAuthSettings:
     device_authorization_url: str = ""
     authorization_url: str = ""
     token_url: str = ""
+    # "user": a person signs in (device code or browser); "app": the app signs in itself
+    # (client credentials; Google: a service account's JWT bearer grant). See app_grants.
+    grant: OAuthGrant = "user"
+    certificate: str = ""  # app, microsoft/custom: PEM with the private key and certificate
+    service_account: str = ""  # app, google: the service account's JSON key file
+    secret_expires: str = ""  # app: the client secret's expiry date (YYYY-MM-DD), to warn
 
 
 @dataclass
@@ -109,6 +117,11 @@ class Settings:
     password: PasswordSettings = field(default_factory=PasswordSettings)
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     local: LocalSettings = field(default_factory=LocalSettings)
+
+    def copy(self) -> Settings:
+        """An independent copy to edit: the one place settings are copied (a screen or a
+        use case that changes settings it was handed changes its copy, never the caller's)."""
+        return copy.deepcopy(self)
 
     @property
     def from_address(self) -> str:
@@ -464,6 +477,17 @@ def resolve_config_path(
     return default_config_path()
 
 
+def command_for(config_path: Path | None, *args: str) -> str:
+    """A mailwiz command line to suggest, with `--config PATH` when the settings are not
+    where mailwiz looks by itself (so the suggestion works as printed)."""
+    import shlex
+
+    words = ["mailwiz", *args]
+    if config_path is not None and config_path != resolve_config_path(None):
+        words += ["--config", str(config_path)]
+    return shlex.join(words)
+
+
 # ---------------------------------------------------------------------------- load
 
 
@@ -494,6 +518,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "smtp.auth": get_args(SmtpAuth),
     "http.api": get_args(HttpApi),
     "oauth.provider": get_args(OAuthProvider),
+    "oauth.grant": get_args(OAuthGrant),
     "password.store": get_args(PasswordStore),
 }
 
@@ -647,7 +672,7 @@ def load_settings(path: Path) -> Loaded:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsMissing(
-            f"There are no settings yet at {path}. Run mailwiz to set up email."
+            f"There are no settings yet at {path}. Run {command_for(path)} to set up email."
         ) from None
     except UnicodeDecodeError:
         raise SettingsFileError("this is not a text file (not UTF-8).", path=path) from None
@@ -704,42 +729,87 @@ def _busy(target: Path) -> SettingsBusy:
     )
 
 
+LOCK_WAIT = 30.0  # seconds a save waits for another writer of the same settings
+
+
+def settings_target(path: Path) -> Path:
+    """The real settings file behind `path` (a symlinked settings file keeps its link)."""
+    return Path(os.path.realpath(path))
+
+
+@contextlib.contextmanager
+def settings_lock(path: Path, wait: float = LOCK_WAIT) -> Iterator[Path]:
+    """Hold the settings file's lock (`<name>.lock` beside it) and yield the real file.
+
+    Every writer of the settings, and of the secret they point at, holds it from the first
+    read to the last write (and any rollback), so concurrent saves are serialised and none
+    undoes another's. The folder is created 0700. SettingsBusy after `wait` seconds."""
+    target = settings_target(path)
+    folder = target.parent
+    try:
+        files.make_private_folder(folder)
+    except OSError as error:
+        raise SettingsError(f"Cannot create the folder {folder}: {error.strerror}.") from None
+    try:
+        with files.exclusive_lock(target.with_name(target.name + ".lock"), wait):
+            files.remove_stale_temps(target)
+            files.remove_stale_temps(target.with_name(target.name + ".bak"))
+            yield target
+    except files.LockBusy:
+        raise _busy(target) from None
+    except files.UnsafePath as error:
+        raise SettingsError(str(error)) from None
+
+
+def read_current(target: Path) -> bytes | None:
+    """The settings file's bytes as they are now (None: no file), refusing a file that
+    cannot be parsed: the user may have work in it, so it is never overwritten."""
+    try:
+        data = target.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise SettingsError(f"Cannot read {target}: {error.strerror}.") from None
+    parse_settings(data.decode("utf-8", errors="replace"), target)
+    return data
+
+
+def write_settings(settings: Settings, target: Path, previous: bytes | None) -> None:
+    """With the lock held (`settings_lock`): keep `previous` as <name>.bak, then write the
+    settings to a temp file and rename it over the target. On failure the target is as it
+    was and no temp file is left."""
+    text = to_toml(settings)
+    try:
+        if previous is not None:
+            files.write_atomically(target.with_name(target.name + ".bak"), previous)
+        files.write_atomically(target, text.encode("utf-8"))
+    except OSError as error:
+        raise SettingsError(
+            f"Could not save {target}: {error.strerror or error}. The previous settings are "
+            "unchanged."
+        ) from None
+
+
+def restore_settings(target: Path, previous: bytes | None) -> None:
+    """With the lock held: put back the file `write_settings` replaced (a rollback), or
+    remove it when there was none."""
+    if previous is None:
+        target.unlink(missing_ok=True)
+    else:
+        files.write_atomically(target, previous)
+
+
 def save_settings(settings: Settings, path: Path) -> Path:
     """Write the settings atomically; returns the real file written (links are followed).
 
     The previous file is kept as <name>.bak. On any failure the previous file is intact
     and no temporary file is left behind; temp files a killed writer left are removed. An
     existing file that cannot be parsed is never overwritten: the user may have work in it.
-    The folder is created 0700; the lock and temp files never follow a planted symlink."""
-    target = Path(os.path.realpath(path))  # a symlinked settings file keeps its link
-    folder = target.parent
-    try:
-        files.make_private_folder(folder)
-    except OSError as error:
-        raise SettingsError(f"Cannot create the folder {folder}: {error.strerror}.") from None
-    text = to_toml(settings)
-    try:
-        with files.exclusive_lock(target.with_name(target.name + ".lock")):
-            files.remove_stale_temps(target)
-            files.remove_stale_temps(target.with_name(target.name + ".bak"))
-            if target.exists():
-                parse_settings(target.read_text(encoding="utf-8", errors="replace"), path)
-                _keep_backup(target)
-            files.write_atomically(target, text.encode("utf-8"))
-    except files.LockBusy:
-        raise _busy(target) from None
-    except SettingsError:
-        raise
-    except OSError as error:
-        raise SettingsError(
-            f"Could not save {target}: {error.strerror or error}. The previous settings are "
-            "unchanged."
-        ) from None
+    The folder is created 0700; the lock and temp files never follow a planted symlink.
+    Settings with a secret are saved by `tui.core.save` (the secret under the same lock)."""
+    with settings_lock(path) as target:
+        write_settings(settings, target, read_current(target))
     return target
-
-
-def _keep_backup(target: Path) -> None:
-    files.write_atomically(target.with_name(target.name + ".bak"), target.read_bytes())
 
 
 def _oauth_url_problem(url: str) -> str | None:
@@ -766,7 +836,10 @@ def oauth_problems(settings: Settings) -> list[Problem]:
         error(
             "smtp.security", "A sign-in token must not travel unencrypted: choose TLS or STARTTLS."
         )
-    if not oauth.client_id.strip():
+    app = oauth.grant == "app"
+    if app:
+        problems += _app_grant_problems(settings)
+    if not oauth.client_id.strip() and not (app and oauth.provider == "google"):
         error(
             "oauth.client_id",
             "Enter the client ID of your app registration (see the sign-in guidance).",
@@ -783,7 +856,9 @@ def oauth_problems(settings: Settings) -> list[Problem]:
     if oauth.provider == "custom":
         if not oauth.token_url.strip():
             error("oauth.token_url", "Enter the token URL of your sign-in server.")
-        if not (oauth.device_authorization_url.strip() or oauth.authorization_url.strip()):
+        if not app and not (
+            oauth.device_authorization_url.strip() or oauth.authorization_url.strip()
+        ):
             error(
                 "oauth.authorization_url",
                 "Enter the authorization URL (or the device authorization URL) of your "
@@ -792,4 +867,37 @@ def oauth_problems(settings: Settings) -> list[Problem]:
     for name in ("client_id", "client_secret", "tenant", "scope"):
         problem = header_problem(getattr(oauth, name))
         error(f"oauth.{name}", problem and problem.replace("here", "in " + name))
+    return problems
+
+
+_SHARED_TENANTS = ("organizations", "common", "consumers")
+
+
+def _app_grant_problems(settings: Settings) -> list[Problem]:
+    """`grant = "app"`: the mailbox to send as, the tenant, and the key the app signs with."""
+    oauth, problems = settings.oauth, []
+    if not looks_like_address(settings.smtp.username.strip()):
+        problems.append(
+            Problem("smtp.username", "Enter the mailbox the app sends as (an email address).")
+        )
+    if oauth.provider == "microsoft" and oauth.tenant.strip().lower() in _SHARED_TENANTS:
+        problems.append(
+            Problem(
+                "oauth.tenant",
+                "An app signs in to one organisation: enter your tenant's ID or its "
+                "domain (contoso.onmicrosoft.com), not " + oauth.tenant.strip() + ".",
+            )
+        )
+    if oauth.provider == "google" and not oauth.service_account.strip():
+        problems.append(
+            Problem(
+                "oauth.service_account",
+                "Enter the path of the service account's JSON key file.",
+            )
+        )
+    expires = oauth.secret_expires.strip()
+    if expires and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):
+        problems.append(
+            Problem("oauth.secret_expires", "Enter the date as YYYY-MM-DD, or leave it empty.")
+        )
     return problems

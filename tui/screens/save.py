@@ -11,7 +11,6 @@ file or no stored password. Dismisses with True once saved, False when the user 
 
 from __future__ import annotations
 
-import copy
 import re
 import shlex
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
+from tui.core.http_apis import facts_of, http_rows
 from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
@@ -52,10 +52,12 @@ class _Saved:
 
 def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, str]]:
     """The settings as (label, value) rows, the password masked."""
-    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings.provider))]
+    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings))]
     sender = settings.sender
     if settings.protocol == "http":
-        rows.append(("Relay URL", settings.http.url))
+        for label, value in http_rows(settings):
+            if label != "HTTP API":  # the Provider row names the API already
+                rows.append((label[0].upper() + label[1:], value))
     else:
         smtp = settings.smtp
         security = {
@@ -123,8 +125,14 @@ def admin_problem(admin: str, local: LocalSettings) -> str | None:
     return next((p.message for p in problems if p.field == "local.admin"), None)
 
 
-def _provider_name(provider_id: str) -> str:
+def _provider_name(settings: Settings) -> str:
+    """The provider's name; for HTTP, the API's ("Postmark API", "HTTP relay")."""
     from tui.core.providers import get_provider
+
+    if settings.protocol == "http":
+        facts = facts_of(settings.http.api)
+        return facts.title if facts.name == "relay" else f"{facts.title} API"
+    provider_id = settings.provider
 
     try:
         return get_provider(provider_id).name
@@ -170,7 +178,7 @@ class SaveScreen(Screen[bool]):
         from tui.core.credentials import relay_store_for_key, uses_relay
 
         if uses_relay(settings):
-            settings = copy.deepcopy(settings)
+            settings = settings.copy()
             relay_store_for_key(settings, password)  # an empty relay key: store = "none"
         self.practice = practice
         self.settings = settings
@@ -309,7 +317,10 @@ class SaveScreen(Screen[bool]):
         problem.display = True
         choice = self.query_one("#store-choice", RadioSet)
         choice.display = True
-        choice.focus()
+        # Scroll only once the choice has its place: scrolling at focus time raced the layout
+        # (the body sat at either of two offsets, whichever came first).
+        choice.focus(scroll_visible=False)
+        self.call_after_refresh(choice.scroll_visible, animate=False)
 
     def _password_where(self, probe: _Probe) -> str:
         if _signs_in(self.settings):
@@ -323,7 +334,7 @@ class SaveScreen(Screen[bool]):
         from tui.core.credentials import describe_store
 
         self.choice = "file" if event.pressed.id == "store-file" else "none"
-        chosen = copy.deepcopy(self.settings)
+        chosen = self.settings.copy()
         chosen.password.store = self.choice
         self.query_one("#where-password", Static).update(
             Content.assemble(
@@ -397,28 +408,18 @@ class SaveScreen(Screen[bool]):
         self.saving = True
         self._say("Saving…")
         self.query_one("#save", Button).disabled = True
-        target = copy.deepcopy(self.settings)
+        target = self.settings.copy()
         if self._needs_choice() and self.choice is not None:
             target.password.store = self.choice
         target.local.admin = self._admin()
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
     def _write(self, target: Settings) -> _Saved:
-        from tui.core.credentials import password_needed, save_password
-        from tui.core.settings import save_settings
+        """The save use case (tui.core.save): settings and secret under one lock."""
+        from tui.core.save import save_settings
 
-        store_it = (
-            self.password is not None
-            and password_needed(target)
-            and target.password.store != "none"
-        )
-        if store_it:
-            assert self.password is not None
-            self.config_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            save_password(target, self.config_path, self.password)
-        written = save_settings(target, self.config_path)
-        where = _describe_secret_store(target, self.config_path)
-        return _Saved(written, target.password.store, where)
+        saved = save_settings(target, self.password, None, self.config_path)
+        return _Saved(saved.settings_path, saved.settings.password.store, saved.where)
 
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
@@ -529,15 +530,9 @@ def _signs_in(settings: Settings) -> bool:
 
 
 def _describe_secret_store(settings: Settings, config_path: Path) -> str:
-    """Where the secret of these settings is kept: the sign-in's refresh token for OAuth
-    (oauth_store says where), otherwise the password."""
-    if _signs_in(settings):
-        from tui.core.credentials import describe_token_store
+    from tui.core.save import describe_secret
 
-        return describe_token_store(settings, config_path)
-    from tui.core.credentials import describe_store
-
-    return describe_store(settings, config_path)
+    return describe_secret(settings, config_path)
 
 
 def _usual_path() -> Path:

@@ -3,19 +3,30 @@ stored password (or `$MAILWIZ_PASSWORD`) otherwise, nothing when no sign-in is n
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.credentials.lookup import uses_oauth_sign_in
-from tui.core.credentials.oauth_store import NotSignedIn, token_source_for
+from tui.core.credentials.oauth import CredentialMissing
+from tui.core.credentials.oauth_store import user_token_source
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
     from tui.core.settings import Settings
 
 
-class CredentialMissing(NotSignedIn):
-    """A password is needed and none is stored or given."""
+def token_source_for(
+    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+) -> TokenSource:
+    """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn: the app's
+    own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in."""
+    if settings.oauth.grant == "app":
+        from tui.core.credentials.app_grants import app_token_source
+
+        return app_token_source(settings, config_path, clock)
+    return user_token_source(settings, config_path, clock)
 
 
 def credential_for(settings: Settings, config_path: Path) -> str | TokenSource | None:

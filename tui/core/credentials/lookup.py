@@ -60,17 +60,35 @@ def uses_api_key(settings: Settings) -> bool:
 
 def secret_word(settings: Settings) -> str:
     """What the secret is called for these settings: "API key" (any HTTP API, the relay's
-    optional key too) or "password"."""
+    optional key too), "client secret" (an app sign-in's) or "password"."""
+    if uses_client_secret(settings):
+        return "client secret"
     return "API key" if settings.protocol == "http" else "password"
 
 
 def password_needed(settings: Settings) -> bool:
     """Whether these settings keep a secret in the store: an HTTP API's key, the relay's
-    optional key unless ``store = "none"``, or the password of SMTP with a username (not
-    with an OAuth sign-in, kept on its own)."""
+    optional key unless ``store = "none"``, the password of SMTP with a username (not
+    with a person's OAuth sign-in, kept on its own), or an app sign-in's client secret."""
     if settings.protocol == "http":
         return uses_api_key(settings) or settings.password.store != "none"
-    return settings.smtp.auth != "oauth2" and bool(settings.smtp.username.strip())
+    if settings.smtp.auth == "oauth2":
+        return uses_client_secret(settings)
+    return bool(settings.smtp.username.strip())
+
+
+def uses_client_secret(settings: Settings) -> bool:
+    """Whether the stored secret of these settings is an app's client secret: an app
+    sign-in (`oauth.grant = "app"`) of Microsoft or a custom server without a certificate.
+    It is kept where a password is kept (and `MAILWIZ_PASSWORD` gives it too)."""
+    oauth = settings.oauth
+    return (
+        settings.protocol == "smtp"
+        and settings.smtp.auth == "oauth2"
+        and oauth.grant == "app"
+        and oauth.provider != "google"
+        and not oauth.certificate.strip()
+    )
 
 
 def secret_optional(settings: Settings) -> bool:

@@ -177,6 +177,14 @@ async def refresh_record(endpoints: Endpoints, record: TokenRecord) -> TokenReco
 # ------------------------------------------------------------------------ the token source
 
 
+class NotSignedIn(Exception):
+    """No usable sign-in is stored for these settings; str() says what to do."""
+
+
+class CredentialMissing(NotSignedIn):
+    """A password (or an app's client secret) is needed and none is stored or given."""
+
+
 class Vault(Protocol):
     """Where a token source reads and keeps its sign-in (`oauth_store.TokenVault`).
     `acquire` blocks until no other mailwiz is refreshing the same sign-in (a refresh token

@@ -9,7 +9,7 @@ secret, so it cannot keep a sign-in.
 Every sentence here is a text of texts.toml (`[keep]`), filled with data: a keyring failure
 contributes its `reason` (what happened), never its advice about passwords.
 
-`token_source_for` hands a send the `StoredTokenSource` over this store.
+`user_token_source` hands a send the `StoredTokenSource` over this store.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ import fcntl
 import os
 import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core import files
 from tui.core.credentials.keyring_calls import PasswordStoreError, fail_null, keyring_op
-from tui.core.credentials.oauth import StoredTokenSource, TokenRecord
+from tui.core.credentials.oauth import NotSignedIn, StoredTokenSource, TokenRecord
 from tui.core.credentials.oauth_endpoint import endpoints_for, provider_name
 from tui.core.credentials.store import SERVICE, keyring_account
 from tui.core.diagnose.texts import say
@@ -40,10 +41,6 @@ MAX_TOKEN_FILE = 256 * 1024  # bytes: a sign-in is a few kilobytes; more is not 
 
 class TokenStoreError(Exception):
     """The sign-in could not be kept or read back; str() says what happened and what to do."""
-
-
-class NotSignedIn(Exception):
-    """No usable sign-in is stored for these settings; str() says what to do."""
 
 
 def token_file_path(config_path: Path) -> Path:
@@ -218,8 +215,11 @@ class TokenVault:
             os.close(held)  # closing releases the lock; the empty lock file stays
 
 
-def token_source_for(settings: Settings, config_path: Path) -> StoredTokenSource:
-    """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn."""
+def user_token_source(
+    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+) -> StoredTokenSource:
+    """The token source of the person's stored sign-in (`grant = "user"`), or NotSignedIn.
+    `clock` is the time the source goes by (a test's fast clock)."""
     vault = TokenVault(settings, config_path)
     try:
         record = vault.load()
@@ -229,6 +229,4 @@ def token_source_for(settings: Settings, config_path: Path) -> StoredTokenSource
         raise NotSignedIn(
             say("keep", "not-signed-in", provider=provider_name(settings.oauth.provider))
         )
-    return StoredTokenSource(
-        endpoints_for(settings), record, vault, fallback_username=settings.smtp.username
-    )
+    return StoredTokenSource(endpoints_for(settings), record, vault, settings.smtp.username, clock)

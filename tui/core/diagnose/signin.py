@@ -65,6 +65,9 @@ def auth_not_offered(c: Ctx) -> Diagnosis:
 
 def token_rejected(c: Ctx) -> Diagnosis:
     """Reason.TOKEN_REJECTED: the mail server refused the token, also after a refresh."""
+    if _is_grant(c, "app"):  # the app's token is good; Exchange refuses the mailbox
+        c.values.update(_app_values(c))
+        return c.make("app-mailbox-permission", Key.USERNAME)
     return c.make("token-rejected", Key.AUTH)
 
 
@@ -81,6 +84,8 @@ def _rule_matches(c: Ctx, rule: dict[str, Any]) -> bool:
         return False
     if "auth" in rule and c.settings.smtp.auth != rule["auth"]:
         return False
+    if "grant" in rule and not _is_grant(c, rule["grant"]):
+        return False
     enhanced, words = rule.get("enhanced", []), rule.get("words", [])
     if not enhanced and not words:
         return True
@@ -94,6 +99,8 @@ def known_reply(c: Ctx) -> Diagnosis | None:
         return None
     for rule in data()["reply"]:
         if _rule_matches(c, rule):
+            if "grant" in rule:
+                c.values.update(_app_values(c))
             field: Key | Literal[""] = Key(rule["field"]) if "field" in rule else ""
             return c.make(rule["d"], field)
     return None
@@ -109,9 +116,14 @@ def token_diagnosis(
     The refresh token has expired..."), explained with the [[token]] table."""
     said = f"{error}: {description}" if description else error
     what = c.redactor.clean(" ".join(description.split()), limit=200)
-    c.values.update(said=c.quote(said), where=_token_host(c), what=what)
+    c.values.update(said=c.quote(said), where=_token_host(c), what=what, **_app_values(c))
     c.values.setdefault("error", c.redactor.clean(error, limit=100))
+    oauth = c.settings.oauth
     for rule in data()["token"]:
+        if ("grant" in rule and not _is_grant(c, rule["grant"])) or (
+            "provider" in rule and oauth.provider != rule["provider"]
+        ):
+            continue
         if ("aadsts" in rule and rule["aadsts"] in description) or rule.get("error") == error:
             return c.make(rule["d"], Key.AUTH)
     return c.make(otherwise, Key.AUTH)
@@ -129,6 +141,28 @@ def sign_in_diagnosis(c: Ctx, error: str, description: str, *, temporary: bool) 
     c.values.setdefault("account", "?")
     c.values.setdefault("username", c.settings.smtp.username or "?")
     return token_diagnosis(c, error, description, otherwise="signin-failed")
+
+
+def _is_grant(c: Ctx, grant: str) -> bool:
+    return c.settings.smtp.auth == "oauth2" and c.settings.oauth.grant == grant
+
+
+def _app_values(c: Ctx) -> dict[str, str]:
+    """What the app sign-in fixes name: the mailbox, the client ID (a service account's
+    from its key file), the tenant and the scope."""
+    from tui.core.credentials.app_grants import app_scope, service_account_client_id
+
+    settings = c.settings
+    oauth = settings.oauth
+    client_id = oauth.client_id.strip()
+    if not client_id and oauth.provider == "google" and oauth.service_account.strip():
+        client_id = service_account_client_id(oauth.service_account)
+    return {
+        "mailbox": settings.smtp.username.strip() or "the mailbox",
+        "client_id": client_id or "<the client ID>",
+        "tenant": oauth.tenant.strip() or "organizations",
+        "scope": app_scope(settings),
+    }
 
 
 def token_refused(c: Ctx) -> Diagnosis:

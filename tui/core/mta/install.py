@@ -1,9 +1,13 @@
-"""`mailwiz install-mta`: make mailwiz this machine's sendmail, as a list of steps.
+"""`mailwiz install-mta`: make mailwiz this machine's sendmail, as a plan of steps.
 
 Each Step says what it does in one line and does it only when applied, so --dry-run
-prints the same list and changes nothing. Every path is under `root` ("/" normally; a
-temporary folder in tests), and systemctl runs only when root is "/". What install
-created is recorded in /etc/mailwiz/installed.json, so --uninstall removes exactly that.
+prints the same list and changes nothing. A Plan also names what stands in the way
+(another mail program's sendmail, a mailwiz that a user could change, settings reached
+through a user's links, mail still waiting): nothing is applied while there is one, and
+--dry-run prints both. Every path is under `root` ("/" normally; a temporary folder in
+tests), and systemctl runs only when root is "/". What install created is recorded in
+/etc/mailwiz/installed.json, merged with what earlier installs recorded, so --uninstall
+removes all of it.
 """
 
 from __future__ import annotations
@@ -14,15 +18,20 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
 
 SENDMAIL = "usr/sbin/sendmail"
 MAILQ = "usr/bin/mailq"
+NEWALIASES = "usr/bin/newaliases"
+LIB_SENDMAIL = "usr/lib/sendmail"
+LINKS = (SENDMAIL, MAILQ, NEWALIASES, LIB_SENDMAIL)
 SETTINGS = "etc/mailwiz/settings.toml"
+SECRETS = (SETTINGS + ".password", SETTINGS + ".token")
 MANIFEST = "etc/mailwiz/installed.json"
 SPOOL = "var/spool/mailwiz"
 UNITS = "etc/systemd/system"
@@ -40,7 +49,17 @@ class Step:
     action: Callable[[], None]
 
 
+@dataclass
+class Plan:
+    """The steps, in order, and what stands in the way of applying them (one sentence
+    each, saying how to clear it): apply only when `blockers` is empty."""
+
+    steps: list[Step] = field(default_factory=list)
+    blockers: list[str] = field(default_factory=list)
+
+
 OwnerLookup = Callable[[str], str | None]
+CopySettings = Callable[[Path, Path], None]
 
 
 def dpkg_owner(path: str) -> str | None:
@@ -62,24 +81,35 @@ def _ours(link: Path, mailwiz: Path) -> bool:
     return link.is_symlink() and Path(os.readlink(link)).name == mailwiz.name
 
 
-def _check_link(root: Path, relative: str, mailwiz: Path, owner_of: OwnerLookup) -> bool:
-    """True when the link must be made; raises InstallRefused when another MTA is there."""
-    link = root / relative
-    if _ours(link, mailwiz):
-        return False
-    if not os.path.lexists(link):
-        return True
+def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup) -> str:
     real = "/" + relative
     package = owner_of(real)
     if package:
-        raise InstallRefused(
+        return (
             f"{real} belongs to the package {package} (dpkg -S {real}), another mail "
             f"program. Remove it first (apt-get remove {package}; mail waiting in its queue "
             "is lost, so flush it before), then run mailwiz install-mta again."
         )
-    raise InstallRefused(
+    return (
         f"{root / relative} already exists and is not mailwiz's (dpkg -S {real} names no "
         "package). Move it aside if you no longer need it, then run mailwiz install-mta again."
+    )
+
+
+def program_blocker(mailwiz: Path) -> str | None:
+    """Root will run `mailwiz` from the runner and every link: refused when a user could
+    change any of it (a venv in a home folder, an editable install of a checkout)."""
+    found = trust.program_problems(mailwiz)
+    if not found:
+        return None
+    path, why = found[0]
+    more = f" ({len(found) - 1} more path(s) like it)" if len(found) > 1 else ""
+    return (
+        f"{path} {why}{more}, and root would run {mailwiz} from it every minute: whoever "
+        "may change it could run anything as root. Install a root-owned copy and run "
+        "install-mta from it: sudo python3 -m venv /opt/mailwiz && sudo "
+        "/opt/mailwiz/bin/pip install /path/to/mailwiz; then sudo "
+        "/opt/mailwiz/bin/mailwiz install-mta --config PATH-TO-YOUR-SETTINGS."
     )
 
 
@@ -89,6 +119,7 @@ def _units(mailwiz: Path) -> dict[str, str]:
         "mailwiz-queue.service": (
             "[Unit]\nDescription=mailwiz: deliver the system mail queue\n\n"
             f"[Service]\nType=oneshot\nExecStart={mailwiz} queue --run\n"
+            "SyslogIdentifier=mailwiz\n"
         ),
         "mailwiz-queue.path": (
             "[Unit]\nDescription=mailwiz: mail left by users who cannot read the settings\n\n"
@@ -103,10 +134,20 @@ def _units(mailwiz: Path) -> dict[str, str]:
     }
 
 
+def cron_line(mailwiz: Path) -> str:
+    """The runner every minute; what it cannot say itself (an interpreter that does not
+    start) goes to the system log through logger(1), not to /dev/null."""
+    return f"* * * * * root {mailwiz} queue --run 2>&1 | /usr/bin/logger -t mailwiz -p mail.err\n"
+
+
 def _write(path: Path, text: str, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
 
@@ -133,87 +174,134 @@ def uses_systemd(root: Path) -> bool:
     return (root / "run/systemd/system").is_dir()
 
 
-def install_steps(
+def recorded(root: Path) -> list[str]:
+    """What earlier installs recorded as theirs (empty when there is no record)."""
+    try:
+        created = json.loads((root / MANIFEST).read_text(encoding="utf-8"))["created"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return [str(p) for p in created] if isinstance(created, list) else []
+
+
+def _record(root: Path, created: list[str]) -> None:
+    merged = list(dict.fromkeys([*recorded(root), *created]))
+    _write(root / MANIFEST, json.dumps({"created": merged}, indent=1) + "\n", 0o600)
+
+
+def install_plan(
     root: Path,
     source: Path,
     mailwiz: Path,
-    copy_settings: Callable[[Path, Path], None],
+    copy_settings: CopySettings,
     owner_of: OwnerLookup | None = None,
-) -> list[Step]:
-    """What install-mta does, in order. Raises InstallRefused before any step when a
-    sendmail or mailq of another package is in the way (dpkg -S is asked only for "/")."""
+) -> Plan:
+    """What install-mta does, in order, and what is in the way (dpkg -S is asked only for
+    "/"; the program is checked wherever it is installed to)."""
     if owner_of is None:
         owner_of = dpkg_owner if root == Path("/") else (lambda _path: None)
+    plan = Plan()
+    blocker = program_blocker(mailwiz)
+    if blocker:
+        plan.blockers.append(blocker)
     created: list[str] = []
-    steps: list[Step] = []
     settings = root / SETTINGS
     if source.resolve() != settings.resolve():
-        created += [SETTINGS, SETTINGS + ".password", SETTINGS + ".token"]
-        steps.append(
+        created += [SETTINGS, *SECRETS]
+        problem = trust.user_files_problem(source)
+        if problem:
+            plan.blockers.append(problem)
+        plan.steps.append(
             Step(
                 f"copy the settings {source.absolute()} to {settings} (readable by root "
-                "only), and the password or sign-in, if they use one, to a root-only file "
-                "beside them",
+                "only), and the password, if they use one, to a root-only file beside them",
                 lambda: copy_settings(source, settings),
             )
         )
     spool = Spool(root / SPOOL)
-    steps.append(
+    plan.steps.append(
         Step(
             f"create the queue {spool.root} (queue, failed, tmp: root only; drop: any user "
             f"may leave mail, mode {DROP_MODE:o})",
             lambda: spool.ensure(system=True),
         )
     )
-    for relative in (SENDMAIL, MAILQ):
+    for relative in LINKS:
         created.append(relative)  # ours, whether made now or by an earlier install
-        if _check_link(root, relative, mailwiz, owner_of):
-            link = root / relative
-            steps.append(Step(f"link {link} -> {mailwiz}", partial(_symlink, link, mailwiz)))
+        link = root / relative
+        if _ours(link, mailwiz):
+            continue
+        if os.path.lexists(link):
+            plan.blockers.append(_link_blocker(root, relative, owner_of))
+        plan.steps.append(Step(f"link {link} -> {mailwiz}", partial(_symlink, link, mailwiz)))
+    _runner_steps(root, mailwiz, plan, created)
+    manifest = root / MANIFEST
+    plan.steps.append(
+        Step(
+            f"record what was installed in {manifest} (with what earlier installs recorded)",
+            lambda: _record(root, created),
+        )
+    )
+    return plan
+
+
+def _runner_steps(root: Path, mailwiz: Path, plan: Plan, created: list[str]) -> None:
     if uses_systemd(root):
         for name, text in _units(mailwiz).items():
             unit = root / UNITS / name
             created.append(f"{UNITS}/{name}")
-            steps.append(Step(f"write {unit}", partial(_write, unit, text)))
+            plan.steps.append(Step(f"write {unit}", partial(_write, unit, text)))
         if root == Path("/"):
-            steps.append(
+            plan.steps.append(
                 Step(
                     "systemctl daemon-reload; systemctl enable --now mailwiz-queue.path "
                     "mailwiz-queue.timer",
                     _enable_units,
                 )
             )
-    else:
-        line = f"* * * * * root {mailwiz} queue --run >/dev/null 2>&1\n"
-        created.append(CRON)
-        steps.append(
-            Step(
-                f"write {root / CRON} (no systemd here): the queue runner every minute",
-                lambda: _write(root / CRON, "# mailwiz: deliver the system mail queue\n" + line),
-            )
-        )
-    manifest = root / MANIFEST
-    steps.append(
+        return
+    created.append(CRON)
+    text = "# mailwiz: deliver the system mail queue\n" + cron_line(mailwiz)
+    plan.steps.append(
         Step(
-            f"record what was installed in {manifest}",
-            lambda: _write(manifest, json.dumps({"created": created}, indent=1) + "\n", 0o600),
+            f"write {root / CRON} (no systemd here): the queue runner every minute, its "
+            "own failures to the system log",
+            lambda: _write(root / CRON, text),
         )
     )
-    return steps
 
 
-def uninstall_steps(root: Path, mailwiz: Path) -> list[Step]:
-    """What --uninstall does: remove what install created; a queue still holding mail and
-    settings install did not create are kept (and said so)."""
-    manifest = root / MANIFEST
-    try:
-        created = [str(p) for p in json.loads(manifest.read_text(encoding="utf-8"))["created"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        created = [SENDMAIL, MAILQ, CRON] + [f"{UNITS}/{name}" for name in UNIT_NAMES]
-    steps: list[Step] = []
+def install_steps(
+    root: Path,
+    source: Path,
+    mailwiz: Path,
+    copy_settings: CopySettings,
+    owner_of: OwnerLookup | None = None,
+) -> list[Step]:
+    """The steps of install_plan; raises InstallRefused naming the first blocker."""
+    plan = install_plan(root, source, mailwiz, copy_settings, owner_of)
+    if plan.blockers:
+        raise InstallRefused(plan.blockers[0])
+    return plan.steps
+
+
+def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
+    """What --uninstall does: remove what installs created. A queue still holding mail
+    is kept; while messages wait for delivery, the settings and the runner they need are
+    too, and the plan is blocked until they are delivered or deleted."""
+    created = recorded(root) or [*LINKS, CRON] + [f"{UNITS}/{name}" for name in UNIT_NAMES]
+    plan = Plan()
+    spool = Spool(root / SPOOL)
+    waiting = _waiting(spool)
+    if waiting:
+        plan.blockers.append(
+            f"{waiting} message(s) in {spool.root} still wait for delivery, and they need "
+            "the settings and the queue runner. Deliver them first (mailwiz queue --flush), "
+            "or delete the ones you give up on (mailwiz queue, then mailwiz queue --delete "
+            "ID), then run mailwiz install-mta --uninstall again."
+        )
     units = [p for p in created if p.startswith(UNITS)]
     if units and root == Path("/") and uses_systemd(root):
-        steps.append(
+        plan.steps.append(
             Step(
                 "systemctl disable --now mailwiz-queue.path mailwiz-queue.timer",
                 lambda: _systemctl("disable", "--now", *UNIT_NAMES[1:]),
@@ -221,22 +309,31 @@ def uninstall_steps(root: Path, mailwiz: Path) -> list[Step]:
         )
     for relative in created:
         path = root / relative
-        if relative in (SENDMAIL, MAILQ) and not _ours(path, mailwiz):
+        if relative in LINKS and not _ours(path, mailwiz):
             continue  # not ours (any more): leave it
         if os.path.lexists(path):
-            steps.append(Step(f"remove {path}", partial(path.unlink, missing_ok=True)))
-    steps.append(_spool_removal(Spool(root / SPOOL)))
+            plan.steps.append(Step(f"remove {path}", partial(path.unlink, missing_ok=True)))
+    plan.steps.append(_spool_removal(spool))
+    manifest = root / MANIFEST
     if manifest.exists():
-        steps.append(Step(f"remove {manifest}", lambda: manifest.unlink(missing_ok=True)))
+        plan.steps.append(Step(f"remove {manifest}", lambda: manifest.unlink(missing_ok=True)))
     folder = manifest.parent
-    steps.append(Step(f"remove {folder} if nothing else is in it", lambda: _rmdir(folder)))
-    return steps
+    plan.steps.append(Step(f"remove {folder} if nothing else is in it", lambda: _rmdir(folder)))
+    return plan
+
+
+def _waiting(spool: Spool) -> int:
+    count = 0
+    for folder in (spool.queue, spool.drop):
+        with contextlib.suppress(OSError):
+            count += sum(1 for n in os.listdir(folder) if n.endswith((".msg", ".drop")))
+    return count
 
 
 def _rmdir(folder: Path) -> None:
     with contextlib.suppress(OSError):
-        for leftover in folder.glob("settings.toml.*"):  # the lock and backup of our copy
-            if leftover.suffix in (".lock", ".bak"):
+        for leftover in folder.glob("settings.toml.*"):  # lock, backup, sign-in health
+            if leftover.suffix in (".lock", ".bak", ".signin"):
                 leftover.unlink()
         folder.rmdir()
 

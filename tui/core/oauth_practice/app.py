@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -25,6 +25,8 @@ from authlib.oauth2.rfc8628 import (
 )
 from flask import Flask, request
 
+from tui.core.oauth_practice.app_grants import register as register_app_grants
+from tui.core.oauth_practice.app_grants import token_user
 from tui.core.oauth_practice.tables import (
     Code,
     Device,
@@ -149,6 +151,11 @@ class RefreshGrant(_Practice, grants.RefreshTokenGrant):
         credential = self.credential(refresh_token)
         if credential is None or credential.token.refresh_token != refresh_token:
             return None
+        if not credential.is_revoked() and self.practice.idle_too_long(credential.token):
+            raise InvalidGrantError(
+                description="AADSTS700082: The refresh token has expired due to inactivity. "
+                "The token was issued on a day and was inactive for longer than allowed."
+            )
         return None if credential.is_revoked() else credential
 
     def authenticate_user(self, credential: Credential) -> str:
@@ -235,10 +242,14 @@ def _authorization_server(app: Flask, practice: PracticeTables) -> Any:
     client = Client(practice)
 
     def save_token(token: dict[str, Any], req: Any) -> None:
-        practice.keep(token, str(req.user or practice.account))
+        user = req.user or token_user(req.client) or practice.account
+        practice.keep(token, str(user))
 
     server = AuthorizationServer(
-        app, query_client=lambda cid: client if cid == practice.client_id else None
+        app,
+        query_client=lambda cid: (
+            client if cid == practice.client_id else practice.query_app_client(cid)
+        ),
     )
     server.init_app(app, save_token=save_token)
     server.practice = practice
@@ -264,6 +275,7 @@ def _authorization_server(app: Flask, practice: PracticeTables) -> Any:
     server.register_grant(DeviceGrant)
     server.register_endpoint(device_endpoint)
     server.register_endpoint(Revocation)
+    register_app_grants(server, practice)
     return server
 
 
@@ -280,6 +292,10 @@ def build_app(practice: PracticeTables) -> Flask:
 
     @app.post("/token")
     def token() -> Any:
+        refusal = practice.refusal
+        if refusal is not None:  # a test's or the sandbox's chosen refusal (AADSTS...)
+            error, description = refusal
+            return {"error": error, "error_description": description}, 400
         return _public_client_refusal(practice) or server.create_token_response()
 
     @app.post("/revoke")
@@ -359,9 +375,9 @@ PUBLIC_CLIENT_REFUSAL = (
 def _public_client_refusal(practice: PracticeTables) -> Any:
     """Microsoft's answer to a public client that sends a secret, even an empty one: the
     practice server is as strict, so a client that sends `client_secret=` fails here too."""
+    if request.form.get("client_id") != practice.client_id:
+        return None  # the app sign-ins' confidential clients are Authlib's to check
     presented = "client_secret" in request.form or "client_assertion" in request.form
-    if request.authorization is not None:
-        presented = True
     if not presented:
         return None
     with practice.lock:

@@ -15,9 +15,11 @@ from typing import Any, Final
 
 from aiosmtpd.smtp import SMTP, AuthResult
 
+from tui.core.oauth_practice.app_grants import APP_USER_PREFIX
 from tui.core.oauth_practice.server import PracticeAuthorizationServer
 from tui.core.oauth_practice.tables import ACCOUNT, SCOPE
-from tui.core.practice import SERVER_NAME, FailMode, PracticeServer, _Handler
+from tui.core.practice import SERVER_NAME, FailMode, PracticeServer
+from tui.core.practice_smtp import PracticeHandler
 from tui.core.settings import PasswordSettings, Settings
 
 MECHANISMS: Final = ("XOAUTH2", "OAUTHBEARER")
@@ -54,7 +56,7 @@ def parse_oauthbearer(text: str) -> tuple[str, str]:
     return user.replace("=2C", ",").replace("=3D", "="), token if " " not in token else ""
 
 
-class _TokenHandler(_Handler):
+class _TokenHandler(PracticeHandler):
     """The practice handler, signing in with tokens only. Methods named auth_* are aiosmtpd's
     hooks for those mechanisms; which are offered is chosen in `_smtp_factory`."""
 
@@ -70,7 +72,16 @@ class _TokenHandler(_Handler):
             return AuthResult(success=False, handled=True)  # aborted; aiosmtpd answered
         text = _decode(blob) if len(args) > 1 else blob.decode("utf-8", "replace")
         user, token = parse(text)
-        account = self._tokens.authorization.user_for(token) if token else None
+        authorization = self._tokens.authorization
+        account = authorization.user_for(token) if token else None
+        if account is not None and account.startswith(APP_USER_PREFIX):
+            # An app token: Exchange checks the mailbox permission of its service principal.
+            if user and authorization.app.may_send_as(user, authorization.account):
+                self._tokens.signed_in.append(user)
+                return AuthResult(success=True, auth_data=user)
+            return AuthResult(
+                success=False, handled=False, message="535 5.7.3 Authentication unsuccessful"
+            )
         if account is not None and (not user or user.lower() == account.lower()):
             self._tokens.signed_in.append(account)
             return AuthResult(success=True, auth_data=account)

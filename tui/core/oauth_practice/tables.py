@@ -12,7 +12,9 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -100,7 +102,18 @@ class PracticeTables:
         self.lock = threading.RLock()
         self.approves_everything = False
         self.refuse_client_secrets = True
-        self.client_secrets_seen: list[str] = []  # what clients sent as client_secret
+        self.client_secrets_seen: list[str] = []  # what the public client sent as a secret
+        from tui.core.oauth_practice.app_grants import PracticeApp
+
+        # When set, the token endpoint answers every request with this error and
+        # description (AADSTS700082, invalid_grant, ...): the refusals rehearsed.
+        self.refusal: tuple[str, str] | None = None
+        # A test's fast clock, and how long a refresh token may lie unused before it ends
+        # by inactivity (AADSTS700082, as Microsoft's do after 90 days); 0: never.
+        self.clock: Callable[[], float] = time.time
+        self.refresh_idle_lifetime = 0.0
+        self.app = PracticeApp()  # the app sign-ins (client credentials, service account)
+        self.query_app_client: Any = lambda client_id: None  # set when the server starts
 
     # --- addresses
 
@@ -181,11 +194,16 @@ class PracticeTables:
             client_id=self.client_id,
             user=user,
             scope=token.get("scope", ""),
-            issued_at=time.time(),
+            issued_at=self.clock(),
             expires_in=int(token.get("expires_in", self.access_token_lifetime)),
         )
         with self.lock:
             self.tokens.append(issued)
+
+    def idle_too_long(self, token: IssuedToken) -> bool:
+        """Whether a refresh token lay unused past `refresh_idle_lifetime`."""
+        idle = self.clock() - token.issued_at
+        return bool(self.refresh_idle_lifetime) and idle > self.refresh_idle_lifetime
 
     def find(self, token_string: str) -> IssuedToken | None:
         """The issued token whose access or refresh token this is."""
@@ -197,7 +215,7 @@ class PracticeTables:
 
     def user_for(self, access_token: str) -> str | None:
         """The account a live access token was issued to, or None."""
-        now = time.time()
+        now = self.clock()
         with self.lock:
             for token in self.tokens:
                 if secrets.compare_digest(token.access_token, access_token):
@@ -222,6 +240,27 @@ class PracticeTables:
             authorization_url=self.authorization_url,
             token_url=self.token_url,
         )
+        return settings
+
+    def settings_for_app(self, settings: Settings, how: str, folder: Path) -> Settings:
+        """`settings` signing in as the practice app: `how` is "client_secret" (the secret
+        must then be stored, see `app.client_secret`), "certificate" (a PEM written into
+        `folder`) or "service_account" (a Google-style key file written into `folder`)."""
+        settings = self.settings_for(settings)
+        oauth = settings.oauth
+        oauth.grant = "app"
+        oauth.scope = ""
+        oauth.device_authorization_url = oauth.authorization_url = ""
+        if how == "service_account":
+            oauth.provider = "google"
+            oauth.client_id = oauth.token_url = ""
+            path = self.app.write_service_account(folder / "service-account.json", self.token_url)
+            oauth.service_account = str(path)
+            return settings
+        oauth.client_id = self.app.client_id
+        oauth.scope = "https://outlook.office365.com/.default"
+        if how == "certificate":
+            oauth.certificate = str(self.app.write_certificate(folder / "app-certificate.pem"))
         return settings
 
 
