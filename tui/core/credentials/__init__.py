@@ -27,14 +27,12 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.app_grants import app_token_url as app_token_url
     from tui.core.credentials.app_grants import key_ends as key_ends
     from tui.core.credentials.app_grants import load_thumbprints as load_thumbprints
-    from tui.core.credentials.app_grants import (
-        service_account_client_id as service_account_client_id,
-    )
+    from tui.core.credentials.app_grants import service_account_client_id as service_account_client_id
     from tui.core.credentials.app_grants import uses_app_grant as uses_app_grant
     from tui.core.credentials.choose import credential_for as credential_for
     from tui.core.credentials.choose import token_source_for as token_source_for
-    from tui.core.credentials.health import KEEP_ALIVE_AFTER as KEEP_ALIVE_AFTER
     from tui.core.credentials.health import Health as Health
+    from tui.core.credentials.health import KEEP_ALIVE_AFTER as KEEP_ALIVE_AFTER
     from tui.core.credentials.health import MonitoredSource as MonitoredSource
     from tui.core.credentials.health import keep_alive as keep_alive
     from tui.core.credentials.health import load_health as load_health
@@ -60,9 +58,10 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.oauth import StoredTokenSource as StoredTokenSource
     from tui.core.credentials.oauth import TokenRecord as TokenRecord
     from tui.core.credentials.oauth import record_from_response as record_from_response
+    from tui.core.credentials.oauth import username_from_id_token as username_from_id_token
     from tui.core.credentials.oauth import with_username as with_username
-    from tui.core.credentials.oauth_endpoint import MICROSOFT_SCOPE as MICROSOFT_SCOPE
     from tui.core.credentials.oauth_endpoint import Endpoints as Endpoints
+    from tui.core.credentials.oauth_endpoint import MICROSOFT_SCOPE as MICROSOFT_SCOPE
     from tui.core.credentials.oauth_endpoint import endpoints_for as endpoints_for
     from tui.core.credentials.oauth_endpoint import provider_name as provider_name
     from tui.core.credentials.oauth_endpoint import secret_words as secret_words
@@ -87,9 +86,9 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.oauth_store import user_token_source as user_token_source
     from tui.core.credentials.signin import BrowserShown as BrowserShown
     from tui.core.credentials.signin import DeviceShown as DeviceShown
-    from tui.core.credentials.signin import SignedIn as SignedIn
     from tui.core.credentials.signin import SignInStatus as SignInStatus
     from tui.core.credentials.signin import SignInView as SignInView
+    from tui.core.credentials.signin import SignedIn as SignedIn
     from tui.core.credentials.signin import address_file_path as address_file_path
     from tui.core.credentials.signin import browser_possible as browser_possible
     from tui.core.credentials.signin import forget_address_file as forget_address_file
@@ -102,8 +101,8 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.signin import who_signs_in as who_signs_in
     from tui.core.credentials.signin import with_store as with_store
     from tui.core.credentials.signin import write_address_file as write_address_file
-    from tui.core.credentials.store import SERVICE as SERVICE
     from tui.core.credentials.store import KeyringStatus as KeyringStatus
+    from tui.core.credentials.store import SERVICE as SERVICE
     from tui.core.credentials.store import check_keyring as check_keyring
     from tui.core.credentials.store import delete_password as delete_password
     from tui.core.credentials.store import describe_store as describe_store
@@ -159,6 +158,7 @@ _WHERE = {
         "StoredTokenSource",
         "TokenRecord",
         "record_from_response",
+        "username_from_id_token",
         "with_username",
     ),
     "oauth_endpoint": (
