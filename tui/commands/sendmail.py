@@ -8,13 +8,14 @@ printed when all is well (cron would mail it back).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import stat
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from tui.core.events import FailureKind, SendEvent, StageEnded, TranscriptLine
 from tui.core.exits import SysExit
@@ -24,6 +25,9 @@ from tui.core.mta.options import Invocation, OptionsError, parse
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, read_input
 from tui.core.mta.spool import Envelope, Spool, SpoolError
 from tui.core.settings import Settings, SettingsError, errors, load_settings
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 USAGE = """\
 usage: sendmail [-t] [-i] [-f sender] [-F name] [-v] [--no-queue] [--] [recipient ...]
@@ -49,7 +53,7 @@ class System:
     settings: Settings
     config_path: Path
     spool: Spool
-    password: str | None
+    password: str | TokenSource | None  # the credential (tui.core.credentials.choose)
 
     def resolver(self) -> Resolver:
         return Resolver(self.settings.local, local_domains())
@@ -201,12 +205,14 @@ def load_system(config_path: Path, spool: Spool, need_password: bool) -> System:
             SysExit.CONFIG,
             f"{config_path}: {first.field}: {first.message}{more} Run mailwiz to fix it.",
         )
-    password = None
+    password: str | TokenSource | None = None
     if need_password:
-        from tui.core.credentials.store import load_password, password_needed
+        from tui.core.credentials.choose import NoCredential, credential_for
 
-        if password_needed(loaded.settings):
-            password = load_password(loaded.settings, config_path).password
+        # The same choice as `mailwiz test`: the sign-in of `mailwiz login`, MAILWIZ_PASSWORD
+        # or the store. None: the message is queued, and the attempt says what is missing.
+        with contextlib.suppress(NoCredential):
+            password = credential_for(loaded.settings, config_path).secret
     return System(loaded.settings, config_path, spool, password)
 
 

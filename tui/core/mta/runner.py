@@ -15,7 +15,7 @@ import pwd
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
@@ -25,6 +25,9 @@ from tui.core.mta.options import Invocation
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.credentials.tokens import TokenSource
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt (the last one repeats).
 RETRY_DELAYS = (120, 300, 900, 1800, 3600, 7200, 14400)
@@ -101,7 +104,7 @@ def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
 
 async def _send_once(
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     outgoing: RawOutgoing,
     on_event: OnEvent | None,
     on_accepted: Callable[[], None] | None,
@@ -133,7 +136,7 @@ def relay_name(settings: Settings) -> str:
 
 async def attempt(
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent | None = None,
@@ -155,7 +158,7 @@ async def attempt(
 
 async def _attempt(
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent,
@@ -262,7 +265,7 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
 async def deliver_held(
     held: Held,
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     on_event: OnEvent | None = None,
 ) -> tuple[Outcome, Attempt]:
     """Try a held message once and record the outcome; always releases it."""
@@ -366,7 +369,7 @@ def drop_header(invocation: Invocation) -> dict[str, object]:
 async def flush(
     spool: Spool,
     settings: Settings,
-    password: str | None,
+    password: str | TokenSource | None,
     resolver: Resolver,
     force: bool,
     on_event: OnEvent | None = None,
