@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint screenshots bench clean
+.PHONY: run install-user test lint screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,20 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	@$(BIN)/mailwiz $(ARGS); status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ] || exit $$status
 
+# `mailwiz` on your PATH: a link in ~/.local/bin (or BINDIR) to .venv/bin/mailwiz.
+BINDIR ?= $(HOME)/.local/bin
+install-user: $(STAMP_RUN)
+	@mkdir -p $(BINDIR)
+	@ln -sfn $(abspath $(BIN))/mailwiz $(BINDIR)/mailwiz
+	@echo "$(BINDIR)/mailwiz -> $(abspath $(BIN))/mailwiz"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; \
+	  *) echo "$(BINDIR) is not on your PATH: add it (export PATH=\"$(BINDIR):\$$PATH\")";; esac
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check tui tests bench scripts
 	$(BIN)/ruff format --check tui tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -248,8 +248,9 @@ def resend(seen: Seen) -> Answer:
             },
         )
     if auth != f"Bearer {KEY}":
+        # As Resend answers today: 401 validation_error (the invalid_api_key name is gone).
         return _json(
-            403, {"statusCode": 403, "name": "invalid_api_key", "message": "API key is invalid"}
+            401, {"statusCode": 401, "name": "validation_error", "message": "API key is invalid"}
         )
     try:
         data = seen.json()
@@ -383,12 +384,36 @@ class TlsHttpServer(ThreadingHTTPServer):
 
 
 class ApiServer(TlsHttpServer):
+    """One API stand-in. Like Resend, it honours an `Idempotency-Key`: a request with a key
+    it has accepted before sends nothing again and gets the first answer back. `late`
+    requests (the first ones) are taken, then answered only once `release` is set (after
+    the client's deadline): the provider that sends the mail but answers too late."""
+
     def __init__(self, api: str, context: ssl.SSLContext | None) -> None:
         super().__init__(_Handler, context)
         self.check = CHECKS[api]
         self.api = api
         self.received: list[Seen] = []
         self.forced: Answer | None = None  # answer this instead (429, 500...)
+        self.sent: list[Seen] = []  # the mails really sent (each accepted request, once)
+        self.replays: dict[str, Answer] = {}
+        self.late = 0
+        self.release = threading.Event()
+
+    def answer(self, seen: Seen) -> Answer:
+        key = seen.headers.get("idempotency-key", "")
+        if key and key in self.replays:
+            return self.replays[key]
+        answer = self.forced or self.check(seen)
+        if 200 <= answer.status < 300:
+            self.sent.append(seen)
+            if key:
+                self.replays[key] = answer
+        return answer
+
+    def server_close(self) -> None:
+        self.release.set()
+        super().server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -401,8 +426,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         seen = Seen("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        self.server.received.append(seen)
-        answer = self.server.forced or self.server.check(seen)
+        server = self.server
+        server.received.append(seen)
+        answer = server.answer(seen)
+        if len(server.received) <= server.late:
+            server.release.wait(30)
         self._answer(answer)
 
     def do_GET(self) -> None:

@@ -28,9 +28,9 @@ def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Input, "_toggle_cursor", steady_cursor)
 
 
-# Fixtures shared by many test modules, made available everywhere: the real test servers,
-# and the in-memory keyring.
-pytest_plugins = ["tests.servers", "tests.oauth_server"]
+# Fixtures shared by many test modules, made available everywhere: the test CA, the real
+# test servers, and the in-memory keyring.
+pytest_plugins = ["tests.certificates", "tests.servers", "tests.oauth_server"]
 
 from tests.memory_keyring import (  # noqa: E402
     MemoryKeyring,

@@ -1,5 +1,9 @@
 """Shared by the tests/test_mta_*.py modules: a sendmail set-up in a temporary folder
-(settings with a [local] table, a spool, a `sendmail` symlink) run as real processes."""
+(settings with a [local] table, a spool, a `sendmail` symlink) run as real processes.
+
+sendmail returns once the message is queued and delivers it in a detached background
+process; `Mta.run` waits for that delivery to end (see `settled`), so a test reads what the
+server received right after it."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.servers import SENDER
+from tests.waiting import wait_until
 from tui.core.mta.spool import Spool
 from tui.core.settings import LocalSettings, Settings, save_settings
 
@@ -42,6 +47,7 @@ class Mta:
             **os.environ,
             "MAILWIZ_CONFIG": str(self.config),
             "MAILWIZ_SPOOL": str(self.spool_path),
+            "MAILWIZ_ALIASES": str(self.folder / "etc" / "aliases"),  # not this machine's
             **self.env,
         }
 
@@ -51,6 +57,11 @@ class Mta:
     @property
     def spool(self) -> Spool:
         return Spool(self.spool_path)
+
+    def waiting(self) -> list[str]:
+        """The queued messages, less the notices of failures (tui.core.mta.notice)."""
+        spool = self.spool
+        return [i for i in spool.ids() if not getattr(spool.envelope(i), "notice", False)]
 
     def command(self, entry: str, argv: Sequence[str]) -> list[str]:
         if entry == "symlink":
@@ -64,10 +75,17 @@ class Mta:
     def run(
         self, argv: Sequence[str], data: bytes = b"", entry: str = "subcommand", timeout: float = 60
     ) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
+        done = subprocess.run(
             self.command(entry, argv), input=data, env=self.env, capture_output=True,
             timeout=timeout, check=False,
         )  # fmt: skip
+        self.settled()
+        return done
+
+    def settled(self, timeout: float = 60) -> None:
+        """Wait until no mailwiz process works on this spool any more (a background
+        delivery runs detached, with the submitter's environment)."""
+        wait_until(lambda: not busy(self.spool_path), timeout)
 
     def popen(self, argv: Sequence[str], entry: str = "subcommand") -> subprocess.Popen[bytes]:
         return subprocess.Popen(
@@ -83,3 +101,25 @@ def local_settings(settings: Settings, admin: str = ADMIN) -> Settings:
     settings.local = LocalSettings(admin=admin, aliases={"www-data": WEB, "webmaster": "www-data"})
     assert settings.from_address == SENDER
     return settings
+
+
+def workers(spool_path: Path) -> list[int]:
+    """The processes (a sendmail, its background delivery, a flush) that run with this
+    spool: their environment names it."""
+    marker = f"\0MAILWIZ_SPOOL={spool_path}\0".encode()
+    found: list[int] = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in b"\0" + environ and state != "Z":
+            found.append(int(pid))
+    return found
+
+
+def busy(spool_path: Path) -> bool:
+    return bool(workers(spool_path))

@@ -106,9 +106,8 @@ def _server_context(cert: trustme.LeafCert) -> ssl.SSLContext:
 
 
 @pytest.fixture(scope="session")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+def certs(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Certs:
     folder = tmp_path_factory.mktemp("certs")
-    ca = trustme.CA(organization_name="mailwiz test CA")
     other_ca = trustme.CA(organization_name="someone else's CA")
     ca_file = folder / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))

@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / "ansible"
 BIN = Path(sys.executable).parent
 WRONG = "wr0ng-Passw0rd-xyz"
+CLIENT_SECRET = "GOCSPX-cl1ent-s3cret-987"
 
 PLAYBOOK = """
 - hosts: all
@@ -44,6 +45,8 @@ PLAYBOOK = """
           smtp.username: "{{ smtp_username }}"
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
+          smtp.verify_certificate: true
+          local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
         store: file
@@ -118,16 +121,19 @@ class Fleet:
     def settings_path(self, name: str) -> Path:
         return self.tmp_path / "roots" / name / "settings.toml"
 
-    def play(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def play(self, *args: str, path: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = ansible_env(self.tmp_path)
+        if path is not None:
+            env["PATH"] = path
         done = subprocess.run(
             [str(BIN / "ansible-playbook"), "-i", "inventory.ini", "playbook.yml", *args],
             cwd=self.tmp_path,
-            env=ansible_env(self.tmp_path),
+            env=env,
             capture_output=True,
             text=True,
             timeout=300,
         )
-        for form in secret_forms(PASSWORD, WRONG):  # never a secret in any output
+        for form in secret_forms(PASSWORD, WRONG, CLIENT_SECRET):  # never a secret in any output
             assert form not in done.stdout and form not in done.stderr, form
         return done
 
@@ -152,6 +158,7 @@ def test_a_run_changes_a_second_does_not_check_mode_changes_nothing(
     path = fleet.settings_path("host00")
     settings = load_settings(path).settings
     assert settings.sender.address == "host00@example.com"
+    assert settings.local.aliases == {"www-data": "web@example.com", "backup": "b@example.org"}
     assert load_password(settings, path, env={}).password == PASSWORD
     assert os.stat(password_file_path(path)).st_mode & 0o777 == 0o600
     before = path.read_bytes()
@@ -195,13 +202,17 @@ def test_twenty_hosts_with_forks_each_get_their_own_correct_result(
     fleet = Fleet(tmp_path, server, hosts=20)
     wrong = fleet.names[-3:]  # three hosts whose password is wrong
     # Each host's password from its own file (a vault per host, say).
-    playbook = PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []").replace(
-        '"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\""
+    # No executable and no mailwiz on the PATH: the module finds it beside its interpreter.
+    playbook = (
+        PLAYBOOK.replace("vars_files: [secrets.yml]", "vars_files: []")
+        .replace('"{{ mail_password }}"', "\"{{ lookup('file', 'pw-' ~ inventory_hostname) }}\"")
+        .replace('        executable: "{{ mailwiz_executable }}"\n', "")
     )
+    assert "executable" not in playbook
     (tmp_path / "playbook.yml").write_text(playbook)
     for name in fleet.names:
         (tmp_path / f"pw-{name}").write_text(WRONG if name in wrong else PASSWORD)
-    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net")
+    done = fleet.play("--forks", "10", "-e", "test_to=ops@example.net", path="/usr/bin:/bin")
     counts = recap(done.stdout)
     assert sorted(counts) == fleet.names, done.stdout
     for name in fleet.names:
@@ -238,6 +249,12 @@ def test_ansible_doc_documents_the_module(tmp_path: Path) -> None:
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert role.returncode == 0 and "mailwiz_sendmail" in role.stdout
+    built = subprocess.run(  # galaxy.yml is valid: the collection builds
+        [str(BIN / "ansible-galaxy"), "collection", "build", str(modules.parent.parent)],
+        env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "mailwiz-mailwiz-0.1.0.tar.gz").is_file()
 
 
 ROLE_PLAYBOOK = """
@@ -250,6 +267,7 @@ ROLE_PLAYBOOK = """
         mailwiz_prefix: "{{ prefix }}"
         mailwiz_source: "{{ source }}"
         mailwiz_python: "{{ base_python }}"
+        mailwiz_pip_args: --no-compile
         mailwiz_root: "{{ system_root }}"
         mailwiz_config: "{{ system_root }}/etc/mailwiz/settings.toml"
         mailwiz_sendmail: true
@@ -288,6 +306,9 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
         "-e", f"prefix={prefix}", "-e", f"source={REPO}", "-e", f"system_root={system_root}",
         "-e", f"base_python={getattr(sys, '_base_executable', sys.executable)}",
     ]  # fmt: skip
+    done = fleet.play("--check", "--diff", *extra)  # a new host in check mode: nothing done
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (prefix / "bin").exists() and not system_root.exists()
     done = fleet.play(*extra)
     assert done.returncode == 0, done.stdout + done.stderr
     mailwiz = prefix / "bin" / "mailwiz"
@@ -301,6 +322,40 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
     sendmail = system_root / "usr/sbin/sendmail"
     assert sendmail.is_symlink() and Path(os.readlink(sendmail)) == mailwiz
 
-    done = fleet.play(*extra)  # the second run changes nothing
+    done = fleet.play("-vvv", *extra)  # the second run changes nothing (and shows no secret)
     assert done.returncode == 0, done.stdout + done.stderr
     assert recap(done.stdout)["host00"]["changed"] == 0
+
+
+OAUTH_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - mailwiz.mailwiz.configure:
+        executable: "{{ mailwiz_executable }}"
+        config: "{{ settings_root }}/settings.toml"
+        store: file
+        settings:
+          provider: gmail
+          smtp.host: smtp.gmail.com
+          smtp.port: 465
+          smtp.security: tls
+          smtp.auth: oauth2
+          smtp.username: me@example.com
+          oauth.provider: google
+          oauth.client_id: 123-abc.apps.googleusercontent.com
+          oauth.client_secret: "%s"
+          sender.address: me@example.com
+"""
+
+
+def test_a_persons_sign_in_fails_saying_to_run_login_and_its_client_secret_stays_hidden(
+    tmp_path: Path, starttls_server: SmtpServer
+) -> None:
+    fleet = Fleet(tmp_path, starttls_server)
+    (tmp_path / "playbook.yml").write_text(OAUTH_PLAYBOOK % CLIENT_SECRET)
+    done = fleet.play("-vvv")  # Fleet.play: not the client secret either, in any form
+    assert done.returncode != 0
+    assert "mailwiz login --config" in done.stdout
+    settings = load_settings(fleet.settings_path("host00")).settings
+    assert settings.oauth.client_secret == CLIENT_SECRET  # written, so login can use it

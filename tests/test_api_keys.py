@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -15,7 +16,6 @@ from tests.api_servers import KEY, MAILGUN_DOMAIN, serve_api
 from tests.memory_keyring import MemoryKeyring
 from tui.cli import main
 from tui.core.credentials.store import (
-    API_DEFAULT_HOSTS,
     describe_store,
     keyring_account,
     load_password,
@@ -23,7 +23,10 @@ from tui.core.credentials.store import (
     save_password,
     uses_api_key,
 )
-from tui.core.settings import Settings, load_settings, save_settings, to_toml
+from tui.core.http_apis import APIS
+from tui.core.keys import Key
+from tui.core.providers import PROVIDER_APIS
+from tui.core.settings import HttpApi, Settings, load_settings, save_settings, to_toml
 from tui.core.transports.http import API_NAMES, api_for, key_required
 
 NO_ENV: dict[str, str] = {}
@@ -75,9 +78,16 @@ def test_the_store_agrees_with_the_transports_on_each_api(api: str) -> None:
     assert uses_api_key(settings) == key_required(settings)
     # the relay's key is optional, but kept in the store unless store = "none"
     assert password_needed(settings)
+    # One place for each API's facts: the engine's format, the store and the settings read it.
+    assert api_for(api).facts is APIS[api]
     if key_required(settings):
-        default = api_for(api).default_url
-        assert default == f"https://{API_DEFAULT_HOSTS[api]}"
+        assert keyring_account(settings) == f"api:{api}@{APIS[api].default_host}"
+        assert api_for(api).default_url == f"https://{APIS[api].default_host}"
+
+
+def test_every_api_is_named_once() -> None:
+    assert get_args(HttpApi) == API_NAMES == tuple(APIS)
+    assert tuple(name for name in APIS if APIS[name].key_required) == PROVIDER_APIS
 
 
 def test_reading_key_required_loads_no_httpx() -> None:
@@ -187,7 +197,7 @@ def test_show_names_the_api_where_it_posts_and_the_domain(
     path = save_settings(api_settings("mailgun"), tmp_path / "s.toml")
     code, out, _ = run(["show", "--config", str(path)], capsys)
     assert code == 0
-    assert "HTTP API             mailgun" in out
+    assert "HTTP API             Mailgun" in out  # the name a user reads
     assert "https://api.mailgun.net (the API's default)" in out
     assert f"sending domain       {MAILGUN_DOMAIN}" in out
     eu = api_settings("mailgun", "https://api.eu.mailgun.net/?key=s3cr3t-k3y")
@@ -245,12 +255,12 @@ def test_moving_the_key_to_a_file_removes_the_keyring_copy(
 async def test_the_wizards_save_screen_stores_the_api_key(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    from tests.test_save_screen import Host, settle, visible_text
+    from tests.ui_helpers import ScreenHost, settle, visible_text
     from tui.screens.save import SaveScreen
 
     config = tmp_path / "mailwiz" / "settings.toml"
     screen = SaveScreen(api_settings("postmark"), KEY, config, tested=True)
-    async with Host(screen).run_test(size=(80, 24)) as pilot:
+    async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "api:postmark@api.postmarkapp.com" in visible_text(screen)
         await pilot.press("ctrl+s")
@@ -259,3 +269,69 @@ async def test_the_wizards_save_screen_stores_the_api_key(
         assert KEY not in visible_text(screen)
     assert memory_keyring.entries == {("mailwiz", "api:postmark@api.postmarkapp.com"): KEY}
     assert KEY not in config.read_text()
+
+
+# ------------------------------------------------------------------ a key that cannot be sent
+
+BAD_KEY = "key-T0p-s3crét-API-value"  # an accented letter: no HTTP header can carry it
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_a_non_ascii_key_is_refused_by_mailwiz_password(
+    api: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = save_settings(api_settings(api), tmp_path / "s.toml")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(BAD_KEY + "\n"))
+    code = main(["password", "--stdin", "--store", "file", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2  # a usage error, with the reason, not an internal error at send time
+    assert "non-ASCII character at position 13" in err and "nothing was stored" in err
+    assert BAD_KEY not in out + err
+    assert not (tmp_path / "s.toml.password").exists()
+
+
+def test_a_non_ascii_key_is_refused_by_configure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "s.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(BAD_KEY + "\n"))
+    code = main(
+        ["configure", "--config", str(path), "--set", "protocol=http", "--set",
+         "http.api=resend", "--set", "sender.address=shop@example.org", "--store", "file",
+         "--password-stdin"]
+    )  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 2, out + err
+    assert "non-ASCII character" in out + err and BAD_KEY not in out + err
+    assert not path.exists()
+
+
+def test_a_non_ascii_key_in_mailwiz_password_fails_the_send_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with serve_api("resend") as server:
+        settings = api_settings("resend", f"http://127.0.0.1:{server.port}")
+        settings.password.store = "none"
+        path = save_settings(settings, tmp_path / "s.toml")
+        monkeypatch.setenv("MAILWIZ_PASSWORD", BAD_KEY)
+        code = main(["test", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 16  # the key (exit 16), said before connecting
+    assert "non-ASCII character" in out + err and BAD_KEY not in out + err
+    assert server.received == []
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+def test_the_wizard_form_refuses_a_non_ascii_key_beside_its_field(api: str) -> None:
+    from tui.screens.fields_model import FormState, form_problems
+
+    state = FormState(BAD_KEY, False, False, False, "", "")
+    problems = form_problems(api_settings(api, "https://api.example.com"), state)
+    [problem] = problems[Key.PASSWORD]
+    assert "non-ASCII character at position 13" in problem.message
+    assert BAD_KEY not in problem.message
+    good = FormState(KEY, False, False, False, "", "")
+    assert Key.PASSWORD not in form_problems(api_settings(api, "https://api.example.com"), good)

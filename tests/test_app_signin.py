@@ -20,8 +20,8 @@ from tui.core.credentials.oauth import TokenRecord, token_source_for
 from tui.core.credentials.oauth_store import save_tokens
 from tui.core.credentials.store import save_password
 from tui.core.credentials.tokens import TokenError
-from tui.core.diagnose.context import Audience
 from tui.core.diagnose.handlers import diagnose
+from tui.core.diagnose.texts import Audience
 from tui.core.exits import Exit
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.oauth_practice.app_grants import PracticeApp

@@ -7,16 +7,20 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.memory_keyring import LockedKeyring, installed_keyring
 from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.exits import Exit
-from tui.core.settings import load_settings
+from tui.core.oauth_practice import OAuthPractice
+from tui.core.settings import load_settings, to_toml
 
 WRONG = "wr0ng-Passw0rd-xyz"
 
@@ -116,7 +120,7 @@ def test_a_test_send_proves_it_and_a_failing_one_keeps_the_old_settings(
     args = [*settings_for(starttls_server), "--store", "file", "--test-to", "ops@example.net"]
     code, out, _ = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
     record = as_json(out)
-    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0}
+    assert code == Exit.OK and record["test"] == {"result": "sent", "exit": 0, "diagnosis": ""}
     assert len(starttls_server.received) == 1
     before = path.read_bytes()
 
@@ -153,12 +157,14 @@ def test_containers_configure_from_the_environment_and_a_secret_file(
     monkeypatch.setenv("MAILWIZ_PASSWORD_STORE", "file")
     monkeypatch.setenv("MAILWIZ_PASSWORD_FILE", str(secret))
     path = tmp_path / "settings.toml"
-    code, out, _ = configure(path, capsys, monkeypatch, "--test-to", "ops@example.net", "--json")
+    monkeypatch.setenv("MAILWIZ_TEST_TO", "ops@example.net")
+    code, out, _ = configure(path, capsys, monkeypatch, "--json")
     assert code == Exit.OK and as_json(out)["test"]["result"] == "sent"
     settings = load_settings(path).settings
     assert settings.smtp.ca_file == str(starttls_server.ca_file)
     assert load_password(settings, path, env={}).password == PASSWORD
 
+    monkeypatch.delenv("MAILWIZ_TEST_TO")
     monkeypatch.setenv("MAILWIZ_SMTP_HOTS", "typo.example.com")
     code, _, err = configure(path, capsys, monkeypatch)
     assert code == Exit.USAGE and "MAILWIZ_SMTP_HOTS" in err
@@ -196,6 +202,7 @@ def test_a_settings_file_and_set_combine_and_set_wins(
         ("smtp.verify_certificate=maybe", "true or false"),
         ("smtp.host", "KEY=VALUE"),
         ("smtp.security=none", "smtp.username"),  # credentials never travel in clear
+        ("oauth.client_secret=GOCSPX-x", "MAILWIZ_OAUTH_CLIENT_SECRET"),  # never in argv
     ],
 )
 def test_bad_input_is_exit_2_naming_the_key_and_nothing_is_written(
@@ -233,3 +240,171 @@ def test_a_persons_oauth_sign_in_is_written_and_exits_4_saying_to_log_in(
     assert code == Exit.LOGIN_NEEDED == 4
     assert f"mailwiz login --config {path}" in err
     assert load_settings(path).settings.smtp.auth == "oauth2"
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="running as another user needs root and setpriv (util-linux)",
+)
+def test_the_system_settings_are_roots_only(tmp_path: Path) -> None:
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+    done = subprocess.run(
+        [*as_nobody, sys.executable, "-m", "tui", "configure", "--system", "--json",
+         "--set", "smtp.host=smtp.example.com"],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert done.returncode == Exit.USAGE, done.stderr
+    assert "only root" in done.stderr and "sudo" in done.stderr
+
+
+def test_system_settings_keep_the_password_in_a_file_by_default(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "etc" / "mailwiz" / "settings.toml"
+    given = tmp_path / "empty.toml"
+    given.write_text("version = 1\n")
+    args = [*settings_for(starttls_server), "--system", "--from", str(given)]
+    code, _, _ = configure(path, capsys, monkeypatch, *args, password=PASSWORD)
+    assert code == Exit.OK
+    settings = load_settings(path).settings
+    assert settings.password.store == "file"  # root's keyring is rarely usable
+    assert load_password(settings, path, env={}).password == PASSWORD
+    assert path.parent.stat().st_mode & 0o777 == 0o755  # others see it, and use the drop folder
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_app_sign_in_configures_unattended_and_is_proven(
+    tmp_path: Path, oauth_practice: OAuthPractice, capsys, monkeypatch
+) -> None:
+    """grant = "app": the client secret goes in like a password, and the test send signs in
+    with it (before it is stored) against the practice authorization and SMTP servers."""
+    wanted = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    given = tmp_path / "given.toml"
+    given.write_text(to_toml(wanted))
+    client_secret = oauth_practice.authorization.app.client_secret
+    path = tmp_path / "settings.toml"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(client_secret + "\n"))
+    args = ["--from", str(given), "--store", "file", "--test-to", "ops@example.net", "--json"]
+    code = main(["configure", "--config", str(path), "--password-stdin", *args])
+    out, err = capsys.readouterr()
+    assert code == Exit.OK, err
+    record = as_json(out)
+    assert record["test"]["result"] == "sent" and record["secret"]["changed"] is True
+    assert client_secret not in out + err
+    assert oauth_practice.smtp.signed_in == [oauth_practice.authorization.account]
+    settings = load_settings(path).settings
+    assert settings.oauth.grant == "app"
+    assert load_password(settings, path, env={}).password == client_secret
+
+
+def test_aliases_and_masked_secrets_in_the_settings(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = [*settings_for(starttls_server), "--store", "none", "--json"]
+    aliases = ['local.aliases={ "www-data" = "web@example.com" }', "local.aliases.backup=b@x.org"]
+    code, out, _ = configure(
+        path, capsys, monkeypatch, *args, "--set", aliases[0], "--set", aliases[1]
+    )
+    assert code == Exit.OK, out
+    local = load_settings(path).settings.local
+    assert local.aliases == {"www-data": "web@example.com", "backup": "b@x.org"}
+
+    monkeypatch.setenv("MAILWIZ_OAUTH_CLIENT_SECRET", "GOCSPX-very-secret")
+    code, out, err = configure(
+        path, capsys, monkeypatch, "--set", "smtp.auth=oauth2", "--set", "oauth.client_id=id-1",
+        "--diff", "--check",
+    )  # fmt: skip
+    assert code == Exit.OK and "GOCSPX-very-secret" not in out + err
+    assert "client_secret" in out and "********" in out
+
+
+def test_system_settings_and_the_install_in_one_command(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    root = tmp_path / "root"
+    path = root / "etc" / "mailwiz" / "settings.toml"
+    args = [*settings_for(starttls_server), "--system", "--install-mta", "--root", str(root)]
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert code == Exit.OK, err
+    assert as_json(out)["install"] == {"result": "skipped", "exit": 0}
+    assert not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--json", password=PASSWORD)
+    record = as_json(out)
+    assert code == Exit.OK and record["install"] == {"result": "done", "exit": 0}, err
+    assert (root / "usr/sbin/sendmail").is_symlink()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--check", "--json")
+    assert as_json(out)["install"] == {"result": "planned", "exit": 0}, err
+    assert "would" in err  # the plan, on standard error
+    code, _, err = configure(path, capsys, monkeypatch, "--install-mta")
+    assert code == Exit.USAGE and "--system" in err
+
+
+def test_every_configure_text_is_used_and_every_used_one_exists() -> None:
+    import re
+    import tomllib
+
+    root = Path(__file__).parent.parent / "tui"
+    texts = tomllib.loads((root / "core/configure/texts.toml").read_text())
+    code = "".join(
+        p.read_text()
+        for p in [*(root / "core/configure").glob("*.py"), root / "commands/configure.py"]
+    )
+    used = set(re.findall(r'say\(\s*"(\w+)"', code))
+    assert used <= set(texts), used - set(texts)
+    assert set(texts) <= used, set(texts) - used
+
+
+def test_a_new_store_takes_the_password_along_and_the_old_copy_goes(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = settings_for(starttls_server)
+    configure(path, capsys, monkeypatch, *args, "--store", "file", password=PASSWORD)
+    code, out, _ = configure(path, capsys, monkeypatch, *args, "--store", "keyring", "--json")
+    record = as_json(out)
+    assert code == Exit.OK and record["secret"]["changed"] is True
+    settings = load_settings(path).settings
+    assert settings.password.store == "keyring"
+    assert load_password(settings, path, env={}).password == PASSWORD  # the memory keyring
+    assert not password_file_path(path).exists()
+
+
+def test_a_keyring_that_cannot_keep_it_changes_nothing_and_says_use_a_file(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    with installed_keyring(LockedKeyring()):
+        code, out, err = configure(
+            path, capsys, monkeypatch, *settings_for(starttls_server), "--store", "keyring",
+            "--json", password=PASSWORD,
+        )  # fmt: skip
+    assert code == Exit.NOT_READY and "--store file" in err
+    assert as_json(out)["changed"] is False
+    assert not path.exists()
+
+
+def test_the_test_send_takes_mailwiz_password_when_nothing_is_stored(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("MAILWIZ_PASSWORD", PASSWORD)
+    path = tmp_path / "settings.toml"
+    args = [*settings_for(starttls_server), "--store", "none", "--test-to", "ops@example.net"]
+    code, out, err = configure(path, capsys, monkeypatch, *args)
+    assert code == Exit.OK, err
+    assert "sent" in out and len(starttls_server.received) == 1
+
+
+def test_a_password_for_settings_that_take_none_is_refused(
+    tmp_path: Path, plain_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    path = tmp_path / "settings.toml"
+    args = ["--set", "smtp.host=127.0.0.1", "--set", f"smtp.port={plain_server.port}",
+            "--set", "smtp.security=none", "--set", f"sender.address={SENDER}"]  # fmt: skip
+    code, _, err = configure(path, capsys, monkeypatch, *args, password=PASSWORD)
+    assert code == Exit.USAGE and "take no password" in err and not path.exists()
+    code, out, err = configure(path, capsys, monkeypatch, *args, "--test-to", "ops@example.net")
+    assert code == Exit.OK and "sent" in out, err

@@ -510,7 +510,9 @@ def test_microsoft_send_as_denied_points_at_the_sender() -> None:
     ],
 )
 def test_http_status_wording(status: int, words: str, field: str) -> None:
-    f = Failure(FailureKind.HTTP, "response", code=status, reply=f"{status} body text here")
+    # The engine makes 429 and 5xx TEMPORARY (exit 20); the words follow the kind.
+    kind = FailureKind.TEMPORARY if status == 429 or status >= 500 else FailureKind.HTTP
+    f = Failure(kind, "response", code=status, reply=f"{status} body text here")
     d = diagnose(f, http_settings())
     assert words in d.title
     assert str(status) in d.title

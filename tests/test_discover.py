@@ -19,6 +19,7 @@ import httpx
 import pytest
 import trustme
 
+from tests.certificates import server_context, trusting
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tui.core.discover.engine import (
     AddressError,
@@ -53,17 +54,13 @@ class Certs:
 
 
 @pytest.fixture(scope="module")
-def certs() -> Certs:
-    ca = trustme.CA(organization_name="mailwiz discovery test CA")
-
-    def server_context(*names: str) -> ssl.SSLContext:
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert(*names).configure_cert(context)
-        return context
-
-    client = ssl.create_default_context()
-    ca.configure_trust(client)
-    return Certs(ca, client, server_context(*NAMES), server_context("elsewhere.example.org"))
+def certs(ca: trustme.CA) -> Certs:
+    return Certs(
+        ca,
+        trusting(ca),
+        server_context(ca, *NAMES),
+        server_context(ca, "elsewhere.example.org"),
+    )
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,12 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, Markdown, Static
 from textual.worker import WorkerState
 
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
-from tests.ui_helpers import SIZE, no_stored_password, type_text
+from tests.ui_helpers import SIZE, ScreenHost, no_stored_password, type_text, visible_text
 from tui.app import MailwizApp, settings_for_suggestion
 from tui.core.discover.engine import Suggestion
 from tui.screens.discover import MARK_FOUND, MARK_NOTHING, DiscoverScreen, LayerLine
@@ -60,10 +59,6 @@ def make_app(tmp_path: Path, discover_options: Mapping[str, object]) -> MailwizA
         password_lookup=no_stored_password,
         discover_options=discover_options,
     )
-
-
-def visible_text(screen: Any) -> str:
-    return "\n".join(str(widget.visual) for widget in screen.query(Static) if widget.display)
 
 
 def marks(screen: DiscoverScreen) -> list[tuple[str, bool | None]]:
@@ -379,19 +374,6 @@ def test_the_discovery_screen_does_not_import_the_search_until_it_runs() -> None
 # Snapshots (80x24): the screen alone, every duration shown as a fixed text
 
 
-class Host(App[None]):
-    """A bare app that shows one screen."""
-
-    ENABLE_COMMAND_PALETTE = False
-
-    def __init__(self, screen: DiscoverScreen) -> None:
-        super().__init__()
-        self.screen_under_test = screen
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test)
-
-
 @contextmanager
 def dns_in_a_thread(records: Records) -> Iterator[DnsServer]:
     """The test DNS server on its own loop, for a synchronous (snapshot) test."""
@@ -419,7 +401,9 @@ def snapshot_of_search(snap_compare: Any, records: Records) -> bool:
             await screen.worker.wait()
             await pilot.pause()
 
-        return bool(snap_compare(Host(screen), terminal_size=SIZE, run_before=searched))
+        return bool(
+            snap_compare(ScreenHost(screen, palette=False), terminal_size=SIZE, run_before=searched)
+        )
 
 
 def test_snapshot_found_through_mx(snap_compare: Any) -> None:

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ import pytest
 import trustme
 
 from tests.api_servers import TlsHttpServer, serving
+from tests.certificates import server_context, trusting
+from tui.cli import main
 from tui.core.diagnose.handlers import diagnose
 from tui.core.events import (
     FailureKind,
@@ -30,14 +33,15 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.exits import Exit
 from tui.core.hosts import is_loopback_host
 from tui.core.message import Attachment, Outgoing
 from tui.core.redact import redact_url
-from tui.core.settings import Settings
+from tui.core.settings import Settings, load_settings, validate
 from tui.core.tls import certificate_info
 from tui.core.transports.http import send_http
 from tui.core.transports.http.api import html_body, multipart_body
-from tui.core.transports.http.engine import shorten_body
+from tui.core.transports.http.classify import shorten_body
 from tui.core.transports.http.relay import ATTACHMENT_FIELD
 
 PDF = b"%PDF-1.4\r\n%\xe2\xe3\xcf\xd3\r\n1 0 obj << >> endobj\n\x00\xff--not-a-boundary\r\n%%EOF"
@@ -214,23 +218,6 @@ def transcript(events: list[SendEvent]) -> list[str]:
     return [f"{e.direction} {e.text}" for e in events if isinstance(e, TranscriptLine)]
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def server_context(ca: trustme.CA, *names: str) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*names).configure_cert(ctx)
-    return ctx
-
-
-def trusting(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -392,13 +379,17 @@ async def test_non_2xx_fails_with_status_and_shortened_body(
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         events, done = await collect(settings)
     assert not done.ok and done.failure is not None
-    assert done.failure.kind == FailureKind.HTTP
+    # A relay's 5xx is its own trouble: temporary (exit 20), as from the APIs.
+    temporary = status >= 500
+    assert done.failure.kind == (FailureKind.TEMPORARY if temporary else FailureKind.HTTP)
+    assert done.failure.exit_code == (20 if temporary else 21)
     assert done.failure.stage == "response"
     assert done.failure.code == status
     assert done.failure.reply == shown
     assert stages(events)[-1] == ("response", False)
     d = diagnose(done.failure, settings)
     assert str(status) in d.title
+    assert ("right now" in d.title) == temporary  # the words say temporary iff the exit does
 
 
 async def test_a_long_body_is_cut() -> None:
@@ -762,3 +753,57 @@ async def test_an_unparsable_url_with_a_key_is_not_repeated() -> None:
     _, done = await collect(relay_settings("https://[relay/send?key=Broken123Key"))
     assert done.failure is not None and done.failure.stage == "resolve"
     assert "Broken123Key" not in repr(done)
+
+
+async def test_http_is_refused_when_one_of_several_addresses_is_off_this_computer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A DNS answer that mixes this computer and another: every address must be loopback
+    # (this test fails with any() in place of all(); checked by hand).
+    real = asyncio.BaseEventLoop.getaddrinfo
+
+    async def mixed(self: Any, host: str, port: Any, *args: Any, **kw: Any) -> Any:
+        if host == "relay.localhost":
+            return [
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port)),
+                (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", port)),
+            ]
+        return await real(self, host, port, *args, **kw)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", mixed)
+    with serve() as relay:
+        events, done = await collect(relay_settings(f"http://relay.localhost:{relay.port}/send"))
+    assert done.failure is not None and done.failure.stage == "resolve"
+    assert "127.0.0.1, 192.0.2.7" in done.failure.reply
+    assert relay.received == [] and started(events) == ["resolve"]
+
+
+UNPARSABLE = ["https://[relay/send?key=Broken123Key", "https://[::1/send?key=Broken123Key"]
+
+
+@pytest.mark.parametrize("url", UNPARSABLE)
+def test_an_unparsable_relay_url_is_a_usage_error_that_never_shows_its_key(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        f'version = 1\nprotocol = "http"\nprovider = "http"\n[http]\nurl = "{url}"\n'
+        '[sender]\naddress = "shop@example.org"\nreply_to = "orders@example.org"\n'
+    )
+    for argv in (["test"], ["test", "--json"], ["show"]):
+        code = main([*argv, "--config", str(path)])
+        out, err = capsys.readouterr()
+        assert "Broken123Key" not in out + err, argv
+        if argv[0] == "test":
+            assert code == Exit.USAGE, (argv, out, err)  # not 1: not a bug
+    problems = [p.message for p in validate(load_settings(path).settings)]
+    assert any("URL" in p for p in problems) and "Broken123Key" not in repr(problems)
+
+
+@pytest.mark.parametrize("url", UNPARSABLE)
+async def test_an_unparsable_url_is_diagnosed_without_its_key(url: str) -> None:
+    settings = relay_settings(url)
+    _, done = await collect(settings)
+    assert done.failure is not None
+    d = diagnose(done.failure, settings)
+    assert "Broken123Key" not in f"{d.title} {d.cause} {d.fix} {done!r}"

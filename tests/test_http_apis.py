@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
 from email.utils import parseaddr
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import trustme
 
 from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
+from tests.certificates import server_context, trusting
 from tui.core.events import (
     FailureKind,
     Reason,
@@ -41,22 +44,13 @@ OUT = Outgoing(
 
 
 @pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
 def tls(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(ctx)
-    return ctx
+    return server_context(ca, "127.0.0.1")
 
 
 @pytest.fixture(scope="module")
 def trust(ca: trustme.CA) -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
-    ca.configure_trust(ctx)
-    return ctx
+    return trusting(ca)
 
 
 def api_settings(api: str, port: int, **sender: str) -> Settings:
@@ -382,3 +376,174 @@ async def test_an_empty_body_is_still_a_request_the_provider_takes(
     with serve_api(api, tls) as server:
         _, done = await run(api_settings(api, server.port), trust, out=out)
     assert done.ok, done.failure
+
+
+# --------------------------------------------------------------------------- what a 401/403 means
+
+
+async def test_resends_401_validation_error_is_the_key(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    # Resend today: 401 {"name": "validation_error", "message": "API key is invalid"}.
+    with serve_api("resend", tls) as server:
+        _, done = await run(api_settings("resend", server.port), trust, key="re_expired")
+    failure = done.failure
+    assert failure is not None and failure.code == 401
+    assert "validation_error" in failure.reply
+    assert failure.reason == Reason.API_KEY_REFUSED and failure.exit_code == Exit.AUTH == 16
+
+
+@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize(
+    ("status", "words", "the_key"),
+    [
+        (401, "The domain is not verified", True),  # a 401 is the key, whatever it says
+        (403, "access forbidden: this key may not send mail", True),
+        (403, "The from address does not match a verified Sender Identity", False),
+        (403, "The example.org domain is not verified", False),
+    ],
+)
+async def test_a_401_is_the_key_and_a_403_unless_it_is_about_the_sender(
+    api: str,
+    status: int,
+    words: str,
+    the_key: bool,
+    tls: ssl.SSLContext,
+    trust: ssl.SSLContext,
+) -> None:
+    body = {"message": words, "Message": words, "errors": [{"message": words}], "name": "x"}
+    with serve_api(api, tls) as server:
+        server.forced = Answer(
+            status, json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        _, done = await run(api_settings(api, server.port), trust)
+    failure = done.failure
+    assert failure is not None and failure.code == status
+    assert (failure.exit_code == Exit.AUTH) == the_key
+    assert (failure.exit_code == Exit.HTTP) == (not the_key)
+
+
+# --------------------------------------------------------------------------- keys as they are
+
+
+@pytest.mark.parametrize("api", ["relay", *APIS])
+@pytest.mark.parametrize("key", [f"{KEY}é", f"{KEY}\n", "clé-" + KEY])
+async def test_a_key_that_cannot_go_in_a_header_is_refused_before_sending(
+    api: str, key: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    with serve_api("open-relay" if api == "relay" else api, tls) as server:
+        settings = api_settings(api, server.port)
+        if api == "relay":
+            settings.http.url += "/send"
+        events, done = await run(settings, trust, key=key)
+    failure = done.failure
+    assert failure is not None and failure.kind == FailureKind.AUTH  # not a bug (exit 1)
+    assert failure.reason == Reason.SETTINGS and failure.field == Key.PASSWORD
+    assert "position" in failure.reply and "ASCII" in failure.reply
+    assert server.received == []
+    assert key.strip() not in repr(events)
+
+
+# --------------------------------------------------------------------------- at most once
+
+
+async def test_resend_gets_the_messages_send_id_as_its_idempotency_key(
+    tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Hi", text="x", send_id="mailwiz-1-ab")
+    with serve_api("resend", tls) as server:
+        _, first = await run(api_settings("resend", server.port), trust, out=out)
+        _, again = await run(api_settings("resend", server.port), trust, out=out)
+    assert first.ok and again.ok
+    assert [seen.headers["idempotency-key"] for seen in server.received] == ["mailwiz-1-ab"] * 2
+    assert len(server.sent) == 1  # the second request sent nothing
+    assert first.reply == again.reply  # the same id back
+
+
+@pytest.mark.parametrize("api", ["postmark", "mailgun", "sendgrid"])
+async def test_apis_without_idempotency_keys_get_no_such_header(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    out = Outgoing(to="customer@example.net", subject="Hi", text="x", send_id="mailwiz-1-ab")
+    with serve_api(api, tls) as server:
+        _, done = await run(api_settings(api, server.port), trust, out=out)
+    assert done.ok, done.failure
+    assert "idempotency-key" not in server.received[0].headers
+
+
+@pytest.mark.parametrize("api", ["relay", *APIS])
+async def test_a_key_echoed_url_encoded_is_never_shown(
+    api: str, tls: ssl.SSLContext, trust: ssl.SSLContext
+) -> None:
+    key = "abc+def/ghi=jkl+mno/pqr=="
+    echo = f"bad key {quote(key, safe='')} ({quote(key, safe='').lower()})"
+    with serve_api("open-relay" if api == "relay" else api, tls) as server:
+        server.forced = Answer(
+            400,
+            json.dumps({"message": echo, "Message": echo, "errors": [{"message": echo}]}).encode(),
+            {"Content-Type": "application/json"},
+        )
+        settings = api_settings(api, server.port)
+        if api == "relay":
+            settings.http.url += "/send"
+        events, done = await run(settings, trust, key=key)
+    assert done.failure is not None and done.failure.code == 400
+    shown = repr(events).lower()
+    assert "%2b" not in shown and "def" not in shown and "mno" not in shown
+    assert "[redacted]" in done.failure.reply
+
+
+# --------------------------------------------------------------------------- each API is itself
+
+
+@pytest.mark.parametrize(
+    ("api", "what"),
+    [
+        ("relay", "the relay"),
+        ("postmark", "the Postmark API"),
+        ("mailgun", "the Mailgun API"),
+        ("sendgrid", "the SendGrid API"),
+        ("resend", "the Resend API"),
+    ],
+)
+def test_every_place_a_user_reads_names_the_api(api: str, what: str) -> None:
+    from tui.core.http_apis import http_rows, service_name
+    from tui.core.message import test_outgoing
+    from tui.core.report import stage_label
+    from tui.screens.save import summary_rows
+
+    settings = api_settings(api, 443)
+    settings.http.url = ""
+    assert service_name(settings) == what
+    assert stage_label("post", settings) == f"Sending the message to {what}"
+    assert stage_label("response", settings) == f"Reading {what}'s answer"
+    provider = dict(summary_rows(settings, KEY))["Provider"]
+    message = test_outgoing(settings, "customer@example.net")
+    rows = dict(http_rows(settings))
+    if api == "relay":
+        assert provider == "HTTP relay" and "relay URL" in rows
+    else:
+        title = what.removeprefix("the ").removesuffix(" API")
+        assert provider == f"{title} API"
+        assert rows["HTTP API"] == title and api_for(api).default_url in rows["API URL"]
+        assert "relay" not in message.text.lower()
+        assert re.search(rf"HTTP API: +{title}\n", message.text)
+        assert stage_label("resolve", settings) == f"Looking up {api_for(api).default_url[8:]}"
+
+
+def test_the_result_line_of_mailwiz_send_names_the_api(
+    tmp_path: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    from tui.cli import main
+    from tui.core.settings import save_settings
+
+    with serve_api("resend") as server:  # plain http on loopback: no CA to hand over
+        settings = api_settings("resend", server.port)
+        settings.http.url = f"http://127.0.0.1:{server.port}"
+        settings.password.store = "none"
+        path = save_settings(settings, tmp_path / "s.toml")
+        monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
+        code = main(["send", "--to", "c@example.net", "--body", "hi", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "Sent: the Resend API accepted the message for c@example.net" in out

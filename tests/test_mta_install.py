@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import MAILWIZ, Mta, local_settings
+from tests.mta_helpers import MAILWIZ, Mta, busy, local_settings
 from tests.servers import PASSWORD, SmtpServer
+from tests.waiting import wait_until
 from tui.core.mta.install import InstallRefused, install_plan, install_steps
 
 
@@ -66,7 +67,8 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
     assert PASSWORD not in settings.read_text()
     spool = root / "var/spool/mailwiz"
     assert stat.S_IMODE((spool / "drop").stat().st_mode) == 0o1733
-    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o700
+    assert stat.S_IMODE((spool / "queue").stat().st_mode) == 0o755  # listed, not read
+    assert stat.S_IMODE((spool / "tmp").stat().st_mode) == 0o700
     for link in ("usr/sbin/sendmail", "usr/bin/mailq"):
         assert os.readlink(root / link) == str(MAILWIZ)
     assert "queue --run" in (root / "etc/cron.d/mailwiz").read_text()
@@ -81,6 +83,7 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
         env=env, capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr.decode()
+    wait_until(lambda: not busy(spool))  # delivered in the background
     assert len(starttls_server.received) == 1
 
     assert install(user, root).returncode == 0  # again: the links are ours, no refusal

@@ -4,7 +4,6 @@ cancels, the browser variant takes a pasted address and refuses a wrong state.""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from textual.app import App
 from textual.widgets import Input, Markdown, Static
 
 from tests.ui_helpers import SIZE
+from tests.waiting import eventually
 from tui.core.credentials.oauth_store import load_tokens
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings
@@ -34,15 +34,6 @@ class Host(App[None]):
         self.push_screen(screen, self.results.append)
 
 
-async def wait_for(pilot: object, condition: object, seconds: float = 20) -> None:
-    assert callable(condition)
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the screen did not get there in time")
-
-
 def text(app: App[None], selector: str) -> str:
     return str(app.screen.query_one(selector, Static).render())
 
@@ -52,7 +43,7 @@ async def test_device_code_shown_copied_and_approved(
 ) -> None:
     app = Host(oauth_config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         code = oauth_practice.authorization.pending_codes()[0]
         await pilot.pause()
         assert text(app, "#signin-code") == " ".join(code)
@@ -62,9 +53,9 @@ async def test_device_code_shown_copied_and_approved(
         assert box.bottom <= SIZE[1] and box.right <= SIZE[0]
         await pilot.press("c")
         assert app.clipboard == code
-        await wait_for(pilot, lambda: "left" in text(app, "#signin-wait"))
+        await eventually(lambda: "left" in text(app, "#signin-wait"))
         oauth_practice.authorization.approve(code)
-        await wait_for(pilot, lambda: app.results)
+        await eventually(lambda: app.results)
     result = app.results[0]
     assert result is not None and result.username == "practice@example.com"
     stored = load_tokens(load_settings(oauth_config).settings, oauth_config)
@@ -78,11 +69,16 @@ async def test_escape_cancels_and_keeps_nothing(
 ) -> None:
     app = Host(oauth_config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.results)
+        await eventually(lambda: app.results)
+        # Nothing is left that could poll: an approval now must sign nobody in.
+        await pilot.app.workers.wait_for_complete()
+        assert all(worker.is_finished for worker in pilot.app.workers)
+        polls = len(oauth_practice.authorization.polls)
         oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
-        await asyncio.sleep(1.5)  # longer than the poll interval: a live poll would sign in
+        await pilot.pause()
+        assert len(oauth_practice.authorization.polls) == polls
     assert app.results == [None]
     assert not oauth_config.with_name("settings.toml.token").exists()
 
@@ -92,12 +88,12 @@ async def test_a_declined_code_says_so_and_offers_a_retry(
 ) -> None:
     app = Host(oauth_config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         oauth_practice.authorization.deny(oauth_practice.authorization.pending_codes()[0])
-        await wait_for(pilot, lambda: "declined" in text(app, "#signin-message"))
+        await eventually(lambda: "declined" in text(app, "#signin-message"))
         assert "r to try again" in text(app, "#signin-message")
         await pilot.press("r")
-        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         assert app.results == []
 
 
@@ -106,7 +102,7 @@ async def test_browser_variant_takes_the_pasted_address(
 ) -> None:
     app = Host(oauth_config, browser=True)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "/authorize?" in text(app, "#signin-address"))
+        await eventually(lambda: "/authorize?" in text(app, "#signin-address"))
         screen = app.screen
         assert isinstance(screen, SignInScreen)
         url = screen.address
@@ -117,11 +113,11 @@ async def test_browser_variant_takes_the_pasted_address(
         assert paste.has_focus
         paste.value = re.sub(r"state=[^&]+", "state=forged", redirected)
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "state does not match" in text(app, "#signin-message"))
+        await eventually(lambda: "state does not match" in text(app, "#signin-message"))
         assert app.results == []
         paste.value = redirected
         await pilot.press("enter")
-        await wait_for(pilot, lambda: app.results)
+        await eventually(lambda: app.results)
     assert app.results[0] is not None
     assert oauth_config.with_name("settings.toml.token").exists()
 
@@ -131,16 +127,16 @@ async def test_a_kept_sign_in_is_offered_first(
 ) -> None:
     first = Host(oauth_config)
     async with first.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
-        await wait_for(pilot, lambda: first.results)
+        await eventually(lambda: first.results)
     again = Host(oauth_config)
     async with again.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "Already signed in" in text(again, "#signin-step"))
+        await eventually(lambda: "Already signed in" in text(again, "#signin-step"))
         assert "practice@example.com" in text(again, "#signin-step")
         assert oauth_practice.authorization.pending_codes() == []  # nothing asked yet
         await pilot.press("enter")
-        await wait_for(pilot, lambda: again.results)
+        await eventually(lambda: again.results)
     assert again.results[0] == first.results[0]
 
 
@@ -162,9 +158,9 @@ async def test_the_setup_guide_is_one_key_away(tmp_path: Path) -> None:
     save_tokens(settings, config, TokenRecord("a-refresh-token", username="me@contoso.example"))
     app = Host(config)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: "Already signed in" in text(app, "#signin-step"))
+        await eventually(lambda: "Already signed in" in text(app, "#signin-step"))
         await pilot.press("g")
-        await wait_for(pilot, lambda: isinstance(app.screen, GuidanceScreen))
+        await eventually(lambda: isinstance(app.screen, GuidanceScreen))
         assert isinstance(app.screen, GuidanceScreen)
         assert app.screen.provider.guidance == "microsoft-entra"
         page = " ".join(app.screen.query_one(Markdown).source.split())

@@ -4,13 +4,13 @@ screen or in the transcript."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from textual.app import App
 from textual.widgets import Log
 
 from tests.ui_helpers import SIZE
+from tests.waiting import eventually
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings
 from tui.screens.signin import SignInScreen
@@ -33,25 +33,16 @@ class Host(App[None]):
         self.push_screen(SignInScreen(self.settings, self.config), then)
 
 
-async def until(condition: object, seconds: float = 30) -> None:
-    assert callable(condition)
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("not in time")
-
-
 async def test_sign_in_then_test_send(oauth_practice: OAuthPractice, oauth_config: Path) -> None:
     app = Host(oauth_config)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: oauth_practice.authorization.pending_codes())
+        await eventually(lambda: oauth_practice.authorization.pending_codes())
         oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
-        await until(lambda: isinstance(app.screen, TestSendScreen))
+        await eventually(lambda: isinstance(app.screen, TestSendScreen))
         screen = app.screen
         assert isinstance(screen, TestSendScreen)
         await pilot.press("enter")
-        await until(lambda: screen.state in ("ok", "failed"))
+        await eventually(lambda: screen.state in ("ok", "failed"))
         assert screen.state == "ok", screen.failure
         stages = [row.stage for row in screen.query(StageRow)]
         assert stages[0] == "token" and "auth" in stages

@@ -207,3 +207,31 @@ def test_no_base64_group_of_the_password_survives_at_any_alignment(
         for decoded in _decoded_runs(out):
             leaked = [group for group in groups if group in decoded]
             assert not leaked, (username_length, late, leaked, out)
+
+
+def test_each_redaction_path_is_needed_on_its_own() -> None:
+    """Whole forms and shared runs are two paths; each catches what the other cannot, so
+    removing either one fails this test (both were removed once to check)."""
+    # Only the whole-form path: a 5-character password is shorter than any shared run.
+    assert Redactor(["k3y!x"]).redact("535 rejected k3y!x") == f"535 rejected {REDACTED}"
+    # Only the shared-run path: a server echoes part of the password, never the whole.
+    secret = "correct-horse-battery-staple"
+    echoed = Redactor([secret]).redact("bad password 'horse-battery-st...'")
+    assert "horse" not in echoed and "battery" not in echoed and REDACTED in echoed
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        "abc%2Bdef%2Fghi%3D%3D%2Bx%20y",  # every reserved character, upper-case hex
+        "abc%2bdef%2fghi%3d%3d%2bx%20y",  # lower-case hex
+        "abc%2Bdef/ghi%3D%3D%2Bx%20y",  # "/" kept (a path)
+        "abc%2Bdef%2Fghi%3D%3D%2Bx+y",  # a space as "+" (a form body)
+    ],
+)
+def test_a_key_echoed_percent_encoded_is_redacted(echo: str) -> None:
+    key = "abc+def/ghi==+x y"
+    redactor = Redactor([key])
+    out = redactor.redact(f'401 {{"error": "invalid key {echo}"}}')
+    assert REDACTED in out
+    assert out == f'401 {{"error": "invalid key {REDACTED}"}}'

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 from keyring.backends import fail
-from textual.app import App
 from textual.widgets import RadioSet, Static
 
 from tests.memory_keyring import MemoryKeyring, installed_keyring, memory_keyring  # noqa: F401
+from tests.ui_helpers import ScreenHost, settle, visible_text
 from tui.core.credentials.store import password_file_path
 from tui.core.settings import Settings, SmtpSettings, load_settings
 from tui.dialogs.confirm import ConfirmDialog
@@ -32,27 +32,6 @@ def gmail() -> Settings:
     return settings
 
 
-class Host(App[None]):
-    """A bare app that shows one screen and keeps what it dismissed with."""
-
-    def __init__(self, screen: SaveScreen) -> None:
-        super().__init__()
-        self.screen_under_test = screen
-        self.results: list[Any] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test, self.results.append)
-
-
-def visible_text(screen: Any) -> str:
-    return "\n".join(str(widget.visual) for widget in screen.query(Static) if widget.display)
-
-
-async def settle(pilot: Any) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 @pytest.fixture
 def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A headless server: keyring finds no backend."""
@@ -64,7 +43,7 @@ def no_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 async def test_save_with_a_keyring(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:  # noqa: F811
     config = tmp_path / "mailwiz" / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         text = visible_text(screen)
@@ -91,7 +70,7 @@ async def test_no_keyring_offers_file_or_nothing(tmp_path: Path, no_keyring: Non
     config = tmp_path / "settings.toml"
     settings = gmail()
     screen = SaveScreen(settings, PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         text = visible_text(screen)
@@ -120,7 +99,7 @@ async def test_no_keyring_offers_file_or_nothing(tmp_path: Path, no_keyring: Non
 async def test_no_keyring_and_no_stored_password(tmp_path: Path, no_keyring: None) -> None:
     config = tmp_path / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("down", "enter")
@@ -139,7 +118,7 @@ async def test_untested_settings_ask_first(
 ) -> None:
     config = tmp_path / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=False)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "Not tested" in visible_text(screen)
@@ -165,7 +144,7 @@ async def test_unchanged_password_is_not_overwritten(
     memory_keyring.entries[ACCOUNT] = "the-stored-one"
     config = tmp_path / "settings.toml"
     screen = SaveScreen(gmail(), None, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         text = visible_text(screen)
@@ -186,7 +165,7 @@ async def test_save_error_is_explained_and_retry_works(
     blocker.write_text("a file where the settings folder should be")
     config = blocker / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -204,7 +183,7 @@ async def test_save_error_is_explained_and_retry_works(
 
 
 async def test_escape_goes_back(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:  # noqa: F811
-    app = Host(SaveScreen(gmail(), PASSWORD, tmp_path / "settings.toml", tested=True))
+    app = ScreenHost(SaveScreen(gmail(), PASSWORD, tmp_path / "settings.toml", tested=True))
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("escape")
@@ -221,7 +200,7 @@ def test_save_screen_snapshot(snap_compare: Any, no_keyring: None) -> None:
     async def probed(pilot: Any) -> None:
         await settle(pilot)
 
-    assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=probed)
+    assert snap_compare(ScreenHost(screen), terminal_size=(80, 24), run_before=probed)
 
 
 def own_server() -> Settings:
@@ -243,7 +222,7 @@ async def test_certificate_not_checked_is_said_before_saving(
     unchecked.smtp.verify_certificate = False
     for settings, warned in ((unchecked, True), (own_server(), False)):
         screen = SaveScreen(settings, PASSWORD, tmp_path / "settings.toml", tested=True)
-        app = Host(screen)
+        app = ScreenHost(screen)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             summary = screen.query_one("#summary", Static)
@@ -265,7 +244,7 @@ async def test_what_next_commands_never_break_inside_a_word(
     # A path short enough for a line, with a space; the whole command is not.
     folder = Path(tempfile.mkdtemp(prefix="mw shop ", dir="/tmp"))
     screen = SaveScreen(gmail(), PASSWORD, folder / "settings.toml", tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -293,7 +272,7 @@ async def test_an_oauth_sign_in_shows_no_password_and_stores_none(
     settings.smtp.auth = "oauth2"
     settings.oauth.client_id = "11111111-2222"
     screen = SaveScreen(settings, None, tmp_path / "settings.toml", tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         summary = str(screen.query_one("#summary", Static).visual)
@@ -326,7 +305,7 @@ async def test_an_oauth_sign_in_in_a_file_names_the_token_file(
     settings.smtp.auth, settings.password.store = "oauth2", "file"
     config = tmp_path / "settings.toml"
     screen = SaveScreen(settings, None, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         where = " ".join(str(screen.query_one("#where-password", Static).visual).split())
@@ -354,7 +333,7 @@ async def test_admin_address_is_saved_and_the_own_mail_offer_fits(
     folder = _own_mail_folder()
     config = folder / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "Admin address" in visible_text(screen)
@@ -386,7 +365,7 @@ async def test_a_local_name_as_admin_address_is_refused(
 ) -> None:
     config = tmp_path / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.click("#admin")
@@ -409,7 +388,7 @@ async def test_no_admin_address_keeps_no_local_table_but_still_offers_install_mt
 ) -> None:
     config = tmp_path / "settings.toml"
     screen = SaveScreen(gmail(), PASSWORD, config, tested=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+s")
@@ -426,7 +405,7 @@ async def test_practice_neither_asks_for_an_admin_nor_offers_install_mta(
     settings = own_server()
     settings.password.store = "file"
     screen = SaveScreen(settings, PASSWORD, tmp_path / "settings.toml", tested=True, practice=True)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert not screen.query("#admin") and "Admin address" not in visible_text(screen)

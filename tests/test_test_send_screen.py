@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
 from textual.widgets import Input, Log, ProgressBar, Static
 
 from tests.memory_keyring import MemoryKeyring
@@ -26,6 +25,7 @@ from tests.servers import (  # noqa: F401 - fixtures used by name
     socket_server,
     starttls_server,
 )
+from tests.ui_helpers import ScreenHost, visible_text
 from tui.core.events import FailureKind
 from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES, PracticeServer
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
@@ -33,22 +33,6 @@ from tui.screens.test_send import MARK_FAILED, MARK_OK, StageRow, TestOutcome, T
 from tui.screens.troubleshoot import TroubleshootScreen
 
 WRONG = "not-the-Password-42"
-
-
-class Host(App[None]):
-    """A bare app that shows one screen and keeps what it dismissed with."""
-
-    def __init__(self, screen: TestSendScreen) -> None:
-        super().__init__()
-        self.screen_under_test = screen
-        self.results: list[Any] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test, self.results.append)
-
-
-def visible_text(screen: Any) -> str:
-    return "\n".join(str(widget.visual) for widget in screen.query(Static) if widget.display)
 
 
 def rows(screen: TestSendScreen) -> list[tuple[str, bool | None]]:
@@ -69,7 +53,7 @@ async def test_real_send_shows_every_stage_and_success(
     starttls_server: SmtpServer,  # noqa: F811
 ) -> None:
     screen = TestSendScreen(starttls_server.settings(), PASSWORD, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert screen.query_one("#to", Input).value == SENDER  # the sender by default
@@ -121,7 +105,7 @@ async def test_another_recipient_and_the_stored_password(
     """password=None: the stored one is looked up (in a thread), as when editing."""
     memory_keyring.entries[("mailwiz", f"{USERNAME}@127.0.0.1")] = PASSWORD
     screen = TestSendScreen(starttls_server.settings(), None, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("home", "ctrl+k", *"boss@example.com", "enter")
         await finished(pilot)
@@ -135,7 +119,7 @@ async def test_wrong_password_diagnosis_and_troubleshooting(
     starttls_server: SmtpServer,  # noqa: F811
 ) -> None:
     screen = TestSendScreen(starttls_server.settings(), WRONG, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await finished(pilot)
@@ -174,7 +158,7 @@ async def test_cancel_against_a_server_that_never_answers(
 ) -> None:
     settings = blackhole.settings(timeout=600)  # only the user's cancel can end this
     screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         for _ in range(200):  # until the server has accepted and we wait for its greeting
@@ -201,7 +185,7 @@ async def test_invalid_recipient_is_refused_before_sending(tmp_path: Path) -> No
         sender=SenderSettings(address=SENDER),
     )
     screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("home", "ctrl+k", *"not an address", "enter")
         await pilot.pause()
@@ -240,7 +224,7 @@ def test_failed_test_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.press("enter")
         await finished(pilot)
 
-    assert snap_compare(Host(screen), terminal_size=(80, 24), run_before=send)
+    assert snap_compare(ScreenHost(screen), terminal_size=(80, 24), run_before=send)
 
 
 async def test_http_relay_send(tmp_path: Path) -> None:
@@ -250,7 +234,7 @@ async def test_http_relay_send(tmp_path: Path) -> None:
     with serve(Reply(status=200)) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
-        app = Host(screen)
+        app = ScreenHost(screen)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("enter")
             await finished(pilot)
@@ -268,7 +252,7 @@ async def test_retry_runs_the_send_again(tmp_path: Path, refused_port: int) -> N
         sender=SenderSettings(address=SENDER),
     )
     screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await finished(pilot)
@@ -391,7 +375,7 @@ async def _assert_shown_as(
     row drawn (a failed stage that never started too), and `t` opens the troubleshooting
     screen for this failure."""
     screen = TestSendScreen(settings, password, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
         await finished(pilot)
@@ -433,9 +417,12 @@ async def test_every_practice_failure_shows_as_itself(tmp_path: Path, mode: str)
 async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
     from tests.test_http import Reply, relay_settings, serve
 
-    with serve(Reply(status=500, body=b"relay is down")) as relay:
+    with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
+    with serve(Reply(status=500, body=b"relay is down")) as relay:  # its trouble: temporary
+        settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
+        await _assert_shown_as(tmp_path, settings, None, FailureKind.TEMPORARY)
 
 
 async def test_markup_and_escapes_in_a_reply_show_as_text(
@@ -446,7 +433,7 @@ async def test_markup_and_escapes_in_a_reply_show_as_text(
     server = smtp_server("tls")
     server.handler.rcpt_reply = "550 5.1.1 [bold]no[/bold] [link=http://x]user[/link] \x1b]0;t\x07"
     screen = TestSendScreen(server.settings(), PASSWORD, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(120, 24)) as pilot:
         await pilot.press("enter")
         await finished(pilot)
@@ -487,11 +474,11 @@ def _silent_listener(port: int) -> socket.socket:
     return listener
 
 
-def _snapshot_screen(settings: Settings, password: str | None, tmp_path: Path) -> Host:
+def _snapshot_screen(settings: Settings, password: str | None, tmp_path: Path) -> ScreenHost:
     screen = TestSendScreen(
         settings, password, tmp_path / "settings.toml", time_format=lambda ms: "12 ms"
     )
-    return Host(screen)
+    return ScreenHost(screen)
 
 
 async def _send_and_fold(pilot: Any) -> None:
@@ -576,7 +563,7 @@ async def test_repeated_stages_get_a_row_each_and_a_target(tmp_path: Path) -> No
         sender=SenderSettings(address=SENDER, copy_to="archive@example.com"),
     )
     screen = TestSendScreen(settings, None, tmp_path / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         screen.record.to = "boss@example.com"
         events = [

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.app import App
 from textual.widgets import Static
 
+from tests.ui_helpers import ScreenHost
 from tui.core.diagnose.handlers import diagnose, general_steps
 from tui.core.events import (
     Failure,
@@ -74,25 +74,13 @@ def make_screen(
     return TroubleshootScreen(failure, diagnosis, settings, report, config_path=config_path)
 
 
-class Host(App[None]):
-    """A bare app that shows one screen and keeps what it dismissed with."""
-
-    def __init__(self, screen: TroubleshootScreen) -> None:
-        super().__init__()
-        self.screen_under_test = screen
-        self.results: list[Any] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.screen_under_test, self.results.append)
-
-
 def visible_text(screen: Any) -> str:
     return "\n".join(str(widget.visual) for widget in screen.query(Static))
 
 
 async def test_diagnosis_first_then_general_steps_and_field_key() -> None:
     screen = make_screen()
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         text = visible_text(screen)
@@ -114,7 +102,7 @@ async def test_diagnosis_first_then_general_steps_and_field_key() -> None:
 
 
 async def test_escape_goes_back_without_a_field() -> None:
-    app = Host(make_screen())
+    app = ScreenHost(make_screen())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("escape")
         await pilot.pause()
@@ -124,7 +112,7 @@ async def test_escape_goes_back_without_a_field() -> None:
 async def test_copy_and_write_the_report(tmp_path: Path) -> None:
     config = tmp_path / "cfg" / "settings.toml"
     screen = make_screen(config)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
         await pilot.pause()
@@ -146,7 +134,7 @@ async def test_the_report_never_holds_the_password(tmp_path: Path, username: str
     holds none of them, whatever the username's length."""
     screen = make_screen(tmp_path / "settings.toml", username=username, echo=True)
     assert "535 5.7.8" in screen.report_text  # the echoed lines are in the report...
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c", "w")
         await pilot.pause()
@@ -161,7 +149,7 @@ async def test_write_failure_is_explained(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     screen = make_screen(blocker / "settings.toml")
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("w")
         await pilot.pause()
@@ -170,7 +158,7 @@ async def test_write_failure_is_explained(tmp_path: Path) -> None:
 
 
 def test_troubleshoot_snapshot(snap_compare: Any) -> None:
-    assert snap_compare(Host(make_screen()), terminal_size=(80, 24))
+    assert snap_compare(ScreenHost(make_screen()), terminal_size=(80, 24))
 
 
 async def test_the_relays_troubleshooting_shows_no_smtp_steps() -> None:
@@ -180,7 +168,7 @@ async def test_the_relays_troubleshooting_shows_no_smtp_steps() -> None:
     diagnosis = diagnose(failure, settings)
     report = build_report(settings, SendRecord(to="x@example.org"), diagnosis=diagnosis)
     screen = TroubleshootScreen(failure, diagnosis, settings, report)
-    app = Host(screen)
+    app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         text = visible_text(screen)

@@ -220,6 +220,11 @@ class MailwizApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
         Binding("f1,question_mark", "show_keys", "Keys", show=False),
+        # Tab moves on in the app's own queue, before the keys typed after it are handed out:
+        # a burst (a password manager's auto-type, a paste with a tab) would otherwise reach
+        # the field it left, as the field passes Tab up to the screen only afterwards.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
     ]
 
     def __init__(

@@ -33,10 +33,12 @@ SUBCOMMANDS: dict[str, str] = {
     "password": "tui.commands.password",
     "discover": "tui.commands.discover",
     "sandbox": "tui.commands.sandbox",
-    "queue": "tui.commands.queue",  # also registers the help line of `sendmail`
+    "sendmail": "tui.commands.sendmail",  # its help line; its options bypass argparse
+    "queue": "tui.commands.queue",
     "install-mta": "tui.commands.install_mta",
     "login": "tui.commands.login",
     "configure": "tui.commands.configure",
+    "status": "tui.commands.status",
 }
 
 
@@ -107,6 +109,7 @@ def build_parser(only: str | None = None) -> ArgumentParser:
         description="Set up outgoing email, test it live, and send with it.",
         parents=[config],
     )
+    parser.add_argument("--version", action="store_true", help="print mailwiz's version")
     parser.add_argument(
         "--practice",
         action="store_true",
@@ -131,21 +134,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = stdout
 
 
+def take_config(words: Sequence[str]) -> tuple[list[str], str | None]:
+    """A sendmail command line without its `--config PATH` (or `--config=PATH`), wherever
+    it stands before `--`, and that path (the last one given; None without one)."""
+    rest: list[str] = []
+    path: str | None = None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            rest += words[index:]
+            break
+        if word == "--config" and index + 1 < len(words):
+            path = words[index + 1]
+            index += 2
+            continue
+        if word.startswith("--config="):
+            path = word.partition("=")[2]
+        else:
+            rest.append(word)
+        index += 1
+    return rest, path
+
+
 def dispatch(argv: Sequence[str] | None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     program = Path(sys.argv[0]).name if argv is None and sys.argv else "mailwiz"
-    if program in SENDMAIL_NAMES or words[:1] == ["sendmail"]:
+    as_itself = program in SENDMAIL_NAMES
+    sendmail_words, config = take_config(words)
+    if as_itself or sendmail_words[:1] == ["sendmail"]:
         from tui.commands.sendmail import main as sendmail_main  # sendmail's own options
 
-        as_itself = program in SENDMAIL_NAMES
+        if config is not None:
+            # For sendmail, --config is $MAILWIZ_CONFIG: the queue runner it starts (a
+            # child) delivers with the same settings.
+            import os
+
+            os.environ["MAILWIZ_CONFIG"] = config
         try:
             return sendmail_main(
-                words if as_itself else words[1:], program if as_itself else "sendmail"
+                sendmail_words if as_itself else sendmail_words[1:],
+                program if as_itself else "sendmail",
             )
         except Exception:  # a bug: the traceback goes to a private file, not the terminal
             return report_bug()
     parser = build_parser(only="" if starts_the_wizard(words) else chosen_subcommand(words))
     args = parser.parse_args(argv)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"mailwiz {version('mailwiz')}")
+        return Exit.OK
     if args.practice and args.command:
         parser.error(f"--practice starts the wizard; it cannot be combined with {args.command}")
     # Imported after parsing: --help and argument errors need no settings model.

@@ -31,7 +31,13 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         "2 invalid input, 3 not ready, 4 a person must sign in (mailwiz login), 10-21 the "
         "test send failed (as mailwiz test).",
     )
-    parser.add_argument("--file", metavar="F", help="a settings file (TOML) to take keys from")
+    parser.add_argument(
+        "--file",
+        "--from",
+        metavar="F",
+        dest="file",
+        help="a settings file (TOML) to take keys from",
+    )
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",
@@ -61,6 +67,12 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
     parser.add_argument(
         "--system", action="store_true", help="the system settings (/etc/mailwiz; root only)"
     )
+    parser.add_argument(
+        "--install-mta",
+        action="store_true",
+        help="with --system: then make mailwiz this machine's sendmail (as mailwiz install-mta)",
+    )
+    parser.add_argument("--root", metavar="DIR", default="/", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(run=run)
 
@@ -103,6 +115,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     from tui.core.settings import SettingsError, SettingsFileError
 
     path = config_path
+    if args.install_mta and not args.system:
+        return _refuse(args, Exit.USAGE, say("install_needs_system"))
     if args.system:
         from tui.core.mta.places import SYSTEM_SETTINGS
 
@@ -118,7 +132,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             password=read_secret(args),
             store=args.store,
             check=args.check,
-            test_to=args.test_to.strip(),
+            test_to=test_to(args),
             keep_on_failure=args.keep_on_failure,
             default_store="file" if args.system else "keyring",
         )
@@ -129,19 +143,50 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         return _refuse(args, Exit.NOT_READY, str(error))
     if args.system and outcome.written:
         os.chmod(path.parent, 0o755)  # others see it exists, so their mail goes to the drop
+    if not args.json:
+        show(outcome, args)
+    installed = install(args, path) if args.install_mta and outcome.exit == Exit.OK else None
     if args.json:
         record = outcome.as_dict()
         if args.diff:
             record["diff"] = {"before": outcome.before, "after": outcome.after}
+        if args.install_mta and outcome.exit == Exit.OK:
+            done = "planned" if args.check else "done"
+            result = "skipped" if installed is None else done if installed == 0 else "failed"
+            record["install"] = {"result": result, "exit": installed or 0}
+            record["exit"] = installed or outcome.exit
         emit(record)
-    else:
-        show(outcome, args)
-    return outcome.exit
+    return installed or outcome.exit
+
+
+def install(args: argparse.Namespace, path: Path) -> int | None:
+    """--install-mta: `mailwiz install-mta --config PATH` (a dry run with --check; None when
+    check mode has no settings yet to plan with); with --json its lines go to standard
+    error, so standard output stays one JSON object."""
+    import contextlib
+
+    if args.check and not path.exists():
+        return None
+
+    from tui.commands import install_mta
+
+    plan = argparse.Namespace(dry_run=args.check, uninstall=False, root=args.root)
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        return install_mta.run(plan, path)
+
+
+def test_to(args: argparse.Namespace) -> str:
+    """--test-to, else $MAILWIZ_TEST_TO (a container's entrypoint proves itself too)."""
+    return str(args.test_to or os.environ.get("MAILWIZ_TEST_TO", "")).strip()
 
 
 def _refuse(args: argparse.Namespace, code: int, message: str) -> int:
     if args.json:
-        emit({"changed": False, "exit": code, "error": message})
+        skipped = {"result": "skipped", "exit": 0, "diagnosis": ""}
+        emit(
+            {"changed": False, "changes": [], "secret": None, "test": skipped, "exit": code}
+            | {"error": message}
+        )
     print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
     return code
 
@@ -164,7 +209,7 @@ def show(outcome: Outcome, args: argparse.Namespace) -> None:
     print(say("secret_where", where=printable(outcome.secret.where)))
     test = outcome.test
     if test.result == "sent":
-        print(say("test_sent", to=printable(args.test_to)))
+        print(say("test_sent", to=printable(test_to(args))))
     elif test.result == "failed":
         print(
             say("test_failed", diagnosis=printable(test.diagnosis, newlines=True)), file=sys.stderr

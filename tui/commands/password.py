@@ -117,6 +117,12 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
         )
     password = read_new_password(args.stdin, word)
+    if settings.protocol == "http":
+        from tui.core.http_apis import key_problem
+
+        problem = key_problem(password)
+        if problem:  # it could never go in the request's header: refused here, not at send
+            raise UsageError(f"{problem}; nothing was stored")
     result = _save(settings, password, store, loaded.path, args.stdin)
     print(f"{word[0].upper()}{word[1:]} stored in {result.where}.")
     return Exit.OK

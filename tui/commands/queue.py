@@ -1,4 +1,5 @@
-"""`mailwiz queue [--flush | --run]` (and `mailq`, `sendmail -q`): the system-mail queue.
+"""`mailwiz queue [--flush | --run | --delete ID | --hold ID | --requeue ID]` (and `mailq`,
+`sendmail -q`): the system-mail queue.
 
 Without options it lists queued, deferred and failed messages with their last error.
 --flush tries every queued message now, ignoring the retry schedule (like postqueue -f),
@@ -10,7 +11,6 @@ Exit codes are sysexits.h, like the sendmail entry's.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -18,20 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import SysExit
 from tui.core.mta import places
+from tui.core.mta.errors import MtaError
 
 if TYPE_CHECKING:
-    from tui.core.mta.spool import Envelope, Folder
+    from tui.core.mta.admin import Action
+    from tui.core.mta.listing import Listing, Status
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
-    """`queue`, and the help line of `sendmail` (whose own options bypass argparse: tui/cli.py
-    hands `mailwiz sendmail ...` to tui.commands.sendmail before parsing)."""
-    commands.add_parser(
-        "sendmail",
-        parents=parents,
-        help="this machine's sendmail (see mailwiz sendmail --help)",
-        description="Queue the message on standard input and send it (sendmail options).",
-    )
+    """`queue` (the help line of `sendmail` is registered by tui.commands.sendmail)."""
     queue = commands.add_parser(
         "queue",
         parents=parents,
@@ -49,18 +44,24 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="deliver what is due (for the timer or cron)",
     )
+    what.add_argument("--delete", metavar="ID", help="remove a message (queued, held or failed)")
+    what.add_argument("--hold", metavar="ID", help="keep a queued message from being sent")
+    what.add_argument("--requeue", metavar="ID", help="send a held or failed message again, now")
     queue.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, config_path: Path | None) -> int:
-    from tui.commands.sendmail import Stop
 
     explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
     try:
         if args.flush or args.due:
             return flush_queue(explicit, force=bool(args.flush), quiet=bool(args.due))
-        return list_queue(places.spool_path())
-    except Stop as stop:
+        actions: tuple[Action, ...] = ("delete", "hold", "requeue")
+        for action in actions:
+            if getattr(args, action, None):
+                return administer_queue(action, getattr(args, action))
+        return list_queue(places.spool_path(), explicit or places.settings_path())
+    except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
             from tui.core.mta import syslog
 
@@ -79,71 +80,156 @@ def _when(moment: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(moment)) if moment else "-"
 
 
-def list_queue(spool_path: Path) -> int:
-    from tui.commands.sendmail import Stop
-    from tui.core.message import human_size
-    from tui.core.mta.spool import Envelope, Spool
+def _listing(spool_path: Path) -> Listing:
+    from tui.core.mta.listing import Unreadable, listing
+    from tui.core.mta.spool import Spool
 
-    spool = Spool(spool_path)
-    for folder in (spool.queue, spool.failed):
-        if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
-            raise Stop(SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root")
-    rows: list[tuple[str, Envelope]] = []
-    for name in ("queue", "failed"):
-        where: Folder = "queue" if name == "queue" else "failed"
-        for message_id in spool.ids(where):
-            envelope = spool.envelope(message_id, where) or Envelope(
-                message_id, [], 0.0, last_error="(its envelope file cannot be read)"
-            )
-            status = (
-                "failed" if where == "failed" else ("deferred" if envelope.attempts else "queued")
-            )
-            rows.append((status, envelope))
-    if not rows:
+    try:
+        return listing(Spool(spool_path))
+    except Unreadable:
+        raise MtaError(
+            SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root"
+        ) from None
+
+
+_DETAIL = {
+    "queued": "queued, not tried yet",
+    "held": "on hold: mailwiz queue --requeue ID sends it",
+    "dropped": "in the drop folder: the queue runner takes it next",
+}
+
+
+def sign_in_header(config_path: Path | None) -> None:
+    """A sign-in that stopped working (or soon will) comes first: the reason and the fix."""
+    if config_path is None:
+        return
+    from tui.core.settings import SettingsError, load_settings
+    from tui.core.status import sign_in_notice
+
+    try:
+        settings = load_settings(config_path).settings
+    except (SettingsError, OSError):
+        return  # the queue is listed anyway; `mailwiz status` says what is wrong
+    notice = sign_in_notice(settings, config_path)
+    if notice:
+        print("\n".join(_clean(line) for line in notice.splitlines()) + "\n")
+
+
+def mailq(spool_path: Path, config_path: Path | None = None) -> int:
+    """`mailq`, `sendmail -bp`: the waiting messages as sendmail and Postfix print them, so
+    monitoring-plugins' check_mailq counts them with -M sendmail (the `Total Requests:`
+    line) and with -M postfix (the last line). A sign-in problem is said first."""
+    sign_in_header(config_path)
+    found = _listing(spool_path)
+    waiting = found.waiting
+    if waiting:
+        print(f"{spool_path} ({len(waiting)} request{'s' if len(waiting) != 1 else ''})")
+        print("-----Q-ID---------------- --Size-- -----Q-Time----- ----Sender/Recipient----")
+    for entry in waiting:
+        when = time.strftime("%a %b %d %H:%M", time.localtime(entry.created))
+        print(f"{entry.id:<25} {entry.size:>8} {when}  {_clean(entry.user or '?')}")
+        if entry.private:
+            detail = "details for root only"
+        elif entry.status == "deferred":
+            detail = f"Deferred: {_clean(entry.last_error)[:200]}"
+        else:
+            detail = _DETAIL[entry.status]
+        print(f"      ({detail})")
+        for recipient in entry.recipients:
+            print(f"{'':41}<{_clean(recipient)}>")
+    if found.failed:
+        print(f"({len(found.failed)} failed message(s) kept in {spool_path}/failed: mailwiz queue)")
+    if not found.drop_counted:
+        print("(the drop folder can be counted by root only: run mailq as root, or check_mailq -s)")
+    if not waiting:
+        print("Mail queue is empty")
+        return int(SysExit.OK)
+    kbytes = -(-sum(e.size for e in waiting) // 1024)
+    print(f"\t\tTotal Requests: {len(waiting)}")
+    print(f"-- {kbytes} Kbytes in {len(waiting)} Request{'s' if len(waiting) != 1 else ''}.")
+    return int(SysExit.OK)
+
+
+def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
+    """`mailwiz queue`: every message with its state and last error, for a person; a
+    sign-in problem first."""
+    sign_in_header(config_path)
+    from tui.core.message import human_size
+
+    found = _listing(spool_path)
+    if not found.entries:
         print(f"The mail queue is empty ({spool_path}).")
         return int(SysExit.OK)
-    counts = {
-        s: sum(1 for status, _e in rows if status == s) for s in ("queued", "deferred", "failed")
-    }
-    print(
-        f"Mail queue {spool_path}: {counts['queued']} queued, {counts['deferred']} deferred, "
-        f"{counts['failed']} failed"
-    )
-    for status, envelope in rows:
+    states: tuple[Status, ...] = ("queued", "deferred", "held", "dropped", "failed")
+    counts = ", ".join(f"{found.count(s)} {s}" for s in states if found.count(s))
+    print(f"Mail queue {spool_path}: {counts}")
+    for entry in found.entries:
         print(
-            f"\n{envelope.id}  {status:<8}  {human_size(envelope.size):>10}  "
-            f"{_when(envelope.created)}  from {_clean(envelope.user or '?')}"
+            f"\n{entry.id}  {entry.status:<8}  {human_size(entry.size):>10}  "
+            f"{_when(entry.created)}  from {_clean(entry.user or '?')}"
         )
-        print(f"    to: {_clean(', '.join(envelope.recipients) or '(none)')}")
-        if envelope.subject:
-            print(f"    subject: {_clean(envelope.subject)[:200]}")
-        if envelope.last_error:
-            print(f"    last error: {_clean(envelope.last_error)}")
-        if status == "deferred":
-            print(f"    attempts: {envelope.attempts}; next try {_when(envelope.next_try)}")
+        if entry.private:
+            print("    (recipients and subject: for root only)")
+            continue
+        print(f"    to: {_clean(', '.join(entry.recipients) or '(none)')}")
+        if entry.subject:
+            print(f"    subject: {_clean(entry.subject)[:200]}")
+        if entry.last_error:
+            print(f"    last error: {_clean(entry.last_error)}")
+        if entry.status == "deferred":
+            print(f"    attempts: {entry.attempts}; next try {_when(entry.next_try)}")
+    if not found.drop_counted:
+        print("\nThe drop folder can be listed by root only.")
+    return int(SysExit.OK)
+
+
+def administer_queue(action: Action, message_id: str) -> int:
+    """--delete, --hold, --requeue ID (root, for the system queue)."""
+    from tui.core.mta.admin import AdminRefused, administer
+    from tui.core.mta.spool import Spool
+
+    spool = Spool(places.spool_path())
+    if not spool.writable():
+        raise MtaError(SysExit.NOPERM, f"cannot change the queue {spool.root}: run this as root")
+    try:
+        print(administer(spool, action, message_id))
+    except AdminRefused as refused:
+        raise MtaError(SysExit.USAGE, str(refused)) from None
     return int(SysExit.OK)
 
 
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
-    from tui.commands.sendmail import Stop, load_system
-    from tui.core.mta.runner import flush
+    from tui.core.mta.runner import FlushResult, flush
     from tui.core.mta.spool import Spool, SpoolError
+    from tui.core.mta.system import load_system
 
     spool = Spool(places.spool_path())
     system = load_system(config_path or places.settings_path(), spool, need_password=True)
-    if not places.is_system_spool(spool.root):
-        try:
+    try:
+        spool.check_owner()
+        if not places.is_system_spool(spool.root):
             spool.ensure()
-        except SpoolError as error:
-            raise Stop(SysExit.CANTCREAT, str(error.strerror)) from None
+    except SpoolError as error:
+        raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
-        raise Stop(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
+        raise MtaError(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
     import asyncio
 
-    results = asyncio.run(
-        flush(spool, system.settings, system.password, system.resolver(), force=force)
-    )
+    async def deliver() -> list[FlushResult]:
+        from tui.core.credentials.health import MonitoredSource, keep_alive
+
+        if isinstance(system.password, MonitoredSource):
+            # Even with nothing to send: a sign-in refreshed daily never ends by inactivity.
+            await keep_alive(system.password, system.config_path)
+        return await flush(spool, system.settings, system.password, system.resolver(), force=force)
+
+    results = asyncio.run(deliver())
+    if results:
+        from tui.core.credentials.health import note_send
+
+        last = results[-1]
+        note_send(system.config_path, last.outcome == "sent", last.attempt.error)
     if not quiet:
         for result in results:
             why = f": {_clean(result.attempt.error)}" if result.attempt.error else ""

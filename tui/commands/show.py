@@ -76,23 +76,9 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
 # One wording for the security modes, the same as `discover` and the README use.
 def _http_rows(settings: Settings) -> list[tuple[str, str]]:
     """The relay's URL, or which provider API, where it posts and (Mailgun) the domain."""
-    from tui.core.redact import redact_url
+    from tui.core.http_apis import http_rows
 
-    http = settings.http
-    if http.api == "relay":
-        rows = [("relay URL", redact_url(http.url) or "(none)")]
-    else:
-        from tui.core.transports.http import api_for
-
-        try:
-            default = api_for(http.api).default_url
-        except ValueError:  # an unknown api: validation names it
-            default = ""
-        url = redact_url(http.url) if http.url.strip() else f"{default} (the API's default)"
-        rows = [("HTTP API", http.api), ("API URL", url)]
-        if http.api == "mailgun":
-            rows.append(("sending domain", http.domain or "(none)"))
-    return [*rows, ("timeout", f"{http.timeout:g} s")]
+    return [*http_rows(settings), ("timeout", f"{settings.http.timeout:g} s")]
 
 
 def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:

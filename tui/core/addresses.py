@@ -49,6 +49,24 @@ def header_problem(value: str) -> str | None:
     return None
 
 
+def envelope_problem(address: str) -> str | None:
+    """Why an address cannot go into MAIL FROM / RCPT TO, or None: one line, no brackets
+    or spaces, no encoded word, a domain that IDNA can encode. Checked before connecting
+    (the SMTP pre-flight) and before queueing (the sendmail entry): a refusal here never
+    reached a server and never gets better by waiting."""
+    address = address.strip()
+    problem = header_problem(address)
+    if problem is None and (not address or any(c in address for c in "<> \t")):
+        problem = "is empty or contains spaces or angle brackets"
+    if problem is None:
+        domain = address.rpartition("@")[2]
+        try:
+            domain.encode("idna") if not domain.isascii() else None
+        except UnicodeError:
+            problem = "has a domain that cannot be encoded"
+    return problem
+
+
 def looks_like_address(text: str) -> bool:
     """Whether a username is an email address (the seed shows the address field if not).
     `root@localhost` is one: internal domains need no dot."""

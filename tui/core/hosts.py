@@ -91,7 +91,10 @@ def url_problem(url: str) -> str | None:
         return "Enter the relay's URL, for example https://relay.example.com/send."
     if any(ch.isspace() for ch in text):
         return "A URL cannot contain spaces."
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # "https://[::1/send": an unclosed bracket, an invalid address
+        return "The URL is not valid: check the host name (an IPv6 address goes in [ ])."
     if parts.scheme not in ("https", "http"):
         return "The URL must start with https://."
     if not parts.hostname:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
+from tui.core.http_apis import APIS
+
 Protocol = Literal["smtp", "http"]
 Security = Literal["tls", "starttls", "none"]
 
@@ -22,7 +24,7 @@ GROUPS: dict[Group, str] = {
     "other": "Other",
 }
 #: The `[http] api` values a provider's `api` may name (the relay is not a provider's API).
-PROVIDER_APIS = ("postmark", "mailgun", "sendgrid", "resend")
+PROVIDER_APIS = tuple(name for name, facts in APIS.items() if facts.key_required)
 
 #: The catalogue id of the "type it in yourself" SMTP entry.
 CUSTOM_ID = "custom"

@@ -20,6 +20,7 @@ from tui.core.provider_model import (
     CatalogueError,
     Endpoint,
     Group,
+    Protocol,
     Provider,
     Security,
     domain_matches,
@@ -190,6 +191,61 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
         table.where = f"{where} '{raw_id}'"
     table.check_keys(_PROVIDER_REQUIRED, _PROVIDER_OPTIONAL)
 
+    provider_id, name, hint, protocol = _identity(table)
+    host = table.host("host")
+    port = table.port("port")
+    security = table.security("security")
+    guidance = table.text("guidance")
+    if _GUIDANCE_RE.fullmatch(guidance) is None:
+        raise table.fail("guidance", f"must be '' or a key like 'gmail', not {guidance!r}")
+    app_password = table.flag("app_password")
+    certificate_checks_required = table.flag("certificate_checks_required")
+    alternatives = tuple(
+        _endpoint(item, f"{table.where}, alternatives[{number}]")
+        for number, item in enumerate(table.tables("alternatives"), start=1)
+    )
+    domains, excluded, mx_suffixes = _domain_rules(table)
+    _check_endpoints(
+        table,
+        provider_id,
+        protocol,
+        (host, port, security),
+        alternatives,
+        certificate_checks_required=certificate_checks_required,
+    )
+    group, alternate_port, api, steps = _extras(
+        table, provider_id, (host, port, security), alternatives
+    )
+    if app_password and not (guidance or steps):
+        raise table.fail("steps", "must say how to make the app password (or set 'guidance')")
+
+    return Provider(
+        id=provider_id,
+        name=name,
+        hint=hint,
+        protocol=protocol,
+        host=host,
+        port=port,
+        security=security,
+        alternatives=alternatives,
+        domains=domains,
+        mx_suffixes=mx_suffixes,
+        app_password=app_password,
+        guidance=guidance,
+        certificate_checks_required=certificate_checks_required,
+        notes=table.text("notes", default=""),
+        excluded_domains=excluded,
+        group=group,
+        alternate_port=alternate_port,
+        api=api,
+        username=table.text("username", default=""),
+        secret_label=table.text("secret_label", default=""),
+        steps=steps,
+    )
+
+
+def _identity(table: _Table) -> tuple[str, str, str, Protocol]:
+    """The entry's id, name, hint and protocol, each checked."""
     provider_id = table.text("id")
     if _ID_RE.fullmatch(provider_id) is None:
         raise table.fail("id", f"must be lower-case letters, digits and '-', not {provider_id!r}")
@@ -201,20 +257,11 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
     protocol = table.text("protocol")
     if protocol not in PROTOCOLS:
         raise table.fail("protocol", f"must be one of {_choices(PROTOCOLS)}, not {protocol!r}")
-    host = table.host("host")
-    port = table.port("port")
-    security = table.security("security")
-    guidance = table.text("guidance")
-    if _GUIDANCE_RE.fullmatch(guidance) is None:
-        raise table.fail("guidance", f"must be '' or a key like 'gmail', not {guidance!r}")
-    app_password = table.flag("app_password")
-    certificate_checks_required = table.flag("certificate_checks_required")
-    notes = table.text("notes", default="")
+    return provider_id, name, hint, protocol
 
-    alternatives = tuple(
-        _endpoint(item, f"{table.where}, alternatives[{number}]")
-        for number, item in enumerate(table.tables("alternatives"), start=1)
-    )
+
+def _domain_rules(table: _Table) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The address domains the entry claims, those it leaves out, and its MX suffixes."""
     domains = table.strings("domains")
     for pattern in domains:
         _check_domain_pattern(table, "domains", pattern)
@@ -228,8 +275,20 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
     for suffix in mx_suffixes:
         if normalise_domain(suffix) != suffix or "." not in suffix:
             raise table.fail("mx_suffixes", f"has {suffix!r}: write a lower-case domain")
+    return domains, excluded, mx_suffixes
 
-    # Rules that tie the fields together.
+
+def _check_endpoints(
+    table: _Table,
+    provider_id: str,
+    protocol: str,
+    recommended: tuple[str, int, Security],
+    alternatives: tuple[Endpoint, ...],
+    *,
+    certificate_checks_required: bool,
+) -> None:
+    """The rules that tie the endpoints to the protocol and to certificate checks."""
+    host, _port, security = recommended
     if protocol == "http":
         if host:
             raise table.fail("host", "must be '' for an HTTP relay (the user gives its URL)")
@@ -254,7 +313,7 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
         raise table.fail(
             "security", "must not be 'none' for a known provider (it sends a password)"
         )
-    seen = {(host, port, security)}
+    seen = {recommended}
     for alternative in alternatives:
         triple = (alternative.host, alternative.port, alternative.security)
         if triple in seen:
@@ -263,36 +322,6 @@ def _provider(data: Mapping[str, object], where: str) -> Provider:
                 f"repeats {alternative.host}:{alternative.port} {alternative.security}",
             )
         seen.add(triple)
-
-    group, alternate_port, api, steps = _extras(
-        table, provider_id, (host, port, security), alternatives
-    )
-    if app_password and not (guidance or steps):
-        raise table.fail("steps", "must say how to make the app password (or set 'guidance')")
-
-    return Provider(
-        id=provider_id,
-        name=name,
-        hint=hint,
-        protocol=protocol,
-        host=host,
-        port=port,
-        security=security,
-        alternatives=alternatives,
-        domains=domains,
-        mx_suffixes=mx_suffixes,
-        app_password=app_password,
-        guidance=guidance,
-        certificate_checks_required=certificate_checks_required,
-        notes=notes,
-        excluded_domains=excluded,
-        group=group,
-        alternate_port=alternate_port,
-        api=api,
-        username=table.text("username", default=""),
-        secret_label=table.text("secret_label", default=""),
-        steps=steps,
-    )
 
 
 def _extras(

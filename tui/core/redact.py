@@ -16,6 +16,7 @@ is one rule and one marker, `REDACTED` ("[redacted]").
 
 What a Redactor removes, for each secret (password, API key, access or refresh token):
 - the secret itself, and its escaped form (a secret holding control characters);
+- its percent-encoded forms (`abc%2Bdef%2F...`, upper or lower hex, "+" for a space);
 - its base64 at the three alignments a base64 stream can put it in, which covers the AUTH
   PLAIN blob for any username length (and no username), the line after AUTH LOGIN's 334
   prompt, the XOAUTH2 and OAUTHBEARER initial responses and HTTP basic auth;
@@ -39,7 +40,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterable
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 REDACTED = "[redacted]"
 MIN_SECRET = 4  # shorter secrets are removed only inside their encoded forms
@@ -128,10 +129,25 @@ def base64_forms(secret: str) -> list[str]:
     return forms
 
 
+def percent_forms(secret: str) -> list[str]:
+    """`secret` percent-encoded as a server may echo it (a key from a URL or a form body,
+    `abc%2Bdef%2F...`): every reserved character encoded, "/" kept (a path), spaces as "+"
+    (a form), each with upper- and lower-case hex digits."""
+    forms = {quote(secret, safe=""), quote(secret, safe="/"), quote_plus(secret, safe="")}
+    forms |= {_lower_hex(form) for form in forms}
+    forms.discard(secret)
+    return sorted(forms)
+
+
+def _lower_hex(text: str) -> str:
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), text)
+
+
 def secret_forms(secret: str, username: str = "") -> list[str]:
     """Every text form of `secret` a transcript could hold, longest first."""
     forms = {secret, printable(secret)}
     forms.update(base64_forms(secret))
+    forms.update(percent_forms(secret))
     for blob in (
         f"\0{username}\0{secret}",
         f"{username}\0{username}\0{secret}",

@@ -477,6 +477,17 @@ def resolve_config_path(
     return default_config_path()
 
 
+def command_for(config_path: Path | None, *args: str) -> str:
+    """A mailwiz command line to suggest, with `--config PATH` when the settings are not
+    where mailwiz looks by itself (so the suggestion works as printed)."""
+    import shlex
+
+    words = ["mailwiz", *args]
+    if config_path is not None and config_path != resolve_config_path(None):
+        words += ["--config", str(config_path)]
+    return shlex.join(words)
+
+
 # ---------------------------------------------------------------------------- load
 
 
@@ -661,7 +672,7 @@ def load_settings(path: Path) -> Loaded:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise SettingsMissing(
-            f"There are no settings yet at {path}. Run mailwiz to set up email."
+            f"There are no settings yet at {path}. Run {command_for(path)} to set up email."
         ) from None
     except UnicodeDecodeError:
         raise SettingsFileError("this is not a text file (not UTF-8).", path=path) from None

@@ -28,6 +28,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
 
 from tui.core.carry import secret_slot
+from tui.core.http_apis import facts_of
 from tui.core.keys import Key, label
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
 from tui.core.settings import (
@@ -64,8 +65,10 @@ class FieldsScreen(FormReader):
         Binding("ctrl+r", "toggle_password", "Show password"),
         Binding("ctrl+g", "guide", "Guide"),
         Binding("escape", "back", "Back"),
-        Binding("down", "app.focus_next", "Next field", show=False),
-        Binding("up", "app.focus_previous", "Previous field", show=False),
+        # Priority: handled in order with the keys that follow (see MailwizApp's Tab).
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
+        Binding("down", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("up", "app.focus_previous", "Previous field", show=False, priority=True),
     ]
 
     @dataclass
@@ -182,16 +185,21 @@ class FieldsScreen(FormReader):
             changes.display = True
 
     def _focus_start(self) -> None:
+        """The first field the user must fill, in the form's order; else the Test button."""
         first_error = self._first_error_widget()
         if first_error is not None:
             first_error.focus()
             return
-        candidates = ["host", "username", "password", "url", "client-id"]
+        needed = {
+            self._widget_for(key)
+            for key, problems in self.problems().items()
+            if any(p.severity == "error" for p in problems)
+        }
         if self.password_pending:
-            candidates.remove("password")
-        for widget_id in candidates:
-            widget = self.query_one(f"#{widget_id}", Input)
-            if self._row_visible(widget_id) and not widget.value:
+            needed.discard("password")  # set_stored_password decides once it is read
+        for widget in self.query(Input):  # in the order the form shows them
+            widget_id = widget.id or ""
+            if widget_id in needed and not widget.value and self._row_visible(widget_id):
                 widget.focus()
                 return
         self.query_one("#test", Button).focus()
@@ -309,13 +317,30 @@ class FieldsScreen(FormReader):
 
     # ------------------------------------------------------------------ reacting
 
+    def _offers_http(self) -> bool:
+        """ "Send with: HTTP API" is offered where there is one: a transactional provider's
+        own API, the relay entry, "Other SMTP server" (a relay), or a file that uses HTTP.
+        Gmail, Yahoo and the other mailbox providers have none."""
+        smtp = self.smtp_provider
+        return (
+            self.initial.protocol == "http"
+            or self.provider.protocol == "http"
+            or bool(smtp.api)
+            or smtp.id == CUSTOM_ID
+        )
+
     def _apply_provider(self) -> None:
-        """Heading, notes and what the provider allows."""
+        """Heading, notes and what the provider allows. With HTTP the heading names the API
+        chosen ("Postmark API"), or the relay, never a relay for an API."""
         provider = self.provider
+        name = provider.name
+        if self.protocol == "http":
+            facts = facts_of(self.api)
+            name = facts.title if facts.name == "relay" else f"{facts.title} API"
         self.query_one("#heading", Static).update(
             Content.from_markup(
                 "[b]$name[/b] — your settings  [dim](Esc: choose another provider)[/dim]",
-                name=provider.name,
+                name=name,
             )
         )
         notes = self.query_one("#notes", Static)
@@ -337,8 +362,9 @@ class FieldsScreen(FormReader):
             "domain-row": not smtp and self.api == "mailgun",
             "copy-on": self._copy_offered(),
             "copy-to-row": self._copy_offered() and self._checked("copy-on"),
-            "reply-on": smtp,
-            "reply-to-row": not smtp or self._checked("reply-on"),
+            "protocol-row": self._offers_http(),
+            "reply-on": self._reply_optional,
+            "reply-to-row": not self._reply_optional or self._checked("reply-on"),
         }
         # Turning certificate checks off is offered only for "Other SMTP server"; a file
         # that has it off for a known provider shows the box so that it can be ticked off.
@@ -387,10 +413,8 @@ class FieldsScreen(FormReader):
             self.touched.add(key)
         self._refresh_messages()
 
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
         """Enter in a field moves on to the next one, like Tab."""
-        event.stop()
         self.focus_next()
 
     def _field_of(self, widget_id: str) -> Key | None:
@@ -412,6 +436,9 @@ class FieldsScreen(FormReader):
             if self.provider.protocol == "smtp":
                 self.smtp_provider = self.provider
             self.provider = get_provider(HTTP_ID)
+            api = self.smtp_provider.api  # Postmark's "HTTP API" is Postmark's, not a relay
+            if api in model.APIS:
+                self.query_one("#api", ChoiceRow).choose(model.APIS.index(api))
         elif self.provider.protocol == "http":
             self.provider = self.smtp_provider
         self._apply_provider()
@@ -447,6 +474,8 @@ class FieldsScreen(FormReader):
     @on(ChoiceRow.Changed, "#auth, #api")
     def _choice_changed(self, event: ChoiceRow.Changed) -> None:
         self.touched.add(Key.AUTH if event.choice_row.id == "auth" else Key.API)
+        if event.choice_row.id == "api":
+            self._apply_provider()  # the heading names the API
         self._changed()
 
     @on(GlyphCheckbox.Changed)
@@ -524,6 +553,9 @@ class FieldsScreen(FormReader):
             return self._guide_provider() is not None
         if action == "toggle_password":
             return not self.signs_in
+        if action == "next_field":
+            # Only in a text field: Enter presses a button, ticks a box, opens "Advanced".
+            return isinstance(self.focused, Input)
         return True
 
     # ------------------------------------------------------------------ for the app
@@ -539,7 +571,7 @@ class FieldsScreen(FormReader):
             return False
         if key == Key.COPY_TO and self._copy_offered():
             self.query_one("#copy-on", GlyphCheckbox).value = True
-        elif key == Key.REPLY_TO and self.protocol == "smtp":
+        elif key == Key.REPLY_TO and self._reply_optional:
             self.query_one("#reply-on", GlyphCheckbox).value = True
         self._update_visibility()
         widget_id = self._widget_for(key)

@@ -7,8 +7,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
+from tui.core.http_apis import facts_of, key_problem
 from tui.core.keys import Key
 from tui.core.settings import (
     MAX_TIMEOUT,
@@ -36,13 +37,10 @@ SECURITY_HELP: dict[Security, str] = {
 PORT_HELP = "465 and 587 are encrypted and recommended; 25 often is not."
 NO_VERIFY_HELP = "Only for your own server, with a self-signed certificate."
 
-APIS: tuple[HttpApi, ...] = ("relay", "postmark", "mailgun", "sendgrid", "resend")
-API_CHOICES = ("Relay", "Postmark", "Mailgun", "SendGrid", "Resend")
+APIS: tuple[HttpApi, ...] = get_args(HttpApi)
+API_CHOICES = tuple(facts_of(api).choice for api in APIS)
 API_DEFAULT_URLS: dict[HttpApi, str] = {
-    "postmark": "https://api.postmarkapp.com",
-    "mailgun": "https://api.mailgun.net (EU: https://api.eu.mailgun.net)",
-    "sendgrid": "https://api.sendgrid.com",
-    "resend": "https://api.resend.com",
+    api: facts_of(api).url_hint for api in APIS if facts_of(api).default_url
 }
 
 # Providers that offer a sign-in (OAuth) besides the password, and the choices shown:
@@ -204,3 +202,6 @@ def _http_problems(settings: Settings, state: FormState, found: dict[Key, list[P
     # The core checks an API's URL, sender and Mailgun domain; the key never is in the file.
     if settings.http.api != "relay" and not state.password:
         found[Key.PASSWORD].append(Problem(Key.PASSWORD, "Enter the API key."))
+    problem = key_problem(state.password)
+    if problem:  # it could never go in the request's header
+        found[Key.PASSWORD].append(Problem(Key.PASSWORD, problem[0].upper() + problem[1:] + "."))

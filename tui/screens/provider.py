@@ -115,7 +115,7 @@ class ProviderScreen(Screen[None]):
     AUTO_FOCUS = "#providers"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "app.focus_next", "List / address"),
+        Binding("tab", "app.focus_next", "List / address", priority=True),
         Binding("escape", "focus_list", "Back to the list", show=False),
     ]
 

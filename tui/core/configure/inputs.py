@@ -8,7 +8,6 @@ The secret never comes from the command line: standard input, a named variable o
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 import tomllib
@@ -134,6 +133,9 @@ def from_set(pairs: Iterable[str]) -> list[Override]:
         key, equals, value = pair.partition("=")
         if not equals or not key.strip():
             raise InputError(pair, "--set", say("want_key_value"))
+        if key.strip() in SECRET_KEYS:  # a command line is visible to every user (ps)
+            name = ENV_PREFIX + key.strip().replace(".", "_").upper()
+            raise InputError(key.strip(), "--set", say("secret_on_command_line", name=name))
         overrides.append(from_text(key.strip(), value, "--set"))
     return overrides
 
@@ -185,13 +187,14 @@ def from_file(path: Path) -> list[Override]:
         if isinstance(values, dict):
             for key in values:
                 value = getattr(getattr(parsed, table), key)
-                overrides.append(Override(f"{table}.{key}", copy.deepcopy(value), source))
+                value = dict(value) if isinstance(value, dict) else value
+                overrides.append(Override(f"{table}.{key}", value, source))
     return overrides
 
 
 def apply_overrides(settings: Settings, overrides: Iterable[Override]) -> Settings:
     """A copy of `settings` with each override set, in order (the last one wins)."""
-    result = copy.deepcopy(settings)
+    result = settings.copy()
     for override in overrides:
         base, item = _split_dict_key(override.key)
         if "." not in base:

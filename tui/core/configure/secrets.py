@@ -4,7 +4,6 @@ cannot be written). The password is never put in an exception, a repr or an outc
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,10 +13,12 @@ from tui.core.configure.texts import say
 from tui.core.credentials.lookup import (
     password_from_env,
     password_needed,
+    uses_client_secret,
     uses_oauth_sign_in,
     uses_relay,
 )
-from tui.core.settings import Settings, SettingsError, save_settings
+from tui.core.save import describe_secret, save_settings
+from tui.core.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
@@ -37,13 +38,18 @@ class SecretPlan:
 
     def credential(self, settings: Settings, path: Path) -> str | TokenSource | None:
         """What the test send signs in with: the given secret, else $MAILWIZ_PASSWORD, else
-        the stored one; an OAuth token source for a sign-in."""
+        the stored one; for OAuth a token source (an app's with the given client secret)."""
+        given = self.to_store if self.to_store is not None else self.given
         if uses_oauth_sign_in(settings):
+            if given is not None and uses_client_secret(settings):
+                from tui.core.credentials.app_grants import AppKey, AppTokenSource
+
+                return AppTokenSource(settings, AppKey(secret=given))
             from tui.core.credentials.oauth import token_source_for
 
             return token_source_for(settings, path)
-        if self.to_store is not None or self.given is not None:
-            return self.to_store if self.to_store is not None else self.given
+        if given is not None:
+            return given
         from_env = password_from_env()
         if from_env is not None and from_env.password:
             return from_env.password
@@ -66,21 +72,11 @@ def _stored(settings: Settings, path: Path) -> str | None:
     return load_password(settings, path, env={}).password
 
 
-def describe(settings: Settings, path: Path) -> str:
-    if uses_oauth_sign_in(settings):
-        from tui.core.credentials.oauth_store import describe_token_store
-
-        return describe_token_store(settings, path)
-    from tui.core.credentials.store import describe_store
-
-    return describe_store(settings, path)
-
-
 def plan(current: Settings | None, new: Settings, path: Path, given: str | None) -> SecretPlan:
     """What happens to the secret. A password for settings that take none is refused; with
     no password given, one stored for the same account follows a change of store."""
     if given is not None:
-        if uses_oauth_sign_in(new):
+        if uses_oauth_sign_in(new) and not password_needed(new):
             raise InputError("password", "--password-*", say("password_with_oauth"))
         if not (password_needed(new) or uses_relay(new)):
             raise InputError("password", "--password-*", say("password_not_needed"))
@@ -101,7 +97,7 @@ def plan(current: Settings | None, new: Settings, path: Path, given: str | None)
     return SecretPlan(
         changed=to_store is not None,
         had_old=previous is not None,
-        where=describe(new, path),
+        where=describe_secret(new, path),
         to_store=to_store,
         previous=previous,
         given=given,
@@ -114,41 +110,25 @@ def _same_account(old: Settings, new: Settings) -> bool:
     return keyring_account(old) == keyring_account(new)
 
 
-def write(current: Settings | None, new: Settings, path: Path, secret: SecretPlan) -> None:
-    """The secret, then the settings; the secret put back when the settings fail. Then the
-    copy in the old place is removed (a store or account change)."""
-    from tui.core.credentials.store import PasswordStoreError, delete_password, save_password
+def write(new: Settings, path: Path, secret: SecretPlan) -> tuple[str, ...]:
+    """The one save use case (tui.core.save): the settings and the secret as one change,
+    rolled back together; a stored secret whose place changed moves along. Returns its
+    warnings (an old copy that could not be removed)."""
+    from tui.core.credentials.store import PasswordStoreError
 
-    if secret.to_store is not None:
-        try:
-            save_password(new, path, secret.to_store)
-        except PasswordStoreError as error:
-            hint = say("store_hint") if new.password.store == "keyring" else ""
-            raise SettingsError(say("secret_not_stored", error=str(error), hint=hint)) from None
+    given = secret.given if secret.changed else None
     try:
-        save_settings(new, path)
-    except SettingsError:
-        if secret.to_store is not None:
-            if secret.previous is not None:
-                save_password(new, path, secret.previous)
-            else:
-                delete_password(new, path)
-        raise
-    if (
-        secret.to_store is not None
-        and current is not None
-        and current.password.store != "none"
-        and _place(current) != _place(new)
-    ):
-        # The settings no longer point there; a copy left behind is not used.
-        with contextlib.suppress(PasswordStoreError):
-            delete_password(current, path)
+        saved = save_settings(new, given, None, path)
+    except PasswordStoreError as error:
+        hint = say("store_hint") if new.password.store == "keyring" else ""
+        raise SettingsError(say("secret_not_stored", error=str(error), hint=hint)) from None
+    return saved.warnings
 
 
 def login_needed(settings: Settings, path: Path) -> str:
     """What to tell the user when these settings need a person's sign-in that has not been
     done on this host ("" when none is needed, or it is done, or the app signs in itself)."""
-    if not uses_oauth_sign_in(settings) or getattr(settings.oauth, "grant", "user") == "app":
+    if not uses_oauth_sign_in(settings) or settings.oauth.grant == "app":
         return ""
     from tui.core.credentials.oauth_store import TokenStoreError, load_tokens
 

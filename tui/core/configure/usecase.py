@@ -9,8 +9,8 @@ The order, and why:
 3. `test_to`: the test send runs with the NEW settings and secret BEFORE anything is written,
    so a failing test leaves the old settings and secret in place without a rollback window
    in which other senders would use untested settings. `keep_on_failure` writes anyway.
-4. The write: the secret first, then the settings; if the settings cannot be written, the
-   secret is put back as it was. An old copy the new settings no longer point at is removed.
+4. The write is the one save use case (tui.core.save), as the wizard's: settings and secret
+   as one change under one lock, rolled back together; an old copy is removed.
 5. A person's OAuth sign-in cannot be done unattended: the settings are written and the
    outcome says to run `mailwiz login` on this host (Exit.LOGIN_NEEDED).
 """
@@ -18,7 +18,6 @@ The order, and why:
 from __future__ import annotations
 
 import asyncio
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -67,9 +66,13 @@ class TestResult:
     reason: str = ""  # why it was skipped
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"result": self.result, "exit": self.exit}
+        out: dict[str, Any] = {
+            "result": self.result,
+            "exit": self.exit,
+            "diagnosis": self.diagnosis,
+        }
         if self.result == "failed":
-            out.update(stage=self.stage, reply=self.reply, diagnosis=self.diagnosis)
+            out.update(stage=self.stage, reply=self.reply)
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -114,28 +117,21 @@ class Outcome:
 
 
 class ConfigureInvalid(Exception):
-    """The new settings have errors; `problems` names each key, str() the first in full."""
+    """The new settings have errors; `problems` names each key, str() lists them all, each
+    with where its value came from (--set, a variable, the file)."""
 
     def __init__(self, problems: list[Problem], sources: dict[str, str]) -> None:
         self.problems = problems
-        first = problems[0]
-        source = sources.get(first.field, "")
-        super().__init__(
+        lines = [
             say(
-                "invalid",
-                key=first.field,
-                source=f" ({source})" if source else "",
-                message=first.message,
-                more=len(problems) - 1,
+                "invalid_line",
+                key=problem.field,
+                source=f" ({sources[problem.field]})" if problem.field in sources else "",
+                message=problem.message,
             )
-            if len(problems) > 1
-            else say(
-                "invalid_one",
-                key=first.field,
-                source=f" ({source})" if source else "",
-                message=first.message,
-            )
-        )
+            for problem in problems
+        ]
+        super().__init__(say("invalid", problems="\n".join(lines)))
 
 
 def _current(path: Path) -> Loaded | None:
@@ -147,7 +143,7 @@ def _current(path: Path) -> Loaded | None:
 
 def new_settings(request: Request, current: Settings | None) -> Settings:
     """The settings this run asks for, checked like the wizard's; ConfigureInvalid else."""
-    base = copy.deepcopy(current) if current is not None else Settings()
+    base = current.copy() if current is not None else Settings()
     if current is None:
         base.password.store = request.default_store
     new = apply_overrides(base, request.overrides)
@@ -169,6 +165,12 @@ def configure(request: Request) -> Outcome:
     loaded = _current(path)
     current = loaded.settings if loaded else None
     new = new_settings(request, current)
+    if request.password is not None and new.protocol == "http":
+        from tui.core.http_apis import key_problem
+
+        problem = key_problem(request.password)
+        if problem:  # it could never go in the request's header: refused here, not at send
+            raise InputError("password", "the secret given", problem)
     secret = secrets.plan(current, new, path, request.password)
     changes = setting_changes(current, new)
     if secret.changed:
@@ -208,7 +210,7 @@ def configure(request: Request) -> Outcome:
     elif request.test_to:
         outcome.test = TestResult("skipped", reason=login)
     if changed:
-        secrets.write(current, new, path, secret)
+        outcome.warnings += secrets.write(new, path, secret)
         outcome.written = True
     if login:
         outcome.exit = Exit.LOGIN_NEEDED

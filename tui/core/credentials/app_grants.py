@@ -405,8 +405,10 @@ class AppTokenSource:
         return await post_token_request(url, form)
 
 
-def app_token_source(settings: Settings, config_path: Path) -> AppTokenSource:
-    return AppTokenSource(settings, app_key_for(settings, config_path))
+def app_token_source(
+    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+) -> AppTokenSource:
+    return AppTokenSource(settings, app_key_for(settings, config_path), clock)
 
 
 def key_ends(settings: Settings, config_path: Path) -> tuple[str, float] | None:

@@ -66,12 +66,20 @@ def credential_for(
     *,
     env: Mapping[str, str] | None = None,
     typed: str | None = None,
+    unattended: bool = False,
 ) -> Credential:
     """The credential these settings send with (see the module's docstring), or NoCredential.
 
     `typed`: the password (or key) the user typed in the wizard for these very settings; it
     is used as typed ("" for the relay: no key), never for an OAuth sign-in. None: look it
-    up. Reading the keyring may take seconds: call this in a thread from a screen."""
+    up. Reading the keyring may take seconds: call this in a thread from a screen.
+    `unattended` (sendmail, the queue): a sign-in comes as a source that notes and logs
+    refusals and never raises here (one not signed in fails its token stage with the reason,
+    and the message stays queued)."""
+    if uses_oauth_sign_in(settings) and unattended:
+        from tui.core.credentials.health import monitored_source
+
+        return Credential(monitored_source(settings, config_path), "oauth")
     if uses_oauth_sign_in(settings):
         from tui.core.credentials.oauth import NotSignedIn, token_source_for
 

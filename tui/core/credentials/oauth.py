@@ -363,13 +363,16 @@ class StoredTokenSource:
         return new.access_token
 
 
-def token_source_for(settings: Settings, config_path: Path) -> TokenSource:
+def token_source_for(
+    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+) -> TokenSource:
     """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn: the app's
-    own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in."""
+    own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in.
+    `clock` is the time the source goes by (a test's fast clock)."""
     if settings.oauth.grant == "app":
         from tui.core.credentials.app_grants import app_token_source
 
-        return app_token_source(settings, config_path)
+        return app_token_source(settings, config_path, clock)
     from tui.core.credentials.oauth_store import TokenStoreError, TokenVault
 
     vault = TokenVault(settings, config_path)
@@ -382,9 +385,7 @@ def token_source_for(settings: Settings, config_path: Path) -> TokenSource:
             "not signed in yet: run `mailwiz login` to sign in "
             f"with {provider_name(settings.oauth.provider)}"
         )
-    return StoredTokenSource(
-        endpoints_for(settings), record, vault, fallback_username=settings.smtp.username
-    )
+    return StoredTokenSource(endpoints_for(settings), record, vault, settings.smtp.username, clock)
 
 
 def uses_oauth(settings: Settings) -> bool:

@@ -63,7 +63,8 @@ from tui.core.credentials.lookup import secret_optional as secret_optional
 from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
-from tui.core.settings import Settings
+from tui.core.http_apis import facts_of
+from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
     import keyring.backend
@@ -77,16 +78,6 @@ PASSWORD_FILE_SUFFIX = ".password"
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
 # can never be the entry of a real configuration (those are always USERNAME@HOST).
 PROBE_ACCOUNT = "mailwiz-keyring-check"
-
-# The host each provider API sends to when `[http] url` is empty. The same facts as the
-# format modules' `default_url` (credentials may not import transports; a test checks
-# that they agree). Which APIs take a key is `transports.http.key_required`, likewise.
-API_DEFAULT_HOSTS = {
-    "postmark": "api.postmarkapp.com",
-    "mailgun": "api.mailgun.net",
-    "sendgrid": "api.sendgrid.com",
-    "resend": "api.resend.com",
-}
 
 Problem = Literal["", "none", "locked", "misconfigured", "null", "timeout", "error"]
 
@@ -114,7 +105,7 @@ def _api_host(settings: Settings) -> str:
         host = urlsplit(url).hostname or "" if url else ""
     except ValueError:  # a malformed address: validation names it; keep a stable name
         host = ""
-    return host or API_DEFAULT_HOSTS.get(settings.http.api, "")
+    return host or facts_of(settings.http.api).default_host
 
 
 def keyring_account(settings: Settings) -> str:
@@ -232,8 +223,9 @@ class _FileRead:
     warning: str
 
 
-def _read_password_file(path: Path) -> _FileRead:
-    run_hint = f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}."
+def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRead:
+    command = command_for(config_path, "password")
+    run_hint = f"Run `{command}` to store it, or give it in {PASSWORD_ENV}."
     try:
         # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -324,7 +316,7 @@ def save_password(
                 "Check that its folder exists and is yours, or give the password in "
                 f"{PASSWORD_ENV}.",
             ) from None
-        back = _read_password_file(path)
+        back = _read_password_file(path, config_path)
         if back.password != password:
             raise PasswordStoreError(
                 "file",
@@ -369,10 +361,10 @@ def load_password(
             "none",
             f'The {word} is not stored (store = "none") and {PASSWORD_ENV} is not set. '
             f"Set {PASSWORD_ENV} to the {word} before running mailwiz, or store it "
-            "with `mailwiz password`.",
+            f"with `{command_for(config_path, 'password')}`.",
         )
     if store == "file":
-        got = _read_password_file(password_file_path(config_path))
+        got = _read_password_file(password_file_path(config_path), config_path)
         return PasswordLookup(got.password, "file", got.problem, got.warning)
 
     from keyring.backends import null
@@ -398,7 +390,8 @@ def load_password(
             "keyring",
             f"The system keyring ({name}) has no {secret_word(settings)} for "
             f"{SERVICE} / {account}. "
-            f"Run `mailwiz password` to store it, or give it in {PASSWORD_ENV}.",
+            f"Run `{command_for(config_path, 'password')}` to store it, "
+            f"or give it in {PASSWORD_ENV}.",
         )
     return PasswordLookup(found, "keyring", "")
 

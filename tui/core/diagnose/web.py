@@ -1,8 +1,14 @@
-"""Handlers for the HTTP side: the relay's answers and the HTTP APIs' (Postmark, Mailgun...)."""
+"""Handlers for the HTTP side: the relay's answers and the HTTP APIs' (Postmark, Mailgun...).
+
+What a status means is the engine's (transports/http/classify.py): a failure of kind
+TEMPORARY (429, 5xx) is told as "could not take it right now" (exit 20), for the relay as for
+the APIs; kind HTTP as a refusal (exit 21). The words follow the kind, never the code alone.
+"""
 
 from __future__ import annotations
 
 from tui.core.diagnose.context import Ctx, Diagnosis
+from tui.core.events import FailureKind
 from tui.core.keys import Key
 
 
@@ -27,7 +33,7 @@ def http(c: Ctx) -> Diagnosis:
         return c.make("relay-not-found", Key.URL)
     if code == 413:
         return c.make("relay-too-large")
-    if code == 429 or code >= 500:
+    if c.failure.kind is FailureKind.TEMPORARY:
         return c.make("relay-busy", what=c.part("relay-429" if code == 429 else "relay-5xx"))
     return c.make("relay-refused", c.failure.field or "")
 
@@ -47,7 +53,7 @@ def api(c: Ctx) -> Diagnosis:
     c.values.update(said=c.quote(c.failure.reply, "the-server"))
     if code in (401, 403):
         return api_key(c)
-    if code == 429 or code >= 500:
+    if c.failure.kind is FailureKind.TEMPORARY:
         return c.make("api-busy", what=c.part("api-5xx", api=c.value("api")))
     return c.make("api-refused", c.failure.field or "")
 
@@ -58,5 +64,5 @@ def api_key(c: Ctx) -> Diagnosis:
 
 
 def temporary(c: Ctx) -> Diagnosis | None:
-    """429/5xx from an HTTP API (kind TEMPORARY); None for the SMTP side."""
-    return api(c) if is_api(c) and c.failure.code is not None else None
+    """429/5xx from the relay or an HTTP API (kind TEMPORARY); None for the SMTP side."""
+    return http(c) if c.http and c.failure.code is not None else None

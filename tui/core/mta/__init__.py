@@ -6,6 +6,11 @@ Protocol apart from storage, one job per module:
 - `rewrite`  the message as read from the caller -> the message as sent (envelope,
              From rewritten, Bcc removed, local names qualified, Date/Message-ID added);
 - `spool`    the durable queue on disk: safe writes, per-message locks, the drop folder;
+- `submit`   THE submit use case (the sendmail entry's public face): drop folder, queue
+             or --no-queue, then delivery in a detached background process;
+- `ingest`   a prepared message into the queue, and the drop folder's files taken in;
+- `system`   the settings and password a run uses; `errors` its MtaError (sysexits);
+- `texts`    every sentence the system mail says (texts.toml beside it);
 - `runner`   delivery through tui.core.send, the retry schedule, flushes;
 - `places`   where the settings and the spool are (user, system, $MAILWIZ_SPOOL);
 - `install`  the system set-up of `mailwiz install-mta`, as a list of steps.

@@ -332,8 +332,8 @@ def _waiting(spool: Spool) -> int:
 
 def _rmdir(folder: Path) -> None:
     with contextlib.suppress(OSError):
-        for leftover in folder.glob("settings.toml.*"):  # the lock and backup of our copy
-            if leftover.suffix in (".lock", ".bak"):
+        for leftover in folder.glob("settings.toml.*"):  # lock, backup, sign-in health
+            if leftover.suffix in (".lock", ".bak", ".signin"):
                 leftover.unlink()
         folder.rmdir()
 

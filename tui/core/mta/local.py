@@ -4,13 +4,16 @@ An address is local when it has no `@`, or its domain is localhost, this machine
 name or its mail name (/etc/mailname). A local name goes through [local] aliases, which
 may point at other local names (resolved again, with loop protection) or list several
 addresses separated by commas; a local name with no alias goes to [local] admin.
+The system's /etc/aliases is read too, as admins expect; [local] aliases win over it.
+Its entries that run a program (`|cmd`), append to a file (`/path`) or include one
+(`:include:`) are not followed: mailwiz only forwards.
 """
 
 from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.core.settings import LocalSettings
@@ -55,6 +58,7 @@ class Resolver:
 
     local: LocalSettings
     domains: frozenset[str]
+    system: Mapping[str, str] = field(default_factory=dict)  # /etc/aliases, lower-case names
 
     def local_name(self, address: str) -> str | None:
         """The local name of a local address ("root@localhost" -> "root"), else None."""
@@ -85,6 +89,8 @@ class Resolver:
         if name is None:
             return [address.strip()]
         target = _alias(self.local.aliases, name)
+        if target is None:
+            target = self.system.get(name.lower())
         if target is None or name.lower() in chain or depth >= _MAX_DEPTH:
             # No alias, or an alias loop: the admin gets it rather than nobody.
             return [self._admin(name)]
@@ -110,3 +116,38 @@ def _alias(aliases: Mapping[str, str], name: str) -> str | None:
 def split_alias(value: str) -> list[str]:
     """An alias value: one address or local name, or several separated by commas."""
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def system_aliases(path: Path | None = None) -> dict[str, str]:
+    """/etc/aliases (or `path`) as local name -> alias value; {} when it cannot be read."""
+    from tui.core.mta.places import aliases_path
+
+    try:
+        text = (path or aliases_path()).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return {}
+    return parse_aliases(text)
+
+
+def parse_aliases(text: str) -> dict[str, str]:
+    """The aliases(5) format: `name: value, value`, continued on lines that start with
+    white space, `#` comments. Only addresses and local names are kept."""
+    entries: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[:1] in (" ", "\t") and entries:
+            entries[-1] += " " + line.strip()
+        else:
+            entries.append(line.strip())
+    found: dict[str, str] = {}
+    for entry in entries:
+        name, colon, value = entry.partition(":")
+        name = name.strip().strip('"').lower()
+        if not colon or not name or any(c.isspace() for c in name):
+            continue
+        targets = [t.strip().strip('"') for t in value.split(",")]
+        kept = [t for t in targets if t and not t.startswith(("|", "/", ":include:"))]
+        if kept:
+            found[name] = ", ".join(kept)
+    return found

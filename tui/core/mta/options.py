@@ -3,7 +3,9 @@
 getopt-style with GNU permutation: clustered flags (`-ti`), values attached or in the next
 argument (`-FCronDaemon`, `-f ''`), options after recipients, and `--` ending the options.
 The flags that act are kept in `Invocation`; the many flags sendmail accepts for its own
-delivery agent (`-odi`, `-oem`, `-B8BITMIME`, ...) are accepted and ignored.
+delivery agent (`-oem`, `-B8BITMIME`, ...) are accepted and ignored. Of the delivery modes,
+`-odq` (and `-odd`) only queue; `-odb` and `-odi` deliver in the background: like Postfix,
+mailwiz never makes its caller (cron, a web page) wait for the relay.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from email.utils import getaddresses
 from typing import Literal
 
 Mode = Literal["deliver", "list", "flush", "initialize", "help"]
+Delivery = Literal["background", "queue"]
 
 # Flags that take a value (attached, or the next argument) and are ignored, and flags
 # without a value that are ignored. -o and -b take a value too but are looked at.
@@ -37,6 +40,7 @@ class Invocation:
     full_name: str = ""  # -F
     verbose: bool = False  # -v
     no_queue: bool = False  # --no-queue: deliver now or fail, keep nothing
+    delivery: Delivery = "background"  # -odq: queue only, the runner sends it
     ignored: list[str] = field(default_factory=list)  # for -v: what was accepted unused
 
 
@@ -111,6 +115,10 @@ def _with_value(letter: str, value: str, result: Invocation) -> None:
     elif letter == "o":
         if value == "i":
             result.ignore_dots = True
+        elif value in ("dq", "dd"):
+            result.delivery = "queue"
+        elif value in ("db", "di"):
+            result.delivery = "background"
         else:
             result.ignored.append(f"-o{value}")
     elif letter == "b":
@@ -134,3 +142,44 @@ def _flag(letter: str, result: Invocation) -> None:
         result.ignored.append(f"-{letter}")
     else:
         raise OptionsError(f"unknown option -{letter}")
+
+
+RECORD_VERSION = 1
+
+
+def to_record(invocation: Invocation, submitted: float) -> dict[str, object]:
+    """What a drop file says about its message: the command line that matters, and when it
+    was submitted (its Date, when it has none). The reverse of from_record."""
+    return {
+        "version": RECORD_VERSION,
+        "recipients": invocation.recipients,
+        "extract": invocation.extract,
+        "sender": invocation.sender,
+        "full_name": invocation.full_name,
+        "submitted": submitted,
+    }
+
+
+def from_record(record: dict[str, object]) -> tuple[Invocation, float | None] | None:
+    """The invocation and submission time a drop file holds; None for a record mailwiz did
+    not write."""
+    recipients = record.get("recipients")
+    sender = record.get("sender")
+    full_name = record.get("full_name", "")
+    submitted = record.get("submitted")
+    if (
+        record.get("version") != RECORD_VERSION
+        or not isinstance(recipients, list)
+        or not all(isinstance(r, str) for r in recipients)
+        or not (sender is None or isinstance(sender, str))
+        or not isinstance(full_name, str)
+        or not (submitted is None or isinstance(submitted, int | float))
+    ):
+        return None
+    invocation = Invocation(
+        recipients=list(recipients),
+        extract=bool(record.get("extract")),
+        sender=sender,
+        full_name=full_name,
+    )
+    return invocation, float(submitted) if submitted is not None else None

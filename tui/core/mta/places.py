@@ -4,6 +4,7 @@ Settings: $MAILWIZ_CONFIG, else the system settings /etc/mailwiz/settings.toml w
 exist (even unreadable: then the caller's mail goes to the drop folder), else the user's.
 Spool: $MAILWIZ_SPOOL, else /var/spool/mailwiz when `mailwiz install-mta` made it, else
 a folder in the user's state folder (platformdirs).
+Aliases: $MAILWIZ_ALIASES, else /etc/aliases (read, merged under [local] aliases).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from pathlib import Path
 SYSTEM_SETTINGS = Path("/etc/mailwiz/settings.toml")
 SYSTEM_SPOOL = Path("/var/spool/mailwiz")
 SPOOL_ENV = "MAILWIZ_SPOOL"
+SYSTEM_ALIASES = Path("/etc/aliases")
+ALIASES_ENV = "MAILWIZ_ALIASES"
 
 
 def settings_path(env: Mapping[str, str] | None = None) -> Path:
@@ -45,3 +48,8 @@ def is_system_spool(path: Path) -> bool:
         return (path / "drop").stat().st_mode & 0o7777 == 0o1733
     except OSError:
         return False
+
+
+def aliases_path(env: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if env is None else env
+    return Path(environ[ALIASES_ENV]) if environ.get(ALIASES_ENV) else SYSTEM_ALIASES

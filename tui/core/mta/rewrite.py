@@ -5,32 +5,43 @@ raw lines, so that fields mailwiz has no business with go out exactly as written
 - The envelope: the command-line recipients, plus To/Cc/Bcc with -t, resolved through the
   local names (tui.core.mta.local), plus the copy address; the envelope sender is always
   the account's address (the SMTP engine uses settings.from_address).
-- -t removes Bcc. From is rewritten to the account's address when it is missing,
-  unqualified ("root", "Cron Daemon <root>") or another address; its display name is kept
-  and the original goes to X-Original-From. Local names in To and Cc are qualified (given
-  the address they resolve to). Date and Message-ID are added when missing.
+- Bcc is always removed (as Postfix does; -t reads it first). From is rewritten to the
+  account's address when it is missing, unqualified ("root", "Cron Daemon <root>") or
+  another address; its display name is kept and the original goes to X-Original-From.
+  Local names in To and Cc are qualified (given the address they resolve to). Date (the
+  time of submission) and Message-ID are added when missing.
+- The caller's text is never re-folded: a field mailwiz writes is built from checked
+  addresses and display names it encodes itself (RFC 2047), one entry per line, and every
+  continuation line starts with white space. A field that cannot be rewritten safely is
+  kept exactly as written. So an encoded word holding a line break stays an encoded word
+  (CVE-2024-6923) and never becomes a header of its own.
+- Any message can be prepared or refused with MessageProblem: nothing in a caller's
+  header makes prepare() raise anything else (a property test checks it).
 - Line ends: LF or CRLF in, CRLF out.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import email
 import email.policy
 import re
 import unicodedata
 from dataclasses import dataclass
-from email.header import decode_header, make_header
-from email.utils import format_datetime, formataddr, getaddresses, localtime, make_msgid
+from email.header import Header, decode_header, make_header
+from email.utils import format_datetime, getaddresses, localtime, make_msgid, quote
 from typing import BinaryIO
 
-from tui.core.mta.local import Resolver
+from tui.core.addresses import envelope_problem
+from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation
 from tui.core.settings import Settings
 
 MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")
 
 
 class MessageProblem(ValueError):
@@ -112,31 +123,74 @@ def _clean_name(name: str) -> str:
     return " ".join(name.split())
 
 
-_FOLDING = email.policy.SMTP.clone(linesep="\n")
-
-
-def _header(name: str, value: str) -> _Field:
-    """A new header field, folded and encoded (RFC 2047) for a 7-bit channel."""
-    folded = _FOLDING.fold(name, value)
-    return _Field(name, folded.rstrip("\n").encode("ascii", "replace").split(b"\n"))
+def _display_name(name: str) -> str:
+    """A display name as header text: quoted ASCII, else one RFC 2047 encoded word (never
+    folded: the line ends are mailwiz's, see _address_field)."""
+    name = _clean_name(name)
+    if not name:
+        return ""
+    if _ATOMS.fullmatch(name):
+        return name
+    if name.isascii() and name.isprintable() and "=?" not in name:
+        return f'"{quote(name)}"'
+    return Header(name, "utf-8").encode(maxlinelen=0)
 
 
 def _address_field(name: str, pairs: list[tuple[str, str]]) -> _Field:
-    value = ", ".join(formataddr((_clean_name(n), a), charset="utf-8") for n, a in pairs)
-    return _header(name, value)
+    """A To/Cc/From field written by mailwiz: each address checked, one per line."""
+    entries: list[str] = []
+    for display, address in pairs:
+        if envelope_problem(address) is not None:
+            raise MessageProblem(f"the address {address!r} in {name} cannot be used")
+        shown = _display_name(display)
+        entries.append(f"{shown} <{address}>" if shown else address)
+    text = f"{name}: " + ",\n ".join(entries)
+    lines = text.encode("utf-8").split(b"\n")
+    return _Field(name, _checked(lines))
+
+
+def _checked(lines: list[bytes]) -> list[bytes]:
+    """A field's lines, when each continuation line starts with white space and none holds
+    a CR or NUL; MessageProblem otherwise (never sent as it is)."""
+    for index, line in enumerate(lines):
+        if b"\r" in line or b"\0" in line or (index and line[:1] not in (b" ", b"\t")):
+            raise MessageProblem("a header line mailwiz would write is not well formed")
+    return lines
 
 
 def prepare(
-    data: bytes, invocation: Invocation, settings: Settings, resolver: Resolver
+    data: bytes,
+    invocation: Invocation,
+    settings: Settings,
+    resolver: Resolver,
+    submitted: float | None = None,
 ) -> Prepared:
-    """The envelope and the rewritten message. Raises MessageProblem, UnknownLocalName."""
+    """The envelope and the rewritten message; `submitted` is the time for a missing Date
+    (default: now). Raises MessageProblem or UnknownLocalName, nothing else."""
+    try:
+        return _prepare(data, invocation, settings, resolver, submitted)
+    except (MessageProblem, UnknownLocalName):
+        raise
+    except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as error:
+        raise MessageProblem(f"its header cannot be read ({type(error).__name__})") from None
+
+
+def _prepare(
+    data: bytes,
+    invocation: Invocation,
+    settings: Settings,
+    resolver: Resolver,
+    submitted: float | None,
+) -> Prepared:
     data = re.sub(rb"\r*\n", b"\n", data)
     fields, body = _split(data)
+    for f in fields:
+        _checked(f.lines)
     wanted = list(invocation.recipients)
     if invocation.extract:
         for key in _ADDRESS_FIELDS:
             wanted += [addr for _name, addr in _addresses(fields, key)]
-        fields = [f for f in fields if f.key != "bcc"]
+    fields = [f for f in fields if f.key != "bcc"]
     recipients = resolver.resolve_all(wanted)
     copy = settings.sender.copy_to.strip()
     if copy and copy.lower() not in {r.lower() for r in recipients}:
@@ -147,10 +201,14 @@ def prepare(
     fields = _rewrite_from(fields, invocation, settings)
     account = settings.from_address.strip()
     if not any(f.key == "date" for f in fields):
-        fields.append(_header("Date", format_datetime(localtime())))
+        when = localtime() if submitted is None else localtime(_moment(submitted))
+        fields.append(_Field("Date", [f"Date: {format_datetime(when)}".encode("ascii")]))
     if not any(f.key == "message-id" for f in fields):
         domain = account.rpartition("@")[2] or "mailwiz.invalid"
-        fields.append(_header("Message-ID", make_msgid(domain=domain)))
+        if envelope_problem(f"x@{domain}") is not None or not domain.isascii():
+            domain = "mailwiz.invalid"
+        message_id = make_msgid(domain=domain)
+        fields.append(_Field("Message-ID", [f"Message-ID: {message_id}".encode("ascii")]))
     head = b"\n".join(line for f in fields for line in f.lines)
     out = head + b"\n\n" + b"\n".join(body)
     if not out.endswith(b"\n"):
@@ -159,8 +217,13 @@ def prepare(
     return Prepared(tuple(recipients), out.replace(b"\n", b"\r\n"), subject)
 
 
+def _moment(submitted: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(submitted, datetime.UTC)
+
+
 def _qualified(field: _Field, resolver: Resolver) -> _Field:
-    """To/Cc with local names given the addresses they resolve to ("root" -> admin)."""
+    """To/Cc with local names given the addresses they resolve to ("root" -> admin). A field
+    with no local name, or one that cannot be rewritten safely, is kept as written."""
     if field.key not in ("to", "cc"):
         return field
     pairs = getaddresses([field.value])
@@ -174,7 +237,10 @@ def _qualified(field: _Field, resolver: Resolver) -> _Field:
                 qualified.append((name, addr))
             continue
         qualified += [(name or local, target) for target in resolver.resolve(addr)]
-    return _address_field(field.name, qualified)
+    try:
+        return _address_field(field.name, qualified)
+    except MessageProblem:
+        return field
 
 
 def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settings) -> list[_Field]:

@@ -10,19 +10,19 @@ mailwiz queue --flush) tries every queued message now; the runner keeps to the s
 
 from __future__ import annotations
 
-import os
-import pwd
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from tui.core.events import Failure, FailureKind, Reason, SendEvent, SendFinished, StageEnded
 from tui.core.message import RawOutgoing
 from tui.core.mta import syslog
-from tui.core.mta.local import Resolver, UnknownLocalName
-from tui.core.mta.options import Invocation
-from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, text_of
+from tui.core.mta.ingest import accept_drops
+from tui.core.mta.local import Resolver
+from tui.core.mta.notice import expire_failed, send_notice
+from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
 
@@ -34,6 +34,9 @@ RETRY_DELAYS = (120, 300, 900, 1800, 3600, 7200, 14400)
 GIVE_UP_AFTER = 5 * 24 * 3600.0
 
 Outcome = Literal["sent", "deferred", "failed"]
+Secret: TypeAlias = (
+    "str | TokenSource | None"  # the password, an OAuth sign-in's token source, or none
+)
 OnEvent = Callable[[SendEvent], None]
 
 
@@ -47,33 +50,6 @@ class Attempt:
     remaining: tuple[str, ...] | None = None  # for a deferral: who still needs it
     relay: str = ""  # where it was sent (host:port, or the URL's host)
     answer: str = ""  # the relay's answer to the message (redacted), when it took it
-
-
-def user_name(uid: int) -> str:
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
-
-
-def submit(
-    spool: Spool, prepared: Prepared, invocation: Invocation, uid: int | None = None
-) -> Held:
-    """Queue a prepared message (held, for the first attempt)."""
-    uid = os.getuid() if uid is None else uid
-    envelope = Envelope(
-        id=new_id(),
-        recipients=list(prepared.recipients),
-        created=time.time(),
-        subject=prepared.subject,
-        size=len(prepared.data),
-        sender=invocation.sender,
-        user=user_name(uid),
-        uid=uid,
-    )
-    held = spool.add(prepared.data, envelope)
-    syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
-    return held
 
 
 def classify(failure: Failure) -> Outcome:
@@ -104,7 +80,7 @@ def _refused(failure: Failure, envelope: Envelope, account: str) -> str:
 
 async def _send_once(
     settings: Settings,
-    password: str | TokenSource | None,
+    password: Secret,
     outgoing: RawOutgoing,
     on_event: OnEvent | None,
     on_accepted: Callable[[], None] | None,
@@ -127,6 +103,14 @@ async def _send_once(
     return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
 
 
+def send_id(message_id: str, recipients: tuple[str, ...]) -> str:
+    """The same id for every try of one queued message to these recipients: an HTTP API
+    that takes an idempotency key (Resend) then sends a retry only once, even when the
+    first try was accepted but answered after the deadline."""
+    who = "\n".join(sorted(r.strip().lower() for r in recipients))
+    return f"mailwiz-{message_id}-{hashlib.sha256(who.encode()).hexdigest()[:16]}"
+
+
 def relay_name(settings: Settings) -> str:
     """Where the queue sends, for the system log: host:port, or the HTTP API or URL."""
     if settings.protocol == "http":
@@ -136,7 +120,7 @@ def relay_name(settings: Settings) -> str:
 
 async def attempt(
     settings: Settings,
-    password: str | TokenSource | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent | None = None,
@@ -158,7 +142,7 @@ async def attempt(
 
 async def _attempt(
     settings: Settings,
-    password: str | TokenSource | None,
+    password: Secret,
     data: bytes,
     envelope: Envelope,
     on_event: OnEvent,
@@ -179,7 +163,12 @@ async def _attempt(
     while pending:
         batch = pending.pop(0)
         outgoing = RawOutgoing(
-            to=batch[0], subject=envelope.subject, text=text, data=data, recipients=batch
+            to=batch[0],
+            subject=envelope.subject,
+            text=text,
+            data=data,
+            recipients=batch,
+            send_id=send_id(envelope.id, batch),
         )
         failure = await _send_once(
             settings, password, outgoing, on_event, None if pending else on_accepted
@@ -208,8 +197,14 @@ async def _attempt(
     return Attempt("sent")
 
 
-def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
-    """Record an attempt's outcome in the queue; returns where the message now is."""
+Notify = Callable[[Envelope, bytes], None]
+
+
+def settle(
+    held: Held, result: Attempt, now: float | None = None, notify: Notify | None = None
+) -> Outcome:
+    """Record an attempt's outcome in the queue; returns where the message now is. What
+    fails for good is handed to `notify` (the notice of tui.core.mta.notice)."""
     now = time.time() if now is None else now
     envelope = held.envelope
     if result.outcome == "sent":
@@ -224,17 +219,21 @@ def settle(held: Held, result: Attempt, now: float | None = None) -> Outcome:
     outcome: Outcome = result.outcome
     if result.refused_recipients:
         if outcome == "deferred":  # refused ones are kept apart, in failed/
-            _failed_copy(held, list(result.refused_recipients), result.error)
+            _failed_copy(held, list(result.refused_recipients), result.error, notify)
         else:
             envelope.recipients = list(result.refused_recipients)
     if result.remaining is not None:
         envelope.recipients = list(result.remaining)
-    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER:
+    waits_for_sign_in = result.failure is not None and result.failure.stage == "token"
+    if outcome == "deferred" and now - envelope.created > GIVE_UP_AFTER and not waits_for_sign_in:
+        # (mail waiting for a sign-in is kept: signing in again sends it, see mailwiz status)
         envelope.last_error = f"gave up after {GIVE_UP_AFTER / 86400:g} days: {result.error}"
         outcome = "failed"
     if outcome == "failed":
         held.failed()
         _log(held.id, "failed", envelope, result)
+        if notify is not None:
+            notify(envelope, held.read())
         return "failed"
     delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
     envelope.next_try = now + delay
@@ -250,7 +249,7 @@ def _log(message_id: str, status: str, envelope: Envelope, result: Attempt) -> N
     )
 
 
-def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
+def _failed_copy(held: Held, recipients: list[str], error: str, notify: Notify | None) -> None:
     """A failed/ entry for recipients refused for good while the message went on."""
     spool, original = held.spool, held.envelope
     envelope = Envelope(
@@ -258,18 +257,25 @@ def _failed_copy(held: Held, recipients: list[str], error: str) -> None:
         original.sender, original.user, original.uid, attempts=1, last_try=time.time(),
         last_error=error,
     )  # fmt: skip
-    spool.add(held.read(), envelope).failed()
+    data = held.read()
+    spool.add(data, envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, recipients, answer=error)
+    if notify is not None:
+        notify(envelope, data)
 
 
 async def deliver_held(
     held: Held,
     settings: Settings,
-    password: str | TokenSource | None,
+    password: Secret,
     on_event: OnEvent | None = None,
 ) -> tuple[Outcome, Attempt]:
-    """Try a held message once and record the outcome; always releases it."""
+    """Try a held message once and record the outcome (and the notice of a permanent
+    failure); always releases it."""
     accepted = False
+
+    def notify(envelope: Envelope, data: bytes) -> None:
+        send_notice(held.spool, envelope, data, settings)
 
     def forget() -> None:
         nonlocal accepted
@@ -286,10 +292,10 @@ async def deliver_held(
                 answer=result.answer,
             )  # fmt: skip
             if result.refused_recipients:  # ...but some recipients were refused for good
-                _failed_copy(held, list(result.refused_recipients), result.error)
+                _failed_copy(held, list(result.refused_recipients), result.error, notify)
                 return "failed", result
             return "sent", Attempt("sent", relay=result.relay, answer=result.answer)
-        return settle(held, result), result
+        return settle(held, result, notify=notify), result
     finally:
         held.release()
 
@@ -301,75 +307,10 @@ class FlushResult:
     attempt: Attempt
 
 
-def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
-    """Queue what callers without access to the settings left in the drop folder; each
-    records its submitting user (the file's owner). Returns the new queue IDs."""
-    queued: list[str] = []
-    for dropped in spool.drops():
-        invocation = _invocation_from(dropped.header)
-        try:
-            if invocation is None:
-                raise MessageProblem("the drop file's header is not one mailwiz wrote")
-            prepared = prepare(dropped.data, invocation, settings, resolver)
-            held = submit(spool, prepared, invocation, dropped.uid)
-            queued.append(held.id)
-            held.release()
-        except (MessageProblem, UnknownLocalName) as problem:
-            error = (
-                f"no alias and no [local] admin for the local name {problem.name!r}"
-                if isinstance(problem, UnknownLocalName)
-                else str(problem)
-            )
-            envelope = Envelope(
-                new_id(),
-                [],
-                time.time(),
-                user=user_name(dropped.uid),
-                uid=dropped.uid,
-                last_error=error,
-                size=len(dropped.data),
-            )
-            spool.add(dropped.data, envelope).failed()
-            syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
-        dropped.remove()
-    return queued
-
-
-def _invocation_from(header: dict[str, object]) -> Invocation | None:
-    recipients = header.get("recipients")
-    sender = header.get("sender")
-    full_name = header.get("full_name", "")
-    if (
-        header.get("version") != 1
-        or not isinstance(recipients, list)
-        or not all(isinstance(r, str) for r in recipients)
-        or not (sender is None or isinstance(sender, str))
-        or not isinstance(full_name, str)
-    ):
-        return None
-    return Invocation(
-        recipients=list(recipients),
-        extract=bool(header.get("extract")),
-        sender=sender,
-        full_name=full_name,
-    )
-
-
-def drop_header(invocation: Invocation) -> dict[str, object]:
-    """What a drop file says about its message (the reverse of _invocation_from)."""
-    return {
-        "version": 1,
-        "recipients": invocation.recipients,
-        "extract": invocation.extract,
-        "sender": invocation.sender,
-        "full_name": invocation.full_name,
-    }
-
-
 async def flush(
     spool: Spool,
     settings: Settings,
-    password: str | TokenSource | None,
+    password: Secret,
     resolver: Resolver,
     force: bool,
     on_event: OnEvent | None = None,
@@ -377,7 +318,9 @@ async def flush(
 ) -> list[FlushResult]:
     """Deliver what is due (everything with `force`); messages being delivered by another
     process are left to it."""
+    spool.check_owner()  # SpoolError: never work on another user's queue, or through links
     tidy(spool)
+    expire_failed(spool)
     accept_drops(spool, settings, resolver)
     results: list[FlushResult] = []
     for message_id in spool.ids():

@@ -4,6 +4,7 @@ Layout of a spool folder:
     tmp/      files being written (never read as messages)
     queue/    ID.msg (the message as sent, CRLF) + ID.json (envelope and retry state)
     failed/   the same, for messages refused permanently or given up on
+    hold/     the same, for messages an admin put on hold (mailwiz queue --hold ID)
     drop/     ID.drop from callers who may not read the settings: one JSON line (their
               command line) then the message; a system spool makes it mode 1733 (anyone
               may write, nobody but root may list or read)
@@ -18,6 +19,7 @@ after the server accepted it (so a crash after the 250 may send it again, but ne
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -25,12 +27,12 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-Folder = Literal["queue", "failed"]
+Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
 _MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
 DROP_MODE = 0o1733
@@ -61,6 +63,7 @@ class Envelope:
     last_try: float | None = None
     last_error: str = ""
     history: list[str] = field(default_factory=list)  # one line per attempt, newest last
+    notice: bool = False  # a notice of a failure (tui.core.mta.notice): never noticed itself
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
@@ -121,20 +124,59 @@ class Spool:
         self.tmp = root / "tmp"
         self.queue = root / "queue"
         self.failed = root / "failed"
+        self.hold_folder = root / "hold"
         self.drop = root / "drop"
+
+    def folder(self, where: Folder) -> Path:
+        return {"queue": self.queue, "failed": self.failed, "hold": self.hold_folder}[where]
 
     # -- set-up -------------------------------------------------------------------------
 
+    def check_owner(self) -> None:
+        """A spool is worked on only by its owner (root for the system's): each folder a
+        real folder (no symlink) of the running user. Root run with a user's HOME (sudo
+        -E, su without -) would otherwise chmod, write and delete where that user's links
+        point. Raises SpoolError naming the folder."""
+        me = os.geteuid()
+        for folder in (self.root, self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
+            try:
+                info = os.lstat(folder)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                why = f"cannot use the queue {folder}: {error.strerror}"
+                raise SpoolError(error.errno, why) from None
+            if not stat.S_ISDIR(info.st_mode):
+                raise SpoolError(
+                    errno.ELOOP,
+                    f"{folder} is not a folder (a symbolic link?): mailwiz uses no queue "
+                    "reached through links. Remove it, or set MAILWIZ_SPOOL to your own queue.",
+                )
+            if info.st_uid != me:
+                raise SpoolError(
+                    errno.EPERM,
+                    f"the queue {folder} belongs to {_owner(info.st_uid)}, not to "
+                    f"{_owner(me)} who runs this: mailwiz works only on a queue of the user "
+                    "it runs as (or the system's, /var/spool/mailwiz, as root). Run this as "
+                    f"{_owner(info.st_uid)}, or set MAILWIZ_SPOOL to your own queue.",
+                )
+
     def ensure(self, system: bool = False) -> None:
-        """Create the folders (0700; with `system`, a drop folder anyone can write to)."""
+        """Create the folders (0700; with `system`, a drop folder anyone can write to, and
+        queue/, hold/ and failed/ anyone may list, so a monitoring user can count them:
+        the files in them stay root's, 0600). Refuses a spool that is not the running
+        user's (check_owner); modes are set through each folder's descriptor."""
+        self.check_owner()
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o755 if system else 0o700)
-            for folder in (self.tmp, self.queue, self.failed):
+            for folder in (self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
                 folder.mkdir(exist_ok=True, mode=0o700)
-                os.chmod(folder, 0o700)
-            self.drop.mkdir(exist_ok=True, mode=0o700)
-            if system:
-                os.chmod(self.drop, DROP_MODE)
+            self.check_owner()  # what mkdir found (exist_ok) is checked too
+            for folder in (self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
+                mode = 0o755 if system and folder != self.tmp else 0o700
+                _chmod_folder(folder, DROP_MODE if system and folder == self.drop else mode)
+        except SpoolError:
+            raise
         except OSError as error:
             raise SpoolError(
                 error.errno, f"cannot create the queue in {self.root}: {error.strerror}"
@@ -183,7 +225,7 @@ class Spool:
     # -- reading ------------------------------------------------------------------------
 
     def ids(self, folder: Folder = "queue") -> list[str]:
-        where = self.queue if folder == "queue" else self.failed
+        where = self.folder(folder)
         try:
             names = os.listdir(where)
         except FileNotFoundError:
@@ -192,7 +234,7 @@ class Spool:
         return sorted(found)
 
     def envelope(self, message_id: str, folder: Folder = "queue") -> Envelope | None:
-        where = self.queue if folder == "queue" else self.failed
+        where = self.folder(folder)
         try:
             return Envelope.from_json((where / f"{message_id}.json").read_bytes())
         except (OSError, ValueError, TypeError):
@@ -217,6 +259,62 @@ class Spool:
         if envelope is None:
             envelope = Envelope(message_id, [], time.time(), last_error="envelope file lost")
         return Held(self, envelope, fd)
+
+    # -- an admin's commands -------------------------------------------------------------
+
+    def valid_id(self, message_id: str) -> bool:
+        return bool(_ID.match(message_id))
+
+    def where(self, message_id: str) -> Folder | None:
+        """The folder holding the message (None: no such id, or not an id at all)."""
+        if not self.valid_id(message_id):
+            return None
+        for folder in ("queue", "hold", "failed"):
+            if (self.folder(folder) / f"{message_id}.msg").exists():
+                return folder
+        return None
+
+    def delete(self, message_id: str, where: Folder) -> bool:
+        """Remove a message (False: it is being delivered right now)."""
+        held = self.hold(message_id) if where == "queue" else None
+        if where == "queue" and held is None:
+            return False
+        try:
+            for suffix in (".msg", ".json"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.folder(where) / f"{message_id}{suffix}")
+            _fsync_folder(self.folder(where))
+        finally:
+            if held is not None:
+                held.release()
+        return True
+
+    def move(self, message_id: str, source: Folder, target: Folder, fresh: bool) -> bool:
+        """Move a message between queue/, hold/ and failed/ (False: being delivered);
+        `fresh` makes it due now, as if never tried."""
+        held = self.hold(message_id) if source == "queue" else None
+        if source == "queue" and held is None:
+            return False
+        try:
+            envelope = self.envelope(message_id, source)
+            if envelope is None:
+                envelope = Envelope(message_id, [], time.time(), last_error="envelope lost")
+            if fresh:
+                envelope.attempts, envelope.next_try = 0, 0.0
+            self.folder(target).mkdir(mode=0o700, exist_ok=True)  # hold/ of an older spool
+            self._replace_json(self.folder(target), envelope)
+            os.rename(
+                self.folder(source) / f"{message_id}.msg",
+                self.folder(target) / f"{message_id}.msg",
+            )
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.folder(source) / f"{message_id}.json")
+            _fsync_folder(self.folder(target))
+            _fsync_folder(self.folder(source))
+        finally:
+            if held is not None:
+                held.release()
+        return True
 
     # -- the drop folder ----------------------------------------------------------------
 
@@ -338,20 +436,56 @@ class Held:
             self.fd = -1
 
 
+def _owner(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _open_folder(folder: Path) -> int:
+    """The folder's descriptor; never through a symlink at its last step."""
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def _chmod_folder(folder: Path, mode: int) -> None:
+    fd = _open_folder(folder)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(folder: Path, wanted: Callable[[str, list[str]], bool], now: float,
+                  grace: float) -> None:  # fmt: skip
+    try:
+        fd = _open_folder(folder)
+    except OSError:
+        return  # missing, or a symlink: never followed
+    try:
+        names = os.listdir(fd)
+        for name in names:
+            if not wanted(name, names):
+                continue
+            with contextlib.suppress(OSError):
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if now - info.st_mtime > grace and not stat.S_ISDIR(info.st_mode):
+                    os.unlink(name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
 def tidy(spool: Spool, now: float | None = None, grace: float = 3600.0) -> None:
     """Remove what a killed writer left behind: old temp files, envelopes without a message.
-    (A message without its envelope cannot happen: the envelope is renamed in first.)"""
+    (A message without its envelope cannot happen: the envelope is renamed in first.)
+    Through each folder's descriptor: a symlinked tmp/ is never followed."""
     now = time.time() if now is None else now
-    stale: list[Path] = []
-    with contextlib.suppress(OSError):
-        stale += [spool.tmp / name for name in os.listdir(spool.tmp)]
-    with contextlib.suppress(OSError):
-        stale += [
-            spool.queue / name
-            for name in os.listdir(spool.queue)
-            if name.endswith(".json") and not (spool.queue / f"{name[:-5]}.msg").exists()
-        ]
-    for path in stale:
-        with contextlib.suppress(OSError):
-            if now - path.lstat().st_mtime > grace:
-                path.unlink()
+    _remove_stale(spool.tmp, lambda _name, _names: True, now, grace)
+    _remove_stale(
+        spool.queue,
+        lambda name, names: name.endswith(".json") and f"{name[:-5]}.msg" not in names,
+        now,
+        grace,
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, grants
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -152,6 +152,11 @@ class RefreshGrant(_Practice, grants.RefreshTokenGrant):
         credential = self.credential(refresh_token)
         if credential is None or credential.token.refresh_token != refresh_token:
             return None
+        if not credential.is_revoked() and self.practice.idle_too_long(credential.token):
+            raise InvalidGrantError(
+                description="AADSTS700082: The refresh token has expired due to inactivity. "
+                "The token was issued on a day and was inactive for longer than allowed."
+            )
         return None if credential.is_revoked() else credential
 
     def authenticate_user(self, credential: Credential) -> str:

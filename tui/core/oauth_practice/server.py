@@ -11,6 +11,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -104,6 +105,10 @@ class PracticeAuthorizationServer(Running):
         # When set, the token endpoint answers every request with this error and
         # description (AADSTS700082, invalid_grant, ...): the refusals rehearsed.
         self.refusal: tuple[str, str] | None = None
+        # A test's fast clock, and how long a refresh token may lie unused before it ends
+        # by inactivity (AADSTS700082, as Microsoft's do after 90 days); 0: never.
+        self.clock: Callable[[], float] = time.time
+        self.refresh_idle_lifetime = 0.0
         self.app = PracticeApp()  # the app sign-ins (client credentials, service account)
         self.query_app_client: Any = lambda client_id: None  # set when the server starts
 
@@ -214,11 +219,16 @@ class PracticeAuthorizationServer(Running):
             client_id=self.client_id,
             user=user,
             scope=token.get("scope", ""),
-            issued_at=time.time(),
+            issued_at=self.clock(),
             expires_in=int(token.get("expires_in", self.access_token_lifetime)),
         )
         with self._lock:
             self.tokens.append(issued)
+
+    def idle_too_long(self, token: IssuedToken) -> bool:
+        """Whether a refresh token lay unused past `refresh_idle_lifetime`."""
+        idle = self.clock() - token.issued_at
+        return bool(self.refresh_idle_lifetime) and idle > self.refresh_idle_lifetime
 
     def find(self, token_string: str) -> IssuedToken | None:
         """The issued token whose access or refresh token this is."""
@@ -230,7 +240,7 @@ class PracticeAuthorizationServer(Running):
 
     def user_for(self, access_token: str) -> str | None:
         """The account a live access token was issued to, or None."""
-        now = time.time()
+        now = self.clock()
         with self._lock:
             for token in self.tokens:
                 if secrets.compare_digest(token.access_token, access_token):

@@ -7,8 +7,9 @@
     resend    Resend's /emails JSON API
 
 A format module defines `API`, an `api.HttpApi`: how to build the request from the settings
-and the message, and how to read the provider's words from its answer. Adding an API is a new
-module here, its name in `API_NAMES`, and a test against a local stand-in server
+and the message, and how to read the provider's words from its answer. Its facts (name,
+title, default URL, key, idempotency header) are written once in tui.core.http_apis. Adding
+an API is a new module here, its facts there, and a test against a local stand-in server
 (tests/api_servers.py); the engine does not change.
 
 Nothing heavy is imported here (no httpx), so `settings` and `show` may read `API_NAMES`.
@@ -21,14 +22,16 @@ import os
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from tui.core.http_apis import API_NAMES as API_NAMES
+from tui.core.http_apis import facts_of
+
 if TYPE_CHECKING:
     from tui.core.events import SendEvent
     from tui.core.message import Outgoing
     from tui.core.settings import Settings
     from tui.core.transports.http.api import HttpApi
 
-#: Every `[http] api` value, the default first.
-API_NAMES: tuple[str, ...] = ("relay", "postmark", "mailgun", "sendgrid", "resend")
+
 #: The variable that, when set, holds the secret (as for the SMTP password).
 KEY_ENV = "MAILWIZ_PASSWORD"
 
@@ -44,7 +47,7 @@ def api_for(name: str) -> HttpApi:
 
 def key_required(settings: Settings) -> bool:
     """Whether these settings cannot send without a key (every API but the relay)."""
-    return settings.protocol == "http" and settings.http.api != "relay"
+    return settings.protocol == "http" and facts_of(settings.http.api).key_required
 
 
 async def send_http(

@@ -3,8 +3,7 @@ the answer. A format module (relay.py, postmark.py, ...) defines one `HttpApi` n
 
 The sender (engine.py) does everything else the same way for every format: the URL checks,
 the stages and their timing, the one deadline, TLS, redirects, redaction and the mapping of
-a status to a failure kind (2xx accepted; 401/403 the key refused; 429 and 5xx temporary;
-other 4xx refused with the provider's own words).
+a status to a failure kind (classify.py).
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ import html
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
+from tui.core.http_apis import ApiFacts
 from tui.core.keys import Key
 from tui.core.message import Attachment, Outgoing
 from tui.core.settings import Settings
@@ -49,23 +49,32 @@ class Request:
 
 @dataclass(frozen=True)
 class HttpApi:
-    """One HTTP API format. `build(base, settings, outgoing, key)` makes the request for the
-    base URL (settings.http.url, else `default_url`); `message`
-    (status, body, headers) reads the provider's words from an answer (an id when
-    accepted, an error otherwise; "" when it has none);
-    `key_refused(status, body)` says whether a 401/403 means the key (not, say, an
-    unverified sender, which some APIs also answer with 403)."""
+    """One HTTP API format. `facts` are its name, title, default URL and so on, written once
+    in tui.core.http_apis. `build(base, settings, outgoing, key)` makes the request for the
+    base URL (settings.http.url, else the default URL); `message` (status, body, headers)
+    reads the provider's words from an answer (an id when accepted, an error otherwise; ""
+    when it has none). Whether a 401/403 means the key is the same rule for every API
+    (classify.py: a 401 always, a 403 unless its words are about the sender)."""
 
-    name: str
-    title: str
-    default_url: str
-    key_required: bool
+    facts: ApiFacts
     build: Callable[[httpx.URL, Settings, Outgoing, str | None], Request]
     message: Callable[[int, bytes, Mapping[str, str]], str]
-    key_refused: Callable[[int, bytes], bool] = field(
-        default=lambda status, body: status in (401, 403)
-    )
-    temporary_statuses: bool = True  # 429 and 5xx are temporary (exit 20)
+
+    @property
+    def name(self) -> str:
+        return self.facts.name
+
+    @property
+    def title(self) -> str:
+        return self.facts.title
+
+    @property
+    def default_url(self) -> str:
+        return self.facts.default_url
+
+    @property
+    def key_required(self) -> bool:
+        return self.facts.key_required
 
 
 # --------------------------------------------------------------------------- encoders

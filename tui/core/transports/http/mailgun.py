@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from tui.core.http_apis import APIS
 from tui.core.keys import Key
 from tui.core.message import Outgoing
 from tui.core.providers import normalise_domain
@@ -86,11 +87,4 @@ def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
     return json_field(body, "message")
 
 
-API = HttpApi(
-    name="mailgun",
-    title="Mailgun",
-    default_url="https://api.mailgun.net",
-    key_required=True,
-    build=build,
-    message=message,
-)
+API = HttpApi(APIS["mailgun"], build=build, message=message)

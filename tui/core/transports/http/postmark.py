@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from tui.core.http_apis import APIS
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -59,11 +60,4 @@ def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
     return f"{words} (ErrorCode {code})" if words and code else words
 
 
-API = HttpApi(
-    name="postmark",
-    title="Postmark",
-    default_url="https://api.postmarkapp.com",
-    key_required=True,
-    build=build,
-    message=message,
-)
+API = HttpApi(APIS["postmark"], build=build, message=message)

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from tui.core.http_apis import APIS
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -88,12 +89,4 @@ def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
     return ""  # a relay's answer has no agreed form: the engine shows its shortened body
 
 
-API = HttpApi(
-    name="relay",
-    title="HTTP relay",
-    default_url="",
-    key_required=False,
-    build=build,
-    message=message,
-    temporary_statuses=False,  # DESIGN.md: any non-2xx from the relay is exit 21
-)
+API = HttpApi(APIS["relay"], build=build, message=message)

@@ -3,9 +3,12 @@
 https://resend.com/docs/api-reference/emails/send-email. `from` takes `Name <address>`; `to`
 and `bcc` (the copy) are lists; `reply_to`, `text`, `html`; attachments go base64 with
 `filename` and `content_type`. Resend answers 200 with `{"id": ...}`; errors are
-`{"statusCode": ..., "name": ..., "message": ...}`: 401 missing_api_key, 403 invalid_api_key,
-but also 403 validation_error for a sender domain it has not verified, 422 for a message it
-cannot take, 429 rate_limit_exceeded.
+`{"statusCode": ..., "name": ..., "message": ...}`: 401 missing_api_key, and today 401
+validation_error "API key is invalid" for a wrong or expired key (the `invalid_api_key` name is
+no longer returned), 403 validation_error for a sender domain it has not verified, 422 for a
+message it cannot take, 429 rate_limit_exceeded. It takes an `Idempotency-Key` header
+(https://resend.com/docs/dashboard/emails/idempotency-keys): the same key within 24 hours
+sends nothing again and answers as the first time.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from tui.core.http_apis import APIS
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -27,8 +31,6 @@ from tui.core.transports.http.api import (
     json_request,
     sender_mailbox,
 )
-
-_KEY_ERRORS = frozenset({"missing_api_key", "invalid_api_key", "restricted_api_key"})
 
 
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
@@ -61,18 +63,4 @@ def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
     return f"{words} ({name})" if words and name else words
 
 
-def key_refused(status: int, body: bytes) -> bool:
-    """The key, by Resend's error name; a 403 validation_error is about the sender."""
-    name = json_field(body, "name")
-    return name in _KEY_ERRORS if name else status == 401
-
-
-API = HttpApi(
-    name="resend",
-    title="Resend",
-    default_url="https://api.resend.com",
-    key_required=True,
-    build=build,
-    message=message,
-    key_refused=key_refused,
-)
+API = HttpApi(APIS["resend"], build=build, message=message)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from tui.core.http_apis import APIS
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -86,20 +87,4 @@ def message(status: int, body: bytes, headers: Mapping[str, str]) -> str:
     return "; ".join(_errors(body))
 
 
-def key_refused(status: int, body: bytes) -> bool:
-    """401 is the key; a 403 is the key unless it is about the sender's identity."""
-    if status == 401:
-        return True
-    text = " ".join(_errors(body)).lower()
-    return "sender identity" not in text and "from address" not in text
-
-
-API = HttpApi(
-    name="sendgrid",
-    title="SendGrid",
-    default_url="https://api.sendgrid.com",
-    key_required=True,
-    build=build,
-    message=message,
-    key_refused=key_refused,
-)
+API = HttpApi(APIS["sendgrid"], build=build, message=message)

@@ -15,6 +15,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from tui.core.addresses import envelope_problem
 from tui.core.credentials.tokens import TokenSource
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
@@ -182,18 +183,12 @@ def envelope_address(key: Key, address: str) -> Address:
     before connecting (reason SETTINGS, field `key`), never as a server refusal."""
     kind, stage = _FIELD_KIND[key]
     address = address.strip()
-    problem = header_problem(address)
-    if problem is None and (not address or any(c in address for c in "<> \t")):
-        problem = "is empty or contains spaces or angle brackets"
+    problem = envelope_problem(address)
     ascii_form: str | None = None
     if problem is None:
         local, at, domain = address.rpartition("@")
-        try:
-            domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
-        except UnicodeError:
-            problem = "has a domain that cannot be encoded"
-        else:
-            ascii_form = f"{local}{at}{domain}" if local.isascii() else None
+        domain = domain if domain.isascii() else domain.encode("idna").decode("ascii")
+        ascii_form = f"{local}{at}{domain}" if local.isascii() else None
     if problem is not None:
         raise settings_failure(kind, stage, key, f"{key.value}: {address!r} {problem}", address)
     return Address(key, address, ascii_form)

@@ -1,0 +1,68 @@
+"""The command line as the README documents it: --config in either place (sendmail too),
+suggestions that keep it, --version."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.mta_helpers import Mta, local_settings
+from tests.servers import SmtpServer
+from tui.cli import main
+from tui.core.settings import Settings, save_settings
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"mailwiz {version('mailwiz')}\n"
+
+
+@pytest.mark.parametrize("place", ["before", "after", "equals"])
+def test_sendmail_takes_config_before_and_after(
+    place: str, tmp_path: Path, plain_server: SmtpServer
+) -> None:
+    """$MAILWIZ_CONFIG points nowhere: only --config can make the message go out."""
+    mta = Mta(tmp_path, local_settings(plain_server.settings()))
+    mta.env["MAILWIZ_CONFIG"] = str(tmp_path / "absent.toml")
+    config = str(mta.config)
+    words = {
+        "before": ["--config", config, "sendmail", "-i", "root"],
+        "after": ["sendmail", "-i", "--config", config, "root"],
+        "equals": ["sendmail", f"--config={config}", "-i", "root"],
+    }[place]
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", *words],
+        input=b"Subject: s\n\nbody\n",
+        env=mta.env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    mta.settled()
+    assert done.returncode == 0, done.stderr.decode()
+    assert len(plain_server.received) == 1
+    assert mta.spool.ids() == []
+
+
+@pytest.mark.parametrize("before", [True, False])
+def test_a_suggested_command_keeps_the_config_it_was_given(
+    before: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "my settings.toml"
+    words = ["test", "--to", "a@example.com"]
+    argv = ["--config", str(missing), *words] if before else [*words, "--config", str(missing)]
+    assert main(argv) == 3
+    assert f"Run mailwiz --config '{missing}' to set up email." in capsys.readouterr().err
+
+    settings = Settings(provider="custom")
+    settings.smtp.host, settings.smtp.username = "smtp.example.com", "me@example.com"
+    settings.sender.address = "me@example.com"
+    settings.password.store = "file"
+    config = save_settings(settings, tmp_path / "other.toml")
+    assert main(["--config", str(config), *words]) == 3
+    assert f"Run `mailwiz password --config {config}` to store it" in capsys.readouterr().err

@@ -1,0 +1,149 @@
+"""Taking a prepared message into the queue, and taking in the drop folder: the part of
+submitting that the sendmail entry and the queue runner share.
+
+Every drop file is handled on its own: it is queued, or it goes to failed/ with the
+reason, or (junk: not a message mailwiz wrote) to the root-only quarantine; whatever one
+file holds, the others are still taken in.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tui.core.addresses import envelope_problem
+from tui.core.exits import SysExit
+from tui.core.mta import syslog
+from tui.core.mta.errors import MtaError
+from tui.core.mta.local import Resolver, UnknownLocalName
+from tui.core.mta.notice import send_notice
+from tui.core.mta.options import Invocation, from_record
+from tui.core.mta.rewrite import MessageProblem, Prepared, prepare
+from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
+from tui.core.settings import Settings
+
+
+def user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
+
+
+def new_envelope(prepared: Prepared, invocation: Invocation, uid: int) -> Envelope:
+    return Envelope(
+        id=new_id(),
+        recipients=list(prepared.recipients),
+        created=time.time(),
+        subject=prepared.subject,
+        size=len(prepared.data),
+        sender=invocation.sender,
+        user=user_name(uid),
+        uid=uid,
+    )
+
+
+def queue(spool: Spool, prepared: Prepared, invocation: Invocation, uid: int) -> Held:
+    """Queue a prepared message, held (locked) for its first attempt. MtaError (73)."""
+    envelope = new_envelope(prepared, invocation, uid)
+    try:
+        held = spool.add(prepared.data, envelope)
+    except SpoolError as error:
+        raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
+    syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
+    return held
+
+
+def split_refused(prepared: Prepared) -> tuple[Prepared, list[tuple[str, str]]]:
+    """The message for the recipients the envelope checks accept, and (address, problem)
+    for each they refuse: such a refusal never reached a server and never gets better."""
+    good: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for address in prepared.recipients:
+        problem = envelope_problem(address)
+        if problem is None:
+            good.append(address)
+        else:
+            refused.append((address, problem))
+    if not refused:
+        return prepared, []
+    return Prepared(tuple(good), prepared.data, prepared.subject), refused
+
+
+def fail_refused(
+    spool: Spool,
+    prepared: Prepared,
+    invocation: Invocation,
+    uid: int,
+    refused: list[tuple[str, str]],
+) -> list[Envelope]:
+    """One failed/ entry per recipient refused before any server was asked (the reason
+    in its envelope). MtaError (73) when failed/ cannot be written."""
+    entries: list[Envelope] = []
+    for address, problem in refused:
+        envelope = new_envelope(prepared, invocation, uid)
+        envelope.recipients = [address]
+        envelope.last_error = f"refused before sending: {address!r} {problem}"
+        try:
+            spool.add(prepared.data, envelope).failed()
+        except OSError as error:
+            raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
+        syslog.event(envelope.id, "failed", envelope.user, [address], answer=envelope.last_error)
+        entries.append(envelope)
+    return entries
+
+
+def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> Envelope:
+    """A message that cannot be taken at all, kept in failed/ with the reason."""
+    envelope = Envelope(
+        new_id(), [], time.time(), user=user_name(uid), uid=uid, last_error=error, size=len(data)
+    )
+    spool.add(data, envelope).failed()
+    syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
+    return envelope
+
+
+def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
+    """Queue what callers without access to the settings left in the drop folder; each
+    records its submitting user (the file's owner). Returns the new queue IDs."""
+    queued: list[str] = []
+    for dropped in spool.drops():
+        try:
+            queued += _accept(spool, dropped.data, dropped.header, dropped.uid, settings, resolver)
+        except (OSError, MtaError):
+            continue  # the queue cannot be written now: the drop file waits for the next run
+        dropped.remove()
+    return queued
+
+
+def _accept(
+    spool: Spool,
+    data: bytes,
+    record: dict[str, object],
+    uid: int,
+    settings: Settings,
+    resolver: Resolver,
+) -> list[str]:
+    """One drop file: queued, or failed/ with the reason. Never raises for its content."""
+    read = from_record(record)
+    try:
+        if read is None:
+            raise MessageProblem("the drop file's header is not one mailwiz wrote")
+        invocation, submitted = read
+        prepared = prepare(data, invocation, settings, resolver, submitted)
+    except MessageProblem as problem:
+        send_notice(spool, fail_message(spool, data, uid, str(problem)), data, settings)
+        return []
+    except UnknownLocalName as unknown:
+        error = f"no alias and no [local] admin for the local name {unknown.name!r}"
+        send_notice(spool, fail_message(spool, data, uid, error), data, settings)
+        return []
+    prepared, refused = split_refused(prepared)
+    for failed in fail_refused(spool, prepared, invocation, uid, refused):
+        send_notice(spool, failed, prepared.data, settings)  # the caller never hears it
+    if not prepared.recipients:
+        return []
+    held = queue(spool, prepared, invocation, uid)
+    held.release()
+    return [held.id]
