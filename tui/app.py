@@ -22,7 +22,6 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from tui.core.carry import username_carries
-from tui.core.credentials.lookup import uses_oauth_sign_in
 from tui.core.exits import Exit
 from tui.core.providers import CUSTOM_ID, get_provider
 from tui.core.settings import OAuthSettings, Settings, looks_like_address
@@ -284,7 +283,7 @@ class MailwizApp(App[int]):
                 timeout=4,
             )
         self.push_screen(ProviderScreen(current=current, extra=extra))
-        if self.initial is not None and uses_oauth_sign_in(self.initial):
+        if self.initial is not None and _signs_in(self.initial):
             self.password_read = True  # a sign-in: no password to read or to ask for
             self.open_fields(self.initial, check_all=True)
         elif self.initial is not None:
@@ -603,6 +602,12 @@ class MailwizApp(App[int]):
         keys = screen_keys(self)
         title = "Keys: " + SCREEN_NAMES.get(type(self.screen).__name__, "this screen")
         self.push_screen(KeysDialog(title, keys))
+
+
+def _signs_in(settings: Settings) -> bool:
+    from tui.core.credentials.lookup import uses_oauth_sign_in  # only with settings to edit
+
+    return uses_oauth_sign_in(settings)
 
 
 def few_colours() -> bool:
