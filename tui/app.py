@@ -278,6 +278,9 @@ class MailwizApp(App[int]):
                 name="read-password",
                 exit_on_error=False,
             )
+            from tui.widgets.sign_in_notice import notify_sign_in
+
+            notify_sign_in(self, self.initial, self.config_path)
         for warning in self.load_warnings:
             self.notify(warning, title="Settings file", severity="warning", timeout=10)
 
