@@ -46,6 +46,7 @@ PLAYBOOK = """
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
           smtp.verify_certificate: true
+          sender.name:
           local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
