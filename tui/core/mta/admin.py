@@ -12,8 +12,7 @@ import os
 from typing import Literal
 
 from tui.core.mta import syslog
-from tui.core.mta.ingest import user_name
-from tui.core.mta.spool import Folder, Spool
+from tui.core.mta.spool import Folder, Spool, user_name
 
 Action = Literal["delete", "hold", "requeue"]
 _FROM: dict[Action, tuple[Folder, ...]] = {

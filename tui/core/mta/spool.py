@@ -7,7 +7,8 @@ Layout of a spool folder:
     hold/     the same, for messages an admin put on hold (mailwiz queue --hold ID)
     drop/     ID.drop from callers who may not read the settings: one JSON line (their
               command line) then the message; a system spool makes it mode 1733 (anyone
-              may write, nobody but root may list or read)
+              may write, nobody but root may list or read); read by tui.core.mta.dropbox
+    quarantine/  what was in drop/ but was no drop file, with a note of its owner (0700)
 A message is queued when its .msg is renamed into queue/ (after its .json): both written
 to tmp/ first, fsync'ed, renamed, and the folder fsync'ed (a drop file likewise; a caller
 who may not read the drop folder flushes its filesystem instead, with syncfs). A delivery
@@ -27,19 +28,28 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
-_MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
 DROP_MODE = 0o1733
 
 
 class SpoolError(OSError):
     """The queue cannot be written (exit 73, EX_CANTCREAT)."""
+
+
+def user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 def new_id() -> str:
@@ -338,58 +348,6 @@ class Spool:
                 error.errno, f"cannot write to {self.drop}: {error.strerror}"
             ) from None
         return message_id
-
-    def drops(self) -> Iterator[Dropped]:
-        """Each complete drop file, locked, with its owner; bad ones are skipped."""
-        try:
-            names = sorted(n for n in os.listdir(self.drop) if n.endswith(".drop"))
-        except OSError:
-            return
-        for name in names:
-            dropped = _open_drop(self.drop / name)
-            if dropped is not None:
-                try:
-                    yield dropped
-                finally:
-                    os.close(dropped.fd)
-
-
-@dataclass
-class Dropped:
-    path: Path
-    fd: int
-    uid: int
-    header: dict[str, Any]
-    data: bytes
-
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-
-def _open_drop(path: Path) -> Dropped | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        # Only plain files that are nobody else's (a hard link to another file is refused).
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > _MAX_DROP:
-            raise ValueError("not a plain drop file")
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if not path.exists():
-            raise FileNotFoundError(path)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            first = handle.readline(64 * 1024)
-            rest = handle.read()
-        header = json.loads(first.decode("utf-8"))
-        if not isinstance(header, dict):
-            raise ValueError("the first line is not a JSON object")
-    except (OSError, ValueError):
-        os.close(fd)
-        return None
-    return Dropped(path, fd, info.st_uid, header, rest)
 
 
 class Held:
