@@ -204,3 +204,20 @@ def test_failed_messages_expire_after_the_stated_time(tmp_path: Path) -> None:
     assert expire_failed(spool, time.time() + FAILED_KEPT - 60) == []
     assert expire_failed(spool, time.time() + FAILED_KEPT + 60) == [envelope.id]
     assert spool.ids("failed") == [] and os.listdir(spool.failed) == []
+
+
+def test_the_notice_goes_to_the_submitting_user_else_the_admin(
+    plain_server: SmtpServer,
+) -> None:
+    import time
+
+    from tests.mta_helpers import WEB
+    from tui.core.mta.notice import recipient_for
+    from tui.core.mta.spool import Envelope
+
+    settings = local_settings(plain_server.settings())
+    by = {user: Envelope("x", [], time.time(), user=user) for user in ("www-data", "uid 4242")}
+    assert recipient_for(by["www-data"], settings) == WEB  # PHP's mail: its alias
+    assert recipient_for(by["uid 4242"], settings) == ADMIN  # a user without a name
+    settings.local.admin = ""
+    assert recipient_for(by["uid 4242"], settings) is None  # nobody to tell: logged instead
