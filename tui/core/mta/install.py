@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
+from tui.core.mta.texts import say
 
 SENDMAIL = "usr/sbin/sendmail"
 MAILQ = "usr/bin/mailq"
@@ -85,15 +86,8 @@ def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup) -> str:
     real = "/" + relative
     package = owner_of(real)
     if package:
-        return (
-            f"{real} belongs to the package {package} (dpkg -S {real}), another mail "
-            f"program. Remove it first (apt-get remove {package}; mail waiting in its queue "
-            "is lost, so flush it before), then run mailwiz install-mta again."
-        )
-    return (
-        f"{root / relative} already exists and is not mailwiz's (dpkg -S {real} names no "
-        "package). Move it aside if you no longer need it, then run mailwiz install-mta again."
-    )
+        return say("install-package", path=real, package=package)
+    return say("install-in-the-way", path=root / relative, real=real)
 
 
 def program_blocker(mailwiz: Path) -> str | None:
@@ -104,13 +98,7 @@ def program_blocker(mailwiz: Path) -> str | None:
         return None
     path, why = found[0]
     more = f" ({len(found) - 1} more path(s) like it)" if len(found) > 1 else ""
-    return (
-        f"{path} {why}{more}, and root would run {mailwiz} from it every minute: whoever "
-        "may change it could run anything as root. Install a root-owned copy and run "
-        "install-mta from it: sudo python3 -m venv /opt/mailwiz && sudo "
-        "/opt/mailwiz/bin/pip install /path/to/mailwiz; then sudo "
-        "/opt/mailwiz/bin/mailwiz install-mta --config PATH-TO-YOUR-SETTINGS."
-    )
+    return say("install-untrusted", path=path, why=why, more=more, mailwiz=mailwiz)
 
 
 def _units(mailwiz: Path) -> dict[str, str]:
@@ -293,12 +281,7 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
     spool = Spool(root / SPOOL)
     waiting = _waiting(spool)
     if waiting:
-        plan.blockers.append(
-            f"{waiting} message(s) in {spool.root} still wait for delivery, and they need "
-            "the settings and the queue runner. Deliver them first (mailwiz queue --flush), "
-            "or delete the ones you give up on (mailwiz queue, then mailwiz queue --delete "
-            "ID), then run mailwiz install-mta --uninstall again."
-        )
+        plan.blockers.append(say("install-waiting", count=waiting, spool=spool.root))
     units = [p for p in created if p.startswith(UNITS)]
     if units and root == Path("/") and uses_systemd(root):
         plan.steps.append(
