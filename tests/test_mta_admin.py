@@ -239,3 +239,15 @@ def test_the_log_never_holds_the_password(
     assert "status=delivered" in lines and "status=deferred" in lines
     for form in (PASSWORD, base64.b64encode(PASSWORD.encode()).decode()):
         assert form not in lines
+
+
+def test_the_runner_opens_an_older_system_queue_to_monitoring(mta: Mta) -> None:
+    """A queue installed before monitoring users could list it gets the new modes."""
+    import stat
+
+    mta.spool.ensure(system=True)
+    os.chmod(mta.spool.queue, 0o700)
+    assert mta.queue("--run").returncode == 0
+    assert stat.S_IMODE(mta.spool.queue.stat().st_mode) == 0o755
+    assert stat.S_IMODE(mta.spool.tmp.stat().st_mode) == 0o700
+    assert stat.S_IMODE(mta.spool.drop.stat().st_mode) == 0o1733
