@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / "ansible"
 BIN = Path(sys.executable).parent
 WRONG = "wr0ng-Passw0rd-xyz"
+CLIENT_SECRET = "GOCSPX-cl1ent-s3cret-987"
 
 PLAYBOOK = """
 - hosts: all
@@ -45,6 +46,7 @@ PLAYBOOK = """
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
           smtp.verify_certificate: true
+          sender.name:
           local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
@@ -132,7 +134,7 @@ class Fleet:
             text=True,
             timeout=300,
         )
-        for form in secret_forms(PASSWORD, WRONG):  # never a secret in any output
+        for form in secret_forms(PASSWORD, WRONG, CLIENT_SECRET):  # never a secret in any output
             assert form not in done.stdout and form not in done.stderr, form
         return done
 
@@ -324,3 +326,46 @@ def test_the_role_installs_a_root_owned_mailwiz_configures_it_and_makes_it_the_s
     done = fleet.play("-vvv", *extra)  # the second run changes nothing (and shows no secret)
     assert done.returncode == 0, done.stdout + done.stderr
     assert recap(done.stdout)["host00"]["changed"] == 0
+
+
+OAUTH_PLAYBOOK = """
+- hosts: all
+  gather_facts: false
+  tasks:
+    - mailwiz.mailwiz.configure:
+        executable: "{{ mailwiz_executable }}"
+        config: "{{ settings_root }}/settings.toml"
+        store: file
+        settings:
+          provider: gmail
+          smtp.host: smtp.gmail.com
+          smtp.port: 465
+          smtp.security: tls
+          smtp.auth: oauth2
+          smtp.username: me@example.com
+          oauth.provider: google
+          oauth.client_id: 123-abc.apps.googleusercontent.com
+          oauth.client_secret: "%s"
+          sender.address: me@example.com
+"""
+
+
+def test_a_persons_sign_in_fails_saying_to_run_login_and_its_client_secret_stays_hidden(
+    tmp_path: Path, starttls_server: SmtpServer
+) -> None:
+    fleet = Fleet(tmp_path, starttls_server)
+    (tmp_path / "playbook.yml").write_text(OAUTH_PLAYBOOK % CLIENT_SECRET)
+    done = fleet.play("-vvv")  # Fleet.play: not the client secret either, in any form
+    assert done.returncode != 0
+    assert "mailwiz login --config" in done.stdout
+    settings = load_settings(fleet.settings_path("host00")).settings
+    assert settings.oauth.client_secret == CLIENT_SECRET  # written, so login can use it
+
+
+def test_the_example_playbook_is_valid(tmp_path: Path) -> None:
+    examples = COLLECTIONS / "examples"
+    done = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "inventory.ini", "mail.yml", "--syntax-check"],
+        cwd=examples, env=ansible_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

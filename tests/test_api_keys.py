@@ -197,7 +197,7 @@ def test_show_names_the_api_where_it_posts_and_the_domain(
     path = save_settings(api_settings("mailgun"), tmp_path / "s.toml")
     code, out, _ = run(["show", "--config", str(path)], capsys)
     assert code == 0
-    assert "HTTP API             mailgun" in out
+    assert "HTTP API             Mailgun" in out  # the name a user reads
     assert "https://api.mailgun.net (the API's default)" in out
     assert f"sending domain       {MAILGUN_DOMAIN}" in out
     eu = api_settings("mailgun", "https://api.eu.mailgun.net/?key=s3cr3t-k3y")
@@ -255,12 +255,12 @@ def test_moving_the_key_to_a_file_removes_the_keyring_copy(
 async def test_the_wizards_save_screen_stores_the_api_key(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    from tests.test_save_screen import Host, settle, visible_text
+    from tests.ui_helpers import ScreenHost, settle, visible_text
     from tui.screens.save import SaveScreen
 
     config = tmp_path / "mailwiz" / "settings.toml"
     screen = SaveScreen(api_settings("postmark"), KEY, config, tested=True)
-    async with Host(screen).run_test(size=(80, 24)) as pilot:
+    async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert "api:postmark@api.postmarkapp.com" in visible_text(screen)
         await pilot.press("ctrl+s")

@@ -9,6 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Collapsible, Input, Label, Markdown, Static
 
 from tests.ui_helpers import SIZE, type_text
+from tui.core.keys import Key
 from tui.core.providers import get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
 from tui.screens.fields import FieldsScreen, FormResult
@@ -275,17 +276,62 @@ async def test_http_relay_needs_the_url_and_the_reply_address() -> None:
 
 
 async def test_switching_protocol_keeps_the_smtp_provider() -> None:
-    app = Host(FieldsScreen(preset("gmail", username="me@gmail.com")))
+    app = Host(FieldsScreen(preset("custom", host="mail.example.org", username="me")))
     async with app.run_test(size=SIZE) as pilot:
         screen = app.fields
         await focus(pilot, screen, "protocol")
         await pilot.press("right")
         assert screen.draft().protocol == "http"
         assert screen.draft().provider == "http"
+        assert screen.draft().http.api == "relay"  # "Other SMTP server" has no API: a relay
         assert not visible(screen, "host")
         await pilot.press("left")
-        assert screen.draft().provider == "gmail"
-        assert screen.query_one("#host", Input).value == "smtp.gmail.com"
+        assert screen.draft().provider == "custom"
+        assert screen.query_one("#host", Input).value == "mail.example.org"
+
+
+def heading_of(screen: FieldsScreen) -> str:
+    return str(screen.query_one("#heading", Static).render())
+
+
+async def test_mailbox_providers_offer_no_http_api() -> None:
+    # Gmail and Yahoo have no HTTP API: "Send with" is not offered at all.
+    for provider in ("gmail", "yahoo"):
+        app = Host(FieldsScreen(preset(provider, username=f"me@{provider}.com")))
+        async with app.run_test(size=SIZE):
+            assert not visible(app.fields, "protocol"), provider
+
+
+async def test_http_api_from_a_transactional_provider_opens_its_own_api_form() -> None:
+    for provider, title in (
+        ("postmark", "Postmark"),
+        ("mailgun", "Mailgun"),
+        ("sendgrid", "SendGrid"),
+        ("resend", "Resend"),
+    ):
+        app = Host(FieldsScreen(preset(provider)))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.fields
+            assert visible(screen, "protocol")
+            await focus(pilot, screen, "protocol")
+            await pilot.press("right")
+            assert screen.draft().http.api == provider
+            assert screen.query_one("#api", ChoiceRow).value == title
+            assert f"{title} API" in heading_of(screen) and "relay" not in heading_of(screen)
+            # Only the relay needs a reply-to: an API offers it as a box to tick.
+            assert screen.query_one("#reply-on").display and not visible(screen, "reply-to")
+            assert Key.REPLY_TO not in screen.problems()
+
+
+async def test_the_heading_follows_the_api_chosen() -> None:
+    app = Host(FieldsScreen(Settings(protocol="http", provider="http")))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        assert "HTTP relay" in heading_of(screen)
+        await focus(pilot, screen, "api")
+        await pilot.press("right")  # Postmark
+        assert "Postmark API" in heading_of(screen)
+        assert not visible(screen, "reply-to")
 
 
 async def test_focus_field_goes_to_the_field_concerned() -> None:

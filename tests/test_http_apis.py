@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import ssl
 from email.utils import parseaddr
 from typing import Any
@@ -15,6 +16,7 @@ import trustme
 from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
 from tests.certificates import server_context, trusting
 from tui.core.events import (
+    Failure,
     FailureKind,
     Reason,
     SendEvent,
@@ -490,3 +492,79 @@ async def test_a_key_echoed_url_encoded_is_never_shown(
     shown = repr(events).lower()
     assert "%2b" not in shown and "def" not in shown and "mno" not in shown
     assert "[redacted]" in done.failure.reply
+
+
+# --------------------------------------------------------------------------- each API is itself
+
+
+@pytest.mark.parametrize(
+    ("api", "what"),
+    [
+        ("relay", "the relay"),
+        ("postmark", "the Postmark API"),
+        ("mailgun", "the Mailgun API"),
+        ("sendgrid", "the SendGrid API"),
+        ("resend", "the Resend API"),
+    ],
+)
+def test_every_place_a_user_reads_names_the_api(api: str, what: str) -> None:
+    from tui.core.http_apis import http_rows, service_name
+    from tui.core.message import test_outgoing
+    from tui.core.report import stage_label
+    from tui.screens.save import summary_rows
+
+    settings = api_settings(api, 443)
+    settings.http.url = ""
+    assert service_name(settings) == what
+    assert stage_label("post", settings) == f"Sending the message to {what}"
+    assert stage_label("response", settings) == f"Reading {what}'s answer"
+    provider = dict(summary_rows(settings, KEY))["Provider"]
+    message = test_outgoing(settings, "customer@example.net")
+    rows = dict(http_rows(settings))
+    if api == "relay":
+        assert provider == "HTTP relay" and "relay URL" in rows
+    else:
+        title = what.removeprefix("the ").removesuffix(" API")
+        assert provider == f"{title} API"
+        assert rows["HTTP API"] == title and api_for(api).default_url in rows["API URL"]
+        assert "relay" not in message.text.lower()
+        assert re.search(rf"HTTP API: +{title}\n", message.text)
+        assert stage_label("resolve", settings) == f"Looking up {api_for(api).default_url[8:]}"
+
+
+def test_the_result_line_of_mailwiz_send_names_the_api(
+    tmp_path: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    from tui.cli import main
+    from tui.core.settings import save_settings
+
+    with serve_api("resend") as server:  # plain http on loopback: no CA to hand over
+        settings = api_settings("resend", server.port)
+        settings.http.url = f"http://127.0.0.1:{server.port}"
+        settings.password.store = "none"
+        path = save_settings(settings, tmp_path / "s.toml")
+        monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
+        code = main(["send", "--to", "c@example.net", "--body", "hi", "--config", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0, out + err
+    assert "Sent: the Resend API accepted the message for c@example.net" in out
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (Failure(FailureKind.TIMEOUT, "connect"), "No answer from the Postmark API"),
+        (Failure(FailureKind.TIMEOUT, "response"), "The Postmark API did not answer"),
+        (Failure(FailureKind.TLS, "tls", reply="wrong version"), "connection to the Postmark API"),
+        (Failure(FailureKind.HTTP, "resolve", reply="bad"), "The URL of the Postmark API"),
+        (Failure(FailureKind.HTTP, "response", reply="x"), "The Postmark API answered"),
+    ],
+)
+def test_the_diagnosis_names_the_api_not_a_relay(failure: Failure, words: str) -> None:
+    from tui.core.diagnose.handlers import diagnose
+
+    settings = api_settings("postmark", 443)
+    settings.http.url = ""
+    d = diagnose(failure, settings)
+    assert words in d.title, d.title
+    assert "relay" not in f"{d.title} {d.cause}".lower()

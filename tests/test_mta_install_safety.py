@@ -196,3 +196,46 @@ def test_an_oauth_sign_in_is_not_copied(tmp_path: Path) -> None:
     assert load_settings(target).settings.smtp.auth == "oauth2"
     assert not target.with_name("settings.toml.token").exists()
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+def test_root_never_works_on_a_user_s_queue_or_through_its_links(user: Mta, tmp_path: Path) -> None:
+    """Root with a user's HOME (sudo -E): the user's spool has tmp/ -> a folder of root's
+    with an old file, and queue/ -> another. queue --flush must delete nothing there and
+    chmod nothing; it refuses, naming the owner."""
+    victim = tmp_path / "victim"
+    victim.mkdir(mode=0o755)
+    old = victim / "important"
+    old.write_text("keep me\n")
+    os.utime(old, (1, 1))
+    spool = user.spool_path
+    spool.mkdir()
+    (spool / "tmp").symlink_to(victim)
+    for name in ("queue", "failed", "drop"):
+        (spool / name).mkdir()
+    give_to_nobody(spool, spool / "tmp", *(spool / n for n in ("queue", "failed", "drop")))
+    done = user.queue("--flush")
+    assert done.returncode == 73, done.stderr
+    assert b"belongs to nobody" in done.stderr
+    assert old.exists() and stat.S_IMODE(victim.stat().st_mode) == 0o755
+
+    # Root's own spool with a symlinked tmp/ is refused too, and nothing is followed.
+    for path in [spool, *spool.iterdir()]:
+        os.chown(path, 0, 0, follow_symlinks=False)
+    done = user.queue("--flush")
+    assert done.returncode == 73 and b"symbolic link" in done.stderr
+    assert old.exists() and stat.S_IMODE(victim.stat().st_mode) == 0o755
+
+
+def test_tidy_never_follows_a_symlinked_tmp(tmp_path: Path) -> None:
+    from tui.core.mta.spool import Spool, tidy
+
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    old = victim / "important"
+    old.write_text("keep me\n")
+    os.utime(old, (1, 1))
+    spool = Spool(tmp_path / "spool")
+    spool.root.mkdir()
+    spool.tmp.symlink_to(victim)
+    tidy(spool)
+    assert old.exists()

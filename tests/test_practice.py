@@ -16,12 +16,8 @@ import pytest
 
 from tui.core.events import SendEvent, SendFinished, StageEnded, TranscriptLine
 from tui.core.message import Attachment, Outgoing
-from tui.core.practice import (
-    FAIL_MODES,
-    PracticeServer,
-    ReceivedMessage,
-    parse_message,
-)
+from tui.core.practice import FAIL_MODES, PracticeServer
+from tui.core.practice_smtp import ReceivedMessage, parse_message
 from tui.core.settings import errors, validate
 
 RECIPIENT = "someone@example.com"
@@ -139,7 +135,7 @@ async def test_a_removed_callback_is_no_longer_called(practice: PracticeServer) 
 
 # ---------------------------------------------------------------------- misbehaviour
 
-# mode -> (exit code from DESIGN.md, words the diagnosis title must contain)
+# mode -> (exit code as README.md lists it, words the diagnosis title must contain)
 EXPECTED = {
     "auth": (16, "username or password"),
     "tls": (14, "certificate"),

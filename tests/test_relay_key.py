@@ -204,13 +204,14 @@ def test_a_refused_key_is_exit_16_and_never_shown(
 async def test_the_wizards_test_send_sends_the_stored_key(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    from tests.test_test_send_screen import Host, finished, visible_text
+    from tests.test_test_send_screen import finished
+    from tests.ui_helpers import ScreenHost, visible_text
     from tui.screens.test_send import TestSendScreen
 
     memory_keyring.entries[ACCOUNT] = WRONG
     with serve_api("relay") as server:
         screen = TestSendScreen(relay_settings(server), None, tmp_path / "settings.toml")
-        async with Host(screen).run_test(size=(80, 24)) as pilot:
+        async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
             await pilot.press("enter")
             await finished(pilot)
             assert screen.state == "failed", visible_text(screen)
@@ -225,7 +226,7 @@ async def test_the_wizards_test_send_sends_the_stored_key(
 async def test_the_save_screen_stores_a_typed_key_and_no_key_means_store_none(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    from tests.test_save_screen import Host, settle, visible_text
+    from tests.ui_helpers import ScreenHost, settle, visible_text
     from tui.screens.save import SaveScreen
 
     config = tmp_path / "mailwiz" / "settings.toml"
@@ -233,7 +234,7 @@ async def test_the_save_screen_stores_a_typed_key_and_no_key_means_store_none(
         settings = relay_settings(server)
     for key in (KEY, ""):
         screen = SaveScreen(settings, key, config, tested=True)
-        async with Host(screen).run_test(size=(80, 24)) as pilot:
+        async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             await pilot.press("ctrl+s")
             await settle(pilot)

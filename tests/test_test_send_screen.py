@@ -417,9 +417,12 @@ async def test_every_practice_failure_shows_as_itself(tmp_path: Path, mode: str)
 async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
     from tests.test_http import Reply, relay_settings, serve
 
-    with serve(Reply(status=500, body=b"relay is down")) as relay:
+    with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
+    with serve(Reply(status=500, body=b"relay is down")) as relay:  # its trouble: temporary
+        settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
+        await _assert_shown_as(tmp_path, settings, None, FailureKind.TEMPORARY)
 
 
 async def test_markup_and_escapes_in_a_reply_show_as_text(

@@ -157,7 +157,7 @@ def stage_mark(ok: bool) -> str:
 
 
 def report_bug() -> int:
-    """Exit 1: keep the traceback in a private file and point to it (DESIGN.md)."""
+    """Exit 1: keep the traceback in a private file and point to it (README.md, "Exit codes")."""
     import os
     import tempfile
     import traceback

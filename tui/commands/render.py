@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.commands.base import emit, one_line, printable, stage_mark
 from tui.core.exits import Exit
+from tui.core.http_apis import service_name
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -48,9 +49,9 @@ async def run_and_render(
             emit({"result": "ok", "stage": last_stage, "exit": 0, "reply": finished.reply})
         else:
             to = printable(", ".join(finished.recipients) or outgoing.to)
+            who = service_name(settings)  # "the server", "the relay", "the Postmark API"
             print(
-                f"Sent: the server accepted the message for {to}. "
-                "Check the inbox (and the spam folder)."
+                f"Sent: {who} accepted the message for {to}. Check the inbox (and the spam folder)."
             )
         return Exit.OK
     failure = finished.failure

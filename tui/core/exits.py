@@ -1,7 +1,7 @@
 """Every exit code mailwiz returns, in one table: the command line, the wizard and --json
 read it here, and a failure kind maps to its code in exactly one place.
 
-`test`, `send`, `login` and the wizard use the codes of DESIGN.md (like swaks and msmtp: one
+`test`, `send`, `login` and the wizard use the codes README.md lists (like swaks and msmtp: one
 per way of failing). The sendmail entry follows sysexits.h instead, because cron, PHP and
 mail(1) expect those.
 """

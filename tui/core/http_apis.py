@@ -4,13 +4,37 @@ key. Everything else reads them from here: the HTTP engine and its format module
 (tui.core.transports.http), the key's keyring entry (tui.core.credentials.store), the form's
 choices and hints (tui.screens), `show`, the stage labels and the test message.
 
-Plain data, no import: the settings, the credentials and the first screen may read it.
+Plain data, no heavy import: the settings, the credentials and the first screen may read it.
+`service_name` and `http_rows` name the API the same way everywhere a user reads it (the
+result line of `test`/`send`, the stage labels, the save screen, `show`, the test message).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
+
+from tui.core.redact import redact_url
+
+
+class _Http(Protocol):  # the [http] table (tui.core.settings.HttpSettings), read only
+    @property
+    def api(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+
+
+class Sends(Protocol):
+    """What naming the service reads from the settings (tui.core.settings.Settings, which
+    reaches this module through the catalogue: no import back, no cycle)."""
+
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def http(self) -> _Http: ...
 
 
 @dataclass(frozen=True)
@@ -103,3 +127,23 @@ def key_problem(key: str) -> str | None:
                 "dashboard"
             )
     return None
+
+
+def service_name(settings: Sends) -> str:
+    """Who takes the message, as a sentence names it: "the server" (SMTP), "the relay",
+    "the Postmark API"."""
+    return facts_of(settings.http.api).what if settings.protocol == "http" else "the server"
+
+
+def http_rows(settings: Sends) -> list[tuple[str, str]]:
+    """The HTTP settings as (label, value) rows, URLs redacted: the relay's URL, or the API,
+    the URL it posts to (its default when none is set) and Mailgun's sending domain."""
+    http = settings.http
+    facts = facts_of(http.api)
+    if facts.name == "relay":
+        return [("relay URL", redact_url(http.url.strip()) or "(none)")]
+    url = redact_url(http.url.strip()) or f"{facts.default_url} (the API's default)"
+    rows = [("HTTP API", facts.title), ("API URL", url)]
+    if facts.name == "mailgun":
+        rows.append(("sending domain", http.domain.strip() or "(the sender address's domain)"))
+    return rows

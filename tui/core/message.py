@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     import tempfile
 
 from tui.core.keys import security_words
-from tui.core.redact import redact_url
 from tui.core.settings import Settings, header_problem
 
 # Bodies are encoded for a 7-bit channel (quoted-printable or base64 where needed), so the
@@ -456,7 +455,9 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
     sender = settings.sender
     rows = [("provider", settings.provider or "custom"), ("protocol", settings.protocol)]
     if settings.protocol == "http":
-        rows.append(("relay", redact_url(settings.http.url)))
+        from tui.core.http_apis import http_rows
+
+        rows += http_rows(settings)
     else:
         smtp = settings.smtp
         rows += [

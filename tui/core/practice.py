@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email.policy
 import logging
 import os
 import secrets
@@ -39,28 +38,30 @@ import socket
 import ssl
 import tempfile
 import threading
-import unicodedata
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from email import message_from_bytes
 from pathlib import Path
 from typing import Any, Final, Literal, get_args
 
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tui.core.events import FailureKind
-from tui.core.message import human_size
 from tui.core.practice_certs import (
     SERVER_NAME as SERVER_NAME,  # the name in the greeting and in the certificate
 )
 from tui.core.practice_certs import (
-    _issue_server_cert,
-    _make_authority,
-    _server_tls_context,
-    _write_private,
+    issue_server_cert,
+    make_authority,
+    server_tls_context,
+    write_private,
 )
+from tui.core.practice_smtp import (
+    SIMULATED_REPLY,
+    Blackhole,
+    Listener,
+    PracticeHandler,
+    quiet_aiosmtpd_log,
+)
+from tui.core.practice_smtp import ReceivedMessage as ReceivedMessage  # the face's type
 from tui.core.running import Running
 from tui.core.settings import PasswordSettings, SenderSettings, Settings, SmtpSettings
 
@@ -95,261 +96,6 @@ USERNAME: Final = "practice"
 DEFAULT_SENDER: Final = "practice@example.com"  # an ordinary address, for the demo
 CA_FILENAME: Final = "practice-ca.pem"
 
-_SIMULATED = "(simulated by the mailwiz practice server)"
-_SIMULATED_REPLY: Final[dict[str, str]] = {
-    "auth": f"535 5.7.8 Authentication credentials invalid {_SIMULATED}",
-    "recipient": "550 5.1.1 <{address}>: Recipient address rejected: user unknown " + _SIMULATED,
-    "temporary": f"451 4.3.0 Temporary server problem, try again later {_SIMULATED}",
-}
-_START_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class ReceivedMessage:
-    """A message the practice server accepted. Text fields are safe to print: control
-    characters that could move a terminal's cursor are replaced."""
-
-    sender: str  # the envelope sender (MAIL FROM)
-    recipients: tuple[str, ...]  # the envelope recipients (RCPT TO), Bcc copies included
-    subject: str
-    attachments: tuple[tuple[str, str], ...]  # (filename, content type)
-    size: int  # bytes, as received
-    received_at: datetime  # local time, with its time zone
-    from_header: str = ""  # the From: line as the recipient sees it
-
-    def summary(self) -> str:
-        """One line for a list: time, who to whom, subject, attachments, size."""
-        to = ", ".join(self.recipients)
-        line = f'{self.received_at:%H:%M:%S}  {self.sender} -> {to}  "{self.subject}"'
-        if self.attachments:
-            names = ", ".join(f"{name} ({kind})" for name, kind in self.attachments)
-            count = len(self.attachments)
-            line += f"  {count} attachment{'s' if count > 1 else ''}: {names}"
-        return f"{line}  {human_size(self.size)}"
-
-
-def _printable(text: str, limit: int = 200) -> str:
-    """`text` with control and format characters replaced, so printing it is harmless."""
-    cleaned = "".join(
-        "?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in " ".join(text.split())
-    )
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
-
-
-def parse_message(
-    data: bytes, sender: str, recipients: tuple[str, ...], received_at: datetime | None = None
-) -> ReceivedMessage:
-    """What the practice server lists about a message it received."""
-    message = message_from_bytes(data, policy=email.policy.default)
-    attachments: list[tuple[str, str]] = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        filename = part.get_filename()
-        if filename is None and part.get_content_disposition() != "attachment":
-            continue
-        attachments.append((_printable(filename or "(no name)"), part.get_content_type()))
-
-    def header(name: str) -> str:
-        try:
-            return _printable(str(message.get(name, "")))
-        except (ValueError, IndexError, TypeError):  # a header the parser cannot decode
-            return "(unreadable)"
-
-    return ReceivedMessage(
-        sender=_printable(sender),
-        recipients=tuple(_printable(r) for r in recipients),
-        subject=header("subject"),
-        attachments=tuple(attachments),
-        size=len(data),
-        received_at=received_at or datetime.now().astimezone(),
-        from_header=header("from"),
-    )
-
-
-# -------------------------------------------------------------------- the SMTP side
-
-
-class _Handler:
-    """aiosmtpd's hooks: accept or refuse per the fail mode, and keep what arrives."""
-
-    def __init__(self, owner: PracticeServer) -> None:
-        self._owner = owner
-
-    async def handle_MAIL(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        mail_options: list[str],
-    ) -> str:
-        if self._owner.fail == "temporary":
-            return _SIMULATED_REPLY["temporary"]
-        envelope.mail_from = address
-        envelope.mail_options.extend(mail_options)
-        return "250 2.1.0 OK"
-
-    async def handle_RCPT(
-        self,
-        server: SMTP,
-        session: Session,
-        envelope: Envelope,
-        address: str,
-        rcpt_options: list[str],
-    ) -> str:
-        if self._owner.fail == "recipient":
-            return _SIMULATED_REPLY["recipient"].format(address=_printable(address))
-        envelope.rcpt_tos.append(address)
-        envelope.rcpt_options.extend(rcpt_options)
-        return "250 2.1.5 OK"
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        data = envelope.original_content or b""
-        if not data and isinstance(envelope.content, bytes):
-            data = envelope.content
-        received = parse_message(data, envelope.mail_from or "", tuple(envelope.rcpt_tos))
-        number = self._owner._keep(received)
-        return f"250 2.0.0 OK: kept as practice message {number}"
-
-    async def handle_exception(self, error: Exception) -> str:
-        log.debug("practice server: error in a session", exc_info=error)
-        return f"421 4.3.0 The practice server hit an internal error ({type(error).__name__})"
-
-
-class _Silent(asyncio.Protocol):
-    """The blackhole: accepts the connection, reads everything, never answers."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.BaseTransport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        pass
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.transport = None
-
-
-class _DropDeprecation(logging.Filter):
-    """aiosmtpd warns on every login that a field it sets itself is deprecated."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "login_data is deprecated" not in record.getMessage()
-
-
-def _quiet_aiosmtpd_log() -> None:
-    """Keep aiosmtpd's log off the terminal: with no handler anywhere, Python prints its
-    warnings to stderr, right over the wizard's screen. Its records still reach any handler
-    the application installs (minus a warning it repeats on each login)."""
-    aiosmtpd_log = logging.getLogger("mail.log")
-    if not any(isinstance(f, _DropDeprecation) for f in aiosmtpd_log.filters):
-        aiosmtpd_log.addFilter(_DropDeprecation())
-    if not any(isinstance(h, logging.NullHandler) for h in aiosmtpd_log.handlers):
-        aiosmtpd_log.addHandler(logging.NullHandler())
-
-
-def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    # A client giving up during a TLS handshake (as it should in "tls" mode) is not news;
-    # the default handler would print it to stderr, over the wizard's screen.
-    log.debug("practice server: %s", context.get("message"), exc_info=context.get("exception"))
-
-
-class _Listener:
-    """An event loop in a thread serving connections on an already bound socket.
-
-    aiosmtpd's Controller binds by host and port itself; binding here first (port 0) gives a
-    free port with no window for another program to take it, and lets the blackhole share
-    the same start and stop."""
-
-    def __init__(
-        self,
-        sock: socket.socket,
-        factory: Callable[[asyncio.AbstractEventLoop], asyncio.BaseProtocol],
-    ) -> None:
-        self._sock = sock
-        self._factory = factory
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self._error: BaseException | None = None
-        self._protocols: weakref.WeakSet[asyncio.BaseProtocol] = weakref.WeakSet()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mailwiz-practice", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(_START_TIMEOUT):
-            raise RuntimeError("The practice server did not start in time.")
-        if self._error is not None:
-            raise RuntimeError(f"The practice server could not start: {self._error}")
-
-    def _make_protocol(self) -> asyncio.BaseProtocol:
-        assert self._loop is not None
-        protocol = self._factory(self._loop)
-        self._protocols.add(protocol)
-        return protocol
-
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        asyncio.set_event_loop(loop)
-        loop.set_exception_handler(_quiet_exception_handler)
-        try:
-            server = loop.run_until_complete(
-                loop.create_server(self._make_protocol, sock=self._sock)
-            )
-        except BaseException as error:  # reported by start()
-            self._error = error
-            self._sock.close()
-            self._ready.set()
-            loop.close()
-            return
-        self._ready.set()
-        try:
-            loop.run_forever()
-        finally:
-            # Stop accepting first, then let connections accepted just before the stop get
-            # their transport: once server.close() has run, asyncio drops such a late
-            # connection without closing its socket (3.11), and it would hang there.
-            with contextlib.suppress(ValueError):  # ValueError: the socket is gone already
-                loop.remove_reader(self._sock.fileno())
-            for _ in range(3):
-                loop.run_until_complete(asyncio.sleep(0))
-            server.close()
-            self._drop_connections()
-            tasks = asyncio.all_tasks(loop)
-            for task in tasks:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-            # From Python 3.12, wait_closed() waits for every connection to be gone.
-            with contextlib.suppress(TimeoutError):
-                loop.run_until_complete(asyncio.wait_for(server.wait_closed(), 5))
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    def _drop_connections(self) -> None:
-        for protocol in list(self._protocols):
-            for name in ("transport", "_original_transport"):
-                transport = getattr(protocol, name, None)
-                if isinstance(transport, asyncio.BaseTransport):
-                    if isinstance(transport, asyncio.WriteTransport):
-                        transport.abort()
-                    else:
-                        transport.close()
-
-    def stop(self) -> None:
-        loop, thread = self._loop, self._thread
-        if thread is None or loop is None:
-            return
-        with contextlib.suppress(RuntimeError):  # the loop already ended
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(_START_TIMEOUT)
-        self._thread = None
-
-
-# ------------------------------------------------------------------ abandoned folders
 
 FOLDER_PREFIX: Final = "mailwiz-practice-"
 OWNER_FILENAME: Final = "owner.pid"
@@ -407,7 +153,7 @@ class PracticeServer(Running):
         self._parent = folder
         self._folder: Path | None = None
         self._ca_file: Path | None = None
-        self._listener: _Listener | None = None
+        self._listener: Listener | None = None
         self._state: Literal["new", "running", "stopped"] = "new"
         self._lock = threading.Lock()
         self._messages: list[ReceivedMessage] = []
@@ -449,17 +195,17 @@ class PracticeServer(Running):
             raise
 
     def _start(self) -> None:
-        _quiet_aiosmtpd_log()
+        quiet_aiosmtpd_log()
         if self._parent is not None:
             self._parent.mkdir(parents=True, exist_ok=True)
         remove_abandoned_folders(Path(self._parent or tempfile.gettempdir()))
         self._folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=self._parent))
         os.chmod(self._folder, 0o700)  # mkdtemp does this already; say it anyway
-        _write_private(self._folder / OWNER_FILENAME, f"{os.getpid()}\n".encode())
+        write_private(self._folder / OWNER_FILENAME, f"{os.getpid()}\n".encode())
         self._remove_on_signals()
-        trusted = _make_authority("mailwiz practice CA")
+        trusted = make_authority("mailwiz practice CA")
         ca_file = self._folder / CA_FILENAME
-        _write_private(ca_file, trusted.pem)
+        write_private(ca_file, trusted.pem)
         self._ca_file = ca_file
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -479,24 +225,24 @@ class PracticeServer(Running):
             tls: ssl.SSLContext | None = None
             if self.fail != "starttls":
                 signer = (
-                    _make_authority("mailwiz practice: an authority nobody trusts")
+                    make_authority("mailwiz practice: an authority nobody trusts")
                     if self.fail == "tls"
                     else trusted
                 )
-                tls = _server_tls_context(_issue_server_cert(signer), self._folder)
+                tls = server_tls_context(issue_server_cert(signer), self._folder)
             factory = self._smtp_factory(tls)
-        self._listener = _Listener(sock, factory)
+        self._listener = Listener(sock, factory)
         self._listener.start()
         log.debug("practice server on %s port %d (fail: %s)", HOST, self.port, self.fail)
 
     @staticmethod
     def _silent_factory(loop: asyncio.AbstractEventLoop) -> asyncio.BaseProtocol:
-        return _Silent()
+        return Blackhole()
 
     def _smtp_factory(
         self, tls: ssl.SSLContext | None
     ) -> Callable[[asyncio.AbstractEventLoop], asyncio.BaseProtocol]:
-        handler = _Handler(self)
+        handler = PracticeHandler(self)
 
         def make(loop: asyncio.AbstractEventLoop) -> asyncio.BaseProtocol:
             return SMTP(
@@ -523,7 +269,7 @@ class PracticeServer(Running):
         auth_data: Any,
     ) -> AuthResult:
         if self.fail == "auth" or not isinstance(auth_data, LoginPassword):
-            return AuthResult(success=False, handled=False, message=_SIMULATED_REPLY["auth"])
+            return AuthResult(success=False, handled=False, message=SIMULATED_REPLY["auth"])
         good = secrets.compare_digest(
             auth_data.login, self.username.encode()
         ) & secrets.compare_digest(auth_data.password, self.password.encode())
@@ -592,7 +338,7 @@ class PracticeServer(Running):
 
         return remove
 
-    def _keep(self, message: ReceivedMessage) -> int:
+    def keep(self, message: ReceivedMessage) -> int:
         with self._lock:
             self._messages.append(message)
             number = len(self._messages)

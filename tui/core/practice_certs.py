@@ -36,7 +36,7 @@ def _validity() -> tuple[datetime, datetime]:
     return now - timedelta(days=1), now + timedelta(days=365)
 
 
-def _make_authority(common_name: str) -> _Authority:
+def make_authority(common_name: str) -> _Authority:
     """A certificate authority for this run only (its key never leaves memory)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
@@ -79,7 +79,7 @@ def _make_authority(common_name: str) -> _Authority:
     return _Authority(key, cert)
 
 
-def _issue_server_cert(authority: _Authority) -> bytes:
+def issue_server_cert(authority: _Authority) -> bytes:
     """A server certificate for localhost, 127.0.0.1 and ::1: key and certificate as PEM."""
     key = ec.generate_private_key(ec.SECP256R1())
     not_before, not_after = _validity()
@@ -133,19 +133,19 @@ def _issue_server_cert(authority: _Authority) -> bytes:
     return key_pem + cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Create `path` readable by this user only (it must not exist yet)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
 
 
-def _server_tls_context(key_and_cert: bytes, folder: Path) -> ssl.SSLContext:
+def server_tls_context(key_and_cert: bytes, folder: Path) -> ssl.SSLContext:
     """A server-side context presenting this key and certificate. The ssl module reads them
     only from a file: it lives in the private folder for the time of the call."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     path = folder / f"server-{secrets.token_hex(4)}.pem"
-    _write_private(path, key_and_cert)
+    write_private(path, key_and_cert)
     try:
         context.load_cert_chain(path)
     finally:

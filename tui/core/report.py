@@ -25,6 +25,7 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.http_apis import facts_of
 from tui.core.redact import REDACTED as MARKER
 from tui.core.redact import Redactor, redact_url
 
@@ -66,8 +67,11 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
 
     `again` is for the second EHLO (after STARTTLS).
     """
+    what = facts_of(settings.http.api).what  # "the relay", "the Postmark API"
     if settings.protocol == "http":
-        host, port = _url_host_port(settings.http.url)
+        host, port = _url_host_port(
+            settings.http.url.strip() or facts_of(settings.http.api).default_url
+        )
     else:
         host, port = settings.smtp.host, settings.smtp.port
     labels = {
@@ -83,8 +87,8 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
         "rcpt": f"Giving the recipient {to}" if to else "Giving the recipient",
         "data": "Sending the message",
         "quit": "Saying goodbye (QUIT)",
-        "post": "Sending the message to the relay",
-        "response": "Reading the relay's answer",
+        "post": f"Sending the message to {what}",
+        "response": f"Reading {what}'s answer",
     }
     return labels.get(stage, stage)
 

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
 
+from tui.core.http_apis import facts_of
 from tui.core.keys import Key, label
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
 from tui.core.settings import (
@@ -301,13 +302,30 @@ class FieldsScreen(FormReader):
 
     # ------------------------------------------------------------------ reacting
 
+    def _offers_http(self) -> bool:
+        """ "Send with: HTTP API" is offered where there is one: a transactional provider's
+        own API, the relay entry, "Other SMTP server" (a relay), or a file that uses HTTP.
+        Gmail, Yahoo and the other mailbox providers have none."""
+        smtp = self.smtp_provider
+        return (
+            self.initial.protocol == "http"
+            or self.provider.protocol == "http"
+            or bool(smtp.api)
+            or smtp.id == CUSTOM_ID
+        )
+
     def _apply_provider(self) -> None:
-        """Heading, notes and what the provider allows."""
+        """Heading, notes and what the provider allows. With HTTP the heading names the API
+        chosen ("Postmark API"), or the relay, never a relay for an API."""
         provider = self.provider
+        name = provider.name
+        if self.protocol == "http":
+            facts = facts_of(self.api)
+            name = facts.title if facts.name == "relay" else f"{facts.title} API"
         self.query_one("#heading", Static).update(
             Content.from_markup(
                 "[b]$name[/b] — your settings  [dim](Esc: choose another provider)[/dim]",
-                name=provider.name,
+                name=name,
             )
         )
         notes = self.query_one("#notes", Static)
@@ -329,8 +347,9 @@ class FieldsScreen(FormReader):
             "domain-row": not smtp and self.api == "mailgun",
             "copy-on": self._copy_offered(),
             "copy-to-row": self._copy_offered() and self._checked("copy-on"),
-            "reply-on": smtp,
-            "reply-to-row": not smtp or self._checked("reply-on"),
+            "protocol-row": self._offers_http(),
+            "reply-on": self._reply_optional,
+            "reply-to-row": not self._reply_optional or self._checked("reply-on"),
         }
         # Turning certificate checks off is offered only for "Other SMTP server"; a file
         # that has it off for a known provider shows the box so that it can be ticked off.
@@ -401,6 +420,9 @@ class FieldsScreen(FormReader):
             if self.provider.protocol == "smtp":
                 self.smtp_provider = self.provider
             self.provider = get_provider(HTTP_ID)
+            api = self.smtp_provider.api  # Postmark's "HTTP API" is Postmark's, not a relay
+            if api in model.APIS:
+                self.query_one("#api", ChoiceRow).choose(model.APIS.index(api))
         elif self.provider.protocol == "http":
             self.provider = self.smtp_provider
         self._apply_provider()
@@ -436,6 +458,8 @@ class FieldsScreen(FormReader):
     @on(ChoiceRow.Changed, "#auth, #api")
     def _choice_changed(self, event: ChoiceRow.Changed) -> None:
         self.touched.add(Key.AUTH if event.choice_row.id == "auth" else Key.API)
+        if event.choice_row.id == "api":
+            self._apply_provider()  # the heading names the API
         self._changed()
 
     @on(GlyphCheckbox.Changed)
@@ -531,7 +555,7 @@ class FieldsScreen(FormReader):
             return False
         if key == Key.COPY_TO and self._copy_offered():
             self.query_one("#copy-on", GlyphCheckbox).value = True
-        elif key == Key.REPLY_TO and self.protocol == "smtp":
+        elif key == Key.REPLY_TO and self._reply_optional:
             self.query_one("#reply-on", GlyphCheckbox).value = True
         self._update_visibility()
         widget_id = self._widget_for(key)

@@ -52,6 +52,11 @@ class FormReader(Screen[FormResult]):
         return model.APIS[self._choice("api")]
 
     @property
+    def _reply_optional(self) -> bool:
+        """Only the relay needs a reply-to; elsewhere it is a box to tick."""
+        return self.protocol == "smtp" or self.api != "relay"
+
+    @property
     def security(self) -> Security:
         return SECURITIES[self._choice("security")]
 
@@ -106,7 +111,8 @@ class FormReader(Screen[FormResult]):
             http.timeout = timeout
             copy_on = self._copy_offered() and self._checked("copy-on")
             sender.copy_to = self._value("copy-to") if copy_on else ""
-            sender.reply_to = self._value("reply-to")
+            reply_on = not self._reply_optional or self._checked("reply-on")
+            sender.reply_to = self._value("reply-to") if reply_on else ""
         sender.address = self._value("address") if self._address_wanted() else ""
         sender.name = self._value("name")
         return settings

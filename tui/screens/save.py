@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
+from tui.core.http_apis import facts_of, http_rows
 from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
@@ -51,10 +52,12 @@ class _Saved:
 
 def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, str]]:
     """The settings as (label, value) rows, the password masked."""
-    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings.provider))]
+    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings))]
     sender = settings.sender
     if settings.protocol == "http":
-        rows.append(("Relay URL", settings.http.url))
+        for label, value in http_rows(settings):
+            if label != "HTTP API":  # the Provider row names the API already
+                rows.append((label[0].upper() + label[1:], value))
     else:
         smtp = settings.smtp
         security = {
@@ -122,8 +125,14 @@ def admin_problem(admin: str, local: LocalSettings) -> str | None:
     return next((p.message for p in problems if p.field == "local.admin"), None)
 
 
-def _provider_name(provider_id: str) -> str:
+def _provider_name(settings: Settings) -> str:
+    """The provider's name; for HTTP, the API's ("Postmark API", "HTTP relay")."""
     from tui.core.providers import get_provider
+
+    if settings.protocol == "http":
+        facts = facts_of(settings.http.api)
+        return facts.title if facts.name == "relay" else f"{facts.title} API"
+    provider_id = settings.provider
 
     try:
         return get_provider(provider_id).name

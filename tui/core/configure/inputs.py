@@ -133,6 +133,9 @@ def from_set(pairs: Iterable[str]) -> list[Override]:
         key, equals, value = pair.partition("=")
         if not equals or not key.strip():
             raise InputError(pair, "--set", say("want_key_value"))
+        if key.strip() in SECRET_KEYS:  # a command line is visible to every user (ps)
+            name = ENV_PREFIX + key.strip().replace(".", "_").upper()
+            raise InputError(key.strip(), "--set", say("secret_on_command_line", name=name))
         overrides.append(from_text(key.strip(), value, "--set"))
     return overrides
 

@@ -7,7 +7,8 @@ Layout of a spool folder:
     hold/     the same, for messages an admin put on hold (mailwiz queue --hold ID)
     drop/     ID.drop from callers who may not read the settings: one JSON line (their
               command line) then the message; a system spool makes it mode 1733 (anyone
-              may write, nobody but root may list or read)
+              may write, nobody but root may list or read); read by tui.core.mta.dropbox
+    quarantine/  what was in drop/ but was no drop file, with a note of its owner (0700)
 A message is queued when its .msg is renamed into queue/ (after its .json): both written
 to tmp/ first, fsync'ed, renamed, and the folder fsync'ed (a drop file likewise; a caller
 who may not read the drop folder flushes its filesystem instead, with syncfs). A delivery
@@ -19,6 +20,7 @@ after the server accepted it (so a crash after the 250 may send it again, but ne
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -26,19 +28,28 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
-_MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
 DROP_MODE = 0o1733
 
 
 class SpoolError(OSError):
     """The queue cannot be written (exit 73, EX_CANTCREAT)."""
+
+
+def user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 def new_id() -> str:
@@ -131,18 +142,45 @@ class Spool:
 
     # -- set-up -------------------------------------------------------------------------
 
+    def check_owner(self) -> None:
+        """A spool is worked on only by its owner (root for the system's): each folder a
+        real folder (no symlink) of the running user. Root run with a user's HOME (sudo
+        -E, su without -) would otherwise chmod, write and delete where that user's links
+        point. Raises SpoolError naming the folder."""
+        from tui.core.mta.texts import say
+
+        me = os.geteuid()
+        for folder in (self.root, self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
+            try:
+                info = os.lstat(folder)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                why = f"cannot use the queue {folder}: {error.strerror}"
+                raise SpoolError(error.errno, why) from None
+            if not stat.S_ISDIR(info.st_mode):
+                raise SpoolError(errno.ELOOP, say("spool-link", folder=folder))
+            if info.st_uid != me:
+                owner = user_name(info.st_uid)
+                why = say("spool-owner", folder=folder, owner=owner, me=user_name(me))
+                raise SpoolError(errno.EPERM, why)
+
     def ensure(self, system: bool = False) -> None:
         """Create the folders (0700; with `system`, a drop folder anyone can write to, and
         queue/, hold/ and failed/ anyone may list, so a monitoring user can count them:
-        the files in them stay root's, 0600)."""
+        the files in them stay root's, 0600). Refuses a spool that is not the running
+        user's (check_owner); modes are set through each folder's descriptor."""
+        self.check_owner()
         try:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o755 if system else 0o700)
-            for folder in (self.tmp, self.queue, self.failed, self.hold_folder):
+            for folder in (self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
                 folder.mkdir(exist_ok=True, mode=0o700)
-                os.chmod(folder, 0o755 if system and folder != self.tmp else 0o700)
-            self.drop.mkdir(exist_ok=True, mode=0o700)
-            if system:
-                os.chmod(self.drop, DROP_MODE)
+            self.check_owner()  # what mkdir found (exist_ok) is checked too
+            for folder in (self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
+                mode = 0o755 if system and folder != self.tmp else 0o700
+                _chmod_folder(folder, DROP_MODE if system and folder == self.drop else mode)
+        except SpoolError:
+            raise
         except OSError as error:
             raise SpoolError(
                 error.errno, f"cannot create the queue in {self.root}: {error.strerror}"
@@ -305,58 +343,6 @@ class Spool:
             ) from None
         return message_id
 
-    def drops(self) -> Iterator[Dropped]:
-        """Each complete drop file, locked, with its owner; bad ones are skipped."""
-        try:
-            names = sorted(n for n in os.listdir(self.drop) if n.endswith(".drop"))
-        except OSError:
-            return
-        for name in names:
-            dropped = _open_drop(self.drop / name)
-            if dropped is not None:
-                try:
-                    yield dropped
-                finally:
-                    os.close(dropped.fd)
-
-
-@dataclass
-class Dropped:
-    path: Path
-    fd: int
-    uid: int
-    header: dict[str, Any]
-    data: bytes
-
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-
-def _open_drop(path: Path) -> Dropped | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        # Only plain files that are nobody else's (a hard link to another file is refused).
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > _MAX_DROP:
-            raise ValueError("not a plain drop file")
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if not path.exists():
-            raise FileNotFoundError(path)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            first = handle.readline(64 * 1024)
-            rest = handle.read()
-        header = json.loads(first.decode("utf-8"))
-        if not isinstance(header, dict):
-            raise ValueError("the first line is not a JSON object")
-    except (OSError, ValueError):
-        os.close(fd)
-        return None
-    return Dropped(path, fd, info.st_uid, header, rest)
-
 
 class Held:
     """A queued message this process alone may deliver (it holds the lock)."""
@@ -402,20 +388,47 @@ class Held:
             self.fd = -1
 
 
+def _open_folder(folder: Path) -> int:
+    """The folder's descriptor; never through a symlink at its last step."""
+    return os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+
+
+def _chmod_folder(folder: Path, mode: int) -> None:
+    fd = _open_folder(folder)
+    try:
+        os.fchmod(fd, mode)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale(folder: Path, wanted: Callable[[str, list[str]], bool], now: float,
+                  grace: float) -> None:  # fmt: skip
+    try:
+        fd = _open_folder(folder)
+    except OSError:
+        return  # missing, or a symlink: never followed
+    try:
+        names = os.listdir(fd)
+        for name in names:
+            if not wanted(name, names):
+                continue
+            with contextlib.suppress(OSError):
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+                if now - info.st_mtime > grace and not stat.S_ISDIR(info.st_mode):
+                    os.unlink(name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
 def tidy(spool: Spool, now: float | None = None, grace: float = 3600.0) -> None:
     """Remove what a killed writer left behind: old temp files, envelopes without a message.
-    (A message without its envelope cannot happen: the envelope is renamed in first.)"""
+    (A message without its envelope cannot happen: the envelope is renamed in first.)
+    Through each folder's descriptor: a symlinked tmp/ is never followed."""
     now = time.time() if now is None else now
-    stale: list[Path] = []
-    with contextlib.suppress(OSError):
-        stale += [spool.tmp / name for name in os.listdir(spool.tmp)]
-    with contextlib.suppress(OSError):
-        stale += [
-            spool.queue / name
-            for name in os.listdir(spool.queue)
-            if name.endswith(".json") and not (spool.queue / f"{name[:-5]}.msg").exists()
-        ]
-    for path in stale:
-        with contextlib.suppress(OSError):
-            if now - path.lstat().st_mtime > grace:
-                path.unlink()
+    _remove_stale(spool.tmp, lambda _name, _names: True, now, grace)
+    _remove_stale(
+        spool.queue,
+        lambda name, names: name.endswith(".json") and f"{name[:-5]}.msg" not in names,
+        now,
+        grace,
+    )

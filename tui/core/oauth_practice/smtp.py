@@ -16,7 +16,8 @@ from aiosmtpd.smtp import SMTP, AuthResult
 
 from tui.core.oauth_practice.app_grants import APP_USER_PREFIX
 from tui.core.oauth_practice.server import ACCOUNT, SCOPE, PracticeAuthorizationServer
-from tui.core.practice import SERVER_NAME, FailMode, PracticeServer, _Handler
+from tui.core.practice import SERVER_NAME, FailMode, PracticeServer
+from tui.core.practice_smtp import PracticeHandler
 from tui.core.settings import PasswordSettings, Settings
 
 MECHANISMS: Final = ("XOAUTH2", "OAUTHBEARER")
@@ -46,7 +47,7 @@ def parse_oauthbearer(text: str) -> tuple[str, str]:
     return user.replace("=2C", ",").replace("=3D", "="), token
 
 
-class _TokenHandler(_Handler):
+class _TokenHandler(PracticeHandler):
     """The practice handler, signing in with tokens only. Methods named auth_* are aiosmtpd's
     hooks for those mechanisms; which are offered is chosen in `_smtp_factory`."""
 

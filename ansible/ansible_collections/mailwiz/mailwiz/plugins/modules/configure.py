@@ -28,6 +28,7 @@ options:
         V(smtp.security), V(smtp.username), V(sender.address), V(protocol), V(http.api), ...)
         mapped to their values. Keys left out keep their current value on the host.
       - C(local.aliases) takes a mapping of local names to addresses.
+      - C(oauth.client_secret) is treated as a secret (never on a command line, never shown).
     type: dict
     default: {}
   password:
@@ -159,10 +160,15 @@ import sys  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 DEFAULT_INSTALL = "/opt/mailwiz/bin"
+# Settings that are secrets although the settings file holds them: never on mailwiz's command
+# line (another user could read it in ps), never in any output (as if they were no_log).
+SECRET_SETTINGS = ("oauth.client_secret",)
 
 
 def toml_value(value):
     """A --set value: booleans as true/false, mappings as a TOML inline table."""
+    if value is None:  # `smtp.ca_file:` left empty in YAML
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
@@ -175,7 +181,8 @@ def command_line(module, executable):
     params = module.params
     cmd = [executable, "configure", "--json", "--diff"]
     for key, value in sorted((params["settings"] or {}).items()):
-        cmd += ["--set", f"{key}={toml_value(value)}"]
+        if key not in SECRET_SETTINGS:
+            cmd += ["--set", f"{key}={toml_value(value)}"]
     if params["config"]:
         cmd += ["--config", params["config"]]
     if params["system"]:
@@ -201,7 +208,8 @@ def find_executable(module):
         return name
     # Beside the interpreter too: ansible_python_interpreter set to mailwiz's own venv.
     beside = os.path.dirname(sys.executable)
-    return module.get_bin_path(name, required=True, opt_dirs=[DEFAULT_INSTALL, beside])
+    dirs = [DEFAULT_INSTALL, beside, "/usr/local/bin"]
+    return module.get_bin_path(name, required=True, opt_dirs=dirs)
 
 
 def main():
@@ -218,11 +226,16 @@ def main():
         ),
         supports_check_mode=True,
     )
+    environ = {"NO_COLOR": "1"}
+    for key in SECRET_SETTINGS:
+        value = (module.params["settings"] or {}).get(key)
+        if value is not None:
+            module.no_log_values.add(str(value))
+            # MAILWIZ_<SECTION>_<KEY>: configure reads the settings from the environment too.
+            environ["MAILWIZ_" + key.replace(".", "_").upper()] = toml_value(value)
     cmd = command_line(module, find_executable(module))
     password = module.params["password"]
-    rc, out, err = module.run_command(
-        cmd, data=password, environ_update={"NO_COLOR": "1"}, check_rc=False
-    )
+    rc, out, err = module.run_command(cmd, data=password, environ_update=environ, check_rc=False)
     try:
         record = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
