@@ -26,6 +26,7 @@ from tui.core.exits import Exit
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.oauth_practice.app_grants import PracticeApp
 from tui.core.settings import Settings, errors, save_settings
+from tui.core.status import gather
 from tui.core.transports.smtp.dialogue import token_failure
 
 
@@ -201,3 +202,29 @@ def test_smtp_auth_disabled_for_the_tenant_names_set_casmailbox(
     diagnosis = diagnose(failure, settings, audience=Audience.CLI)
     assert "turned off SMTP AUTH" in diagnosis.title
     assert "-SmtpClientAuthenticationDisabled $false" in diagnosis.fix
+
+
+def test_status_warns_ahead_of_a_client_secret_and_a_certificate_ending(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    import datetime
+
+    settings, path = app_config(oauth_practice, tmp_path, "client_secret")
+    soon = datetime.date.today() + datetime.timedelta(days=10)
+    settings.oauth.secret_expires = soon.isoformat()
+    save_settings(settings, path)
+    status = gather(path, tmp_path / "spool")
+    assert status.exit == 1 and status.sign_in["method"] == "app"
+    assert f"client secret of the sign-in for practice@example.com ends on {soon}" in (
+        status.notes[0].text
+    )
+    assert "the client secret ends on" in status.sign_in["ends"]
+    settings.oauth.secret_expires = "2020-01-01"
+    save_settings(settings, path)
+    assert gather(path, tmp_path / "spool").exit == 2
+    # A certificate's notAfter is read from the file itself.
+    settings, path = app_config(oauth_practice, tmp_path, "certificate")
+    status = gather(path, tmp_path / "spool")
+    assert status.exit == 0 and status.sign_in["ends_at"], status.to_json()
+    shown = run("show", "--config", str(path)).stdout
+    assert "the certificate ends on" in shown and "sends as" in shown

@@ -194,6 +194,8 @@ def test_a_refused_sign_in_keeps_the_mail_and_every_face_says_why(
     assert report["status"] == "critical" and report["queue"]["deferred"] == 1
     assert report["sign_in"]["problem"]["codes"] == ["AADSTS50173"]
     assert report["sign_in"]["method"] == "person"
+    shown = mailwiz(mta, "show", "--config", str(mta.config)).stdout
+    assert "CRITICAL" in shown and "password was changed" in shown and "mailwiz login" in shown
     # Signed in again: the queue delivers it, and status is OK.
     oauth_practice.authorization.refusal = None
     asyncio.run(sign_in(oauth_practice, mta.settings, mta.config))
@@ -203,3 +205,22 @@ def test_a_refused_sign_in_keeps_the_mail_and_every_face_says_why(
     assert status.returncode == 0, status.stdout
     assert "Last send" in status.stdout and ": sent" in status.stdout
     assert any("works again" in line for line in syslog.lines())
+
+
+async def test_the_wizards_first_screen_says_the_sign_in_stopped(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    from tests.ui_helpers import make_app
+    from tui.core.credentials.health import Health, Refusal, save_health
+
+    settings = oauth_practice.settings()
+    config = save_settings(settings, tmp_path / "settings.toml")
+    await sign_in(oauth_practice, settings, config)
+    refusal = Refusal(time.time(), "invalid_grant", "AADSTS700082: expired", ["AADSTS700082"])
+    save_health(config, Health(refreshed_at=time.time() - 100 * DAY, refusal=refusal))
+    app = make_app(tmp_path, settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        said = [n.message for n in app._notifications if n.title == "Sign-in"]
+    assert said and "stopped working" in said[0] and "mailwiz login" in said[0]

@@ -93,9 +93,13 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
 
     settings = loaded.settings
     if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        from tui.core.status import sign_in_lines
+
+        if settings.oauth.grant == "app":
+            return app_rows(settings) + sign_in_lines(settings, loaded.path)
         from tui.commands.login import sign_in_rows
 
-        return sign_in_rows(settings, loaded.path)
+        return sign_in_rows(settings, loaded.path) + sign_in_lines(settings, loaded.path)
     word = secret_word(settings)
     if not password_needed(settings):
         return [(word, describe_store(settings, loaded.path))]
@@ -108,3 +112,23 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
     else:
         shown = f"NOT AVAILABLE: {lookup.problem}"
     return [(word, shown), (f"{word} kept in", describe_store(settings, loaded.path))]
+
+
+def app_rows(settings: Settings) -> list[tuple[str, str]]:
+    """An app sign-in (grant = "app"): who the app is, and which mailbox it sends as."""
+    from tui.core.credentials.app_grants import app_scope, app_token_url
+    from tui.core.credentials.oauth import provider_name
+
+    oauth = settings.oauth
+    rows = [("sign-in", f"the app signs in itself with {provider_name(oauth.provider)} "
+                        "(oauth.grant = app)")]  # fmt: skip
+    if oauth.provider == "google":
+        rows.append(("service account key", oauth.service_account or "(none)"))
+    else:
+        rows.append(("client ID", oauth.client_id or "(none: set oauth.client_id)"))
+        if oauth.provider == "microsoft":
+            rows.append(("tenant", oauth.tenant))
+    rows.append(("token URL", app_token_url(settings) or "(the key file's token_uri)"))
+    rows.append(("scope", app_scope(settings)))
+    rows.append(("sends as", settings.smtp.username or "(none: set smtp.username)"))
+    return rows

@@ -250,3 +250,17 @@ def sign_in_notice(settings: Settings, config_path: Path) -> str:
     sign_in_part(status, settings, config_path, time.time())
     notes = [n.text for n in status.notes if n.level in ("critical", "warning")]
     return "\n".join(notes)
+
+
+def sign_in_lines(settings: Settings, config_path: Path) -> list[tuple[str, str]]:
+    """`show`'s rows about a sign-in's life: how it is kept, the last refresh, what ends it,
+    and the standing problem or warning (each as its level's word)."""
+    status = Status(str(config_path))
+    sign_in_part(status, settings, config_path, time.time())
+    info = status.sign_in
+    rows = [(text("label", "kept"), str(info["kept"]))]
+    if info["method"] in ("person", "app"):
+        rows.append((text("label", "refreshed"), info["last_refresh"] or text("label", "never")))
+    rows.append((text("label", "ends"), str(info["ends"])))
+    rows += [(text("level", n.level), n.text) for n in status.notes]
+    return rows
