@@ -11,6 +11,7 @@ Exit codes are sysexits.h, like the sendmail entry's.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -204,8 +205,11 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
     system = load_system(config_path or places.settings_path(), spool, need_password=True)
     try:
         spool.check_owner()
-        if not places.is_system_spool(spool.root):
-            spool.ensure()
+        # The system's queue as root: its folders' modes brought up to date (a monitoring
+        # user may list queue/ since this version); anyone else's: created if missing.
+        system_spool = places.is_system_spool(spool.root)
+        if not system_spool or os.geteuid() == 0:
+            spool.ensure(system=system_spool)
     except SpoolError as error:
         raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():

@@ -208,8 +208,9 @@ def install_plan(
     spool = Spool(root / SPOOL)
     plan.steps.append(
         Step(
-            f"create the queue {spool.root} (queue, failed, tmp: root only; drop: any user "
-            f"may leave mail, mode {DROP_MODE:o})",
+            f"create the queue {spool.root} (tmp: root only; queue, hold, failed: anyone may "
+            f"list them, the files are root's; drop: any user may leave mail, mode "
+            f"{DROP_MODE:o})",
             lambda: spool.ensure(system=True),
         )
     )
@@ -307,7 +308,7 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
 
 def _waiting(spool: Spool) -> int:
     count = 0
-    for folder in (spool.queue, spool.drop):
+    for folder in (spool.queue, spool.hold_folder, spool.drop):
         with contextlib.suppress(OSError):
             count += sum(1 for n in os.listdir(folder) if n.endswith((".msg", ".drop")))
     return count
@@ -323,7 +324,10 @@ def _rmdir(folder: Path) -> None:
 
 def _spool_removal(spool: Spool) -> Step:
     waiting = [
-        n for f in (spool.queue, spool.failed, spool.drop) if f.is_dir() for n in os.listdir(f)
+        n
+        for f in (spool.queue, spool.hold_folder, spool.failed, spool.drop)
+        if f.is_dir()
+        for n in os.listdir(f)
     ]
     if waiting:
         return Step(
