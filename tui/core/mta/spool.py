@@ -153,6 +153,8 @@ class Spool:
         real folder (no symlink) of the running user. Root run with a user's HOME (sudo
         -E, su without -) would otherwise chmod, write and delete where that user's links
         point. Raises SpoolError naming the folder."""
+        from tui.core.mta.texts import say
+
         me = os.geteuid()
         for folder in (self.root, self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
             try:
@@ -163,19 +165,11 @@ class Spool:
                 why = f"cannot use the queue {folder}: {error.strerror}"
                 raise SpoolError(error.errno, why) from None
             if not stat.S_ISDIR(info.st_mode):
-                raise SpoolError(
-                    errno.ELOOP,
-                    f"{folder} is not a folder (a symbolic link?): mailwiz uses no queue "
-                    "reached through links. Remove it, or set MAILWIZ_SPOOL to your own queue.",
-                )
+                raise SpoolError(errno.ELOOP, say("spool-link", folder=folder))
             if info.st_uid != me:
-                raise SpoolError(
-                    errno.EPERM,
-                    f"the queue {folder} belongs to {_owner(info.st_uid)}, not to "
-                    f"{_owner(me)} who runs this: mailwiz works only on a queue of the user "
-                    "it runs as (or the system's, /var/spool/mailwiz, as root). Run this as "
-                    f"{_owner(info.st_uid)}, or set MAILWIZ_SPOOL to your own queue.",
-                )
+                owner = user_name(info.st_uid)
+                why = say("spool-owner", folder=folder, owner=owner, me=user_name(me))
+                raise SpoolError(errno.EPERM, why)
 
     def ensure(self, system: bool = False) -> None:
         """Create the folders (0700; with `system`, a drop folder anyone can write to, and
@@ -407,15 +401,6 @@ class Held:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-
-def _owner(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def _open_folder(folder: Path) -> int:
