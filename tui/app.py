@@ -432,8 +432,8 @@ class MailwizApp(App[int]):
         self.password = result.password
         if result.action == "save":
             self.open_save(result, tested=False)
-        elif result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
-            self.sign_in(result.settings, lambda: self.open_test(result))
+        elif result.settings.smtp.auth == "oauth2" and result.settings.oauth.grant == "user":
+            self.sign_in(result.settings, lambda: self.open_test(result))  # (the app: no person)
         else:
             self.open_test(result)
 
@@ -482,6 +482,8 @@ class MailwizApp(App[int]):
         from tui.core.credentials.store import keyring_account
 
         if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            if result.settings.oauth.grant == "app" and result.password:
+                return result.password  # an app's client secret, kept like a password
             return None  # no password: the sign-in stored its token already
         if (
             self.initial is not None

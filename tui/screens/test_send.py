@@ -400,7 +400,9 @@ class TestSendScreen(Screen[TestOutcome]):
         from tui.core.credentials.oauth import NotSignedIn, token_source_for
 
         try:
-            return await asyncio.to_thread(token_source_for, self.settings, self.config_path)
+            return await asyncio.to_thread(
+                token_source_for, self.settings, self.config_path, typed_secret=self._password or ""
+            )
         except NotSignedIn as missing:
             failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=str(missing))
             self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
