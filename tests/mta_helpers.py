@@ -7,12 +7,18 @@ server received right after it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import stat
 import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pytest
 
 from tests.servers import SENDER
 from tests.waiting import wait_until
@@ -123,3 +129,67 @@ def workers(spool_path: Path) -> list[int]:
 
 def busy(spool_path: Path) -> bool:
     return bool(workers(spool_path))
+
+
+AS_NOBODY = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--"]
+
+
+def open_the_way_for_others(targets: list[Path]) -> list[tuple[Path, int]]:
+    """Let other users traverse the folders above `targets` (a checkout or a Python under a
+    0700 folder such as /root or a mktemp folder), as an installed mailwiz would be; returns
+    the modes to restore."""
+    changed: list[tuple[Path, int]] = []
+    for target in targets:
+        for folder in reversed(target.parents):
+            mode = folder.stat().st_mode
+            if not mode & stat.S_IXOTH:
+                changed.append((folder, stat.S_IMODE(mode)))
+                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
+    return changed
+
+
+@contextlib.contextmanager
+def system_mta(settings: Settings, env: dict[str, str] | None = None) -> Iterator[Mta]:
+    """A system set-up (root-only settings, a spool with its 1733 drop folder) in a folder
+    user nobody can reach; skips the test when nobody cannot run this checkout's Python."""
+    import tui
+
+    folder = Path(tempfile.mkdtemp(prefix="mailwiz-mta-", dir="/tmp"))
+    opened = open_the_way_for_others(
+        [Path(sys.executable).resolve(), MAILWIZ.resolve(), Path(tui.__file__).resolve()]
+    )
+    try:
+        os.chmod(folder, 0o755)
+        probe = subprocess.run(
+            [*AS_NOBODY, sys.executable, "-c", "import tui.cli"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        if probe.returncode != 0:
+            pytest.skip(f"user nobody cannot run this checkout's Python: {probe.stderr[-200:]!r}")
+        mta = Mta(folder, settings, env or {})
+        os.chmod(mta.config, 0o600)
+        Spool(mta.spool_path).ensure(system=True)
+        yield mta
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for path, mode in opened:
+            os.chmod(path, mode)
+
+
+def as_nobody(
+    mta: Mta, argv: Sequence[str], data: bytes = b"", timeout: float = 60
+) -> subprocess.CompletedProcess[bytes]:
+    """`sendmail ARGV` run as user nobody (through the sendmail link)."""
+    done = subprocess.run(
+        [*AS_NOBODY, *mta.command("symlink", argv)], input=data, env=mta.env,
+        capture_output=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    mta.settled()
+    return done
+
+
+def nobody_runs(argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    """Any command as user nobody."""
+    return subprocess.run(
+        [*AS_NOBODY, *argv], capture_output=True, timeout=timeout, check=False
+    )  # fmt: skip

@@ -471,6 +471,24 @@ async def test_question_mark_and_f1_show_the_keys_of_the_screen(tmp_path: Path) 
         assert isinstance(app.screen, KeysDialog)
 
 
+async def test_the_keys_list_what_the_footer_shows_and_how_to_move(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # Typing in the address field makes "?" text: the footer names F1.
+        footer_keys = {item.key for item in app.screen.query_one(Footer).query("FooterKey")}
+        assert "f1" in footer_keys
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)
+        text = str(app.screen.query_one("#detail", Static).visual)
+        for key, words in [("⏎", "Choose"), ("]", "Next group"), ("↑ ↓", "Move")]:
+            assert key in text and words in text
+        assert "← →" in text and "at once" in text and "Space" in text and "F1" in text
+
+
 async def test_a_value_changed_on_load_is_said(tmp_path: Path) -> None:
     """security "none" with a username becomes STARTTLS; the screen says so."""
     settings = shop_settings()

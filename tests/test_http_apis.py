@@ -16,6 +16,7 @@ import trustme
 from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
 from tests.certificates import server_context, trusting
 from tui.core.events import (
+    Failure,
     FailureKind,
     Reason,
     SendEvent,
@@ -547,3 +548,23 @@ def test_the_result_line_of_mailwiz_send_names_the_api(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "Sent: the Resend API accepted the message for c@example.net" in out
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (Failure(FailureKind.TIMEOUT, "connect"), "No answer from the Postmark API"),
+        (Failure(FailureKind.TIMEOUT, "response"), "The Postmark API did not answer"),
+        (Failure(FailureKind.TLS, "tls", reply="wrong version"), "connection to the Postmark API"),
+        (Failure(FailureKind.HTTP, "resolve", reply="bad"), "The URL of the Postmark API"),
+        (Failure(FailureKind.HTTP, "response", reply="x"), "The Postmark API answered"),
+    ],
+)
+def test_the_diagnosis_names_the_api_not_a_relay(failure: Failure, words: str) -> None:
+    from tui.core.diagnose.handlers import diagnose
+
+    settings = api_settings("postmark", 443)
+    settings.http.url = ""
+    d = diagnose(failure, settings)
+    assert words in d.title, d.title
+    assert "relay" not in f"{d.title} {d.cause}".lower()

@@ -21,7 +21,14 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import tui
-from tests.mta_helpers import ADMIN, MAILWIZ, Mta, local_settings, workers
+from tests.mta_helpers import (
+    ADMIN,
+    MAILWIZ,
+    Mta,
+    local_settings,
+    open_the_way_for_others,
+    workers,
+)
 from tests.servers import HOST, SENDER, SmtpServer, free_port, make_settings
 from tests.waiting import wait_until
 
@@ -223,20 +230,6 @@ def test_a_user_who_cannot_read_the_settings_leaves_mail_for_the_runner(
         shutil.rmtree(folder, ignore_errors=True)
         for path, mode in opened:
             os.chmod(path, mode)
-
-
-def open_the_way_for_others(targets: list[Path]) -> list[tuple[Path, int]]:
-    """Let other users traverse the folders above `targets` (a checkout or a Python under a
-    0700 folder such as /root or a mktemp folder), as an installed mailwiz would be; returns
-    the modes to restore."""
-    changed: list[tuple[Path, int]] = []
-    for target in targets:
-        for folder in reversed(target.parents):
-            mode = folder.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                changed.append((folder, stat.S_IMODE(mode)))
-                os.chmod(folder, stat.S_IMODE(mode) | stat.S_IXOTH)
-    return changed
 
 
 @pytest.mark.skipif(

@@ -239,3 +239,40 @@ def test_tidy_never_follows_a_symlinked_tmp(tmp_path: Path) -> None:
     spool.tmp.symlink_to(victim)
     tidy(spool)
     assert old.exists()
+
+
+def test_a_program_others_may_write_to_is_not_trusted() -> None:
+    """Root-owned is not enough: a file or folder others may write to (or a group other
+    than root's) is refused too; a symlink is judged where it points."""
+    from tui.core.mta.trust import problems
+
+    base = Path(sys.prefix)
+    if problems([base]):
+        pytest.skip("this checkout's venv is not in root-owned folders")
+    folder = Path(tempfile.mkdtemp(prefix="writable-", dir=base))
+    try:
+        os.chmod(folder, 0o755)
+        script = folder / "mailwiz"
+        script.write_text("#!/bin/sh\n")
+        assert problems([script]) == []
+        script.chmod(0o666)
+        assert problems([script]) == [
+            (script, "may be changed by other users (group or others may write to it)")
+        ]
+        script.chmod(0o755)
+        os.chown(script, 0, 100)  # a group other than root's may write to it
+        script.chmod(0o775)
+        assert [p for p, _why in problems([script])] == [script]
+        os.chown(script, 0, 0)
+        link = folder / "link"
+        link.symlink_to(script)
+        assert problems([link]) == []
+        other = folder / "other"
+        other.mkdir(mode=0o777)
+        os.chmod(other, 0o777)
+        (other / "target").write_text("x")
+        link.unlink()
+        link.symlink_to(other / "target")
+        assert [p for p, _why in problems([link])] == [other]
+    finally:
+        shutil.rmtree(folder)

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from tui.core.mta import dropbox
 from tui.core.mta.runner import GIVE_UP_AFTER, RETRY_DELAYS, Attempt, settle
 from tui.core.mta.spool import Envelope, Spool, new_id, tidy
 
@@ -82,5 +83,8 @@ def test_drop_files_that_are_links_or_not_mailwiz_s_are_skipped(tmp_path: Path) 
     (spool.drop / "b.drop").symlink_to(secret)
     (spool.drop / "c.drop").write_bytes(b"not json\nbody\n")
     spool.drop_add({"version": 1, "recipients": ["root"]}, b"Subject: ok\n\nx\n")
-    [dropped] = [d.header for d in spool.drops()]
+    [dropped] = [d.header for d in dropbox.take(spool)]
     assert dropped == {"version": 1, "recipients": ["root"]}
+    assert len(os.listdir(spool.drop)) == 1  # the links and the non-drop file: quarantined
+    notes = sorted((spool.root / "quarantine").glob("*.json"))
+    assert len(notes) == 3 and secret.read_text() == '{"version": 1}\nnot yours\n'

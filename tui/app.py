@@ -22,7 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from tui.core.exits import Exit
-from tui.core.providers import CUSTOM_ID, get_provider
+from tui.core.providers import CUSTOM_ID, PROVIDER_APIS, get_provider
 from tui.core.settings import Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
@@ -83,9 +83,8 @@ def settings_for_choice(
     if provider.certificate_checks_required:
         smtp.verify_certificate = True
         smtp.ca_file = ""
-    api = next((a for a in ("postmark", "mailgun", "sendgrid", "resend") if a == provider.id), None)
-    if provider.protocol == "http" and api is not None:
-        settings.http.api = api  # a catalogue entry for one HTTP API: that API
+    if provider.protocol == "http" and provider.id in PROVIDER_APIS:
+        settings.http.api = provider.id  # type: ignore[assignment]  # one API's entry: that API
     if not keep_server:
         # Microsoft no longer takes passwords for most accounts: sign-in is the default there.
         smtp.auth = "oauth2" if provider.id in ("microsoft365", "outlook") else "password"

@@ -102,11 +102,9 @@ def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
     settings.password.store = "file"
     save_settings(settings, target)
     os.chmod(target, 0o600)
-    print(
-        "  note: your sign-in was not copied (two copies of one sign-in end each other "
-        "where the server revokes a reused token). Sign in for the system, once: "
-        f"sudo mailwiz login --config {target}",
-    )
+    from tui.core.mta.texts import say
+
+    print(say("install-sign-in-not-copied", target=target))
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:

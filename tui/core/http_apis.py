@@ -12,13 +12,29 @@ result line of `test`/`send`, the stage labels, the save screen, `show`, the tes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from tui.core.redact import redact_url
 
-if TYPE_CHECKING:
-    from tui.core.settings import Settings
+
+class _Http(Protocol):  # the [http] table (tui.core.settings.HttpSettings), read only
+    @property
+    def api(self) -> str: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+
+
+class Sends(Protocol):
+    """What naming the service reads from the settings (tui.core.settings.Settings, which
+    reaches this module through the catalogue: no import back, no cycle)."""
+
+    @property
+    def protocol(self) -> str: ...
+    @property
+    def http(self) -> _Http: ...
 
 
 @dataclass(frozen=True)
@@ -113,13 +129,13 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-def service_name(settings: Settings) -> str:
+def service_name(settings: Sends) -> str:
     """Who takes the message, as a sentence names it: "the server" (SMTP), "the relay",
     "the Postmark API"."""
     return facts_of(settings.http.api).what if settings.protocol == "http" else "the server"
 
 
-def http_rows(settings: Settings) -> list[tuple[str, str]]:
+def http_rows(settings: Sends) -> list[tuple[str, str]]:
     """The HTTP settings as (label, value) rows, URLs redacted: the relay's URL, or the API,
     the URL it posts to (its default when none is set) and Mailgun's sending domain."""
     http = settings.http

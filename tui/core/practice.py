@@ -381,7 +381,7 @@ class PracticeServer(Running):
         rows = [
             ("Server", self.host),
             ("Port", str(self.port)),
-            ("Security", "STARTTLS (required)"),
+            ("Encryption", "STARTTLS (required)"),
             ("Username", self.username),
             ("Password", self.password),
             ("CA file", str(self.ca_file)),

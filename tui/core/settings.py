@@ -241,7 +241,7 @@ def _validate_smtp(settings: Settings, out: _Collector) -> None:
     if not 1 <= smtp.port <= 65535:
         out.error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
     if smtp.security not in get_args(Security):
-        out.error("smtp.security", 'Security must be "tls", "starttls" or "none".')
+        out.error("smtp.security", 'Encryption must be "tls", "starttls" or "none".')
     elif smtp.port == 465 and smtp.security == "starttls":
         out.warn("smtp.security", PORT_465_STARTTLS)
     elif smtp.port == 587 and smtp.security == "tls":

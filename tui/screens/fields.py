@@ -64,6 +64,7 @@ class FieldsScreen(FormReader):
         Binding("ctrl+r", "toggle_password", "Show password"),
         Binding("ctrl+g", "guide", "Guide"),
         Binding("escape", "back", "Back"),
+        Binding("f1", "app.show_keys", "Keys"),  # "?" is typed into the fields
         # Priority: handled in order with the keys that follow (see MailwizApp's Tab).
         Binding("enter", "next_field", "Next field", show=False, priority=True),
         Binding("down", "app.focus_next", "Next field", show=False, priority=True),

@@ -69,7 +69,7 @@ def server_rows(settings: Settings) -> list[Widget]:
         FieldRow("Server", _input(smtp.host, "host", "smtp.example.com"), row_id="host"),
         FieldRow("Port", port, port_other, row_id="port", help_text=model.PORT_HELP),
         FieldRow(
-            "Encryption",
+            label(Key.SECURITY),
             ChoiceRow(model.SECURITY_CHOICES, index=security, id="security"),
             row_id="security",
         ),

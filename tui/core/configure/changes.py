@@ -44,10 +44,13 @@ def written_values(settings: Settings | None) -> dict[str, Any]:
 
 
 def setting_changes(old: Settings | None, new: Settings) -> list[Change]:
-    """The keys whose written value differs, in the file's order."""
+    """The keys whose written value differs, in the file's order. A key that appears empty
+    ("" or {}: not set either way) is not listed, though the file gains it."""
     before, after = written_values(old), written_values(new)
     changes = []
     for key in [*after, *(key for key in before if key not in after)]:
+        if key not in before and after.get(key) in ("", {}):
+            continue
         if before.get(key) != after.get(key) or (key in before) != (key in after):
             changes.append(Change(key, before.get(key), after.get(key)))
     return changes

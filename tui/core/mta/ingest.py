@@ -12,23 +12,14 @@ import time
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
-from tui.core.mta import syslog
+from tui.core.mta import dropbox, syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.notice import send_notice
 from tui.core.mta.options import Invocation, from_record
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare
-from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
+from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id, user_name
 from tui.core.settings import Settings
-
-
-def user_name(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def new_envelope(prepared: Prepared, invocation: Invocation, uid: int) -> Envelope:
@@ -108,13 +99,22 @@ def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[s
     """Queue what callers without access to the settings left in the drop folder; each
     records its submitting user (the file's owner). Returns the new queue IDs."""
     queued: list[str] = []
-    for dropped in spool.drops():
+    for dropped in dropbox.take(spool):
         try:
             queued += _accept(spool, dropped.data, dropped.header, dropped.uid, settings, resolver)
         except (OSError, MtaError):
             continue  # the queue cannot be written now: the drop file waits for the next run
+        except Exception as error:  # one message never stops the others
+            try:
+                fail_message(spool, dropped.data, dropped.uid, _unexpected(error))
+            except OSError:
+                continue
         dropped.remove()
     return queued
+
+
+def _unexpected(error: Exception) -> str:
+    return f"mailwiz could not take this message ({type(error).__name__}: {error})"[:300]
 
 
 def _accept(

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
+from tui.core.mta.texts import say
 
 SENDMAIL = "usr/sbin/sendmail"
 MAILQ = "usr/bin/mailq"
@@ -85,15 +86,8 @@ def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup) -> str:
     real = "/" + relative
     package = owner_of(real)
     if package:
-        return (
-            f"{real} belongs to the package {package} (dpkg -S {real}), another mail "
-            f"program. Remove it first (apt-get remove {package}; mail waiting in its queue "
-            "is lost, so flush it before), then run mailwiz install-mta again."
-        )
-    return (
-        f"{root / relative} already exists and is not mailwiz's (dpkg -S {real} names no "
-        "package). Move it aside if you no longer need it, then run mailwiz install-mta again."
-    )
+        return say("install-package", path=real, package=package)
+    return say("install-in-the-way", path=root / relative, real=real)
 
 
 def program_blocker(mailwiz: Path) -> str | None:
@@ -104,13 +98,7 @@ def program_blocker(mailwiz: Path) -> str | None:
         return None
     path, why = found[0]
     more = f" ({len(found) - 1} more path(s) like it)" if len(found) > 1 else ""
-    return (
-        f"{path} {why}{more}, and root would run {mailwiz} from it every minute: whoever "
-        "may change it could run anything as root. Install a root-owned copy and run "
-        "install-mta from it: sudo python3 -m venv /opt/mailwiz && sudo "
-        "/opt/mailwiz/bin/pip install /path/to/mailwiz; then sudo "
-        "/opt/mailwiz/bin/mailwiz install-mta --config PATH-TO-YOUR-SETTINGS."
-    )
+    return say("install-untrusted", path=path, why=why, more=more, mailwiz=mailwiz)
 
 
 def _units(mailwiz: Path) -> dict[str, str]:
@@ -220,8 +208,9 @@ def install_plan(
     spool = Spool(root / SPOOL)
     plan.steps.append(
         Step(
-            f"create the queue {spool.root} (queue, failed, tmp: root only; drop: any user "
-            f"may leave mail, mode {DROP_MODE:o})",
+            f"create the queue {spool.root} (tmp: root only; queue, hold, failed: anyone may "
+            f"list them, the files are root's; drop: any user may leave mail, mode "
+            f"{DROP_MODE:o})",
             lambda: spool.ensure(system=True),
         )
     )
@@ -293,12 +282,7 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
     spool = Spool(root / SPOOL)
     waiting = _waiting(spool)
     if waiting:
-        plan.blockers.append(
-            f"{waiting} message(s) in {spool.root} still wait for delivery, and they need "
-            "the settings and the queue runner. Deliver them first (mailwiz queue --flush), "
-            "or delete the ones you give up on (mailwiz queue, then mailwiz queue --delete "
-            "ID), then run mailwiz install-mta --uninstall again."
-        )
+        plan.blockers.append(say("install-waiting", count=waiting, spool=spool.root))
     units = [p for p in created if p.startswith(UNITS)]
     if units and root == Path("/") and uses_systemd(root):
         plan.steps.append(
@@ -324,7 +308,7 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
 
 def _waiting(spool: Spool) -> int:
     count = 0
-    for folder in (spool.queue, spool.drop):
+    for folder in (spool.queue, spool.hold_folder, spool.drop):
         with contextlib.suppress(OSError):
             count += sum(1 for n in os.listdir(folder) if n.endswith((".msg", ".drop")))
     return count
@@ -340,7 +324,10 @@ def _rmdir(folder: Path) -> None:
 
 def _spool_removal(spool: Spool) -> Step:
     waiting = [
-        n for f in (spool.queue, spool.failed, spool.drop) if f.is_dir() for n in os.listdir(f)
+        n
+        for f in (spool.queue, spool.hold_folder, spool.failed, spool.drop)
+        if f.is_dir()
+        for n in os.listdir(f)
     ]
     if waiting:
         return Step(

@@ -36,9 +36,9 @@ from typing import BinaryIO
 from tui.core.addresses import envelope_problem
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation
+from tui.core.mta.spool import MAX_MESSAGE
 from tui.core.settings import Settings
 
-MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
 _FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")

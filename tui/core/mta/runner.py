@@ -331,6 +331,22 @@ async def flush(
         held = spool.hold(message_id)
         if held is None:
             continue
-        outcome, result = await deliver_held(held, settings, password, on_event)
+        try:
+            outcome, result = await deliver_held(held, settings, password, on_event)
+        except Exception as error:  # one message never stops the queue
+            outcome, result = _stuck(spool, message_id, error)
         results.append(FlushResult(message_id, outcome, result))
     return results
+
+
+def _stuck(spool: Spool, message_id: str, error: Exception) -> tuple[Outcome, Attempt]:
+    """A message whose delivery raised (a bug, or an entry mailwiz cannot read): failed/,
+    with the reason, so that the rest of the queue goes on and it is not tried forever."""
+    result = Attempt("failed", f"mailwiz could not send it ({type(error).__name__}: {error})"[:300])
+    held = spool.hold(message_id)
+    if held is None:
+        return "deferred", result
+    try:
+        return settle(held, result), result
+    finally:
+        held.release()

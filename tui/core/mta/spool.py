@@ -7,7 +7,8 @@ Layout of a spool folder:
     hold/     the same, for messages an admin put on hold (mailwiz queue --hold ID)
     drop/     ID.drop from callers who may not read the settings: one JSON line (their
               command line) then the message; a system spool makes it mode 1733 (anyone
-              may write, nobody but root may list or read)
+              may write, nobody but root may list or read); read by tui.core.mta.dropbox
+    quarantine/  what was in drop/ but was no drop file, with a note of its owner (0700)
 A message is queued when its .msg is renamed into queue/ (after its .json): both written
 to tmp/ first, fsync'ed, renamed, and the folder fsync'ed (a drop file likewise; a caller
 who may not read the drop folder flushes its filesystem instead, with syncfs). A delivery
@@ -27,19 +28,28 @@ import re
 import secrets
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
-_MAX_DROP = 80 * 1024 * 1024  # bytes in one drop file (JSON line + message)
+MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
 DROP_MODE = 0o1733
 
 
 class SpoolError(OSError):
     """The queue cannot be written (exit 73, EX_CANTCREAT)."""
+
+
+def user_name(uid: int) -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
 
 
 def new_id() -> str:
@@ -137,6 +147,8 @@ class Spool:
         real folder (no symlink) of the running user. Root run with a user's HOME (sudo
         -E, su without -) would otherwise chmod, write and delete where that user's links
         point. Raises SpoolError naming the folder."""
+        from tui.core.mta.texts import say
+
         me = os.geteuid()
         for folder in (self.root, self.tmp, self.queue, self.failed, self.hold_folder, self.drop):
             try:
@@ -147,19 +159,11 @@ class Spool:
                 why = f"cannot use the queue {folder}: {error.strerror}"
                 raise SpoolError(error.errno, why) from None
             if not stat.S_ISDIR(info.st_mode):
-                raise SpoolError(
-                    errno.ELOOP,
-                    f"{folder} is not a folder (a symbolic link?): mailwiz uses no queue "
-                    "reached through links. Remove it, or set MAILWIZ_SPOOL to your own queue.",
-                )
+                raise SpoolError(errno.ELOOP, say("spool-link", folder=folder))
             if info.st_uid != me:
-                raise SpoolError(
-                    errno.EPERM,
-                    f"the queue {folder} belongs to {_owner(info.st_uid)}, not to "
-                    f"{_owner(me)} who runs this: mailwiz works only on a queue of the user "
-                    "it runs as (or the system's, /var/spool/mailwiz, as root). Run this as "
-                    f"{_owner(info.st_uid)}, or set MAILWIZ_SPOOL to your own queue.",
-                )
+                owner = user_name(info.st_uid)
+                why = say("spool-owner", folder=folder, owner=owner, me=user_name(me))
+                raise SpoolError(errno.EPERM, why)
 
     def ensure(self, system: bool = False) -> None:
         """Create the folders (0700; with `system`, a drop folder anyone can write to, and
@@ -339,58 +343,6 @@ class Spool:
             ) from None
         return message_id
 
-    def drops(self) -> Iterator[Dropped]:
-        """Each complete drop file, locked, with its owner; bad ones are skipped."""
-        try:
-            names = sorted(n for n in os.listdir(self.drop) if n.endswith(".drop"))
-        except OSError:
-            return
-        for name in names:
-            dropped = _open_drop(self.drop / name)
-            if dropped is not None:
-                try:
-                    yield dropped
-                finally:
-                    os.close(dropped.fd)
-
-
-@dataclass
-class Dropped:
-    path: Path
-    fd: int
-    uid: int
-    header: dict[str, Any]
-    data: bytes
-
-    def remove(self) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
-
-
-def _open_drop(path: Path) -> Dropped | None:
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        # Only plain files that are nobody else's (a hard link to another file is refused).
-        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_size > _MAX_DROP:
-            raise ValueError("not a plain drop file")
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if not path.exists():
-            raise FileNotFoundError(path)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            first = handle.readline(64 * 1024)
-            rest = handle.read()
-        header = json.loads(first.decode("utf-8"))
-        if not isinstance(header, dict):
-            raise ValueError("the first line is not a JSON object")
-    except (OSError, ValueError):
-        os.close(fd)
-        return None
-    return Dropped(path, fd, info.st_uid, header, rest)
-
 
 class Held:
     """A queued message this process alone may deliver (it holds the lock)."""
@@ -434,15 +386,6 @@ class Held:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-
-def _owner(uid: int) -> str:
-    import pwd
-
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return f"uid {uid}"
 
 
 def _open_folder(folder: Path) -> int:

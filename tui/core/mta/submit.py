@@ -34,7 +34,7 @@ from tui.core.mta.local import UnknownLocalName
 from tui.core.mta.options import Invocation, OptionsError, parse, to_record
 from tui.core.mta.places import spool_path
 from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, read_input
-from tui.core.mta.spool import Envelope, Held, Spool, SpoolError
+from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
 from tui.core.mta.system import System, load_password, read_settings
 from tui.core.mta.texts import say
 
@@ -312,7 +312,11 @@ def send_now(
     from tui.core.mta.runner import attempt
 
     password = load_password(system.settings, system.config_path)
-    envelope = Envelope("direct", list(prepared.recipients), 0.0, subject=prepared.subject)
+    # An id of its own: an API's idempotency key is made from it (runner.send_id), and two
+    # messages sent this way must never share one (the second would be dropped as a retry).
+    envelope = Envelope(
+        f"direct-{new_id()}", list(prepared.recipients), 0.0, subject=prepared.subject
+    )
     result = asyncio.run(attempt(system.settings, password, prepared.data, envelope, on_event))
     if result.outcome == "sent":
         return Submitted("sent", "direct", system.spool.root)

@@ -174,9 +174,7 @@ def user_files_problem(source: Path) -> str | None:
     try:
         read_user_files(source)
     except PermissionError as error:
-        return (
-            f"{error}: install-mta copies only plain files that belong to the owner of "
-            "their folder, never through a link or a hard link (another file could be "
-            "copied in their place). Put the file itself there, then run install-mta again."
-        )
+        from tui.core.mta.texts import say
+
+        return say("install-user-file", problem=error)
     return None

@@ -14,9 +14,9 @@ and then one file part per attachment, each with the field name `attachment`, it
 and its MIME type. When the caller hands a key (MAILWIZ_PASSWORD, else the optional key kept in
 the store under `api:relay@HOST`, see credentials/store.py) it goes in
 `Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx answer means
-the relay took the message; any other answer fails the send
-(exit 21; 401/403 after a key was sent: the key was refused, exit 16) and its shortened body
-is shown.
+the relay took the message; any other answer fails the send, by the one rule of classify.py
+(429 and 5xx: temporary, exit 20; 401/403 after a key was sent: the key, exit 16; any other:
+refused, exit 21), and its shortened body is shown.
 
 The relay format has no copy field, so `sender.copy_to` is not applied; the transcript says so.
 """

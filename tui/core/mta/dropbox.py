@@ -1,0 +1,220 @@
+"""The drop folder as root reads it: every entry is taken, or moved out of the way.
+
+Anyone may write to a system drop folder (mode 1733), so root treats what it finds there as
+hostile: nothing is followed (no symlink, no FIFO opened), and nothing is read past the
+limit, however much the file grows while it is read. Each entry ends in one of three ways:
+- a drop file mailwiz wrote: handed out (`Dropped`), locked, its message read to at most
+  MAX_MESSAGE + 1 bytes (so one byte over is known to be too big);
+- anything else (a symlink, a hard link, a FIFO, a folder, a file that is not a drop
+  file, one over the limit): moved to the root-only quarantine/ folder beside it, with a
+  note saying whose it was and why; a user over the quarantine's cap loses the entry;
+- a temporary file (`.new-*`) older than an hour, left by a writer that was killed:
+  removed.
+A user's drop files beyond the per-run caps (count, bytes) wait for the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import stat
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core.mta import syslog
+from tui.core.mta.spool import MAX_MESSAGE, Spool, new_id, user_name
+
+HEADER_LIMIT = 64 * 1024  # bytes in a drop file's first line (its JSON record)
+TEMP_GRACE = 3600.0  # seconds before a writer's temporary file counts as abandoned
+PER_USER_FILES = 1000  # drop files taken from one user in one run
+PER_USER_BYTES = 4 * MAX_MESSAGE  # bytes taken from one user in one run
+QUARANTINE_FILES = 100  # entries kept in quarantine per user; more are deleted
+QUARANTINE_BYTES = 2 * MAX_MESSAGE  # bytes kept in quarantine per user
+
+
+@dataclass
+class Dropped:
+    path: Path
+    fd: int
+    uid: int
+    header: dict[str, Any]
+    data: bytes
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+class Junk(Exception):
+    """An entry that is not a drop file mailwiz wrote; str() says why."""
+
+
+def take(
+    spool: Spool,
+    limit: int = MAX_MESSAGE,
+    now: float | None = None,
+    caps: tuple[int, int] = (PER_USER_FILES, PER_USER_BYTES),
+) -> Iterator[Dropped]:
+    """Each drop file in turn (locked; the lock ends with the next one); junk quarantined.
+    The size a file has when it is looked at decides nothing: it is read to at most
+    `limit` + 1 bytes. `caps`: the files and bytes taken from one user in this run."""
+    now = time.time() if now is None else now
+    most_files, most_bytes = caps
+    try:
+        names = sorted(os.listdir(spool.drop))
+    except OSError:
+        return
+    files: Counter[int] = Counter()
+    sizes: Counter[int] = Counter()
+    for name in names:
+        path = spool.drop / name
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if name.startswith(".new-"):
+            if now - info.st_mtime > TEMP_GRACE and stat.S_ISREG(info.st_mode):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            continue
+        uid = info.st_uid
+        counted = min(info.st_size, limit + HEADER_LIMIT)
+        if files[uid] and (files[uid] >= most_files or sizes[uid] + counted > most_bytes):
+            continue  # this user's share of this run is used up: the next run takes it
+        try:
+            dropped = _open(path, info, limit)
+        except Junk as junk:
+            quarantine(spool, path, info, str(junk))
+            continue
+        if dropped is None:
+            continue  # gone, or another runner holds it
+        files[uid] += 1
+        sizes[uid] += counted
+        try:
+            yield dropped
+        finally:
+            os.close(dropped.fd)
+
+
+def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
+    """The drop file at `path`, locked and read within the limits; None when it is gone or
+    busy; Junk when it is not a drop file."""
+    if not stat.S_ISREG(info.st_mode):
+        raise Junk(f"not a plain file ({_kind(info.st_mode)})")
+    if info.st_nlink != 1:
+        raise Junk("a hard link to another file")
+    if not path.name.endswith(".drop"):
+        raise Junk("not named like a drop file")
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError:
+        return None
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (info.st_dev, info.st_ino):
+            raise FileNotFoundError(path)  # replaced since we looked: the next run sees it
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not path.exists():
+            raise FileNotFoundError(path)
+        header, data = _read(fd, limit)
+    except OSError:
+        os.close(fd)
+        return None
+    except Junk:
+        os.close(fd)
+        raise
+    return Dropped(path, fd, info.st_uid, header, data)
+
+
+def _read(fd: int, limit: int) -> tuple[dict[str, Any], bytes]:
+    """The first line (JSON) and at most limit + 1 bytes of the message after it."""
+    with os.fdopen(os.dup(fd), "rb") as handle:
+        first = handle.readline(HEADER_LIMIT)
+        data = handle.read(limit + 1)
+    if not first.endswith(b"\n"):
+        raise Junk("its first line is not a mailwiz record")
+    try:
+        header = json.loads(first.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Junk("its first line is not a mailwiz record") from None
+    if not isinstance(header, dict):
+        raise Junk("its first line is not a mailwiz record")
+    if len(data) > limit:
+        raise Junk(f"larger than the message limit ({limit} bytes)")
+    return header, data
+
+
+def _kind(mode: int) -> str:
+    for test, word in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
+        if test(mode):
+            return word
+    return "not a regular file"
+
+
+def quarantine(spool: Spool, path: Path, info: os.stat_result, reason: str) -> None:
+    """Move an entry out of the drop folder into quarantine/ (0700, root's), with a note of
+    its owner and why; delete it instead when its owner's quarantine is full."""
+    folder = spool.root / "quarantine"
+    owner = user_name(info.st_uid)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, 0o700)
+    count, size = _held_by(folder, info.st_uid)
+    entry_id = new_id()
+    if count >= QUARANTINE_FILES or size + info.st_size > QUARANTINE_BYTES:
+        _delete(path, info)
+        syslog.event(entry_id, "deleted", owner, [], answer=f"drop folder junk: {reason}")
+        return
+    note = {
+        "uid": info.st_uid,
+        "user": owner,
+        "name": path.name,
+        "reason": reason,
+        "size": info.st_size,
+        "when": time.time(),
+    }
+    with contextlib.suppress(OSError):
+        fd = os.open(folder / f"{entry_id}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(note, handle)
+    try:
+        os.rename(path, folder / entry_id)
+    except OSError:
+        _delete(path, info)
+    syslog.event(entry_id, "quarantined", owner, [], answer=f"drop folder: {reason}")
+
+
+def _held_by(folder: Path, uid: int) -> tuple[int, int]:
+    count = size = 0
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            if not name.endswith(".json"):
+                continue
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                note = json.loads((folder / name).read_text(encoding="utf-8"))
+                if note.get("uid") == uid:
+                    count += 1
+                    size += int(note.get("size", 0))
+    return count, size
+
+
+def _delete(path: Path, info: os.stat_result) -> None:
+    import shutil
+
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
