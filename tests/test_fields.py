@@ -328,6 +328,8 @@ async def test_the_heading_follows_the_api_chosen() -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.fields
         assert "HTTP relay" in heading_of(screen)
+        help_text = str(screen.query_one("#reply-to-help", Static).render())
+        assert "Required by the relay" in help_text
         await focus(pilot, screen, "api")
         await pilot.press("right")  # Postmark
         assert "Postmark API" in heading_of(screen)

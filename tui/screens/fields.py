@@ -269,8 +269,8 @@ class FieldsScreen(FormReader):
     def _help_for(self, row: FieldRow) -> str:
         if row.row_id == "security":
             return model.SECURITY_HELP[self.security]
-        if row.row_id == "reply-to" and self.protocol == "http":
-            return "Required for an HTTP service: usually your business address."
+        if row.row_id == "reply-to" and not self._reply_optional:
+            return "Required by the relay: usually your business address."
         if row.row_id == "password":
             if self.protocol == "http" and self.api == "relay":
                 return "Optional: leave empty if your relay takes none. Kept like a password."
