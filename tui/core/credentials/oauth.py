@@ -6,8 +6,8 @@ it builds the requests (PKCE, client authentication, refresh) and parses the ans
 `expires_in` -> `expires_at`). Authlib is imported only inside the functions that talk to a
 token endpoint, so a send with a password never loads it (a test checks this).
 
-`credential_for(settings, config_path)` is what `test`, `send` and the wizard call: a password
-for `smtp.auth = "password"`, a `StoredTokenSource` for `"oauth2"`. The sign-in itself (device
+`token_source_for(settings, config_path)` gives the `StoredTokenSource` of `smtp.auth = "oauth2"`;
+which credential a send uses is decided once, in `choose.credential_for`. The sign-in itself (device
 code, browser + PKCE) is in `oauth_flows`; where the token is kept is in `oauth_store`.
 """
 
@@ -396,26 +396,8 @@ def uses_oauth(settings: Settings) -> bool:
     return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
-def credential_for(settings: Settings, config_path: Path) -> str | TokenSource | None:
-    """What the send signs in with: a TokenSource for OAuth, the stored password (or
-    $MAILWIZ_PASSWORD) otherwise, None when no sign-in is needed.
-
-    Raises NotSignedIn for OAuth without a stored sign-in, and `CredentialMissing` (a
-    NotSignedIn) when a password is needed and none is available."""
-    if uses_oauth(settings):
-        return token_source_for(settings, config_path)
-    from tui.core.credentials.store import load_password, password_needed
-
-    if not password_needed(settings):
-        return None
-    lookup = load_password(settings, config_path)
-    if lookup.missing:
-        raise CredentialMissing(f"no password available. {lookup.problem}")
-    return lookup.password  # None: the relay's optional key is not stored
-
-
 class CredentialMissing(NotSignedIn):
-    """A password is needed and none is stored or given."""
+    """A secret is needed (an app's client secret or key) and none is stored or given."""
 
 
 def provider_name(provider: str) -> str:

@@ -29,6 +29,7 @@ from tui.core.transports.http.api import (
     html_body,
     join_path,
     json_field,
+    key_note,
     multipart_body,
     new_boundary,
     sender_mailbox,
@@ -71,7 +72,10 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             "Authorization": f"Basic {token}",
         },
         body=multipart_body(fields, outgoing.attachments, boundary, "attachment"),
-        summary=f"multipart, {counted(len(outgoing.attachments), 'attachment')}",
+        summary=(
+            f"multipart, {counted(len(outgoing.attachments), 'attachment')}, "
+            f"{key_note('Authorization')}"
+        ),
         secrets=(f"Basic {token}", token, key or ""),
     )
 

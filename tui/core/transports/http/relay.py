@@ -35,6 +35,7 @@ from tui.core.transports.http.api import (
     Request,
     counted,
     html_body,
+    key_note,
     multipart_body,
     new_boundary,
 )
@@ -75,7 +76,10 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         url=base,
         headers=headers,
         body=multipart_body(fields, attachments, boundary, ATTACHMENT_FIELD),
-        summary=f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}",
+        summary=(
+            f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}, "
+            f"{key_note('Authorization' if key else None)}"
+        ),
         secrets=secrets,
         notes=notes,
     )
