@@ -294,6 +294,7 @@ class MailwizApp(App[int]):
                 name="read-password",
                 exit_on_error=False,
             )
+        if self.initial is not None:
             from tui.widgets.sign_in_notice import notify_sign_in
 
             notify_sign_in(self, self.initial, self.config_path)
