@@ -276,3 +276,32 @@ def test_a_program_others_may_write_to_is_not_trusted() -> None:
         assert [p for p, _why in problems([link])] == [other]
     finally:
         shutil.rmtree(folder)
+
+
+def test_a_ca_file_the_settings_name_is_copied_for_root_and_never_through_a_link(
+    user: Mta, tmp_path: Path
+) -> None:
+    """Root reads smtp.ca_file at every send: a file a user can change would let them
+    choose what root trusts. install-mta copies it (as it copies the settings) and points
+    the system settings at the copy; a symlinked one is refused."""
+    from tui.core.settings import load_settings
+
+    ca_file = Path(user.settings.smtp.ca_file)
+    assert ca_file.is_file()
+    root = tmp_path / "root"
+    assert install(user, root).returncode == 0
+    system = load_settings(root / "etc/mailwiz/settings.toml").settings
+    copy = root / "etc/mailwiz/ca-file.pem"
+    assert system.smtp.ca_file == str(copy) and copy.read_bytes() == ca_file.read_bytes()
+    assert install(user, root, "--uninstall").returncode == 0
+    assert files_under(root) == []
+
+    secret = tmp_path / "root-only.pem"
+    secret.write_text("-----BEGIN PRIVATE KEY-----\nroot's\n")
+    linked = user.config.parent / "ca.pem"
+    linked.symlink_to(secret)
+    user.settings.smtp.ca_file = str(linked)
+    user.save()
+    done = install(user, tmp_path / "root2")
+    assert done.returncode == 2 and "ca.pem is a symbolic link" in done.stderr
+    assert not (tmp_path / "root2/etc").exists()

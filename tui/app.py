@@ -294,6 +294,7 @@ class MailwizApp(App[int]):
                 name="read-password",
                 exit_on_error=False,
             )
+        if self.initial is not None:
             from tui.widgets.sign_in_notice import notify_sign_in
 
             notify_sign_in(self, self.initial, self.config_path)
@@ -478,8 +479,8 @@ class MailwizApp(App[int]):
         self.password = result.password
         if result.action == "save":
             self.open_save(result, tested=False)
-        elif result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
-            self.sign_in(result.settings, lambda: self.open_test(result))
+        elif result.settings.smtp.auth == "oauth2" and result.settings.oauth.grant == "user":
+            self.sign_in(result.settings, lambda: self.open_test(result))  # (the app: no person)
         else:
             self.open_test(result)
 
@@ -528,6 +529,8 @@ class MailwizApp(App[int]):
         from tui.core.credentials import keyring_account
 
         if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            if result.settings.oauth.grant == "app" and result.password:
+                return result.password  # an app's client secret, kept like a password
             return None  # no password: the sign-in stored its token already
         if (
             self.initial is not None

@@ -217,6 +217,7 @@ class FieldsScreen(FormReader):
             port_error=self._port()[1] if self.protocol == "smtp" else "",
             timeout_error=model.parse_timeout(self._value("timeout"))[1],
             password_warning=self._password_warning(),
+            app=self.app_sign_in,
         )
         return model.form_problems(self.draft(), state)
 
@@ -350,16 +351,19 @@ class FieldsScreen(FormReader):
 
     def _update_visibility(self) -> None:
         smtp = self.protocol == "smtp"
+        app = self.app_sign_in
         shown = {
             "smtp-group": smtp,
             "http-group": not smtp,
             "port-other": self._choice("port") == len(PORTS),
             "auth-row": smtp and self.oauth_family is not None,
             "address-row": self._address_wanted(),
-            "password-row": not self.signs_in,
-            "client-id-row": self.signs_in,
-            "client-secret-row": self.signs_in and self.oauth_family == "google",
+            "password-row": not self.signs_in or self.app_secret,
+            "client-id-row": self.signs_in and not (app and self.oauth_family == "google"),
+            "client-secret-row": self.signs_in and self.oauth_family == "google" and not app,
             "tenant-row": self.signs_in and self.oauth_family == "microsoft",
+            "certificate-row": app and self.oauth_family == "microsoft",
+            "service-account-row": app and self.oauth_family == "google",
             "domain-row": not smtp and self.api == "mailgun",
             "copy-on": self._copy_offered(),
             "copy-to-row": self._copy_offered() and self._checked("copy-on"),
@@ -539,7 +543,8 @@ class FieldsScreen(FormReader):
         if self.signs_in and self.oauth_family is not None:
             from tui.screens.signin import GUIDE_PAGES  # only once sign-in is chosen
 
-            key = GUIDE_PAGES.get(self.oauth_family)
+            pages = model.APP_GUIDE_PAGES if self.app_sign_in else GUIDE_PAGES
+            key = pages.get(self.oauth_family)
             if key:
                 return self.provider._replace(guidance=key)
         from tui.screens.guidance_source import has_guidance

@@ -32,6 +32,7 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.http_apis import service_name
 from tui.core.report import SendRecord, build_report, format_ms, stage_label
 from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
@@ -454,9 +455,10 @@ class TestSendScreen(Screen[TestOutcome]):
             bar = self.query_one("#progress", ProgressBar)
             bar.update(progress=bar.total or 0)
             self._set_state("ok")
+            who = service_name(self.settings)  # "the server", "the Postmark API"
             self._show_result(
-                f"{MARK_OK} The server accepted the message — check the inbox (and the spam "
-                f"folder) of {self.record.to}. Press Enter to continue to saving.",
+                f"{MARK_OK} {who[:1].upper()}{who[1:]} accepted the message — check the inbox "
+                f"(and the spam folder) of {self.record.to}. Press Enter to continue to saving.",
                 "ok",
             )
             return

@@ -71,7 +71,8 @@ def credential_for(
     """The credential these settings send with (see the module's docstring), or NoCredential.
 
     `typed`: the password (or key) the user typed in the wizard for these very settings; it
-    is used as typed ("" for the relay: no key), never for an OAuth sign-in. None: look it
+    is used as typed ("" for the relay: no key), never for a person's OAuth sign-in (for an
+    app's sign-in it is the client secret, when one is typed). None: look it
     up. Reading the keyring may take seconds: call this in a thread from a screen.
     `unattended` (sendmail, the queue): a sign-in comes as a source that notes and logs
     refusals and never raises here (one not signed in fails its token stage with the reason,
@@ -84,7 +85,9 @@ def credential_for(
         from tui.core.credentials.oauth import NotSignedIn, token_source_for
 
         try:
-            return Credential(token_source_for(settings, config_path), "oauth")
+            # An app's client secret typed in the wizard (not stored yet) signs the app in.
+            tokens = token_source_for(settings, config_path, typed_secret=typed or "")
+            return Credential(tokens, "oauth")
         except NotSignedIn as error:
             raise NoCredential("not_signed_in", str(error)) from None
     if not password_needed(settings):

@@ -364,15 +364,19 @@ class StoredTokenSource:
 
 
 def token_source_for(
-    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+    settings: Settings,
+    config_path: Path,
+    clock: Callable[[], float] = time.time,
+    typed_secret: str = "",
 ) -> TokenSource:
     """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn: the app's
     own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in.
-    `clock` is the time the source goes by (a test's fast clock)."""
+    `clock` is the time the source goes by (a test's fast clock); `typed_secret` an app's
+    client secret typed in the wizard and not stored yet (its test before saving)."""
     if settings.oauth.grant == "app":
         from tui.core.credentials.app_grants import app_token_source
 
-        return app_token_source(settings, config_path, clock)
+        return app_token_source(settings, config_path, clock, typed_secret)
     from tui.core.credentials.oauth_store import TokenStoreError, TokenVault
 
     vault = TokenVault(settings, config_path)

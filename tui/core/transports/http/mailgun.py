@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tui.core.http_apis import APIS
+from tui.core.http_apis import APIS, say
 from tui.core.keys import Key
 from tui.core.message import Outgoing
 from tui.core.providers import normalise_domain
@@ -44,9 +44,7 @@ def sending_domain(settings: Settings) -> str:
     text = settings.http.domain.strip() or settings.from_address.rpartition("@")[2]
     domain = normalise_domain(text) if text else None
     if not domain:
-        raise ApiSettingsError(
-            Key.DOMAIN, "Mailgun needs the sending domain ([http] domain), e.g. mg.example.com"
-        )
+        raise ApiSettingsError(Key.DOMAIN, say("mailgun-domain"))
     return domain
 
 

@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from tui.core.http_apis import APIS
+from tui.core.http_apis import APIS, say
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -68,10 +68,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         secrets = (headers["Authorization"], key)
     notes: tuple[str, ...] = ()
     if settings.sender.copy_to.strip():
-        notes = (
-            "the relay protocol has no copy field: no copy goes to "
-            f"{settings.sender.copy_to.strip()}",
-        )
+        notes = (say("relay-no-copy", copy=settings.sender.copy_to.strip()),)
     return Request(
         url=base,
         headers=headers,
