@@ -46,6 +46,7 @@ PLAYBOOK = """
           smtp.ca_file: "{{ ca_file }}"
           smtp.timeout: 20
           smtp.verify_certificate: true
+          sender.name:
           local.aliases: {www-data: "web@example.com", backup: "b@example.org"}
           sender.address: "{{ inventory_hostname }}@example.com"
         password: "{{ mail_password }}"
@@ -359,3 +360,12 @@ def test_a_persons_sign_in_fails_saying_to_run_login_and_its_client_secret_stays
     assert "mailwiz login --config" in done.stdout
     settings = load_settings(fleet.settings_path("host00")).settings
     assert settings.oauth.client_secret == CLIENT_SECRET  # written, so login can use it
+
+
+def test_the_example_playbook_is_valid(tmp_path: Path) -> None:
+    examples = COLLECTIONS / "examples"
+    done = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", "inventory.ini", "mail.yml", "--syntax-check"],
+        cwd=examples, env=ansible_env(tmp_path), capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -115,13 +115,13 @@ async def test_escape_goes_back_without_losing_what_was_typed(tmp_path: Path) ->
         )
 
 
-async def test_another_provider_keeps_the_username_but_takes_its_server(tmp_path: Path) -> None:
+async def test_another_provider_takes_its_server_and_no_other_mailbox(tmp_path: Path) -> None:
     base = shop_settings()
     choice = Choice(get_provider("fastmail"))
     settings = settings_for_choice(choice, base)
     assert settings.provider == "fastmail"
     assert (settings.smtp.host, settings.smtp.port) == ("smtp.fastmail.com", 465)
-    assert settings.smtp.username == "shop"
+    assert settings.smtp.username == ""  # "shop" is the old server's login, not a mailbox
     assert settings.sender.copy_to == "archive@example.org"
     again = settings_for_choice(Choice(get_provider("custom")), base, keep_server=True)
     assert again.smtp.host == "mail.example.org" and again.smtp.port == 2525
@@ -469,6 +469,24 @@ async def test_question_mark_and_f1_show_the_keys_of_the_screen(tmp_path: Path) 
         await pilot.press("question_mark")
         await pilot.pause()
         assert isinstance(app.screen, KeysDialog)
+
+
+async def test_the_keys_list_what_the_footer_shows_and_how_to_move(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # Typing in the address field makes "?" text: the footer names F1.
+        footer_keys = {item.key for item in app.screen.query_one(Footer).query("FooterKey")}
+        assert "f1" in footer_keys
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)
+        text = str(app.screen.query_one("#detail", Static).visual)
+        for key, words in [("⏎", "Choose"), ("]", "Next group"), ("↑ ↓", "Move")]:
+            assert key in text and words in text
+        assert "← →" in text and "at once" in text and "Space" in text and "F1" in text
 
 
 async def test_a_value_changed_on_load_is_said(tmp_path: Path) -> None:

@@ -408,3 +408,28 @@ def test_a_password_for_settings_that_take_none_is_refused(
     assert code == Exit.USAGE and "take no password" in err and not path.exists()
     code, out, err = configure(path, capsys, monkeypatch, *args, "--test-to", "ops@example.net")
     assert code == Exit.OK and "sent" in out, err
+
+
+def test_an_app_key_that_cannot_be_used_fails_the_test_and_writes_nothing(
+    tmp_path: Path, oauth_practice: OAuthPractice, capsys, monkeypatch
+) -> None:
+    wanted = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "certificate", tmp_path
+    )
+    os.chmod(wanted.oauth.certificate, 0o644)  # a private key others may read
+    given = tmp_path / "given.toml"
+    given.write_text(to_toml(wanted))
+    path = tmp_path / "settings.toml"
+    args = ["--from", str(given), "--store", "file", "--test-to", "ops@example.net", "--json"]
+    code, out, _ = configure(path, capsys, monkeypatch, *args)
+    record = as_json(out)
+    assert code == Exit.NOT_READY and record["test"]["result"] == "failed"
+    assert "chmod 600" in record["test"]["diagnosis"] and not path.exists()
+
+
+def test_a_bad_test_address_is_refused_even_in_check_mode(
+    tmp_path: Path, starttls_server: SmtpServer, capsys, monkeypatch
+) -> None:
+    args = [*settings_for(starttls_server), "--check", "--test-to", "not an address"]
+    code, _, err = configure(tmp_path / "s.toml", capsys, monkeypatch, *args)
+    assert code == Exit.USAGE and "--test-to" in err

@@ -178,7 +178,7 @@ def test_timeout_waiting_for_greeting_on_465_means_tls_is_expected() -> None:
     s = smtp_settings(port=465, security="starttls")
     d = diagnose(Failure(FailureKind.TIMEOUT, "greeting"), s)
     assert "465" in d.title and "TLS" in d.title
-    assert "Set Security to TLS" in d.fix
+    assert "Set Encryption to TLS" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -186,6 +186,10 @@ def test_timeout_late_in_the_send_does_not_claim_it_was_not_sent() -> None:
     d = diagnose(Failure(FailureKind.TIMEOUT, "data"), smtp_settings())
     assert "not known whether" in d.cause
     assert "data" in d.title
+    # The fix names the timeout, which the form keeps under "Advanced": it says so, and its
+    # field is the timeout, so "Edit settings" opens the fold on it.
+    assert "Timeout (under Advanced)" in d.fix
+    assert d.field == "smtp.timeout"
 
 
 def test_tls_spoken_to_a_starttls_port() -> None:
@@ -198,7 +202,7 @@ def test_tls_spoken_to_a_starttls_port() -> None:
 def test_plain_text_spoken_to_an_implicit_tls_port() -> None:
     f = Failure(FailureKind.TLS, "greeting", detail="Connection lost")
     d = diagnose(f, smtp_settings(port=465, security="starttls"))
-    assert "Set Security to TLS" in d.fix and "587" in d.fix
+    assert "Set Encryption to TLS" in d.fix and "587" in d.fix
     assert d.field == "smtp.security"
 
 
@@ -1116,7 +1120,7 @@ def test_non_ascii_address_at_a_server_without_smtputf8() -> None:
             Failure(FailureKind.TIMEOUT, "greeting"),
             smtp_settings(port=2525),
             "smtp.security",
-            "Security",
+            "Encryption",
         ),
     ],
 )

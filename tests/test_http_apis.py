@@ -16,6 +16,7 @@ import trustme
 from tests.api_servers import BUSY, KEY, MAILGUN_DOMAIN, Answer, Seen, serve_api
 from tests.certificates import server_context, trusting
 from tui.core.events import (
+    Failure,
     FailureKind,
     Reason,
     SendEvent,
@@ -547,3 +548,43 @@ def test_the_result_line_of_mailwiz_send_names_the_api(
     out, err = capsys.readouterr()
     assert code == 0, out + err
     assert "Sent: the Resend API accepted the message for c@example.net" in out
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"),
+    [
+        (Failure(FailureKind.TIMEOUT, "connect"), "No answer from the Postmark API"),
+        (Failure(FailureKind.TIMEOUT, "response"), "The Postmark API did not answer"),
+        (Failure(FailureKind.TLS, "tls", reply="wrong version"), "connection to the Postmark API"),
+        (Failure(FailureKind.HTTP, "resolve", reply="bad"), "The URL of the Postmark API"),
+        (Failure(FailureKind.HTTP, "response", reply="x"), "The Postmark API answered"),
+    ],
+)
+def test_the_diagnosis_names_the_api_not_a_relay(failure: Failure, words: str) -> None:
+    from tui.core.diagnose.handlers import diagnose
+
+    settings = api_settings("postmark", 443)
+    settings.http.url = ""
+    d = diagnose(failure, settings)
+    assert words in d.title, d.title
+    assert "relay" not in f"{d.title} {d.cause}".lower()
+
+
+async def test_the_wizards_test_screen_names_the_api(tmp_path: Any, monkeypatch: Any) -> None:
+    from tests.test_test_send_screen import finished
+    from tests.ui_helpers import ScreenHost, visible_text
+    from tui.screens.test_send import TestSendScreen
+
+    monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
+    with serve_api("resend") as server:
+        settings = api_settings("resend", server.port)
+        settings.http.url = f"http://127.0.0.1:{server.port}"
+        screen = TestSendScreen(settings, KEY, tmp_path / "settings.toml")
+        async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
+            await pilot.press("enter")
+            await finished(pilot)
+            shown = visible_text(screen)
+    assert screen.state == "ok", shown
+    assert "The Resend API accepted the message" in shown
+    assert "Sending the message to the Resend API" in shown
+    assert "relay" not in shown.lower()

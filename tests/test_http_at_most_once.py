@@ -52,3 +52,15 @@ def test_each_recipient_of_one_message_has_its_own_key(tmp_path: Path) -> None:
     keys = [seen.headers["idempotency-key"] for seen in api.received]
     assert len(keys) == 2 and keys[0] != keys[1]
     assert len(api.sent) == 2
+
+
+def test_two_messages_sent_without_the_queue_are_two_mails(tmp_path: Path) -> None:
+    # The same text to the same address twice: two messages, so two keys, two mails.
+    with serve_api("resend") as api:
+        mta = Mta(tmp_path, resend_settings(api.port), env={"MAILWIZ_PASSWORD": KEY})
+        for _ in range(2):
+            done = mta.run(["--no-queue", "-i", "root"], b"Subject: same\n\nsame\n")
+            assert done.returncode == 0, done.stderr.decode()
+    keys = [seen.headers["idempotency-key"] for seen in api.received]
+    assert len(keys) == 2 and keys[0] != keys[1]
+    assert len(api.sent) == 2

@@ -204,3 +204,50 @@ def test_failed_messages_expire_after_the_stated_time(tmp_path: Path) -> None:
     assert expire_failed(spool, time.time() + FAILED_KEPT - 60) == []
     assert expire_failed(spool, time.time() + FAILED_KEPT + 60) == [envelope.id]
     assert spool.ids("failed") == [] and os.listdir(spool.failed) == []
+
+
+def test_the_notice_goes_to_the_submitting_user_else_the_admin(
+    plain_server: SmtpServer,
+) -> None:
+    import time
+
+    from tests.mta_helpers import WEB
+    from tui.core.mta.notice import recipient_for
+    from tui.core.mta.spool import Envelope
+
+    settings = local_settings(plain_server.settings())
+    by = {user: Envelope("x", [], time.time(), user=user) for user in ("www-data", "uid 4242")}
+    assert recipient_for(by["www-data"], settings) == WEB  # PHP's mail: its alias
+    assert recipient_for(by["uid 4242"], settings) == ADMIN  # a user without a name
+    settings.local.admin = ""
+    assert recipient_for(by["uid 4242"], settings) is None  # nobody to tell: logged instead
+
+
+def test_the_log_never_holds_the_password(
+    tmp_path: Path, starttls_server: SmtpServer, syslog: SyslogReader
+) -> None:
+    import base64
+
+    from tests.servers import PASSWORD
+
+    env = {"MAILWIZ_SYSLOG": str(syslog.path), "MAILWIZ_PASSWORD": PASSWORD}
+    mta = Mta(tmp_path, local_settings(starttls_server.settings()), env)
+    assert mta.run(["-i", "root"], b"Subject: s\n\nx\n").returncode == 0
+    starttls_server.handler.rcpt_reply = "451 4.3.0 later"
+    assert mta.run(["-i", "-v", "root"], b"Subject: s\n\nx\n").returncode == 0
+    lines = "\n".join(syslog.lines())
+    assert "status=delivered" in lines and "status=deferred" in lines
+    for form in (PASSWORD, base64.b64encode(PASSWORD.encode()).decode()):
+        assert form not in lines
+
+
+def test_the_runner_opens_an_older_system_queue_to_monitoring(mta: Mta) -> None:
+    """A queue installed before monitoring users could list it gets the new modes."""
+    import stat
+
+    mta.spool.ensure(system=True)
+    os.chmod(mta.spool.queue, 0o700)
+    assert mta.queue("--run").returncode == 0
+    assert stat.S_IMODE(mta.spool.queue.stat().st_mode) == 0o755
+    assert stat.S_IMODE(mta.spool.tmp.stat().st_mode) == 0o700
+    assert stat.S_IMODE(mta.spool.drop.stat().st_mode) == 0o1733

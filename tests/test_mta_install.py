@@ -71,7 +71,9 @@ def test_install_then_cron_mail_goes_out_with_the_copied_password(
     assert stat.S_IMODE((spool / "tmp").stat().st_mode) == 0o700
     for link in ("usr/sbin/sendmail", "usr/bin/mailq"):
         assert os.readlink(root / link) == str(MAILWIZ)
-    assert "queue --run" in (root / "etc/cron.d/mailwiz").read_text()
+    cron = (root / "etc/cron.d/mailwiz").read_text()
+    assert "queue --run" in cron and "/dev/null" not in cron  # its failures reach the log
+    assert "| /usr/bin/logger -t mailwiz" in cron
 
     # The installed link, the system settings and their password file: no MAILWIZ_PASSWORD.
     env = {k: v for k, v in user.env.items() if k != "MAILWIZ_PASSWORD"}

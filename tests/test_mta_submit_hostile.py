@@ -1,16 +1,23 @@
 """Messages and drop folder entries from users who mean harm (issue 23), run as root with
 the real user nobody: no message stops the queue, no header is smuggled in, nothing is read
 past the limit, nothing a user leaves in the drop folder stays, and a refusal that never
-reached a server is final at once."""
+reached a server is final at once. Then what admins expect of a submission (issue 24): the
+caller never waits for the relay, --no-queue says when it cannot be honoured, the Date of
+submission is kept, /etc/aliases is read."""
 
 from __future__ import annotations
 
 import base64
 import email
 import email.policy
+import json
 import os
+import select
 import shutil
+import signal
 import stat
+import subprocess
+import sys
 import threading
 import tracemalloc
 from pathlib import Path
@@ -21,13 +28,15 @@ from hypothesis import strategies as st
 
 from tests.mta_helpers import (
     ADMIN,
+    WEB,
     Mta,
     as_nobody,
     local_settings,
     nobody_runs,
     system_mta,
+    workers,
 )
-from tests.servers import SENDER, SmtpServer
+from tests.servers import HOST, SENDER, SmtpServer, SocketServer, make_settings
 from tui.core.exits import SysExit
 from tui.core.mta import dropbox
 from tui.core.mta.local import Resolver, UnknownLocalName
@@ -287,3 +296,95 @@ def test_a_queued_message_that_cannot_be_sent_does_not_stop_the_others(
     assert mta.spool.ids() == [] and mta.spool.ids("failed") == [broken.id]
     envelope = mta.spool.envelope(broken.id, "failed")
     assert envelope is not None and "could not send it" in envelope.last_error
+
+
+# ------------------------------------------------ what admins expect of a submission
+
+
+@needs_root
+def test_no_queue_from_a_user_who_cannot_read_the_settings_is_refused(
+    plain_server: SmtpServer,
+) -> None:
+    with system_mta(local_settings(plain_server.settings())) as mta:
+        done = as_nobody(mta, ["--no-queue", "-i", "root"], b"Subject: now\n\nx\n")
+        assert done.returncode == SysExit.NOPERM
+        assert "--no-queue cannot be honoured" in done.stderr.decode()
+        assert os.listdir(mta.spool.drop) == [] and plain_server.received == []
+
+
+@needs_root
+def test_a_drop_folder_message_keeps_the_date_it_was_submitted(plain_server: SmtpServer) -> None:
+    with system_mta(local_settings(plain_server.settings())) as mta:
+        assert as_nobody(mta, ["-i", "root"], b"Subject: dated\n\nx\n").returncode == 0
+        [name] = os.listdir(mta.spool.drop)
+        path = mta.spool.drop / name
+        first, rest = path.read_bytes().split(b"\n", 1)
+        record = json.loads(first)
+        record["submitted"] -= 3 * 3600  # the runner comes three hours late
+        path.write_bytes(json.dumps(record).encode() + b"\n" + rest)
+        assert mta.queue("--run").returncode == 0
+        [received] = plain_server.received
+        date = email.message_from_bytes(received.data, policy=email.policy.default)["Date"]
+        assert abs(date.datetime.timestamp() - record["submitted"]) < 2
+
+
+def test_etc_aliases_are_read_under_the_settings_aliases(
+    tmp_path: Path, plain_server: SmtpServer
+) -> None:
+    mta = Mta(tmp_path, local_settings(plain_server.settings()))
+    Path(mta.env["MAILWIZ_ALIASES"]).write_text(
+        "# /etc/aliases\npostmaster: root\nbackup: tapes@example.com,\n  vault@example.com\n"
+        "www-data: ignored@example.com\nlogs: |/usr/bin/logger, /var/log/x, archive@example.com\n"
+    )
+    done = mta.run(["-i", "postmaster", "backup", "www-data", "logs"], b"Subject: a\n\nx\n")
+    assert done.returncode == 0, done.stderr
+    [received] = plain_server.received
+    assert received.rcpt_tos == [  # [local] aliases win; programs and files are not followed
+        ADMIN, "tapes@example.com", "vault@example.com", WEB, "archive@example.com"
+    ]  # fmt: skip
+
+
+def test_the_caller_never_waits_for_a_relay_that_does_not_answer(
+    tmp_path: Path, blackhole: SocketServer
+) -> None:
+    settings = make_settings(
+        {"host": HOST, "port": blackhole.port, "security": "none", "username": ""},
+        {"timeout": 30},
+    )
+    mta = Mta(tmp_path, local_settings(settings))
+    extra_read, extra_write = os.pipe()  # a descriptor the caller hands down and reads to EOF
+    try:
+        done = subprocess.run(
+            mta.command("symlink", ["-i", "root"]), input=b"Subject: x\n\nx\n", env=mta.env,
+            capture_output=True, timeout=10, check=False, pass_fds=(extra_write,),
+        )  # fmt: skip  # 10 s: well under the 30 s the send may take
+        os.close(extra_write)
+        assert done.returncode == 0 and done.stderr == b""
+        assert len(mta.spool.ids()) == 1  # queued; its delivery goes on in the background
+        ready, _, _ = select.select([extra_read], [], [], 10)
+        assert ready and os.read(extra_read, 1) == b""  # EOF: the delivery holds none of it
+    finally:
+        os.close(extra_read)
+        for pid in workers(mta.spool_path):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_a_big_message_is_queued_without_holding_it_in_memory(
+    tmp_path: Path, plain_server: SmtpServer
+) -> None:
+    mta = Mta(tmp_path, local_settings(plain_server.settings()))
+    big = b"Subject: big\n\n" + (b"x" * 75 + b"\n") * (30 * 1024 * 1024 // 76)
+    wrapper = (  # the peak memory of one sendmail run, read by the process that waited for it
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], stdin=sys.stdin, check=False)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *mta.command("subcommand", ["-odq", "-i", "root"])],
+        input=big, env=mta.env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    code, peak_kib = done.stdout.decode().split()
+    assert code == "0", done.stderr
+    [queued] = mta.spool.ids()
+    assert (mta.spool.queue / f"{queued}.msg").stat().st_size > len(big)  # CRLF line ends
+    assert int(peak_kib) * 1024 < len(big)  # the interpreter and the modules, not the message

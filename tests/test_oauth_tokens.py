@@ -20,6 +20,7 @@ from tests.memory_keyring import MemoryKeyring, installed_keyring
 from tests.servers import PASSWORD, SmtpServer
 from tui.core.credentials import (
     MICROSOFT_SCOPE,
+    NoCredential,
     NotSignedIn,
     StoredTokenSource,
     TokenError,
@@ -202,9 +203,9 @@ async def test_the_keyring_store_uses_its_own_entry(
 
 def test_not_signed_in_says_run_login(settings: Settings, oauth_config: Path) -> None:
     with pytest.raises(NotSignedIn, match="mailwiz login"):
-        credential_for(settings, oauth_config)
+        token_source_for(settings, oauth_config)
     token_file_path(oauth_config).write_text("not json\n")
-    with pytest.raises(NotSignedIn, match="mailwiz login"):
+    with pytest.raises(NoCredential, match="mailwiz login"):
         credential_for(settings, oauth_config)
 
 

@@ -219,4 +219,6 @@ def show(outcome: Outcome, args: argparse.Namespace) -> None:
 
 
 def _shown(value: Any) -> str:
-    return "(not set)" if value is None else printable(repr(value))
+    from tui.core.configure import say
+
+    return say("not_set") if value is None else printable(repr(value))

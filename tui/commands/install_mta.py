@@ -58,6 +58,7 @@ def copy_settings(source: Path, target: Path) -> None:
     an OAuth sign-in is not copied: the system signs in on its own."""
     import tempfile
 
+    from tui.core.mta.install import copy_named
     from tui.core.mta.trust import read_user_files
     from tui.core.settings import load_settings
 
@@ -71,6 +72,7 @@ def copy_settings(source: Path, target: Path) -> None:
         settings = load_settings(copy).settings
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
+        copy_named(settings, target.parent)  # a CA or key file: root's own copy
         if settings.smtp.auth == "oauth2" and settings.protocol == "smtp":
             _sign_in_for_the_system(settings, target)
         else:
@@ -102,11 +104,9 @@ def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
     settings.password.store = "file"
     save_settings(settings, target)
     os.chmod(target, 0o600)
-    print(
-        "  note: your sign-in was not copied (two copies of one sign-in end each other "
-        "where the server revokes a reused token). Sign in for the system, once: "
-        f"sudo mailwiz login --config {target}",
-    )
+    from tui.core.mta.texts import say
+
+    print(say("install-sign-in-not-copied", target=target))
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:

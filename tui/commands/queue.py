@@ -11,6 +11,7 @@ Exit codes are sysexits.h, like the sendmail entry's.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -87,16 +88,7 @@ def _listing(spool_path: Path) -> Listing:
     try:
         return listing(Spool(spool_path))
     except Unreadable:
-        raise MtaError(
-            SysExit.NOPERM, f"cannot read the queue {spool_path}: run this as root"
-        ) from None
-
-
-_DETAIL = {
-    "queued": "queued, not tried yet",
-    "held": "on hold: mailwiz queue --requeue ID sends it",
-    "dropped": "in the drop folder: the queue runner takes it next",
-}
+        raise MtaError.of(SysExit.NOPERM, "queue-unreadable", spool=spool_path) from None
 
 
 def sign_in_header(config_path: Path | None) -> None:
@@ -119,6 +111,8 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailq`, `sendmail -bp`: the waiting messages as sendmail and Postfix print them, so
     monitoring-plugins' check_mailq counts them with -M sendmail (the `Total Requests:`
     line) and with -M postfix (the last line). A sign-in problem is said first."""
+    from tui.core.mta.texts import say
+
     sign_in_header(config_path)
     found = _listing(spool_path)
     waiting = found.waiting
@@ -129,18 +123,18 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
         when = time.strftime("%a %b %d %H:%M", time.localtime(entry.created))
         print(f"{entry.id:<25} {entry.size:>8} {when}  {_clean(entry.user or '?')}")
         if entry.private:
-            detail = "details for root only"
+            detail = say("mailq-private")
         elif entry.status == "deferred":
             detail = f"Deferred: {_clean(entry.last_error)[:200]}"
         else:
-            detail = _DETAIL[entry.status]
+            detail = say(f"mailq-{entry.status}")
         print(f"      ({detail})")
         for recipient in entry.recipients:
             print(f"{'':41}<{_clean(recipient)}>")
     if found.failed:
-        print(f"({len(found.failed)} failed message(s) kept in {spool_path}/failed: mailwiz queue)")
+        print(say("mailq-failed", count=len(found.failed), spool=spool_path))
     if not found.drop_counted:
-        print("(the drop folder can be counted by root only: run mailq as root, or check_mailq -s)")
+        print(say("mailq-drop-root-only"))
     if not waiting:
         print("Mail queue is empty")
         return int(SysExit.OK)
@@ -153,6 +147,8 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
 def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailwiz queue`: every message with its state and last error, for a person; a
     sign-in problem first."""
+    from tui.core.mta.texts import say
+
     sign_in_header(config_path)
     from tui.core.message import human_size
 
@@ -169,7 +165,7 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
             f"{_when(entry.created)}  from {_clean(entry.user or '?')}"
         )
         if entry.private:
-            print("    (recipients and subject: for root only)")
+            print(say("queue-private"))
             continue
         print(f"    to: {_clean(', '.join(entry.recipients) or '(none)')}")
         if entry.subject:
@@ -179,7 +175,7 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
         if entry.status == "deferred":
             print(f"    attempts: {entry.attempts}; next try {_when(entry.next_try)}")
     if not found.drop_counted:
-        print("\nThe drop folder can be listed by root only.")
+        print("\n" + say("queue-drop-root-only"))
     return int(SysExit.OK)
 
 
@@ -190,7 +186,7 @@ def administer_queue(action: Action, message_id: str) -> int:
 
     spool = Spool(places.spool_path())
     if not spool.writable():
-        raise MtaError(SysExit.NOPERM, f"cannot change the queue {spool.root}: run this as root")
+        raise MtaError.of(SysExit.NOPERM, "admin-not-root", spool=spool.root)
     try:
         print(administer(spool, action, message_id))
     except AdminRefused as refused:
@@ -203,13 +199,17 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
     from tui.core.mta.runner import FlushResult, flush
     from tui.core.mta.spool import Spool, SpoolError
     from tui.core.mta.system import load_system
+    from tui.core.mta.texts import say
 
     spool = Spool(places.spool_path())
     system = load_system(config_path or places.settings_path(), spool, need_password=True)
     try:
         spool.check_owner()
-        if not places.is_system_spool(spool.root):
-            spool.ensure()
+        # The system's queue as root: its folders' modes brought up to date (a monitoring
+        # user may list queue/ since this version); anyone else's: created if missing.
+        system_spool = places.is_system_spool(spool.root)
+        if not system_spool or os.geteuid() == 0:
+            spool.ensure(system=system_spool)
     except SpoolError as error:
         raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
@@ -238,10 +238,6 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
             print("Nothing to deliver.")
     if force and any(result.outcome == "deferred" for result in results):
         if not quiet:
-            print(
-                "Some messages stay deferred (see above): they are tried again on the retry "
-                "schedule; mailwiz queue lists them.",
-                file=sys.stderr,
-            )
+            print(say("flush-deferred"), file=sys.stderr)
         return int(SysExit.TEMPFAIL)  # --flush did not empty the queue: 75, as sendmail -q
     return int(SysExit.OK)

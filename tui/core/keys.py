@@ -48,12 +48,16 @@ class Key(StrEnum):
     RECIPIENT = "recipient"
 
 
+# Fields the wizard keeps folded under "Advanced" (a text naming one says so; the form opens
+# the fold when it sends the user there).
+FOLDED = frozenset({Key.SMTP_TIMEOUT, Key.HTTP_TIMEOUT})
+
 LABELS: dict[Key, str] = {
     Key.PROTOCOL: "Protocol",
     Key.PROVIDER: "Provider",
     Key.HOST: "Server (host name)",
     Key.PORT: "Port",
-    Key.SECURITY: "Security",
+    Key.SECURITY: "Encryption",
     Key.USERNAME: "Username",
     Key.VERIFY_CERTIFICATE: "Do not validate TLS certificate",
     Key.CA_FILE: "CA file",

@@ -17,19 +17,30 @@ from textual.widgets import Button, Footer, Label, Static
 ResultT = TypeVar("ResultT")
 
 
+# The keys every screen's widgets share, which no footer has room for.
+MOVING: tuple[tuple[str, str], ...] = (
+    ("↑ ↓", "Move in a list; on a form, to the field above or below"),
+    ("← →", "Change a choice like (•) 465  ( ) 587: it changes at once"),
+    ("Space", "Tick or untick a box [X]"),
+    ("Enter", "Choose; in a text field, go on to the next field; press a button"),
+)
+
+
 def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
-    """The keys of the screen in front (its own and the app's, not an input's cursor keys),
-    as (key, what it does), for `KeysDialog`."""
+    """The keys of the screen in front, as (key, what it does), for `KeysDialog`: every key
+    its footer shows (the focused list's too), the screen's and the app's other keys, then
+    the keys for moving around, which no footer has room for."""
     keys: list[tuple[str, str]] = []
     for active in app.screen.active_bindings.values():
         binding = active.binding
         own = active.node is app.screen or active.node is app
-        if not own or not active.enabled or not binding.description:
+        if not (own or binding.show) or not active.enabled or not binding.description:
             continue
         entry = (app.get_key_display(binding), binding.description)
-        if binding.action != "show_keys" and entry not in keys:
+        if binding.action not in ("show_keys", "app.show_keys") and entry not in keys:
             keys.append(entry)
-    keys.append(("? / F1", "These keys"))
+    keys += [entry for entry in MOVING if entry[0] not in {key for key, _ in keys}]
+    keys.append(("F1 / ?", "These keys (in a text field, ? is typed: use F1)"))
     return keys
 
 

@@ -117,6 +117,7 @@ class ProviderScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("tab", "app.focus_next", "List / address", priority=True),
         Binding("escape", "focus_list", "Back to the list", show=False),
+        Binding("f1", "app.show_keys", "Keys"),  # "?" is typed into the address field
     ]
 
     class Chosen(Message):

@@ -32,13 +32,14 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.http_apis import service_name
 from tui.core.report import SendRecord, build_report, format_ms, stage_label
 from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.credentials import TokenSource
+    from tui.core.credentials import Credential, TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -373,20 +374,11 @@ class TestSendScreen(Screen[TestOutcome]):
     # ------------------------------------------------------------------ the send
 
     async def _send(self, outgoing: Outgoing) -> None:
-        if self.settings.protocol == "smtp" and self.settings.smtp.auth == "oauth2":
-            tokens = await self._token_source()
-            if tokens is not None:
-                await self._run(outgoing, tokens)
-            return
-        password = self._password
-        if password is None:
-            password = await self._stored_password()
-            if password is None:
-                return
-            self._password = password
-        await self._run(outgoing, password)
+        credential = await self._credential()
+        if credential is not None:
+            await self._run(outgoing, credential.secret)
 
-    async def _run(self, outgoing: Outgoing, credential: str | TokenSource) -> None:
+    async def _run(self, outgoing: Outgoing, credential: str | TokenSource | None) -> None:
         from tui.core.send import run_send
 
         async for event in run_send(self.settings, credential, outgoing):
@@ -394,31 +386,23 @@ class TestSendScreen(Screen[TestOutcome]):
                 break
             self._on_event(event)
 
-    async def _token_source(self) -> TokenSource | None:
-        """The OAuth sign-in kept by the sign-in screen (or `mailwiz login`). None: there is
-        none, and the screen already says why."""
-        from tui.core.credentials import NotSignedIn, token_source_for
+    async def _credential(self) -> Credential | None:
+        """The core's choice (tui.core.credentials.choose): the sign-in for OAuth, else the
+        password typed here, else MAILWIZ_PASSWORD or the store, looked up in a thread.
+        None: there is none, and the screen already says why."""
+        from tui.core.credentials import NoCredential, credential_for
 
         try:
-            return await asyncio.to_thread(token_source_for, self.settings, self.config_path)
-        except NotSignedIn as missing:
+            credential = await asyncio.to_thread(
+                credential_for, self.settings, self.config_path, typed=self._password
+            )
+        except NoCredential as missing:
             failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=str(missing))
             self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
             return None
-
-    async def _stored_password(self) -> str | None:
-        """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
-        and the screen already says why."""
-        from tui.core.credentials import load_password, password_needed
-
-        if not password_needed(self.settings):
-            return ""
-        lookup = await asyncio.to_thread(load_password, self.settings, self.config_path)
-        if not lookup.missing:
-            return lookup.password or ""  # "": the relay's optional key is not stored
-        failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=lookup.problem)
-        self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
-        return None
+        if isinstance(credential.secret, str):
+            self._password = credential.secret  # measured by the diagnosis, masked in reports
+        return credential
 
     def _on_event(self, event: SendEvent) -> None:
         self.record.add(event)
@@ -471,9 +455,10 @@ class TestSendScreen(Screen[TestOutcome]):
             bar = self.query_one("#progress", ProgressBar)
             bar.update(progress=bar.total or 0)
             self._set_state("ok")
+            who = service_name(self.settings)  # "the server", "the Postmark API"
             self._show_result(
-                f"{MARK_OK} The server accepted the message — check the inbox (and the spam "
-                f"folder) of {self.record.to}. Press Enter to continue to saving.",
+                f"{MARK_OK} {who[:1].upper()}{who[1:]} accepted the message — check the inbox "
+                f"(and the spam folder) of {self.record.to}. Press Enter to continue to saving.",
                 "ok",
             )
             return

@@ -45,7 +45,7 @@ class SecretPlan:
                 from tui.core.credentials.app_grants import AppKey, AppTokenSource
 
                 return AppTokenSource(settings, AppKey(secret=given))
-            from tui.core.credentials.choose import token_source_for
+            from tui.core.credentials.sources import token_source_for
 
             return token_source_for(settings, path)
         if given is not None:

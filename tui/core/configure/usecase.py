@@ -38,6 +38,7 @@ from tui.core.settings import (
 )
 
 if TYPE_CHECKING:
+    from tui.core.configure.secrets import SecretPlan
     from tui.core.credentials.tokens import TokenSource
 
 
@@ -162,6 +163,12 @@ def configure(request: Request) -> Outcome:
     from tui.core.configure import secrets
 
     path = request.config_path
+    if request.test_to:
+        from tui.core.settings import address_problem
+
+        problem = address_problem(request.test_to)
+        if problem:
+            raise InputError(request.test_to, "--test-to", problem)
     loaded = _current(path)
     current = loaded.settings if loaded else None
     new = new_settings(request, current)
@@ -200,7 +207,7 @@ def configure(request: Request) -> Outcome:
             outcome.message = login
         return outcome
     if request.test_to and not login:
-        outcome.test = run_test(new, secret.credential(new, path), request.test_to)
+        outcome.test = _test(new, path, secret, request.test_to)
         if outcome.test.result == "failed":
             outcome.exit = outcome.test.exit
             if not request.keep_on_failure:
@@ -218,17 +225,24 @@ def configure(request: Request) -> Outcome:
     return outcome
 
 
+def _test(settings: Settings, path: Path, secret: SecretPlan, to: str) -> TestResult:
+    """The test send, or a failed result when there is nothing to sign in with (an app's key
+    file that cannot be used, a sign-in that cannot be read)."""
+    from tui.core.credentials.oauth import NotSignedIn
+
+    try:
+        credential = secret.credential(settings, path)
+    except NotSignedIn as missing:
+        return TestResult("failed", Exit.NOT_READY, "token", "", str(missing))
+    return run_test(settings, credential, to)
+
+
 def run_test(settings: Settings, credential: str | TokenSource | None, to: str) -> TestResult:
     """A live test send with these settings (not yet saved), as `mailwiz test` sends it."""
     from tui.core.events import SendFinished
     from tui.core.exits import exit_code_for
     from tui.core.message import test_outgoing
     from tui.core.send import run_send
-    from tui.core.settings import address_problem
-
-    problem = address_problem(to)
-    if problem:
-        raise InputError(to, "--test-to", problem)
 
     async def send() -> SendFinished | None:
         finished = None
@@ -238,7 +252,9 @@ def run_test(settings: Settings, credential: str | TokenSource | None, to: str) 
         return finished
 
     finished = asyncio.run(send())
-    if finished is None or finished.ok:
+    if finished is None:  # the engines always end with SendFinished; this guards a bug
+        raise RuntimeError("the test send ended without a result")
+    if finished.ok:
         return TestResult("sent")
     failure = finished.failure
     assert failure is not None
@@ -247,5 +263,5 @@ def run_test(settings: Settings, credential: str | TokenSource | None, to: str) 
 
     password = credential if isinstance(credential, str) else None
     diagnosis = diagnose(failure, settings, audience=Audience.CLI, password=password)
-    words = f"{diagnosis.title} {diagnosis.cause}\nWhat to do: {diagnosis.fix}"
+    words = say("diagnosis", title=diagnosis.title, cause=diagnosis.cause, fix=diagnosis.fix)
     return TestResult("failed", exit_code_for(failure.kind), failure.stage, failure.reply, words)

@@ -6,7 +6,8 @@ ends (screens, commands, the sendmail entry) import from here, never from the mo
 - `signin`: the sign-in use case (device code, browser with paste-back or loopback), with
   `oauth_flows` (the two flows), `oauth_endpoint` (talking to a sign-in server), `oauth`
   (the stored token and the token source a send uses) and `oauth_store` (where it is kept);
-- `choose`: the credential a send signs in with;
+- `choose`: the credential a send signs in with (`sources`: the token source of a sign-in,
+  a person's or an app's: `app_grants`; `health`: how a sign-in fares, unattended);
 - `tokens`: what a transport needs (`TokenSource`, `TokenError`), light enough for the engine.
 
 Credentials never import a transport: a transport is handed what it needs to sign in. Names
@@ -27,12 +28,15 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.app_grants import app_token_url as app_token_url
     from tui.core.credentials.app_grants import key_ends as key_ends
     from tui.core.credentials.app_grants import load_thumbprints as load_thumbprints
-    from tui.core.credentials.app_grants import service_account_client_id as service_account_client_id
+    from tui.core.credentials.app_grants import (
+        service_account_client_id as service_account_client_id,
+    )
     from tui.core.credentials.app_grants import uses_app_grant as uses_app_grant
+    from tui.core.credentials.choose import Credential as Credential
+    from tui.core.credentials.choose import NoCredential as NoCredential
     from tui.core.credentials.choose import credential_for as credential_for
-    from tui.core.credentials.choose import token_source_for as token_source_for
-    from tui.core.credentials.health import Health as Health
     from tui.core.credentials.health import KEEP_ALIVE_AFTER as KEEP_ALIVE_AFTER
+    from tui.core.credentials.health import Health as Health
     from tui.core.credentials.health import MonitoredSource as MonitoredSource
     from tui.core.credentials.health import keep_alive as keep_alive
     from tui.core.credentials.health import load_health as load_health
@@ -60,16 +64,18 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.oauth import record_from_response as record_from_response
     from tui.core.credentials.oauth import username_from_id_token as username_from_id_token
     from tui.core.credentials.oauth import with_username as with_username
-    from tui.core.credentials.oauth_endpoint import Endpoints as Endpoints
     from tui.core.credentials.oauth_endpoint import MICROSOFT_SCOPE as MICROSOFT_SCOPE
+    from tui.core.credentials.oauth_endpoint import Endpoints as Endpoints
     from tui.core.credentials.oauth_endpoint import endpoints_for as endpoints_for
     from tui.core.credentials.oauth_endpoint import provider_name as provider_name
     from tui.core.credentials.oauth_endpoint import secret_words as secret_words
+    from tui.core.credentials.oauth_flows import BROWSER_SIGN_IN_TIME as BROWSER_SIGN_IN_TIME
     from tui.core.credentials.oauth_flows import BrowserSignIn as BrowserSignIn
     from tui.core.credentials.oauth_flows import DeviceCode as DeviceCode
     from tui.core.credentials.oauth_flows import LoopbackReceiver as LoopbackReceiver
     from tui.core.credentials.oauth_flows import RedirectProblem as RedirectProblem
     from tui.core.credentials.oauth_flows import code_from_redirect as code_from_redirect
+    from tui.core.credentials.oauth_flows import finish_browser_flow as finish_browser_flow
     from tui.core.credentials.oauth_flows import poll_device_flow as poll_device_flow
     from tui.core.credentials.oauth_flows import shown_address as shown_address
     from tui.core.credentials.oauth_flows import shown_code as shown_code
@@ -86,9 +92,9 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.oauth_store import user_token_source as user_token_source
     from tui.core.credentials.signin import BrowserShown as BrowserShown
     from tui.core.credentials.signin import DeviceShown as DeviceShown
+    from tui.core.credentials.signin import SignedIn as SignedIn
     from tui.core.credentials.signin import SignInStatus as SignInStatus
     from tui.core.credentials.signin import SignInView as SignInView
-    from tui.core.credentials.signin import SignedIn as SignedIn
     from tui.core.credentials.signin import address_file_path as address_file_path
     from tui.core.credentials.signin import browser_possible as browser_possible
     from tui.core.credentials.signin import forget_address_file as forget_address_file
@@ -101,8 +107,9 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.signin import who_signs_in as who_signs_in
     from tui.core.credentials.signin import with_store as with_store
     from tui.core.credentials.signin import write_address_file as write_address_file
-    from tui.core.credentials.store import KeyringStatus as KeyringStatus
+    from tui.core.credentials.sources import token_source_for as token_source_for
     from tui.core.credentials.store import SERVICE as SERVICE
+    from tui.core.credentials.store import KeyringStatus as KeyringStatus
     from tui.core.credentials.store import check_keyring as check_keyring
     from tui.core.credentials.store import delete_password as delete_password
     from tui.core.credentials.store import describe_store as describe_store
@@ -114,7 +121,6 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.tokens import TokenSource as TokenSource
 
 _WHERE = {
-    "choose": ("credential_for", "token_source_for"),
     "app_grants": (
         "AppKey",
         "AppTokenSource",
@@ -126,9 +132,14 @@ _WHERE = {
         "service_account_client_id",
         "uses_app_grant",
     ),
+    "choose": (
+        "Credential",
+        "NoCredential",
+        "credential_for",
+    ),
     "health": (
-        "KEEP_ALIVE_AFTER",
         "Health",
+        "KEEP_ALIVE_AFTER",
         "MonitoredSource",
         "keep_alive",
         "load_health",
@@ -162,18 +173,20 @@ _WHERE = {
         "with_username",
     ),
     "oauth_endpoint": (
-        "MICROSOFT_SCOPE",
         "Endpoints",
+        "MICROSOFT_SCOPE",
         "endpoints_for",
         "provider_name",
         "secret_words",
     ),
     "oauth_flows": (
+        "BROWSER_SIGN_IN_TIME",
         "BrowserSignIn",
         "DeviceCode",
         "LoopbackReceiver",
         "RedirectProblem",
         "code_from_redirect",
+        "finish_browser_flow",
         "poll_device_flow",
         "shown_address",
         "shown_code",
@@ -194,11 +207,11 @@ _WHERE = {
     "signin": (
         "BrowserShown",
         "DeviceShown",
-        "SignInView",
         "SignInStatus",
+        "SignInView",
         "SignedIn",
-        "browser_possible",
         "address_file_path",
+        "browser_possible",
         "forget_address_file",
         "keep_problem",
         "keep_sign_in",
@@ -210,9 +223,10 @@ _WHERE = {
         "with_store",
         "write_address_file",
     ),
+    "sources": ("token_source_for",),
     "store": (
-        "SERVICE",
         "KeyringStatus",
+        "SERVICE",
         "check_keyring",
         "delete_password",
         "describe_store",
@@ -221,7 +235,10 @@ _WHERE = {
         "password_file_path",
         "save_password",
     ),
-    "tokens": ("TokenError", "TokenSource"),
+    "tokens": (
+        "TokenError",
+        "TokenSource",
+    ),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -236,3 +253,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(_MODULE_OF)

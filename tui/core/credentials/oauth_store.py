@@ -28,12 +28,13 @@ from tui.core.credentials.oauth import NotSignedIn, StoredTokenSource, TokenReco
 from tui.core.credentials.oauth_endpoint import endpoints_for, provider_name
 from tui.core.credentials.store import SERVICE, keyring_account
 from tui.core.diagnose.texts import say
+from tui.core.locations import TOKEN_FILE_SUFFIX as TOKEN_FILE_SUFFIX
+from tui.core.locations import token_file_path as token_file_path
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-TOKEN_FILE_SUFFIX = ".token"
 KEYRING_SUFFIX = "#oauth"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another mailwiz's refresh of the same sign-in
 MAX_TOKEN_FILE = 256 * 1024  # bytes: a sign-in is a few kilobytes; more is not one
@@ -41,11 +42,6 @@ MAX_TOKEN_FILE = 256 * 1024  # bytes: a sign-in is a few kilobytes; more is not 
 
 class TokenStoreError(Exception):
     """The sign-in could not be kept or read back; str() says what happened and what to do."""
-
-
-def token_file_path(config_path: Path) -> Path:
-    """The token file beside the settings file: `settings.toml.token`."""
-    return config_path.with_name(config_path.name + TOKEN_FILE_SUFFIX)
 
 
 def keyring_token_account(settings: Settings) -> str:

@@ -52,6 +52,7 @@ from tui.core import files
 from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
 from tui.core.credentials.keyring_calls import backend_name as backend_name
 from tui.core.credentials.keyring_calls import backend_name_quick, fail_null, keyring_op
+from tui.core.credentials.keyring_calls import original_getpass as original_getpass
 from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
 from tui.core.credentials.lookup import env_password_problem as env_password_problem
@@ -63,6 +64,8 @@ from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
 from tui.core.http_apis import facts_of
+from tui.core.locations import PASSWORD_FILE_SUFFIX as PASSWORD_FILE_SUFFIX
+from tui.core.locations import password_file_path as password_file_path
 from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
@@ -72,7 +75,6 @@ if TYPE_CHECKING:
 # MAILWIZ_PASSWORD is set, nor for a password file or settings that need no password.
 
 SERVICE = "mailwiz"
-PASSWORD_FILE_SUFFIX = ".password"
 
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
 # can never be the entry of a real configuration (those are always USERNAME@HOST).
@@ -118,11 +120,6 @@ def keyring_account(settings: Settings) -> str:
     if settings.protocol == "http":
         return f"api:{settings.http.api}@{_api_host(settings).lower()}"
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
-
-
-def password_file_path(config_path: Path) -> Path:
-    """The password file beside the settings file: ``settings.toml.password``."""
-    return config_path.with_name(config_path.name + PASSWORD_FILE_SUFFIX)
 
 
 def _no_password_reason(settings: Settings) -> str:
@@ -210,7 +207,7 @@ def _as_problem(problem: str) -> Problem:
 # The password file
 
 
-def _write_password_file(path: Path, password: str) -> None:
+def write_secret_file(path: Path, password: str) -> None:
     """Write atomically; the file is 0600 from its creation, never readable by others,
     and its temp file never follows a planted symlink. The folder is created 0700."""
     files.make_private_folder(path.parent)
@@ -218,42 +215,44 @@ def _write_password_file(path: Path, password: str) -> None:
 
 
 @dataclass(frozen=True, repr=False)
-class _FileRead:
+class SecretFileRead:
     password: str | None
     problem: str
     warning: str
 
 
-def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRead:
+def read_secret_file(path: Path, config_path: Path | None = None) -> SecretFileRead:
     command = command_for(config_path, "password")
     run_hint = f"Run `{command}` to store it, or give it in {PASSWORD_ENV}."
     try:
         # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return _FileRead(None, f"The password file {path} does not exist. {run_hint}", "")
+        return SecretFileRead(None, f"The password file {path} does not exist. {run_hint}", "")
     except PermissionError:
-        return _FileRead(
+        return SecretFileRead(
             None,
             f"mailwiz may not read the password file {path} (permission denied). Check "
             f"that it belongs to you, or give the password in {PASSWORD_ENV}.",
             "",
         )
     except OSError as exc:
-        return _FileRead(
+        return SecretFileRead(
             None, f"The password file {path} could not be opened ({exc.strerror}).", ""
         )
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return _FileRead(
+            return SecretFileRead(
                 None, f"{path} is not a regular file, so it is not used as a password file.", ""
             )
         chunks = []
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
     except OSError as exc:
-        return _FileRead(None, f"The password file {path} could not be read ({exc.strerror}).", "")
+        return SecretFileRead(
+            None, f"The password file {path} could not be read ({exc.strerror}).", ""
+        )
     finally:
         os.close(fd)
     warning = ""
@@ -266,14 +265,16 @@ def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRea
     try:
         text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        return _FileRead(None, f"The password file {path} is not UTF-8 text. {run_hint}", warning)
+        return SecretFileRead(
+            None, f"The password file {path} is not UTF-8 text. {run_hint}", warning
+        )
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
-        return _FileRead(None, f"The password file {path} is empty. {run_hint}", warning)
-    return _FileRead(text, "", warning)
+        return SecretFileRead(None, f"The password file {path} is empty. {run_hint}", warning)
+    return SecretFileRead(text, "", warning)
 
 
 # ---------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def save_password(
     if store == "file":
         path = password_file_path(config_path)
         try:
-            _write_password_file(path, password)
+            write_secret_file(path, password)
         except OSError as exc:
             raise PasswordStoreError(
                 "file",
@@ -317,7 +318,7 @@ def save_password(
                 "Check that its folder exists and is yours, or give the password in "
                 f"{PASSWORD_ENV}.",
             ) from None
-        back = _read_password_file(path, config_path)
+        back = read_secret_file(path, config_path)
         if back.password != password:
             raise PasswordStoreError(
                 "file",
@@ -365,7 +366,7 @@ def load_password(
             f"with `{command_for(config_path, 'password')}`.",
         )
     if store == "file":
-        got = _read_password_file(password_file_path(config_path), config_path)
+        got = read_secret_file(password_file_path(config_path), config_path)
         return PasswordLookup(got.password, "file", got.problem, got.warning)
 
     from keyring.backends import null

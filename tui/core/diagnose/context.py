@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from tui.core.diagnose.texts import Audience, data, expand, lookup, numbered, render
 from tui.core.events import Failure
+from tui.core.http_apis import facts_of
 from tui.core.keys import Key
 from tui.core.providers import Provider
 from tui.core.redact import Redactor, redact_url
@@ -216,7 +217,19 @@ class Ctx:
         return f' ("{self.failure.detail}")' if self.failure.detail else ""
 
     def _v_url(self) -> str:
-        return redact_url(self.settings.http.url.strip())
+        http = self.settings.http
+        return redact_url(http.url.strip()) or facts_of(http.api).default_url
+
+    def _v_relay(self) -> str:
+        """What the HTTP side posts to: "the relay", "the Postmark API"."""
+        return facts_of(self.settings.http.api).what
+
+    def _v_Relay(self) -> str:
+        what = self._v_relay()
+        return what[:1].upper() + what[1:]
+
+    def _v_relay_noun(self) -> str:
+        return self._v_relay().removeprefix("the ")
 
     def _v_sender(self) -> str:
         return self.settings.from_address or self.settings.sender.address

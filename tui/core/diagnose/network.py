@@ -66,7 +66,7 @@ def timeout(c: Ctx) -> Diagnosis:
     if c.http:
         if stage in ("resolve", "connect", "tls", ""):
             return c.make("relay-no-answer", Key.URL)
-        return c.make("relay-slow")
+        return c.make("relay-slow", Key.HTTP_TIMEOUT)
     port = c.port
     if stage in ("resolve", "connect", ""):
         if port == 25:
@@ -79,7 +79,7 @@ def timeout(c: Ctx) -> Diagnosis:
     if stage == "greeting":
         return c.make("no-greeting", Key.SECURITY)
     sent = c.part("maybe-sent" if stage in ("data", "quit") else "not-sent")
-    return c.make("stopped", sent=sent)
+    return c.make("stopped", Key.SMTP_TIMEOUT, sent=sent)
 
 
 def implicit_tls(c: Ctx, *, waited: bool = False) -> Diagnosis:

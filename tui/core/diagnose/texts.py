@@ -15,7 +15,7 @@ from enum import StrEnum
 from importlib import resources
 from typing import Any
 
-from tui.core.keys import Key, label
+from tui.core.keys import FOLDED, Key, label
 
 
 class Audience(StrEnum):
@@ -51,7 +51,10 @@ def name_of(key: Key, audience: Audience, *, place: bool = False) -> str:
         if key is Key.RECIPIENT:
             return "the --to address"
         return key.value
-    return f"the {label(key)} field" if place else label(key)
+    name = label(key)
+    if key in FOLDED:
+        name += " (under Advanced)"  # the form keeps it folded away: say where it is
+    return f"the {name} field" if place else name
 
 
 class _Names:

@@ -13,6 +13,11 @@ Protocol apart from storage, one job per module:
 - `texts`    every sentence the system mail says (texts.toml beside it);
 - `runner`   delivery through tui.core.send, the retry schedule, flushes;
 - `places`   where the settings and the spool are (user, system, $MAILWIZ_SPOOL);
-- `install`  the system set-up of `mailwiz install-mta`, as a list of steps.
+- `install`  the system set-up of `mailwiz install-mta`, as a plan of steps and blockers;
+- `trust`    whether root may run or copy a path (root-owned to /, no user's links);
+- `syslog`   every message's events and the runner's trouble, to the system log;
+- `notice`   the one notice of a permanent failure; failed/ expiry;
+- `listing`  what is in the queue, for mailq and mailwiz queue;
+- `admin`    an admin's --delete, --hold, --requeue by id.
 No module here prints: tui/commands/ renders what they return.
 """

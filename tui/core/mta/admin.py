@@ -13,6 +13,7 @@ from typing import Literal
 
 from tui.core.mta import syslog
 from tui.core.mta.spool import Folder, Spool, user_name
+from tui.core.mta.texts import say
 
 Action = Literal["delete", "hold", "requeue"]
 _FROM: dict[Action, tuple[Folder, ...]] = {
@@ -31,14 +32,11 @@ def administer(spool: Spool, action: Action, message_id: str) -> str:
     """Do `action` on the message; returns what was done, in a few words."""
     where = spool.where(message_id)
     if where is None:
-        raise AdminRefused(
-            f"there is no message {message_id!r} in {spool.root} (mailwiz queue lists them; "
-            "one in the drop folder gets its id when the queue runner takes it)"
-        )
+        raise AdminRefused(say("admin-no-such", id=message_id, spool=spool.root))
     if where not in _FROM[action]:
+        folders = ", ".join(f"{f}/" for f in _FROM[action])
         raise AdminRefused(
-            f"{message_id} is in {where}/, and --{action} acts on "
-            f"{', '.join(f'{f}/' for f in _FROM[action])} only"
+            say("admin-wrong-folder", id=message_id, where=where, action=action, folders=folders)
         )
     envelope = spool.envelope(message_id, where)
     if action == "delete":
@@ -48,10 +46,10 @@ def administer(spool: Spool, action: Action, message_id: str) -> str:
             message_id, where, "hold" if action == "hold" else "queue", fresh=action == "requeue"
         )
     if not done:
-        raise AdminRefused(f"{message_id} is being delivered right now; try again in a moment")
+        raise AdminRefused(say("admin-busy", id=message_id))
     recipients = envelope.recipients if envelope else []
     by = user_name(os.getuid())
     syslog.event(
         message_id, _DONE[action], envelope.user if envelope else "", recipients, answer=f"by {by}"
     )
-    return f"{message_id} {_DONE[action]} (was in {where}/)"
+    return say("admin-done", id=message_id, done=_DONE[action], where=where)

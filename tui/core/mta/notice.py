@@ -20,6 +20,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from tui.core.mta import syslog
 from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
 from tui.core.mta.spool import Envelope, Spool, new_id
+from tui.core.mta.texts import say
 from tui.core.settings import Settings
 
 FAILED_KEPT = 30 * 24 * 3600.0  # how long failed/ keeps a message
@@ -55,22 +56,20 @@ def recipient_for(envelope: Envelope, settings: Settings) -> str | None:
 def build(envelope: Envelope, data: bytes, settings: Settings, to: str) -> bytes:
     """The notice as sent (CRLF)."""
     notice = EmailMessage()
-    notice["From"] = formataddr(("Mail Delivery System", settings.from_address))
+    notice["From"] = formataddr((say("notice-from"), settings.from_address))
     notice["To"] = to
-    notice["Subject"] = "Undelivered Mail Returned to Sender"
+    notice["Subject"] = say("notice-subject")
     notice["Date"] = formatdate(localtime=True)
     notice["Message-ID"] = make_msgid("mailwiz")
     notice["Auto-Submitted"] = "auto-replied"
     refused = ", ".join(envelope.recipients) or "(the message could not be taken)"
     notice.set_content(
-        f"This is mailwiz on {os.uname().nodename}, the system's mail program.\n\n"
-        "Your message could not be delivered to these recipients, and will not be tried "
-        f"again:\n\n    {refused}\n\nThe reason (the relay's own words where it answered):\n\n"
-        f"    {envelope.last_error or 'unknown'}\n\n"
-        f"Queue id {envelope.id}; subject: {envelope.subject or '(none)'}. The message is "
-        f"kept for {FAILED_KEPT / 86400:g} days in the failed queue (mailwiz queue lists it; "
-        "mailwiz queue --requeue ID sends it again). Its headers follow.\n"
-    )
+        say(
+            "notice-body", host=os.uname().nodename, refused=refused,
+            reason=envelope.last_error or "unknown", id=envelope.id,
+            subject=envelope.subject or "(none)", days=f"{FAILED_KEPT / 86400:g}",
+        )
+    )  # fmt: skip
     notice.add_attachment(_headers(data), subtype="rfc822-headers")
     return notice.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
@@ -82,11 +81,11 @@ def send_notice(spool: Spool, envelope: Envelope, data: bytes, settings: Setting
         return None
     to = recipient_for(envelope, settings)
     if to is None:
-        why = "no notice sent: no address for the user and no [local] admin"
+        why = say("notice-nobody")
         syslog.event(envelope.id, "failed", envelope.user, envelope.recipients, answer=why)
         return None
     body = build(envelope, data, settings, to)
-    notice = Envelope(new_id(), [to], time.time(), subject="Undelivered Mail Returned to Sender",
+    notice = Envelope(new_id(), [to], time.time(), subject=say("notice-subject"),
                       size=len(body), user="mailwiz", uid=os.getuid(), notice=True)  # fmt: skip
     held = spool.add(body, notice)
     held.release()

@@ -14,9 +14,9 @@ and then one file part per attachment, each with the field name `attachment`, it
 and its MIME type. When the caller hands a key (MAILWIZ_PASSWORD, else the optional key kept in
 the store under `api:relay@HOST`, see credentials/store.py) it goes in
 `Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx answer means
-the relay took the message; any other answer fails the send
-(exit 21; 401/403 after a key was sent: the key was refused, exit 16) and its shortened body
-is shown.
+the relay took the message; any other answer fails the send, by the one rule of classify.py
+(429 and 5xx: temporary, exit 20; 401/403 after a key was sent: the key, exit 16; any other:
+refused, exit 21), and its shortened body is shown.
 
 The relay format has no copy field, so `sender.copy_to` is not applied; the transcript says so.
 """
@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from tui.core.http_apis import APIS
+from tui.core.http_apis import APIS, say
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -35,6 +35,7 @@ from tui.core.transports.http.api import (
     Request,
     counted,
     html_body,
+    key_note,
     multipart_body,
     new_boundary,
 )
@@ -67,15 +68,15 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         secrets = (headers["Authorization"], key)
     notes: tuple[str, ...] = ()
     if settings.sender.copy_to.strip():
-        notes = (
-            "the relay protocol has no copy field: no copy goes to "
-            f"{settings.sender.copy_to.strip()}",
-        )
+        notes = (say("relay-no-copy", copy=settings.sender.copy_to.strip()),)
     return Request(
         url=base,
         headers=headers,
         body=multipart_body(fields, attachments, boundary, ATTACHMENT_FIELD),
-        summary=f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}",
+        summary=(
+            f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}, "
+            f"{key_note('Authorization' if key else None)}"
+        ),
         secrets=secrets,
         notes=notes,
     )

@@ -167,6 +167,8 @@ SECRET_SETTINGS = ("oauth.client_secret",)
 
 def toml_value(value):
     """A --set value: booleans as true/false, mappings as a TOML inline table."""
+    if value is None:  # `smtp.ca_file:` left empty in YAML
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
@@ -206,7 +208,8 @@ def find_executable(module):
         return name
     # Beside the interpreter too: ansible_python_interpreter set to mailwiz's own venv.
     beside = os.path.dirname(sys.executable)
-    return module.get_bin_path(name, required=True, opt_dirs=[DEFAULT_INSTALL, beside])
+    dirs = [DEFAULT_INSTALL, beside, "/usr/local/bin"]
+    return module.get_bin_path(name, required=True, opt_dirs=dirs)
 
 
 def main():
