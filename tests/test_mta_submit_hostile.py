@@ -12,6 +12,7 @@ import email
 import email.policy
 import json
 import os
+import select
 import shutil
 import signal
 import stat
@@ -351,14 +352,19 @@ def test_the_caller_never_waits_for_a_relay_that_does_not_answer(
         {"timeout": 30},
     )
     mta = Mta(tmp_path, local_settings(settings))
+    extra_read, extra_write = os.pipe()  # a descriptor the caller hands down and reads to EOF
     try:
         done = subprocess.run(
             mta.command("symlink", ["-i", "root"]), input=b"Subject: x\n\nx\n", env=mta.env,
-            capture_output=True, timeout=10, check=False,
+            capture_output=True, timeout=10, check=False, pass_fds=(extra_write,),
         )  # fmt: skip  # 10 s: well under the 30 s the send may take
+        os.close(extra_write)
         assert done.returncode == 0 and done.stderr == b""
         assert len(mta.spool.ids()) == 1  # queued; its delivery goes on in the background
+        ready, _, _ = select.select([extra_read], [], [], 10)
+        assert ready and os.read(extra_read, 1) == b""  # EOF: the delivery holds none of it
     finally:
+        os.close(extra_read)
         for pid in workers(mta.spool_path):
             os.kill(pid, signal.SIGKILL)
 

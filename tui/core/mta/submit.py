@@ -289,8 +289,9 @@ def _drop(spool: Spool, invocation: Invocation, message: Incoming) -> str:
 def deliver_in_background(held: Held, system: System) -> None:
     """Hand the held message to a detached child that delivers it; return at once. The
     child inherits the lock (flock belongs to the open file), so no flush takes the message
-    meanwhile; it closes the caller's stdin/stdout/stderr, so a caller reading our output
-    to its end (cron, PHP's popen) does not wait for it either."""
+    meanwhile; it closes every descriptor it was given (stdin, stdout, stderr and any
+    other), so a caller reading our output to its end (cron, PHP's popen) does not wait
+    for it either."""
     try:
         pid = os.fork()
     except OSError:
@@ -305,6 +306,10 @@ def deliver_in_background(held: Held, system: System) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
+        # Any other descriptor the caller handed down (a pipe it reads to its end) too;
+        # only the held message's stays.
+        os.closerange(3, held.fd)
+        os.closerange(held.fd + 1, 65536)
         _deliver_detached(held, system)
     except BaseException:  # a detached child has nobody to tell: the message stays queued
         code = 1
