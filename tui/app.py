@@ -28,7 +28,7 @@ from tui.core.settings import OAuthSettings, Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
-    from tui.core.credentials.store import PasswordLookup
+    from tui.core.credentials import PasswordLookup
     from tui.core.discover.engine import Suggestion
     from tui.core.practice import PracticeServer, ReceivedMessage
     from tui.core.providers import Provider
@@ -61,7 +61,7 @@ CARRIED_USERNAME = (
 
 
 def _default_lookup(settings: Settings, config_path: Path) -> PasswordLookup:
-    from tui.core.credentials.store import load_password
+    from tui.core.credentials import load_password
 
     return load_password(settings, config_path)
 
@@ -526,7 +526,7 @@ class MailwizApp(App[int]):
 
     def password_to_save(self, result: FormResult) -> str | None:
         """None (keep the stored one) when the password and its keyring entry are unchanged."""
-        from tui.core.credentials.store import keyring_account
+        from tui.core.credentials import keyring_account
 
         if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
             if result.settings.oauth.grant == "app" and result.password:
@@ -610,7 +610,7 @@ class MailwizApp(App[int]):
 
 
 def _signs_in(settings: Settings) -> bool:
-    from tui.core.credentials.lookup import uses_oauth_sign_in  # only with settings to edit
+    from tui.core.credentials import uses_oauth_sign_in  # only with settings to edit
 
     return uses_oauth_sign_in(settings)
 

@@ -80,7 +80,7 @@ def copy_settings(source: Path, target: Path) -> None:
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials.store import load_password, password_needed, secret_optional
+    from tui.core.credentials import load_password, password_needed, secret_optional
     from tui.core.save import save_settings
 
     password = None

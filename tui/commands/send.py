@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         print(f"mailwiz: note: --to: {note}", file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 
-    from tui.core.credentials.choose import NoCredential, credential_for
+    from tui.core.credentials import NoCredential, credential_for
 
     try:  # the one choice: the sign-in, MAILWIZ_PASSWORD, or the store
         credential = credential_for(settings, loaded.path)

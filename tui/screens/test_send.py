@@ -39,8 +39,7 @@ from tui.core.settings import Settings, address_problem
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.credentials.choose import Credential
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import Credential, TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -391,7 +390,7 @@ class TestSendScreen(Screen[TestOutcome]):
         """The core's choice (tui.core.credentials.choose): the sign-in for OAuth, else the
         password typed here, else MAILWIZ_PASSWORD or the store, looked up in a thread.
         None: there is none, and the screen already says why."""
-        from tui.core.credentials.choose import NoCredential, credential_for
+        from tui.core.credentials import NoCredential, credential_for
 
         try:
             credential = await asyncio.to_thread(

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tui.core.locations import DROP_FOLDER
+
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
 MAX_MESSAGE = 64 * 1024 * 1024  # bytes; a caller sending more is refused (65), not queued
@@ -141,7 +143,7 @@ class Spool:
         self.queue = root / "queue"
         self.failed = root / "failed"
         self.hold_folder = root / "hold"
-        self.drop = root / "drop"
+        self.drop = root / DROP_FOLDER
 
     def folder(self, where: Folder) -> Path:
         return {"queue": self.queue, "failed": self.failed, "hold": self.hold_folder}[where]
