@@ -245,6 +245,8 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
     settings = require_valid(loaded)
     if not credentials.uses_oauth_sign_in(settings):
         raise UsageError(_say("not-oauth"))
+    if settings.oauth.grant == "app":
+        raise UsageError(_say("app-grant"))
     chosen = credentials.with_store(settings, args.store) if args.store else settings
     problem = credentials.keep_problem(chosen)
     if problem:  # said before anyone signs in: nothing would keep the sign-in
