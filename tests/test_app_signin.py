@@ -280,3 +280,19 @@ async def test_the_wizards_test_send_uses_a_typed_client_secret(
         await pilot.press("enter")
         await eventually(lambda: screen.state in ("ok", "failed"))
         assert screen.state == "ok", screen.failure
+
+
+def test_mailwiz_password_keeps_the_client_secret_and_login_explains_there_is_none(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    settings = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    path = save_settings(settings, tmp_path / "app.toml")
+    process = mailwiz("password", "--stdin", "--config", str(path))
+    out, err = process.communicate(oauth_practice.authorization.app.client_secret + "\n", 60)
+    assert process.returncode == 0, err
+    assert out.startswith("Client secret stored in")
+    assert run("test", "--config", str(path)).returncode == 0
+    login = run("login", "--config", str(path))
+    assert login.returncode == Exit.USAGE and "the app signs in itself" in login.stderr

@@ -89,11 +89,16 @@ def read_new_password(from_stdin: bool, word: str = "password") -> str:
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials import may_store_secret, secret_word, uses_oauth_sign_in
+    from tui.core.credentials import (
+        may_store_secret,
+        secret_word,
+        uses_client_secret,
+        uses_oauth_sign_in,
+    )
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
-    if uses_oauth_sign_in(settings):  # its token has a store entry of its own
+    if uses_oauth_sign_in(settings) and not uses_client_secret(settings):  # its own entry
         raise UsageError(
             "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
             "to store: run `mailwiz login` to sign in"

@@ -158,6 +158,14 @@ def _person(
         status.add("critical", text("note", "not-signed-in", account=info["account"]))
         return
     info["account"] = record.username or info["account"]
+    if record.refresh_expires_at:
+        moment = record.refresh_expires_at
+        info["ends"] = text("ends", "person-said", when=day(moment))
+        info["ends_at"] = _iso(moment)
+        level = "critical" if moment <= now else "warning" if moment - now < WARN_AHEAD else ""
+        if level:
+            key = "person-ended" if moment <= now else "person-ends-soon"
+            status.add(level, text("note", key, account=info["account"], when=day(moment)))
     stale = health.refreshed_at and now - health.refreshed_at > 3 * KEEP_ALIVE_AFTER
     if stale and health.refusal is None:
         when = day(health.refreshed_at)
@@ -234,6 +242,9 @@ def gather(config_path: Path, spool_path: Path, now: float | None = None) -> Sta
         return status
     health = sign_in_part(status, settings, config_path, now)
     queue_part(status, spool_path, now)
+    waiting = status.queue.get("deferred", 0) + status.queue.get("queued", 0)
+    if "problem" in status.sign_in and waiting:
+        status.add("critical", text("note", "mail-waits", count=waiting))
     if health.last_send_at:
         status.last_send = {
             "at": _iso(health.last_send_at),

@@ -69,6 +69,9 @@ if TYPE_CHECKING:
         uses_api_key as uses_api_key,
     )
     from tui.core.credentials.lookup import (
+        uses_client_secret as uses_client_secret,
+    )
+    from tui.core.credentials.lookup import (
         uses_oauth_sign_in as uses_oauth_sign_in,
     )
     from tui.core.credentials.lookup import (
@@ -198,6 +201,7 @@ _HOME = {
     "secret_optional": "lookup",
     "secret_word": "lookup",
     "uses_api_key": "lookup",
+    "uses_client_secret": "lookup",
     "uses_oauth_sign_in": "lookup",
     "uses_relay": "lookup",
     "Endpoints": "oauth",

@@ -102,6 +102,9 @@ class TokenRecord:
     username: str = ""  # the signed-in account, from the ID token, when the provider said
     token_type: str = "Bearer"
     scope: str = ""
+    # When the refresh token itself ends, where the server said (refresh_token_expires_in:
+    # Google's apps in Testing status, 7 days; 0: not said). Status warns ahead of it.
+    refresh_expires_at: float = 0.0
 
     def __repr__(self) -> str:
         return f"TokenRecord(username={self.username!r}, expires_at={self.expires_at:.0f}, ...)"
@@ -119,6 +122,7 @@ class TokenRecord:
                 "username": self.username,
                 "token_type": self.token_type,
                 "scope": self.scope,
+                "refresh_expires_at": self.refresh_expires_at,
             },
             separators=(",", ":"),
         )
@@ -140,6 +144,7 @@ class TokenRecord:
             username=str(data.get("username") or ""),
             token_type=str(data.get("token_type") or "Bearer"),
             scope=str(data.get("scope") or ""),
+            refresh_expires_at=_number(data.get("refresh_expires_at")),
         )
 
     def live_for(self, now: float) -> float:
@@ -189,6 +194,11 @@ def record_from_response(
         expires_at = now + float(expires_in) if isinstance(expires_in, int | float) else 0.0
     id_token = token.get("id_token")
     username = username_from_id_token(id_token) if isinstance(id_token, str) else ""
+    refresh_in = _number(token.get("refresh_token_expires_in"))
+    if refresh_in:
+        refresh_expires_at = now + refresh_in
+    else:  # the same refresh token kept (Google's refresh answers): its end stays
+        refresh_expires_at = 0.0 if token.get("refresh_token") else old.refresh_expires_at
     return TokenRecord(
         refresh_token=str(token.get("refresh_token") or old.refresh_token),
         access_token=str(token.get("access_token") or ""),
@@ -196,7 +206,20 @@ def record_from_response(
         username=username or old.username,
         token_type=str(token.get("token_type") or "Bearer"),
         scope=str(token.get("scope") or old.scope),
+        refresh_expires_at=refresh_expires_at,
     )
+
+
+def _number(value: object) -> float:
+    """A JSON number (or a numeric string) as a float; 0.0 for anything else."""
+    if isinstance(value, bool):
+        return 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 # ------------------------------------------------------------- talking to a token endpoint

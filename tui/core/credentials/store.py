@@ -127,6 +127,11 @@ def _no_password_reason(settings: Settings) -> str:
             'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
             "one, run `mailwiz password --store keyring` (or --store file)."
         )
+    if uses_oauth_sign_in(settings) and settings.oauth.grant == "app":
+        return (
+            "The app signs in itself with a certificate or a key file ([oauth] certificate "
+            "or service_account), so no secret is stored."
+        )
     if uses_oauth_sign_in(settings):
         return (
             "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
@@ -140,7 +145,7 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     and save."""
     if uses_relay(settings) and settings.password.store == "none":
         return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
-    if uses_oauth_sign_in(settings):
+    if uses_oauth_sign_in(settings) and not password_needed(settings):  # (an app's secret is)
         return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
     if not password_needed(settings):
         return "nowhere: no username is set, so no password is needed"
