@@ -26,10 +26,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from tui.core.keys import SECURITY_WORDS
+from tui.widgets.footer import FittingFooter
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
@@ -182,7 +183,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             yield Static("Searching… Esc cancels and goes back to the list.", id="verdict")
             yield Static("", id="why", markup=False)
             yield Static("", id="next")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#layers").can_focus = True
