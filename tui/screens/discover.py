@@ -166,6 +166,7 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.suggestion: Suggestion | None = None
         self.fallback_host = f"smtp.{self.domain}"
         self.tried: tuple[str, ...] = ()
+        self.dns_failures: tuple[str, ...] = ()
         self.problem = ""  # why the search itself could not run, if it could not
         self.worker: Worker[None] | None = None
         self._lines: dict[str, LayerLine] = {}
@@ -234,6 +235,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             line.finish(event.found, event.detail, self._time_format(event.seconds))
             self.query_one("#layers", VerticalScroll).scroll_end(animate=False)
         elif isinstance(event, DiscoveryFinished):
+            self.dns_failures = event.dns_failures
             self._finish(event.suggestion, event.tried, event.fallback_host)
 
     def _finish(
@@ -308,8 +310,12 @@ class DiscoverScreen(Screen[Discovered | None]):
             )
 
     def _nothing_found_text(self) -> str:
-        from tui.core.discover.engine import LAYERS
+        from tui.core.discover.engine import DNS_CAVEAT, LAYERS
 
+        if self.dns_failures:
+            failed = "; ".join(printable(line) for line in self.dns_failures[:3])
+            more = f" (and {len(self.dns_failures) - 3} more)" if len(self.dns_failures) > 3 else ""
+            return f"Some DNS look-ups failed: {failed}{more}. {DNS_CAVEAT}"
         if 0 < len(self.tried) < len(LAYERS):
             # Only a domain that does not exist stops the search before its last layer.
             return (

@@ -135,7 +135,13 @@ class TroubleshootScreen(Screen[str | None]):
                 error=True,
             )
             return
-        self._say(f"Wrote the support report to {self.report_path} (readable only by you).")
+        said = f"Wrote the support report to {self.report_path} (readable only by you)."
+        if getattr(self.app, "practice", False):
+            said += (
+                " This practice run's folder is deleted when mailwiz ends: copy the report "
+                "elsewhere first if you want to keep it."
+            )
+        self._say(said)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         report = self.query_one("#report", Static)
