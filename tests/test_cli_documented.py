@@ -111,3 +111,16 @@ def test_a_practice_report_is_not_deleted_without_a_word(
     assert tui.app.run_wizard(Path("unused.toml"), practice=True) == 0
     err = capsys.readouterr().err
     assert "practice folder was deleted" in err and "mailwiz-report-" in err
+
+
+def test_the_readme_screenshots_keep_their_spaces_when_rendered() -> None:
+    """rsvg-convert dropped the space where the style changes ("Press Enterto continue")
+    unless the SVG preserves spaces; the sign-in, an HTTP API and the practice run are shown."""
+    folder = Path(__file__).resolve().parent.parent / "screenshots"
+    names = {path.name for path in folder.glob("*.svg")}
+    assert {"11-practice.svg", "12-http-api.svg", "13-microsoft-sign-in.svg"} <= names
+    readme = (folder.parent / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        svg = (folder / name).read_text(encoding="utf-8")
+        assert svg.startswith('<svg xml:space="preserve" '), name
+        assert f"screenshots/{name}" in readme
