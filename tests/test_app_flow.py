@@ -115,13 +115,13 @@ async def test_escape_goes_back_without_losing_what_was_typed(tmp_path: Path) ->
         )
 
 
-async def test_another_provider_keeps_the_username_but_takes_its_server(tmp_path: Path) -> None:
+async def test_another_provider_takes_its_server_and_no_other_mailbox(tmp_path: Path) -> None:
     base = shop_settings()
     choice = Choice(get_provider("fastmail"))
     settings = settings_for_choice(choice, base)
     assert settings.provider == "fastmail"
     assert (settings.smtp.host, settings.smtp.port) == ("smtp.fastmail.com", 465)
-    assert settings.smtp.username == "shop"
+    assert settings.smtp.username == ""  # "shop" is the old server's login, not a mailbox
     assert settings.sender.copy_to == "archive@example.org"
     again = settings_for_choice(Choice(get_provider("custom")), base, keep_server=True)
     assert again.smtp.host == "mail.example.org" and again.smtp.port == 2525

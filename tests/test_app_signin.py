@@ -228,3 +228,71 @@ def test_status_warns_ahead_of_a_client_secret_and_a_certificate_ending(
     assert status.exit == 0 and status.sign_in["ends_at"], status.to_json()
     shown = run("show", "--config", str(path)).stdout
     assert "the certificate ends on" in shown and "sends as" in shown
+
+
+# ----------------------------------------------------------------- the wizard
+
+
+async def test_the_wizard_offers_the_app_sign_in_for_work_accounts_only() -> None:
+    from tests.test_fields import Host, preset, visible
+    from tests.ui_helpers import SIZE
+    from tui.screens.fields import FieldsScreen
+    from tui.widgets import ChoiceRow
+
+    settings = preset("microsoft365", username="ops@contoso.com", auth="oauth2")
+    settings.oauth.tenant = "contoso.onmicrosoft.com"
+    app = Host(FieldsScreen(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.fields
+        auth = screen.query_one("#auth", ChoiceRow)
+        auth.action_pick(2)  # for a server: sign in as the app
+        await pilot.pause()
+        assert auth.value == "Sign in as the app"
+        assert auth.region.x + auth._spans()[-1][1] <= SIZE[0]  # the three fit in 80 columns
+        assert screen.app_sign_in and visible(screen, "certificate")
+        assert visible(screen, "password")  # no certificate: the client secret goes there
+        assert screen._guide_provider().guidance == "microsoft-app"  # type: ignore[union-attr]
+        draft = screen.draft()
+        assert draft.smtp.auth == "oauth2" and draft.oauth.grant == "app"
+    settings = preset("outlook", username="me@outlook.com")
+    app = Host(FieldsScreen(settings))
+    async with app.run_test(size=SIZE) as pilot:
+        choices = app.fields.query_one("#auth", ChoiceRow)
+        assert len(choices.options) == 2  # personal accounts: no app sign-in offered
+
+
+async def test_the_wizards_test_send_uses_a_typed_client_secret(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    """Before saving, the secret is only in the form: the test send signs in with it."""
+    from tests.ui_helpers import SIZE, ScreenHost
+    from tests.waiting import eventually
+    from tui.screens.test_send import TestSendScreen
+
+    settings = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    screen = TestSendScreen(
+        settings, oauth_practice.authorization.app.client_secret, tmp_path / "s.toml"
+    )
+    app = ScreenHost(screen)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("enter")
+        await eventually(lambda: screen.state in ("ok", "failed"))
+        assert screen.state == "ok", screen.failure
+
+
+def test_mailwiz_password_keeps_the_client_secret_and_login_explains_there_is_none(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    settings = oauth_practice.authorization.settings_for_app(
+        oauth_practice.settings(), "client_secret", tmp_path
+    )
+    path = save_settings(settings, tmp_path / "app.toml")
+    process = mailwiz("password", "--stdin", "--config", str(path))
+    out, err = process.communicate(oauth_practice.authorization.app.client_secret + "\n", 60)
+    assert process.returncode == 0, err
+    assert out.startswith("Client secret stored in")
+    assert run("test", "--config", str(path)).returncode == 0
+    login = run("login", "--config", str(path))
+    assert login.returncode == Exit.USAGE and "the app signs in itself" in login.stderr

@@ -568,3 +568,23 @@ def test_the_diagnosis_names_the_api_not_a_relay(failure: Failure, words: str) -
     d = diagnose(failure, settings)
     assert words in d.title, d.title
     assert "relay" not in f"{d.title} {d.cause}".lower()
+
+
+async def test_the_wizards_test_screen_names_the_api(tmp_path: Any, monkeypatch: Any) -> None:
+    from tests.test_test_send_screen import finished
+    from tests.ui_helpers import ScreenHost, visible_text
+    from tui.screens.test_send import TestSendScreen
+
+    monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
+    with serve_api("resend") as server:
+        settings = api_settings("resend", server.port)
+        settings.http.url = f"http://127.0.0.1:{server.port}"
+        screen = TestSendScreen(settings, KEY, tmp_path / "settings.toml")
+        async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
+            await pilot.press("enter")
+            await finished(pilot)
+            shown = visible_text(screen)
+    assert screen.state == "ok", shown
+    assert "The Resend API accepted the message" in shown
+    assert "Sending the message to the Resend API" in shown
+    assert "relay" not in shown.lower()

@@ -239,3 +239,69 @@ def test_tidy_never_follows_a_symlinked_tmp(tmp_path: Path) -> None:
     spool.tmp.symlink_to(victim)
     tidy(spool)
     assert old.exists()
+
+
+def test_a_program_others_may_write_to_is_not_trusted() -> None:
+    """Root-owned is not enough: a file or folder others may write to (or a group other
+    than root's) is refused too; a symlink is judged where it points."""
+    from tui.core.mta.trust import problems
+
+    base = Path(sys.prefix)
+    if problems([base]):
+        pytest.skip("this checkout's venv is not in root-owned folders")
+    folder = Path(tempfile.mkdtemp(prefix="writable-", dir=base))
+    try:
+        os.chmod(folder, 0o755)
+        script = folder / "mailwiz"
+        script.write_text("#!/bin/sh\n")
+        assert problems([script]) == []
+        script.chmod(0o666)
+        assert problems([script]) == [
+            (script, "may be changed by other users (group or others may write to it)")
+        ]
+        script.chmod(0o755)
+        os.chown(script, 0, 100)  # a group other than root's may write to it
+        script.chmod(0o775)
+        assert [p for p, _why in problems([script])] == [script]
+        os.chown(script, 0, 0)
+        link = folder / "link"
+        link.symlink_to(script)
+        assert problems([link]) == []
+        other = folder / "other"
+        other.mkdir(mode=0o777)
+        os.chmod(other, 0o777)
+        (other / "target").write_text("x")
+        link.unlink()
+        link.symlink_to(other / "target")
+        assert [p for p, _why in problems([link])] == [other]
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_ca_file_the_settings_name_is_copied_for_root_and_never_through_a_link(
+    user: Mta, tmp_path: Path
+) -> None:
+    """Root reads smtp.ca_file at every send: a file a user can change would let them
+    choose what root trusts. install-mta copies it (as it copies the settings) and points
+    the system settings at the copy; a symlinked one is refused."""
+    from tui.core.settings import load_settings
+
+    ca_file = Path(user.settings.smtp.ca_file)
+    assert ca_file.is_file()
+    root = tmp_path / "root"
+    assert install(user, root).returncode == 0
+    system = load_settings(root / "etc/mailwiz/settings.toml").settings
+    copy = root / "etc/mailwiz/ca-file.pem"
+    assert system.smtp.ca_file == str(copy) and copy.read_bytes() == ca_file.read_bytes()
+    assert install(user, root, "--uninstall").returncode == 0
+    assert files_under(root) == []
+
+    secret = tmp_path / "root-only.pem"
+    secret.write_text("-----BEGIN PRIVATE KEY-----\nroot's\n")
+    linked = user.config.parent / "ca.pem"
+    linked.symlink_to(secret)
+    user.settings.smtp.ca_file = str(linked)
+    user.save()
+    done = install(user, tmp_path / "root2")
+    assert done.returncode == 2 and "ca.pem is a symbolic link" in done.stderr
+    assert not (tmp_path / "root2/etc").exists()

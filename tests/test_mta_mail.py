@@ -37,6 +37,7 @@ def test_mail_1_sends_through_mailwiz(tmp_path: Path, plain_server: SmtpServer) 
         capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr.decode()
+    mta.settled()  # sendmail returned once queued; its delivery runs in the background
     [received] = plain_server.received
     assert received.mail_from == SENDER
     assert received.rcpt_tos == [ADMIN, "web@example.com"]

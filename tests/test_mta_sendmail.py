@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
+import subprocess
+import sys
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -309,3 +312,35 @@ def test_through_the_http_relay_each_recipient_gets_the_text(tmp_path: Path) -> 
     assert all(b"backup done: 3 files" in body for body in bodies)
     assert all(b"Cron <root@box> /usr/local/bin/backup" in body for body in bodies)
     assert mta.spool.ids() == []
+
+
+def test_a_submission_loads_only_what_queueing_needs(mta: Mta, plain_server: SmtpServer) -> None:
+    report = mta.folder / "modules.json"
+    code = (
+        "import json, sys\n"
+        "from tui.cli import main\n"
+        "code = main(['sendmail', '-odq', '-i', 'root'])\n"
+        "loaded = sorted(name for name, module in sys.modules.items() if module is not None)\n"
+        f"json.dump([code, loaded], open({str(report)!r}, 'w'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=b"Subject: light\n\nx\n", env=mta.env,
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    exit_code, modules = json.loads(report.read_text())
+    assert exit_code == 0 and len(mta.spool.ids()) == 1
+    heavy = ["asyncio", "ssl", "aiosmtplib", "httpx", "keyring", "textual", "email_validator",
+             "email.policy", "tui.core.send", "tui.core.transports", "tui.core.credentials",
+             "tui.core.diagnose", "tui.core.mta.runner", "tui.core.mta.notice"]  # fmt: skip
+    assert sorted(h for h in heavy if any(m == h or m.startswith(h + ".") for m in modules)) == []
+
+
+def test_dash_odq_only_queues_and_the_runner_sends_it(mta: Mta, plain_server: SmtpServer) -> None:
+    done = mta.run(["-odq", "-i", "root"], b"Subject: later\n\nx\n")
+    assert done.returncode == 0 and done.stderr == b""
+    [queued] = mta.spool.ids()
+    envelope = mta.spool.envelope(queued)
+    assert plain_server.received == [] and envelope is not None and envelope.attempts == 0
+    assert mta.queue("--run").returncode == 0
+    assert len(plain_server.received) == 1 and mta.spool.ids() == []

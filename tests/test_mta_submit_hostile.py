@@ -12,10 +12,12 @@ import email
 import email.policy
 import json
 import os
+import select
 import shutil
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import tracemalloc
 from pathlib import Path
@@ -350,13 +352,39 @@ def test_the_caller_never_waits_for_a_relay_that_does_not_answer(
         {"timeout": 30},
     )
     mta = Mta(tmp_path, local_settings(settings))
+    extra_read, extra_write = os.pipe()  # a descriptor the caller hands down and reads to EOF
     try:
         done = subprocess.run(
             mta.command("symlink", ["-i", "root"]), input=b"Subject: x\n\nx\n", env=mta.env,
-            capture_output=True, timeout=10, check=False,
+            capture_output=True, timeout=10, check=False, pass_fds=(extra_write,),
         )  # fmt: skip  # 10 s: well under the 30 s the send may take
+        os.close(extra_write)
         assert done.returncode == 0 and done.stderr == b""
         assert len(mta.spool.ids()) == 1  # queued; its delivery goes on in the background
+        ready, _, _ = select.select([extra_read], [], [], 10)
+        assert ready and os.read(extra_read, 1) == b""  # EOF: the delivery holds none of it
     finally:
+        os.close(extra_read)
         for pid in workers(mta.spool_path):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_a_big_message_is_queued_without_holding_it_in_memory(
+    tmp_path: Path, plain_server: SmtpServer
+) -> None:
+    mta = Mta(tmp_path, local_settings(plain_server.settings()))
+    big = b"Subject: big\n\n" + (b"x" * 75 + b"\n") * (30 * 1024 * 1024 // 76)
+    wrapper = (  # the peak memory of one sendmail run, read by the process that waited for it
+        "import resource, subprocess, sys\n"
+        "done = subprocess.run(sys.argv[1:], stdin=sys.stdin, check=False)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", wrapper, *mta.command("subcommand", ["-odq", "-i", "root"])],
+        input=big, env=mta.env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    code, peak_kib = done.stdout.decode().split()
+    assert code == "0", done.stderr
+    [queued] = mta.spool.ids()
+    assert (mta.spool.queue / f"{queued}.msg").stat().st_size > len(big)  # CRLF line ends
+    assert int(peak_kib) * 1024 < len(big)  # the interpreter and the modules, not the message

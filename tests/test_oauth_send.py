@@ -161,3 +161,26 @@ def test_not_signed_in_is_exit_3_with_the_login_fix(oauth_config: Path) -> None:
     done = run("test", "--config", str(oauth_config))
     assert done.returncode == Exit.NOT_READY
     assert "mailwiz login" in done.stderr
+
+
+def test_after_login_sendmail_signs_in_too(
+    oauth_practice: OAuthPractice,
+    oauth_config: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cron's `sendmail -t` (and the queue runner, through the same load_system) choose the
+    credential as `mailwiz test` does (tui.core.credentials.choose): after `mailwiz login`
+    the sign-in sends system mail; nothing is deferred with "no password is available"."""
+    login(oauth_practice, oauth_config)
+    monkeypatch.setenv("MAILWIZ_CONFIG", str(oauth_config))
+    monkeypatch.setenv("MAILWIZ_SPOOL", str(tmp_path / "spool"))
+    message = "To: someone@example.com\nSubject: cron\n\nbackup done\n"
+    process = mailwiz("sendmail", "-oi", "-t", "-v")
+    out, err = process.communicate(message, timeout=90)
+    assert process.returncode == 0, err
+    assert "no password" not in err
+    assert [m.recipients for m in oauth_practice.smtp.messages][-1] == ("someone@example.com",)
+    assert oauth_practice.smtp.signed_in[-1] == "practice@example.com"
+    assert not list((tmp_path / "spool").rglob("*.msg"))  # delivered, nothing left deferred
+    assert_no_secret(oauth_practice, out, err)

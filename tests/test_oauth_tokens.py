@@ -18,12 +18,12 @@ import pytest
 
 from tests.memory_keyring import MemoryKeyring, installed_keyring
 from tests.servers import PASSWORD, SmtpServer
+from tui.core.credentials.choose import NoCredential, credential_for
 from tui.core.credentials.oauth import (
     MICROSOFT_SCOPE,
     NotSignedIn,
     StoredTokenSource,
     TokenRecord,
-    credential_for,
     endpoints_for,
     record_from_response,
     token_source_for,
@@ -203,9 +203,9 @@ async def test_the_keyring_store_uses_its_own_entry(
 
 def test_not_signed_in_says_run_login(settings: Settings, oauth_config: Path) -> None:
     with pytest.raises(NotSignedIn, match="mailwiz login"):
-        credential_for(settings, oauth_config)
+        token_source_for(settings, oauth_config)
     token_file_path(oauth_config).write_text("not json\n")
-    with pytest.raises(NotSignedIn, match="mailwiz login"):
+    with pytest.raises(NoCredential, match="mailwiz login"):
         credential_for(settings, oauth_config)
 
 

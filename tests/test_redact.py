@@ -170,6 +170,45 @@ def test_printable_output_is_safe_for_a_terminal(text: str) -> None:
     assert printable(out) == out  # escaping twice changes nothing more
 
 
+def _decoded_runs(text: str) -> list[bytes]:
+    """Every base64 run in `text`, decoded from each of its four character offsets: what a
+    reader could recover from a transcript, whatever the alignment."""
+    import binascii
+    import re
+
+    found = []
+    for run in re.findall(r"[A-Za-z0-9+/]{4,}", text):
+        for offset in range(4):
+            part = run[offset:]
+            part = part[: len(part) // 4 * 4]
+            try:
+                found.append(base64.b64decode(part))
+            except (ValueError, binascii.Error):
+                continue
+    return found
+
+
+@pytest.mark.parametrize("username_length", range(13))
+@pytest.mark.parametrize("late", [0, 4])
+def test_no_base64_group_of_the_password_survives_at_any_alignment(
+    username_length: int, late: int
+) -> None:
+    """AUTH PLAIN puts the password at byte 2 + 2 * len(username): every username length
+    gives one of the three alignments, twice over, and `late` starts the password four
+    characters later still (a longer prefix). No 3-byte group of the password may be
+    recoverable from the redacted line, by a Redactor told the username or not."""
+    username = "y" * username_length
+    password = "Q" * late + "pä55-wörd_Secret!"
+    secret = password.encode()
+    groups = {secret[i : i + 3] for i in range(len(secret) - 2)}
+    blob = auth.plain(username, password).decode()
+    for redactor in (Redactor([password], username=username), Redactor([password])):
+        out = redactor.redact(f"-> AUTH PLAIN {blob}\r\n<- 535 5.7.8 {blob} rejected")
+        for decoded in _decoded_runs(out):
+            leaked = [group for group in groups if group in decoded]
+            assert not leaked, (username_length, late, leaked, out)
+
+
 def test_each_redaction_path_is_needed_on_its_own() -> None:
     """Whole forms and shared runs are two paths; each catches what the other cannot, so
     removing either one fails this test (both were removed once to check)."""

@@ -222,8 +222,8 @@ def test_getpass_still_works_outside_keyring_calls(monkeypatch: pytest.MonkeyPat
     # The guard is thread-targeted: `mailwiz password` may read the password with getpass.
     with installed_keyring(MemoryKeyring()):
         check_keyring()  # installs the guard
-    assert getpass.getpass is not secrets_mod._original_getpass["getpass"]
-    monkeypatch.setitem(secrets_mod._original_getpass, "getpass", lambda prompt="": "typed")
+    assert getpass.getpass is not secrets_mod.original_getpass["getpass"]
+    monkeypatch.setitem(secrets_mod.original_getpass, "getpass", lambda prompt="": "typed")
     answers: list[str] = []
     other = threading.Thread(target=lambda: answers.append(getpass.getpass("Password: ")))
     other.start()

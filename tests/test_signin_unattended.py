@@ -224,3 +224,17 @@ async def test_the_wizards_first_screen_says_the_sign_in_stopped(
         await pilot.pause()
         said = [n.message for n in app._notifications if n.title == "Sign-in"]
     assert said and "stopped working" in said[0] and "mailwiz login" in said[0]
+
+
+async def test_a_sign_in_with_a_fixed_life_is_warned_ahead(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    """Google's apps in Testing status say refresh_token_expires_in (7 days): status warns."""
+    oauth_practice.authorization.refresh_token_lifetime = 7 * 86400
+    settings = oauth_practice.settings()
+    config = save_settings(settings, tmp_path / "settings.toml")
+    await sign_in(oauth_practice, settings, config)
+    status = gather(config, tmp_path / "spool")
+    assert status.exit == 1 and status.sign_in["ends_at"]
+    assert "Testing status" in status.notes[0].text
+    assert gather(config, tmp_path / "spool", now=time.time() + 8 * DAY).exit == 2

@@ -21,13 +21,14 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from tui.core.carry import username_carries
 from tui.core.exits import Exit
 from tui.core.providers import CUSTOM_ID, PROVIDER_APIS, get_provider
-from tui.core.settings import Settings, looks_like_address
+from tui.core.settings import OAuthSettings, Settings, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
-    from tui.core.credentials.store import PasswordLookup
+    from tui.core.credentials import PasswordLookup
     from tui.core.discover.engine import Suggestion
     from tui.core.practice import PracticeServer, ReceivedMessage
     from tui.core.providers import Provider
@@ -53,10 +54,14 @@ SCREEN_NAMES = {
     "SaveScreen": "saving",
 }
 QUIT_UNSAVED = "Your changes are not saved yet and will be lost."
+CARRIED_USERNAME = (
+    "Username {username} kept from before: the same mailbox. The password was not: type the "
+    "one for this provider."
+)
 
 
 def _default_lookup(settings: Settings, config_path: Path) -> PasswordLookup:
-    from tui.core.credentials.store import load_password
+    from tui.core.credentials import load_password
 
     return load_password(settings, config_path)
 
@@ -66,14 +71,22 @@ def settings_for_choice(
 ) -> Settings:
     """The settings to open the fields with after a provider was chosen.
 
-    What the user typed before (username, addresses, name) is kept; the server, port and
-    security come from the provider's preset unless `keep_server` (same provider again).
+    What the user typed before (addresses, name) is kept, the username only where it is the
+    same mailbox (tui.core.carry), never a secret; the server, port and security come from
+    the provider's preset unless `keep_server` (same provider again).
     """
     provider = choice.provider
-    settings = copy.deepcopy(base) if base is not None else Settings()
+    settings = base.copy() if base is not None else Settings()
     settings.provider = provider.id
     settings.protocol = provider.protocol
     smtp = settings.smtp
+    if not keep_server:
+        # No secret follows the user to another provider: the sign-in settings go too, and
+        # the username stays only where it is the same mailbox (tui.core.carry); a fixed
+        # username (SendGrid's apikey) is _fixed_username's.
+        settings.oauth = OAuthSettings()
+        if not provider.username and not username_carries(smtp.username, provider):
+            smtp.username = ""
     if provider.protocol == "smtp" and not keep_server:
         if provider.host:
             smtp.host, smtp.port, smtp.security = provider.host, provider.port, provider.security
@@ -243,6 +256,7 @@ class MailwizApp(App[int]):
         self.stored_password: str | None = None  # the password read from the store, if any
         self.password_note = ""
         self.password_read = settings is None
+        self.carried = ""  # what was kept from the provider before, said on the form
         self.draft_dirty = False
         self.saved = False
         self.last_result: FormResult | None = None
@@ -268,7 +282,10 @@ class MailwizApp(App[int]):
                 timeout=4,
             )
         self.push_screen(ProviderScreen(current=current, extra=extra))
-        if self.initial is not None:
+        if self.initial is not None and _signs_in(self.initial):
+            self.password_read = True  # a sign-in: no password to read or to ask for
+            self.open_fields(self.initial, check_all=True)
+        elif self.initial is not None:
             self.password_note = "Reading the stored password…"
             self.open_fields(self.initial, check_all=True)
             self.run_worker(
@@ -277,6 +294,7 @@ class MailwizApp(App[int]):
                 name="read-password",
                 exit_on_error=False,
             )
+        if self.initial is not None:
             from tui.widgets.sign_in_notice import notify_sign_in
 
             notify_sign_in(self, self.initial, self.config_path)
@@ -305,6 +323,11 @@ class MailwizApp(App[int]):
             assert lookup is not None
             self.password_read = True
             self.stored_password = lookup.password
+            if not self._editing_initial_provider():
+                # The user moved to another provider meanwhile: not its password.
+                if self.fields is not None:
+                    self.fields.set_stored_password(None, "")
+                return
             self.password_note = password_note(lookup)
             if lookup.password is not None and not self.password:
                 self.password = lookup.password
@@ -315,6 +338,16 @@ class MailwizApp(App[int]):
             self.password_note = "The stored password could not be read: type it in."
             if self.fields is not None:
                 self.fields.set_stored_password(None, self.password_note)
+
+    def _editing_initial_provider(self) -> bool:
+        """Whether the form in use is still for the provider the settings file names."""
+        current = self.fields.initial if self.fields is not None else self.draft or self.initial
+        initial = self.initial
+        return (
+            current is not None
+            and initial is not None
+            and (current.provider, current.protocol) == (initial.provider, initial.protocol)
+        )
 
     # ------------------------------------------------------------------ provider -> fields
 
@@ -328,6 +361,8 @@ class MailwizApp(App[int]):
         base = self.draft or self.initial
         same = base is not None and base.provider == choice.provider.id
         settings = settings_for_choice(choice, base, keep_server=same)
+        if not same:
+            self._forget_secret(base, settings)
         if (
             self.practice_server is not None
             and choice.provider.id == practice_provider(self.practice_server).id
@@ -340,6 +375,16 @@ class MailwizApp(App[int]):
         self._guidance_then_fields(
             choice.provider, settings, check_all=same and self.initial is not None
         )
+
+    def _forget_secret(self, base: Settings | None, settings: Settings) -> None:
+        """Another provider: the password (or key) typed or stored for the one before is not
+        offered to it; a username kept from before is said on the form."""
+        self.password = ""
+        self.password_note = ""
+        self.carried = ""
+        username = settings.smtp.username
+        if base is not None and username and base.smtp.username == username:
+            self.carried = CARRIED_USERNAME.format(username=username)
 
     def _guidance_then_fields(
         self,
@@ -384,6 +429,7 @@ class MailwizApp(App[int]):
         else:
             provider = provider_or_custom(suggestion.provider_id)
             settings = settings_for_suggestion(suggestion, choice.address, base)
+        self._forget_secret(None, settings)
         notes = " ".join(part for part in (result.note, provider.notes) if part)
         shown = provider._replace(notes=notes)
         if provider.host:
@@ -404,7 +450,9 @@ class MailwizApp(App[int]):
             password_note=self.password_note,
             password_pending=not self.password_read,
             provider=provider,
+            carried=self.carried,
         )
+        self.carried = ""
         self.push_screen(self.fields, self._fields_closed)
 
     def _fields_closed(self, result: FormResult | None) -> None:
@@ -431,8 +479,8 @@ class MailwizApp(App[int]):
         self.password = result.password
         if result.action == "save":
             self.open_save(result, tested=False)
-        elif result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
-            self.sign_in(result.settings, lambda: self.open_test(result))
+        elif result.settings.smtp.auth == "oauth2" and result.settings.oauth.grant == "user":
+            self.sign_in(result.settings, lambda: self.open_test(result))  # (the app: no person)
         else:
             self.open_test(result)
 
@@ -478,9 +526,11 @@ class MailwizApp(App[int]):
 
     def password_to_save(self, result: FormResult) -> str | None:
         """None (keep the stored one) when the password and its keyring entry are unchanged."""
-        from tui.core.credentials.store import keyring_account
+        from tui.core.credentials import keyring_account
 
         if result.settings.protocol == "smtp" and result.settings.smtp.auth == "oauth2":
+            if result.settings.oauth.grant == "app" and result.password:
+                return result.password  # an app's client secret, kept like a password
             return None  # no password: the sign-in stored its token already
         if (
             self.initial is not None
@@ -557,6 +607,12 @@ class MailwizApp(App[int]):
         keys = screen_keys(self)
         title = "Keys: " + SCREEN_NAMES.get(type(self.screen).__name__, "this screen")
         self.push_screen(KeysDialog(title, keys))
+
+
+def _signs_in(settings: Settings) -> bool:
+    from tui.core.credentials import uses_oauth_sign_in  # only with settings to edit
+
+    return uses_oauth_sign_in(settings)
 
 
 def few_colours() -> bool:

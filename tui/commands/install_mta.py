@@ -58,6 +58,7 @@ def copy_settings(source: Path, target: Path) -> None:
     an OAuth sign-in is not copied: the system signs in on its own."""
     import tempfile
 
+    from tui.core.mta.install import copy_named
     from tui.core.mta.trust import read_user_files
     from tui.core.settings import load_settings
 
@@ -71,6 +72,7 @@ def copy_settings(source: Path, target: Path) -> None:
         settings = load_settings(copy).settings
         target.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(target.parent, 0o755)  # others may see that it exists (so they use the drop)
+        copy_named(settings, target.parent)  # a CA or key file: root's own copy
         if settings.smtp.auth == "oauth2" and settings.protocol == "smtp":
             _sign_in_for_the_system(settings, target)
         else:
@@ -78,7 +80,7 @@ def copy_settings(source: Path, target: Path) -> None:
 
 
 def _copy_password(settings: Settings, source: Path, target: Path) -> None:
-    from tui.core.credentials.store import load_password, password_needed, secret_optional
+    from tui.core.credentials import load_password, password_needed, secret_optional
     from tui.core.save import save_settings
 
     password = None

@@ -394,6 +394,12 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
             'these settings sign in with a password, not OAuth: set auth = "oauth2" in '
             "[smtp] (and the [oauth] table), or run mailwiz to choose the sign-in"
         )
+    if settings.oauth.grant == "app":
+        raise UsageError(
+            '[oauth] grant = "app": the app signs in itself, so nobody logs in. Keep its '
+            "client secret with `mailwiz password` (or set [oauth] certificate, or "
+            "service_account for Google), then prove it with `mailwiz test`"
+        )
     if settings.password.store == "none":
         raise UsageError(
             '[password] store = "none" keeps no secrets, so a sign-in cannot be kept: set '

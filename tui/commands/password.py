@@ -89,11 +89,16 @@ def read_new_password(from_stdin: bool, word: str = "password") -> str:
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.credentials.lookup import may_store_secret, secret_word, uses_oauth_sign_in
+    from tui.core.credentials import (
+        may_store_secret,
+        secret_word,
+        uses_client_secret,
+        uses_oauth_sign_in,
+    )
 
     loaded = load_or_explain(config_path)
     settings = loaded.settings
-    if uses_oauth_sign_in(settings):  # its token has a store entry of its own
+    if uses_oauth_sign_in(settings) and not uses_client_secret(settings):  # its own entry
         raise UsageError(
             "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
             "to store: run `mailwiz login` to sign in"
@@ -133,8 +138,7 @@ def _save(
 ) -> SaveResult:
     """The save use case (settings and secret under one lock, rolled back together); its
     failures as this command's exits, its warnings on stderr."""
-    from tui.core.credentials.lookup import secret_word
-    from tui.core.credentials.store import PasswordStoreError
+    from tui.core.credentials import PasswordStoreError, secret_word
     from tui.core.save import SaveRefused, save_settings
     from tui.core.settings import SettingsError
 
@@ -163,7 +167,7 @@ def _save(
 
 
 def _after_delete(settings: Settings) -> str:
-    from tui.core.credentials.lookup import uses_relay
+    from tui.core.credentials import uses_relay
 
     if uses_relay(settings):
         return "The relay is sent no key (unless $MAILWIZ_PASSWORD is set)."

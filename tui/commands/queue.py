@@ -217,7 +217,7 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
     import asyncio
 
     async def deliver() -> list[FlushResult]:
-        from tui.core.credentials.health import MonitoredSource, keep_alive
+        from tui.core.credentials import MonitoredSource, keep_alive
 
         if isinstance(system.password, MonitoredSource):
             # Even with nothing to send: a sign-in refreshed daily never ends by inactivity.
@@ -226,7 +226,7 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
 
     results = asyncio.run(deliver())
     if results:
-        from tui.core.credentials.health import note_send
+        from tui.core.credentials import note_send
 
         last = results[-1]
         note_send(system.config_path, last.outcome == "sent", last.attempt.error)

@@ -12,7 +12,7 @@ from tui.core.http_apis import service_name
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import TokenSource
 
 
 async def run_and_render(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from tui.commands.base import (
     NotReady,
@@ -15,11 +15,6 @@ from tui.commands.base import (
     printable,
     require_valid,
 )
-
-if TYPE_CHECKING:
-    from tui.core.credentials.lookup import PasswordLookup
-    from tui.core.credentials.tokens import TokenSource
-    from tui.core.settings import Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -65,7 +60,6 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
     from tui.commands.render import run_and_render
-    from tui.core.credentials.lookup import password_from_env, password_needed, secret_word
     from tui.core.message import test_outgoing
     from tui.core.settings import address_note, address_problem, goes_to_big_provider
 
@@ -80,28 +74,19 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         print(f"mailwiz: note: --to: {note}", file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 
-    password: str | TokenSource | None = None
-    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
-        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+    from tui.core.credentials import NoCredential, credential_for
 
-        try:  # the OAuth sign-in kept by `mailwiz login`
-            password = token_source_for(settings, loaded.path)
-        except NotSignedIn as missing:
-            raise NotReady(str(missing)) from None
-    elif password_needed(settings):
-        lookup = password_from_env() or _stored_password(settings, loaded.path)
-        if lookup.source == "env" and not lookup.password:
-            raise UsageError(lookup.problem)  # MAILWIZ_PASSWORD is set but unusable
-        if lookup.missing:
-            raise NotReady(f"no {secret_word(settings)} available. {lookup.problem}")
-        password = lookup.password  # None: the relay's optional key is not stored
-    return asyncio.run(run_and_render(settings, password, outgoing, args.json, args.transcript))
-
-
-def _stored_password(settings: Settings, config_path: Path) -> PasswordLookup:
-    from tui.core.credentials.store import load_password  # the keyring or the password file
-
-    return load_password(settings, config_path)
+    try:  # the one choice: the sign-in, MAILWIZ_PASSWORD, or the store
+        credential = credential_for(settings, loaded.path)
+    except NoCredential as missing:
+        if missing.kind == "unusable":
+            raise UsageError(str(missing)) from None  # MAILWIZ_PASSWORD is set but unusable
+        raise NotReady(str(missing)) from None
+    if credential.warning:
+        print(f"mailwiz: warning: {credential.warning}", file=sys.stderr)
+    return asyncio.run(
+        run_and_render(settings, credential.secret, outgoing, args.json, args.transcript)
+    )
 
 
 def read_body(args: argparse.Namespace) -> str:

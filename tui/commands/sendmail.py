@@ -9,6 +9,7 @@ would mail it back).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def main(argv: Sequence[str], program: str = "sendmail") -> int:
     from tui.core.mta.submit import MtaError, say
 
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # stopped mid-message: keep nothing
+        signal.signal(signum, _interrupt)
     try:
         return run(list(argv), program)
     except MtaError as stop:
@@ -42,6 +45,10 @@ def main(argv: Sequence[str], program: str = "sendmail") -> int:
     except KeyboardInterrupt:
         print(f"{program}: {say('interrupted')}", file=sys.stderr)
         return int(SysExit.TEMPFAIL)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def run(argv: list[str], program: str) -> int:

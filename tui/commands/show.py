@@ -84,7 +84,7 @@ def _http_rows(settings: Settings) -> list[tuple[str, str]]:
 def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
     """The password rows: masked, where it comes from, where it is kept. Settings that
     take no password say so instead of naming a store that holds nothing."""
-    from tui.core.credentials.store import (
+    from tui.core.credentials import (
         describe_store,
         load_password,
         password_needed,
@@ -116,8 +116,7 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
 
 def app_rows(settings: Settings) -> list[tuple[str, str]]:
     """An app sign-in (grant = "app"): who the app is, and which mailbox it sends as."""
-    from tui.core.credentials.app_grants import app_scope, app_token_url
-    from tui.core.credentials.oauth import provider_name
+    from tui.core.credentials import app_scope, app_token_url, provider_name
 
     oauth = settings.oauth
     rows = [("sign-in", f"the app signs in itself with {provider_name(oauth.provider)} "

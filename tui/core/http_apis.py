@@ -11,6 +11,7 @@ result line of `test`/`send`, the stage labels, the save screen, `show`, the tes
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -118,15 +119,24 @@ def key_problem(key: str) -> str | None:
     by its place only, never shown, so the reason can be printed and logged."""
     for place, char in enumerate(key, start=1):
         if not " " <= char <= "~":
-            kind = (
-                "a control character" if char < " " or char == "\x7f" else "a non-ASCII character"
-            )
-            return (
-                f"the API key has {kind} at position {place}; API keys are plain ASCII "
-                "letters, digits and punctuation: copy the key again from the provider's "
-                "dashboard"
-            )
+            control = char < " " or char == "\x7f"
+            kind = say("key-control" if control else "key-non-ascii")
+            return say("key-problem", kind=kind, place=place)
     return None
+
+
+@functools.cache
+def _texts() -> dict[str, str]:
+    import tomllib
+    from importlib import resources
+
+    text = resources.files("tui.core").joinpath("http_texts.toml").read_text(encoding="utf-8")
+    return {key: str(value) for key, value in tomllib.loads(text).items()}
+
+
+def say(text_id: str, /, **values: object) -> str:
+    """The HTTP side's sentence `text_id` (tui/core/http_texts.toml), {values} filled in."""
+    return _texts()[text_id].format(**values)
 
 
 def service_name(settings: Sends) -> str:

@@ -45,6 +45,7 @@ from typing import Any, Final, Literal, get_args
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tui.core.events import FailureKind
+from tui.core.locations import PRACTICE_FOLDER_PREFIX
 from tui.core.practice_certs import (
     SERVER_NAME as SERVER_NAME,  # the name in the greeting and in the certificate
 )
@@ -97,7 +98,7 @@ DEFAULT_SENDER: Final = "practice@example.com"  # an ordinary address, for the d
 CA_FILENAME: Final = "practice-ca.pem"
 
 
-FOLDER_PREFIX: Final = "mailwiz-practice-"
+FOLDER_PREFIX: Final = PRACTICE_FOLDER_PREFIX
 OWNER_FILENAME: Final = "owner.pid"
 
 

@@ -114,11 +114,15 @@ def base64_forms(secret: str) -> list[str]:
     forms = [_b64(raw)]
     for pad in (1, 2):
         encoded = _b64(b"\0" * pad + raw)
-        # drop the characters that mix the padding in, and the tail that mixes what follows
+        # drop the characters that mix the padding in, and the tail that mixes what follows;
+        # where the secret ends the stream (AUTH PLAIN's password), its last group mixes
+        # nothing and is the secret's alone: that form keeps it.
         start = 4 if pad else 0
         end = len(encoded) - 4
         if end - start >= MIN_PIECE:
             forms.append(encoded[start:end])
+        if len(encoded) - start >= MIN_PIECE:
+            forms.append(encoded[start:])
     whole = len(raw) // 3 * 4
     if whole >= MIN_PIECE:
         forms.append(forms[0][:whole])

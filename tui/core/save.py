@@ -173,9 +173,9 @@ class _Change:
 
 
 def describe_secret(settings: Settings, path: Path) -> str:
-    """Where the secret of these settings is kept, in words: the sign-in's token for OAuth,
-    otherwise the password (or API key)."""
-    if uses_oauth_sign_in(settings):
+    """Where the secret of these settings is kept, in words: the sign-in's token for a
+    person's OAuth sign-in, otherwise the password (or API key, or an app's client secret)."""
+    if uses_oauth_sign_in(settings) and settings.oauth.grant != "app":
         from tui.core.credentials.oauth_store import describe_token_store
 
         return describe_token_store(settings, path)

@@ -158,6 +158,14 @@ def _person(
         status.add("critical", text("note", "not-signed-in", account=info["account"]))
         return
     info["account"] = record.username or info["account"]
+    if record.refresh_expires_at:
+        moment = record.refresh_expires_at
+        info["ends"] = text("ends", "person-said", when=day(moment))
+        info["ends_at"] = _iso(moment)
+        level = "critical" if moment <= now else "warning" if moment - now < WARN_AHEAD else ""
+        if level:
+            key = "person-ended" if moment <= now else "person-ends-soon"
+            status.add(level, text("note", key, account=info["account"], when=day(moment)))
     stale = health.refreshed_at and now - health.refreshed_at > 3 * KEEP_ALIVE_AFTER
     if stale and health.refusal is None:
         when = day(health.refreshed_at)

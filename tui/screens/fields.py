@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Button, Collapsible, Input, Label, Static
 
+from tui.core.carry import secret_slot
 from tui.core.http_apis import facts_of
 from tui.core.keys import Key, label
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
@@ -93,10 +94,12 @@ class FieldsScreen(FormReader):
         password_note: str = "",
         password_pending: bool = False,
         provider: Provider | None = None,
+        carried: str = "",
     ) -> None:
         """`check_all`: show every problem at once (editing an existing file).
         `password_pending`: the stored password is being read; `set_stored_password` follows.
         `provider`: for an entry that is not in the catalogue (the practice server).
+        `carried`: what was kept from the provider before (a username), said on the form.
         """
         super().__init__()
         self.initial = copy.deepcopy(settings)
@@ -114,6 +117,12 @@ class FieldsScreen(FormReader):
         # than keep what port 25 set on the way past.
         self._chosen_security: Security = settings.smtp.security
         self._baseline: Settings | None = None  # the draft as opened, for is_dirty()
+        self.carried = carried
+        # The secret typed for each place it belongs to (tui.core.carry.secret_slot): a
+        # switch of protocol or API never shows one place's password or key in another's.
+        self._slot = secret_slot(settings)
+        self._initial_slot = self._slot
+        self._secrets: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -151,6 +160,7 @@ class FieldsScreen(FormReader):
 
     def on_mount(self) -> None:
         self._fix_on_load()
+        self._say_carried()
         self._apply_provider()
         self._update_visibility()
         self._refresh_messages()
@@ -168,6 +178,12 @@ class FieldsScreen(FormReader):
                 "Changed on load: the file had Encryption None with a username, but a login "
                 "is never sent unencrypted, so Encryption is now STARTTLS. Save to keep it."
             )
+            changes.display = True
+
+    def _say_carried(self) -> None:
+        if self.carried:
+            changes = self.query_one("#changes", Static)
+            changes.update(self.carried)
             changes.display = True
 
     def _focus_start(self) -> None:
@@ -202,6 +218,7 @@ class FieldsScreen(FormReader):
             port_error=self._port()[1] if self.protocol == "smtp" else "",
             timeout_error=model.parse_timeout(self._value("timeout"))[1],
             password_warning=self._password_warning(),
+            app=self.app_sign_in,
         )
         return model.form_problems(self.draft(), state)
 
@@ -269,8 +286,8 @@ class FieldsScreen(FormReader):
     def _help_for(self, row: FieldRow) -> str:
         if row.row_id == "security":
             return model.SECURITY_HELP[self.security]
-        if row.row_id == "reply-to" and self.protocol == "http":
-            return "Required for an HTTP service: usually your business address."
+        if row.row_id == "reply-to" and not self._reply_optional:
+            return "Required by the relay: usually your business address."
         if row.row_id == "password":
             if self.protocol == "http" and self.api == "relay":
                 return "Optional: leave empty if your relay takes none. Kept like a password."
@@ -335,16 +352,19 @@ class FieldsScreen(FormReader):
 
     def _update_visibility(self) -> None:
         smtp = self.protocol == "smtp"
+        app = self.app_sign_in
         shown = {
             "smtp-group": smtp,
             "http-group": not smtp,
             "port-other": self._choice("port") == len(PORTS),
             "auth-row": smtp and self.oauth_family is not None,
             "address-row": self._address_wanted(),
-            "password-row": not self.signs_in,
-            "client-id-row": self.signs_in,
-            "client-secret-row": self.signs_in and self.oauth_family == "google",
+            "password-row": not self.signs_in or self.app_secret,
+            "client-id-row": self.signs_in and not (app and self.oauth_family == "google"),
+            "client-secret-row": self.signs_in and self.oauth_family == "google" and not app,
             "tenant-row": self.signs_in and self.oauth_family == "microsoft",
+            "certificate-row": app and self.oauth_family == "microsoft",
+            "service-account-row": app and self.oauth_family == "google",
             "domain-row": not smtp and self.api == "mailgun",
             "copy-on": self._copy_offered(),
             "copy-to-row": self._copy_offered() and self._checked("copy-on"),
@@ -371,6 +391,7 @@ class FieldsScreen(FormReader):
         )
 
     def _changed(self) -> None:
+        self._switch_secret()
         self._update_visibility()
         self._refresh_messages()
         self.refresh_bindings()  # Guide and Show password follow the sign-in choice
@@ -523,7 +544,8 @@ class FieldsScreen(FormReader):
         if self.signs_in and self.oauth_family is not None:
             from tui.screens.signin import GUIDE_PAGES  # only once sign-in is chosen
 
-            key = GUIDE_PAGES.get(self.oauth_family)
+            pages = model.APP_GUIDE_PAGES if self.app_sign_in else GUIDE_PAGES
+            key = pages.get(self.oauth_family)
             if key:
                 return self.provider._replace(guidance=key)
         from tui.screens.guidance_source import has_guidance
@@ -568,8 +590,25 @@ class FieldsScreen(FormReader):
         self.call_after_refresh(target.focus)
         return True
 
+    def _switch_secret(self) -> None:
+        """Another protocol or API: keep the secret typed for the one left, and show the
+        one typed for this one (none at first). The note about a stored password goes."""
+        slot = secret_slot(self.draft())
+        if slot == self._slot:
+            return
+        field = self.query_one("#password", Input)
+        self._secrets[self._slot] = field.value
+        self._slot = slot
+        field.value = self._secrets.get(slot, "")
+        self.password_note = ""
+
     def set_stored_password(self, password: str | None, note: str = "") -> None:
         """The stored password arrived (read in a worker); fill it in unless one was typed."""
+        if self._slot != self._initial_slot:  # the form moved on: it belongs to the first
+            if password is not None and not self._secrets.get(self._initial_slot):
+                self._secrets[self._initial_slot] = password
+            password = None
+            note = ""
         if password is not None and not self._password_typed and not self._value("password"):
             self.initial_password = password
             self.query_one("#password", Input).value = password

@@ -67,10 +67,27 @@ class FormReader(Screen[FormResult]):
     @property
     def signs_in(self) -> bool:
         """OAuth sign-in chosen (only offered for providers that have it)."""
-        family = model.oauth_provider_for(self.provider.id)
-        if family is None or self.protocol != "smtp":
-            return False
-        return model.SIGN_IN_CHOICES[family][self._choice("auth")][1] == "oauth2"
+        return self.sign_in_way in ("oauth2", "app")
+
+    @property
+    def sign_in_way(self) -> model.SignInWay:
+        """password, oauth2 (a person signs in) or app (the app signs in itself)."""
+        if model.oauth_provider_for(self.provider.id) is None or self.protocol != "smtp":
+            return "password"
+        return model.sign_in_choices(self.provider.id)[self._choice("auth")][1]
+
+    @property
+    def app_sign_in(self) -> bool:
+        return self.sign_in_way == "app"
+
+    @property
+    def app_secret(self) -> bool:
+        """The app signs in with a client secret (typed in the password field)."""
+        return (
+            self.app_sign_in
+            and self.oauth_family == "microsoft"
+            and not (self._value("certificate").strip())
+        )
 
     def _port(self) -> tuple[int, str]:
         """The chosen port and, when "Other" holds no valid number, the core's message."""
@@ -130,14 +147,22 @@ class FormReader(Screen[FormResult]):
         if family is not None and smtp.auth == "oauth2":
             oauth = settings.oauth
             oauth.provider = "microsoft" if family == "microsoft" else "google"
-            oauth.client_id = self._value("client-id")
-            oauth.client_secret = self._value("client-secret") if family == "google" else ""
+            oauth.grant = "app" if self.app_sign_in else "user"
+            app = self.app_sign_in
+            oauth.client_id = "" if app and family == "google" else self._value("client-id")
+            secret = family == "google" and not app
+            oauth.client_secret = self._value("client-secret") if secret else ""
             oauth.tenant = self._value("tenant") if family == "microsoft" else oauth.tenant
+            mine = app and family == "microsoft"
+            oauth.certificate = self._value("certificate") if mine else ""
+            google_app = app and family == "google"
+            oauth.service_account = self._value("service-account") if google_app else ""
 
     @property
     def password(self) -> str:
-        """The password (or API key) typed; none with an OAuth sign-in."""
-        return "" if self.signs_in else self._value("password")
+        """The password (or API key, or an app's client secret) typed; none with a person's
+        OAuth sign-in."""
+        return "" if self.signs_in and not self.app_secret else self._value("password")
 
     def result(self, action: model.FormAction = "test") -> FormResult:
         settings = self.draft()

@@ -18,7 +18,6 @@ from tui.core.settings import (
     Problem,
     Security,
     Settings,
-    SmtpAuth,
     validate,
 )
 
@@ -44,11 +43,35 @@ API_DEFAULT_URLS: dict[HttpApi, str] = {
 }
 
 # Providers that offer a sign-in (OAuth) besides the password, and the choices shown:
-# (label, smtp.auth) in the order shown, the recommended one first.
-SIGN_IN_CHOICES: dict[OAuthProvider, tuple[tuple[str, SmtpAuth], ...]] = {
+# (label, how) in the order shown, the recommended one first. "app" is smtp.auth = "oauth2"
+# with oauth.grant = "app": offered only where an organisation can set it up (APP_SIGN_IN).
+SignInWay = Literal["password", "oauth2", "app"]
+APP_CHOICE: tuple[str, SignInWay] = ("Sign in as the app", "app")  # for a server
+SIGN_IN_CHOICES: dict[OAuthProvider, tuple[tuple[str, SignInWay], ...]] = {
     "microsoft": (("Sign in with Microsoft (recommended)", "oauth2"), ("Password", "password")),
     "google": (("App password", "password"), ("Sign in with Google", "oauth2")),
 }
+APP_SIGN_IN = ("microsoft365", "google-workspace")  # work accounts: the app can sign in
+# ctrl+g with the app chosen: the page naming every step outside mailwiz.
+APP_GUIDE_PAGES = {"microsoft": "microsoft-app", "google": "google-service-account"}
+
+
+def sign_in_choices(provider_id: str) -> tuple[tuple[str, SignInWay], ...]:
+    """The sign-in choices of a provider with OAuth (the app's own for work accounts)."""
+    family = oauth_provider_for(provider_id) or "microsoft"
+    choices = SIGN_IN_CHOICES[family]
+    if provider_id not in APP_SIGN_IN:
+        return choices
+    # Three choices share the row: the recommended one says so in its help, not its label.
+    return (*((text.removesuffix(" (recommended)"), way) for text, way in choices), APP_CHOICE)
+
+
+def sign_in_way(settings: Settings) -> SignInWay:
+    if settings.smtp.auth != "oauth2":
+        return "password"
+    return "app" if settings.oauth.grant == "app" else "oauth2"
+
+
 OAUTH_PROVIDERS: dict[str, OAuthProvider] = {
     "microsoft365": "microsoft",
     "outlook": "microsoft",
@@ -71,6 +94,8 @@ FORM_ORDER: tuple[Key, ...] = (
     Key.OAUTH_CLIENT_ID,
     Key.OAUTH_CLIENT_SECRET,
     Key.OAUTH_TENANT,
+    Key.OAUTH_CERTIFICATE,
+    Key.OAUTH_SERVICE_ACCOUNT,
     Key.URL,
     Key.DOMAIN,
     Key.SENDER_NAME,
@@ -97,6 +122,8 @@ FIELD_WIDGETS: dict[Key, str] = {
     Key.OAUTH_CLIENT_ID: "client-id",
     Key.OAUTH_CLIENT_SECRET: "client-secret",
     Key.OAUTH_TENANT: "tenant",
+    Key.OAUTH_CERTIFICATE: "certificate",
+    Key.OAUTH_SERVICE_ACCOUNT: "service-account",
     Key.URL: "url",
     Key.DOMAIN: "domain",
     Key.SENDER_NAME: "name",
@@ -155,11 +182,12 @@ class FormState:
 
     password: str = field(repr=False)
     password_pending: bool  # the stored password is still being read
-    signs_in: bool  # OAuth sign-in chosen
+    signs_in: bool  # OAuth sign-in chosen (a person's, or the app's own)
     app_password: bool  # the provider wants an app password
     port_error: str  # "Other" port holds no valid number
     timeout_error: str
     password_warning: str = ""  # the password cannot be the provider's app password
+    app: bool = False  # the app signs in itself (oauth.grant = "app")
 
 
 def form_problems(settings: Settings, state: FormState) -> dict[Key, list[Problem]]:
@@ -182,9 +210,14 @@ def _smtp_problems(settings: Settings, state: FormState, found: dict[Key, list[P
     if state.port_error:
         found[Key.PORT] = [Problem(Key.PORT, state.port_error)]
     if state.signs_in:
-        if not settings.oauth.client_id.strip():
+        oauth = settings.oauth
+        google_app = state.app and oauth.provider == "google"
+        if not oauth.client_id.strip() and not google_app:
             message = "Enter the client ID of your app registration."
             found[Key.OAUTH_CLIENT_ID].append(Problem(Key.OAUTH_CLIENT_ID, message))
+        if state.app and not google_app and not oauth.certificate.strip() and not state.password:
+            message = "Enter the client secret's value, or a certificate file above."
+            found[Key.PASSWORD].append(Problem(Key.PASSWORD, message))
         return
     login = settings.smtp.username.strip() and settings.smtp.security != "none"
     if not state.password_pending and login and not state.password:

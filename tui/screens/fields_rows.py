@@ -79,9 +79,9 @@ def server_rows(settings: Settings) -> list[Widget]:
 def login_rows(settings: Settings, provider_id: str) -> list[Widget]:
     """The sign-in choice (providers with OAuth only; hidden otherwise) and the username."""
     smtp = settings.smtp
-    family = model.oauth_provider_for(provider_id) or "microsoft"
-    choices = model.SIGN_IN_CHOICES[family]
-    auth = next((n for n, (_, value) in enumerate(choices) if value == smtp.auth), 0)
+    choices = model.sign_in_choices(provider_id)
+    way = model.sign_in_way(settings)
+    auth = next((n for n, (_, value) in enumerate(choices) if value == way), 0)
     return [
         FieldRow(
             "Sign-in",
@@ -129,6 +129,18 @@ def secret_rows(settings: Settings, password: str, password_help: str) -> list[W
             _input(oauth.tenant, "tenant", "organizations, consumers, common or a tenant ID"),
             row_id="tenant",
             help_text="organizations: work or school; consumers: Outlook.com; or your tenant ID.",
+        ),
+        FieldRow(
+            "Certificate",
+            _input(oauth.certificate, "certificate", "optional: PEM with key and certificate"),
+            row_id="certificate",
+            help_text="A 0600 PEM file (private key + certificate); empty: a client secret.",
+        ),
+        FieldRow(
+            "Key file",
+            _input(oauth.service_account, "service-account", "the service account's JSON key"),
+            row_id="service-account",
+            help_text="The JSON key file (chmod 600); ctrl+g: domain-wide delegation.",
         ),
     ]
 

@@ -32,7 +32,7 @@ from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
 
 if TYPE_CHECKING:
-    from tui.core.credentials.store import KeyringStatus
+    from tui.core.credentials import KeyringStatus
 
 MASK = "●" * 8
 
@@ -175,7 +175,7 @@ class SaveScreen(Screen[bool]):
         """`practice`: a practice run; the settings and password go into the temporary
         practice folder, and the screen says so."""
         super().__init__()
-        from tui.core.credentials.lookup import relay_store_for_key, uses_relay
+        from tui.core.credentials import relay_store_for_key, uses_relay
 
         if uses_relay(settings):
             settings = settings.copy()
@@ -274,7 +274,7 @@ class SaveScreen(Screen[bool]):
     # ------------------------------------------------------------------ keyring
 
     def _needs_keyring(self) -> bool:
-        from tui.core.credentials.store import password_needed
+        from tui.core.credentials import password_needed
 
         return (
             self.password is not None
@@ -283,7 +283,7 @@ class SaveScreen(Screen[bool]):
         )
 
     def _probe(self) -> _Probe:
-        from tui.core.credentials.store import check_keyring
+        from tui.core.credentials import check_keyring
 
         status = check_keyring() if self._needs_keyring() else None
         return _Probe(status, _describe_secret_store(self.settings, self.config_path))
@@ -331,7 +331,7 @@ class SaveScreen(Screen[bool]):
 
     @on(RadioSet.Changed, "#store-choice")
     def _store_chosen(self, event: RadioSet.Changed) -> None:
-        from tui.core.credentials.store import describe_store
+        from tui.core.credentials import describe_store
 
         self.choice = "file" if event.pressed.id == "store-file" else "none"
         chosen = self.settings.copy()
@@ -424,7 +424,7 @@ class SaveScreen(Screen[bool]):
     def _save_failed(self, error: BaseException | None) -> None:
         self.saving = False
         self.query_one("#save", Button).disabled = False
-        from tui.core.credentials.store import PasswordStoreError
+        from tui.core.credentials import PasswordStoreError
 
         if isinstance(error, SettingsError | PasswordStoreError | ValueError):
             reason = str(error)

@@ -32,6 +32,7 @@ from tui.core.events import (
     StageStarted,
     TranscriptLine,
 )
+from tui.core.http_apis import service_name
 from tui.core.report import SendRecord, build_report, format_ms, stage_label
 from tui.core.send import planned_stages
 from tui.core.settings import Settings, address_problem
@@ -39,7 +40,7 @@ from tui.widgets.footer import FittingFooter
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.credentials.tokens import TokenSource
+    from tui.core.credentials import Credential, TokenSource
     from tui.core.diagnose.handlers import Diagnosis
     from tui.core.message import Outgoing
 
@@ -384,17 +385,15 @@ class TestSendScreen(Screen[TestOutcome]):
 
     # ------------------------------------------------------------------ the send
 
-    async def _waited(
-        self, stage: str, work: Callable[[], _T], found: Callable[[_T], bool] = bool
-    ) -> _T:
-        """A wait before the send proper (the keyring, loading code), shown as a stage with
-        its time (failed unless `found(result)`), in a thread so the screen keeps moving."""
+    async def _waited(self, stage: str, work: Callable[[], _T]) -> _T:
+        """A wait before the send proper (the keyring, the sign-in), shown as a stage with
+        its time (failed when `work` raises), in a thread so the screen keeps moving."""
         self._on_event(StageStarted(stage))
         began = self._clock()
         ok = False
         try:
             result = await asyncio.to_thread(work)
-            ok = found(result)
+            ok = True
             return result
         finally:
             self._on_event(StageEnded(stage, ok, (self._clock() - began) * 1000))
@@ -405,20 +404,11 @@ class TestSendScreen(Screen[TestOutcome]):
         if not engine_loaded(self.settings):
             # Loading began when the screen opened; the rest of it counts in the Total.
             await asyncio.to_thread(load_engine, self.settings)
-        if self.settings.protocol == "smtp" and self.settings.smtp.auth == "oauth2":
-            tokens = await self._token_source()
-            if tokens is not None:
-                await self._run(outgoing, tokens)
-            return
-        password = self._password
-        if password is None:
-            password = await self._stored_password()
-            if password is None:
-                return
-            self._password = password
-        await self._run(outgoing, password)
+        credential = await self._credential()
+        if credential is not None:
+            await self._run(outgoing, credential.secret)
 
-    async def _run(self, outgoing: Outgoing, credential: str | TokenSource) -> None:
+    async def _run(self, outgoing: Outgoing, credential: str | TokenSource | None) -> None:
         from tui.core.send import run_send
 
         async for event in run_send(self.settings, credential, outgoing):
@@ -426,37 +416,30 @@ class TestSendScreen(Screen[TestOutcome]):
                 break
             self._on_event(event)
 
-    async def _token_source(self) -> TokenSource | None:
-        """The OAuth sign-in kept by the sign-in screen (or `mailwiz login`). None: there is
-        none, and the screen already says why."""
-        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+    async def _credential(self) -> Credential | None:
+        """The core's choice (tui.core.credentials.choose): the sign-in for OAuth, else the
+        password typed here, else MAILWIZ_PASSWORD or the store, looked up in a thread.
+        None: there is none, and the screen already says why."""
+        from tui.core.credentials import NoCredential, credential_for
 
+        def choose() -> Credential:
+            return credential_for(self.settings, self.config_path, typed=self._password)
+
+        oauth = self.settings.protocol == "smtp" and self.settings.smtp.auth == "oauth2"
         try:
-            return await self._waited(
-                "signin", lambda: token_source_for(self.settings, self.config_path)
-            )
-        except NotSignedIn as missing:
+            if oauth or self._password is None:
+                # Reading the sign-in or the stored password (the keyring) is a wait the
+                # user sees, as a stage with its time.
+                credential = await self._waited("signin" if oauth else "password", choose)
+            else:
+                credential = await asyncio.to_thread(choose)
+        except NoCredential as missing:
             failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=str(missing))
             self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
             return None
-
-    async def _stored_password(self) -> str | None:
-        """The stored password (or MAILWIZ_PASSWORD), looked up in a thread. None: failed,
-        and the screen already says why."""
-        from tui.core.credentials import store as secrets
-
-        if not secrets.password_needed(self.settings):
-            return ""
-        lookup = await self._waited(
-            "password",
-            lambda: secrets.load_password(self.settings, self.config_path),
-            lambda found: not found.missing,
-        )
-        if not lookup.missing:
-            return lookup.password or ""  # "": the relay's optional key is not stored
-        failure = Failure(kind=FailureKind.NO_PASSWORD, stage="", detail=lookup.problem)
-        self._finish(SendFinished(ok=False, total_ms=self._elapsed_ms(), failure=failure))
-        return None
+        if isinstance(credential.secret, str):
+            self._password = credential.secret  # measured by the diagnosis, masked in reports
+        return credential
 
     def _on_event(self, event: SendEvent) -> None:
         self.record.add(event)
@@ -512,9 +495,10 @@ class TestSendScreen(Screen[TestOutcome]):
             bar = self.query_one("#progress", ProgressBar)
             bar.update(progress=bar.total or 0)
             self._set_state("ok")
+            who = service_name(self.settings)  # "the server", "the Postmark API"
             self._show_result(
-                f"{MARK_OK} The server accepted the message — check the inbox (and the spam "
-                f"folder) of {self.record.to}. Press Enter to continue to saving.",
+                f"{MARK_OK} {who[:1].upper()}{who[1:]} accepted the message — check the inbox "
+                f"(and the spam folder) of {self.record.to}. Press Enter to continue to saving.",
                 "ok",
             )
             return

@@ -331,8 +331,9 @@ class AppKey:
         return "certificate" if self.certificate is not None else "client_secret"
 
 
-def app_key_for(settings: Settings, config_path: Path) -> AppKey:
-    """The app's key, read now (AppKeyProblem / CredentialMissing when there is none)."""
+def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -> AppKey:
+    """The app's key, read now (AppKeyProblem / CredentialMissing when there is none);
+    `typed_secret`, when given, is the client secret (typed, not stored yet)."""
     oauth = settings.oauth
     if oauth.provider == "google":
         if not oauth.service_account.strip():
@@ -341,6 +342,8 @@ def app_key_for(settings: Settings, config_path: Path) -> AppKey:
         return AppKey(service_account=load_service_account(path))
     if oauth.certificate.strip():
         return AppKey(certificate=load_certificate(resolve_path(oauth.certificate, config_path)))
+    if typed_secret:
+        return AppKey(secret=typed_secret)
     from tui.core.credentials.oauth import CredentialMissing
     from tui.core.credentials.store import load_password
 
@@ -406,9 +409,13 @@ class AppTokenSource:
 
 
 def app_token_source(
-    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+    settings: Settings,
+    config_path: Path,
+    clock: Callable[[], float] = time.time,
+    typed_secret: str = "",
 ) -> AppTokenSource:
-    return AppTokenSource(settings, app_key_for(settings, config_path), clock)
+    key = app_key_for(settings, config_path, typed_secret)
+    return AppTokenSource(settings, key, clock)
 
 
 def key_ends(settings: Settings, config_path: Path) -> tuple[str, float] | None:

@@ -74,7 +74,7 @@ def backend_name(backend: keyring.backend.KeyringBackend) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _backend_name_quick() -> str:
+def backend_name_quick() -> str:
     import keyring
 
     try:
@@ -159,7 +159,7 @@ def _fail_misconfigured(exc: BaseException) -> PasswordStoreError:
     )
 
 
-def _fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
+def fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
     from keyring.backends import null
 
     name = backend_name(backend)
@@ -217,7 +217,7 @@ def _fail_error(name: str, exc: BaseException, password: str | None) -> Password
 # means than getpass are not caught; none of the common ones do.
 
 _GETPASS_NAMES = ("getpass", "unix_getpass", "win_getpass", "fallback_getpass")
-_original_getpass: dict[str, Callable[..., str]] = {}
+original_getpass: dict[str, Callable[..., str]] = {}
 _guard_lock = threading.Lock()
 _thread_state = threading.local()
 
@@ -235,10 +235,10 @@ def _make_guard(name: str) -> Callable[..., str]:
         if _in_keyring_worker():
             _thread_state.prompt_refused = True
             raise PromptRefused("mailwiz does not let the keyring prompt on the terminal")
-        return _original_getpass[name](*args, **kwargs)
+        return original_getpass[name](*args, **kwargs)
 
     guarded_getpass.__name__ = name
-    guarded_getpass.__wrapped__ = _original_getpass[name]  # type: ignore[attr-defined]
+    guarded_getpass.__wrapped__ = original_getpass[name]  # type: ignore[attr-defined]
     return guarded_getpass
 
 
@@ -246,12 +246,12 @@ def _install_prompt_guard() -> None:
     import getpass  # only when a keyring is used
 
     with _guard_lock:
-        if _original_getpass:
+        if original_getpass:
             return
         for name in _GETPASS_NAMES:
             original = getattr(getpass, name, None)
             if callable(original):
-                _original_getpass[name] = original
+                original_getpass[name] = original
                 setattr(getpass, name, _make_guard(name))
 
 
@@ -315,7 +315,7 @@ def _load_backend() -> keyring.backend.KeyringBackend:
         raise _BackendUnusable(exc) from None
 
 
-def _keyring_op(
+def keyring_op(
     op: Callable[[keyring.backend.KeyringBackend], _T],
     timeout: float,
     password: str | None = None,

@@ -6,8 +6,8 @@ it builds the requests (PKCE, client authentication, refresh) and parses the ans
 `expires_in` -> `expires_at`). Authlib is imported only inside the functions that talk to a
 token endpoint, so a send with a password never loads it (a test checks this).
 
-`credential_for(settings, config_path)` is what `test`, `send` and the wizard call: a password
-for `smtp.auth = "password"`, a `StoredTokenSource` for `"oauth2"`. The sign-in itself (device
+`token_source_for(settings, config_path)` gives the `StoredTokenSource` of `smtp.auth = "oauth2"`;
+which credential a send uses is decided once, in `choose.credential_for`. The sign-in itself (device
 code, browser + PKCE) is in `oauth_flows`; where the token is kept is in `oauth_store`.
 """
 
@@ -102,6 +102,9 @@ class TokenRecord:
     username: str = ""  # the signed-in account, from the ID token, when the provider said
     token_type: str = "Bearer"
     scope: str = ""
+    # When the refresh token itself ends, where the server said (refresh_token_expires_in:
+    # Google's apps in Testing status, 7 days; 0: not said). Status warns ahead of it.
+    refresh_expires_at: float = 0.0
 
     def __repr__(self) -> str:
         return f"TokenRecord(username={self.username!r}, expires_at={self.expires_at:.0f}, ...)"
@@ -119,6 +122,7 @@ class TokenRecord:
                 "username": self.username,
                 "token_type": self.token_type,
                 "scope": self.scope,
+                "refresh_expires_at": self.refresh_expires_at,
             },
             separators=(",", ":"),
         )
@@ -140,6 +144,7 @@ class TokenRecord:
             username=str(data.get("username") or ""),
             token_type=str(data.get("token_type") or "Bearer"),
             scope=str(data.get("scope") or ""),
+            refresh_expires_at=_number(data.get("refresh_expires_at")),
         )
 
     def live_for(self, now: float) -> float:
@@ -189,6 +194,11 @@ def record_from_response(
         expires_at = now + float(expires_in) if isinstance(expires_in, int | float) else 0.0
     id_token = token.get("id_token")
     username = username_from_id_token(id_token) if isinstance(id_token, str) else ""
+    refresh_in = _number(token.get("refresh_token_expires_in"))
+    if refresh_in:
+        refresh_expires_at = now + refresh_in
+    else:  # the same refresh token kept (Google's refresh answers): its end stays
+        refresh_expires_at = 0.0 if token.get("refresh_token") else old.refresh_expires_at
     return TokenRecord(
         refresh_token=str(token.get("refresh_token") or old.refresh_token),
         access_token=str(token.get("access_token") or ""),
@@ -196,7 +206,20 @@ def record_from_response(
         username=username or old.username,
         token_type=str(token.get("token_type") or "Bearer"),
         scope=str(token.get("scope") or old.scope),
+        refresh_expires_at=refresh_expires_at,
     )
+
+
+def _number(value: object) -> float:
+    """A JSON number (or a numeric string) as a float; 0.0 for anything else."""
+    if isinstance(value, bool):
+        return 0.0
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value)) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 # ------------------------------------------------------------- talking to a token endpoint
@@ -364,15 +387,19 @@ class StoredTokenSource:
 
 
 def token_source_for(
-    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+    settings: Settings,
+    config_path: Path,
+    clock: Callable[[], float] = time.time,
+    typed_secret: str = "",
 ) -> TokenSource:
     """The token source for settings with `smtp.auth = "oauth2"`, or NotSignedIn: the app's
     own sign-in for `grant = "app"` (app_grants), else the person's stored sign-in.
-    `clock` is the time the source goes by (a test's fast clock)."""
+    `clock` is the time the source goes by (a test's fast clock); `typed_secret` an app's
+    client secret typed in the wizard and not stored yet (its test before saving)."""
     if settings.oauth.grant == "app":
         from tui.core.credentials.app_grants import app_token_source
 
-        return app_token_source(settings, config_path, clock)
+        return app_token_source(settings, config_path, clock, typed_secret)
     from tui.core.credentials.oauth_store import TokenStoreError, TokenVault
 
     vault = TokenVault(settings, config_path)
@@ -392,26 +419,8 @@ def uses_oauth(settings: Settings) -> bool:
     return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
-def credential_for(settings: Settings, config_path: Path) -> str | TokenSource | None:
-    """What the send signs in with: a TokenSource for OAuth, the stored password (or
-    $MAILWIZ_PASSWORD) otherwise, None when no sign-in is needed.
-
-    Raises NotSignedIn for OAuth without a stored sign-in, and `CredentialMissing` (a
-    NotSignedIn) when a password is needed and none is available."""
-    if uses_oauth(settings):
-        return token_source_for(settings, config_path)
-    from tui.core.credentials.store import load_password, password_needed
-
-    if not password_needed(settings):
-        return None
-    lookup = load_password(settings, config_path)
-    if lookup.missing:
-        raise CredentialMissing(f"no password available. {lookup.problem}")
-    return lookup.password  # None: the relay's optional key is not stored
-
-
 class CredentialMissing(NotSignedIn):
-    """A password is needed and none is stored or given."""
+    """A secret is needed (an app's client secret or key) and none is stored or given."""
 
 
 def provider_name(provider: str) -> str:

@@ -16,25 +16,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui.core.credentials import store
-from tui.core.credentials.keyring_calls import PasswordStoreError, _fail_null, _keyring_op
+from tui.core.credentials.keyring_calls import PasswordStoreError, fail_null, keyring_op
 from tui.core.credentials.oauth import TokenRecord
+from tui.core.locations import TOKEN_FILE_SUFFIX as TOKEN_FILE_SUFFIX
+from tui.core.locations import token_file_path as token_file_path
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-TOKEN_FILE_SUFFIX = ".token"
 KEYRING_SUFFIX = "#oauth"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another mailwiz's refresh of the same sign-in
 
 
 class TokenStoreError(Exception):
     """The sign-in could not be kept or read back; str() says what happened and what to do."""
-
-
-def token_file_path(config_path: Path) -> Path:
-    """The token file beside the settings file: `settings.toml.token`."""
-    return config_path.with_name(config_path.name + TOKEN_FILE_SUFFIX)
 
 
 def keyring_token_account(settings: Settings) -> str:
@@ -68,13 +64,13 @@ def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> N
     if where == "file":
         path = token_file_path(config_path)
         try:
-            store._write_password_file(path, text)
+            store.write_secret_file(path, text)
         except OSError as exc:
             raise TokenStoreError(
                 f"the sign-in could not be written to {path} ({exc.strerror or exc}). Check "
                 "that its folder exists and is yours, then run `mailwiz login` again"
             ) from None
-        if store._read_password_file(path).password != text:
+        if store.read_secret_file(path).password != text:
             raise TokenStoreError(f"{path} was written but reading it back gave something else")
         return
     account = keyring_token_account(settings)
@@ -82,10 +78,10 @@ def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> N
     def keep(backend: KeyringBackend) -> None:
         backend.set_password(store.SERVICE, account, text)
         if backend.get_password(store.SERVICE, account) != text:
-            raise _fail_null(backend)
+            raise fail_null(backend)
 
     try:
-        _keyring_op(keep, timeout=10, password=text)
+        keyring_op(keep, timeout=10, password=text)
     except PasswordStoreError as error:
         raise TokenStoreError(
             f"the sign-in could not be kept in the keyring. {error}".replace(
@@ -103,7 +99,7 @@ def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
         path = token_file_path(config_path)
         if not path.exists():
             return None
-        got = store._read_password_file(path)
+        got = store.read_secret_file(path)
         if got.password is None:
             raise TokenStoreError(
                 f"the sign-in in {path} could not be read: "
@@ -119,7 +115,7 @@ def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
             return found
 
         try:
-            found, _ = _keyring_op(read, timeout=10)
+            found, _ = keyring_op(read, timeout=10)
         except PasswordStoreError as error:
             raise TokenStoreError(f"the keyring could not be read. {error}") from None
         if found is None:
@@ -148,7 +144,7 @@ def delete_tokens(settings: Settings, config_path: Path) -> None:
             backend.delete_password(store.SERVICE, account)
 
     try:
-        _keyring_op(remove, timeout=10)
+        keyring_op(remove, timeout=10)
     except PasswordStoreError as error:
         raise TokenStoreError(f"the old sign-in could not be removed. {error}") from None
 

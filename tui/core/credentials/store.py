@@ -50,9 +50,9 @@ from urllib.parse import urlsplit
 
 from tui.core import files
 from tui.core.credentials.keyring_calls import PasswordStoreError as PasswordStoreError
-from tui.core.credentials.keyring_calls import _backend_name_quick, _fail_null, _keyring_op
-from tui.core.credentials.keyring_calls import _original_getpass as _original_getpass
 from tui.core.credentials.keyring_calls import backend_name as backend_name
+from tui.core.credentials.keyring_calls import backend_name_quick, fail_null, keyring_op
+from tui.core.credentials.keyring_calls import original_getpass as original_getpass
 from tui.core.credentials.lookup import PASSWORD_ENV as PASSWORD_ENV
 from tui.core.credentials.lookup import PasswordLookup as PasswordLookup
 from tui.core.credentials.lookup import env_password_problem as env_password_problem
@@ -64,6 +64,8 @@ from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
 from tui.core.http_apis import facts_of
+from tui.core.locations import PASSWORD_FILE_SUFFIX as PASSWORD_FILE_SUFFIX
+from tui.core.locations import password_file_path as password_file_path
 from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
@@ -73,7 +75,6 @@ if TYPE_CHECKING:
 # MAILWIZ_PASSWORD is set, nor for a password file or settings that need no password.
 
 SERVICE = "mailwiz"
-PASSWORD_FILE_SUFFIX = ".password"
 
 # The probe entry written (and removed again) by check_keyring. It has no "@", so it
 # can never be the entry of a real configuration (those are always USERNAME@HOST).
@@ -120,16 +121,16 @@ def keyring_account(settings: Settings) -> str:
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
 
-def password_file_path(config_path: Path) -> Path:
-    """The password file beside the settings file: ``settings.toml.password``."""
-    return config_path.with_name(config_path.name + PASSWORD_FILE_SUFFIX)
-
-
 def _no_password_reason(settings: Settings) -> str:
     if settings.protocol == "http":
         return (
             'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
             "one, run `mailwiz password --store keyring` (or --store file)."
+        )
+    if uses_oauth_sign_in(settings) and settings.oauth.grant == "app":
+        return (
+            "The app signs in itself with a certificate or a key file ([oauth] certificate "
+            "or service_account), so no secret is stored."
         )
     if uses_oauth_sign_in(settings):
         return (
@@ -144,14 +145,14 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     and save."""
     if uses_relay(settings) and settings.password.store == "none":
         return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
-    if uses_oauth_sign_in(settings):
+    if uses_oauth_sign_in(settings) and not password_needed(settings):  # (an app's secret is)
         return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
     if not password_needed(settings):
         return "nowhere: no username is set, so no password is needed"
     store = settings.password.store
     word = secret_word(settings)
     if store == "keyring":
-        name = _backend_name_quick()
+        name = backend_name_quick()
         where = f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
         if secret_optional(settings):
             return f"{where}, if one is stored (the relay's API key is optional)"
@@ -180,7 +181,7 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
 
     def probe(backend: keyring.backend.KeyringBackend) -> None:
         if isinstance(backend, null.Keyring):
-            raise _fail_null(backend)
+            raise fail_null(backend)
         backend.set_password(SERVICE, PROBE_ACCOUNT, token)
         try:
             back = backend.get_password(SERVICE, PROBE_ACCOUNT)
@@ -189,10 +190,10 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
             with contextlib.suppress(Exception):
                 backend.delete_password(SERVICE, PROBE_ACCOUNT)
         if back != token:
-            raise _fail_null(backend)
+            raise fail_null(backend)
 
     try:
-        _, name = _keyring_op(probe, timeout)
+        _, name = keyring_op(probe, timeout)
     except PasswordStoreError as exc:
         return KeyringStatus(False, exc.backend, _as_problem(exc.problem), exc.explanation)
     return KeyringStatus(True, name, "", "")
@@ -209,7 +210,7 @@ def _as_problem(problem: str) -> Problem:
 # The password file
 
 
-def _write_password_file(path: Path, password: str) -> None:
+def write_secret_file(path: Path, password: str) -> None:
     """Write atomically; the file is 0600 from its creation, never readable by others,
     and its temp file never follows a planted symlink. The folder is created 0700."""
     files.make_private_folder(path.parent)
@@ -217,42 +218,44 @@ def _write_password_file(path: Path, password: str) -> None:
 
 
 @dataclass(frozen=True, repr=False)
-class _FileRead:
+class SecretFileRead:
     password: str | None
     problem: str
     warning: str
 
 
-def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRead:
+def read_secret_file(path: Path, config_path: Path | None = None) -> SecretFileRead:
     command = command_for(config_path, "password")
     run_hint = f"Run `{command}` to store it, or give it in {PASSWORD_ENV}."
     try:
         # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return _FileRead(None, f"The password file {path} does not exist. {run_hint}", "")
+        return SecretFileRead(None, f"The password file {path} does not exist. {run_hint}", "")
     except PermissionError:
-        return _FileRead(
+        return SecretFileRead(
             None,
             f"mailwiz may not read the password file {path} (permission denied). Check "
             f"that it belongs to you, or give the password in {PASSWORD_ENV}.",
             "",
         )
     except OSError as exc:
-        return _FileRead(
+        return SecretFileRead(
             None, f"The password file {path} could not be opened ({exc.strerror}).", ""
         )
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return _FileRead(
+            return SecretFileRead(
                 None, f"{path} is not a regular file, so it is not used as a password file.", ""
             )
         chunks = []
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
     except OSError as exc:
-        return _FileRead(None, f"The password file {path} could not be read ({exc.strerror}).", "")
+        return SecretFileRead(
+            None, f"The password file {path} could not be read ({exc.strerror}).", ""
+        )
     finally:
         os.close(fd)
     warning = ""
@@ -265,14 +268,16 @@ def _read_password_file(path: Path, config_path: Path | None = None) -> _FileRea
     try:
         text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        return _FileRead(None, f"The password file {path} is not UTF-8 text. {run_hint}", warning)
+        return SecretFileRead(
+            None, f"The password file {path} is not UTF-8 text. {run_hint}", warning
+        )
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
-        return _FileRead(None, f"The password file {path} is empty. {run_hint}", warning)
-    return _FileRead(text, "", warning)
+        return SecretFileRead(None, f"The password file {path} is empty. {run_hint}", warning)
+    return SecretFileRead(text, "", warning)
 
 
 # ---------------------------------------------------------------------------
@@ -308,7 +313,7 @@ def save_password(
     if store == "file":
         path = password_file_path(config_path)
         try:
-            _write_password_file(path, password)
+            write_secret_file(path, password)
         except OSError as exc:
             raise PasswordStoreError(
                 "file",
@@ -316,7 +321,7 @@ def save_password(
                 "Check that its folder exists and is yours, or give the password in "
                 f"{PASSWORD_ENV}.",
             ) from None
-        back = _read_password_file(path, config_path)
+        back = read_secret_file(path, config_path)
         if back.password != password:
             raise PasswordStoreError(
                 "file",
@@ -330,9 +335,9 @@ def save_password(
     def store_and_read(backend: keyring.backend.KeyringBackend) -> None:
         backend.set_password(SERVICE, account, password)
         if backend.get_password(SERVICE, account) != password:
-            raise _fail_null(backend)
+            raise fail_null(backend)
 
-    _keyring_op(store_and_read, timeout, password)
+    keyring_op(store_and_read, timeout, password)
 
 
 def load_password(
@@ -364,7 +369,7 @@ def load_password(
             f"with `{command_for(config_path, 'password')}`.",
         )
     if store == "file":
-        got = _read_password_file(password_file_path(config_path), config_path)
+        got = read_secret_file(password_file_path(config_path), config_path)
         return PasswordLookup(got.password, "file", got.problem, got.warning)
 
     from keyring.backends import null
@@ -373,11 +378,11 @@ def load_password(
 
     def read(backend: keyring.backend.KeyringBackend) -> str | None:
         if isinstance(backend, null.Keyring):
-            raise _fail_null(backend)
+            raise fail_null(backend)
         return backend.get_password(SERVICE, account)
 
     try:
-        found, name = _keyring_op(read, timeout)
+        found, name = keyring_op(read, timeout)
     except PasswordStoreError as exc:
         if secret_optional(settings) and exc.problem in ("none", "null"):
             return PasswordLookup(None, "keyring", "")  # no keyring here: no key to send
@@ -445,7 +450,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
                 raise
 
     try:
-        _keyring_op(remove, timeout)
+        keyring_op(remove, timeout)
     except PasswordStoreError as exc:
         if exc.problem == "none":
             return

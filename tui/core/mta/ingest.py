@@ -9,20 +9,24 @@ file holds, the others are still taken in.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TypeVar
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
 from tui.core.mta import dropbox, syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
-from tui.core.mta.notice import send_notice
 from tui.core.mta.options import Invocation, from_record
-from tui.core.mta.rewrite import MessageProblem, Prepared, prepare
+from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id, user_name
 from tui.core.settings import Settings
 
+Message = TypeVar("Message", Prepared, Head)
 
-def new_envelope(prepared: Prepared, invocation: Invocation, uid: int) -> Envelope:
+
+def new_envelope(prepared: Prepared | Head, invocation: Invocation, uid: int) -> Envelope:
     return Envelope(
         id=new_id(),
         recipients=list(prepared.recipients),
@@ -35,18 +39,25 @@ def new_envelope(prepared: Prepared, invocation: Invocation, uid: int) -> Envelo
     )
 
 
-def queue(spool: Spool, prepared: Prepared, invocation: Invocation, uid: int) -> Held:
-    """Queue a prepared message, held (locked) for its first attempt. MtaError (73)."""
+def queue(
+    spool: Spool,
+    prepared: Prepared | Head,
+    invocation: Invocation,
+    uid: int,
+    data: Iterable[bytes] | None = None,
+) -> Held:
+    """Queue a prepared message (or a prepared head and `data`, the whole message in chunks
+    as they are read), held (locked) for its first attempt. MtaError (73)."""
     envelope = new_envelope(prepared, invocation, uid)
     try:
-        held = spool.add(prepared.data, envelope)
+        held = spool.add(prepared.data if data is None else data, envelope)
     except SpoolError as error:
         raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
     syslog.event(held.id, "accepted", envelope.user, envelope.recipients, size=envelope.size)
     return held
 
 
-def split_refused(prepared: Prepared) -> tuple[Prepared, list[tuple[str, str]]]:
+def split_refused(prepared: Message) -> tuple[Message, list[tuple[str, str]]]:
     """The message for the recipients the envelope checks accept, and (address, problem)
     for each they refuse: such a refusal never reached a server and never gets better."""
     good: list[str] = []
@@ -59,7 +70,7 @@ def split_refused(prepared: Prepared) -> tuple[Prepared, list[tuple[str, str]]]:
             refused.append((address, problem))
     if not refused:
         return prepared, []
-    return Prepared(tuple(good), prepared.data, prepared.subject), refused
+    return replace(prepared, recipients=tuple(good)), refused
 
 
 def fail_refused(
@@ -115,6 +126,12 @@ def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[s
 
 def _unexpected(error: Exception) -> str:
     return f"mailwiz could not take this message ({type(error).__name__}: {error})"[:300]
+
+
+def send_notice(spool: Spool, failed: Envelope, data: bytes, settings: Settings) -> None:
+    from tui.core.mta import notice  # the runner's; the sendmail entry never loads it
+
+    notice.send_notice(spool, failed, data, settings)
 
 
 def _accept(

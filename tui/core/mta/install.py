@@ -21,10 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
 from tui.core.mta.texts import say
+
+if TYPE_CHECKING:
+    from tui.core.settings import Settings
 
 SENDMAIL = "usr/sbin/sendmail"
 MAILQ = "usr/bin/mailq"
@@ -33,6 +37,13 @@ LIB_SENDMAIL = "usr/lib/sendmail"
 LINKS = (SENDMAIL, MAILQ, NEWALIASES, LIB_SENDMAIL)
 SETTINGS = "etc/mailwiz/settings.toml"
 SECRETS = (SETTINGS + ".password", SETTINGS + ".token")
+# The copies of the files the settings name (copy_named).
+NAMED_COPIES = {
+    "smtp.ca_file": "ca-file.pem",
+    "oauth.certificate": "certificate.pem",
+    "oauth.service_account": "service-account.json",
+}
+NAMED = tuple(f"etc/mailwiz/{name}" for name in NAMED_COPIES.values())
 MANIFEST = "etc/mailwiz/installed.json"
 SPOOL = "var/spool/mailwiz"
 UNITS = "etc/systemd/system"
@@ -128,14 +139,14 @@ def cron_line(mailwiz: Path) -> str:
     return f"* * * * * root {mailwiz} queue --run 2>&1 | /usr/bin/logger -t mailwiz -p mail.err\n"
 
 
-def _write(path: Path, text: str, mode: int = 0o644) -> None:
+def _write(path: Path, text: str | bytes, mode: int = 0o644) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
     os.chmod(tmp, mode)
     os.replace(tmp, path)
 
@@ -194,14 +205,14 @@ def install_plan(
     created: list[str] = []
     settings = root / SETTINGS
     if source.resolve() != settings.resolve():
-        created += [SETTINGS, *SECRETS]
+        created += [SETTINGS, *SECRETS, *NAMED]
         problem = trust.user_files_problem(source)
-        if problem:
-            plan.blockers.append(problem)
+        plan.blockers += [problem] if problem else _referenced_files(source)
         plan.steps.append(
             Step(
                 f"copy the settings {source.absolute()} to {settings} (readable by root "
-                "only), and the password, if they use one, to a root-only file beside them",
+                "only), the password, if they use one, and the files they name (CA file, "
+                "certificate, key file) to root-only files beside them",
                 lambda: copy_settings(source, settings),
             )
         )
@@ -231,6 +242,46 @@ def install_plan(
         )
     )
     return plan
+
+
+def _named_files(settings: Settings) -> dict[str, Path]:
+    """The files the settings name (setting -> path), which root reads at every send."""
+    named = {
+        "smtp.ca_file": settings.smtp.ca_file,
+        "oauth.certificate": settings.oauth.certificate,
+        "oauth.service_account": settings.oauth.service_account,
+    }
+    return {key: Path(value.strip()).expanduser() for key, value in named.items() if value.strip()}
+
+
+def _referenced_files(source: Path) -> list[str]:
+    """What stands in the way of copying the files the settings name (see copy_named)."""
+    from tui.core.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings(source).settings
+    except SettingsError:
+        return []  # the copy step says what is wrong with them
+    blockers: list[str] = []
+    for path in _named_files(settings).values():
+        try:
+            trust.read_user_file(path)
+        except PermissionError as error:
+            blockers.append(say("install-user-file", problem=error))
+    return blockers
+
+
+def copy_named(settings: Settings, folder: Path) -> None:
+    """Root must not read, at every send, a file a user can change: each file the settings
+    name is copied (no link, its folder owner's, as the settings are) into root's `folder`,
+    0600, and the settings point at the copy."""
+    for key, path in _named_files(settings).items():
+        if trust.problems([path]) == []:
+            continue  # root's already (under /etc, /usr/share/ca-certificates)
+        copy = folder / NAMED_COPIES[key]
+        _write(copy, trust.read_user_file(path), 0o600)
+        section, name = key.split(".")
+        setattr(getattr(settings, section), name, str(copy))
 
 
 def _runner_steps(root: Path, mailwiz: Path, plan: Plan, created: list[str]) -> None:

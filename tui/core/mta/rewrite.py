@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import email
-import email.policy
+import io
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -36,16 +35,13 @@ from typing import BinaryIO
 from tui.core.addresses import envelope_problem
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation
+from tui.core.mta.reading import FIELD, Reader, read_all
+from tui.core.mta.reading import MessageProblem as MessageProblem
 from tui.core.mta.spool import MAX_MESSAGE
 from tui.core.settings import Settings
 
-_FIELD = re.compile(rb"^([\x21-\x39\x3b-\x7e]+)[ \t]*:")
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")
-
-
-class MessageProblem(ValueError):
-    """A message that cannot be sent as it is (exit 65, EX_DATAERR)."""
 
 
 @dataclass(frozen=True)
@@ -55,24 +51,18 @@ class Prepared:
     subject: str  # decoded, for listings and the HTTP relay
 
 
+@dataclass(frozen=True)
+class Head:
+    """A prepared header block: the body follows as the caller wrote it (CRLF)."""
+
+    recipients: tuple[str, ...]  # the envelope
+    data: bytes  # the header block as sent, CRLF line ends, with the blank line after it
+    subject: str
+
+
 def read_input(stream: BinaryIO, ignore_dots: bool, limit: int = MAX_MESSAGE) -> bytes:
     """The message from standard input, to its end (or, without -i, to a line "." alone)."""
-    if ignore_dots:
-        data = stream.read(limit + 1)
-    else:
-        chunks: list[bytes] = []
-        size = 0
-        for line in iter(stream.readline, b""):
-            if line.rstrip(b"\r\n") == b".":
-                break
-            chunks.append(line)
-            size += len(line)
-            if size > limit:
-                break
-        data = b"".join(chunks)
-    if len(data) > limit:
-        raise MessageProblem(f"the message is larger than {limit // (1024 * 1024)} MB")
-    return data
+    return read_all(stream, ignore_dots, limit)
 
 
 @dataclass
@@ -103,7 +93,7 @@ def _split(data: bytes) -> tuple[list[_Field], list[bytes]]:
         if line[:1] in (b" ", b"\t") and fields:
             fields[-1].lines.append(line)
             continue
-        match = _FIELD.match(line)
+        match = FIELD.match(line)
         if match is None:  # not a header line: the body starts here (no blank line)
             return fields, lines[index:]
         fields.append(_Field(match.group(1).decode("ascii"), [line]))
@@ -167,8 +157,21 @@ def prepare(
 ) -> Prepared:
     """The envelope and the rewritten message; `submitted` is the time for a missing Date
     (default: now). Raises MessageProblem or UnknownLocalName, nothing else."""
+    reader = Reader(io.BytesIO(data), ignore_dots=True, limit=len(data))
+    head = prepare_head(reader.head(), invocation, settings, resolver, submitted)
+    return Prepared(head.recipients, head.data + b"".join(reader.body()), head.subject)
+
+
+def prepare_head(
+    head: bytes,
+    invocation: Invocation,
+    settings: Settings,
+    resolver: Resolver,
+    submitted: float | None = None,
+) -> Head:
+    """The envelope and the rewritten header block (see prepare)."""
     try:
-        return _prepare(data, invocation, settings, resolver, submitted)
+        return _prepare(head, invocation, settings, resolver, submitted)
     except (MessageProblem, UnknownLocalName):
         raise
     except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as error:
@@ -176,14 +179,13 @@ def prepare(
 
 
 def _prepare(
-    data: bytes,
+    head: bytes,
     invocation: Invocation,
     settings: Settings,
     resolver: Resolver,
     submitted: float | None,
-) -> Prepared:
-    data = re.sub(rb"\r*\n", b"\n", data)
-    fields, body = _split(data)
+) -> Head:
+    fields, _body = _split(re.sub(rb"\r*\n", b"\n", head))
     for f in fields:
         _checked(f.lines)
     wanted = list(invocation.recipients)
@@ -209,12 +211,9 @@ def _prepare(
             domain = "mailwiz.invalid"
         message_id = make_msgid(domain=domain)
         fields.append(_Field("Message-ID", [f"Message-ID: {message_id}".encode("ascii")]))
-    head = b"\n".join(line for f in fields for line in f.lines)
-    out = head + b"\n\n" + b"\n".join(body)
-    if not out.endswith(b"\n"):
-        out += b"\n"
+    out = b"".join(line + b"\r\n" for f in fields for line in f.lines) + b"\r\n"
     subject = next((_clean_name(f.value) for f in fields if f.key == "subject"), "")
-    return Prepared(tuple(recipients), out.replace(b"\n", b"\r\n"), subject)
+    return Head(tuple(recipients), out, subject)
 
 
 def _moment(submitted: float) -> datetime.datetime:
@@ -261,6 +260,9 @@ def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settin
 
 def text_of(data: bytes) -> str:
     """The plain-text body of a message (for transports that take text, not MIME)."""
+    import email
+    import email.policy  # for the HTTP relay only: not on the submit path
+
     parsed = email.message_from_bytes(data, policy=email.policy.default)
     try:
         body = parsed.get_body(("plain", "html"))

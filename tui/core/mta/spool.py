@@ -22,16 +22,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
 import re
-import secrets
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+
+from tui.core.locations import DROP_FOLDER
 
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
@@ -53,7 +55,7 @@ def user_name(uid: int) -> str:
 
 
 def new_id() -> str:
-    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + os.urandom(4).hex()
 
 
 @dataclass
@@ -121,11 +123,17 @@ def _create(path: Path) -> int:
     return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _write_all(fd: int, data: bytes | Iterable[bytes]) -> int:
+    """Write `data` (bytes, or chunks as they come: a message is never held whole) and
+    fsync; returns the number of bytes written."""
+    total = 0
+    for piece in [data] if isinstance(data, bytes) else data:
+        view = memoryview(piece)
+        while view:
+            view = view[os.write(fd, view) :]
+        total += len(piece)
     os.fsync(fd)
+    return total
 
 
 class Spool:
@@ -135,7 +143,7 @@ class Spool:
         self.queue = root / "queue"
         self.failed = root / "failed"
         self.hold_folder = root / "hold"
-        self.drop = root / "drop"
+        self.drop = root / DROP_FOLDER
 
     def folder(self, where: Folder) -> Path:
         return {"queue": self.queue, "failed": self.failed, "hold": self.hold_folder}[where]
@@ -191,8 +199,10 @@ class Spool:
 
     # -- adding -------------------------------------------------------------------------
 
-    def add(self, data: bytes, envelope: Envelope) -> Held:
-        """Queue a message safely and return it held (locked) for a first attempt."""
+    def add(self, data: bytes | Iterable[bytes], envelope: Envelope) -> Held:
+        """Queue a message safely and return it held (locked) for a first attempt. `data`
+        may be chunks as they are read: whatever they raise (a message too large, a caller
+        gone) leaves nothing queued; the envelope's size is what was written."""
         try:
             msg_tmp = self.tmp / f"{envelope.id}.msg"
             fd = _create(msg_tmp)
@@ -200,24 +210,26 @@ class Spool:
             raise SpoolError(error.errno, f"cannot write to {self.tmp}: {error.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            _write_all(fd, data)
+            envelope.size = _write_all(fd, data)
             self._replace_json(self.queue, envelope)
             os.rename(msg_tmp, self.queue / f"{envelope.id}.msg")
             _fsync_folder(self.queue)
             _fsync_folder(self.tmp)
-        except OSError as error:
+        except BaseException as error:
             os.close(fd)
             with contextlib.suppress(OSError):
                 os.unlink(msg_tmp)
             with contextlib.suppress(OSError):
                 os.unlink(self.queue / f"{envelope.id}.json")
+            if not isinstance(error, OSError):
+                raise
             raise SpoolError(
                 error.errno, f"cannot queue in {self.root}: {error.strerror}"
             ) from None
         return Held(self, envelope, fd)
 
     def _replace_json(self, folder: Path, envelope: Envelope) -> None:
-        tmp = self.tmp / f"{envelope.id}.json.{secrets.token_hex(3)}"
+        tmp = self.tmp / f"{envelope.id}.json.{os.urandom(3).hex()}"
         fd = _create(tmp)
         try:
             _write_all(fd, envelope.to_json())
@@ -322,22 +334,27 @@ class Spool:
 
     # -- the drop folder ----------------------------------------------------------------
 
-    def drop_add(self, header: dict[str, Any], data: bytes) -> str:
-        """Leave a message for the runner (a caller who cannot read the settings)."""
+    def drop_add(self, header: dict[str, Any], data: bytes | Iterable[bytes]) -> str:
+        """Leave a message for the runner (a caller who cannot read the settings); `data`
+        as for add()."""
         message_id = new_id()
         tmp = self.drop / f".new-{message_id}"
+        record = json.dumps(header).encode("utf-8") + b"\n"
+        chunks = [record, data] if isinstance(data, bytes) else itertools.chain([record], data)
         try:
             fd = _create(tmp)
             try:
-                _write_all(fd, json.dumps(header).encode("utf-8") + b"\n" + data)
+                _write_all(fd, chunks)
                 os.rename(tmp, self.drop / f"{message_id}.drop")
                 # The caller is told "queued" next: the new name must survive a crash.
                 _fsync_folder(self.drop, inside=fd)
             finally:
                 os.close(fd)
-        except OSError as error:
+        except BaseException as error:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if not isinstance(error, OSError):
+                raise
             raise SpoolError(
                 error.errno, f"cannot write to {self.drop}: {error.strerror}"
             ) from None

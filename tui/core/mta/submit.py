@@ -3,7 +3,9 @@ front end (`mailwiz sendmail`, a `sendmail` link, tests, scripts).
 
     submit(invocation, stream) -> Submitted     or raises MtaError (a sysexits code)
 
-1. Read the message to its end (a cut-off message is refused, never queued).
+1. Read the header block; the body is read as it is written to the queue (or the drop
+   folder), so memory does not grow with the message. A cut-off message (its caller died)
+   or one over the limit is refused, never queued.
 2. A caller who may not read the settings leaves it in the drop folder for the runner;
    settings that cannot be used (missing, invalid) never lose it either: it waits in the
    drop folder, the caller is told why, and it goes out once they are fixed.
@@ -18,10 +20,11 @@ process, by -v and by --no-queue.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal
@@ -33,7 +36,8 @@ from tui.core.mta.ingest import fail_refused, queue, split_refused
 from tui.core.mta.local import UnknownLocalName
 from tui.core.mta.options import Invocation, OptionsError, parse, to_record
 from tui.core.mta.places import spool_path
-from tui.core.mta.rewrite import MessageProblem, Prepared, prepare, read_input
+from tui.core.mta.reading import Reader
+from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare_head
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
 from tui.core.mta.system import System, load_password, read_settings
 from tui.core.mta.texts import say
@@ -72,37 +76,39 @@ class Submitted:
 
 def submit(invocation: Invocation, stream: BinaryIO, on_event: OnEvent | None = None) -> Submitted:
     """Take the message on `stream` in. Raises MtaError with the sysexits code."""
-    data = read_message(invocation, stream)
+    message = Incoming(invocation, stream)
+    try:
+        return _submit(invocation, message, on_event)
+    except MtaError:
+        message.drain()  # the caller may still be writing: let it finish, then tell it
+        raise
+
+
+def _submit(invocation: Invocation, message: Incoming, on_event: OnEvent | None) -> Submitted:
     config_path = places.settings_path()
     spool = Spool(places.spool_path())
     if os.path.lexists(config_path) and not os.access(config_path, os.R_OK):
         if invocation.no_queue:
             raise MtaError.of(SysExit.NOPERM, "no-queue-unreadable", path=config_path)
-        return leave_in_drop(spool, invocation, data, config_path)
+        return leave_in_drop(spool, invocation, message, config_path)
     try:
         settings = read_settings(config_path)
     except MtaError as broken:
         if invocation.no_queue:
             raise MtaError.of(broken.code, "no-queue-broken", reason=broken.message) from None
-        return keep_until_fixed(spool, invocation, data, config_path, broken)
+        return keep_until_fixed(spool, invocation, message, config_path, broken)
     system = System(settings, config_path, spool)
-    prepared = prepare_or_refuse(data, invocation, system)
-    prepared, refused = split_refused(prepared)
-    if invocation.no_queue:
-        if refused:
-            raise MtaError(SysExit.DATAERR, refused[0][1])
-        return send_now(system, prepared, invocation, on_event)
+    head, refused = split_refused(prepare_or_refuse(message.head, invocation, system))
+    if invocation.no_queue or refused:  # the whole message, in memory
+        prepared = Prepared(head.recipients, head.data + message.whole_body(), head.subject)
+        if invocation.no_queue:
+            if refused:
+                raise MtaError(SysExit.DATAERR, refused[0][1])
+            return send_now(system, prepared, invocation, on_event)
+        return _queue_refused(system, prepared, invocation, refused)
     if not spool_ready(spool):
-        return leave_in_drop(spool, invocation, data, config_path)
-    notes = _refuse_now(spool, prepared, invocation, refused)
-    if not prepared.recipients:
-        raise MtaError(SysExit.DATAERR, "; ".join(notes))
-    held = queue(spool, prepared, invocation, os.getuid())
-    if notes:  # queued for the others; the caller still hears about the refused ones
-        held_id, folder = held.id, spool.queue
-        deliver_in_background(held, system)
-        rest = say("bad-recipients-rest", refused="; ".join(notes))
-        raise MtaError(SysExit.DATAERR, f"{rest} ({held_id} in {folder})")
+        return leave_in_drop(spool, invocation, message, config_path)
+    held = queue(spool, head, invocation, os.getuid(), message.prepared_chunks(head))
     if invocation.verbose:
         return deliver_now(held, system, on_event)
     if invocation.delivery == "queue":
@@ -112,21 +118,70 @@ def submit(invocation: Invocation, stream: BinaryIO, on_event: OnEvent | None = 
     return Submitted("queue", held.id, spool.queue)
 
 
+def _queue_refused(
+    system: System, prepared: Prepared, invocation: Invocation, refused: list[tuple[str, str]]
+) -> Submitted:
+    """Some recipients refused by the envelope checks: failed/ at once for them, queued for
+    the others; the caller hears about the refused ones (exit 65)."""
+    spool = system.spool
+    if not spool_ready(spool):
+        raise MtaError(SysExit.DATAERR, refused[0][1])
+    notes = _refuse_now(spool, prepared, invocation, refused)
+    if not prepared.recipients:
+        raise MtaError(SysExit.DATAERR, "; ".join(notes))
+    held = queue(spool, prepared, invocation, os.getuid())
+    held_id = held.id
+    deliver_in_background(held, system)
+    rest = say("bad-recipients-rest", refused="; ".join(notes))
+    raise MtaError(SysExit.DATAERR, f"{rest} ({held_id} in {spool.queue})")
+
+
 # ------------------------------------------------------------------------- reading
 
 
-def read_message(invocation: Invocation, stream: BinaryIO) -> bytes:
-    """The message to its end. A caller that died mid-message (its pipe closed early and
-    we were left to init) leaves a cut-off message: refused, never queued."""
-    parent = os.getppid()
-    try:
-        data = read_input(stream, invocation.ignore_dots)
-    except MessageProblem as problem:
-        raise MtaError.of(SysExit.DATAERR, "nothing-queued", problem=problem) from None
-    cut = not data.endswith(b"\n") and parent != 1 and _is_pipe(stream)
-    if cut and _caller_gone(parent):
-        raise MtaError.of(SysExit.DATAERR, "caller-gone")
-    return data
+class Incoming:
+    """The caller's message: its header block read at once, its body read as it is
+    written to the queue (never held whole, unless --no-queue needs it so). A caller that
+    died mid-message (its pipe closed early, we were left to init) leaves a cut-off
+    message: refused, never queued."""
+
+    def __init__(self, invocation: Invocation, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.parent = os.getppid()
+        self.reader = Reader(stream, invocation.ignore_dots)
+        self.head = self._guarded(self.reader.head)
+
+    def _guarded(self, read: Callable[[], bytes]) -> bytes:
+        try:
+            return read()
+        except MessageProblem as problem:
+            raise MtaError.of(SysExit.DATAERR, "nothing-queued", problem=problem) from None
+
+    def body(self) -> Iterator[bytes]:
+        """The body in chunks (CRLF); MtaError at its end when the caller died mid-way."""
+        chunks = self.reader.body()
+        while chunk := self._guarded(lambda: next(chunks, b"")):
+            yield chunk
+        cut = self.reader.last != b"\n" and self.parent != 1
+        if cut and _is_pipe(self.stream) and _caller_gone(self.parent):
+            raise MtaError.of(SysExit.DATAERR, "caller-gone")
+
+    def raw_chunks(self) -> Iterator[bytes]:
+        """The message for the drop folder: the header block as written, then the body."""
+        yield self.head + b"\n"
+        yield from self.body()
+
+    def prepared_chunks(self, head: Head) -> Iterator[bytes]:
+        yield head.data
+        yield from self.body()
+
+    def whole_body(self) -> bytes:
+        return b"".join(self.body())
+
+    def drain(self) -> None:
+        with contextlib.suppress(MtaError, OSError):
+            for _chunk in self.body():
+                pass
 
 
 _PF_EXITING = 0x4  # include/linux/sched.h: set before a dying process's files are closed
@@ -157,9 +212,9 @@ def _is_pipe(stream: BinaryIO) -> bool:
 # ----------------------------------------------------------------------- preparing
 
 
-def prepare_or_refuse(data: bytes, invocation: Invocation, system: System) -> Prepared:
+def prepare_or_refuse(head: bytes, invocation: Invocation, system: System) -> Head:
     try:
-        return prepare(data, invocation, system.settings, system.resolver())
+        return prepare_head(head, invocation, system.settings, system.resolver())
     except MessageProblem as problem:
         raise MtaError.of(SysExit.DATAERR, "nothing-queued", problem=problem) from None
     except UnknownLocalName as unknown:
@@ -200,30 +255,30 @@ def spool_ready(spool: Spool) -> bool:
 
 
 def leave_in_drop(
-    spool: Spool, invocation: Invocation, data: bytes, config_path: Path
+    spool: Spool, invocation: Invocation, message: Incoming, config_path: Path
 ) -> Submitted:
     """A caller who may not read the settings (PHP as www-data): the runner delivers it."""
     if not places.is_system_spool(spool.root):
         raise MtaError.of(SysExit.CONFIG, "no-system-queue", path=config_path)
-    message_id = _drop(spool, invocation, data)
+    message_id = _drop(spool, invocation, message)
     return Submitted("drop", message_id, spool.drop)
 
 
 def keep_until_fixed(
-    spool: Spool, invocation: Invocation, data: bytes, config_path: Path, broken: MtaError
+    spool: Spool, invocation: Invocation, message: Incoming, config_path: Path, broken: MtaError
 ) -> Submitted:
     """Settings that cannot be used: the message waits in the drop folder (the system's,
     or the caller's own spool's) and the caller is told why."""
     if not places.is_system_spool(spool.root):
         spool_ready(spool)
-    message_id = _drop(spool, invocation, data)
+    message_id = _drop(spool, invocation, message)
     note = say("kept-for-settings", reason=broken.message, id=message_id)
     return Submitted("drop", message_id, spool.drop, notes=(note,))
 
 
-def _drop(spool: Spool, invocation: Invocation, data: bytes) -> str:
+def _drop(spool: Spool, invocation: Invocation, message: Incoming) -> str:
     try:
-        return spool.drop_add(to_record(invocation, time.time()), data)
+        return spool.drop_add(to_record(invocation, time.time()), message.raw_chunks())
     except SpoolError as error:
         raise MtaError.of(SysExit.CANTCREAT, "not-queued", error=error.strerror) from None
 
@@ -234,8 +289,9 @@ def _drop(spool: Spool, invocation: Invocation, data: bytes) -> str:
 def deliver_in_background(held: Held, system: System) -> None:
     """Hand the held message to a detached child that delivers it; return at once. The
     child inherits the lock (flock belongs to the open file), so no flush takes the message
-    meanwhile; it closes the caller's stdin/stdout/stderr, so a caller reading our output
-    to its end (cron, PHP's popen) does not wait for it either."""
+    meanwhile; it closes every descriptor it was given (stdin, stdout, stderr and any
+    other), so a caller reading our output to its end (cron, PHP's popen) does not wait
+    for it either."""
     try:
         pid = os.fork()
     except OSError:
@@ -250,6 +306,10 @@ def deliver_in_background(held: Held, system: System) -> None:
         null = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(null, fd)
+        # Any other descriptor the caller handed down (a pipe it reads to its end) too;
+        # only the held message's stays.
+        os.closerange(3, held.fd)
+        os.closerange(held.fd + 1, 65536)
         _deliver_detached(held, system)
     except BaseException:  # a detached child has nobody to tell: the message stays queued
         code = 1

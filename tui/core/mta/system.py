@@ -52,19 +52,16 @@ def read_settings(config_path: Path) -> Settings:
 
 
 def load_password(settings: Settings, config_path: Path) -> str | TokenSource | None:
-    """The password, or for OAuth the token source that notes (and logs) refusals; it never
-    raises: a sign-in that cannot be read fails the token stage with the reason, and the
-    message stays queued."""
-    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
-        from tui.core.credentials.health import monitored_source
+    """The credential, chosen as `mailwiz test` chooses it (tui.core.credentials.choose): for
+    OAuth the token source that notes (and logs) refusals. It never raises: a sign-in that
+    cannot be read fails the token stage with the reason, a missing password the auth stage,
+    and the message stays queued."""
+    from tui.core.credentials.choose import NoCredential, credential_for
 
-        return monitored_source(settings, config_path)
-    from tui.core.credentials.store import load_password as lookup
-    from tui.core.credentials.store import password_needed
-
-    if not password_needed(settings):
+    try:
+        return credential_for(settings, config_path, unattended=True).secret
+    except NoCredential:
         return None
-    return lookup(settings, config_path).password
 
 
 def load_system(config_path: Path, spool: Spool, need_password: bool) -> System:

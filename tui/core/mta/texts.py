@@ -4,12 +4,13 @@ only when there is something to say: a submission that goes well prints nothing.
 from __future__ import annotations
 
 import functools
-import tomllib
-from importlib import resources
 
 
 @functools.cache
 def _table() -> dict[str, str]:
+    import tomllib
+    from importlib import resources
+
     text = resources.files(__package__).joinpath("texts.toml").read_text(encoding="utf-8")
     return {key: str(value) for key, value in tomllib.loads(text).items()}
 

@@ -137,7 +137,7 @@ def open_private(folder_fd: int, name: str, owner: int) -> int:
 USER_FILES = ("", ".password")  # the settings file, and its password file when there is one
 
 
-def read_user_files(source: Path) -> dict[str, bytes]:
+def read_user_files(source: Path, suffixes: tuple[str, ...] = USER_FILES) -> dict[str, bytes]:
     """The settings file at `source` and the files beside it that go with it, read without
     following a link, each a plain file of the folder's owner. Raises PermissionError whose
     text says which file and why (a missing password file is simply left out)."""
@@ -149,7 +149,7 @@ def read_user_files(source: Path) -> dict[str, bytes]:
     found: dict[str, bytes] = {}
     try:
         owner = os.fstat(folder_fd).st_uid
-        for suffix in USER_FILES:
+        for suffix in suffixes:
             name = source.name + suffix
             try:
                 fd = open_private(folder_fd, name, owner)
@@ -167,6 +167,12 @@ def read_user_files(source: Path) -> dict[str, bytes]:
     finally:
         os.close(folder_fd)
     return found
+
+
+def read_user_file(path: Path) -> bytes:
+    """One file a user's settings name (a CA file, a key file), read as read_user_files
+    reads the settings: no link, a plain file of its folder's owner."""
+    return read_user_files(path, ("",))[""]
 
 
 def user_files_problem(source: Path) -> str | None:

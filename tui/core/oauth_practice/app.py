@@ -263,6 +263,8 @@ def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> 
     def generate(**kwargs: Any) -> dict[str, Any]:
         token: dict[str, Any] = bearer(**kwargs)
         scope = (kwargs.get("scope") or "").split()
+        if practice.refresh_token_lifetime and token.get("refresh_token"):
+            token["refresh_token_expires_in"] = practice.refresh_token_lifetime
         if practice.with_id_token and "openid" in scope and kwargs.get("user"):
             token["id_token"] = id_token(kwargs["user"], practice.client_id, practice.base_url)
         return token

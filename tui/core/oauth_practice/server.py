@@ -109,6 +109,9 @@ class PracticeAuthorizationServer(Running):
         # by inactivity (AADSTS700082, as Microsoft's do after 90 days); 0: never.
         self.clock: Callable[[], float] = time.time
         self.refresh_idle_lifetime = 0.0
+        # Seconds a refresh token lives at most, said as refresh_token_expires_in (Google's
+        # apps in Testing status: 7 days); 0: not said.
+        self.refresh_token_lifetime = 0
         self.app = PracticeApp()  # the app sign-ins (client credentials, service account)
         self.query_app_client: Any = lambda client_id: None  # set when the server starts
 

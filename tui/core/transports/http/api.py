@@ -126,9 +126,18 @@ def json_request(
         url=url,
         headers={"Accept": "application/json", "Content-Type": "application/json", name: value},
         body=json_body(payload),
-        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}",
+        summary=f"JSON, {counted(len(outgoing.attachments), 'attachment')}, {key_note(name)}",
         secrets=tuple(dict.fromkeys(secret for secret in (value, key or "") if secret)),
     )
+
+
+KEY_MASK = "*" * 8
+
+
+def key_note(header: str | None) -> str:
+    """The transcript's word on the key: that one was sent and in which header, masked; or
+    that none was (the relay without a key). Never the key."""
+    return f"API key sent in {header}: {KEY_MASK}" if header else "no API key sent"
 
 
 def counted(n: int, word: str) -> str:

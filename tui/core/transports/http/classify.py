@@ -25,6 +25,7 @@ from collections.abc import Iterator
 import httpx
 
 from tui.core.events import Failure, FailureKind, Reason
+from tui.core.http_apis import say
 from tui.core.keys import Key
 from tui.core.redact import redact_url
 from tui.core.transports.http.probes import probe_certificate
@@ -140,14 +141,17 @@ def redirect(s: HttpSession, response: httpx.Response, status: int, status_line:
     plain = target.lower().startswith("http://")
     s.note(
         "**",
-        f"redirect to {target or '(no address)'} not followed"
-        + (": it is not encrypted" if plain else ""),
+        say(
+            "redirect",
+            target=target or say("redirect-nowhere"),
+            plain=say("redirect-plain") if plain else "",
+        ),
     )
     return s.fail(
         FailureKind.HTTP,
         code=status,
         reply=f"{status_line}; {REDIRECT_MARK}{target}" if target else status_line,
-        detail="redirects are not followed",
+        detail=say("redirect-detail"),
         location=target,
     )
 
@@ -181,7 +185,7 @@ async def map_error(s: HttpSession, exc: BaseException) -> Stop:
     if isinstance(exc, httpx.TransportError | httpx.DecodingError):
         return s.fail(
             FailureKind.HTTP,
-            reply=f"{s.what} did not answer with valid HTTP ({exc})",
+            reply=say("not-http", what=s.what, error=exc),
             detail=detail,
         )
     return s.fail(FailureKind.INTERNAL, detail=detail)

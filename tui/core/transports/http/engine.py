@@ -44,6 +44,7 @@ from collections.abc import AsyncIterator
 import httpx
 
 from tui.core.events import FailureKind, SendEvent
+from tui.core.http_apis import say
 from tui.core.message import Outgoing
 from tui.core.redact import Redactor
 from tui.core.settings import Settings
@@ -94,7 +95,7 @@ async def run(s: HttpSession, rec: StageRecorder) -> Outcome:
             raise
         raise s.fail(
             FailureKind.TIMEOUT,
-            detail=f"no answer within {s.settings.http.timeout:g} s",
+            detail=say("timeout", seconds=s.settings.http.timeout),
             location=s.where,
         ) from None
     finally:

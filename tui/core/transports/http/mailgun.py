@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
-from tui.core.http_apis import APIS
+from tui.core.http_apis import APIS, say
 from tui.core.keys import Key
 from tui.core.message import Outgoing
 from tui.core.providers import normalise_domain
@@ -29,6 +29,7 @@ from tui.core.transports.http.api import (
     html_body,
     join_path,
     json_field,
+    key_note,
     multipart_body,
     new_boundary,
     sender_mailbox,
@@ -43,9 +44,7 @@ def sending_domain(settings: Settings) -> str:
     text = settings.http.domain.strip() or settings.from_address.rpartition("@")[2]
     domain = normalise_domain(text) if text else None
     if not domain:
-        raise ApiSettingsError(
-            Key.DOMAIN, "Mailgun needs the sending domain ([http] domain), e.g. mg.example.com"
-        )
+        raise ApiSettingsError(Key.DOMAIN, say("mailgun-domain"))
     return domain
 
 
@@ -71,7 +70,10 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             "Authorization": f"Basic {token}",
         },
         body=multipart_body(fields, outgoing.attachments, boundary, "attachment"),
-        summary=f"multipart, {counted(len(outgoing.attachments), 'attachment')}",
+        summary=(
+            f"multipart, {counted(len(outgoing.attachments), 'attachment')}, "
+            f"{key_note('Authorization')}"
+        ),
         secrets=(f"Basic {token}", token, key or ""),
     )
 

@@ -21,7 +21,7 @@ import httpx
 
 from tui.core.events import FailureKind, Reason
 from tui.core.hosts import is_loopback_host
-from tui.core.http_apis import key_problem
+from tui.core.http_apis import key_problem, say
 from tui.core.keys import Key
 from tui.core.redact import redact_url
 from tui.core.transports.http.api import ApiSettingsError, Request
@@ -38,26 +38,19 @@ def check_url(s: HttpSession) -> httpx.URL:
         raise s.fail(
             FailureKind.HTTP,
             field=Key.URL,
-            reply=f"the URL of {s.what} is not valid",
+            reply=say("url-invalid", what=s.what),
             detail=f"{type(exc).__name__} for {redact_url(raw)}",  # never the raw URL
         ) from None
     if url.query:  # its values, and the whole of a bare "?KEY"
         s.redactor.add(url.query.decode("ascii", "replace"))
     if url.userinfo:
         s.redactor.add(url.userinfo.decode("ascii", "replace"))
-        raise _url_refused(
-            s,
-            f"the URL of {s.what} contains a user name or password; mailwiz does not send "
-            "credentials inside a URL",
-        )
+        raise _url_refused(s, say("url-credentials", what=s.what))
     if url.scheme not in ("https", "http") or not url.host:
-        raise _url_refused(s, f"the URL of {s.what} must start with https:// and name a host")
+        raise _url_refused(s, say("url-scheme", what=s.what))
     s.secure = url.scheme == "https"
     if not s.secure and not is_loopback_host(url.host):
-        raise _url_refused(
-            s,
-            "http:// (unencrypted) is allowed only for a relay on this computer; use https://",
-        )
+        raise _url_refused(s, say("url-plain"))
     s.host = url.host
     s.port = url.port or (443 if s.secure else 80)
     return url
@@ -74,7 +67,7 @@ def build(s: HttpSession, base: httpx.URL) -> Request:
         raise s.fail(
             FailureKind.NO_PASSWORD,
             field=Key.PASSWORD,
-            reply=f"no API key for {api.title}: store it, or set MAILWIZ_PASSWORD",
+            reply=say("no-key", title=api.title),
         )
     problem = key_problem(s.key or "")
     if problem:
@@ -96,7 +89,7 @@ def build(s: HttpSession, base: httpx.URL) -> Request:
             body=request.body,
             summary=request.summary,
             secrets=request.secrets,
-            notes=(*request.notes, f"{header}: {send_id} (a retry of it is not sent twice)"),
+            notes=(*request.notes, say("idempotency", header=header, send_id=send_id)),
         )
     return request
 
@@ -111,17 +104,13 @@ async def resolve(s: HttpSession) -> None:
         raise s.fail(FailureKind.DNS, reply=f"{s.host}: {exc.strerror}", detail=str(exc)) from None
     except UnicodeError as exc:
         raise s.fail(
-            FailureKind.DNS, reply=f"{s.host}: not a valid name", detail=str(exc)
+            FailureKind.DNS, reply=say("name-invalid", host=s.host), detail=str(exc)
         ) from None
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     # The name said "this computer"; every address must agree (a hosts file or a DNS answer
     # could send "x.localhost" elsewhere, in clear).
     if not s.secure and not all(is_loopback_host(a) for a in addresses):
-        raise _url_refused(
-            s,
-            f"{s.host} is not only this computer ({', '.join(addresses)}); "
-            "http:// is allowed only for a local relay, use https://",
-        )
+        raise _url_refused(s, say("not-only-here", host=s.host, addresses=", ".join(addresses)))
     shown = ", ".join(addresses[:4]) + (" ..." if len(addresses) > 4 else "")
-    s.note("**", f"{s.host} is {shown}")
+    s.note("**", say("resolved", host=s.host, addresses=shown))
     s.end(True, shown)

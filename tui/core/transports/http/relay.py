@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from tui.core.http_apis import APIS
+from tui.core.http_apis import APIS, say
 from tui.core.message import Outgoing
 from tui.core.settings import Settings
 from tui.core.transports.http.api import (
@@ -35,6 +35,7 @@ from tui.core.transports.http.api import (
     Request,
     counted,
     html_body,
+    key_note,
     multipart_body,
     new_boundary,
 )
@@ -67,15 +68,15 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         secrets = (headers["Authorization"], key)
     notes: tuple[str, ...] = ()
     if settings.sender.copy_to.strip():
-        notes = (
-            "the relay protocol has no copy field: no copy goes to "
-            f"{settings.sender.copy_to.strip()}",
-        )
+        notes = (say("relay-no-copy", copy=settings.sender.copy_to.strip()),)
     return Request(
         url=base,
         headers=headers,
         body=multipart_body(fields, attachments, boundary, ATTACHMENT_FIELD),
-        summary=f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}",
+        summary=(
+            f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}, "
+            f"{key_note('Authorization' if key else None)}"
+        ),
         secrets=secrets,
         notes=notes,
     )

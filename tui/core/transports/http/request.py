@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from tui.core.events import Direction
+from tui.core.http_apis import say
 from tui.core.message import human_size
 from tui.core.redact import REDACTED
 from tui.core.tls import system_context
@@ -96,7 +97,7 @@ async def _read_body(s: HttpSession, response: httpx.Response) -> bytes:
                 break
     except httpx.HTTPError as exc:
         # The status is what counts (any 2xx: accepted); only the body is cut.
-        s.note("**", f"the rest of the answer could not be read ({exc})")
+        s.note("**", say("body-cut", error=exc))
     return bytes(data[:BODY_READ_LIMIT])
 
 
@@ -112,7 +113,7 @@ def on_trace(s: HttpSession, name: str, info: dict[str, Any], summary: str) -> N
             s.streams.append(stream)
         where = _peer(stream)
         if where:
-            s.note("**", f"connected to {where}")
+            s.note("**", say("connected", where=where))
         s.end(True, where)
     elif event == "start_tls.started":
         s.start("tls")
@@ -124,7 +125,7 @@ def on_trace(s: HttpSession, name: str, info: dict[str, Any], summary: str) -> N
     elif event == "send_request_body.complete":
         s.end(True)
     elif event == "send_request_body.failed":
-        s.end(False, f"{s.what} closed the connection before the whole message")
+        s.end(False, say("closed-early", what=s.what))
     elif event == "receive_response_headers.started":
         s.start("response")
     elif event == "receive_response_headers.complete":
@@ -141,7 +142,7 @@ def _tls_done(s: HttpSession, stream: object) -> None:
     if isinstance(sslobj, ssl.SSLObject):
         cipher = sslobj.cipher()
         text = f"{sslobj.version()} {cipher[0] if cipher else ''}".strip()
-        s.note("**", f"{text}, certificate verified for {s.host}")
+        s.note("**", say("tls-verified", tls=text, host=s.host))
     s.end(True, text)
 
 

@@ -1,0 +1,122 @@
+"""The sendmail entry's cost to its caller: one submission (`sendmail -i root`, which queues
+and returns, delivering in the background; and `-odq`, queue only) beside a bare
+`python -c pass`, runs alternating so load affects all alike; then the peak memory of a
+submission and of a delivery of a 30 MB message. Prints medians; asserts nothing (figures,
+not tests).
+
+    .venv/bin/python bench/submit.py [RUNS]
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+logging.getLogger("mail.log").setLevel(logging.ERROR)
+MAILWIZ = Path(sys.executable).with_name("mailwiz")
+BIG = 30 * 1024 * 1024
+
+
+class Sink:
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def settings_text(port: int) -> str:
+    return (
+        'version = 1\nprotocol = "smtp"\nprovider = "custom"\n\n[smtp]\nhost = "127.0.0.1"\n'
+        f'port = {port}\nsecurity = "none"\nusername = ""\n\n[sender]\n'
+        'address = "bench@example.org"\n\n[local]\nadmin = "ops@example.org"\n\n'
+        '[password]\nstore = "none"\n'
+    )
+
+
+def measured(argv: list[str], data: bytes, env: dict[str, str]) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds (user + system, from the children's resource usage) and the
+    children's peak RSS so far (KiB) of one process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, input=data, env=env, check=False, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss
+
+
+def peak_rss(argv: list[str], data: bytes, env: dict[str, str]) -> int:
+    """Peak RSS (KiB) of one process, from a fresh interpreter that runs it."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdin=sys.stdin, check=False)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], input=data, env=env, capture_output=True,
+        check=False,
+    )  # fmt: skip
+    return int(done.stdout.decode().split()[-1])
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    port = free_port()
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port, data_size_limit=0)
+    controller.start()
+    folder = Path(tempfile.mkdtemp(prefix="mailwiz-bench-"))
+    config = folder / "settings.toml"
+    config.write_text(settings_text(port))
+    env = {
+        **os.environ,
+        "MAILWIZ_CONFIG": str(config),
+        "MAILWIZ_SPOOL": str(folder / "spool"),
+        "MAILWIZ_ALIASES": str(folder / "aliases"),
+    }
+    message = b"Subject: bench\n\nhello\n"
+    sendmail = [str(MAILWIZ), "sendmail", "-i", "root"]
+    queue_only = [str(MAILWIZ), "sendmail", "-odq", "-i", "root"]
+    bare = [sys.executable, "-c", "pass"]
+    rows: dict[str, list[tuple[float, float, int]]] = {"python -c pass": [], "sendmail": [],
+                                                       "sendmail -odq": []}  # fmt: skip
+    try:
+        for _ in range(runs):
+            rows["python -c pass"].append(measured(bare, b"", env))
+            rows["sendmail"].append(measured(sendmail, message, env))
+            rows["sendmail -odq"].append(measured(queue_only, message, env))
+        base = statistics.median(w for w, _c, _m in rows["python -c pass"])
+        print(f"{runs} runs each, alternating (medians):")
+        for name, values in rows.items():
+            wall = statistics.median(w for w, _c, _m in values)
+            cpu = statistics.median(c for _w, c, _m in values)
+            print(f"  {name:<16} wall {wall * 1000:7.1f} ms ({wall / base:4.2f}x)"
+                  f"  cpu {cpu * 1000:7.1f} ms")  # fmt: skip
+        subprocess.run([str(MAILWIZ), "queue", "--flush"], env=env, check=False,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        big = b"Subject: big\n\n" + (b"x" * 75 + b"\n") * (BIG // 76)
+        print(f"peak memory (RSS), a {len(big) / 2**20:.0f} MB message:")
+        print(f"  python -c pass           {peak_rss(bare, b'', env) / 1024:7.1f} MB")
+        print(f"  sendmail -odq (queue)    {peak_rss(queue_only, big, env) / 1024:7.1f} MB")
+        flush = [str(MAILWIZ), "queue", "--flush"]
+        print(f"  queue --flush (deliver)  {peak_rss(flush, b'', env) / 1024:7.1f} MB")
+    finally:
+        controller.stop()
+        subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+
+if __name__ == "__main__":
+    main()
