@@ -124,6 +124,12 @@ def test_sandbox_oauth_login_then_approve_from_its_prompt(tmp_path: Path) -> Non
         _, err = login.communicate(timeout=60)
         assert login.returncode == 0, err
         assert Path(config + ".token").exists()
+        app = read_until(
+            sandbox, re.compile(r"mailwiz test --config (\S+app-certificate\S+)"), seen
+        )
+        done = mailwiz("test", "--config", app)
+        _, err = done.communicate(timeout=60)
+        assert done.returncode == 0, err  # the app signs in itself, no login
     finally:
         sandbox.send_signal(signal.SIGTERM)
         sandbox.communicate(timeout=30)

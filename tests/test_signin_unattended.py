@@ -192,6 +192,7 @@ def test_a_refused_sign_in_keeps_the_mail_and_every_face_says_why(
     report = json.loads(status.stdout)
     assert report["exit"] == 2
     assert report["status"] == "critical" and report["queue"]["deferred"] == 1
+    assert "1 message(s) wait for the sign-in" in report["notes"][-1]["text"]
     assert report["sign_in"]["problem"]["codes"] == ["AADSTS50173"]
     assert report["sign_in"]["method"] == "person"
     shown = mailwiz(mta, "show", "--config", str(mta.config)).stdout

@@ -57,12 +57,22 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         for label, value in rows:
             print(f"  {label:<{width}}  {value}")
         quoted = shlex.quote(str(config))
+        folder = practice.smtp.folder
+        apps = [
+            save_settings(
+                practice.authorization.settings_for_app(practice.settings(), how, folder),
+                folder / f"app-{how.replace('_', '-')}.toml",
+            )
+            for how in ("certificate", "service_account")
+        ]
         print(
             "\nTry it from another terminal (your real settings are not touched):\n"
             f"  mailwiz login --config {quoted}\n"
             f"  mailwiz login --browser --config {quoted}\n"
             f"  mailwiz test --config {quoted}\n"
-            "\nTo approve a device code, type it here and press Enter (or `deny CODE`), or open "
+            "\nFor a server, the app signs in itself (no login; key files 0600 beside them):\n"
+            + "".join(f"  mailwiz test --config {shlex.quote(str(app))}\n" for app in apps)
+            + "\nTo approve a device code, type it here and press Enter (or `deny CODE`), or open "
             f"{practice.authorization.verification_url} in a browser on this machine."
         )
         print("\nMessages received:", flush=True)

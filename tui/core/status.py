@@ -242,6 +242,9 @@ def gather(config_path: Path, spool_path: Path, now: float | None = None) -> Sta
         return status
     health = sign_in_part(status, settings, config_path, now)
     queue_part(status, spool_path, now)
+    waiting = status.queue.get("deferred", 0) + status.queue.get("queued", 0)
+    if "problem" in status.sign_in and waiting:
+        status.add("critical", text("note", "mail-waits", count=waiting))
     if health.last_send_at:
         status.last_send = {
             "at": _iso(health.last_send_at),

@@ -13,7 +13,6 @@ when the user goes back to the provider list (Escape), with the draft so far.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import ClassVar
@@ -102,7 +101,7 @@ class FieldsScreen(FormReader):
         `carried`: what was kept from the provider before (a username), said on the form.
         """
         super().__init__()
-        self.initial = copy.deepcopy(settings)
+        self.initial = settings.copy()
         self.initial_password = password
         self.provider = provider or provider_or_custom(settings.provider)
         # The SMTP provider to return to when the user flips the protocol back from HTTP.
