@@ -668,7 +668,15 @@ def _run_practice() -> int:
         app = MailwizApp(
             server.folder / "settings.toml", practice_server=server, sixteen_colours=few_colours()
         )
-        return _run(app)
+        code = _run(app)
+        reports = sorted(path.name for path in server.folder.glob("mailwiz-report-*"))
+    if reports:
+        print(
+            f"mailwiz: the practice folder was deleted, and with it the support report "
+            f"written there ({', '.join(reports)}).",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _run(app: MailwizApp) -> int:

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
+from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from tui.core.carry import secret_slot
 from tui.core.http_apis import facts_of
@@ -42,6 +42,7 @@ from tui.screens.fields_form import FormReader
 from tui.screens.fields_model import FIELD_WIDGETS, FORM_ORDER, PORTS, SECURITIES, FormResult
 from tui.widgets import ChoiceRow, FieldRow, GlyphCheckbox
 from tui.widgets.field_row import show_messages
+from tui.widgets.footer import FittingFooter
 
 __all__ = ["FieldsScreen", "FormResult", "provider_or_custom"]
 
@@ -145,7 +146,7 @@ class FieldsScreen(FormReader):
         with Horizontal(id="buttons"):
             yield Button("Test settings (ctrl+n)", id="test", variant="primary", compact=True)
             yield Button("Save without testing (ctrl+s)", id="save", compact=True)
-        yield Footer()
+        yield FittingFooter()
 
     def _password_help(self) -> str:
         if self.password_note:
