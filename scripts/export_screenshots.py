@@ -16,14 +16,18 @@ from pathlib import Path
 
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 
+from textual.app import App
 from textual.pilot import Pilot
 
 # A small DNS server on 127.0.0.1 (the tests' own), so the discovery picture needs no network.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.dns_server import DnsServer
+from tests.ui_helpers import ScreenHost
 from tui.app import MailwizApp
+from tui.core.oauth_practice import OAuthPractice
 from tui.core.practice import PracticeServer
 from tui.core.providers import catalogue
+from tui.core.settings import save_settings
 
 SIZE = (80, 24)
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
@@ -39,13 +43,23 @@ async def wait_for_send(pilot: Pilot[object]) -> None:
     raise RuntimeError("the test send did not finish")
 
 
-async def shoot(app: MailwizApp, shots: list[tuple[str, Drive]]) -> None:
+def keep_spaces(path: Path) -> None:
+    """Rich writes each run of one style as its own <text>; without xml:space="preserve" an
+    SVG renderer (rsvg-convert, browsers converting to PNG) drops the space that starts or
+    ends a run: "Press Enterto continue"."""
+    svg = path.read_text(encoding="utf-8")
+    if 'xml:space="preserve"' not in svg:
+        path.write_text(svg.replace("<svg ", '<svg xml:space="preserve" ', 1), encoding="utf-8")
+
+
+async def shoot(app: App[object], shots: list[tuple[str, Drive]]) -> None:
     """Run `app`, and after each drive step save a screenshot under its name."""
     async with app.run_test(size=SIZE) as pilot:
         for name, drive in shots:
             await drive(pilot)
             await pilot.pause(0.2)
             app.save_screenshot(f"{name}.svg", str(OUT))
+            keep_spaces(OUT / f"{name}.svg")
             print(f"screenshots/{name}.svg")
 
 
@@ -72,6 +86,32 @@ async def main() -> None:
             ],
         )
 
+    # An HTTP API's form (the relay or a transactional sender's API).
+    with tempfile.TemporaryDirectory() as folder:
+        http = [p.id for p in catalogue()].index("http")
+        await shoot(
+            MailwizApp(Path(folder) / "settings.toml"),
+            [("12-http-api", lambda pilot: press(pilot, *["down"] * http, "enter"))],
+        )
+
+    # The Microsoft sign-in, device code shown, against the practice sign-in server.
+    with tempfile.TemporaryDirectory() as folder, OAuthPractice(folder=Path(folder)) as oauth:
+        settings = oauth.settings()
+        settings.provider, settings.oauth.provider = "microsoft365", "microsoft"
+        config = save_settings(settings, Path(folder) / "settings.toml")
+        from tui.screens.signin import SignInScreen
+
+        async def code_shown(pilot: Pilot[object]) -> None:
+            for _ in range(400):
+                if oauth.authorization.pending_codes():
+                    return
+                await pilot.pause(0.05)
+            raise RuntimeError("no device code")
+
+        host = ScreenHost(SignInScreen(settings, config), palette=False)
+        host.title = "mailwiz"
+        await shoot(host, [("13-microsoft-sign-in", code_shown)])
+
     # A practice run: the whole wizard, live test included, against a local server.
     with PracticeServer() as server:
 
@@ -82,6 +122,7 @@ async def main() -> None:
         await shoot(
             MailwizApp(server.folder / "settings.toml", practice_server=server),
             [
+                ("11-practice", lambda pilot: pilot.pause()),
                 ("04-test-send-ok", send),
                 ("05-save", lambda pilot: press(pilot, "enter")),
             ],

@@ -155,6 +155,8 @@ class DnsServer:
         return self.behaviour.get((name, rdtype)) or self.behaviour.get(name)
 
     def _exists(self, name: str) -> bool:
+        if not name:  # the root: the parent of every listed name (a server with none denies all)
+            return bool(self.records)
         return name in self.records or any(listed.endswith("." + name) for listed in self.records)
 
     def handle(self, wire: bytes, transport: str) -> bytes | None:

@@ -66,3 +66,61 @@ def test_a_suggested_command_keeps_the_config_it_was_given(
     config = save_settings(settings, tmp_path / "other.toml")
     assert main(["--config", str(config), *words]) == 3
     assert f"Run `mailwiz password --config {config}` to store it" in capsys.readouterr().err
+
+
+def test_send_to_a_word_without_an_at_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(provider="custom")
+    settings.smtp.host, settings.smtp.username = "smtp.example.com", "me@example.com"
+    settings.sender.address = "me@example.com"
+    config = save_settings(settings, tmp_path / "settings.toml")
+    assert main(["send", "--config", str(config), "--to", "not-an-address"]) == 2
+    err = capsys.readouterr().err
+    assert "it has no @" in err and "needs a dot" not in err
+
+
+def test_discover_help_gives_the_order_it_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.core.discover.model import LAYERS
+
+    with pytest.raises(SystemExit):
+        main(["discover", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    words = {
+        "catalogue": "provider list",
+        "mx": "MX records",
+        "srv": "SRV records",
+        "autoconfig": "autoconfig file",
+        "probe": "probe",
+    }
+    places = [text.index(words[layer]) for layer in LAYERS]
+    assert places == sorted(places)
+
+
+def test_a_practice_report_is_not_deleted_without_a_word(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tui.app
+    from tui.core.report import write_report
+
+    def run(app: tui.app.MailwizApp) -> int:  # the user wrote a report with `w`, then quit
+        write_report("report", app.config_path.parent)
+        return 0
+
+    monkeypatch.setattr(tui.app, "_run", run)
+    assert tui.app.run_wizard(Path("unused.toml"), practice=True) == 0
+    err = capsys.readouterr().err
+    assert "practice folder was deleted" in err and "mailwiz-report-" in err
+
+
+def test_the_readme_screenshots_keep_their_spaces_when_rendered() -> None:
+    """rsvg-convert dropped the space where the style changes ("Press Enterto continue")
+    unless the SVG preserves spaces; the sign-in, an HTTP API and the practice run are shown."""
+    folder = Path(__file__).resolve().parent.parent / "screenshots"
+    names = {path.name for path in folder.glob("*.svg")}
+    assert {"11-practice.svg", "12-http-api.svg", "13-microsoft-sign-in.svg"} <= names
+    readme = (folder.parent / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        svg = (folder / name).read_text(encoding="utf-8")
+        assert svg.startswith('<svg xml:space="preserve" '), name
+        assert f"screenshots/{name}" in readme

@@ -420,6 +420,20 @@ async def test_null_mx_is_reported_and_the_search_goes_on() -> None:
     assert result.layers[-1] == "probe"
 
 
+async def test_a_dns_that_denies_every_name_is_broken_not_a_typo(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result = await run({}, domain_exists=False)
+    assert result.layers == ["catalogue", "mx"]
+    assert "the DNS looks broken" in result.ended["mx"].detail
+    assert "typo" not in result.ended["mx"].detail
+    assert result.finished.dns_failures  # so the command line prints its caveat
+    from tui.commands.discover import print_suggestion
+
+    print_suggestion(result.finished)
+    assert "that may be the DNS failures" in capsys.readouterr().out
+
+
 async def test_a_domain_that_does_not_exist_stops_the_search_with_a_typo_hint() -> None:
     result = await run({"example.org": {"MX": ["10 aspmx.l.google.com."]}}, domain_exists=False)
     assert result.layers == ["catalogue", "mx"]

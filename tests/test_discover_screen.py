@@ -248,7 +248,8 @@ async def test_nothing_found_lists_what_was_tried_and_falls_back(tmp_path: Path)
 
 
 async def test_a_domain_that_does_not_exist_stops_the_search_and_says_so(tmp_path: Path) -> None:
-    async with DnsServer({}) as dns_server:
+    # The DNS knows other names (so the root exists): example.com alone is missing.
+    async with DnsServer({"example.org": {"A": ["127.0.0.1"]}}) as dns_server:
         app = make_app(tmp_path, options(dns_server))
         async with app.run_test(size=SIZE) as pilot:
             screen = await type_address(pilot)
@@ -260,6 +261,21 @@ async def test_a_domain_that_does_not_exist_stops_the_search_and_says_so(tmp_pat
             assert "If the address has a typo, Esc goes back to correct it." in text
             await pilot.press("escape")
             assert isinstance(app.screen, ProviderScreen)
+
+
+async def test_a_dns_that_denies_every_name_is_called_broken_not_a_typo(tmp_path: Path) -> None:
+    """A resolver answering "no such domain" for every name (the root too): the DNS looks
+    broken, and "nothing found" carries the caveat the command line prints."""
+    async with DnsServer({}) as dns_server:
+        app = make_app(tmp_path, options(dns_server))
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await type_address(pilot)
+            await search_done(pilot, screen)
+            assert screen.state == "none"
+            text = visible_text(screen)
+            assert "the DNS looks broken, not the address" in text
+            assert "typo" not in text
+            assert "Some DNS look-ups failed" in text and "check this machine's DNS" in text
 
 
 async def test_layers_the_time_limit_left_out_are_listed_as_not_tried(tmp_path: Path) -> None:

@@ -47,7 +47,10 @@ async def test_the_list_shows_every_provider_with_its_hint(tmp_path: Path) -> No
         for provider, prompt in zip(catalogue(), prompts, strict=True):
             assert provider.name in prompt and provider.hint in prompt
         headings = [str(option.prompt) for option in all_options if option.disabled]
-        assert headings == ["Personal mail", "Business mail", "Transactional senders", "Other"]
+        assert headings == [
+            f"── {name} ──"
+            for name in ("Personal mail", "Business mail", "Transactional senders", "Other")
+        ]
         assert options.has_focus
         assert options.highlighted is not None
         assert all_options[options.highlighted].id == "gmail"

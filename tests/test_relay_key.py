@@ -311,3 +311,26 @@ def test_password_delete_with_nothing_stored_says_so(
     assert path.read_text() == before
     code, _, err = run(["password", "--delete", "--store", "file", "--config", str(path)], capsys)
     assert code == 2 and "do not go together" in err
+
+
+def test_the_transcript_says_a_key_was_sent_masked(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key goes to the relay only when one was given for it, and the transcript says that
+    one was sent, masked; without one it says none was."""
+    with serve_api("relay") as server:
+        path = save_settings(relay_settings(server), tmp_path / "s.toml")
+        code, _, err = store_key(path, monkeypatch, capsys, "--store", "file")
+        assert code == 0, err
+        code, out, err = send(path, capsys, "--transcript")
+        assert code == 0, out + err
+        assert "API key sent in Authorization: ********" in out
+        assert KEY not in out + err
+    with serve_api("open-relay") as server:
+        path = save_settings(relay_settings(server, "none"), tmp_path / "open.toml")
+        code, out, err = send(path, capsys, "--transcript")
+        assert code == 0, out + err
+        assert "no API key sent" in out
+        assert auth_seen(server) == [None]

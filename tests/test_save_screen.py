@@ -93,7 +93,7 @@ async def test_no_keyring_offers_file_or_nothing(tmp_path: Path, no_keyring: Non
     assert password_file.read_text().strip() == PASSWORD
     assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     assert load_settings(config).settings.password.store == "file"
-    assert settings.password.store == "file"  # the caller's settings say where it went
+    assert screen.settings.password.store == "file"  # the screen says where it went
 
 
 async def test_no_keyring_and_no_stored_password(tmp_path: Path, no_keyring: None) -> None:

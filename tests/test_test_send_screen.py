@@ -241,7 +241,7 @@ async def test_http_relay_send(tmp_path: Path) -> None:
             assert screen.state == "ok", visible_text(screen)
             assert [stage for stage, _ in rows(screen)][-2:] == ["post", "response"]
             assert all(ok for _, ok in rows(screen))
-            assert "The server accepted the message" in visible_text(screen)
+            assert "The relay accepted the message" in visible_text(screen)
         assert len(relay.received) == 1
         assert b"shop@example.org" in relay.received[0].body
 
@@ -262,7 +262,8 @@ async def test_retry_runs_the_send_again(tmp_path: Path, refused_port: int) -> N
         await pilot.press("r")
         await finished(pilot)
         assert screen.record is not first and screen.state == "failed"
-        assert rows(screen) == [("connect", False)]  # the old rows were cleared
+        # the old rows were cleared (reading the stored password is a stage of its own)
+        assert rows(screen) == [("password", True), ("connect", False)]
         await pilot.press("e")  # "Fix settings": back to the field the diagnosis names
         await pilot.pause()
     assert app.results[0].action == "edit"
@@ -420,9 +421,9 @@ async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
     with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
-    with serve(Reply(status=500, body=b"relay is down")) as relay:  # its trouble: temporary
+    with serve(Reply(status=500, body=b"relay is down")) as relay:  # a refusal too (exit 21)
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
-        await _assert_shown_as(tmp_path, settings, None, FailureKind.TEMPORARY)
+        await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
 
 
 async def test_markup_and_escapes_in_a_reply_show_as_text(
@@ -597,3 +598,47 @@ async def test_repeated_stages_get_a_row_each_and_a_target(tmp_path: Path) -> No
         reply = str(screen.query(StageRow)[2].query_one(".reply", Static).visual)
         assert reply == "550 no [b]such[/b] box\\x1b[2J"
         screen._on_event(SendFinished(ok=False, total_ms=9))
+
+
+async def test_the_total_is_the_users_time_and_the_keyring_is_a_stage(
+    tmp_path: Path,
+    starttls_server: SmtpServer,  # noqa: F811
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """From Enter to the verdict, every wait is a stage and is in the Total: reading a slow
+    keyring (here 0.4 s) was outside both."""
+    import threading
+    import time
+
+    memory_keyring.entries[("mailwiz", f"{USERNAME}@127.0.0.1")] = PASSWORD
+    slow = threading.Event()
+    real_get = memory_keyring.get_password
+
+    def slow_get(service: str, username: str) -> str | None:
+        slow.wait(0.4)  # a keyring that takes its time (D-Bus, an unlock)
+        return real_get(service, username)
+
+    memory_keyring.get_password = slow_get  # type: ignore[method-assign]
+    screen = TestSendScreen(
+        starttls_server.settings(),
+        None,
+        tmp_path / "settings.toml",
+        time_format=lambda ms: f"{ms:.0f}",
+    )
+    app = ScreenHost(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        began = time.monotonic()
+        await pilot.press("enter")
+        await finished(pilot)
+        wall_ms = (time.monotonic() - began) * 1000
+        assert screen.state == "ok"
+        first = screen.query(StageRow).first()
+        assert (first.stage, first.ok) == ("password", True)
+        assert "Reading the stored password" in str(first.query_one(".label", Static).visual)
+        stage_ms = [
+            float(str(row.query_one(".ms", Static).visual)) for row in screen.query(StageRow)
+        ]
+        total = float(str(screen.query_one("#elapsed", Static).visual).removeprefix("Total "))
+        assert stage_ms[0] >= 400
+        assert sum(stage_ms) <= total <= wall_ms

@@ -10,7 +10,6 @@ so the first screen appears fast.
 
 from __future__ import annotations
 
-import copy
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
@@ -243,7 +242,7 @@ class MailwizApp(App[int]):
         super().__init__(ansi_color=True if sixteen_colours else None)
         self.sixteen_colours = sixteen_colours
         self.config_path = config_path
-        self.initial = copy.deepcopy(settings) if settings is not None else None
+        self.initial = settings.copy() if settings is not None else None
         self.password_lookup = password_lookup or _default_lookup
         self.load_warnings = list(load_warnings)
         self.practice_server = practice_server
@@ -549,7 +548,7 @@ class MailwizApp(App[int]):
         if self.practice:
             # Practice never touches the real keyring: the password goes into a file in the
             # practice folder, which is deleted when mailwiz ends.
-            settings = copy.deepcopy(settings)
+            settings = settings.copy()
             settings.password.store = "file"
         screen = SaveScreen(
             settings,
@@ -669,7 +668,15 @@ def _run_practice() -> int:
         app = MailwizApp(
             server.folder / "settings.toml", practice_server=server, sixteen_colours=few_colours()
         )
-        return _run(app)
+        code = _run(app)
+        reports = sorted(path.name for path in server.folder.glob("mailwiz-report-*"))
+    if reports:
+        print(
+            f"mailwiz: the practice folder was deleted, and with it the support report "
+            f"written there ({', '.join(reports)}).",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _run(app: MailwizApp) -> int:

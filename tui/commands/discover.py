@@ -15,8 +15,10 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         "discover",
         parents=parents,
         help="find the SMTP settings for an email address",
-        description="Look up the sending settings for an address: the catalogue, the "
-        "provider's autoconfig, then DNS. Exit 0 with a proposal, 3 when nothing was found.",
+        description="Look up the sending settings for an address, in this order, stopping at "
+        "the first trustworthy answer: mailwiz's provider list, the domain's MX records, its "
+        "SRV records, an autoconfig file over https, then a probe of smtp. and mail. on 465 "
+        "and 587 (no credentials sent). Exit 0 with a proposal, 3 when nothing was found.",
     )
     parser.add_argument("address", metavar="ADDRESS", help="the email address to send from")
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
@@ -62,11 +64,12 @@ def print_suggestion(finished: Any) -> None:
             print(f"  - {printable(failure)}")
     if found is None:
         if failures:
+            from tui.core.discover.engine import DNS_CAVEAT
+
             print(
-                "\nNothing was found, but that may be the DNS failures above, not the domain: "
-                "check this machine's DNS (resolv.conf, a firewall on port 53) and try again. "
-                f"Or ask your provider for its SMTP server, or try {finished.fallback_host} "
-                "with port 465 (TLS from the first byte) or 587 (STARTTLS)."
+                f"\n{DNS_CAVEAT} Or ask your provider for its SMTP server, or try "
+                f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 "
+                "(STARTTLS)."
             )
             return
         print(

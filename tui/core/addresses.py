@@ -140,6 +140,11 @@ def address_problem(value: str) -> str | None:
         return problem
     if "," in text or ";" in text or len(text.split()) > 1:
         return "Enter one email address only."
+    if "@" not in text:
+        return "This is not a valid email address: it has no @ (name@example.com)."
+    local, _, _ = text.rpartition("@")
+    if not local:
+        return "This is not a valid email address: there is nothing before the @."
     domain = _domain_of(text)
     if _has_suffix(domain, _UNUSABLE_SUFFIXES) and not _has_suffix(domain, ("home.arpa",)):
         return (

@@ -74,7 +74,10 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
         )
     else:
         host, port = settings.smtp.host, settings.smtp.port
+    secret = "API key" if settings.protocol == "http" else "password"
     labels = {
+        "password": f"Reading the stored {secret}",
+        "signin": "Reading the stored sign-in",
         "token": "Getting an access token (OAuth sign-in)",
         "resolve": f"Looking up {host}",
         "connect": f"Connecting to {host}:{port}",

@@ -83,10 +83,10 @@ def save_settings(
     SettingsBusy when another writer holds the lock too long), PasswordStoreError when the
     secret could not be kept (the previous settings are back), ValueError for a secret no
     server takes (empty, a line break)."""
-    new = settings.copy()
+    new = as_saved(settings, secret)
     if store is not None:
         new.password.store = store
-    relay_store_for_key(new, secret)
+        relay_store_for_key(new, secret)
     if validate:
         problems = errors(new)
         if problems:
@@ -171,6 +171,20 @@ class _Change:
                 delete_password(self.new, self.path)
         if self.old_file is not None and self.previous is not None:
             _store(self.previous, self.path, self.old_file)
+
+
+def as_saved(settings: Settings, secret: str | None) -> Settings:
+    """A copy of the settings as `save_settings` would write them with `secret` (a relay
+    given no key: store = "none"), for a screen to show before saving."""
+    new = settings.copy()
+    relay_store_for_key(new, secret)
+    return new
+
+
+def keyring_wanted(settings: Settings, secret: str | None) -> bool:
+    """Whether saving these settings with `secret` writes to the system keyring, so a front
+    end checks first that there is a working one (and offers a file or no store if not)."""
+    return secret is not None and password_needed(settings) and settings.password.store == "keyring"
 
 
 def describe_secret(settings: Settings, path: Path) -> str:

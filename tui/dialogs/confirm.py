@@ -12,7 +12,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Label, Static
+
+from tui.widgets.footer import FittingFooter
 
 ResultT = TypeVar("ResultT")
 
@@ -117,7 +119,7 @@ class ConfirmDialog(Dialog[bool]):
             with Horizontal(id="buttons"):
                 yield Button(f"{self.no_label} (n)", id="no", compact=True)
                 yield Button(f"{self.yes_label} (y)", id="yes", variant="warning", compact=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#yes" if self.default_yes else "#no", Button).focus()
@@ -154,7 +156,7 @@ class KeysDialog(Dialog[None]):
             yield Static(Content("\n").join(lines) if lines else Content("No keys."), id="detail")
             with Horizontal(id="buttons"):
                 yield Button("Close (Esc)", id="close", compact=True)
-        yield Footer()
+        yield FittingFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -26,10 +26,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from tui.core.keys import SECURITY_WORDS
+from tui.widgets.footer import FittingFooter
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
@@ -165,6 +166,7 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.suggestion: Suggestion | None = None
         self.fallback_host = f"smtp.{self.domain}"
         self.tried: tuple[str, ...] = ()
+        self.dns_failures: tuple[str, ...] = ()
         self.problem = ""  # why the search itself could not run, if it could not
         self.worker: Worker[None] | None = None
         self._lines: dict[str, LayerLine] = {}
@@ -182,7 +184,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             yield Static("Searching… Esc cancels and goes back to the list.", id="verdict")
             yield Static("", id="why", markup=False)
             yield Static("", id="next")
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#layers").can_focus = True
@@ -233,6 +235,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             line.finish(event.found, event.detail, self._time_format(event.seconds))
             self.query_one("#layers", VerticalScroll).scroll_end(animate=False)
         elif isinstance(event, DiscoveryFinished):
+            self.dns_failures = event.dns_failures
             self._finish(event.suggestion, event.tried, event.fallback_host)
 
     def _finish(
@@ -307,8 +310,12 @@ class DiscoverScreen(Screen[Discovered | None]):
             )
 
     def _nothing_found_text(self) -> str:
-        from tui.core.discover.engine import LAYERS
+        from tui.core.discover.engine import DNS_CAVEAT, LAYERS
 
+        if self.dns_failures:
+            failed = "; ".join(printable(line) for line in self.dns_failures[:3])
+            more = f" (and {len(self.dns_failures) - 3} more)" if len(self.dns_failures) > 3 else ""
+            return f"Some DNS look-ups failed: {failed}{more}. {DNS_CAVEAT}"
         if 0 < len(self.tried) < len(LAYERS):
             # Only a domain that does not exist stops the search before its last layer.
             return (

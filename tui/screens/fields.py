@@ -13,7 +13,6 @@ when the user goes back to the provider list (Escape), with the draft so far.
 
 from __future__ import annotations
 
-import copy
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import ClassVar
@@ -25,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Collapsible, Footer, Input, Label, Static
+from textual.widgets import Button, Collapsible, Input, Label, Static
 
 from tui.core.carry import secret_slot
 from tui.core.http_apis import facts_of
@@ -43,6 +42,7 @@ from tui.screens.fields_form import FormReader
 from tui.screens.fields_model import FIELD_WIDGETS, FORM_ORDER, PORTS, SECURITIES, FormResult
 from tui.widgets import ChoiceRow, FieldRow, GlyphCheckbox
 from tui.widgets.field_row import show_messages
+from tui.widgets.footer import FittingFooter
 
 __all__ = ["FieldsScreen", "FormResult", "provider_or_custom"]
 
@@ -101,7 +101,7 @@ class FieldsScreen(FormReader):
         `carried`: what was kept from the provider before (a username), said on the form.
         """
         super().__init__()
-        self.initial = copy.deepcopy(settings)
+        self.initial = settings.copy()
         self.initial_password = password
         self.provider = provider or provider_or_custom(settings.provider)
         # The SMTP provider to return to when the user flips the protocol back from HTTP.
@@ -146,7 +146,7 @@ class FieldsScreen(FormReader):
         with Horizontal(id="buttons"):
             yield Button("Test settings (ctrl+n)", id="test", variant="primary", compact=True)
             yield Button("Save without testing (ctrl+s)", id="save", compact=True)
-        yield Footer()
+        yield FittingFooter()
 
     def _password_help(self) -> str:
         if self.password_note:

@@ -6,7 +6,6 @@ widgets' values into a Settings value; the screen (fields.py) builds, checks and
 
 from __future__ import annotations
 
-import copy
 from typing import Literal
 
 from textual.screen import Screen
@@ -110,7 +109,7 @@ class FormReader(Screen[FormResult]):
 
     def draft(self) -> Settings:
         """The settings as the form shows them now, valid or not (hidden fields left out)."""
-        settings = copy.deepcopy(self.initial)
+        settings = self.initial.copy()
         settings.protocol = self.protocol
         settings.provider = self.provider.id
         sender = settings.sender

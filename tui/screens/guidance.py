@@ -19,11 +19,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import Provider
 from tui.screens.guidance_source import guidance_text, has_guidance
+from tui.widgets.footer import FittingFooter
 
 __all__ = ["GuidanceScreen", "guidance_text", "has_guidance", "links_in", "server_line"]
 
@@ -91,7 +92,7 @@ class GuidanceScreen(Screen[bool]):
             + (", c to copy the link." if self.links else "."),
             id="guidance-hint",
         )
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#guidance-scroll").can_focus = True

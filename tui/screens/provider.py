@@ -139,7 +139,9 @@ class ProviderScreen(Screen[None]):
         """The extra entries first, then each group under its heading."""
         options = [Option(self._prompt(provider), id=provider.id) for provider in self.extra]
         for group, members in grouped(catalogue()):
-            heading = Text(GROUPS[group], style="bold underline")
+            # A rule, not only a style: without colour a highlighted provider (underlined)
+            # must not look like a heading.
+            heading = Text(f"── {GROUPS[group]} ──", style="bold")
             options.append(Option(heading, id=f"{HEADING}{group}", disabled=True))
             options += [Option(self._prompt(provider), id=provider.id) for provider in members]
         return options
@@ -147,7 +149,7 @@ class ProviderScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
             yield Static("[b]mailwiz[/b] — set up outgoing email", id="title")
-            yield Label("Which service sends your email? Choose one and press Enter.")
+            yield Static("Which service sends your email? Choose one and press Enter.")
             yield ProviderList(*self._options(), id="providers")
             with Horizontal(id="address-row"):
                 yield Label("Or type your email address:", id="address-label")

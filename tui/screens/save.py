@@ -175,11 +175,9 @@ class SaveScreen(Screen[bool]):
         """`practice`: a practice run; the settings and password go into the temporary
         practice folder, and the screen says so."""
         super().__init__()
-        from tui.core.credentials import relay_store_for_key, uses_relay
+        from tui.core.save import as_saved
 
-        if uses_relay(settings):
-            settings = settings.copy()
-            relay_store_for_key(settings, password)  # an empty relay key: store = "none"
+        settings = as_saved(settings, password)  # an empty relay key: store = "none"
         self.practice = practice
         self.settings = settings
         self.password = password
@@ -274,13 +272,9 @@ class SaveScreen(Screen[bool]):
     # ------------------------------------------------------------------ keyring
 
     def _needs_keyring(self) -> bool:
-        from tui.core.credentials import password_needed
+        from tui.core.save import keyring_wanted
 
-        return (
-            self.password is not None
-            and password_needed(self.settings)
-            and self.settings.password.store == "keyring"
-        )
+        return keyring_wanted(self.settings, self.password)
 
     def _probe(self) -> _Probe:
         from tui.core.credentials import check_keyring

@@ -15,13 +15,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.core.diagnose.handlers import general_steps
 from tui.core.events import Failure
 from tui.core.keys import label
 from tui.core.report import write_report
 from tui.core.settings import Settings
+from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tui.core.diagnose.handlers import Diagnosis
@@ -72,7 +73,7 @@ class TroubleshootScreen(Screen[str | None]):
             ]
             yield Static(Content("\n").join(steps), id="general")
         yield Static(self._report_hint(), id="report")
-        yield Footer()
+        yield FittingFooter()
 
     def _diagnosis_widgets(self) -> ComposeResult:
         diagnosis = self.diagnosis
@@ -134,7 +135,13 @@ class TroubleshootScreen(Screen[str | None]):
                 error=True,
             )
             return
-        self._say(f"Wrote the support report to {self.report_path} (readable only by you).")
+        said = f"Wrote the support report to {self.report_path} (readable only by you)."
+        if getattr(self.app, "practice", False):
+            said += (
+                " This practice run's folder is deleted when mailwiz ends: copy the report "
+                "elsewhere first if you want to keep it."
+            )
+        self._say(said)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         report = self.query_one("#report", Static)

@@ -16,6 +16,10 @@ from textual.widget import Widget
 ON = "(•)"
 OFF = "( )"
 GAP = "  "
+# In 16 colours and without colour, bold or underline alone may not show (TERM=linux): the
+# focused row is marked in its first column, so which group the arrows change is plain.
+FOCUS_MARK = "▸ "
+NO_MARK = "  "
 
 
 class ChoiceRow(Widget, can_focus=True):
@@ -107,10 +111,15 @@ class ChoiceRow(Widget, can_focus=True):
     def action_pick(self, index: int) -> None:
         self._pick(index)
 
+    @property
+    def _marked(self) -> bool:
+        """Few colours (or none): the focus gets a mark, not only a style."""
+        return bool(self.app.ansi_color or self.app.no_color)
+
     def _spans(self) -> list[tuple[int, int]]:
         """(start, end) cell columns of each option, mark included."""
         spans: list[tuple[int, int]] = []
-        start = 0
+        start = len(NO_MARK) if self._marked else 0
         for option in self.options:
             end = start + len(ON) + 1 + Content(option).cell_length
             spans.append((start, end))
@@ -123,13 +132,22 @@ class ChoiceRow(Widget, can_focus=True):
         for number, option in enumerate(self.options):
             text = Content(f"{ON if number == self.index else OFF} {option}")
             parts.append(text.stylize(chosen) if number == self.index else text)
-        return Content(GAP).join(parts)
+        row = Content(GAP).join(parts)
+        if self._marked:
+            row = Content.assemble((FOCUS_MARK, "bold") if self.has_focus else NO_MARK, row)
+        return row
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return self._spans()[-1][1]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return 1
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)

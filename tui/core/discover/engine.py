@@ -63,6 +63,7 @@ from tui.core.discover.dnsquery import Dns
 from tui.core.discover.model import (
     DEADLINE,
     DEFAULT_PORTS,
+    DNS_CAVEAT,
     DNS_TIMEOUT,
     HTTP_TIMEOUT,
     LAYERS,
@@ -94,6 +95,7 @@ from tui.core.discover.probe import (
 from tui.core.discover.srv import srv_layer
 
 __all__ = [
+    "DNS_CAVEAT",
     "LAYERS",
     "AddressError",
     "AutoconfigError",

@@ -90,6 +90,12 @@ class DiscoveryFinished:
 
 DiscoveryEvent = LayerStarted | LayerEnded | DiscoveryFinished
 
+# What "nothing found" means when DNS look-ups failed (the command line and the wizard).
+DNS_CAVEAT = (
+    "Nothing was found, but that may be the DNS failures, not the domain: check this "
+    "machine's DNS (resolv.conf, a firewall on port 53) and try again."
+)
+
 
 def event_as_dict(event: DiscoveryEvent) -> dict[str, object]:
     """A JSON-ready dict of an event, with its kind under "event"."""

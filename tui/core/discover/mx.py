@@ -46,6 +46,18 @@ async def mx_layer(target: Target, dns_client: Dns, lifetime: float) -> Outcome:
     domain = target.domain
     answer = await dns_client.query(domain, "MX", lifetime)
     if answer.nxdomain:
+        # "No such domain" is an answer about the address only if the DNS tells the truth
+        # about names that exist: the root always does. A resolver that denies it too is
+        # broken (a captive portal, a filter), and a typo is not the likely cause.
+        root = await dns_client.query(".", "NS", lifetime)
+        if root.nxdomain:
+            dns_client.failed(domain, "MX", "no such domain, but this DNS says that of every name")
+            return Outcome(
+                False,
+                f"this computer's DNS says {domain} does not exist, and says the same of "
+                "names that do exist: the DNS looks broken, not the address",
+                stop=True,
+            )
         return Outcome(
             False,
             f"{domain} does not exist in DNS: check the address for a typo",
