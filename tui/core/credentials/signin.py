@@ -143,11 +143,11 @@ async def sign_in(
         return with_username(await poll_device_flow(endpoints, device), username)
     wait = BROWSER_SIGN_IN_TIME if wait is None else wait
     record, through_listener = await _browser(endpoints, view, pasted, wait)
-    record = with_username(record, username)
-    other_account = through_listener and not _same_account(record.username, username)
-    if other_account and not await view.confirm(record.username or "?", username or "?"):
-        raise TokenError("not_confirmed", "")
-    return record
+    account = record.username  # as the sign-in server said it, or "" (then unknown)
+    other_account = through_listener and not _same_account(account, username)
+    if other_account and not await view.confirm(account or "?", username or "?"):
+        raise TokenError("not_confirmed", account or "?")
+    return with_username(record, username)
 
 
 def _same_account(account: str, username: str) -> bool:

@@ -138,7 +138,7 @@ def sign_in_diagnosis(c: Ctx, error: str, description: str, *, temporary: bool) 
             said=c.quote(description),
         )
         return c.make("signin-unreachable", Key.OAUTH_TOKEN_URL)
-    c.values.setdefault("account", "?")
+    c.values.setdefault("account", description or "?")
     c.values.setdefault("username", c.settings.smtp.username or "?")
     return token_diagnosis(c, error, description, otherwise="signin-failed")
 

@@ -288,12 +288,18 @@ def build_app(practice: PracticeTables) -> Flask:
 
     @app.post("/device_authorization")
     def device_authorization() -> Any:
+        hostile = _hostile(practice.hostile_device)
+        if hostile is not None:
+            return hostile
         return _public_client_refusal(practice) or server.create_endpoint_response(
             "device_authorization"
         )
 
     @app.post("/token")
     def token() -> Any:
+        hostile = _hostile(practice.hostile_token)
+        if hostile is not None:
+            return hostile
         refusal = practice.refusal
         if refusal is not None:  # a test's or the sandbox's chosen refusal (AADSTS...)
             error, description = refusal
@@ -366,6 +372,18 @@ class _CodeView:
 
     def get_auth_time(self) -> None:
         return None
+
+
+def _hostile(answer: Any) -> Any:
+    """A hostile answer a test chose (`PracticeTables.hostile_token`, `hostile_device`): it
+    is given the request's body and form and returns (status, headers, body), the body bytes
+    or an iterable of chunks (a 100 MB answer is streamed, never held)."""
+    if answer is None:
+        return None
+    from flask import Response
+
+    status, headers, body = answer(request.get_data(), dict(request.form))
+    return Response(body, status=status, headers=headers)
 
 
 PUBLIC_CLIENT_REFUSAL = (

@@ -115,6 +115,10 @@ class PracticeTables:
         # Seconds a refresh token lives at most, said as refresh_token_expires_in (Google's
         # apps in Testing status: 7 days); 0: not said.
         self.refresh_token_lifetime = 0
+        # Hostile servers, for tests: when set, the token (or device authorization) endpoint
+        # answers with what this returns for (request body, form): (status, headers, body).
+        self.hostile_token: Any = None
+        self.hostile_device: Any = None
         self.app = PracticeApp()  # the app sign-ins (client credentials, service account)
         self.query_app_client: Any = lambda client_id: None  # set when the server starts
 
