@@ -408,8 +408,10 @@ def token_source_for(
     except TokenStoreError as error:
         raise NotSignedIn(str(error)) from None
     if record is None:
+        from tui.core.settings import command_for  # loaded already: settings exist
+
         raise NotSignedIn(
-            "not signed in yet: run `mailwiz login` to sign in "
+            f"not signed in yet: run `{command_for(config_path, 'login')}` to sign in "
             f"with {provider_name(settings.oauth.provider)}"
         )
     return StoredTokenSource(endpoints_for(settings), record, vault, settings.smtp.username, clock)
