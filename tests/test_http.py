@@ -379,10 +379,11 @@ async def test_non_2xx_fails_with_status_and_shortened_body(
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         events, done = await collect(settings)
     assert not done.ok and done.failure is not None
-    # A relay's 5xx is its own trouble: temporary (exit 20), as from the APIs.
-    temporary = status >= 500
-    assert done.failure.kind == (FailureKind.TEMPORARY if temporary else FailureKind.HTTP)
-    assert done.failure.exit_code == (20 if temporary else 21)
+    # Any non-2xx from the relay is its refusal (exit 21, the relay's contract), 5xx too;
+    # its words must then not call it temporary (the queue still retries a 5xx).
+    temporary = False
+    assert done.failure.kind == FailureKind.HTTP
+    assert done.failure.exit_code == 21
     assert done.failure.stage == "response"
     assert done.failure.code == status
     assert done.failure.reply == shown

@@ -265,3 +265,29 @@ def test_kill_9_among_ten_concurrent_writers_leaves_no_orphan(tmp_path: Path) ->
     assert last.wait(timeout=60) == 0
     assert password_file_path(path).read_text() == "final\n"
     agree(path)
+
+
+# ------------------------------------------------------------------ switching clears secrets
+
+
+def test_a_switch_to_another_account_or_protocol_removes_the_old_secrets(tmp_path: Path) -> None:
+    """Saving settings for another account removes the old account's password; leaving an
+    OAuth sign-in removes its token: no secret stays behind for settings that moved on."""
+    from tui.core.locations import token_file_path
+
+    path = tmp_path / "settings.toml"
+    save_settings(smtp_settings("keyring"), "old account's password", None, path)
+    other = smtp_settings("keyring")
+    other.smtp.username = "someone-else@example.org"
+    save_settings(other, "new password", None, path)
+    assert load_password(smtp_settings("keyring"), path, env={}).password is None
+    assert load_password(other, path, env={}).password == "new password"
+
+    oauth = smtp_settings("file")
+    oauth.smtp.auth = "oauth2"
+    oauth.oauth.client_id = "client"
+    save_settings(oauth, None, None, path)
+    token_file_path(path).write_text('{"refresh_token": "r"}\n')
+    save_settings(smtp_settings("file"), "a password again", None, path)
+    assert not token_file_path(path).exists()
+    agree(path)

@@ -241,7 +241,7 @@ async def test_http_relay_send(tmp_path: Path) -> None:
             assert screen.state == "ok", visible_text(screen)
             assert [stage for stage, _ in rows(screen)][-2:] == ["post", "response"]
             assert all(ok for _, ok in rows(screen))
-            assert "The server accepted the message" in visible_text(screen)
+            assert "The relay accepted the message" in visible_text(screen)
         assert len(relay.received) == 1
         assert b"shop@example.org" in relay.received[0].body
 
@@ -421,9 +421,9 @@ async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
     with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
         await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
-    with serve(Reply(status=500, body=b"relay is down")) as relay:  # its trouble: temporary
+    with serve(Reply(status=500, body=b"relay is down")) as relay:  # a refusal too (exit 21)
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
-        await _assert_shown_as(tmp_path, settings, None, FailureKind.TEMPORARY)
+        await _assert_shown_as(tmp_path, settings, None, FailureKind.HTTP)
 
 
 async def test_markup_and_escapes_in_a_reply_show_as_text(

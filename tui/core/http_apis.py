@@ -51,6 +51,9 @@ class ApiFacts:
     #: The request header that carries an idempotency key ("" when the API takes none:
     #: Postmark, Mailgun and SendGrid document no such header for sending).
     idempotency_header: str = ""
+    #: Whether 429 and 5xx mean "try again later" (exit 20). The relay's contract is that
+    #: any non-2xx is its refusal (exit 21); the queue retries its 5xx all the same.
+    temporary_statuses: bool = True
 
     @property
     def default_host(self) -> str:
@@ -67,7 +70,9 @@ class ApiFacts:
 APIS: dict[str, ApiFacts] = {
     facts.name: facts
     for facts in (
-        ApiFacts("relay", "HTTP relay", "Relay", "", "", key_required=False),
+        ApiFacts(
+            "relay", "HTTP relay", "Relay", "", "", key_required=False, temporary_statuses=False
+        ),
         ApiFacts(
             "postmark",
             "Postmark",

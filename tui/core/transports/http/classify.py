@@ -6,7 +6,9 @@
 - 401, once a key was sent: the key (AUTH, API_KEY_REFUSED, field password, exit 16).
   403, once a key was sent: the key too, unless its words are about the sender (an address
   or domain not verified at the provider: Resend and SendGrid answer that with 403).
-- 429 and every 5xx: temporary (TEMPORARY, exit 20), from the relay as from the APIs.
+- 429 and every 5xx from an API: temporary (TEMPORARY, exit 20). From the relay, any
+  non-2xx is its refusal (HTTP, exit 21: the contract of the original relay); the queue
+  retries the relay's 5xx all the same.
 - Any other status: refused (HTTP, exit 21), with the provider's own words in `reply`.
 - Network errors (httpx's, and what they wrap) map to DNS, REFUSED, TIMEOUT, TLS,
   CERTIFICATE (with the certificate fetched again to describe it), or HTTP for an answer
@@ -125,7 +127,8 @@ def outcome(s: HttpSession, response: httpx.Response, data: bytes, status_line: 
             field=Key.PASSWORD,
             location=s.host,
         )
-    kind = FailureKind.TEMPORARY if is_temporary(status) else FailureKind.HTTP
+    temporary = s.api.facts.temporary_statuses and is_temporary(status)
+    kind = FailureKind.TEMPORARY if temporary else FailureKind.HTTP
     raise s.fail(kind, code=status, reply=reply, location=s.host)
 
 

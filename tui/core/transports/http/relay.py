@@ -15,8 +15,8 @@ and its MIME type. When the caller hands a key (MAILWIZ_PASSWORD, else the optio
 the store under `api:relay@HOST`, see credentials/store.py) it goes in
 `Authorization: Bearer KEY`; without one no Authorization header is sent. Any 2xx answer means
 the relay took the message; any other answer fails the send, by the one rule of classify.py
-(429 and 5xx: temporary, exit 20; 401/403 after a key was sent: the key, exit 16; any other:
-refused, exit 21), and its shortened body is shown.
+(401/403 after a key was sent: the key, exit 16; any other, 5xx included: refused, exit 21,
+as the original relay's contract says), and its shortened body is shown.
 
 The relay format has no copy field, so `sender.copy_to` is not applied; the transcript says so.
 """
