@@ -216,6 +216,8 @@ class MailwizApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
+        # In a text field "?" is typed as text: the footer names F1 there.
+        Binding("f1", "keys_in_field", "Keys"),
         Binding("f1,question_mark", "show_keys", "Keys", show=False),
         # Tab moves on in the app's own queue, before the keys typed after it are handed out:
         # a burst (a password manager's auto-type, a paste with a tab) would otherwise reach
@@ -596,6 +598,16 @@ class MailwizApp(App[int]):
         self.push_screen(
             ConfirmDialog(QUIT_QUESTION, QUIT_UNSAVED, yes="Quit", no="Keep editing"), answered
         )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keys_in_field":
+            from textual.widgets import Input
+
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_keys_in_field(self) -> None:
+        self.action_show_keys()
 
     def action_show_keys(self) -> None:
         """`?` / F1: the keys of the screen in front, in a dialog."""

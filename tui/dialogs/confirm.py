@@ -48,7 +48,8 @@ def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
             if not shown and binding.key in _MOVING_KEYS:
                 continue
             entry = (app.get_key_display(binding), binding.description)
-            if binding.action not in ("show_keys", "app.show_keys") and entry not in keys:
+            hidden = ("show_keys", "app.show_keys", "keys_in_field")
+            if binding.action not in hidden and entry not in keys:
                 keys.append(entry)
     keys += [entry for entry in MOVING if entry[0] not in {key for key, _ in keys}]
     keys.append(("F1 / ?", "These keys (in a text field, ? is typed: use F1)"))
