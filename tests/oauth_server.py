@@ -17,7 +17,7 @@ import pytest
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import save_settings
 
-CODE_LINE = re.compile(r"^\s+([A-Z0-9]{4}-[A-Z0-9]{4})\s*$")
+CODE_LINE = re.compile(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$")  # alone on its line, not indented
 
 
 @pytest.fixture

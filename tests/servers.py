@@ -230,11 +230,17 @@ class OAuthHandler(RecordingHandler):
     async def _token_auth(self, server: Any, args: list[str], name: str) -> AuthResult:
         if len(args) < 2:
             return AuthResult(success=False, handled=False, message="501 5.5.2 No response")
-        fields = base64.b64decode(args[1]).decode().split("\x01")
-        values = dict(f.split("=", 1) for f in fields[1:] if "=" in f)
-        user = fields[0][len("user=") :] if name == "XOAUTH2" else fields[0].split("a=")[-1][:-1]
-        token = values.get("auth", "").removeprefix("Bearer ")
+        from tui.core.oauth_practice.smtp import parse_oauthbearer, parse_xoauth2
+
+        # Strict, as Gmail and Exchange Online are: a response without its closing ^A^A
+        # (or otherwise malformed) is refused before any token is looked at.
+        text = base64.b64decode(args[1]).decode("utf-8", "replace")
+        user, token = (parse_xoauth2 if name == "XOAUTH2" else parse_oauthbearer)(text)
         self.attempts.append((name, user, token))
+        if not token:
+            return AuthResult(
+                success=False, handled=False, message="501 5.5.2 Malformed token response"
+            )
         if token in self.live:
             return AuthResult(
                 success=True, handled=False, auth_data=LoginPassword(user.encode(), b"")

@@ -15,11 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.oauth_server import mailwiz
+from tui.core.credentials import TokenError, TokenRecord, save_tokens, token_source_for
 from tui.core.credentials.app_grants import AppKeyProblem, app_token_source
-from tui.core.credentials.oauth import TokenRecord, token_source_for
-from tui.core.credentials.oauth_store import save_tokens
 from tui.core.credentials.store import save_password
-from tui.core.credentials.tokens import TokenError
 from tui.core.diagnose.handlers import diagnose
 from tui.core.diagnose.texts import Audience
 from tui.core.exits import Exit

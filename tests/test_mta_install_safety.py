@@ -171,8 +171,7 @@ def test_an_oauth_sign_in_is_not_copied(tmp_path: Path) -> None:
     """Two copies of one refresh token end each other where the server revokes a reused
     token: the system signs in on its own, and install-mta says how."""
     from tui.commands.install_mta import copy_settings
-    from tui.core.credentials.oauth import TokenRecord
-    from tui.core.credentials.oauth_store import save_tokens
+    from tui.core.credentials import TokenRecord, save_tokens
     from tui.core.settings import (
         OAuthSettings,
         PasswordSettings,

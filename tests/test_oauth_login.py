@@ -175,8 +175,11 @@ def test_login_needs_oauth_settings_and_a_store(
     save_settings(loaded.settings, oauth_config)
     process = mailwiz("login", "--config", str(oauth_config))
     _, err = process.communicate(timeout=30)
-    assert process.returncode == Exit.USAGE
-    assert 'store = "none"' in err
+    # Said before anyone signs in, with the choice that applies to a sign-in.
+    assert process.returncode == Exit.NOT_READY
+    assert 'store = "none"' in err and "mailwiz login --store file" in err
+    assert "MAILWIZ_PASSWORD" not in err
+    assert oauth_practice.authorization.pending_codes() == []
     loaded.settings.smtp.auth = "password"
     loaded.settings.password.store = "file"
     save_settings(loaded.settings, oauth_config)

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.oauth_server import CODE_LINE, mailwiz, read_until
-from tui.core.credentials.oauth import endpoints_for
-from tui.core.credentials.oauth_flows import poll_device_flow, start_device_flow
+from tui.core.credentials import endpoints_for, poll_device_flow, start_device_flow
 from tui.core.oauth_practice import OAuthPractice
 
 

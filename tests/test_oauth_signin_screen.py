@@ -13,7 +13,7 @@ from textual.widgets import Input, Markdown, Static
 
 from tests.ui_helpers import SIZE
 from tests.waiting import eventually
-from tui.core.credentials.oauth_store import load_tokens
+from tui.core.credentials import load_tokens
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings
 from tui.screens.signin import SignedIn, SignInScreen
@@ -46,9 +46,12 @@ async def test_device_code_shown_copied_and_approved(
         await eventually(lambda: oauth_practice.authorization.pending_codes())
         code = oauth_practice.authorization.pending_codes()[0]
         await pilot.pause()
-        assert text(app, "#signin-code") == " ".join(code)
-        assert oauth_practice.authorization.verification_url in text(app, "#signin-address")
-        # Everything fits an 80x24 terminal: the code's box is inside the screen.
+        # The code as the server accepts it (a mouse copy pastes exactly that), and the
+        # address alone on its line from the first column.
+        assert text(app, "#signin-code") == code
+        assert text(app, "#signin-address") == oauth_practice.authorization.verification_url
+        assert app.screen.query_one("#signin-address").region.x == 0
+        # Everything fits an 80x24 terminal: the code is inside the screen.
         box = app.screen.query_one("#signin-code").region
         assert box.bottom <= SIZE[1] and box.right <= SIZE[0]
         await pilot.press("c")
@@ -143,8 +146,7 @@ async def test_a_kept_sign_in_is_offered_first(
 async def test_the_setup_guide_is_one_key_away(tmp_path: Path) -> None:
     """For Microsoft, `g` opens the Entra registration page (no network: a sign-in is kept,
     so nothing is asked of Microsoft)."""
-    from tui.core.credentials.oauth import TokenRecord
-    from tui.core.credentials.oauth_store import save_tokens
+    from tui.core.credentials import TokenRecord, save_tokens
     from tui.core.settings import Settings, save_settings
     from tui.screens.guidance import GuidanceScreen
 

@@ -18,25 +18,25 @@ import pytest
 
 from tests.memory_keyring import MemoryKeyring, installed_keyring
 from tests.servers import PASSWORD, SmtpServer
-from tui.core.credentials.choose import NoCredential, credential_for
-from tui.core.credentials.oauth import (
+from tui.core.credentials import (
     MICROSOFT_SCOPE,
+    NoCredential,
     NotSignedIn,
     StoredTokenSource,
+    TokenError,
     TokenRecord,
+    credential_for,
     endpoints_for,
+    keyring_token_account,
+    load_tokens,
+    poll_device_flow,
     record_from_response,
+    save_tokens,
+    start_device_flow,
+    token_file_path,
     token_source_for,
     username_from_id_token,
 )
-from tui.core.credentials.oauth_flows import poll_device_flow, start_device_flow
-from tui.core.credentials.oauth_store import (
-    keyring_token_account,
-    load_tokens,
-    save_tokens,
-    token_file_path,
-)
-from tui.core.credentials.tokens import TokenError
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import Settings, load_settings, oauth_problems
 

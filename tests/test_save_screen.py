@@ -299,7 +299,7 @@ async def test_an_oauth_sign_in_in_a_file_names_the_token_file(
     tmp_path: Path,
     memory_keyring: MemoryKeyring,  # noqa: F811
 ) -> None:
-    from tui.core.credentials.oauth_store import token_file_path
+    from tui.core.credentials import token_file_path
 
     settings = own_server()
     settings.smtp.auth, settings.password.store = "oauth2", "file"

@@ -18,15 +18,13 @@ from pathlib import Path
 import pytest
 
 from tests.mta_helpers import Mta
+from tui.core.credentials import endpoints_for, poll_device_flow, save_tokens, start_device_flow
 from tui.core.credentials.health import (
     KEEP_ALIVE_AFTER,
     keep_alive,
     load_health,
     monitored_source,
 )
-from tui.core.credentials.oauth import endpoints_for
-from tui.core.credentials.oauth_flows import poll_device_flow, start_device_flow
-from tui.core.credentials.oauth_store import save_tokens
 from tui.core.events import SendFinished
 from tui.core.message import Outgoing
 from tui.core.oauth_practice import OAuthPractice

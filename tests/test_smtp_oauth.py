@@ -19,7 +19,7 @@ from tests.servers import (
     SocketServer,
 )
 from tests.test_smtp import Result, check_events
-from tui.core.credentials.tokens import TokenError
+from tui.core.credentials import TokenError
 from tui.core.events import FailureKind, Reason, SendEvent
 from tui.core.keys import Key
 from tui.core.message import test_outgoing

@@ -1,25 +1,24 @@
 """`mailwiz login`: sign in with Microsoft, Google or another OAuth server, and keep the sign-in.
 
-By default the device code flow, where the provider has one: mailwiz prints an address and a
-code, the user approves on any device, mailwiz polls. `--browser` (and always for Google, and
-for a custom server without a device URL): the authorization code flow with PKCE and a
-loopback redirect; the redirect is caught on 127.0.0.1 when the browser runs here, or the user
-pastes the address the browser was sent to. `--json` prints one line before waiting (address,
-code, expiry) and one result line. Exit codes come from `tui.core.exits.Exit`: 0 signed in,
-16 refused, 12 the code or the wait expired, 20 the sign-in server could not be reached.
+The use case is the core's (`tui.core.credentials.sign_in`, the same as the wizard's); this
+command only prints what it is told and reads what the user pastes. By default the device
+code flow, where the provider has one; `--browser` (and always for Google) the browser flow
+with PKCE, whose redirect is caught on 127.0.0.1 or pasted back on standard input. `--store
+file|keyring` says where the sign-in is kept (asked before signing in: a machine without a
+keyring is told so before anyone approves anything). `--json` prints one line before waiting
+(address, code, expiry) and one result line. Exit codes (`tui.core.exits.Exit`): 0 signed in,
+2 usage, 3 the sign-in cannot be kept here, 12 the code or the wait expired, 16 refused, 20
+the sign-in server could not be reached or failed.
 
 No token is ever printed: only the account, where the sign-in is kept, and the server's words
-about a refusal (with control characters removed).
+about a refusal (secrets of the request removed, control characters made visible).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import time
-from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +28,14 @@ from tui.core.exits import Exit
 if TYPE_CHECKING:  # asyncio too: `mailwiz --help` must not pay for it
     import asyncio
 
-    from tui.core.credentials.oauth import Endpoints, TokenRecord
-    from tui.core.credentials.oauth_flows import BrowserSignIn, DeviceCode
-    from tui.core.credentials.tokens import TokenError
+    from tui.core.credentials import (
+        BrowserShown,
+        DeviceShown,
+        RedirectProblem,
+        SignedIn,
+        TokenError,
+    )
+    from tui.core.settings import Settings
 
 
 def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> None:
@@ -41,7 +45,7 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         parents=parents,
         help="sign in with Microsoft, Google or your OAuth server (for smtp.auth = oauth2)",
         description="Sign in for sending (OAuth 2.0) and keep the sign-in where [password] "
-        "store says. By default: a code to enter on any device (works over SSH).",
+        "store says (or --store). By default: a code to enter on any device (works over SSH).",
     )
     login.add_argument(
         "--browser",
@@ -49,21 +53,20 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
         help="sign in in a web browser instead (PKCE); over SSH, paste back the address the "
         "browser was sent to",
     )
+    login.add_argument(
+        "--store",
+        choices=("keyring", "file"),
+        help="keep the sign-in in the system keyring, or in a file beside the settings that "
+        "only you can read (saved in [password] store)",
+    )
     login.add_argument("--json", action="store_true", help="one JSON object per line")
     login.set_defaults(run=cmd_login)
 
 
-# ------------------------------------------------------------------------------ output
+def _say(*path: str, **values: Any) -> str:
+    from tui.core.diagnose.texts import say
 
-
-def printable(text: str, limit: int = 400) -> str:
-    """A server's words made safe for a terminal: no control characters, one line, bounded."""
-    import unicodedata
-
-    cleaned = "".join(
-        "?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in " ".join(text.split())
-    )
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 3] + "..."
+    return say("signin", *path, **values)
 
 
 def _minutes(seconds: float) -> str:
@@ -72,63 +75,73 @@ def _minutes(seconds: float) -> str:
 
 
 class Output:
-    """What `login` prints: readable lines, or one JSON object per line."""
+    """What `login` prints (readable lines, or one JSON object per line): the command line's
+    `SignInView`. `answers` is where the user's typed lines arrive (standard input)."""
 
-    def __init__(self, json_mode: bool) -> None:
+    def __init__(self, json_mode: bool, answers: asyncio.Queue[str | None] | None = None) -> None:
         self.json_mode = json_mode
+        self.answers = answers
+        self.interactive = sys.stdin.isatty()
+        self.provider = ""  # "Microsoft", "Google": named in the device flow's lines
 
     def emit(self, record: dict[str, Any]) -> None:
         from tui.commands.base import emit
 
         emit(record)
 
-    def device(self, device: DeviceCode, provider: str) -> None:
+    def device(self, shown: DeviceShown) -> None:
         from datetime import UTC, datetime, timedelta
 
-        expires_at = datetime.now(UTC) + timedelta(seconds=device.expires_in)
+        expires_at = datetime.now(UTC) + timedelta(seconds=shown.expires_in)
         if self.json_mode:
             record: dict[str, Any] = {
-                "verification_uri": device.verification_uri,
-                "user_code": device.user_code,
-                "expires_in": int(device.expires_in),
+                "verification_uri": shown.verification_uri,
+                "user_code": shown.user_code,
+                "expires_in": int(shown.expires_in),
                 "expires_at": expires_at.isoformat(timespec="seconds"),
             }
-            if device.verification_uri_complete:
-                record["verification_uri_complete"] = device.verification_uri_complete
+            if shown.verification_uri_complete:
+                record["verification_uri_complete"] = shown.verification_uri_complete
             self.emit(record)
             return
+        provider = self.provider
         with_whom = f" with {provider}" if provider in ("Microsoft", "Google") else ""
-        print(
-            f"To sign in{with_whom}, open this address in a browser, on any device:\n\n"
-            f"    {device.verification_uri}\n\n"
-            f"and enter the code:\n\n"
-            f"    {device.user_code}\n\n"
-            f"Waiting for the approval (the code expires in {_minutes(device.expires_in)}; "
-            "Ctrl+C cancels)...",
-            flush=True,
+        # The address and the code each alone on a line, not indented: a mouse copy (tmux,
+        # a terminal over SSH) takes exactly what the sign-in page accepts.
+        text = _say(
+            "device",
+            with_whom=with_whom,
+            uri=shown.verification_uri,
+            code=shown.user_code,
+            minutes=_minutes(shown.expires_in),
         )
+        print(text, flush=True)
 
-    def browser(self, sign_in: BrowserSignIn, expires_in: float, interactive: bool) -> None:
+    def browser(self, shown: BrowserShown) -> None:
         if self.json_mode:
             self.emit(
                 {
-                    "authorization_url": sign_in.url,
-                    "verification_uri": sign_in.url,
-                    "redirect_uri": sign_in.redirect_uri,
-                    "expires_in": int(expires_in),
+                    "authorization_url": shown.url,
+                    "verification_uri": shown.url,
+                    "redirect_uri": shown.redirect_uri,
+                    "expires_in": int(shown.expires_in),
                 }
             )
             return
-        print(
-            "To sign in, open this address in a web browser:\n\n"
-            f"{sign_in.url}\n\n"
-            "If the browser runs on this computer, the sign-in finishes by itself. Otherwise "
-            "(over SSH), after you sign in the browser goes to an address that starts with\n"
-            f"{sign_in.redirect_uri} and may show an error page: that is expected. Copy that "
-            "whole address from the address bar and paste it here"
-            + (", then press Enter:" if interactive else " (on standard input)."),
-            flush=True,
-        )
+        then = _say("browser-then-tty" if self.interactive else "browser-then-pipe")
+        print(_say("browser", url=shown.url, redirect=shown.redirect_uri, then=then), flush=True)
+        _open_browser(shown.url)
+
+    def refused(self, problem: RedirectProblem) -> None:
+        self.note(f"{problem}." + (_say("paste-again") if self.interactive else ""))
+
+    async def confirm(self, account: str, username: str) -> bool:
+        """Asked on a terminal only; a script's sign-in of another account is not kept."""
+        if not self.interactive or self.json_mode or self.answers is None:
+            return False
+        print(_say("confirm", account=account, username=username), end="", flush=True)
+        answer = await self.answers.get()
+        return (answer or "").strip().lower() in ("y", "yes")
 
     def note(self, text: str) -> None:
         if self.json_mode:
@@ -136,13 +149,20 @@ class Output:
         else:
             print(f"mailwiz: {text}", file=sys.stderr, flush=True)
 
-    def ok(self, username: str, where: str) -> None:
+    def ok(self, signed_in: SignedIn) -> None:
         if self.json_mode:
-            self.emit({"result": "ok", "exit": 0, "username": username, "stored_in": where})
+            self.emit(
+                {
+                    "result": "ok",
+                    "exit": 0,
+                    "username": signed_in.username,
+                    "stored_in": signed_in.stored_in,
+                }
+            )
             return
-        who = f" as {username}" if username else ""
-        print(f"\nSigned in{who}. The sign-in is kept in {where}.")
-        print("Next: mailwiz test   (a live test send with it)")
+        as_whom = f" as {signed_in.username}" if signed_in.username else ""
+        print("\n" + _say("signed-in", as_whom=as_whom, where=signed_in.stored_in))
+        print(_say("next"))
 
     def failed(self, code: int, error: str, cause: str, fix: str) -> int:
         if self.json_mode:
@@ -157,12 +177,9 @@ class Output:
                 }
             )
         else:
-            print(f"\nNot signed in: {cause}", file=sys.stderr)
-            print(f"\nWhat to do: {fix}", file=sys.stderr)
+            print("\n" + _say("not-signed-in", cause=cause), file=sys.stderr)
+            print("\n" + _say("what-to-do", fix=fix), file=sys.stderr)
         return code
-
-
-# ------------------------------------------------------------------------ explanations
 
 
 def login_exit(error: TokenError) -> Exit:
@@ -172,92 +189,6 @@ def login_exit(error: TokenError) -> Exit:
     if error.temporary:
         return Exit.TEMPORARY
     return Exit.AUTH
-
-
-# mailwiz's own outcomes (not a server's answer), and answers the diagnosis table lacks.
-_OWN_WORDS = ("login_timeout", "invalid_state", "invalid_scope", "store_failed")
-_SAME_AS = {"authorization_declined": "access_denied"}  # Microsoft's word in the device flow
-
-
-def explain(error: TokenError, settings: Any, *, wizard: bool = False) -> tuple[str, str]:
-    """(cause, fix) for a refused sign-in: the diagnosis of token errors (AADSTS codes and
-    all, `tui.core.diagnose`) for a server's answer, mailwiz's own words for the rest."""
-    if not error.temporary and error.error not in _OWN_WORDS:
-        from tui.core.diagnose.handlers import Audience, explain_token_error
-
-        code = _SAME_AS.get(error.error, error.error)
-        audience = Audience.WIZARD if wizard else Audience.CLI  # controls' names, or keys
-        diagnosis = explain_token_error(code, error.description, settings, audience=audience)
-        return diagnosis.cause, diagnosis.fix
-    return _own_words(error)
-
-
-def _own_words(error: TokenError) -> tuple[str, str]:
-    said = printable(error.description)
-    server_said = f' The server said: "{said}".' if said else ""
-    retry = "Run `mailwiz login` again"
-    texts = {
-        "access_denied": (
-            "the sign-in was declined (on the approval page, or by an administrator).",
-            f"{retry} and approve it. If your organisation has to consent to the app first, "
-            "ask an administrator to grant admin consent (SMTP.Send, offline_access).",
-        ),
-        "authorization_declined": (  # Microsoft's word for it in the device flow
-            "the sign-in was declined on the approval page.",
-            f"{retry} and approve it.",
-        ),
-        "invalid_client": (
-            "the sign-in server does not accept the client ID in [oauth] client_id.",
-            "Check oauth.client_id against your app registration. For Microsoft Entra, the "
-            'app must have "Allow public client flows" turned on.',
-        ),
-        "unauthorized_client": (
-            "the app registration may not use this way of signing in.",
-            'For Microsoft Entra, turn on "Allow public client flows" in the app\'s '
-            "Authentication page, or use `mailwiz login --browser`.",
-        ),
-        "expired_token": (
-            "the code expired before it was approved.",
-            f"{retry} and approve the new code sooner.",
-        ),
-        "login_timeout": (
-            "no sign-in came back from the browser in time.",
-            f"{retry}, then paste the address the browser was sent to.",
-        ),
-        "invalid_state": (
-            "the address pasted did not belong to this sign-in, so it was refused.",
-            f"{retry} and paste the address the browser was sent to for that attempt.",
-        ),
-        "invalid_scope": (
-            "the sign-in server refused the permissions asked for.",
-            "Check oauth.scope (empty = the provider's default), and that the app "
-            "registration has the delegated permissions SMTP.Send and offline_access.",
-        ),
-        "invalid_grant": (
-            "the sign-in server refused the sign-in (the code was used, expired or revoked).",
-            f"{retry}.",
-        ),
-    }
-    if error.temporary:
-        return (
-            f"the sign-in server could not be reached or failed ({error.error}).{server_said}",
-            "Check the network and the URLs in [oauth], then try again.",
-        )
-    cause, fix = texts.get(
-        error.error, (f"the sign-in server refused it ({error.error}).", f"{retry}.")
-    )
-    return cause + server_said, fix
-
-
-# ---------------------------------------------------------------------------- the flows
-
-
-async def device_login(endpoints: Endpoints, out: Output, provider: str) -> TokenRecord:
-    from tui.core.credentials.oauth_flows import poll_device_flow, start_device_flow
-
-    device = await start_device_flow(endpoints)
-    out.device(device, provider)
-    return await poll_device_flow(endpoints, device)
 
 
 def _read_lines(queue: asyncio.Queue[str | None], loop: asyncio.AbstractEventLoop) -> None:
@@ -288,185 +219,71 @@ def _open_browser(url: str) -> None:
         pass
 
 
-async def _arrivals(
-    browser: asyncio.Queue[str], pasted: asyncio.Queue[str | None], deadline: float
-) -> AsyncGenerator[str | None, None]:
-    """Addresses as they come, from the loopback listener or pasted; None once, when standard
-    input ends. TokenError("login_timeout") at the deadline."""
+async def _sign_in(settings: Settings, out: Output, browser: bool) -> Any:
     import asyncio
+    import threading
 
-    from tui.core.credentials.tokens import TokenError
+    from tui.core.credentials import sign_in
 
-    queues: dict[str, asyncio.Queue[Any]] = {"browser": browser, "pasted": pasted}
-    # One pending read per source, kept across turns: a read cancelled after it took an
-    # address would lose that address.
-    reads = {name: asyncio.ensure_future(queue.get()) for name, queue in queues.items()}
-    try:
-        while True:
-            done, _ = await asyncio.wait(
-                reads.values(),
-                timeout=max(0.0, deadline - time.monotonic()),
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if not done:
-                raise TokenError("login_timeout", "")
-            for name, read in list(reads.items()):
-                if read in done:
-                    address: str | None = read.result()
-                    if address is None:
-                        del reads[name]  # standard input ended: only the browser is left
-                    else:
-                        reads[name] = asyncio.ensure_future(queues[name].get())
-                    yield address
-    finally:
-        for read in reads.values():
-            read.cancel()
-
-
-async def browser_login(
-    endpoints: Endpoints, out: Output, wait: float | None = None
-) -> TokenRecord:
-    import asyncio
-
-    from tui.core.credentials.oauth_flows import (
-        BROWSER_SIGN_IN_TIME,
-        LoopbackReceiver,
-        RedirectProblem,
-        code_from_redirect,
-        finish_browser_flow,
-        start_browser_flow,
+    out.answers = asyncio.Queue()
+    reader = threading.Thread(
+        target=_read_lines, args=(out.answers, asyncio.get_running_loop()), daemon=True
     )
-    from tui.core.credentials.tokens import TokenError
-
-    wait = BROWSER_SIGN_IN_TIME if wait is None else wait
-    pasted: asyncio.Queue[str | None] = asyncio.Queue()
-    async with LoopbackReceiver() as receiver:
-        sign_in = start_browser_flow(endpoints, receiver.port)
-        interactive = sys.stdin.isatty()
-        out.browser(sign_in, wait, interactive)
-        _open_browser(sign_in.url)
-        import threading  # (imported here: `mailwiz --help` loads this module)
-
-        reader = threading.Thread(
-            target=_read_lines, args=(pasted, asyncio.get_running_loop()), daemon=True
-        )
-        reader.start()
-        refused = False
-        arrivals = _arrivals(receiver.addresses, pasted, time.monotonic() + wait)
-        async with contextlib.aclosing(arrivals):
-            async for address in arrivals:
-                if address is None:
-                    if refused:  # a wrong address, and nothing else will be pasted
-                        raise TokenError("invalid_state", "")
-                    continue
-                if not address.strip():
-                    continue
-                try:
-                    code = code_from_redirect(address, sign_in.state)
-                except RedirectProblem as problem:
-                    refused = True
-                    out.note(f"{problem}." + (" Paste it again:" if interactive else ""))
-                    continue
-                return await finish_browser_flow(endpoints, sign_in, code)
-    raise TokenError("login_timeout", "")  # not reached: the arrivals end only by raising
-
-
-# ---------------------------------------------------------------------------- the command
+    reader.start()
+    return await sign_in(settings, out, out.answers, browser=browser)
 
 
 def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
     import asyncio
 
     from tui.commands.base import UsageError, load_or_explain, require_valid
-    from tui.core.credentials.oauth import (
-        endpoints_for,
-        provider_name,
-        uses_oauth,
-        with_username,
-    )
-    from tui.core.credentials.tokens import TokenError
+    from tui.core import credentials
+    from tui.core.diagnose.handlers import Audience, explain_not_kept, explain_sign_in
 
     out = Output(bool(args.json))
     loaded = load_or_explain(config_path)
     settings = require_valid(loaded)
-    if not uses_oauth(settings):
-        raise UsageError(
-            'these settings sign in with a password, not OAuth: set auth = "oauth2" in '
-            "[smtp] (and the [oauth] table), or run mailwiz to choose the sign-in"
-        )
+    if not credentials.uses_oauth_sign_in(settings):
+        raise UsageError(_say("not-oauth"))
     if settings.oauth.grant == "app":
-        raise UsageError(
-            '[oauth] grant = "app": the app signs in itself, so nobody logs in. Keep its '
-            "client secret with `mailwiz password` (or set [oauth] certificate, or "
-            "service_account for Google), then prove it with `mailwiz test`"
-        )
-    if settings.password.store == "none":
-        raise UsageError(
-            '[password] store = "none" keeps no secrets, so a sign-in cannot be kept: set '
-            'store = "keyring" (or "file", a 0600 file beside the settings)'
-        )
-    endpoints = endpoints_for(settings)
-    provider = provider_name(settings.oauth.provider)
-    use_browser = bool(args.browser) or not endpoints.has_device_flow
-    if not args.browser and use_browser:
-        who = "Google" if settings.oauth.provider == "google" else "This sign-in server"
-        out.note(f"{who} has no sign-in with a code here: signing in in a web browser.")
+        raise UsageError(_say("app-grant"))
+    chosen = credentials.with_store(settings, args.store) if args.store else settings
+    problem = credentials.keep_problem(chosen)
+    if problem:  # said before anyone signs in: nothing would keep the sign-in
+        fix = explain_not_kept(problem, settings, audience=Audience.CLI).fix
+        return out.failed(int(Exit.NOT_READY), "cannot_keep", f"{problem}.", fix)
+    out.provider = credentials.who_signs_in(settings)
+    browser = bool(args.browser)
+    if credentials.method_for(settings, browser=browser) == "browser" and not browser:
+        who = "google" if settings.oauth.provider == "google" else "other"
+        out.note(_say("no-device-flow", who=_say(f"no-device-flow-{who}")))
     try:
-        if use_browser:
-            record = asyncio.run(browser_login(endpoints, out))
-        else:
-            record = asyncio.run(device_login(endpoints, out, provider))
-    except TokenError as error:
-        cause, fix = explain(error, settings)
-        return out.failed(int(login_exit(error)), error.error, cause, fix)
-    return _keep(settings, loaded.path, with_username(record, settings.smtp.username), out)
-
-
-def _keep(settings: Any, config_path: Path, record: TokenRecord, out: Output) -> int:
-    from tui.commands.base import NotReady
-    from tui.core.credentials.oauth_store import (
-        TokenStoreError,
-        describe_token_store,
-        save_tokens,
-    )
-
+        record = asyncio.run(_sign_in(settings, out, browser))
+    except credentials.TokenError as error:
+        values: dict[str, object] = {"username": settings.smtp.username or "?"}
+        diagnosis = explain_sign_in(
+            error.error, error.description, settings, temporary=error.temporary, values=values
+        )
+        return out.failed(int(login_exit(error)), error.error, diagnosis.cause, diagnosis.fix)
     try:
-        save_tokens(settings, config_path, record)
-    except TokenStoreError as error:
-        raise NotReady(f"signed in, but {error}") from None
-    out.ok(record.username, describe_token_store(settings, config_path))
+        signed_in = credentials.keep_sign_in(chosen, loaded.path, record)
+        if chosen.password.store != settings.password.store:
+            _save_store(chosen, loaded.path)
+    except credentials.TokenStoreError as error:
+        diagnosis = explain_not_kept(str(error), settings, audience=Audience.CLI)
+        return out.failed(int(Exit.NOT_READY), "store_failed", diagnosis.cause, diagnosis.fix)
+    out.ok(signed_in)
     return int(Exit.OK)
 
 
-def sign_in_rows(settings: Any, config_path: Path) -> list[tuple[str, str]]:
-    """`mailwiz show`'s lines about an OAuth sign-in: who, until when, kept where. No token."""
-    from tui.core.credentials.oauth import endpoints_for, provider_name
-    from tui.core.credentials.oauth_store import TokenStoreError, describe_token_store, load_tokens
+def _save_store(settings: Settings, path: Path) -> None:
+    """Write the new `[password] store` into the settings file (the sign-in is kept there
+    already); the sign-in is forgotten again when the settings cannot be written."""
+    from tui.core import credentials
+    from tui.core.settings import SettingsError, save_settings
 
-    oauth = settings.oauth
-    endpoints = endpoints_for(settings)
-    rows = [("sign-in", f"OAuth 2.0 with {provider_name(oauth.provider)} (smtp.auth = oauth2)")]
-    rows.append(("client ID", oauth.client_id or "(none: set oauth.client_id)"))
-    if oauth.provider == "microsoft":
-        rows.append(("tenant", oauth.tenant or "organizations"))
-    rows.append(("token URL", endpoints.token_url or "(none: set oauth.token_url)"))
     try:
-        record = load_tokens(settings, config_path)
-    except TokenStoreError as error:
-        rows.append(("signed in", f"CANNOT TELL: {error}"))
-        record = None
-    else:
-        if record is None:
-            rows.append(("signed in", "NO: run `mailwiz login`"))
-    if record is not None:
-        rows.append(("signed in as", record.username or settings.smtp.username or "(unknown)"))
-        left = record.live_for(time.time())
-        if left == float("inf"):
-            state = "******** (no expiry given: renewed when the server refuses it)"
-        elif left > 0:
-            state = f"******** (valid for {_minutes(left)} more)"
-        else:
-            state = "******** (expired: renewed at the next send)"
-        rows.append(("access token", state))
-    rows.append(("sign-in kept in", describe_token_store(settings, config_path)))
-    return rows
+        save_settings(settings, path)
+    except (OSError, SettingsError) as error:
+        credentials.delete_tokens(settings, path)
+        raise credentials.TokenStoreError(_say("settings-not-saved", reason=error)) from None

@@ -41,6 +41,13 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             file=sys.stderr,
         )
         return Exit.USAGE
+    if any(value.startswith("CANNOT TELL") for _, value in rows):
+        print(
+            "mailwiz: the stored secret could not be read, so these settings may not send "
+            "(see above).",
+            file=sys.stderr,
+        )
+        return Exit.NOT_READY
     return Exit.OK
 
 
@@ -97,8 +104,6 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
 
         if settings.oauth.grant == "app":
             return app_rows(settings) + sign_in_lines(settings, loaded.path)
-        from tui.commands.login import sign_in_rows
-
         return sign_in_rows(settings, loaded.path) + sign_in_lines(settings, loaded.path)
     word = secret_word(settings)
     if not password_needed(settings):
@@ -130,4 +135,34 @@ def app_rows(settings: Settings) -> list[tuple[str, str]]:
     rows.append(("token URL", app_token_url(settings) or "(the key file's token_uri)"))
     rows.append(("scope", app_scope(settings)))
     rows.append(("sends as", settings.smtp.username or "(none: set smtp.username)"))
+    return rows
+
+
+def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]:
+    """The lines about a person's OAuth sign-in: who, until when, kept where. No token; the
+    token URL with its query redacted. A sign-in that cannot be read says CANNOT TELL."""
+    from tui.core.credentials import sign_in_status
+
+    status = sign_in_status(settings, config_path)
+    rows = [("sign-in", f"OAuth 2.0 with {status.provider} (smtp.auth = oauth2)")]
+    rows.append(("client ID", status.client_id or "(none: set oauth.client_id)"))
+    if status.tenant:
+        rows.append(("tenant", status.tenant))
+    rows.append(("token URL", status.token_url or "(none: set oauth.token_url)"))
+    if status.state == "unknown":
+        rows.append(("signed in", f"CANNOT TELL: {status.problem}"))
+    elif status.state == "not-signed-in":
+        rows.append(("signed in", "NO: run `mailwiz login`"))
+    else:
+        rows.append(("signed in as", status.username or "(unknown)"))
+        left = status.seconds_left
+        if left == float("inf"):
+            state = "******** (no expiry given: renewed when the server refuses it)"
+        elif left > 0:
+            minutes = max(1, round(left / 60))
+            state = f"******** (valid for {minutes} minute{'s' if minutes != 1 else ''} more)"
+        else:
+            state = "******** (expired: renewed at the next send)"
+        rows.append(("access token", state))
+    rows.append(("sign-in kept in", status.stored_in))
     return rows

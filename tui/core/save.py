@@ -161,7 +161,8 @@ class _Change:
         password_file_path(self.path).unlink(missing_ok=True)
 
     def roll_back(self) -> None:
-        from tui.core.credentials.store import PasswordStoreError, delete_password
+        from tui.core.credentials.keyring_calls import PasswordStoreError
+        from tui.core.credentials.store import delete_password
 
         if self.settings_written:
             restore_settings(self.target, self.previous_bytes)
@@ -248,7 +249,8 @@ def _moved_secret(
 def _clean_up(previous: Settings | None, new: Settings, path: Path) -> list[str]:
     """Remove the old copy of a secret whose place changed, and a password file nothing
     points at; a copy that cannot be removed is a warning, the save stands."""
-    from tui.core.credentials.store import PasswordStoreError, delete_password, password_file_path
+    from tui.core.credentials.keyring_calls import PasswordStoreError
+    from tui.core.credentials.store import delete_password, password_file_path
 
     warnings: list[str] = []
     if previous is not None and _holds_secret(previous) and _place_changed(previous, new, path):
@@ -269,12 +271,12 @@ def _forget_sign_in(previous: Settings, new: Settings, path: Path) -> list[str]:
     """A sign-in belongs to one account at one provider: switching away from it (another
     protocol, or its token kept in another place) removes the old token. A token in the same
     place as the new settings' is the sign-in just made for them: it stays."""
+    from tui.core.credentials.keyring_calls import PasswordStoreError
     from tui.core.credentials.oauth_store import (
         TokenStoreError,
         delete_tokens,
         keyring_token_account,
     )
-    from tui.core.credentials.store import PasswordStoreError
 
     def place(settings: Settings) -> tuple[str, str]:
         store = settings.password.store

@@ -98,7 +98,7 @@ def _kept(settings: Settings, config_path: Path) -> tuple[str, str]:
                 return "app", text("kept", "app-certificate", path=oauth.certificate)
             where = describe_store(settings, config_path)
             return "app", text("kept", "app-client-secret", where=where)
-        from tui.core.credentials.oauth import provider_name
+        from tui.core.credentials.oauth_endpoint import provider_name
         from tui.core.credentials.oauth_store import describe_token_store
 
         where = describe_token_store(settings, config_path)

@@ -1,23 +1,29 @@
 """Sign in with Microsoft, Google or another OAuth server, from the wizard.
 
-The device code flow by default: the address and the code are shown large enough to read over
-SSH at 80x24, `c` copies the code to the clipboard of the terminal the user sits at (OSC 52),
-a bar shows the time left, Esc cancels. The browser flow (`b`, and always for Google): the
-address to open, and a field to paste the address the browser was sent to (over SSH the page
-at 127.0.0.1 does not load; the address is enough). When the browser runs on this machine
-the redirect is caught directly. The sign-in is kept in the store at once; the screen
-dismisses `SignedIn`, or None when cancelled.
+The use case is the core's (`tui.core.credentials.sign_in`, the same as `mailwiz login`'s);
+this screen renders what it is told and feeds it what the user pastes.
 
-The flows are the core's (`tui.core.credentials.oauth_flows`); this screen only renders them.
+- Where the sign-in will be kept is settled first: when the settings' place cannot keep it
+  (no keyring on this machine), the screen says so and offers a file beside the settings that
+  only the user can read (`f`), before anyone signs in.
+- The device code flow by default: the address and the code each on a line of their own,
+  as the server accepts them (a mouse copy over SSH pastes what works); `c` copies the code to
+  the clipboard of the terminal the user sits at (OSC 52); a bar shows the time left.
+- The browser flow (`b`, and always for Google): the address to open, unindented, also written
+  to a file beside the settings (a long address wraps on screen, and a mouse copy of wrapped
+  lines breaks it), and a field to paste the address the browser was sent to.
+- A sign-in of another account than the settings' that came back through the listener is kept
+  only after `y`.
+
+The screen dismisses `SignedIn` once the sign-in is kept, or None when cancelled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -27,35 +33,24 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, ProgressBar, Static
 from textual.worker import Worker
 
-from tui.core.credentials.oauth import (
-    Endpoints,
-    TokenRecord,
-    endpoints_for,
-    provider_name,
-    with_username,
-)
-from tui.core.credentials.tokens import TokenError
+from tui.core import credentials
+from tui.core.credentials import SignedIn
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
+    from tui.core.credentials import BrowserShown, DeviceShown, RedirectProblem
     from tui.core.providers import Provider
 
+__all__ = ["GUIDE_PAGES", "SignInScreen", "SignedIn"]
 
 GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 """The guidance page (guidance/<key>.md) on registering mailwiz, per OAuth provider."""
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    """The outcome of a sign-in: who, and where the sign-in is kept (never the token)."""
+def _say(*path: str, **values: Any) -> str:
+    from tui.core.diagnose.texts import Audience, say
 
-    username: str
-    stored_in: str
-
-
-def spaced(code: str) -> str:
-    """A user code spread out to read aloud and type: "ABCD-EFGH" -> "A B C D - E F G H"."""
-    return " ".join(code)
+    return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
 
 class SignInScreen(Screen[SignedIn | None]):
@@ -68,6 +63,9 @@ class SignInScreen(Screen[SignedIn | None]):
         Binding("r,ctrl+r", "retry", "Try again"),
         Binding("enter", "use_stored", "Use this sign-in"),
         Binding("s", "sign_in_again", "Sign in again"),
+        Binding("f", "keep_in_file", "Keep it in a file"),
+        Binding("y", "confirm(True)", "Keep it"),
+        Binding("n", "confirm(False)", "Do not keep it"),
         Binding("g", "guide", "How to get a client ID"),
     ]
 
@@ -75,13 +73,14 @@ class SignInScreen(Screen[SignedIn | None]):
         super().__init__()
         self.settings = settings
         self.config_path = config_path
-        self.endpoints: Endpoints = endpoints_for(settings)
-        self.browser = browser or not self.endpoints.has_device_flow
-        self.provider = provider_name(settings.oauth.provider)
+        self.use_browser = browser or credentials.method_for(settings) == "browser"
+        self.provider = credentials.who_signs_in(settings)
         self.user_code = ""
         self.address = ""
         self.failed = False
-        self._pasted: asyncio.Queue[str] = asyncio.Queue()
+        self.keep_problem = ""  # why the settings' place cannot keep a sign-in, "" when it can
+        self._pasted: asyncio.Queue[str | None] = asyncio.Queue()
+        self._answer: asyncio.Future[bool] | None = None
         self._deadline = 0.0
         self._lifetime = 0.0
         self._worker: Worker[None] | None = None
@@ -93,10 +92,11 @@ class SignInScreen(Screen[SignedIn | None]):
         with Vertical(id="signin"):
             title = f"Sign in with {self.provider}" if self.provider[0].isupper() else "Sign in"
             yield Static(title, id="signin-title", markup=False)
-            yield Static("Asking the sign-in server for a code…", id="signin-step", markup=False)
+            yield Static(_say("asking"), id="signin-step", markup=False)
             yield Static("", id="signin-address", markup=False)
             yield Static("", id="signin-code-label", markup=False)
             yield Static("", id="signin-code", markup=False)
+            yield Input(placeholder=_say("paste-placeholder"), id="signin-paste")
             yield ProgressBar(id="signin-progress", show_eta=False, show_percentage=False)
             yield Static("", id="signin-wait", markup=False)
             yield Static("", id="signin-message", markup=False)
@@ -104,40 +104,62 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def on_mount(self) -> None:
         self.query_one("#signin-code").display = False
+        self._paste_field(False)
         self.set_interval(1, self._tick)
         self._worker = self.run_worker(self._stored_or_start(), exit_on_error=False)
 
-    async def _stored_or_start(self) -> None:
-        """A sign-in kept already is offered first (Enter uses it); else sign in now."""
-        from tui.core.credentials.oauth_store import (
-            TokenStoreError,
-            describe_token_store,
-            load_tokens,
-        )
+    def on_unmount(self) -> None:
+        credentials.forget_address_file(self.config_path)
 
-        try:
-            record = await asyncio.to_thread(load_tokens, self.settings, self.config_path)
-        except TokenStoreError:
-            record = None
-        if record is None or not record.refresh_token:
-            self._start()
-            return
-        username = record.username or self.settings.smtp.username
-        self.stored = SignedIn(username, describe_token_store(self.settings, self.config_path))
-        self._show("#signin-step", f"Already signed in as {username or 'this account'}.")
-        self._show(
-            "#signin-code-label", "Enter uses this sign-in; s signs in again (another account)."
+    def _paste_field(self, shown: bool) -> None:
+        paste = self.query_one("#signin-paste", Input)
+        paste.display = shown
+        paste.disabled = not shown
+        if shown:
+            paste.focus()
+
+    async def _stored_or_start(self) -> None:
+        """A sign-in kept already is offered first (Enter uses it); else, once the place to
+        keep it is settled, sign in now."""
+        self.stored = await asyncio.to_thread(
+            credentials.stored_sign_in, self.settings, self.config_path
         )
-        self.refresh_bindings()
+        if self.stored is not None:
+            self._show("#signin-step", _say("already", who=self.stored.username or "?"))
+            self._show("#signin-code-label", _say("already-keys"))
+            self.refresh_bindings()
+            return
+        await self._check_place()
+
+    async def _check_place(self) -> None:
+        self.keep_problem = await asyncio.to_thread(credentials.keep_problem, self.settings)
+        if self.keep_problem:
+            path = credentials.token_file_path(self.config_path)
+            self._show("#signin-step", _say("cannot-keep", problem=self.keep_problem))
+            self._show("#signin-code-label", _say("keep-choice", path=path))
+            self.refresh_bindings()
+            return
+        self._start()
 
     def _start(self) -> None:
         self.stored = None
-        self.refresh_bindings()
+        self.keep_problem = ""
         self.failed = False
         self.user_code = ""
+        self.refresh_bindings()
         self._show("#signin-message", "")
-        work = self._browser_sign_in() if self.browser else self._device_sign_in()
-        self._worker = self.run_worker(work, exit_on_error=False, group="signin")
+        self._show("#signin-code-label", "")
+        self._show("#signin-step", _say("asking"))
+        work = credentials.sign_in(self.settings, self, self._pasted, browser=self.use_browser)
+        self._worker = self.run_worker(self._sign_in(work), exit_on_error=False, group="signin")
+
+    async def _sign_in(self, work: object) -> None:
+        assert asyncio.iscoroutine(work)
+        record = await work
+        kept = await asyncio.to_thread(
+            credentials.keep_sign_in, self.settings, self.config_path, record
+        )
+        self.dismiss(kept)
 
     def _show(self, selector: str, text: str) -> None:
         self.query_one(selector, Static).update(text)
@@ -150,109 +172,77 @@ class SignInScreen(Screen[SignedIn | None]):
             total=self._lifetime, progress=self._lifetime - left
         )
         minutes, seconds = divmod(int(left), 60)
-        self._show("#signin-wait", f"Waiting for you to approve… {minutes}:{seconds:02d} left")
+        self._show("#signin-wait", _say("waiting", left=f"{minutes}:{seconds:02d}"))
 
-    # --- the two flows (workers)
-
-    async def _device_sign_in(self) -> None:
-        from tui.core.credentials.oauth_flows import poll_device_flow, start_device_flow
-
-        device = await start_device_flow(self.endpoints)
-        self.user_code, self.address = device.user_code, device.verification_uri
-        self._lifetime, self._deadline = device.expires_in, time.monotonic() + device.expires_in
-        self._show("#signin-step", "On any device (your phone will do), open:")
-        self._show("#signin-address", device.verification_uri)
-        self._show("#signin-code-label", "and enter this code (c copies it):")
-        self._show("#signin-code", spaced(device.user_code))
-        self.query_one("#signin-code").display = True
+    def _waiting(self, lifetime: float) -> None:
+        self._lifetime, self._deadline = lifetime, time.monotonic() + lifetime
         self._tick()
-        await self._keep(await poll_device_flow(self.endpoints, device))
 
-    async def _browser_sign_in(self) -> None:
-        from tui.core.credentials.oauth_flows import (
-            BROWSER_SIGN_IN_TIME,
-            LoopbackReceiver,
-            RedirectProblem,
-            code_from_redirect,
-            finish_browser_flow,
-            start_browser_flow,
-        )
+    # --- the core's SignInView
 
-        async with LoopbackReceiver() as receiver:
-            sign_in = start_browser_flow(self.endpoints, receiver.port)
-            self.address = sign_in.url
-            self._lifetime = BROWSER_SIGN_IN_TIME
-            self._deadline = time.monotonic() + BROWSER_SIGN_IN_TIME
-            self._show("#signin-step", "Open this address in a web browser (ctrl+o copies it):")
-            self._show("#signin-address", sign_in.url)
-            self._show(
-                "#signin-code-label",
-                f"After you sign in, the browser goes to {sign_in.redirect_uri}… and may show "
-                "an error page: copy that whole address and paste it here.",
-            )
-            paste = Input(
-                placeholder="Paste the address the browser was sent to, then Enter",
-                id="signin-paste",
-            )
-            # Mounted only now: in the device variant no field takes the keys (c copies).
-            await self.query_one("#signin").mount(paste, before="#signin-progress")
-            paste.focus()
-            self._tick()
-            while True:
-                address = await self._next_address(receiver.addresses)
-                try:
-                    code = code_from_redirect(address, sign_in.state)
-                except RedirectProblem as problem:
-                    self._show("#signin-message", f"Not accepted: {problem}.")
-                    continue
-                await self._keep(await finish_browser_flow(self.endpoints, sign_in, code))
-                return
+    def device(self, shown: DeviceShown) -> None:
+        self.user_code, self.address = shown.user_code, shown.verification_uri
+        self._show("#signin-step", _say("device-step"))
+        self._show("#signin-address", shown.verification_uri)
+        self._show("#signin-code-label", _say("device-code"))
+        self._show("#signin-code", shown.user_code)
+        self.query_one("#signin-code").display = True
+        self._waiting(shown.expires_in)
 
-    async def _next_address(self, browser: asyncio.Queue[str]) -> str:
-        reads = [asyncio.ensure_future(browser.get()), asyncio.ensure_future(self._pasted.get())]
+    def browser(self, shown: BrowserShown) -> None:
+        self.address = shown.url
+        path = credentials.write_address_file(self.config_path, shown.url)
+        self._show("#signin-step", _say("browser-step", path=path))
+        self._show("#signin-address", shown.url)
+        self._show("#signin-code-label", _say("browser-back", redirect=shown.redirect_uri))
+        self._paste_field(True)
+        self._waiting(shown.expires_in)
+
+    def refused(self, problem: RedirectProblem) -> None:
+        self._show("#signin-message", _say("not-accepted", problem=problem))
+
+    async def confirm(self, account: str, username: str) -> bool:
+        self._paste_field(False)
+        self._answer = asyncio.get_running_loop().create_future()
+        self._show("#signin-message", _say("confirm", account=account, username=username))
+        self.refresh_bindings()
         try:
-            left = max(0.0, self._deadline - time.monotonic())
-            done, _ = await asyncio.wait(reads, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            return await self._answer
         finally:
-            for read in reads:
-                if not read.done():
-                    read.cancel()
-        if not done:
-            raise TokenError("login_timeout", "")
-        # A read that finished too is put back: nothing pasted or received is lost.
-        first, *others = [read.result() for read in reads if read in done]
-        for other in others:
-            self._pasted.put_nowait(other)
-        return first
-
-    async def _keep(self, record: TokenRecord) -> None:
-        from tui.core.credentials.oauth_store import describe_token_store, save_tokens
-
-        record = with_username(record, self.settings.smtp.username)
-        await asyncio.to_thread(save_tokens, self.settings, self.config_path, record)
-        where = describe_token_store(self.settings, self.config_path)
-        self.dismiss(SignedIn(record.username, where))
+            self._answer = None
+            self.refresh_bindings()
 
     # --- outcomes and keys
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.worker.error is None:
             return
-        from tui.commands.login import explain, printable
-        from tui.core.credentials.oauth_store import TokenStoreError
+        from tui.core.diagnose.handlers import Audience, explain_not_kept, explain_sign_in
+        from tui.core.redact import printable
 
         error = event.worker.error
         self.failed = True
         self._deadline = 0.0
-        if isinstance(error, TokenError):
-            cause, fix = explain(error, self.settings, wizard=True)
-            text = f"Not signed in: {cause}\n{fix}"
-        elif isinstance(error, TokenStoreError):
-            text = f"Signed in, but {error}"
+        self._paste_field(False)
+        if isinstance(error, credentials.TokenError):
+            diagnosis = explain_sign_in(
+                error.error,
+                error.description,
+                self.settings,
+                temporary=error.temporary,
+                audience=Audience.WIZARD,
+                values={"username": self.settings.smtp.username or "?"},
+            )
+            text = _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
+        elif isinstance(error, credentials.TokenStoreError):
+            diagnosis = explain_not_kept(str(error), self.settings, audience=Audience.WIZARD)
+            text = _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
+            self.keep_problem = str(error)
         else:
-            text = f"Not signed in: {printable(str(error)) or type(error).__name__}"
+            text = _say("failed-other", what=printable(str(error)) or type(error).__name__)
         self._show("#signin-wait", "")
-        self._show("#signin-message", text + "\nPress r to try again, Esc to go back.")
+        self._show("#signin-message", text)
+        self.refresh_bindings()
 
     @on(Input.Submitted, "#signin-paste")
     def _pasted_address(self, event: Input.Submitted) -> None:
@@ -265,8 +255,8 @@ class SignInScreen(Screen[SignedIn | None]):
         if not text:
             return
         self.app.copy_to_clipboard(text)
-        what = "The code" if self.user_code else "The address"
-        self.notify(f"{what} went to your clipboard (if your terminal allows it).", title="Copied")
+        what = "code" if self.user_code else "address"
+        self.notify(_say(f"copied-{what}"), title=_say("copied"))
 
     def action_cancel(self) -> None:
         if self._worker is not None:
@@ -274,13 +264,23 @@ class SignInScreen(Screen[SignedIn | None]):
         self.dismiss(None)
 
     def action_browser(self) -> None:
-        if self.browser:
+        if self.use_browser:
             return
         if self._worker is not None:
             self._worker.cancel()
-        self.browser = True
+        self.use_browser = True
         self.query_one("#signin-code").display = False
         self._start()
+
+    def action_keep_in_file(self) -> None:
+        """Keep the sign-in in a 0600 file beside the settings (saved with the settings)."""
+        if self.keep_problem:
+            self.settings.password.store = "file"
+            self._start()
+
+    def action_confirm(self, keep: bool) -> None:
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result(keep)
 
     def _guide_provider(self) -> Provider | None:
         """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
@@ -308,20 +308,25 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def action_sign_in_again(self) -> None:
         if self.stored is not None:
+            self.stored = None
             self._show("#signin-code-label", "")
-            self._start()
+            self.run_worker(self._check_place(), exit_on_error=False)
 
     def action_retry(self) -> None:
         if self.failed:
-            self._start()
+            self.run_worker(self._check_place(), exit_on_error=False)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("use_stored", "sign_in_again"):
             return self.stored is not None
+        if action == "keep_in_file":
+            return bool(self.keep_problem) and self.settings.password.store != "file"
+        if action == "confirm":
+            return self._answer is not None
         if action == "guide":
             return self.settings.oauth.provider in GUIDE_PAGES
         if action == "browser":
-            usable = not self.browser and bool(self.endpoints.authorization_url)
+            usable = not self.use_browser and credentials.browser_possible(self.settings)
             return usable and self.stored is None
         if action == "retry":
             return self.failed

@@ -45,7 +45,7 @@ class SecretPlan:
                 from tui.core.credentials.app_grants import AppKey, AppTokenSource
 
                 return AppTokenSource(settings, AppKey(secret=given))
-            from tui.core.credentials.oauth import token_source_for
+            from tui.core.credentials.sources import token_source_for
 
             return token_source_for(settings, path)
         if given is not None:
@@ -114,7 +114,7 @@ def write(new: Settings, path: Path, secret: SecretPlan) -> tuple[str, ...]:
     """The one save use case (tui.core.save): the settings and the secret as one change,
     rolled back together; a stored secret whose place changed moves along. Returns its
     warnings (an old copy that could not be removed)."""
-    from tui.core.credentials.store import PasswordStoreError
+    from tui.core.credentials.keyring_calls import PasswordStoreError
 
     given = secret.given if secret.changed else None
     try:

@@ -30,13 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core.credentials.oauth import (
-    HTTP_TIMEOUT,
-    MICROSOFT_LOGIN,
-    REFRESH_MARGIN,
-    NotSignedIn,
-    token_error_from,
-)
+from tui.core.credentials.oauth import REFRESH_MARGIN, CredentialMissing, NotSignedIn
+from tui.core.credentials.oauth_endpoint import HTTP_TIMEOUT, MICROSOFT_LOGIN, token_error_from
 from tui.core.credentials.tokens import TokenError
 from tui.core.tls import system_context
 
@@ -344,7 +339,6 @@ def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -
         return AppKey(certificate=load_certificate(resolve_path(oauth.certificate, config_path)))
     if typed_secret:
         return AppKey(secret=typed_secret)
-    from tui.core.credentials.oauth import CredentialMissing
     from tui.core.credentials.store import load_password
 
     lookup = load_password(settings, config_path)

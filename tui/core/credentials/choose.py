@@ -82,7 +82,8 @@ def credential_for(
 
         return Credential(monitored_source(settings, config_path), "oauth")
     if uses_oauth_sign_in(settings):
-        from tui.core.credentials.oauth import NotSignedIn, token_source_for
+        from tui.core.credentials.oauth import NotSignedIn
+        from tui.core.credentials.sources import token_source_for
 
         try:
             # An app's client secret typed in the wizard (not stored yet) signs the app in.

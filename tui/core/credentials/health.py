@@ -233,7 +233,8 @@ def monitored_source(
 ) -> MonitoredSource:
     """The token source of an OAuth configuration for unattended use (the queue, sendmail):
     never raises; a sign-in that cannot be read becomes a source that says why."""
-    from tui.core.credentials.oauth import NotSignedIn, token_source_for
+    from tui.core.credentials.oauth import NotSignedIn
+    from tui.core.credentials.sources import token_source_for
 
     inner: Any
     try:

@@ -35,11 +35,16 @@ class PasswordStoreError(Exception):
     for the password file. The message never contains the password.
     """
 
-    def __init__(self, problem: str, explanation: str, backend: str = "") -> None:
+    def __init__(
+        self, problem: str, explanation: str, backend: str = "", *, reason: str = ""
+    ) -> None:
         super().__init__(explanation)
         self.problem = problem
         self.explanation = explanation
         self.backend = backend  # the keyring backend's name, when one was loaded
+        # What happened, without what to do about a password: a sign-in kept in the keyring
+        # (oauth_store) says its own "what to do" after it.
+        self.reason = reason or explanation
 
 
 # ---------------------------------------------------------------------------
@@ -110,6 +115,7 @@ def _fail_none() -> PasswordStoreError:
     return PasswordStoreError(
         "none",
         f"No system keyring is available here: {why}. {_FALLBACKS}",
+        reason=f"no system keyring is available here: {why}",
     )
 
 
@@ -119,6 +125,7 @@ def _fail_locked(name: str) -> PasswordStoreError:
         f"The system keyring ({name}) is locked and could not be unlocked. Unlock it (log in "
         f"to the desktop session, or use your keyring's unlock tool) and try again, or "
         f"{_OR_FALLBACK}.",
+        reason=f"the system keyring ({name}) is locked and could not be unlocked",
     )
 
 
@@ -128,6 +135,8 @@ def _fail_prompted(name: str) -> PasswordStoreError:
         f"The keyring ({name}) is locked and wanted to ask for its password on the terminal, "
         "which mailwiz does not allow (the prompt would fight the wizard's screen). Unlock it "
         f"before starting mailwiz, or {_OR_FALLBACK}.",
+        reason=f"the keyring ({name}) is locked and wanted to ask for its password on the "
+        "terminal, which mailwiz does not allow",
     )
 
 
@@ -156,6 +165,7 @@ def _fail_misconfigured(exc: BaseException) -> PasswordStoreError:
         "misconfigured",
         f"The keyring backend chosen by {where} cannot be used ({_short(exc)}). "
         f"{fix}, or {_OR_FALLBACK}.",
+        reason=f"the keyring backend chosen by {where} cannot be used ({_short(exc)})",
     )
 
 
@@ -175,6 +185,7 @@ def fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
     return PasswordStoreError(
         "null",
         f"The keyring accepted the password but did not keep it: {why}. {fix}, or {_OR_FALLBACK}.",
+        reason=f"the keyring accepted it but did not keep it: {why}",
     )
 
 
@@ -184,6 +195,7 @@ def _fail_timeout(name: str, timeout: float) -> PasswordStoreError:
         f"The keyring ({name}) did not answer within {timeout:g} seconds: it may be waiting "
         "for an unlock dialog on a desktop you cannot see, or its service is stuck. Unlock "
         f"or restart it and try again, or {_OR_FALLBACK}.",
+        reason=f"the keyring ({name}) did not answer within {timeout:g} seconds",
     )
 
 
@@ -192,6 +204,7 @@ def _fail_error(name: str, exc: BaseException, password: str | None) -> Password
         "error",
         f"The system keyring ({name}) reported an error: {_short(exc, password)}. "
         f"Check the keyring service and try again, or {_OR_FALLBACK}.",
+        reason=f"the system keyring ({name}) reported an error: {_short(exc, password)}",
     )
 
 

@@ -18,24 +18,29 @@ import asyncio
 import contextlib
 import secrets
 import time
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
-from tui.core.credentials.oauth import (
+from tui.core.credentials.oauth import TokenRecord, record_from_response
+from tui.core.credentials.oauth_endpoint import (
     Endpoints,
-    TokenRecord,
     oauth_client,
-    record_from_response,
+    secret_words,
     token_error_from,
 )
 from tui.core.credentials.tokens import TokenError
+from tui.core.diagnose.texts import say
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (RFC 8628 3.5)
 DEFAULT_INTERVAL = 5
 BROWSER_SIGN_IN_TIME = 600  # seconds the browser flow waits for the redirect
 LOOPBACK = "127.0.0.1"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_SHOWN = 2048  # characters: an address or code longer than this is not shown
 
 
 # ------------------------------------------------------------------------- device code
@@ -59,7 +64,8 @@ class DeviceCode:
 
 
 async def start_device_flow(endpoints: Endpoints) -> DeviceCode:
-    """Ask for a device code and a user code to show (RFC 8628 section 3.1)."""
+    """Ask for a device code and a user code to show (RFC 8628 section 3.1). What the server
+    sends to be shown is checked first (`shown_address`, `shown_code`)."""
     if not endpoints.device_authorization_url:
         raise TokenError("invalid_request", "this provider has no device code sign-in")
     data = {"client_id": endpoints.client_id}
@@ -67,31 +73,87 @@ async def start_device_flow(endpoints: Endpoints) -> DeviceCode:
         data["client_secret"] = endpoints.client_secret
     if endpoints.scope:
         data["scope"] = endpoints.scope
+    words = secret_words(endpoints)
     try:
         async with oauth_client(endpoints) as client:
             # auth=None: this request carries no token (there is none yet).
             response = await client.post(endpoints.device_authorization_url, data=data, auth=None)
             answer = _json_object(response)
-    except TokenError:
-        raise
-    except Exception as exc:
-        raise token_error_from(exc) from None
-    if "error" in answer:
-        raise _error_from_answer(answer)
-    try:
-        return DeviceCode(
-            verification_uri=str(answer.get("verification_uri") or answer["verification_url"]),
-            user_code=str(answer["user_code"]),
-            expires_in=float(str(answer.get("expires_in") or 900)),
-            interval=float(str(answer.get("interval") or DEFAULT_INTERVAL)),
-            device_code=str(answer["device_code"]),
-            verification_uri_complete=str(answer.get("verification_uri_complete") or ""),
+        if "error" in answer:
+            raise _error_from_answer(answer)
+        device_code = str(answer["device_code"])
+        uri = answer.get("verification_uri") or answer["verification_url"]
+        complete = answer.get("verification_uri_complete") or ""
+        device = DeviceCode(
+            verification_uri=shown_address(str(uri)),
+            user_code=shown_code(str(answer["user_code"])),
+            expires_in=_positive(answer.get("expires_in"), 900),
+            interval=_positive(answer.get("interval"), DEFAULT_INTERVAL),
+            device_code=device_code,
+            verification_uri_complete=_optional_address(str(complete)),
             started=time.monotonic(),
         )
-    except (KeyError, TypeError, ValueError):
-        raise TokenError(
-            "invalid_response", "the device authorization answer lacks a code or an address"
-        ) from None
+    except KeyError:
+        raise TokenError("invalid_response", say("signin", "answer", "missing")) from None
+    except Exception as exc:
+        raise token_error_from(exc, words) from None
+    return device
+
+
+def _positive(value: object, default: float) -> float:
+    """Seconds as the server said them (a number, or a numeral), within a day."""
+    if value is None or value == "":
+        return float(default)
+    seconds = float(str(value))
+    if not 0 < seconds <= 86400:  # NaN and infinities fail this too
+        raise ValueError("seconds out of range")
+    return seconds
+
+
+def _unprintable(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] in "CZ" and ch != " " for ch in text)
+
+
+def shown_address(uri: str) -> str:
+    """The address a device sign-in asks the user to open, as it may be shown: printable,
+    https (or http on this computer, for practice). TokenError otherwise: a hostile server
+    must not drive the terminal, nor send the user to a plain-http page."""
+    uri = uri.strip()
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+    except ValueError:
+        parts, host = None, ""
+    secure = parts is not None and (
+        (parts.scheme == "https" and bool(host))
+        or (parts.scheme == "http" and host in LOOPBACK_HOSTS)
+    )
+    if not secure or _unprintable(uri) or " " in uri or len(uri) > MAX_SHOWN:
+        from tui.core.redact import printable, truncate
+
+        shown = truncate(printable(uri), 120)
+        raise TokenError("invalid_response", say("signin", "answer", "bad-uri", uri=shown))
+    return uri
+
+
+def _optional_address(uri: str) -> str:
+    try:
+        return shown_address(uri) if uri else ""
+    except TokenError:
+        return ""  # only a convenience: the plain address and the code still work
+
+
+def shown_code(code: str) -> str:
+    """The user code as it may be shown and typed: control, format and separator characters
+    removed (a hostile server could hide text with them); TokenError when nothing usable is
+    left."""
+    cleaned = "".join(ch for ch in code if not _unprintable(ch) and not ch.isspace())
+    if not cleaned or len(cleaned) > 64:
+        from tui.core.redact import printable, truncate
+
+        shown = truncate(printable(code), 40)
+        raise TokenError("invalid_response", say("signin", "answer", "bad-code", code=shown))
+    return cleaned
 
 
 def _json_object(response: object) -> dict[str, object]:
@@ -136,6 +198,7 @@ async def poll_device_flow(
     `on_poll(interval)` is told before each wait (progress on screen)."""
     interval = max(device.interval, 1.0)
     deadline = (device.started or clock()) + device.expires_in
+    words = secret_words(endpoints, device.device_code)
     async with oauth_client(endpoints) as client:
         while True:
             if on_poll is not None:
@@ -150,15 +213,15 @@ async def poll_device_flow(
                     device_code=device.device_code,
                     client_id=endpoints.client_id,
                 )
+                return record_from_response(token)
             except Exception as exc:
-                error = token_error_from(exc)
+                error = token_error_from(exc, words)
                 if error.error == "authorization_pending":
                     continue
                 if error.error == "slow_down":
                     interval += SLOW_DOWN_STEP
                     continue
                 raise error from None
-            return record_from_response(token)
 
 
 # -------------------------------------------------------------- browser, PKCE, loopback
@@ -203,8 +266,15 @@ def start_browser_flow(endpoints: Endpoints, port: int) -> BrowserSignIn:
     return BrowserSignIn(str(url), redirect_uri, str(state), verifier)
 
 
+RedirectFault = Literal["empty", "no-state", "wrong-state", "no-code"]
+
+
 class RedirectProblem(ValueError):
-    """A pasted address mailwiz refuses (wrong state, no code); str() says why."""
+    """A pasted address mailwiz refuses: `fault` says which way; str() says it in words."""
+
+    def __init__(self, fault: RedirectFault) -> None:
+        super().__init__(say("signin", "redirect", fault))
+        self.fault = fault
 
 
 def code_from_redirect(address: str, expected_state: str) -> str:
@@ -212,24 +282,18 @@ def code_from_redirect(address: str, expected_state: str) -> str:
     its `state` is this sign-in's. An `error` in it (the user said no) is a TokenError."""
     text = address.strip().strip("<>\"'")
     if not text:
-        raise RedirectProblem("nothing was pasted")
+        raise RedirectProblem("empty")
     parts = urlsplit(text if "://" in text or text.startswith("?") else "?" + text)
     params = {key: values[0] for key, values in parse_qs(parts.query or parts.fragment).items()}
     if "state" not in params:
-        raise RedirectProblem(
-            "this address has no state= in it: paste the whole address from the browser's "
-            "address bar, starting with http://127.0.0.1"
-        )
-    if not secrets.compare_digest(params["state"], expected_state):
-        raise RedirectProblem(
-            "this address is not from this sign-in (its state does not match): it may be from "
-            "an earlier attempt. Nothing was accepted; use the address opened for this one"
-        )
+        raise RedirectProblem("no-state")
+    if not secrets.compare_digest(params["state"].encode(), expected_state.encode()):
+        raise RedirectProblem("wrong-state")
     if "error" in params:
         raise TokenError(params["error"], params.get("error_description", ""))
     code = params.get("code", "")
     if not code:
-        raise RedirectProblem("this address has no code= in it")
+        raise RedirectProblem("no-code")
     return code
 
 
@@ -237,6 +301,7 @@ async def finish_browser_flow(
     endpoints: Endpoints, sign_in: BrowserSignIn, code: str
 ) -> TokenRecord:
     """Exchange the code (with the PKCE verifier) for tokens."""
+    words = secret_words(endpoints, code, sign_in.code_verifier)
     try:
         async with oauth_client(endpoints, redirect_uri=sign_in.redirect_uri) as client:
             token = await client.fetch_token(
@@ -247,9 +312,9 @@ async def finish_browser_flow(
                 redirect_uri=sign_in.redirect_uri,
                 client_id=endpoints.client_id,
             )
+        return record_from_response(token)
     except Exception as exc:
-        raise token_error_from(exc) from None
-    return record_from_response(token)
+        raise token_error_from(exc, words) from None
 
 
 _PAGE = (
@@ -261,14 +326,26 @@ _PAGE = (
 class LoopbackReceiver:
     """Listens on 127.0.0.1 for the browser's redirect and hands its address to `addresses`.
 
-    h11 (httpx's own HTTP/1.1 parser) reads the request; every GET with a query is offered,
-    and the page says to go back to the terminal. Requests without a query (a favicon) get 404.
+    h11 (httpx's own HTTP/1.1 parser) reads the request. Only an address carrying this
+    sign-in's `state` is offered (any other local program that calls is answered 400 and
+    ignored: not counted, not fatal), and the page says to go back to the terminal. Requests
+    without a query (a favicon) get 404.
     """
 
     def __init__(self) -> None:
         self.addresses: asyncio.Queue[str] = asyncio.Queue()
+        self.state = ""  # set once the sign-in's address is made
         self._server: asyncio.Server | None = None
         self.port = 0
+
+    def _ours(self, address: str) -> bool:
+        try:
+            code_from_redirect(address, self.state)
+        except RedirectProblem as problem:
+            return problem.fault == "no-code"  # the state is ours: let the sign-in say so
+        except TokenError:
+            return True  # the user said no, with our state
+        return bool(self.state)
 
     async def __aenter__(self) -> LoopbackReceiver:
         self._server = await asyncio.start_server(self._serve, LOOPBACK, 0)
@@ -302,16 +379,17 @@ class LoopbackReceiver:
                 if not data and request is None:
                     return
             target = request.target.decode("ascii", "replace")
-            if "?" in target:
-                self.addresses.put_nowait(f"http://{LOOPBACK}:{self.port}{target}")
-                status, body = (
-                    200,
-                    _PAGE.format(
-                        title="Signed in", text="You can close this page and go back to mailwiz."
-                    ),
-                )
+            address = f"http://{LOOPBACK}:{self.port}{target}"
+            if "?" not in target:
+                status, page = 404, "not-here"
+            elif self._ours(address):
+                self.addresses.put_nowait(address)
+                status, page = 200, "done"
             else:
-                status, body = 404, _PAGE.format(title="Not here", text="Nothing to see.")
+                status, page = 400, "not-ours"
+            body = _PAGE.format(
+                title=say("signin", "page", f"{page}-title"), text=say("signin", "page", page)
+            )
             payload = body.encode()
             headers = [
                 ("Content-Type", "text/html; charset=utf-8"),

@@ -1,32 +1,43 @@
 """Where a sign-in (refresh token, cached access token and its expiry, the account) is kept.
 
-The same places as the password, as `[password] store` says, through the password store's own
-keyring and file functions (`store.py`): the system keyring, service `mailwiz`, account
-`USERNAME@HOST#oauth` (the `#oauth` keeps it apart from a password entry for the same
-account); or a 0600 file beside the settings, `settings.toml.token`, written atomically. It is
-never in the settings file. `store = "none"` keeps no secret, so it cannot keep a sign-in.
+The same places as the password, as `[password] store` says: the system keyring, service
+`mailwiz`, account `USERNAME@HOST#oauth` (the `#oauth` keeps it apart from a password entry for
+the same account); or a 0600 file beside the settings, `settings.toml.token`, written
+atomically (`tui.core.files`). It is never in the settings file. `store = "none"` keeps no
+secret, so it cannot keep a sign-in.
+
+Every sentence here is a text of texts.toml (`[keep]`), filled with data: a keyring failure
+contributes its `reason` (what happened), never its advice about passwords.
+
+`user_token_source` hands a send the `StoredTokenSource` over this store.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.core.credentials import store
+from tui.core import files
 from tui.core.credentials.keyring_calls import PasswordStoreError, fail_null, keyring_op
-from tui.core.credentials.oauth import TokenRecord
+from tui.core.credentials.oauth import NotSignedIn, StoredTokenSource, TokenRecord
+from tui.core.credentials.oauth_endpoint import endpoints_for, provider_name
+from tui.core.credentials.store import SERVICE, keyring_account
+from tui.core.diagnose.texts import say
 from tui.core.locations import TOKEN_FILE_SUFFIX as TOKEN_FILE_SUFFIX
 from tui.core.locations import token_file_path as token_file_path
-from tui.core.settings import Settings
+from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 KEYRING_SUFFIX = "#oauth"
 LOCK_TIMEOUT = 30.0  # seconds to wait for another mailwiz's refresh of the same sign-in
+MAX_TOKEN_FILE = 256 * 1024  # bytes: a sign-in is a few kilobytes; more is not one
 
 
 class TokenStoreError(Exception):
@@ -34,25 +45,19 @@ class TokenStoreError(Exception):
 
 
 def keyring_token_account(settings: Settings) -> str:
-    return store.keyring_account(settings) + KEYRING_SUFFIX
+    return keyring_account(settings) + KEYRING_SUFFIX
 
 
 def describe_token_store(settings: Settings, config_path: Path) -> str:
     """Where the sign-in for these settings is kept, in words (for `login`, `show`, save)."""
     where = settings.password.store
     if where == "keyring":
-        return f"the system keyring, entry {store.SERVICE} / {keyring_token_account(settings)}"
+        return say(
+            "keep", "where-keyring", service=SERVICE, account=keyring_token_account(settings)
+        )
     if where == "file":
-        return f"the file {token_file_path(config_path)} (readable only by you)"
-    return 'nowhere: [password] store = "none" keeps no secrets'
-
-
-def _none_store() -> TokenStoreError:
-    return TokenStoreError(
-        'the settings say [password] store = "none", which keeps no secrets, so a sign-in '
-        'cannot be kept. Set store = "keyring" (or "file", a 0600 file beside the settings) '
-        "and run `mailwiz login` again"
-    )
+        return say("keep", "where-file", path=token_file_path(config_path))
+    return say("keep", "where-none")
 
 
 def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> None:
@@ -60,73 +65,83 @@ def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> N
     text = record.to_json()
     where = settings.password.store
     if where == "none":
-        raise _none_store()
+        raise TokenStoreError(say("keep", "none"))
     if where == "file":
         path = token_file_path(config_path)
         try:
-            store.write_secret_file(path, text)
+            files.make_private_folder(path.parent)
+            files.write_atomically(path, (text + "\n").encode("utf-8"))
         except OSError as exc:
             raise TokenStoreError(
-                f"the sign-in could not be written to {path} ({exc.strerror or exc}). Check "
-                "that its folder exists and is yours, then run `mailwiz login` again"
+                say("keep", "write", path=path, reason=exc.strerror or exc)
             ) from None
-        if store.read_secret_file(path).password != text:
-            raise TokenStoreError(f"{path} was written but reading it back gave something else")
+        if _read_token_file(path) != text:
+            raise TokenStoreError(say("keep", "read-back", path=path))
         return
     account = keyring_token_account(settings)
 
     def keep(backend: KeyringBackend) -> None:
-        backend.set_password(store.SERVICE, account, text)
-        if backend.get_password(store.SERVICE, account) != text:
+        backend.set_password(SERVICE, account, text)
+        if backend.get_password(SERVICE, account) != text:
             raise fail_null(backend)
 
     try:
         keyring_op(keep, timeout=10, password=text)
     except PasswordStoreError as error:
-        raise TokenStoreError(
-            f"the sign-in could not be kept in the keyring. {error}".replace(
-                "the password", "the sign-in"
-            )
-        ) from None
+        raise TokenStoreError(say("keep", "keyring", reason=error.reason)) from None
+
+
+def _read_token_file(path: Path) -> str | None:
+    """The token file's text (None when there is none): a regular file of at most
+    MAX_TOKEN_FILE bytes, opened without following a symlink or waiting on a FIFO."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise TokenStoreError(say("keep", "read", path=path, reason=exc.strerror)) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise TokenStoreError(say("keep", "not-regular", path=path))
+        if info.st_size > MAX_TOKEN_FILE:
+            raise TokenStoreError(say("keep", "too-large", path=path, size=info.st_size))
+        data = os.read(fd, MAX_TOKEN_FILE + 1)
+    except OSError as exc:
+        raise TokenStoreError(say("keep", "read", path=path, reason=exc.strerror)) from None
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise TokenStoreError(say("keep", "read", path=path, reason="not UTF-8")) from None
 
 
 def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
     """The stored sign-in, None when there is none; TokenStoreError when it cannot be read."""
     where = settings.password.store
     if where == "none":
-        raise _none_store()
+        raise TokenStoreError(say("keep", "none"))
     if where == "file":
-        path = token_file_path(config_path)
-        if not path.exists():
-            return None
-        got = store.read_secret_file(path)
-        if got.password is None:
-            raise TokenStoreError(
-                f"the sign-in in {path} could not be read: "
-                + got.problem.replace("password file", "token file").split(". Run ")[0]
-                + ". Run `mailwiz login` to sign in again"
-            )
-        text = got.password
+        found = _read_token_file(token_file_path(config_path))
     else:
         account = keyring_token_account(settings)
 
         def read(backend: KeyringBackend) -> str | None:
-            found: str | None = backend.get_password(store.SERVICE, account)
-            return found
+            value: str | None = backend.get_password(SERVICE, account)
+            return value
 
         try:
             found, _ = keyring_op(read, timeout=10)
         except PasswordStoreError as error:
-            raise TokenStoreError(f"the keyring could not be read. {error}") from None
-        if found is None:
-            return None
-        text = found
+            raise TokenStoreError(say("keep", "keyring-read", reason=error.reason)) from None
+    if found is None:
+        return None
     try:
-        return TokenRecord.from_json(text)
+        return TokenRecord.from_json(found)
     except ValueError as error:
-        raise TokenStoreError(
-            f"the stored sign-in cannot be used: {error}. Run `mailwiz login` to sign in again"
-        ) from None
+        raise TokenStoreError(say("keep", "unusable", reason=error)) from None
 
 
 def delete_tokens(settings: Settings, config_path: Path) -> None:
@@ -140,13 +155,13 @@ def delete_tokens(settings: Settings, config_path: Path) -> None:
     account = keyring_token_account(settings)
 
     def remove(backend: KeyringBackend) -> None:
-        if backend.get_password(store.SERVICE, account) is not None:
-            backend.delete_password(store.SERVICE, account)
+        if backend.get_password(SERVICE, account) is not None:
+            backend.delete_password(SERVICE, account)
 
     try:
         keyring_op(remove, timeout=10)
     except PasswordStoreError as error:
-        raise TokenStoreError(f"the old sign-in could not be removed. {error}") from None
+        raise TokenStoreError(say("keep", "keyring-remove", reason=error.reason)) from None
 
 
 class TokenVault:
@@ -164,14 +179,20 @@ class TokenVault:
         save_tokens(self.settings, self.config_path, record)
 
     def acquire(self) -> int:
-        """Block until this process holds the refresh lock; returns its descriptor."""
+        """Block until this process holds the refresh lock; returns its descriptor.
+        TokenStoreError when the lock cannot be opened (a symlink planted there is refused)."""
         token_file = token_file_path(self.config_path)
         path = token_file.with_name(token_file.name + ".lock")
-        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
         try:
             fd = os.open(path, flags, 0o600)
         except OSError as exc:
-            raise TokenStoreError(f"the lock {path} could not be opened ({exc.strerror})") from None
+            raise TokenStoreError(
+                say("keep", "lock-open", path=path, reason=exc.strerror)
+            ) from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise TokenStoreError(say("keep", "lock-open", path=path, reason="not a plain file"))
         deadline = time.monotonic() + LOCK_TIMEOUT
         while True:
             try:
@@ -181,11 +202,32 @@ class TokenVault:
                 if time.monotonic() > deadline:
                     os.close(fd)
                     raise TokenStoreError(
-                        f"another mailwiz has been renewing this sign-in for {LOCK_TIMEOUT:g} s "
-                        f"({path}); try again"
+                        say("keep", "lock-busy", seconds=f"{LOCK_TIMEOUT:g}", path=path)
                     ) from None
                 time.sleep(0.05)
 
     def release(self, held: object) -> None:
         if isinstance(held, int):
             os.close(held)  # closing releases the lock; the empty lock file stays
+
+
+def user_token_source(
+    settings: Settings, config_path: Path, clock: Callable[[], float] = time.time
+) -> StoredTokenSource:
+    """The token source of the person's stored sign-in (`grant = "user"`), or NotSignedIn.
+    `clock` is the time the source goes by (a test's fast clock)."""
+    vault = TokenVault(settings, config_path)
+    try:
+        record = vault.load()
+    except TokenStoreError as error:
+        raise NotSignedIn(str(error)) from None
+    if record is None:
+        raise NotSignedIn(
+            say(
+                "keep",
+                "not-signed-in",
+                provider=provider_name(settings.oauth.provider),
+                login=command_for(config_path, "login"),
+            )
+        )
+    return StoredTokenSource(endpoints_for(settings), record, vault, settings.smtp.username, clock)

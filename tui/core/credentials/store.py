@@ -94,6 +94,7 @@ class KeyringStatus:
     backend: str  # a readable backend name, "" when none could be loaded
     problem: Problem  # "" when usable
     explanation: str  # what happened, why, what to do; "" when usable
+    reason: str = ""  # what happened only (a sign-in says its own "what to do" after it)
 
 
 # ---------------------------------------------------------------------------
@@ -195,7 +196,8 @@ def check_keyring(timeout: float = 10) -> KeyringStatus:
     try:
         _, name = keyring_op(probe, timeout)
     except PasswordStoreError as exc:
-        return KeyringStatus(False, exc.backend, _as_problem(exc.problem), exc.explanation)
+        problem = _as_problem(exc.problem)
+        return KeyringStatus(False, exc.backend, problem, exc.explanation, exc.reason)
     return KeyringStatus(True, name, "", "")
 
 

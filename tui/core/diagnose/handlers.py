@@ -14,10 +14,19 @@ from tui.core.diagnose import certificates, envelope, network, signin, web
 from tui.core.diagnose.context import Ctx, Diagnosis
 from tui.core.diagnose.texts import Audience, expand, lookup
 from tui.core.events import Failure, FailureKind, Reason
+from tui.core.keys import Key
 from tui.core.providers import Provider, find_provider, provider_for_host
 from tui.core.settings import Settings
 
-__all__ = ["Audience", "Diagnosis", "diagnose", "explain_token_error", "general_steps"]
+__all__ = [
+    "Audience",
+    "Diagnosis",
+    "diagnose",
+    "explain_not_kept",
+    "explain_sign_in",
+    "explain_token_error",
+    "general_steps",
+]
 
 Handler = Callable[[Ctx], Diagnosis]
 
@@ -122,6 +131,31 @@ def explain_token_error(
     failure = Failure(FailureKind.AUTH, "token", reason=Reason.TOKEN_REFUSED)
     c = Ctx(failure, settings, provider_of(settings), audience)
     return signin.token_diagnosis(c, error, description)
+
+
+def explain_sign_in(
+    error: str,
+    description: str,
+    settings: Settings,
+    *,
+    temporary: bool = False,
+    audience: Audience = Audience.CLI,
+    values: dict[str, object] | None = None,
+) -> Diagnosis:
+    """A sign-in that failed (`mailwiz login`, the wizard's sign-in screen): the sign-in
+    server's refusal (the [[token]] table), mailwiz's own outcomes (no address came back, a
+    wrong one was pasted, another account was not confirmed), or a server out of reach."""
+    failure = Failure(FailureKind.AUTH, "login", reason=Reason.TOKEN_REFUSED)
+    c = Ctx(failure, settings, provider_of(settings), audience)
+    c.values.update(values or {})
+    return signin.sign_in_diagnosis(c, error, description, temporary=temporary)
+
+
+def explain_not_kept(problem: str, settings: Settings, *, audience: Audience) -> Diagnosis:
+    """Signed in, but the place the settings name could not keep it (`problem`, its words)."""
+    failure = Failure(FailureKind.NO_PASSWORD, "login")
+    c = Ctx(failure, settings, provider_of(settings), audience)
+    return c.make("signin-not-kept", Key.AUTH, problem=c.redact(problem))
 
 
 def general_steps(settings: Settings, audience: Audience = Audience.WIZARD) -> tuple[str, ...]:

@@ -109,11 +109,15 @@ def known_reply(c: Ctx) -> Diagnosis | None:
 # --------------------------------------------------------------------------- tokens
 
 
-def token_diagnosis(c: Ctx, error: str, description: str) -> Diagnosis:
+def token_diagnosis(
+    c: Ctx, error: str, description: str, otherwise: str = "token-refused"
+) -> Diagnosis:
     """A token endpoint's `error` ("invalid_grant") and `error_description` ("AADSTS700082:
     The refresh token has expired..."), explained with the [[token]] table."""
     said = f"{error}: {description}" if description else error
-    c.values.update(said=c.quote(said), where=_token_host(c), **_app_values(c))
+    what = c.redactor.clean(" ".join(description.split()), limit=200)
+    c.values.update(said=c.quote(said), where=_token_host(c), what=what, **_app_values(c))
+    c.values.setdefault("error", c.redactor.clean(error, limit=100))
     oauth = c.settings.oauth
     for rule in data()["token"]:
         if ("grant" in rule and not _is_grant(c, rule["grant"])) or (
@@ -122,7 +126,21 @@ def token_diagnosis(c: Ctx, error: str, description: str) -> Diagnosis:
             continue
         if ("aadsts" in rule and rule["aadsts"] in description) or rule.get("error") == error:
             return c.make(rule["d"], Key.AUTH)
-    return c.make("token-refused", Key.AUTH)
+    return c.make(otherwise, Key.AUTH)
+
+
+def sign_in_diagnosis(c: Ctx, error: str, description: str, *, temporary: bool) -> Diagnosis:
+    """A sign-in (not a send) that failed: the server out of reach, or its refusal."""
+    if temporary:
+        c.values.update(
+            where=_token_host(c),
+            error=c.redactor.clean(error, limit=100),
+            said=c.quote(description),
+        )
+        return c.make("signin-unreachable", Key.OAUTH_TOKEN_URL)
+    c.values.setdefault("account", "?")
+    c.values.setdefault("username", c.settings.smtp.username or "?")
+    return token_diagnosis(c, error, description, otherwise="signin-failed")
 
 
 def _is_grant(c: Ctx, grant: str) -> bool:

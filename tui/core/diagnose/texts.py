@@ -102,6 +102,11 @@ def render(
     return out if markdown else out.replace("**", "")
 
 
+def say(*path: str, audience: Audience = Audience.CLI, **values: Any) -> str:
+    """The text at `path` ("keep", "none") for `audience`, its {placeholders} from `values`."""
+    return render(lookup(*path), audience, values)
+
+
 def expand(
     items: Iterable[object],
     audience: Audience,

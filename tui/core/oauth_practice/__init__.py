@@ -24,14 +24,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tui.core.oauth_practice.server import (
-    ACCOUNT,
-    CLIENT_ID,
-    SCOPE,
-    IssuedToken,
-    PracticeAuthorizationServer,
-)
+from tui.core.oauth_practice.server import PracticeAuthorizationServer
 from tui.core.oauth_practice.smtp import MECHANISMS, TokenSmtpServer
+from tui.core.oauth_practice.tables import ACCOUNT, CLIENT_ID, SCOPE, IssuedToken
 from tui.core.settings import Settings
 
 __all__ = [

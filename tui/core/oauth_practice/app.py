@@ -1,7 +1,7 @@
 """The Authlib side of the practice authorization server: a Flask app with Authlib's
 AuthorizationServer, its grants (authorization code + PKCE S256 required, refresh with
 rotation, device code) and endpoints (device authorization, revocation), wired to the
-tables of `PracticeAuthorizationServer`. Imported only when a practice server starts.
+tables of `PracticeTables`. Imported only when a practice server starts.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import html
 import secrets
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
@@ -25,23 +25,22 @@ from authlib.oauth2.rfc8628 import (
 )
 from flask import Flask, request
 
-from tui.core.oauth_practice import app_grants
-from tui.core.oauth_practice.server import (
+from tui.core.oauth_practice.app_grants import register as register_app_grants
+from tui.core.oauth_practice.app_grants import token_user
+from tui.core.oauth_practice.tables import (
+    Code,
+    Device,
     IssuedToken,
-    _Code,
-    _Device,
+    PracticeTables,
     id_token,
     is_loopback_redirect,
 )
-
-if TYPE_CHECKING:
-    from tui.core.oauth_practice.server import PracticeAuthorizationServer
 
 
 class Client:
     """The one registered client: public (no secret), loopback redirects on any port."""
 
-    def __init__(self, practice: PracticeAuthorizationServer) -> None:
+    def __init__(self, practice: PracticeTables) -> None:
         self.practice = practice
 
     def get_client_id(self) -> str:
@@ -104,8 +103,8 @@ class _Practice:
     server: Any
 
     @property
-    def practice(self) -> PracticeAuthorizationServer:
-        practice: PracticeAuthorizationServer = self.server.practice
+    def practice(self) -> PracticeTables:
+        practice: PracticeTables = self.server.practice
         return practice
 
     def credential(self, token_string: str) -> Credential | None:
@@ -117,7 +116,7 @@ class CodeGrant(_Practice, grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
 
     def save_authorization_code(self, code: str, req: Any) -> None:
-        item = _Code(
+        item = Code(
             code=code,
             client_id=self.practice.client_id,
             redirect_uri=req.payload.redirect_uri or "",
@@ -126,19 +125,19 @@ class CodeGrant(_Practice, grants.AuthorizationCodeGrant):
             code_challenge_method=req.payload.data.get("code_challenge_method", ""),
             user=str(req.user),
         )
-        with self.practice._lock:
-            self.practice._codes[code] = item
+        with self.practice.lock:
+            self.practice.codes[code] = item
 
     def query_authorization_code(self, code: str, client: Any) -> _CodeView | None:
-        with self.practice._lock:
-            item = self.practice._codes.get(code)
+        with self.practice.lock:
+            item = self.practice.codes.get(code)
         if item is None or time.time() - item.created > 300:
             return None
         return _CodeView(item)
 
     def delete_authorization_code(self, authorization_code: _CodeView) -> None:
-        with self.practice._lock:
-            self.practice._codes.pop(authorization_code.item.code, None)
+        with self.practice.lock:
+            self.practice.codes.pop(authorization_code.item.code, None)
 
     def authenticate_user(self, authorization_code: _CodeView) -> str:
         return authorization_code.item.user
@@ -163,7 +162,7 @@ class RefreshGrant(_Practice, grants.RefreshTokenGrant):
         return credential.get_user()
 
     def revoke_old_credential(self, credential: Credential) -> None:
-        with self.practice._lock:
+        with self.practice.lock:
             credential.token.refresh_used = True
 
 
@@ -171,8 +170,8 @@ class DeviceGrant(_Practice, DeviceCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS: ClassVar[list[str]] = ["none"]
 
     def query_device_credential(self, device_code: str) -> DeviceCredentialDict | None:
-        with self.practice._lock:
-            device = self.practice._devices.get(device_code)
+        with self.practice.lock:
+            device = self.practice.devices.get(device_code)
         if device is None:
             return None
         return DeviceCredentialDict(
@@ -184,8 +183,8 @@ class DeviceGrant(_Practice, DeviceCodeGrant):
         )
 
     def query_user_grant(self, user_code: str) -> tuple[str, bool] | None:
-        with self.practice._lock:
-            for device in self.practice._devices.values():
+        with self.practice.lock:
+            for device in self.practice.devices.values():
                 if device.user_code == user_code and device.decision is not None:
                     return device.user, device.decision
         return None
@@ -195,9 +194,9 @@ class DeviceGrant(_Practice, DeviceCodeGrant):
         the interval grows by five seconds, as RFC 8628 says a server may do."""
         practice = self.practice
         now = time.monotonic()
-        with practice._lock:
+        with practice.lock:
             practice.polls.append(now)
-            device = practice._devices[credential["device_code"]]
+            device = practice.devices[credential["device_code"]]
             too_fast = bool(device.last_poll) and now - device.last_poll < device.interval - 0.5
             device.last_poll = now
             if practice.slow_down_polls > 0:
@@ -215,7 +214,7 @@ class DeviceEndpoint(_Practice, DeviceAuthorizationEndpoint):
 
     def save_device_credential(self, client_id: str, scope: str, data: dict[str, Any]) -> None:
         practice = self.practice
-        device = _Device(
+        device = Device(
             device_code=data["device_code"],
             user_code=data["user_code"],
             client_id=client_id,
@@ -224,8 +223,8 @@ class DeviceEndpoint(_Practice, DeviceAuthorizationEndpoint):
             interval=practice.device_interval,
             decision=True if practice.approves_everything else None,
         )
-        with practice._lock:
-            practice._devices[device.device_code] = device
+        with practice.lock:
+            practice.devices[device.device_code] = device
 
 
 class Revocation(_Practice, RevocationEndpoint):
@@ -235,15 +234,15 @@ class Revocation(_Practice, RevocationEndpoint):
         return self.credential(token_string)
 
     def revoke_token(self, credential: Credential, req: Any) -> None:
-        with self.practice._lock:
+        with self.practice.lock:
             credential.token.revoked = True
 
 
-def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> Any:
+def _authorization_server(app: Flask, practice: PracticeTables) -> Any:
     client = Client(practice)
 
     def save_token(token: dict[str, Any], req: Any) -> None:
-        user = req.user or app_grants.token_user(req.client) or practice.account
+        user = req.user or token_user(req.client) or practice.account
         practice.keep(token, str(user))
 
     server = AuthorizationServer(
@@ -278,18 +277,20 @@ def _authorization_server(app: Flask, practice: PracticeAuthorizationServer) -> 
     server.register_grant(DeviceGrant)
     server.register_endpoint(device_endpoint)
     server.register_endpoint(Revocation)
-    app_grants.register(server, practice)
+    register_app_grants(server, practice)
     return server
 
 
-def build_app(practice: PracticeAuthorizationServer) -> Flask:
+def build_app(practice: PracticeTables) -> Flask:
     """The Flask app: the protocol endpoints, and the pages where the user decides."""
     app = Flask("mailwiz-oauth-practice")
     server = _authorization_server(app, practice)
 
     @app.post("/device_authorization")
     def device_authorization() -> Any:
-        return server.create_endpoint_response("device_authorization")
+        return _public_client_refusal(practice) or server.create_endpoint_response(
+            "device_authorization"
+        )
 
     @app.post("/token")
     def token() -> Any:
@@ -297,7 +298,7 @@ def build_app(practice: PracticeAuthorizationServer) -> Flask:
         if refusal is not None:  # a test's or the sandbox's chosen refusal (AADSTS...)
             error, description = refusal
             return {"error": error, "error_description": description}, 400
-        return server.create_token_response()
+        return _public_client_refusal(practice) or server.create_token_response()
 
     @app.post("/revoke")
     def revoke() -> Any:
@@ -344,7 +345,7 @@ def build_app(practice: PracticeAuthorizationServer) -> Flask:
 class _CodeView:
     """An authorization code as Authlib reads it (AuthorizationCodeMixin)."""
 
-    item: _Code
+    item: Code
 
     @property
     def code_challenge(self) -> str:
@@ -365,6 +366,28 @@ class _CodeView:
 
     def get_auth_time(self) -> None:
         return None
+
+
+PUBLIC_CLIENT_REFUSAL = (
+    "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' "
+    "should be presented."
+)
+
+
+def _public_client_refusal(practice: PracticeTables) -> Any:
+    """Microsoft's answer to a public client that sends a secret, even an empty one: the
+    practice server is as strict, so a client that sends `client_secret=` fails here too."""
+    if request.form.get("client_id") != practice.client_id:
+        return None  # the app sign-ins' confidential clients are Authlib's to check
+    presented = "client_secret" in request.form or "client_assertion" in request.form
+    if not presented:
+        return None
+    with practice.lock:
+        practice.client_secrets_seen.append(request.form.get("client_secret", ""))
+    if not practice.refuse_client_secrets:
+        return None
+    body = {"error": "invalid_client", "error_description": PUBLIC_CLIENT_REFUSAL}
+    return body, 401
 
 
 def _page(title: str, body: str) -> str:

@@ -18,15 +18,24 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-if TYPE_CHECKING:
-    from tui.core.oauth_practice.server import PracticeAuthorizationServer
+
+class PracticeAuthorizationServer(Protocol):
+    """What the app grants need of the practice server (`tables.PracticeTables`)."""
+
+    account: str
+    app: PracticeApp
+    query_app_client: Any
+
+    @property
+    def token_url(self) -> str: ...
+
 
 APP_CLIENT_ID = "mailwiz-practice-app"
 SERVICE_ACCOUNT = "mailwiz-practice@practice.iam.gserviceaccount.com"

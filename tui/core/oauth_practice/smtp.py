@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import ssl
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -15,7 +16,8 @@ from typing import Any, Final
 from aiosmtpd.smtp import SMTP, AuthResult
 
 from tui.core.oauth_practice.app_grants import APP_USER_PREFIX
-from tui.core.oauth_practice.server import ACCOUNT, SCOPE, PracticeAuthorizationServer
+from tui.core.oauth_practice.server import PracticeAuthorizationServer
+from tui.core.oauth_practice.tables import ACCOUNT, SCOPE
 from tui.core.practice import SERVER_NAME, FailMode, PracticeServer
 from tui.core.practice_smtp import PracticeHandler
 from tui.core.settings import PasswordSettings, Settings
@@ -31,20 +33,27 @@ def _decode(blob: bytes | str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+_XOAUTH2 = re.compile(r"user=([^\x01]*)\x01auth=Bearer ([^\x01\s]+)\x01\x01")
+
+
 def parse_xoauth2(text: str) -> tuple[str, str]:
-    """(user, token) from XOAUTH2's `user=U^Aauth=Bearer T^A^A`; ("", "") if malformed."""
-    fields = dict(item.split("=", 1) for item in text.split("\x01") if "=" in item)
-    auth = fields.get("auth", "")
-    token = auth[7:] if auth.lower().startswith("bearer ") else ""
-    return fields.get("user", ""), token
+    """(user, token) from XOAUTH2's `user=U^Aauth=Bearer T^A^A`, exactly as Gmail and
+    Exchange Online read it (the closing ^A^A included); ("", "") if malformed."""
+    match = _XOAUTH2.fullmatch(text)
+    return (match.group(1), match.group(2)) if match else ("", "")
 
 
 def parse_oauthbearer(text: str) -> tuple[str, str]:
-    """(user, token) from OAUTHBEARER's GS2 header and key=value pairs (RFC 7628)."""
-    header, _, rest = text.partition("\x01")
+    """(user, token) from OAUTHBEARER's `n,a=U,^Aauth=Bearer T^A^A` (RFC 7628 section 3.1:
+    a GS2 header, key=value pairs each ended by ^A, and a last ^A); ("", "") if malformed."""
+    header, separator, rest = text.partition("\x01")
+    if not separator or not rest.endswith("\x01\x01") or not header.startswith(("n,", "y,")):
+        return "", ""
+    pairs = dict(item.split("=", 1) for item in rest[:-2].split("\x01") if "=" in item)
+    auth = pairs.get("auth", "")
+    token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
     user = next((p[2:] for p in header.split(",") if p.startswith("a=")), "")
-    _, token = parse_xoauth2(rest)
-    return user.replace("=2C", ",").replace("=3D", "="), token
+    return user.replace("=2C", ",").replace("=3D", "="), token if " " not in token else ""
 
 
 class _TokenHandler(PracticeHandler):
