@@ -240,3 +240,17 @@ async def test_open_and_save_without_a_change_keeps_the_meaning(tmp_path: Path, 
         assert save.saved, save.query_one("#status", Static).render()
     after = load_settings(path).settings
     assert after == before
+
+
+async def test_an_oauth_file_opens_as_a_sign_in_not_a_password(tmp_path: Path) -> None:
+    """A person's sign-in file opens without asking for a password ("type it in")."""
+    app = make_app(tmp_path, KINDS["oauth-microsoft"], stored_password=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        assert fields.signs_in
+        assert not fields.query_one("#password-row").display
+        assert "type it in" not in fields.password_note
+        assert fields.draft().smtp.auth == "oauth2"
