@@ -621,9 +621,10 @@ class MailwizApp(App[int]):
 
 
 def _signs_in(settings: Settings) -> bool:
+    """A person's sign-in: no stored password to read (an app's sign-in has its secret)."""
     from tui.core.credentials import uses_oauth_sign_in  # only with settings to edit
 
-    return uses_oauth_sign_in(settings)
+    return uses_oauth_sign_in(settings) and settings.oauth.grant != "app"
 
 
 def few_colours() -> bool:
