@@ -553,3 +553,24 @@ def test_snapshot_fields_16_colours(snap_compare: Any, tmp_path: Path) -> None:
     keys = [*["down"] * ids.index("custom"), "enter", *"mail.example.org", "ctrl+n"]
     app = make_app(tmp_path, sixteen_colours=True)
     assert snap_compare(app, terminal_size=SIZE, press=keys)
+
+
+async def test_f1_is_named_wherever_question_mark_is_typed_as_text(tmp_path: Path) -> None:
+    from textual.widgets import Footer
+
+    from tui.screens.test_send import TestSendScreen
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(TestSendScreen(shop_settings(), "secret", tmp_path / "settings.toml"))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.focused, Input)  # the recipient: "?" would be typed there
+
+        def footer_keys() -> set[str]:
+            return {key.key for key in app.screen.query_one(Footer).query("FooterKey")}
+
+        assert "f1" in footer_keys()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, KeysDialog)

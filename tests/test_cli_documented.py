@@ -124,3 +124,17 @@ def test_the_readme_screenshots_keep_their_spaces_when_rendered() -> None:
         svg = (folder / name).read_text(encoding="utf-8")
         assert svg.startswith('<svg xml:space="preserve" '), name
         assert f"screenshots/{name}" in readme
+
+
+def test_the_sign_in_hint_keeps_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = Settings(provider="microsoft365")
+    settings.smtp.host, settings.smtp.port = "smtp.office365.com", 587
+    settings.smtp.username = settings.sender.address = "me@example.com"
+    settings.smtp.auth = "oauth2"
+    settings.oauth.provider, settings.oauth.client_id = "microsoft", "client-id"
+    settings.password.store = "file"
+    config = save_settings(settings, tmp_path / "ms.toml")
+    main(["test", "--config", str(config), "--to", "a@example.com"])
+    assert f"`mailwiz login --config {config}`" in capsys.readouterr().err

@@ -181,6 +181,14 @@ def _kinds() -> dict[str, Settings]:
             oauth.oauth.client_secret = "GOCSPX-client-secret"
         oauth.password.store = "file"
         kinds[f"oauth-{family}"] = oauth
+    app = settings_for_choice(Choice(get_provider("microsoft365")), None)
+    app.smtp.username = "alerts@contoso.com"
+    app.smtp.auth = "oauth2"
+    app.oauth.client_id = "11111111-2222-3333-4444-555555555555"
+    app.oauth.grant = "app"
+    app.oauth.tenant = "contoso.onmicrosoft.com"
+    app.password.store = "file"
+    kinds["oauth-app-grant"] = app
     for store in ("keyring", "file", "none"):
         relay = Settings(protocol="http", provider="http")
         relay.http.url = "https://relay.example.org/send"
@@ -213,7 +221,8 @@ async def test_open_and_save_without_a_change_keeps_the_meaning(tmp_path: Path, 
     path = tmp_path / "settings.toml"
     write_plain(KINDS[kind], path)
     before = load_settings(path).settings
-    stored = None if kind.startswith(("oauth", "smtp-no-login", "relay-none")) else "s3cret"
+    signs_in = ("oauth-microsoft", "oauth-google")  # a person's sign-in: no stored password
+    stored = None if kind.startswith((*signs_in, "smtp-no-login", "relay-none")) else "s3cret"
     app = make_app(tmp_path, before, stored_password=stored)
     async with app.run_test(size=SIZE) as pilot:
         await app.workers.wait_for_complete()
@@ -231,3 +240,17 @@ async def test_open_and_save_without_a_change_keeps_the_meaning(tmp_path: Path, 
         assert save.saved, save.query_one("#status", Static).render()
     after = load_settings(path).settings
     assert after == before
+
+
+async def test_an_oauth_file_opens_as_a_sign_in_not_a_password(tmp_path: Path) -> None:
+    """A person's sign-in file opens without asking for a password ("type it in")."""
+    app = make_app(tmp_path, KINDS["oauth-microsoft"], stored_password=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        fields = app.screen
+        assert isinstance(fields, FieldsScreen)
+        assert fields.signs_in
+        assert not fields.query_one("#password-row").display
+        assert "type it in" not in fields.password_note
+        assert fields.draft().smtp.auth == "oauth2"

@@ -216,6 +216,8 @@ class MailwizApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True),
         Binding("q", "quit", "Quit", show=False),
+        # In a text field "?" is typed as text: the footer names F1 there.
+        Binding("f1", "keys_in_field", "Keys"),
         Binding("f1,question_mark", "show_keys", "Keys", show=False),
         # Tab moves on in the app's own queue, before the keys typed after it are handed out:
         # a burst (a password manager's auto-type, a paste with a tab) would otherwise reach
@@ -597,6 +599,16 @@ class MailwizApp(App[int]):
             ConfirmDialog(QUIT_QUESTION, QUIT_UNSAVED, yes="Quit", no="Keep editing"), answered
         )
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keys_in_field":
+            from textual.widgets import Input
+
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_keys_in_field(self) -> None:
+        self.action_show_keys()
+
     def action_show_keys(self) -> None:
         """`?` / F1: the keys of the screen in front, in a dialog."""
         from tui.dialogs.confirm import KeysDialog, screen_keys
@@ -609,9 +621,10 @@ class MailwizApp(App[int]):
 
 
 def _signs_in(settings: Settings) -> bool:
+    """A person's sign-in: no stored password to read (an app's sign-in has its secret)."""
     from tui.core.credentials import uses_oauth_sign_in  # only with settings to edit
 
-    return uses_oauth_sign_in(settings)
+    return uses_oauth_sign_in(settings) and settings.oauth.grant != "app"
 
 
 def few_colours() -> bool:

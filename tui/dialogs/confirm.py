@@ -28,19 +28,29 @@ MOVING: tuple[tuple[str, str], ...] = (
 )
 
 
+_MOVING_KEYS = frozenset({"up", "down", "left", "right", "space", "enter"})
+
+
 def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
     """The keys of the screen in front, as (key, what it does), for `KeysDialog`: every key
     its footer shows (the focused list's too), the screen's and the app's other keys, then
     the keys for moving around, which no footer has room for."""
     keys: list[tuple[str, str]] = []
-    for active in app.screen.active_bindings.values():
-        binding = active.binding
-        own = active.node is app.screen or active.node is app
-        if not (own or binding.show) or not active.enabled or not binding.description:
-            continue
-        entry = (app.get_key_display(binding), binding.description)
-        if binding.action not in ("show_keys", "app.show_keys") and entry not in keys:
-            keys.append(entry)
+    active = [a for a in app.screen.active_bindings.values() if a.enabled]
+    # What the footer shows first, in its order; then the screen's and the app's other keys
+    # (the moving keys are said once, below).
+    for shown in (True, False):
+        for one in active:
+            binding = one.binding
+            own = one.node is app.screen or one.node is app
+            if binding.show != shown or not (own or shown) or not binding.description:
+                continue
+            if not shown and binding.key in _MOVING_KEYS:
+                continue
+            entry = (app.get_key_display(binding), binding.description)
+            hidden = ("show_keys", "app.show_keys", "keys_in_field")
+            if binding.action not in hidden and entry not in keys:
+                keys.append(entry)
     keys += [entry for entry in MOVING if entry[0] not in {key for key, _ in keys}]
     keys.append(("F1 / ?", "These keys (in a text field, ? is typed: use F1)"))
     return keys

@@ -23,13 +23,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, RadioSet, Static
+from textual.widgets import Button, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from tui.core.http_apis import facts_of, http_rows
 from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
 from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
+from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tui.core.credentials import KeyringStatus
@@ -239,7 +240,7 @@ class SaveScreen(Screen[bool]):
         yield Static("", id="done")
         with Horizontal(id="buttons"):
             yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
-        yield Footer()
+        yield FittingFooter()
 
     def _settings_where(self) -> Content:
         if self.practice:

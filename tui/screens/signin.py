@@ -30,12 +30,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker
 
 from tui.core import credentials
 from tui.core.credentials import SignedIn
 from tui.core.settings import Settings
+from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tui.core.credentials import BrowserShown, DeviceShown, RedirectProblem
@@ -100,7 +101,7 @@ class SignInScreen(Screen[SignedIn | None]):
             yield ProgressBar(id="signin-progress", show_eta=False, show_percentage=False)
             yield Static("", id="signin-wait", markup=False)
             yield Static("", id="signin-message", markup=False)
-        yield Footer()
+        yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#signin-code").display = False

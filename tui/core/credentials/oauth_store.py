@@ -30,7 +30,7 @@ from tui.core.credentials.store import SERVICE, keyring_account
 from tui.core.diagnose.texts import say
 from tui.core.locations import TOKEN_FILE_SUFFIX as TOKEN_FILE_SUFFIX
 from tui.core.locations import token_file_path as token_file_path
-from tui.core.settings import Settings
+from tui.core.settings import Settings, command_for
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
@@ -223,6 +223,11 @@ def user_token_source(
         raise NotSignedIn(str(error)) from None
     if record is None:
         raise NotSignedIn(
-            say("keep", "not-signed-in", provider=provider_name(settings.oauth.provider))
+            say(
+                "keep",
+                "not-signed-in",
+                provider=provider_name(settings.oauth.provider),
+                login=command_for(config_path, "login"),
+            )
         )
     return StoredTokenSource(endpoints_for(settings), record, vault, settings.smtp.username, clock)
