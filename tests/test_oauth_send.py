@@ -184,3 +184,24 @@ def test_after_login_sendmail_signs_in_too(
     assert oauth_practice.smtp.signed_in[-1] == "practice@example.com"
     assert not list((tmp_path / "spool").rglob("*.msg"))  # delivered, nothing left deferred
     assert_no_secret(oauth_practice, out, err)
+
+
+def test_after_mailwiz_login_sendmail_t_delivers_through_xoauth2(tmp_path: Path) -> None:
+    """Issue 21 item 3: cron's `sendmail -t` uses the sign-in `mailwiz login` kept, like
+    `mailwiz test` does (the server offers XOAUTH2 only, and parses it strictly)."""
+    from tests.mta_helpers import Mta
+    from tests.waiting import wait_until
+    from tui.core.settings import LocalSettings
+
+    with OAuthPractice(mechanisms=("XOAUTH2",), folder=tmp_path / "practice") as practice:
+        settings = practice.settings()
+        settings.local = LocalSettings(admin=practice.authorization.account)
+        mta = Mta(tmp_path / "box", settings)
+        login(practice, mta.config)
+        message = b"To: someone@example.com\nSubject: nightly backup\n\nall done\n"
+        done = mta.run(["-t"], message, entry="symlink")
+        assert done.returncode == 0, done.stderr
+        wait_until(lambda: practice.smtp.messages)
+        assert practice.smtp.signed_in == [practice.authorization.account]
+        assert "nightly backup" in practice.smtp.messages[0].summary()
+        assert mta.waiting() == []

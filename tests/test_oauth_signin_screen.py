@@ -15,7 +15,7 @@ from tests.ui_helpers import SIZE
 from tests.waiting import eventually
 from tui.core.credentials import load_tokens
 from tui.core.oauth_practice import OAuthPractice
-from tui.core.settings import load_settings
+from tui.core.settings import load_settings, save_settings
 from tui.screens.signin import SignedIn, SignInScreen
 
 
@@ -169,3 +169,50 @@ async def test_the_setup_guide_is_one_key_away(tmp_path: Path) -> None:
         for step in ("Allow public client flows", "SMTP.Send", "offline_access", "admin consent"):
             assert step in page
         assert "Authenticated SMTP" in page  # SMTP AUTH must be on for the mailbox too
+
+
+async def test_without_a_keyring_the_screen_offers_a_file_before_signing_in(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    """Issue 21 item 2: the place is settled first; `f` keeps the sign-in in a 0600 file."""
+    from keyring.backends import fail
+
+    from tests.memory_keyring import installed_keyring
+
+    loaded = load_settings(oauth_config)
+    loaded.settings.password.store = "keyring"
+    save_settings(loaded.settings, oauth_config)
+    with installed_keyring(fail.Keyring()):
+        app = Host(oauth_config)
+        async with app.run_test(size=SIZE) as pilot:
+            await eventually(lambda: "Before you sign in" in text(app, "#signin-step"))
+            assert "no system keyring" in text(app, "#signin-step").lower()
+            assert oauth_practice.authorization.pending_codes() == []  # nothing asked yet
+            await pilot.press("f")
+            await eventually(lambda: oauth_practice.authorization.pending_codes())
+            oauth_practice.authorization.approve(oauth_practice.authorization.pending_codes()[0])
+            await eventually(lambda: app.results)
+    result = app.results[0]
+    assert result is not None and "settings.toml.token" in result.stored_in
+    token = oauth_config.with_name("settings.toml.token")
+    assert token.stat().st_mode & 0o077 == 0
+
+
+async def test_the_browser_address_is_unindented_and_also_in_a_file(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    """Issue 21 item 11: a mouse copy of a wrapped address breaks it, so it is also written
+    to a 0600 file beside the settings (removed when the sign-in is over)."""
+    app = Host(oauth_config, browser=True)
+    address_file = oauth_config.with_name("settings.toml.signin-address")
+    async with app.run_test(size=SIZE) as pilot:
+        await eventually(lambda: "/authorize?" in text(app, "#signin-address"))
+        screen = app.screen
+        assert isinstance(screen, SignInScreen)
+        assert app.screen.query_one("#signin-address").region.x == 0
+        assert address_file.read_text() == screen.address + "\n"
+        assert address_file.stat().st_mode & 0o077 == 0
+        assert str(address_file) in text(app, "#signin-step")
+        await pilot.press("escape")
+        await eventually(lambda: app.results)
+    assert not address_file.exists()
