@@ -112,9 +112,12 @@ def test_sandbox_oauth_login_then_approve_from_its_prompt(tmp_path: Path) -> Non
     )
     try:
         seen: list[str] = []
-        config = read_until(sandbox, re.compile(r"mailwiz login --config (\S+)"), seen)
+        config = read_until(sandbox, re.compile(r"mailwiz login --store file --config (\S+)"), seen)
         assert "XOAUTH2, OAUTHBEARER (no passwords)" in "".join(seen)
-        login = mailwiz("login", "--config", config)
+        asked = mailwiz("login", "--config", config)  # the choice first, as without a keyring
+        _, said = asked.communicate(timeout=60)
+        assert asked.returncode == 3 and "--store file" in said
+        login = mailwiz("login", "--store", "file", "--config", config)
         login_seen: list[str] = []
         code = read_until(login, CODE_LINE, login_seen)
         assert sandbox.stdin is not None

@@ -50,7 +50,11 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, lambda *_: stop.set())
     with OAuthPractice() as practice:
-        config = save_settings(practice.settings(), practice.smtp.folder / "settings.toml")
+        person = practice.settings()
+        # Where the sign-in is kept is not chosen yet, so the rehearsal asks it first, as a
+        # server without a keyring does (`--store file` keeps it in the practice folder).
+        person.password.store = "none"
+        config = save_settings(person, practice.smtp.folder / "settings.toml")
         print("mailwiz OAuth practice: running on this machine only. Ctrl+C stops it.\n")
         rows = practice.rows()
         width = max(len(label) for label, _ in rows)
@@ -67,8 +71,9 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         ]
         print(
             "\nTry it from another terminal (your real settings are not touched):\n"
-            f"  mailwiz login --config {quoted}\n"
-            f"  mailwiz login --browser --config {quoted}\n"
+            f"  mailwiz login --config {quoted}      (it asks first where to keep the sign-in)\n"
+            f"  mailwiz login --store file --config {quoted}\n"
+            f"  mailwiz login --browser --store file --config {quoted}\n"
             f"  mailwiz test --config {quoted}\n"
             "\nFor a server, the app signs in itself (no login; key files 0600 beside them):\n"
             + "".join(f"  mailwiz test --config {shlex.quote(str(app))}\n" for app in apps)
