@@ -304,3 +304,36 @@ def test_no_keyring_the_choice_comes_before_the_sign_in_and_a_file_keeps_it(
         assert run("test", "--config", str(oauth_config))[0] == Exit.OK
     finally:
         del os.environ["PYTHON_KEYRING_BACKEND"]
+
+
+def test_the_queues_last_error_holds_no_refresh_token(
+    oauth_practice: OAuthPractice, tmp_path: Path
+) -> None:
+    """Issue 22 item 1, system mail: a refresh refused with the tokens repeated leaves the
+    message queued, and neither its envelope's last error nor mailq shows them."""
+    from tests.mta_helpers import Mta
+    from tui.core.settings import LocalSettings
+
+    authorization = oauth_practice.authorization
+    settings = oauth_practice.settings()
+    settings.local = LocalSettings(admin=authorization.account)
+    mta = Mta(tmp_path / "box", settings)
+    login(oauth_practice, mta.config)
+    authorization.expire_access_tokens()
+    authorization.hostile_token = echo
+    assert mta.run(["-i", "root"], b"Subject: backup\n\ndone\n").returncode == 0
+    assert mta.queue("--run").returncode == 0
+    assert mta.waiting(), "the message stays queued"
+    listing = mta.run([], entry="mailq")
+    spool_text = "".join(
+        path.read_bytes().decode("utf-8", "replace")
+        for path in mta.spool_path.rglob("*")
+        if path.is_file()
+    )
+    assert "AADSTS9002313" in spool_text + listing.stdout.decode()  # the echo was met
+    assert_none_of(
+        authorization.secrets_issued(),
+        listing.stdout.decode(),
+        listing.stderr.decode(),
+        spool_text,
+    )
