@@ -216,3 +216,31 @@ async def test_the_browser_address_is_unindented_and_also_in_a_file(
         await pilot.press("escape")
         await eventually(lambda: app.results)
     assert not address_file.exists()
+
+
+async def test_another_account_through_the_listener_is_kept_only_after_y(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    """Issue 22 item 4: the account that came back is shown and confirmed before it is kept."""
+    loaded = load_settings(oauth_config)
+    loaded.settings.smtp.username = "victim@example.com"
+    save_settings(loaded.settings, oauth_config)
+    token = oauth_config.with_name("settings.toml.token")
+    for key, kept in (("n", False), ("y", True)):
+        app = Host(oauth_config, browser=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await eventually(lambda app=app: "/authorize?" in text(app, "#signin-address"))
+            screen = app.screen
+            assert isinstance(screen, SignInScreen)
+            approved = httpx.get(screen.address + "&decision=approve", follow_redirects=False)
+            async with httpx.AsyncClient() as client:  # the browser, on this machine
+                assert (await client.get(approved.headers["location"])).status_code == 200
+            await eventually(lambda app=app: "y keeps" in text(app, "#signin-message"))
+            assert "practice@example.com" in text(app, "#signin-message")
+            assert not token.exists()
+            await pilot.press(key)
+            if kept:
+                await eventually(lambda app=app: app.results)
+            else:
+                await eventually(lambda app=app: "nothing was kept" in text(app, "#signin-message"))
+        assert token.exists() is kept
