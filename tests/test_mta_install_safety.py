@@ -304,3 +304,30 @@ def test_a_ca_file_the_settings_name_is_copied_for_root_and_never_through_a_link
     done = install(user, tmp_path / "root2")
     assert done.returncode == 2 and "ca.pem is a symbolic link" in done.stderr
     assert not (tmp_path / "root2/etc").exists()
+
+
+def test_a_root_owned_sticky_folder_on_the_way_is_trusted_a_writable_one_is_not() -> None:
+    """A checkout under /tmp (a root-owned sticky folder, 1777) is root's: nobody else can
+    rename or remove root's entries there. The same folder without the sticky bit lets
+    anyone swap them, and is refused; so is a folder a user owns inside the sticky one."""
+    from tui.core.mta.trust import problems
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    shared = Path(tempfile.mkdtemp(prefix="shared-"))
+    try:
+        os.chmod(shared, 0o1777)
+        home = shared / "opt"
+        home.mkdir(mode=0o755)
+        program = home / "mailwiz"
+        program.write_text("#!/bin/sh\n")
+        program.chmod(0o755)
+        assert problems([program]) == []
+        os.chmod(shared, 0o777)  # the sticky bit gone: anyone may rename opt/
+        assert [path for path, _why in problems([program])] == [shared]
+        os.chmod(shared, 0o1777)
+        nobody = pwd.getpwnam("nobody")
+        os.chown(home, nobody.pw_uid, nobody.pw_gid)
+        assert [path for path, _why in problems([program])] == [home]
+    finally:
+        shutil.rmtree(shared)

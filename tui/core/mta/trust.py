@@ -2,10 +2,11 @@
 user, and nothing root copies from a user's folder is reached through a link.
 
 Trusted: the path and every folder above it, up to /, owned by root and writable by nobody
-else (group-writable only for group root). A symlink is judged where it sits and again
-where it points. `mailwiz install-mta` asks this of the program root will run (the script
-the links and the runner call, its interpreter, its venv, the folders Python imports from)
-and refuses naming the first path that fails.
+else (group-writable only for group root; a folder on the way may be a root-owned sticky
+one like /tmp, where nobody else can rename or remove root's entries). A symlink is judged
+where it sits and again where it points. `mailwiz install-mta` asks this of the program root
+will run (the script the links and the runner call, its interpreter, its venv, the folders
+Python imports from) and refuses naming the first path that fails.
 """
 
 from __future__ import annotations
@@ -19,9 +20,13 @@ from pathlib import Path
 _LIMIT = 20000  # files looked at in one tree: a venv has a few thousand
 
 
-def _fails(info: os.stat_result) -> str | None:
+def _fails(info: os.stat_result, *, on_the_way: bool = False) -> str | None:
     if info.st_uid != 0:
         return "is not owned by root"
+    if on_the_way and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX:
+        # A root-owned sticky folder (/tmp, 1777): others may add entries there but can
+        # neither rename nor remove root's, so the root-owned path below it stays root's.
+        return None
     writable = info.st_mode & 0o002 or (info.st_mode & 0o020 and info.st_gid != 0)
     if writable and not stat.S_ISLNK(info.st_mode):
         return "may be changed by other users (group or others may write to it)"
@@ -43,7 +48,7 @@ def _chain(path: Path, seen: set[Path]) -> Iterator[tuple[Path, str]]:
         except OSError:
             yield here, "cannot be examined"
             return
-        problem = _fails(info)
+        problem = _fails(info, on_the_way=here != path)
         if problem:
             yield here, problem
         if stat.S_ISLNK(info.st_mode):
