@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import unmeasured_environment
 from tests.servers import PASSWORD, SmtpServer
 from tui.core.exits import Exit
 from tui.core.settings import save_settings
@@ -204,7 +204,8 @@ def loaded_modules(
         "import json\n"  # after the count: mailwiz itself may not need it
         f"open({str(report)!r}, 'w').write(json.dumps([code, loaded]))\n"
     )
-    environ = {k: v for k, v in os.environ.items() if k != "MAILWIZ_PASSWORD"}
+    environ = unmeasured_environment()
+    environ.pop("MAILWIZ_PASSWORD", None)
     subprocess.run(
         [sys.executable, "-c", code],
         env={**environ, **(env or {})},
