@@ -28,7 +28,7 @@ from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
     from tui.core.credentials import PasswordLookup
-    from tui.core.discover.engine import Suggestion
+    from tui.core.discover import Suggestion
     from tui.core.practice import PracticeServer, ReceivedMessage
     from tui.core.providers import Provider
     from tui.screens.discover import Discovered

@@ -118,7 +118,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     if args.install_mta and not args.system:
         return _refuse(args, Exit.USAGE, say("install_needs_system"))
     if args.system:
-        from tui.core.mta.places import SYSTEM_SETTINGS
+        from tui.core.mta import SYSTEM_SETTINGS
 
         path = Path(getattr(args, "config", None) or SYSTEM_SETTINGS)
         if path == SYSTEM_SETTINGS and os.geteuid() != 0:

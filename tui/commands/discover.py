@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     """Exit 0 with a suggestion, 2 for an address that is not one, 3 when nothing was found."""
     import asyncio
 
-    from tui.core.discover.engine import AddressError, discover
+    from tui.core.discover import AddressError, discover
 
     try:
         events = discover(args.address)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
 
 async def render_discovery(events: Any, json_mode: bool) -> int:
-    from tui.core.discover.engine import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
+    from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted, event_as_dict
 
     async for event in events:
         if json_mode:
@@ -64,7 +64,7 @@ def print_suggestion(finished: Any) -> None:
             print(f"  - {printable(failure)}")
     if found is None:
         if failures:
-            from tui.core.discover.engine import DNS_CAVEAT
+            from tui.core.discover import DNS_CAVEAT
 
             print(
                 f"\n{DNS_CAVEAT} Or ask your provider for its SMTP server, or try "

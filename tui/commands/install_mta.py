@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
-    from tui.core.mta.install import Plan
+    from tui.core.mta import Plan
     from tui.core.settings import Settings
 
 
@@ -58,8 +58,7 @@ def copy_settings(source: Path, target: Path) -> None:
     an OAuth sign-in is not copied: the system signs in on its own."""
     import tempfile
 
-    from tui.core.mta.install import copy_named
-    from tui.core.mta.trust import read_user_files
+    from tui.core.mta import copy_named, read_user_files
     from tui.core.settings import load_settings
 
     files = read_user_files(source)
@@ -104,13 +103,13 @@ def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
     settings.password.store = "file"
     save_settings(settings, target)
     os.chmod(target, 0o600)
-    from tui.core.mta.texts import say
+    from tui.core.mta import say
 
     print(say("install-sign-in-not-copied", target=target))
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.mta.install import install_plan, uninstall_plan
+    from tui.core.mta import install_plan, uninstall_plan
 
     root = Path(args.root).absolute()
     if root == Path("/") and os.geteuid() != 0 and not args.dry_run:

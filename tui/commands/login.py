@@ -64,7 +64,7 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 
 
 def _say(*path: str, **values: Any) -> str:
-    from tui.core.diagnose.texts import say
+    from tui.core.diagnose import say
 
     return say("signin", *path, **values)
 
@@ -238,7 +238,7 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
 
     from tui.commands.base import UsageError, load_or_explain, require_valid
     from tui.core import credentials
-    from tui.core.diagnose.handlers import Audience, explain_not_kept, explain_sign_in
+    from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
 
     out = Output(bool(args.json))
     loaded = load_or_explain(config_path)

@@ -18,12 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import SysExit
-from tui.core.mta import places
-from tui.core.mta.errors import MtaError
+from tui.core.mta import MtaError, is_system_spool, settings_path, spool_path
 
 if TYPE_CHECKING:
-    from tui.core.mta.admin import Action
-    from tui.core.mta.listing import Listing, Status
+    from tui.core.mta import Action, Listing, Status
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -61,12 +59,12 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
         for action in actions:
             if getattr(args, action, None):
                 return administer_queue(action, getattr(args, action))
-        return list_queue(places.spool_path(), explicit or places.settings_path())
+        return list_queue(spool_path(), explicit or settings_path())
     except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
-            from tui.core.mta import syslog
+            from tui.core.mta import trouble
 
-            syslog.trouble(stop.message)
+            trouble(stop.message)
         print(f"mailwiz: {stop.message}", file=sys.stderr)
         return int(stop.code)
 
@@ -82,11 +80,10 @@ def _when(moment: float | None) -> str:
 
 
 def _listing(spool_path: Path) -> Listing:
-    from tui.core.mta.listing import Unreadable, listing
-    from tui.core.mta.spool import Spool
+    from tui.core.mta import Spool, Unreadable, read_listing
 
     try:
-        return listing(Spool(spool_path))
+        return read_listing(Spool(spool_path))
     except Unreadable:
         raise MtaError.of(SysExit.NOPERM, "queue-unreadable", spool=spool_path) from None
 
@@ -111,7 +108,7 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailq`, `sendmail -bp`: the waiting messages as sendmail and Postfix print them, so
     monitoring-plugins' check_mailq counts them with -M sendmail (the `Total Requests:`
     line) and with -M postfix (the last line). A sign-in problem is said first."""
-    from tui.core.mta.texts import say
+    from tui.core.mta import say
 
     sign_in_header(config_path)
     found = _listing(spool_path)
@@ -147,7 +144,7 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
 def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailwiz queue`: every message with its state and last error, for a person; a
     sign-in problem first."""
-    from tui.core.mta.texts import say
+    from tui.core.mta import say
 
     sign_in_header(config_path)
     from tui.core.message import human_size
@@ -181,10 +178,9 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
 
 def administer_queue(action: Action, message_id: str) -> int:
     """--delete, --hold, --requeue ID (root, for the system queue)."""
-    from tui.core.mta.admin import AdminRefused, administer
-    from tui.core.mta.spool import Spool
+    from tui.core.mta import AdminRefused, Spool, administer
 
-    spool = Spool(places.spool_path())
+    spool = Spool(spool_path())
     if not spool.writable():
         raise MtaError.of(SysExit.NOPERM, "admin-not-root", spool=spool.root)
     try:
@@ -196,18 +192,15 @@ def administer_queue(action: Action, message_id: str) -> int:
 
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
-    from tui.core.mta.runner import FlushResult, flush
-    from tui.core.mta.spool import Spool, SpoolError
-    from tui.core.mta.system import load_system
-    from tui.core.mta.texts import say
+    from tui.core.mta import FlushResult, Spool, SpoolError, flush, load_system, say
 
-    spool = Spool(places.spool_path())
-    system = load_system(config_path or places.settings_path(), spool, need_password=True)
+    spool = Spool(spool_path())
+    system = load_system(config_path or settings_path(), spool, need_password=True)
     try:
         spool.check_owner()
         # The system's queue as root: its folders' modes brought up to date (a monitoring
         # user may list queue/ since this version); anyone else's: created if missing.
-        system_spool = places.is_system_spool(spool.root)
+        system_spool = is_system_spool(spool.root)
         if not system_spool or os.geteuid() == 0:
             spool.ensure(system=system_spool)
     except SpoolError as error:

@@ -66,8 +66,7 @@ def render_failure(
     # Imported only on failure: a successful send never loads the diagnosis. The command
     # line's fixes name settings keys (audience CLI); the password is only measured (does
     # it look like an app password?), never shown.
-    from tui.core.diagnose.handlers import diagnose
-    from tui.core.diagnose.texts import Audience
+    from tui.core.diagnose import Audience, diagnose
 
     diagnosis = diagnose(failure, settings, audience=Audience.CLI, password=password)
     if json_mode:

@@ -18,7 +18,7 @@ from tui.core.exits import SysExit
 
 if TYPE_CHECKING:
     from tui.core.events import SendEvent
-    from tui.core.mta.submit import Invocation
+    from tui.core.mta import Invocation
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -33,7 +33,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def main(argv: Sequence[str], program: str = "sendmail") -> int:
-    from tui.core.mta.submit import MtaError, say
+    from tui.core.mta import MtaError, say
 
     for signum in (signal.SIGTERM, signal.SIGHUP):  # stopped mid-message: keep nothing
         signal.signal(signum, _interrupt)
@@ -52,14 +52,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def run(argv: list[str], program: str) -> int:
-    from tui.core.mta.submit import (
+    from tui.core.mta import (
         Invocation,
         MtaError,
         OptionsError,
         parse,
         say,
         spool_path,
-        submit,
+        submit_message,
     )
 
     try:
@@ -78,11 +78,11 @@ def run(argv: list[str], program: str) -> int:
         from tui.commands import queue
 
         if invocation.mode == "list":
-            from tui.core.mta.places import settings_path
+            from tui.core.mta import settings_path
 
             return queue.mailq(spool_path(), settings_path())
         return queue.flush_queue(None, force=True, quiet=not invocation.verbose)
-    submitted = submit(invocation, sys.stdin.buffer, _printer(invocation))
+    submitted = submit_message(invocation, sys.stdin.buffer, _printer(invocation))
     for note in submitted.notes:
         print(f"{program}: {note}", file=sys.stderr)
     if invocation.verbose:

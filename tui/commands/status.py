@@ -24,11 +24,11 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
-    from tui.core.mta import places
+    from tui.core.mta import settings_path, spool_path
     from tui.core.status import gather, text
 
     explicit = Path(args.config).expanduser() if getattr(args, "config", None) else None
-    status = gather(explicit or places.settings_path(), places.spool_path())
+    status = gather(explicit or settings_path(), spool_path())
     if args.json:
         emit(status.to_json())
         return status.exit

@@ -34,7 +34,7 @@ from tui.widgets.footer import FittingFooter
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
-    from tui.core.discover.engine import DiscoveryEvent, Suggestion
+    from tui.core.discover import DiscoveryEvent, Suggestion
 
 State = Literal["running", "found", "confirm", "none"]
 
@@ -222,7 +222,7 @@ class DiscoverScreen(Screen[Discovered | None]):
                 self._finish(None, (), self.fallback_host)
 
     async def _show(self, event: DiscoveryEvent) -> None:
-        from tui.core.discover.engine import DiscoveryFinished, LayerEnded, LayerStarted
+        from tui.core.discover import DiscoveryFinished, LayerEnded, LayerStarted
 
         if isinstance(event, LayerStarted):
             line = LayerLine(event.layer, event.description)
@@ -310,7 +310,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             )
 
     def _nothing_found_text(self) -> str:
-        from tui.core.discover.engine import DNS_CAVEAT, LAYERS
+        from tui.core.discover import DNS_CAVEAT, LAYERS
 
         if self.dns_failures:
             failed = "; ".join(printable(line) for line in self.dns_failures[:3])

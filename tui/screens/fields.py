@@ -224,7 +224,7 @@ class FieldsScreen(FormReader):
     def _password_warning(self) -> str:
         if self.protocol != "smtp" or self.signs_in or not self.password:
             return ""
-        from tui.core.diagnose.passwords import app_password_warning
+        from tui.core.diagnose import app_password_warning
 
         return app_password_warning(self.provider, self.password)
 

@@ -8,7 +8,7 @@ Markdown widget, so that the fields screen can ask cheaply whether ctrl+g has a 
 
 from __future__ import annotations
 
-from tui.core.diagnose.guidance import has_page, page
+from tui.core.diagnose import has_page, page
 from tui.core.providers import Provider, steps_markdown
 
 

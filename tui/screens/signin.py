@@ -49,7 +49,7 @@ GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 
 
 def _say(*path: str, **values: Any) -> str:
-    from tui.core.diagnose.texts import Audience, say
+    from tui.core.diagnose import Audience, say
 
     return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
@@ -218,7 +218,7 @@ class SignInScreen(Screen[SignedIn | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.worker.error is None:
             return
-        from tui.core.diagnose.handlers import Audience, explain_not_kept, explain_sign_in
+        from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
         from tui.core.redact import printable
 
         error = event.worker.error

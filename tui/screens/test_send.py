@@ -41,7 +41,7 @@ from tui.widgets.text import printable
 
 if TYPE_CHECKING:
     from tui.core.credentials import Credential, TokenSource
-    from tui.core.diagnose.handlers import Diagnosis
+    from tui.core.diagnose import Diagnosis
     from tui.core.message import Outgoing
 
 State = Literal["ready", "running", "ok", "failed", "cancelled"]
@@ -510,7 +510,7 @@ class TestSendScreen(Screen[TestOutcome]):
         self._show_result(f"{MARK_FAILED} {title} Press t for the cause and what to do.", "failed")
 
     def _diagnose(self, failure: Failure) -> Diagnosis | None:
-        from tui.core.diagnose.handlers import diagnose
+        from tui.core.diagnose import diagnose
 
         # The password is only measured (does it look like an app password?), never shown.
         return diagnose(failure, self.settings, password=self._password or None)

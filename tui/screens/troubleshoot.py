@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.core.diagnose.handlers import general_steps
+from tui.core.diagnose import general_steps
 from tui.core.events import Failure
 from tui.core.keys import label
 from tui.core.report import write_report
@@ -25,7 +25,7 @@ from tui.core.settings import Settings
 from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
-    from tui.core.diagnose.handlers import Diagnosis
+    from tui.core.diagnose import Diagnosis
 
 
 class TroubleshootScreen(Screen[str | None]):

@@ -11,3 +11,51 @@
 
 Imported only when a send failed: nothing here runs on success.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The package's public face: what the front ends (wizard, commands) use of it. Names load on
+# first use (PEP 562), so importing the package costs nothing and the sendmail entry and the
+# first screen load only the modules they touch. Inside the core, modules import each other
+# directly.
+if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
+    from tui.core.diagnose.context import Diagnosis as Diagnosis
+    from tui.core.diagnose.guidance import has_page as has_page
+    from tui.core.diagnose.guidance import page as page
+    from tui.core.diagnose.handlers import diagnose as diagnose
+    from tui.core.diagnose.handlers import explain_not_kept as explain_not_kept
+    from tui.core.diagnose.handlers import explain_sign_in as explain_sign_in
+    from tui.core.diagnose.handlers import general_steps as general_steps
+    from tui.core.diagnose.passwords import app_password_warning as app_password_warning
+    from tui.core.diagnose.texts import Audience as Audience
+    from tui.core.diagnose.texts import say as say
+
+_WHERE: dict[str, str] = {
+    "Audience": "tui.core.diagnose.texts",
+    "Diagnosis": "tui.core.diagnose.context",
+    "app_password_warning": "tui.core.diagnose.passwords",
+    "diagnose": "tui.core.diagnose.handlers",
+    "explain_not_kept": "tui.core.diagnose.handlers",
+    "explain_sign_in": "tui.core.diagnose.handlers",
+    "general_steps": "tui.core.diagnose.handlers",
+    "has_page": "tui.core.diagnose.guidance",
+    "page": "tui.core.diagnose.guidance",
+    "say": "tui.core.diagnose.texts",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the module that holds `name` on first use (PEP 562)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(_WHERE)

@@ -112,7 +112,7 @@ def _drop_entry(path: Path) -> Entry | None:
     return Entry(path.stem, "dropped", info.st_size, info.st_mtime, _owner(info.st_uid), recipients)
 
 
-def listing(spool: Spool) -> Listing:
+def read_listing(spool: Spool) -> Listing:
     """Everything in the spool, oldest first within each folder."""
     if spool.queue.exists() and not os.access(spool.queue, os.R_OK | os.X_OK):
         raise Unreadable(str(spool.root))

@@ -1,7 +1,7 @@
 """Submit: how a message handed to this machine's sendmail is taken in, once, for every
 front end (`mailwiz sendmail`, a `sendmail` link, tests, scripts).
 
-    submit(invocation, stream) -> Submitted     or raises MtaError (a sysexits code)
+    submit_message(invocation, stream) -> Submitted     or raises MtaError (a sysexits code)
 
 1. Read the header block; the body is read as it is written to the queue (or the drop
    folder), so memory does not grow with the message. A cut-off message (its caller died)
@@ -54,7 +54,7 @@ __all__ = [
     "parse",
     "say",
     "spool_path",
-    "submit",
+    "submit_message",
 ]
 
 OnEvent = Callable[["SendEvent"], None]
@@ -74,7 +74,9 @@ class Submitted:
     verbose: tuple[str, ...] = ()
 
 
-def submit(invocation: Invocation, stream: BinaryIO, on_event: OnEvent | None = None) -> Submitted:
+def submit_message(
+    invocation: Invocation, stream: BinaryIO, on_event: OnEvent | None = None
+) -> Submitted:
     """Take the message on `stream` in. Raises MtaError with the sysexits code."""
     message = Incoming(invocation, stream)
     try:
