@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.credentials.oauth import REFRESH_MARGIN, CredentialMissing, NotSignedIn
-from tui.core.credentials.oauth_endpoint import HTTP_TIMEOUT, MICROSOFT_LOGIN, token_error_from
+from tui.core.credentials.oauth_endpoint import (
+    HTTP_TIMEOUT,
+    MICROSOFT_LOGIN,
+    carried_words,
+    token_error_from,
+)
 from tui.core.credentials.tokens import TokenError
 from tui.core.tls import system_context
 
@@ -276,11 +281,17 @@ def jwt_bearer_form(settings: Settings, account: ServiceAccount, token_url: str)
     return {"grant_type": JWT_BEARER_GRANT, "assertion": assertion}
 
 
+#: The fields of a token request that are secrets (the rest: grant type, client id, scope).
+_SECRET_FIELDS = ("client_secret", "client_assertion", "assertion")
+
+
 async def post_token_request(token_url: str, form: dict[str, str]) -> dict[str, Any]:
     """POST a token request; the answer, or TokenError (Authlib's error parsing)."""
     import httpx
     from authlib.integrations.base_client.errors import OAuthError
 
+    # A server that repeats the request in its error must not make mailwiz print a secret.
+    words = carried_words(*(value for name, value in form.items() if name in _SECRET_FIELDS))
     try:
         async with httpx.AsyncClient(
             timeout=HTTP_TIMEOUT, verify=system_context(), trust_env=False
@@ -290,12 +301,12 @@ async def post_token_request(token_url: str, form: dict[str, str]) -> dict[str, 
             )
         answer = response.json()
     except Exception as exc:
-        raise token_error_from(exc) from None
+        raise token_error_from(exc, words) from None
     if not isinstance(answer, dict):
         raise TokenError("invalid_response", "the sign-in server's answer was not OAuth JSON")
     if "error" in answer:
         error = token_error_from(
-            OAuthError(str(answer["error"]), str(answer.get("error_description") or ""))
+            OAuthError(str(answer["error"]), str(answer.get("error_description") or "")), words
         )
         error.temporary = error.temporary or response.status_code >= 500
         raise error

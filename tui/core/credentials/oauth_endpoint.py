@@ -101,10 +101,17 @@ def secret_words(endpoints: Endpoints, *secrets: str) -> Redactor:
     """A Redactor for what a request to the sign-in server carried: the client secret and
     `secrets` (refresh token, device code, authorization code, PKCE verifier), in every form
     (plain, base64, URL-encoded as the request body had them), and the token URL's query."""
-    redactor = Redactor()
-    for secret in (endpoints.client_secret, *secrets):
-        redactor.add(secret, forms=_url_forms(secret))
+    redactor = carried_words(endpoints.client_secret, *secrets)
     redactor.add_url(endpoints.token_url)
+    return redactor
+
+
+def carried_words(*secrets: str) -> Redactor:
+    """A Redactor for secrets a token request carried, plain, base64 and URL-encoded (an app's
+    client secret, its signed assertion)."""
+    redactor = Redactor()
+    for secret in secrets:
+        redactor.add(secret, forms=_url_forms(secret))
     return redactor
 
 
