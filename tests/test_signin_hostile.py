@@ -337,3 +337,26 @@ def test_the_queues_last_error_holds_no_refresh_token(
         listing.stderr.decode(),
         spool_text,
     )
+
+
+async def test_the_support_report_holds_no_token_the_endpoint_repeated(
+    oauth_practice: OAuthPractice, oauth_config: Path
+) -> None:
+    """The wizard's support report (written for a helper) after a refresh the endpoint
+    refused, repeating the request (the refresh token, the client secret) in its words."""
+    from tests.ui_helpers import ScreenHost
+    from tests.waiting import eventually
+    from tui.screens.test_send import TestSendScreen
+
+    authorization = oauth_practice.authorization
+    login(oauth_practice, oauth_config)
+    authorization.expire_access_tokens()
+    authorization.hostile_token = echo
+    screen = TestSendScreen(load_settings(oauth_config).settings, "", oauth_config)
+    async with ScreenHost(screen).run_test(size=(80, 24)) as pilot:
+        await pilot.press("enter")
+        await eventually(lambda: screen.state in ("ok", "failed"))
+        assert screen.state == "failed"
+        report = screen.report_text()
+    assert "[redacted]" in report  # the endpoint's words are there, cleaned
+    assert_none_of(authorization.secrets_issued(), report)
