@@ -17,8 +17,9 @@ does not load the store, and `mailwiz --help` pays for nothing.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tui.core.faces import lazy_face
 
 if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.credentials.app_grants import AppKey as AppKey
@@ -245,15 +246,4 @@ _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str) -> Any:
-    """Load the module that holds `name` on first use (PEP 562)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(_MODULE_OF)
+__getattr__, __dir__ = lazy_face(__name__, _MODULE_OF)

@@ -24,8 +24,9 @@ No module here prints: tui/commands/ renders what they return.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from tui.core.faces import lazy_face
 
 # The package's public face: what the front ends (wizard, commands) use of it. Names load on
 # first use (PEP 562), so importing the package costs nothing and the sendmail entry and the
@@ -93,15 +94,4 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load the module that holds `name` on first use (PEP 562)."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(_WHERE)
+__getattr__, __dir__ = lazy_face(__name__, _WHERE)
