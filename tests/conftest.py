@@ -30,7 +30,12 @@ def _steady_textual(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # Fixtures shared by many test modules, made available everywhere: the test CA, the real
 # test servers, and the in-memory keyring.
-pytest_plugins = ["tests.certificates", "tests.servers", "tests.oauth_server"]
+pytest_plugins = [
+    "tests.certificates",
+    "tests.servers",
+    "tests.oauth_server",
+    "tests.syslog_reader",
+]
 
 from tests.memory_keyring import (  # noqa: E402
     MemoryKeyring,

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.mta_helpers import Mta
+from tests.syslog_reader import SyslogReader
 from tui.core.credentials import endpoints_for, poll_device_flow, save_tokens, start_device_flow
 from tui.core.credentials.health import (
     KEEP_ALIVE_AFTER,
@@ -127,28 +126,6 @@ async def test_without_the_keep_alive_day_101_is_refused_logged_once_and_reporte
 
 
 # ----------------------------------------------------------------- the command line, end to end
-
-
-class SyslogReader:
-    def __init__(self, path: Path) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.setblocking(False)
-        self.seen: list[str] = []
-
-    def lines(self) -> list[str]:
-        while True:
-            try:
-                self.seen.append(self.sock.recv(65536).decode("utf-8"))
-            except BlockingIOError:
-                return self.seen
-
-
-@pytest.fixture
-def syslog(tmp_path: Path) -> Iterator[SyslogReader]:
-    reader = SyslogReader(tmp_path / "log")
-    yield reader
-    reader.sock.close()
 
 
 def mailwiz(mta: Mta, *args: str) -> subprocess.CompletedProcess[str]:
