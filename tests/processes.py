@@ -12,5 +12,7 @@ COVERAGE_VARIABLES = ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
 
 
 def unmeasured_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if k not in COVERAGE_VARIABLES}
-    return {**environ, **(extra or {})}
+    """This process's environment with `extra` over it, less coverage's variables (also
+    when `extra` is a whole environment that carries them)."""
+    merged = {**os.environ, **(extra or {})}
+    return {k: v for k, v in merged.items() if k not in COVERAGE_VARIABLES}

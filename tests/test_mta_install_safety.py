@@ -285,8 +285,17 @@ def test_a_ca_file_the_settings_name_is_copied_for_root_and_never_through_a_link
     the system settings at the copy; a symlinked one is refused."""
     from tui.core.settings import load_settings
 
-    ca_file = Path(user.settings.smtp.ca_file)
-    assert ca_file.is_file()
+    # The user's own CA file, in the user's folder (a root-owned one under /etc or /tmp is
+    # root's already and is used where it is).
+    nobody = pwd.getpwnam("nobody")
+    home = tmp_path / "home"
+    home.mkdir()
+    ca_file = home / "ca.pem"
+    shutil.copyfile(user.settings.smtp.ca_file, ca_file)
+    for path in (home, ca_file):
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    user.settings.smtp.ca_file = str(ca_file)
+    user.save()
     root = tmp_path / "root"
     assert install(user, root).returncode == 0
     system = load_settings(root / "etc/mailwiz/settings.toml").settings
