@@ -11,12 +11,12 @@ result line of `test`/`send`, the stage labels, the save screen, `show`, the tes
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from tui.core.redact import redact_url
+from tui.core.texts import Texts
 
 
 class _Http(Protocol):  # the [http] table (tui.core.settings.HttpSettings), read only
@@ -130,18 +130,8 @@ def key_problem(key: str) -> str | None:
     return None
 
 
-@functools.cache
-def _texts() -> dict[str, str]:
-    import tomllib
-    from importlib import resources
-
-    text = resources.files("tui.core").joinpath("http_texts.toml").read_text(encoding="utf-8")
-    return {key: str(value) for key, value in tomllib.loads(text).items()}
-
-
-def say(text_id: str, /, **values: object) -> str:
-    """The HTTP side's sentence `text_id` (tui/core/http_texts.toml), {values} filled in."""
-    return _texts()[text_id].format(**values)
+say = Texts("tui.core", "http_texts.toml")
+"""The HTTP side's sentences (tui/core/http_texts.toml), {values} filled in."""
 
 
 def service_name(settings: Sends) -> str:

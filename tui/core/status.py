@@ -10,14 +10,13 @@ Levels follow the monitoring-plugin convention: 0 OK, 1 WARNING, 2 CRITICAL, 3 U
 
 from __future__ import annotations
 
-import functools
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.credentials.health import KEEP_ALIVE_AFTER, Health, load_health
+from tui.core.texts import Texts
 
 if TYPE_CHECKING:
     from tui.core.settings import Settings
@@ -27,14 +26,11 @@ WARN_AHEAD = 30 * 86400.0  # seconds before a known end that status starts warni
 DEFERRED_TOO_LONG = 3600.0  # seconds a deferred message may wait before it is a warning
 
 
-@functools.cache
-def _texts() -> dict[str, Any]:
-    with (Path(__file__).parent / "status_texts.toml").open("rb") as file:
-        return tomllib.load(file)
+_say = Texts("tui.core", "status_texts.toml")
 
 
 def text(section: str, key: str, **values: object) -> str:
-    return str(_texts()[section][key]).format(**values)
+    return _say(f"{section}.{key}", **values)
 
 
 def day(moment: float) -> str:
