@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 from tui.core.carry import username_carries
 from tui.core.exits import Exit
 from tui.core.providers import CUSTOM_ID, PROVIDER_APIS, get_provider
-from tui.core.settings import OAuthSettings, Settings, looks_like_address
+from tui.core.settings import OAuthSettings, Settings, command_for, looks_like_address
 from tui.screens.provider import Choice, ProviderScreen
 
 if TYPE_CHECKING:
@@ -501,9 +501,10 @@ class MailwizApp(App[int]):
         try:
             screen_class = importlib.import_module("tui.screens.signin").SignInScreen
         except (ImportError, AttributeError):
+            login = command_for(self.config_path, "login")
             self.notify(
                 "Signing in from the wizard is not available in this version: run "
-                "`mailwiz login` after saving, or choose Password.",
+                f"`{login}` after saving, or choose Password.",
                 title="Sign-in",
                 severity="error",
             )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import Exit
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.mta import Plan
@@ -91,7 +92,7 @@ def _copy_password(settings: Settings, source: Path, target: Path) -> None:
     if not password and password_needed(settings) and not secret_optional(settings):
         print(
             "  note: no password was found to copy. Store it with: "
-            f"mailwiz password --config {target} --store file",
+            + command_for(target, "password", "--store", "file", sudo=True),
         )
 
 
@@ -105,7 +106,7 @@ def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
     os.chmod(target, 0o600)
     from tui.core.mta import say
 
-    print(say("install-sign-in-not-copied", target=target))
+    print(say("install-sign-in-not-copied", login=command_for(target, "login", sudo=True)))
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
@@ -144,7 +145,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             return int(Exit.BUG)
         print(f"  done: {step.description}")
     if not args.uninstall:
-        print("\nTry it: echo 'It works.' | mail -s 'mailwiz test' root   (then: mailwiz queue)")
+        queue = command_for(root / "etc/mailwiz/settings.toml", "queue")
+        print(f"\nTry it: echo 'It works.' | mail -s 'mailwiz test' root   (then: {queue})")
     return int(Exit.OK)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain
 from tui.core.exits import Exit
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.save import SaveResult
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     if uses_oauth_sign_in(settings) and not uses_client_secret(settings):  # its own entry
         raise UsageError(
             "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
-            "to store: run `mailwiz login` to sign in"
+            f"to store: run `{command_for(config_path, 'login')}` to sign in"
         )
     if not may_store_secret(settings):
         raise UsageError("these settings use no password (no username is set); nothing to store")
@@ -113,7 +114,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             print(f'No {word} is stored (store = "none"); nothing to remove.')
             return Exit.OK
         _save(settings, None, "none", loaded.path, args.stdin)
-        print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
+        after = _after_delete(settings, loaded.path)
+        print(f'{word[0].upper()}{word[1:]} removed; store = "none". {after}')
         return Exit.OK
     store = args.store or settings.password.store
     if store == "none":
@@ -150,7 +152,7 @@ def _save(
         if store == "keyring":
             hint = (
                 "\nTo keep it in a file only you can read, beside the settings, run: "
-                f"mailwiz password --store file{' --stdin' if from_stdin else ''}"
+                + command_for(path, "password", "--store", "file", *from_stdin * ["--stdin"])
             )
         raise NotReady(
             f"the {word} was not stored, and the settings are as they were. {error}{hint}"
@@ -166,9 +168,10 @@ def _save(
     return result
 
 
-def _after_delete(settings: Settings) -> str:
+def _after_delete(settings: Settings, path: Path) -> str:
     from tui.core.credentials import uses_relay
 
     if uses_relay(settings):
         return "The relay is sent no key (unless $MAILWIZ_PASSWORD is set)."
-    return "Give it at each use in $MAILWIZ_PASSWORD, or store it again with `mailwiz password`."
+    again = command_for(path, "password")
+    return f"Give it at each use in $MAILWIZ_PASSWORD, or store it again with `{again}`."

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
 from tui.core.exits import Exit
 from tui.core.keys import security_words
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.settings import Loaded, Settings
@@ -152,7 +153,7 @@ def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]
     if status.state == "unknown":
         rows.append(("signed in", f"CANNOT TELL: {status.problem}"))
     elif status.state == "not-signed-in":
-        rows.append(("signed in", "NO: run `mailwiz login`"))
+        rows.append(("signed in", f"NO: run `{command_for(config_path, 'login')}`"))
     else:
         rows.append(("signed in as", status.username or "(unknown)"))
         left = status.seconds_left

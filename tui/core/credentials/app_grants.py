@@ -38,6 +38,7 @@ from tui.core.credentials.oauth_endpoint import (
     token_error_from,
 )
 from tui.core.credentials.tokens import TokenError
+from tui.core.locations import command_for
 from tui.core.tls import system_context
 
 if TYPE_CHECKING:
@@ -356,8 +357,8 @@ def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -
     if lookup.password is None:
         raise CredentialMissing(
             "no client secret is stored for the app sign-in. Store it with "
-            "`mailwiz password` (or set [oauth] certificate to a PEM key and certificate). "
-            + lookup.problem
+            f"`{command_for(config_path, 'password')}` (or set [oauth] certificate to a PEM "
+            "key and certificate). " + lookup.problem
         )
     return AppKey(secret=lookup.password)
 

@@ -122,11 +122,12 @@ def keyring_account(settings: Settings) -> str:
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
 
-def _no_password_reason(settings: Settings) -> str:
+def _no_password_reason(settings: Settings, config_path: Path | None) -> str:
     if settings.protocol == "http":
         return (
             'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
-            "one, run `mailwiz password --store keyring` (or --store file)."
+            f"one, run `{command_for(config_path, 'password', '--store', 'keyring')}` "
+            "(or --store file)."
         )
     if uses_oauth_sign_in(settings) and settings.oauth.grant == "app":
         return (
@@ -136,7 +137,7 @@ def _no_password_reason(settings: Settings) -> str:
     if uses_oauth_sign_in(settings):
         return (
             "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
-            "stored or needed: run `mailwiz login` to sign in."
+            f"stored or needed: run `{command_for(config_path, 'login')}` to sign in."
         )
     return "No username is set (a server used without login), so no password is needed."
 
@@ -147,7 +148,8 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     if uses_relay(settings) and settings.password.store == "none":
         return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
     if uses_oauth_sign_in(settings) and not password_needed(settings):  # (an app's secret is)
-        return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
+        login = command_for(config_path, "login")
+        return f"nowhere: these settings sign in with OAuth (`{login}`), not a password"
     if not password_needed(settings):
         return "nowhere: no username is set, so no password is needed"
     store = settings.password.store
@@ -309,7 +311,7 @@ def save_password(
             f"use in {PASSWORD_ENV}."
         )
     if not password_needed(settings):
-        raise ValueError(_no_password_reason(settings))
+        raise ValueError(_no_password_reason(settings, config_path))
     _check_new_password(password)
 
     if store == "file":
@@ -352,12 +354,12 @@ def load_password(
 
     Never raises for a store problem: the lookup's ``problem`` says why there is none.
     """
-    from_env = password_from_env(env)
+    from_env = password_from_env(env, config_path)
     if from_env is not None:
         return from_env
     if not password_needed(settings):
         # The relay's key is optional: store = "none" is "no key", nothing is missing.
-        reason = "" if uses_relay(settings) else _no_password_reason(settings)
+        reason = "" if uses_relay(settings) else _no_password_reason(settings, config_path)
         return PasswordLookup(None, "none", reason)
 
     store = settings.password.store

@@ -23,9 +23,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.locations import command_for
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 
 if TYPE_CHECKING:
     from tui.core.settings import Settings
@@ -93,12 +94,12 @@ def _ours(link: Path, mailwiz: Path) -> bool:
     return link.is_symlink() and Path(os.readlink(link)).name == mailwiz.name
 
 
-def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup) -> str:
+def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup, source: Path) -> str:
     real = "/" + relative
     package = owner_of(real)
     if package:
-        return say("install-package", path=real, package=package)
-    return say("install-in-the-way", path=root / relative, real=real)
+        return say("install-package", path=real, package=package, **commands(source))
+    return say("install-in-the-way", path=root / relative, real=real, **commands(source))
 
 
 def program_blocker(mailwiz: Path) -> str | None:
@@ -231,7 +232,7 @@ def install_plan(
         if _ours(link, mailwiz):
             continue
         if os.path.lexists(link):
-            plan.blockers.append(_link_blocker(root, relative, owner_of))
+            plan.blockers.append(_link_blocker(root, relative, owner_of, source))
         plan.steps.append(Step(f"link {link} -> {mailwiz}", partial(_symlink, link, mailwiz)))
     _runner_steps(root, mailwiz, plan, created)
     manifest = root / MANIFEST
@@ -333,7 +334,8 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
     spool = Spool(root / SPOOL)
     waiting = _waiting(spool)
     if waiting:
-        plan.blockers.append(say("install-waiting", count=waiting, spool=spool.root))
+        words = say("install-waiting", count=waiting, spool=spool.root, **commands(root / SETTINGS))
+        plan.blockers.append(words)
     units = [p for p in created if p.startswith(UNITS)]
     if units and root == Path("/") and uses_systemd(root):
         plan.steps.append(
@@ -383,7 +385,7 @@ def _spool_removal(spool: Spool) -> Step:
     if waiting:
         return Step(
             f"keep the queue {spool.root}: it still holds {len(waiting)} file(s) "
-            "(see mailwiz queue; delete the folder by hand when done)",
+            f"(see {command_for(None, 'queue')}; delete the folder by hand when done)",
             lambda: None,
         )
     return Step(

@@ -20,7 +20,7 @@ from email.utils import formataddr, formatdate, make_msgid
 from tui.core.mta import syslog
 from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
 from tui.core.mta.spool import Envelope, Spool, new_id
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 from tui.core.settings import Settings
 
 FAILED_KEPT = 30 * 24 * 3600.0  # how long failed/ keeps a message
@@ -68,6 +68,7 @@ def build(envelope: Envelope, data: bytes, settings: Settings, to: str) -> bytes
             "notice-body", host=os.uname().nodename, refused=refused,
             reason=envelope.last_error or "unknown", id=envelope.id,
             subject=envelope.subject or "(none)", days=f"{FAILED_KEPT / 86400:g}",
+            **commands(None),
         )
     )  # fmt: skip
     notice.add_attachment(_headers(data), subtype="rfc822-headers")
