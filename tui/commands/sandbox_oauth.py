@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import signal
 import sys
 import threading
@@ -42,7 +41,7 @@ def _approve_from_terminal(practice: object, stop: threading.Event) -> None:
 
 def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
     from tui.core.oauth_practice import OAuthPractice
-    from tui.core.settings import save_settings
+    from tui.core.settings import command_for, save_settings
 
     stop = threading.Event()
     # Before anything is printed (a caller may signal as soon as it reads the first line):
@@ -60,7 +59,6 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             print(f"  {label:<{width}}  {value}")
-        quoted = shlex.quote(str(config))
         folder = practice.smtp.folder
         apps = [
             save_settings(
@@ -71,12 +69,12 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         ]
         print(
             "\nTry it from another terminal (your real settings are not touched):\n"
-            f"  mailwiz login --config {quoted}      (it asks first where to keep the sign-in)\n"
-            f"  mailwiz login --store file --config {quoted}\n"
-            f"  mailwiz login --browser --store file --config {quoted}\n"
-            f"  mailwiz test --config {quoted}\n"
+            f"  {command_for(config, 'login')}      (it asks first where to keep the sign-in)\n"
+            f"  {command_for(config, 'login', '--store', 'file')}\n"
+            f"  {command_for(config, 'login', '--browser', '--store', 'file')}\n"
+            f"  {command_for(config, 'test')}\n"
             "\nFor a server, the app signs in itself (no login; key files 0600 beside them):\n"
-            + "".join(f"  mailwiz test --config {shlex.quote(str(app))}\n" for app in apps)
+            + "".join(f"  {command_for(app, 'test')}\n" for app in apps)
             + "\nTo approve a device code, type it here and press Enter (or `deny CODE`), or open "
             f"{practice.authorization.verification_url} in a browser on this machine."
         )

@@ -136,7 +136,7 @@ def sign_in_part(status: Status, settings: Settings, config_path: Path, now: flo
     if health.refusal is not None and method in ("person", "app"):
         from tui.core.credentials.health import refusal_words
 
-        title, fix = refusal_words(settings, health.refusal)
+        title, fix = refusal_words(settings, health.refusal, config_path)
         info["problem"] = {
             "since": _iso(health.refusal.at),
             "error": health.refusal.error,

@@ -27,7 +27,7 @@ from textual.widgets import Button, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
 from tui.core.http_apis import facts_of, http_rows
-from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
+from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError, command_for
 from tui.dialogs.confirm import ConfirmDialog
 from tui.widgets import GlyphRadioButton
 from tui.widgets.footer import FittingFooter
@@ -446,13 +446,11 @@ class SaveScreen(Screen[bool]):
         self.refresh_bindings()
 
     def _done_text(self, saved: _Saved) -> Content:
-        prefix = ["mailwiz"]
-        if self.config_path != _usual_path():
-            prefix += ["--config", str(self.config_path)]
         width = max(self.size.width - 4, 40)
 
         def command(*args: str) -> Content:
-            return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
+            words = shlex.split(command_for(self.config_path, *args))
+            return Content("\n".join(shell_lines(words, width))).stylize("bold")
 
         secret = "sign-in" if _signs_in(self.settings) else "password"
 
@@ -479,7 +477,7 @@ class SaveScreen(Screen[bool]):
     def _own_mail_offer(self, settings_path: Path, width: int) -> Content:
         """The command that makes these settings this server's sendmail (README: "This
         server's own mail"); --config always, since under sudo the usual path is root's."""
-        args = ["sudo", "mailwiz", "install-mta", "--config", str(settings_path)]
+        args = shlex.split(command_for(settings_path, "install-mta", sudo=True))
         admin = self.settings.local.admin
         return Content.assemble(
             "Use these settings for this server's own mail (cron, mail, PHP):\n",
@@ -528,10 +526,3 @@ def _describe_secret_store(settings: Settings, config_path: Path) -> str:
     from tui.core.save import describe_secret
 
     return describe_secret(settings, config_path)
-
-
-def _usual_path() -> Path:
-    """Where mailwiz looks without --config ($MAILWIZ_CONFIG or the platform's folder)."""
-    from tui.core.settings import resolve_config_path
-
-    return resolve_config_path(None)

@@ -233,10 +233,13 @@ class SignInScreen(Screen[SignedIn | None]):
                 temporary=error.temporary,
                 audience=Audience.WIZARD,
                 values={"username": self.settings.smtp.username or "?"},
+                config_path=self.config_path,
             )
             text = _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
         elif isinstance(error, credentials.TokenStoreError):
-            diagnosis = explain_not_kept(str(error), self.settings, audience=Audience.WIZARD)
+            diagnosis = explain_not_kept(
+                str(error), self.settings, audience=Audience.WIZARD, config_path=self.config_path
+            )
             text = _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
             self.keep_problem = str(error)
         else:

@@ -513,7 +513,9 @@ class TestSendScreen(Screen[TestOutcome]):
         from tui.core.diagnose import diagnose
 
         # The password is only measured (does it look like an app password?), never shown.
-        return diagnose(failure, self.settings, password=self._password or None)
+        return diagnose(
+            failure, self.settings, password=self._password or None, config_path=self.config_path
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or self.state != "running":
