@@ -166,7 +166,7 @@ def test_password_when_no_keyring_works_explains_and_offers_the_file(
     finally:
         keyring.set_keyring(previous)
     assert code == 3
-    assert "mailwiz password --store file --stdin" in err
+    assert f"mailwiz --config {path} password --store file --stdin" in err
     assert SECRET not in out + err
 
 
@@ -294,7 +294,7 @@ def test_no_password_available_exits_3(
     code, out, err = run(["test", "--json", "--config", str(path)], capsys)
     assert code == 3
     assert json_lines(out)[-1]["exit"] == 3
-    assert "mailwiz password" in err
+    assert f"mailwiz --config {path} password" in err
     assert starttls_server.received == []
 
 
