@@ -30,7 +30,7 @@ async def run_and_render(
 
     last_stage = ""
     finished: SendFinished | None = None
-    async for event in run_send(settings, password, outgoing):
+    async for event in run_send(settings, password, outgoing, engine_stage=True):
         if isinstance(event, StageEnded):
             last_stage = event.stage
             if json_mode:

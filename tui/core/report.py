@@ -75,7 +75,10 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
     else:
         host, port = settings.smtp.host, settings.smtp.port
     secret = "API key" if settings.protocol == "http" else "password"
+    from tui.core.send import ENGINE_STAGE, engine_label
+
     labels = {
+        ENGINE_STAGE: engine_label(),
         "password": f"Reading the stored {secret}",
         "signin": "Reading the stored sign-in",
         "token": "Getting an access token (OAuth sign-in)",
