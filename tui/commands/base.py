@@ -6,7 +6,6 @@ them (no import cycle).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # the settings model loads only when a subcommand runs, not for --help
+    import argparse  # (nor argparse for the sendmail entry, which parses its own options)
+
     from tui.core.settings import Loaded, Problem, Settings
 
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import TypeVar
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
-from tui.core.mta import dropbox, syslog
+from tui.core.mta import syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation, from_record
@@ -70,7 +69,7 @@ def split_refused(prepared: Message) -> tuple[Message, list[tuple[str, str]]]:
             refused.append((address, problem))
     if not refused:
         return prepared, []
-    return replace(prepared, recipients=tuple(good)), refused
+    return prepared._replace(recipients=tuple(good)), refused
 
 
 def fail_refused(
@@ -109,6 +108,8 @@ def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> Envelope:
 def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
     """Queue what callers without access to the settings left in the drop folder; each
     records its submitting user (the file's owner). Returns the new queue IDs."""
+    from tui.core.mta import dropbox  # the runner's; a submission never reads the drop folder
+
     queued: list[str] = []
     for dropped in dropbox.take(spool):
         try:
