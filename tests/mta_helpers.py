@@ -1,4 +1,4 @@
-"""Shared by the tests/test_mta_*.py modules: a sendmail set-up in a temporary folder
+"""Shared by the tests/core/mta/ modules: a sendmail set-up in a temporary folder
 (settings with a [local] table, a spool, a `sendmail` symlink) run as real processes.
 
 sendmail returns once the message is queued and delivers it in a detached background

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.memory_keyring import LockedKeyring, installed_keyring
+from tests.paths import PACKAGE, REPO
 from tests.servers import PASSWORD, SENDER, USERNAME, SmtpServer
 from tui.cli import main
 from tui.core.credentials.store import load_password, password_file_path
@@ -251,7 +252,7 @@ def test_the_system_settings_are_roots_only(tmp_path: Path) -> None:
     done = subprocess.run(
         [*as_nobody, sys.executable, "-m", "tui", "configure", "--system", "--json",
          "--set", "smtp.host=smtp.example.com"],
-        capture_output=True, text=True, timeout=60, cwd=Path(__file__).parent.parent,
+        capture_output=True, text=True, timeout=60, cwd=REPO,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
     )  # fmt: skip
     assert done.returncode == Exit.USAGE, done.stderr
@@ -347,7 +348,7 @@ def test_every_configure_text_is_used_and_every_used_one_exists() -> None:
     import re
     import tomllib
 
-    root = Path(__file__).parent.parent / "tui"
+    root = PACKAGE
     texts = tomllib.loads((root / "core/configure/texts.toml").read_text())
     code = "".join(
         p.read_text()

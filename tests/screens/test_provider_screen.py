@@ -85,7 +85,7 @@ async def test_an_unknown_domain_says_it_will_be_looked_up(tmp_path: Path) -> No
         assert "Other SMTP server" in feedback and "smtp.example.org" in feedback
         # Enter starts discovery, which would use the real network here: the path from
         # Enter to the fields (found, or Other SMTP server with smtp.<domain>) is tested
-        # against a local DNS server in tests/test_discover_screen.py.
+        # against a local DNS server in tests/screens/test_discover_screen.py.
 
 
 async def test_a_bad_address_says_why_and_stays(tmp_path: Path) -> None:

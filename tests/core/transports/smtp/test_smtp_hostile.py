@@ -23,7 +23,7 @@ from tests.servers import (
     SmtpServerFactory,
     SocketServer,
 )
-from tests.test_smtp import Result, run
+from tests.core.transports.smtp.test_smtp import Result, run
 from tui.core.events import FailureKind, Reason, StageEnded
 from tui.core.keys import Key
 from tui.core.message import Attachment, AttachmentError, Outgoing

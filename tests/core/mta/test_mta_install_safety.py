@@ -19,7 +19,7 @@ import pytest
 
 from tests.mta_helpers import MAILWIZ, Mta, local_settings
 from tests.servers import PASSWORD, SmtpServer
-from tests.test_mta_install import files_under, install
+from tests.core.mta.test_mta_install import files_under, install
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="ownership checks need root")
 

@@ -18,7 +18,7 @@ from tests.servers import (
     SmtpServerFactory,
     SocketServer,
 )
-from tests.test_smtp import Result, check_events
+from tests.core.transports.smtp.test_smtp import Result, check_events
 from tui.core.credentials import TokenError
 from tui.core.events import FailureKind, Reason, SendEvent
 from tui.core.keys import Key

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import REPO
 from tests.servers import PASSWORD, USERNAME, SmtpServer, SmtpServerFactory
 from tui.core.credentials.store import load_password, password_file_path
 from tui.core.settings import load_settings
 
-REPO = Path(__file__).resolve().parent.parent
 COLLECTIONS = REPO / "ansible"
 BIN = Path(sys.executable).parent
 WRONG = "wr0ng-Passw0rd-xyz"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.mta_helpers import Mta, local_settings
+from tests.paths import REPO
 from tests.servers import SmtpServer
 from tui.cli import main
 from tui.core.settings import Settings, save_settings
@@ -116,7 +117,7 @@ def test_a_practice_report_is_not_deleted_without_a_word(
 def test_the_readme_screenshots_keep_their_spaces_when_rendered() -> None:
     """rsvg-convert dropped the space where the style changes ("Press Enterto continue")
     unless the SVG preserves spaces; the sign-in, an HTTP API and the practice run are shown."""
-    folder = Path(__file__).resolve().parent.parent / "screenshots"
+    folder = REPO / "screenshots"
     names = {path.name for path in folder.glob("*.svg")}
     assert {"11-practice.svg", "12-http-api.svg", "13-microsoft-sign-in.svg"} <= names
     readme = (folder.parent / "README.md").read_text(encoding="utf-8")
