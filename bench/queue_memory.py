@@ -19,7 +19,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from submit import MAILWIZ, free_port, peak_rss, settings_text  # noqa: E402
+from submit import MAILWIZ, free_port, peak_rss, settings_text
 
 logging.getLogger("mail.log").setLevel(logging.ERROR)
 
@@ -61,7 +61,8 @@ def main() -> None:
     verbose = [str(MAILWIZ), "sendmail", "-v", "-i", "root"]
     flush = [str(MAILWIZ), "queue", "--flush"]
     try:
-        print(f"  python -c pass{'':17}{peak_rss([sys.executable, '-c', 'pass'], b'', env) / 1024:7.1f} MB")
+        bare = peak_rss([sys.executable, "-c", "pass"], b"", env) / 1024
+        print(f"python -c pass: {bare:.1f} MB")
         for megabytes in sizes:
             data = message(megabytes)
             subprocess.run(queue_only, input=data, env=env, check=True)
