@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -26,9 +25,6 @@ if TYPE_CHECKING:
 
 SHOWN_LINES = 60  # message lines a MessageData keeps for the transcript
 CHUNK = 64 * 1024
-
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-_DOT_AT_LINE_START = re.compile(rb"(?:^|(?<=\n))\.")
 
 
 class MessageFile(NamedTuple):
@@ -78,8 +74,13 @@ def data_form(chunks: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def _converted(lines: bytes) -> bytes:
-    """Whole lines (starting at a line start, ending with a line end) in DATA form."""
-    return _DOT_AT_LINE_START.sub(b"..", _LINE_BREAK.sub(b"\r\n", lines))
+    """Whole lines (starting at a line start, ending with a line end) in DATA form. (The
+    byte methods, not a regular expression: ~20 times faster on a large message.)"""
+    crlf = lines.count(b"\r\n")
+    if lines.count(b"\n") != crlf or lines.count(b"\r") != crlf:  # a lone CR or LF
+        lines = lines.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+    lines = lines.replace(b"\n.", b"\n..")  # (the same object when there is none)
+    return b"." + lines if lines.startswith(b".") else lines
 
 
 @dataclass(repr=False, eq=False)  # one send's working state, never compared
