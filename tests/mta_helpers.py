@@ -193,3 +193,25 @@ def nobody_runs(argv: Sequence[str], timeout: float = 60) -> subprocess.Complete
     return subprocess.run(
         [*AS_NOBODY, *argv], capture_output=True, timeout=timeout, check=False
     )  # fmt: skip
+
+
+PHP_MESSAGE = (
+    b"To: customer@example.org\r\nSubject: Your order 42\r\n"
+    b"X-PHP-Originating-Script: 33:shop.php\r\n"
+    b"From: Shop <www-data@localhost>\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=UTF-8\r\n\r\nDanke f\xc3\xbcr Ihre Bestellung.\r\n"
+)
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+def install(user: Mta, root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "install-mta", "--config", str(user.config),
+         "--root", str(root), *options],
+        env=user.env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip

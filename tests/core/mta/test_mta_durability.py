@@ -24,6 +24,7 @@ import tui
 from tests.mta_helpers import (
     ADMIN,
     MAILWIZ,
+    PHP_MESSAGE,
     Mta,
     local_settings,
     open_the_way_for_others,
@@ -174,7 +175,6 @@ def test_a_kill_after_the_server_took_it_may_duplicate_but_never_loses(
 def test_a_user_who_cannot_read_the_settings_leaves_mail_for_the_runner(
     plain_server: SmtpServer,
 ) -> None:
-    from tests.core.mta.test_mta_sendmail import PHP_MESSAGE
     from tui.core.mta.spool import Spool
 
     # tmp_path sits under a 0700 folder: the other user needs a path it can reach.

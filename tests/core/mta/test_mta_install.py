@@ -7,21 +7,14 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import MAILWIZ, Mta, busy, local_settings
+from tests.mta_helpers import MAILWIZ, Mta, busy, files_under, install, local_settings
 from tests.servers import PASSWORD, SmtpServer
 from tests.waiting import wait_until
 from tui.core.mta.install import InstallRefused, install_plan, install_steps
-
-
-def files_under(root: Path) -> list[str]:
-    return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()
-    )
 
 
 @pytest.fixture
@@ -31,14 +24,6 @@ def user(tmp_path: Path, starttls_server: SmtpServer) -> Mta:
         local_settings(starttls_server.settings()),
         {"MAILWIZ_PASSWORD": PASSWORD},
     )
-
-
-def install(user: Mta, root: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui", "install-mta", "--config", str(user.config),
-         "--root", str(root), *options],
-        env=user.env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
 
 
 def test_dry_run_prints_every_step_and_changes_nothing(user: Mta, tmp_path: Path) -> None:

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import MAILWIZ, Mta, local_settings
+from tests.mta_helpers import MAILWIZ, Mta, files_under, install, local_settings
 from tests.servers import PASSWORD, SmtpServer
-from tests.core.mta.test_mta_install import files_under, install
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="ownership checks need root")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.mta_helpers import ADMIN, WEB, Mta, local_settings
+from tests.mta_helpers import ADMIN, PHP_MESSAGE, WEB, Mta, local_settings
 from tests.servers import SENDER, SmtpServer
 from tui.core.exits import SysExit
 
@@ -23,12 +23,6 @@ CRON_MESSAGE = (
     b"MIME-Version: 1.0\nContent-Type: text/plain; charset=UTF-8\n"
     b"Content-Transfer-Encoding: 8bit\nX-Cron-Env: <SHELL=/bin/sh>\n\n"
     b"backup done: 3 files, 1.2 GB \xe2\x9c\x93\n"
-)
-PHP_MESSAGE = (
-    b"To: customer@example.org\r\nSubject: Your order 42\r\n"
-    b"X-PHP-Originating-Script: 33:shop.php\r\n"
-    b"From: Shop <www-data@localhost>\r\nMIME-Version: 1.0\r\n"
-    b"Content-Type: text/plain; charset=UTF-8\r\n\r\nDanke f\xc3\xbcr Ihre Bestellung.\r\n"
 )
 GIT_MESSAGE = (
     b"From: Dev Eloper <dev@example.org>\nTo: list@example.org\nCc: root\n"

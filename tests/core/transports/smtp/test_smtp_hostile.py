@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.core.transports.smtp.test_smtp import Result, run
 from tests.servers import (
     PASSWORD,
     RECIPIENT,
@@ -23,7 +24,6 @@ from tests.servers import (
     SmtpServerFactory,
     SocketServer,
 )
-from tests.core.transports.smtp.test_smtp import Result, run
 from tui.core.events import FailureKind, Reason, StageEnded
 from tui.core.keys import Key
 from tui.core.message import Attachment, AttachmentError, Outgoing

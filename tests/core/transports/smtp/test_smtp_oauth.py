@@ -10,6 +10,7 @@ import base64
 
 import pytest
 
+from tests.core.transports.smtp.test_smtp import Result, check_events
 from tests.servers import (
     RECIPIENT,
     USERNAME,
@@ -18,7 +19,6 @@ from tests.servers import (
     SmtpServerFactory,
     SocketServer,
 )
-from tests.core.transports.smtp.test_smtp import Result, check_events
 from tui.core.credentials import TokenError
 from tui.core.events import FailureKind, Reason, SendEvent
 from tui.core.keys import Key
