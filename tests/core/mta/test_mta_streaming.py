@@ -1,9 +1,11 @@
 """Delivery from the queue sends the message from its file in the queue, in chunks
 (tui.core.wire): what the server receives is the queued message exactly, whatever its
-lines look like, and a server that fails in the middle of DATA leaves it queued, intact."""
+lines look like, and a server that fails in the middle of DATA leaves it queued, intact.
+A message from the drop folder is queued from its drop file the same way."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from tests.servers import (
     SocketServer,
 )
 from tui.core.mta.local import Resolver, local_domains
+from tui.core.mta.options import parse, to_record
 from tui.core.mta.runner import FlushResult, flush
 from tui.core.mta.spool import Envelope, Spool, new_id
 from tui.core.settings import Settings
@@ -129,3 +132,24 @@ async def test_a_failure_during_data_keeps_the_message_whole(
         await flush_all(spool, plain_server.settings())
         assert [r.data for r in plain_server.received] == [data]
         assert spool.ids() == []
+
+
+async def test_a_dropped_message_is_queued_and_sent_from_its_files(
+    tmp_path: Path, plain_server: SmtpServer
+) -> None:
+    """From the drop folder (a caller who may not read the settings) to the queue, then to
+    the server: the header block is rewritten, the body goes through as written, whatever
+    its size (here several of the readers' chunks)."""
+    spool = Spool(tmp_path / "spool")
+    spool.ensure()
+    body = crossing(3 * 1024 * 1024).split(b"\r\n\r\n", 1)[1] + b".last\nno line end"
+    record = to_record(parse(["-i", RECIPIENT]), time.time())
+    spool.drop_add(record, b"Subject: dropped\n\n" + body)
+
+    [result] = await flush_all(spool, plain_server.settings())
+
+    assert result.outcome == "sent" and os.listdir(spool.drop) == []
+    [received] = plain_server.received
+    head, sent = received.data.split(b"\r\n\r\n", 1)
+    assert b"Subject: dropped" in head and b"\r\nDate: " in head  # rewritten, as always
+    assert sent == on_the_wire(body)
