@@ -29,6 +29,7 @@ from typing import Any
 
 from tui.core.mta import syslog
 from tui.core.mta.spool import MAX_MESSAGE, Spool, new_id, user_name
+from tui.core.mta.texts import say
 
 HEADER_LIMIT = 64 * 1024  # bytes in a drop file's first line (its JSON record)
 TEMP_GRACE = 3600.0  # seconds before a writer's temporary file counts as abandoned
@@ -106,11 +107,11 @@ def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
     """The drop file at `path`, locked and read within the limits; None when it is gone or
     busy; Junk when it is not a drop file."""
     if not stat.S_ISREG(info.st_mode):
-        raise Junk(f"not a plain file ({_kind(info.st_mode)})")
+        raise Junk(say("junk-not-plain", kind=_kind(info.st_mode)))
     if info.st_nlink != 1:
-        raise Junk("a hard link to another file")
+        raise Junk(say("junk-hard-link"))
     if not path.name.endswith(".drop"):
-        raise Junk("not named like a drop file")
+        raise Junk(say("junk-name"))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
@@ -138,30 +139,30 @@ def _read(fd: int, limit: int) -> tuple[dict[str, Any], bytes]:
         first = handle.readline(HEADER_LIMIT)
         data = handle.read(limit + 1)
     if not first.endswith(b"\n"):
-        raise Junk("its first line is not a mailwiz record")
+        raise Junk(say("junk-first-line"))
     try:
         header = json.loads(first.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise Junk("its first line is not a mailwiz record") from None
+        raise Junk(say("junk-first-line")) from None
     if not isinstance(header, dict):
-        raise Junk("its first line is not a mailwiz record")
+        raise Junk(say("junk-first-line"))
     if len(data) > limit:
-        raise Junk(f"larger than the message limit ({limit} bytes)")
+        raise Junk(say("junk-too-large", limit=limit))
     return header, data
 
 
 def _kind(mode: int) -> str:
-    for test, word in (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
+    for test, kind in (
+        (stat.S_ISLNK, "link"),
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "device"),
+        (stat.S_ISBLK, "device"),
     ):
         if test(mode):
-            return word
-    return "not a regular file"
+            return say(f"junk-kinds.{kind}")
+    return say("junk-kinds.other")
 
 
 def quarantine(spool: Spool, path: Path, info: os.stat_result, reason: str) -> None:
