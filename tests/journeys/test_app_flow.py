@@ -9,13 +9,15 @@ from textual.widgets import Input, Markdown, OptionList, Static
 
 from tests.memory_keyring import MemoryKeyring
 from tests.ui_helpers import SIZE, make_app, type_text
-from tui.app import EXIT_NO_SETTINGS, QUIT_UNSAVED, run_wizard, settings_for_choice
+from tui.app import run_wizard
+from tui.core.carry import settings_for_choice
 from tui.core.providers import catalogue, get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
 from tui.dialogs.confirm import ConfirmDialog, KeysDialog
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen, links_in
 from tui.screens.provider import Choice, ProviderScreen
+from tui.wizard.quitting import EXIT_NO_SETTINGS
 
 
 def shop_settings() -> Settings:
@@ -449,7 +451,14 @@ async def test_every_way_of_quitting_asks_the_same_question(tmp_path: Path) -> N
             assert isinstance(app.screen, ConfirmDialog), key
             questions.append((app.screen.question, app.screen.detail))
             await pilot.press("n")
-    assert questions[0] == questions[1] == ("Quit mailwiz?", QUIT_UNSAVED)
+    assert (
+        questions[0]
+        == questions[1]
+        == (
+            "Quit mailwiz?",
+            "Your changes are not saved yet and will be lost.",
+        )
+    )
 
 
 async def test_question_mark_and_f1_show_the_keys_of_the_screen(tmp_path: Path) -> None:

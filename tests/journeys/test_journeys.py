@@ -12,7 +12,7 @@ from textual.widgets import Input, Static
 
 from tests.api_servers import serve_api
 from tests.ui_helpers import SIZE, make_app, type_text
-from tui.app import settings_for_choice
+from tui.core.carry import settings_for_choice
 from tui.core.providers import get_provider
 from tui.core.settings import Settings
 from tui.screens.fields import FieldsScreen

@@ -23,7 +23,8 @@ from textual.worker import WorkerState
 
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tests.ui_helpers import SIZE, ScreenHost, no_stored_password, type_text, visible_text
-from tui.app import MailwizApp, settings_for_suggestion
+from tui.app import MailwizApp
+from tui.core.carry import settings_for_suggestion
 from tui.core.discover.engine import Suggestion
 from tui.screens.discover import MARK_FOUND, MARK_NOTHING, DiscoverScreen, LayerLine
 from tui.screens.fields import FieldsScreen
