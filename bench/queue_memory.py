@@ -2,7 +2,8 @@
 delivering one queued message, and `sendmail -v` (the first attempt right after queueing,
 the same delivery code as the background one, but waited for) and `queue --flush` taking
 a message from the drop folder, to a local aiosmtpd server in this process, for messages
-of 1, 30 and 60 MB. Prints the peak RSS of each child; then `queue --flush` to a local HTTP relay. Asserts nothing (figures, not tests).
+of 1, 30 and 60 MB. Prints the peak RSS of each child; then `queue --flush` to a local
+HTTP relay. Asserts nothing (figures, not tests).
 
     .venv/bin/python bench/queue_memory.py [MB ...]
 """
