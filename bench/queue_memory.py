@@ -1,8 +1,9 @@
 """Peak memory of a delivery from the queue (issue 24 item 8): `mailwiz queue --flush`
 delivering one queued message, and `sendmail -v` (the first attempt right after queueing,
-the same delivery code as the background one, but waited for), to a local aiosmtpd
-server in this process, for messages of 1, 30 and 60 MB. Prints the peak RSS of each
-child; asserts nothing (figures, not tests).
+the same delivery code as the background one, but waited for) and `queue --flush` taking
+a message from the drop folder, to a local aiosmtpd server in this process, for messages
+of 1, 30 and 60 MB. Prints the peak RSS of each child; then `queue --flush` to a local
+HTTP relay. Asserts nothing (figures, not tests).
 
     .venv/bin/python bench/queue_memory.py [MB ...]
 """
@@ -14,7 +15,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -26,6 +29,31 @@ from tui.core.mta.options import parse, to_record
 from tui.core.mta.spool import Spool
 
 logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+
+class Relay(BaseHTTPRequestHandler):
+    """An HTTP relay that takes any POST (read in pieces, kept nowhere)."""
+
+    def do_POST(self) -> None:
+        left = int(self.headers.get("Content-Length") or 0)
+        while left > 0:
+            left -= len(self.rfile.read(min(left, 1 << 16)) or b"x" * left)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def relay_settings(port: int) -> str:
+    return (
+        f'version = 1\nprotocol = "http"\nprovider = "http"\n[http]\n'
+        f'url = "http://127.0.0.1:{port}/send"\n[sender]\naddress = "bench@example.org"\n'
+        'reply_to = "bench@example.org"\n[local]\nadmin = "ops@example.org"\n'
+        '[password]\nstore = "none"\n'
+    )
 
 
 class Counter:
@@ -81,6 +109,14 @@ def main() -> None:
             print(f"{len(data) / 2**20:5.0f} MB  queue --flush {flushed:7.1f} MB"
                   f"   sendmail -v {sent:7.1f} MB   from the drop folder {dropped:7.1f} MB"
                 f"   (server got {', '.join(got)} MB)")  # fmt: skip
+        relay = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+        threading.Thread(target=relay.serve_forever, daemon=True).start()
+        config.write_text(relay_settings(relay.server_address[1]))
+        for megabytes in sizes:  # the HTTP relay: the message's text in one request body
+            subprocess.run(queue_only, input=message(megabytes), env=env, check=True)
+            print(f"{megabytes:5d} MB  queue --flush to the HTTP relay "
+                  f"{peak_rss(flush, b'', env) / 1024:7.1f} MB")  # fmt: skip
+        relay.shutdown()
     finally:
         controller.stop()
         subprocess.run(["rm", "-rf", str(folder)], check=False)

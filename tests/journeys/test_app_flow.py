@@ -9,6 +9,7 @@ from textual.widgets import Input, Markdown, OptionList, Static
 
 from tests.memory_keyring import MemoryKeyring
 from tests.ui_helpers import SIZE, make_app, type_text
+from tests.waiting import eventually
 from tui.app import run_wizard
 from tui.core.carry import settings_for_choice
 from tui.core.providers import catalogue, get_provider
@@ -261,10 +262,7 @@ async def test_practice_run_sends_through_the_practice_server(tmp_path: Path) ->
             await pilot.press("ctrl+n")
             assert isinstance(app.screen, TestSendScreen)
             await pilot.press("enter")  # send to the address shown
-            for _ in range(200):
-                if app.screen.state in ("ok", "failed"):
-                    break
-                await pilot.pause(0.05)
+            await eventually(lambda: app.screen.state in ("ok", "failed"))
             assert app.screen.state == "ok"
             assert len(server.messages) == 1
             await pilot.press("enter")  # on to saving
@@ -285,10 +283,7 @@ async def test_wrong_password_troubleshooting_leads_back_to_the_password(tmp_pat
             test_screen = app.screen
             assert isinstance(test_screen, TestSendScreen)
             await pilot.press("enter")
-            for _ in range(200):
-                if test_screen.state in ("ok", "failed"):
-                    break
-                await pilot.pause(0.05)
+            await eventually(lambda: test_screen.state in ("ok", "failed"))
             assert test_screen.state == "failed"
             await pilot.press("t")
             assert isinstance(app.screen, TroubleshootScreen)
@@ -539,17 +534,11 @@ async def test_practice_never_touches_the_real_keyring(
             text = " ".join(str(w.visual) for w in app.screen.query(Static) if w.display)
             assert "nothing goes into your real settings or keyring" in text
             assert "Provider:      practice" not in text
-            for _ in range(50):
-                await pilot.pause(0.05)
-                if not app.screen.probing:
-                    break
+            await eventually(lambda: not app.screen.probing)
             await pilot.press("ctrl+s")
             await pilot.pause()
             await pilot.press("y")  # untested: save anyway
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.screen.saved:
-                    break
+            await eventually(lambda: app.screen.saved)
             assert app.screen.saved
             password_file = server.folder / "settings.toml.password"
             assert password_file.read_text(encoding="utf-8").strip() == "abcdabcdabcdabcd"

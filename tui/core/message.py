@@ -34,6 +34,7 @@ from typing import Any
 
 from tui.core.keys import security_words
 from tui.core.settings import Settings, header_problem
+from tui.core.texts import Texts
 from tui.core.wire import Formed, MessageData, formed_message
 
 # Bodies are encoded for a 7-bit channel (quoted-printable or base64 where needed), so the
@@ -75,12 +76,14 @@ class AttachmentError(OSError):
         self.reason = reason
 
 
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+say = Texts("tui.core")  # tui/core/texts.toml, [message]
+
+_KINDS = (  # each said with message.kinds.<name>
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISCHR, "character"),
+    (stat.S_ISBLK, "block"),
+    (stat.S_ISSOCK, "socket"),
 )
 
 
@@ -92,14 +95,14 @@ def open_regular(path: Path) -> int:
     except FileNotFoundError:
         raise AttachmentError(path, "no such file", errno.ENOENT) from None
     except PermissionError:
-        raise AttachmentError(path, "permission denied", errno.EACCES) from None
+        raise AttachmentError(path, say("message.permission-denied"), errno.EACCES) from None
     except OSError as exc:
         raise AttachmentError(path, exc.strerror or str(exc), exc.errno or errno.EIO) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise AttachmentError(path, f"it is {what}; only regular files can be attached")
+        kind = next((name for test, name in _KINDS if test(mode)), "other")
+        raise AttachmentError(path, say("message.not-regular", what=say(f"message.kinds.{kind}")))
     os.set_blocking(fd, True)
     return fd
 
@@ -291,9 +294,9 @@ def _check_header_values(
         if problem:
             raise MessageError(field_name, problem)
     if not from_address:
-        raise MessageError("sender.address", "is empty; set the sender's email address")
+        raise MessageError("sender.address", say("message.no-sender"))
     if not to:
-        raise MessageError("recipient", "is empty; give the address to send to")
+        raise MessageError("recipient", say("message.no-recipient"))
 
 
 def render_message(settings: Settings, outgoing: Outgoing, *, utf8: bool = False) -> MessageData:
@@ -338,40 +341,21 @@ def test_outgoing(
     host = hostname if hostname is not None else socket.gethostname()
     rows = _settings_rows(settings)
     width = max(len(label) for label, _ in rows)
-    text_lines = [
-        "This is a test message from mailwiz.",
-        "",
-        f"It was sent from the computer {host!r} on {when} to check these email",
-        "settings. If you are reading it, they work: nothing else needs doing.",
-        "",
-        "Settings used:",
-        *(f"  {label + ':':<{width + 1}} {value}" for label, value in rows),
-        "",
-        "The password is not part of this message.",
-        "",
-    ]
+    lines = "\n".join(f"  {label + ':':<{width + 1}} {value}" for label, value in rows)
+    text = say("message.test-text", host=host, when=when, rows=lines)
     import html as html_lib  # only the test message has an HTML part
 
     rows_html = "".join(
         f"<tr><td>{html_lib.escape(label)}</td><td>{html_lib.escape(value)}</td></tr>"
         for label, value in rows
     )
-    html = (
-        "<html><body>"
-        "<p>This is a test message from <b>mailwiz</b>.</p>"
-        f"<p>It was sent from the computer <b>{html_lib.escape(host)}</b> on "
-        f"{html_lib.escape(when)} to check these email settings. If you are reading it, "
-        "they work: nothing else needs doing.</p>"
-        f"<p>Settings used:</p><table>{rows_html}</table>"
-        "<p>The password is not part of this message.</p>"
-        "</body></html>"
+    html = say(
+        "message.test-html",
+        host=html_lib.escape(host),
+        when=html_lib.escape(when),
+        rows=rows_html,
     )
-    return Outgoing(
-        to=to,
-        subject=f"mailwiz test message from {host}",
-        text="\n".join(text_lines),
-        html=html,
-    )
+    return Outgoing(to=to, subject=say("message.test-subject", host=host), text=text, html=html)
 
 
 def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
@@ -387,8 +371,11 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
             ("server", smtp.host),
             ("port", str(smtp.port)),
             ("security", security_words(smtp.security)),
-            ("username", smtp.username or "(none: no login)"),
-            ("certificate check", "on" if smtp.verify_certificate else "OFF"),
+            ("username", smtp.username or say("message.no-login")),
+            (
+                "certificate check",
+                say("message.check-on" if smtp.verify_certificate else "message.check-off"),
+            ),
         ]
         if smtp.ca_file:
             rows.append(("extra CA file", smtp.ca_file))
@@ -399,7 +386,7 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
         rows.append(("replies to", sender.reply_to))
     if sender.copy_to:
         # The copy address is a Bcc: naming it here would show it to the recipient.
-        rows.append(("copy of every email", "yes, as a Bcc (address not shown)"))
+        rows.append(("copy of every email", say("message.copy-bcc")))
     return rows
 
 
@@ -422,7 +409,8 @@ def _address(field: str, address: str, display_name: str = "", *, utf8: bool = F
     try:
         return Address(display_name=display_name, addr_spec=ascii_address(address))
     except (ValueError, IndexError, TypeError) as exc:  # UnicodeError is a ValueError
-        raise MessageError(field, f"{address!r} is not a usable email address ({exc})") from exc
+        problem = say("message.unusable-address", address=address, error=exc)
+        raise MessageError(field, problem) from exc
 
 
 def _msgid_domain(address: str) -> str:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from tui.core.mta import syslog
 from tui.core.mta.spool import MAX_MESSAGE, Spool, new_id, user_name
+from tui.core.mta.texts import say
 
 HEADER_LIMIT = 64 * 1024  # bytes in a drop file's first line (its JSON record)
 CHUNK = 1024 * 1024  # bytes of a message read at once
@@ -120,11 +121,11 @@ def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
     """The drop file at `path`, locked and read within the limits; None when it is gone or
     busy; Junk when it is not a drop file."""
     if not stat.S_ISREG(info.st_mode):
-        raise Junk(f"not a plain file ({_kind(info.st_mode)})")
+        raise Junk(say("junk-not-plain", kind=_kind(info.st_mode)))
     if info.st_nlink != 1:
-        raise Junk("a hard link to another file")
+        raise Junk(say("junk-hard-link"))
     if not path.name.endswith(".drop"):
-        raise Junk("not named like a drop file")
+        raise Junk(say("junk-name"))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
@@ -139,7 +140,7 @@ def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
         header, start = _record(fd)
         size = os.fstat(fd).st_size - start
         if size > limit:
-            raise Junk(f"larger than the message limit ({limit} bytes)")
+            raise Junk(say("junk-too-large", limit=limit))
     except OSError:
         os.close(fd)
         return None
@@ -154,13 +155,13 @@ def _record(fd: int) -> tuple[dict[str, Any], int]:
     first = os.pread(fd, HEADER_LIMIT, 0)
     end = first.find(b"\n")
     if end < 0:
-        raise Junk("its first line is not a mailwiz record")
+        raise Junk(say("junk-first-line"))
     try:
         header = json.loads(first[:end].decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise Junk("its first line is not a mailwiz record") from None
+        raise Junk(say("junk-first-line")) from None
     if not isinstance(header, dict):
-        raise Junk("its first line is not a mailwiz record")
+        raise Junk(say("junk-first-line"))
     return header, end + 1
 
 
@@ -183,17 +184,17 @@ class _Window(io.RawIOBase):
 
 
 def _kind(mode: int) -> str:
-    for test, word in (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
+    for test, kind in (
+        (stat.S_ISLNK, "link"),
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "device"),
+        (stat.S_ISBLK, "device"),
     ):
         if test(mode):
-            return word
-    return "not a regular file"
+            return say(f"junk-kinds.{kind}")
+    return say("junk-kinds.other")
 
 
 def quarantine(spool: Spool, path: Path, info: os.stat_result, reason: str) -> None:
