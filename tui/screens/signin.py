@@ -36,6 +36,7 @@ from textual.worker import Worker
 from tui.core import credentials
 from tui.core.credentials import SignedIn
 from tui.core.settings import Settings
+from tui.core.texts import Texts
 from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from tui.core.providers import Provider
 
 __all__ = ["GUIDE_PAGES", "SignInScreen", "SignedIn"]
+
+say = Texts(__package__ or "tui.screens", "signin_texts.toml")
 
 GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 """The guidance page (guidance/<key>.md) on registering mailwiz, per OAuth provider."""
@@ -58,16 +61,17 @@ class SignInScreen(Screen[SignedIn | None]):
     CSS_PATH = "signin.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("c,ctrl+o", "copy", "Copy"),  # ctrl+o also works while typing in the field
-        Binding("b", "browser", "Use a browser instead"),
-        Binding("r,ctrl+r", "retry", "Try again"),
-        Binding("enter", "use_stored", "Use this sign-in"),
-        Binding("s", "sign_in_again", "Sign in again"),
-        Binding("f", "keep_in_file", "Keep it in a file"),
-        Binding("y", "confirm(True)", "Keep it"),
-        Binding("n", "confirm(False)", "Do not keep it"),
-        Binding("g", "guide", "How to get a client ID"),
+        Binding("escape", "cancel", say("keys.cancel")),
+        # ctrl+o also works while typing in the field
+        Binding("c,ctrl+o", "copy", say("keys.copy")),
+        Binding("b", "browser", say("keys.browser")),
+        Binding("r,ctrl+r", "retry", say("keys.retry")),
+        Binding("enter", "use_stored", say("keys.use_stored")),
+        Binding("s", "sign_in_again", say("keys.sign_in_again")),
+        Binding("f", "keep_in_file", say("keys.keep_in_file")),
+        Binding("y", "confirm(True)", say("keys.keep")),
+        Binding("n", "confirm(False)", say("keys.do_not_keep")),
+        Binding("g", "guide", say("keys.guide")),
     ]
 
     def __init__(self, settings: Settings, config_path: Path, *, browser: bool = False) -> None:
@@ -91,7 +95,8 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin"):
-            title = f"Sign in with {self.provider}" if self.provider[0].isupper() else "Sign in"
+            named = self.provider[0].isupper()
+            title = say("title", provider=self.provider) if named else say("title_plain")
             yield Static(title, id="signin-title", markup=False)
             yield Static(_say("asking"), id="signin-step", markup=False)
             yield Static("", id="signin-address", markup=False)
@@ -301,7 +306,7 @@ class SignInScreen(Screen[SignedIn | None]):
         if provider is not None:
             from tui.screens.guidance import GuidanceScreen
 
-            self.app.push_screen(GuidanceScreen(provider, continue_label="Return"))
+            self.app.push_screen(GuidanceScreen(provider, continue_label=say("guide_return")))
 
     def action_use_stored(self) -> None:
         if self.stored is not None:
