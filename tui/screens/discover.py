@@ -134,6 +134,76 @@ class LayerLine(Horizontal):
             self.query_one(".detail", Static).update(self._detail())
 
 
+class Verdict(Vertical):
+    """Under the layers: the search's answer, why mailwiz thinks so, and what the keys do."""
+
+    def __init__(self) -> None:
+        super().__init__(id="result")
+
+    def compose(self) -> ComposeResult:
+        yield Static(say("searching"), id="verdict")
+        yield Static("", id="why", markup=False)
+        yield Static("", id="next")
+
+    def on_mount(self) -> None:
+        self.query_one("#why").display = False
+        self.query_one("#next").display = False
+
+    def nothing(self, domain: str, why: str, fallback_host: str) -> None:
+        self._show(
+            Content.from_markup(say("none_verdict"), mark=MARK_NOTHING, domain=domain),
+            why,
+            Content.from_markup(say("none_next"), host=printable(fallback_host)),
+        )
+
+    def confirm(self, suggestion: Suggestion, fallback_host: str) -> None:
+        server = printable(server_words(suggestion))
+        self._show(
+            Content.from_markup(say("confirm_verdict"), server=server),
+            printable(suggestion.why),
+            Content.from_markup(say("confirm_next"), host=printable(fallback_host)),
+        )
+
+    def found(self, suggestion: Suggestion) -> None:
+        verdict = Content.from_markup(
+            say("found_verdict"),
+            mark=MARK_FOUND,
+            server=printable(server_words(suggestion)),
+            name=provider_name(suggestion),
+        )
+        self._show(verdict, printable(suggestion.why), Content.from_markup(say("found_next")))
+
+    def _show(self, verdict: Content, why: str, next_step: Content) -> None:
+        self.query_one("#verdict", Static).update(verdict)
+        self.query_one("#why", Static).update(why)
+        self.query_one("#next", Static).update(next_step)
+        self.query_one("#why").display = self.query_one("#next").display = True
+
+
+def nothing_found_text(dns_failures: tuple[str, ...], tried: tuple[str, ...]) -> str:
+    """Why nothing was found: DNS failures, a search stopped early, or nothing to find."""
+    from tui.core.discover import DNS_CAVEAT, LAYERS
+
+    if dns_failures:
+        failed = "; ".join(printable(line) for line in dns_failures[:3])
+        extra = len(dns_failures) - 3
+        more = say("dns_failed_more", count=extra) if extra > 0 else ""
+        return say("dns_failed", failed=failed, more=more, caveat=DNS_CAVEAT)
+    if 0 < len(tried) < len(LAYERS):
+        # Only a domain that does not exist stops the search before its last layer.
+        return say("stopped_early")
+    return say("nothing_found")
+
+
+def provider_name(suggestion: Suggestion) -> str:
+    from tui.core.providers import get_provider
+
+    try:
+        return get_provider(suggestion.provider_id).name
+    except KeyError:
+        return suggestion.provider_id
+
+
 class DiscoverScreen(Screen[Discovered | None]):
     """Search for the settings of `address`; dismisses Discovered, or None on Escape.
 
@@ -183,16 +253,11 @@ class DiscoverScreen(Screen[Discovered | None]):
             id="title",
         )
         yield VerticalScroll(id="layers")
-        with Vertical(id="result"):
-            yield Static(say("searching"), id="verdict")
-            yield Static("", id="why", markup=False)
-            yield Static("", id="next")
+        yield Verdict()
         yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#layers").can_focus = True
-        self.query_one("#why").display = False
-        self.query_one("#next").display = False
         self.worker = self.run_worker(
             self._search(), name="discover", exit_on_error=False, exclusive=True
         )
@@ -260,66 +325,17 @@ class DiscoverScreen(Screen[Discovered | None]):
                 line.finish(False, say("stopped"))
         layers.scroll_end(animate=False)
 
-        verdict = self.query_one("#verdict", Static)
-        why = self.query_one("#why", Static)
-        next_line = self.query_one("#next", Static)
-        why.display = next_line.display = True
+        verdict = self.query_one(Verdict)
         if suggestion is None:
             self._set_state("none")
-            verdict.update(
-                Content.from_markup(
-                    say("none_verdict"),
-                    mark=MARK_NOTHING,
-                    domain=self.domain,
-                )
-            )
-            why.update(self.problem or self._nothing_found_text())
-            next_line.update(Content.from_markup(say("none_next"), host=printable(fallback_host)))
+            why = self.problem or nothing_found_text(self.dns_failures, tried)
+            verdict.nothing(self.domain, why, fallback_host)
         elif suggestion.needs_confirmation:
             self._set_state("confirm")
-            verdict.update(
-                Content.from_markup(
-                    say("confirm_verdict"), server=printable(server_words(suggestion))
-                )
-            )
-            why.update(printable(suggestion.why))
-            next_line.update(
-                Content.from_markup(say("confirm_next"), host=printable(fallback_host))
-            )
+            verdict.confirm(suggestion, fallback_host)
         else:
             self._set_state("found")
-            verdict.update(
-                Content.from_markup(
-                    say("found_verdict"),
-                    mark=MARK_FOUND,
-                    server=printable(server_words(suggestion)),
-                    name=self._provider_name(suggestion),
-                )
-            )
-            why.update(printable(suggestion.why))
-            next_line.update(Content.from_markup(say("found_next")))
-
-    def _nothing_found_text(self) -> str:
-        from tui.core.discover import DNS_CAVEAT, LAYERS
-
-        if self.dns_failures:
-            failed = "; ".join(printable(line) for line in self.dns_failures[:3])
-            extra = len(self.dns_failures) - 3
-            more = say("dns_failed_more", count=extra) if extra > 0 else ""
-            return say("dns_failed", failed=failed, more=more, caveat=DNS_CAVEAT)
-        if 0 < len(self.tried) < len(LAYERS):
-            # Only a domain that does not exist stops the search before its last layer.
-            return say("stopped_early")
-        return say("nothing_found")
-
-    @staticmethod
-    def _provider_name(suggestion: Suggestion) -> str:
-        from tui.core.providers import get_provider
-
-        try:
-            return get_provider(suggestion.provider_id).name
-        except KeyError:
-            return suggestion.provider_id
+            verdict.found(suggestion)
 
     def _set_state(self, state: State) -> None:
         self.state = state

@@ -17,9 +17,10 @@ def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, st
     """The settings as (label, value) rows, the password masked."""
     rows: list[tuple[str, str]] = [(say("summary.provider"), _provider_name(settings))]
     if settings.protocol == "http":
-        for label, value in http_rows(settings):
-            if label != "HTTP API":  # the Provider row names the API already
-                rows.append((label[0].upper() + label[1:], value))
+        http = http_rows(settings)
+        if facts_of(settings.http.api).name != "relay":
+            http = http[1:]  # the API's name: the Provider row says it already
+        rows += [(label[0].upper() + label[1:], value) for label, value in http]
     else:
         rows += _smtp_rows(settings, password)
     sender = settings.sender
