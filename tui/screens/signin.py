@@ -57,6 +57,41 @@ def _say(*path: str, **values: Any) -> str:
     return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
 
+def failure_text(error: BaseException, settings: Settings) -> str:
+    """What went wrong with a sign-in, and what to do (the core's diagnosis, for the wizard)."""
+    from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
+    from tui.core.redact import printable
+
+    if isinstance(error, credentials.TokenError):
+        diagnosis = explain_sign_in(
+            error.error,
+            error.description,
+            settings,
+            temporary=error.temporary,
+            audience=Audience.WIZARD,
+            values={"username": settings.smtp.username or "?"},
+        )
+        return _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
+    if isinstance(error, credentials.TokenStoreError):
+        diagnosis = explain_not_kept(str(error), settings, audience=Audience.WIZARD)
+        return _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
+    return _say("failed-other", what=printable(str(error)) or type(error).__name__)
+
+
+def guide_provider(settings: Settings) -> Provider | None:
+    """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
+    from tui.core.providers import get_provider
+
+    key = GUIDE_PAGES.get(settings.oauth.provider)
+    if key is None:
+        return None
+    try:
+        provider = get_provider(settings.provider)
+    except KeyError:
+        provider = get_provider("custom")
+    return provider._replace(guidance=key)
+
+
 class SignInScreen(Screen[SignedIn | None]):
     CSS_PATH = "signin.tcss"
 
@@ -223,31 +258,14 @@ class SignInScreen(Screen[SignedIn | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.worker.error is None:
             return
-        from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
-        from tui.core.redact import printable
-
         error = event.worker.error
         self.failed = True
         self._deadline = 0.0
         self._paste_field(False)
-        if isinstance(error, credentials.TokenError):
-            diagnosis = explain_sign_in(
-                error.error,
-                error.description,
-                self.settings,
-                temporary=error.temporary,
-                audience=Audience.WIZARD,
-                values={"username": self.settings.smtp.username or "?"},
-            )
-            text = _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
-        elif isinstance(error, credentials.TokenStoreError):
-            diagnosis = explain_not_kept(str(error), self.settings, audience=Audience.WIZARD)
-            text = _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
+        if isinstance(error, credentials.TokenStoreError):
             self.keep_problem = str(error)
-        else:
-            text = _say("failed-other", what=printable(str(error)) or type(error).__name__)
         self._show("#signin-wait", "")
-        self._show("#signin-message", text)
+        self._show("#signin-message", failure_text(error, self.settings))
         self.refresh_bindings()
 
     @on(Input.Submitted, "#signin-paste")
@@ -289,17 +307,7 @@ class SignInScreen(Screen[SignedIn | None]):
             self._answer.set_result(keep)
 
     def _guide_provider(self) -> Provider | None:
-        """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
-        from tui.core.providers import get_provider
-
-        key = GUIDE_PAGES.get(self.settings.oauth.provider)
-        if key is None:
-            return None
-        try:
-            provider = get_provider(self.settings.provider)
-        except KeyError:
-            provider = get_provider("custom")
-        return provider._replace(guidance=key)
+        return guide_provider(self.settings)
 
     def action_guide(self) -> None:
         provider = self._guide_provider()
