@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from email.header import Header, decode_header, make_header
 from email.utils import format_datetime, getaddresses, localtime, make_msgid, quote
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from tui.core.addresses import envelope_problem
 from tui.core.mta.local import Resolver, UnknownLocalName
@@ -39,6 +39,9 @@ from tui.core.mta.reading import FIELD, Reader, read_all
 from tui.core.mta.reading import MessageProblem as MessageProblem
 from tui.core.mta.spool import MAX_MESSAGE
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.wire import Formed
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")
@@ -258,12 +261,19 @@ def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settin
     return kept
 
 
-def text_of(data: bytes) -> str:
-    """The plain-text body of a message (for transports that take text, not MIME)."""
-    import email
+def text_of(data: Formed) -> str:
+    """The plain-text body of a message (for transports that take text, not MIME); the
+    message is read in chunks (its bytes, or its file in the queue)."""
     import email.policy  # for the HTTP relay only: not on the submit path
+    from email.message import EmailMessage
+    from email.parser import BytesFeedParser
 
-    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    from tui.core.wire import raw_chunks
+
+    parser = BytesFeedParser(EmailMessage, policy=email.policy.default)
+    for chunk in raw_chunks(data):
+        parser.feed(chunk)
+    parsed = parser.close()
     try:
         body = parsed.get_body(("plain", "html"))
         return str(body.get_content()) if body is not None else ""
