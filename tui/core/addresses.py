@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
 
 from tui.core.texts import Texts
 
@@ -70,6 +71,38 @@ def envelope_problem(address: str) -> str | None:
         except UnicodeError:
             problem = say("addresses.envelope-domain")
     return problem
+
+
+# Header values and recipients in the forms cron, mail(1) and scripts write: a bare local
+# name or address ("root", "ops@example.com"), "Cron Daemon <root>" or "root (Cron Daemon)",
+# words and addresses of plain characters only. These are split without loading the email
+# package's address parser (and the modules it imports); anything else goes to it.
+_BARE = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)?"
+_WORDS = r"[A-Za-z0-9_+-]+(?: [A-Za-z0-9_+-]+)*"
+_SIMPLE = re.compile(
+    rf"(?P<bare>{_BARE})|(?P<name>{_WORDS}) <(?P<routed>{_BARE})>"
+    rf"|(?P<address>{_BARE}) \((?P<comment>{_WORDS})\)"
+)
+
+
+def address_pairs(values: Sequence[str]) -> list[tuple[str, str]]:
+    """(display name, address) for each address in these header values or command-line
+    recipients: what the email package's getaddresses gives (a property test checks that
+    both agree), which loads only for a value not in one of the simple forms above."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        match = _SIMPLE.fullmatch(value)
+        if match is None:
+            from email.utils import getaddresses
+
+            return getaddresses(values)
+        if match["bare"]:
+            pairs.append(("", match["bare"]))
+        elif match["routed"]:
+            pairs.append((match["name"], match["routed"]))
+        else:
+            pairs.append((match["comment"], match["address"]))
+    return pairs
 
 
 def looks_like_address(text: str) -> bool:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable
-from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
-from tui.core.mta import dropbox, syslog
+from tui.core.mta import syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation, from_record
@@ -24,6 +23,9 @@ from tui.core.mta.reading import Reader
 from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare_head
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id, user_name
 from tui.core.settings import Settings
+
+if TYPE_CHECKING:
+    from tui.core.mta import dropbox
 
 Message = TypeVar("Message", Prepared, Head)
 _NOTICE_QUOTES = 64 * 1024  # the start of a message, for a notice (its header block)
@@ -73,7 +75,7 @@ def split_refused(prepared: Message) -> tuple[Message, list[tuple[str, str]]]:
             refused.append((address, problem))
     if not refused:
         return prepared, []
-    return replace(prepared, recipients=tuple(good)), refused
+    return prepared._replace(recipients=tuple(good)), refused
 
 
 def fail_refused(
@@ -111,6 +113,8 @@ def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[s
     """Queue what callers without access to the settings left in the drop folder; each
     records its submitting user (the file's owner). Returns the new queue IDs. A message
     is read from its drop file as it is written to the queue, never held whole."""
+    from tui.core.mta import dropbox  # the runner's; a submission never reads the drop folder
+
     queued: list[str] = []
     for dropped in dropbox.take(spool):
         try:
