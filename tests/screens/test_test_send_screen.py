@@ -26,6 +26,7 @@ from tests.servers import (  # noqa: F401 - fixtures used by name
     starttls_server,
 )
 from tests.ui_helpers import ScreenHost, visible_text
+from tests.waiting import eventually
 from tui.core.events import FailureKind
 from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES, PracticeServer
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
@@ -172,10 +173,8 @@ async def test_cancel_against_a_server_that_never_answers(
     app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
-        for _ in range(200):  # until the server has accepted and we wait for its greeting
-            await pilot.pause(0.02)
-            if screen.record.current_stage == "greeting":
-                break
+        # until the server has accepted and we wait for its greeting
+        await eventually(lambda: screen.record.current_stage == "greeting")
         assert screen.record.current_stage == "greeting"
         assert screen.state == "running"
         await pilot.press("escape")
@@ -240,7 +239,7 @@ def test_failed_test_snapshot(snap_compare: Any, tmp_path: Path) -> None:
 
 async def test_http_relay_send(tmp_path: Path) -> None:
     """The same screen with an HTTP relay (plain http on loopback): the relay's stages."""
-    from tests.core.transports.http.test_http import Reply, relay_settings, serve
+    from tests.relay_server import Reply, relay_settings, serve
 
     with serve(Reply(status=200)) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
@@ -427,7 +426,7 @@ async def test_every_practice_failure_shows_as_itself(tmp_path: Path, mode: str)
 
 
 async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
-    from tests.core.transports.http.test_http import Reply, relay_settings, serve
+    from tests.relay_server import Reply, relay_settings, serve
 
     with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
@@ -546,10 +545,7 @@ def test_cancel_snapshot(
     async def send_then_cancel(pilot: Any) -> None:
         await pilot.press("enter")
         screen = pilot.app.screen_under_test
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if screen.record.current_stage == "greeting":
-                break
+        await eventually(lambda: screen.record.current_stage == "greeting")
         await pilot.press("escape")
         await finished(pilot)
         await pilot.press("l")

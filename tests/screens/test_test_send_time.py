@@ -21,7 +21,8 @@ from textual.widgets import Static
 from tests.servers import PASSWORD, SmtpServer
 from tests.ui_helpers import ScreenHost
 from tui.cli import main
-from tui.core.send import ENGINE_STAGE, engine_label, engine_module
+from tui.core.report import stage_label
+from tui.core.send import ENGINE_STAGE, engine_module
 from tui.core.settings import save_settings
 from tui.screens.test_send import StageRow, TestSendScreen
 
@@ -97,7 +98,8 @@ async def test_loading_the_engine_is_a_stage_and_the_total_is_the_sum_of_the_sta
         shown = [row.stage for row in screen.query(StageRow)]
         assert shown[:3] == ["password", ENGINE_STAGE, "connect"]
         labels = [str(row.query_one(".label", Static).visual) for row in screen.query(StageRow)]
-        assert engine_label() in labels
+        assert stage_label(ENGINE_STAGE, settings) in labels
+        assert "Loading mailwiz" in stage_label(ENGINE_STAGE, settings)
         assert all(row.ok for row in screen.query(StageRow))
         assert len(screen.record.stages) == len(shown)
         stages_ms = sum(stage.ms for stage in screen.record.stages)

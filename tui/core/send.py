@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from tui.core.events import SendEvent, StageEnded, StageStarted
-from tui.core.texts import Texts
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 
 ENGINE_STAGE = "engine"  # waiting for the engine's import: a stage only when there is a wait
-_say = Texts("tui.core", "send_texts.toml")
 _loading = threading.Lock()  # one import at a time: a second caller waits for the first
 
 
@@ -91,11 +89,6 @@ def load_engine(settings: Settings) -> None:
 
     with _loading:
         importlib.import_module(engine_module(settings))
-
-
-def engine_label() -> str:
-    """The `engine` stage in words (send_texts.toml)."""
-    return _say("stage.engine")
 
 
 def planned_stages(settings: Settings) -> tuple[str, ...]:

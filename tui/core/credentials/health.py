@@ -131,8 +131,7 @@ def refusal_words(
     diagnosis = explain_token_error(
         refusal.error, refusal.description, settings, audience=Audience.CLI, config_path=config_path
     )
-    first = diagnosis.fix.splitlines()[0] if diagnosis.fix else ""
-    return diagnosis.title, first.lstrip("0123456789. ").replace("**", "")
+    return diagnosis.title, diagnosis.first_step()
 
 
 # ------------------------------------------------------------------------ the token source
