@@ -292,7 +292,7 @@ def test_a_queue_that_cannot_be_written_is_73(mta: Mta, tmp_path: Path) -> None:
 
 
 def test_through_the_http_relay_each_recipient_gets_the_text(tmp_path: Path) -> None:
-    from tests.core.transports.http.test_http import relay_settings, serve
+    from tests.relay_server import relay_settings, serve
 
     with serve() as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")

@@ -10,7 +10,7 @@ import base64
 
 import pytest
 
-from tests.core.transports.smtp.test_smtp import Result, check_events
+from tests.core.transports.smtp.sending import Result, check_events
 from tests.servers import (
     RECIPIENT,
     USERNAME,
