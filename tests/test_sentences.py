@@ -25,15 +25,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "tui"
 
-# The packages whose sentences have all moved to their texts files (the screens, dialogs,
-# widgets and tui/app.py + tui/cli.py are moved by their own work and join this list then).
+# The packages whose sentences have all moved to their texts files (tui/app.py + tui/cli.py
+# are moved by their own work and join this list then).
 SCANNED = (
     "commands",
     "core",
+    "dialogs",
+    "screens",
+    "widgets",
 )
-# Inside those, the packages whose sentences are still being moved (an entry leaves this list
-# when its texts file is complete).
-NOT_YET: tuple[str, ...] = ()
+# Inside those, the packages (or modules) whose sentences are still being moved (an entry
+# leaves this list when its texts file is complete).
+NOT_YET: tuple[str, ...] = (
+    "screens/fields.py",
+    "screens/fields_form.py",
+    "screens/fields_model.py",
+    "screens/fields_rows.py",
+)
 
 _PROGRAMMING_ERRORS = {"RuntimeError", "TypeError", "AssertionError", "NotImplementedError"}
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
