@@ -9,6 +9,7 @@ not checked here: the test screen's footer builds them when its module is import
 from __future__ import annotations
 
 import ast
+import importlib
 import string
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def _uses(path: Path) -> list[tuple[int, Texts, str, set[str] | None]]:
     """Each literal text id the module says: (line, reader, id, the placeholders given;
     None for `raw`, which fills none)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    readers = _readers(tree, f"tui.{path.parent.name}")
+    package = f"tui.{path.parent.name}"
+    importlib.import_module(package)  # Texts reads beside the package's __init__
+    readers = _readers(tree, package)
     uses: list[tuple[int, Texts, str, set[str] | None]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or not node.args:
