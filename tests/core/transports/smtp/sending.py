@@ -3,9 +3,9 @@ yields (well formed, no secret in any form): shared by this folder's tests."""
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 
+from tests.leaks import leak_forms
 from tests.servers import (
     PASSWORD,
     RECIPIENT,
@@ -28,13 +28,6 @@ from tui.core.transports.smtp.engine import send_smtp
 
 COPY = "archive@example.com"
 REPLY_TO = "replies@example.com"
-
-
-def secret_forms(password: str, username: str = USERNAME) -> list[str]:
-    forms = [password]
-    for raw in (password, f"\0{username}\0{password}", f"{username}\0{password}"):
-        forms.append(base64.b64encode(raw.encode()).decode())
-    return forms
 
 
 @dataclass
@@ -98,7 +91,7 @@ def check_events(events: list[SendEvent], password: str) -> None:
         if ended and ended[-1].stage == outcome.failure.stage:
             assert not ended[-1].ok
     text = repr(events)
-    for form in secret_forms(password):
+    for form in leak_forms(password, usernames=[USERNAME]):
         assert form not in text, f"secret form {form!r} leaked"
 
 
