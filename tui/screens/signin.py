@@ -52,9 +52,10 @@ GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 
 
 def _say(*path: str, **values: Any) -> str:
-    from tui.core.diagnose import Audience, say
+    from tui.core.diagnose import Audience
+    from tui.core.diagnose import say as diagnose_say
 
-    return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
+    return diagnose_say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
 
 def failure_text(error: BaseException, settings: Settings) -> str:

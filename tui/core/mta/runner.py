@@ -22,7 +22,6 @@ from tui.core.mta import syslog
 from tui.core.mta.ingest import accept_drops
 from tui.core.mta.local import Resolver
 from tui.core.mta.notice import expire_failed, send_notice
-from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
 from tui.core.wire import Formed
@@ -153,14 +152,13 @@ async def _attempt(
     every recipient still wanted (the 250 after DATA), before QUIT, so the queue can forget
     it at the earliest moment. A recipient refused for good does not stop the others: the
     send is tried again at once without it, and the attempt says who was refused.
-    `data` is the message's bytes or its file in the queue (SMTP sends it from there in
-    chunks; the HTTP relay and APIs need its text, which is read from it)."""
+    `data` is the message's bytes or its file in the queue: SMTP sends it from there in
+    chunks; the HTTP relay and APIs read its text from there as they send it."""
     # The HTTP relay takes one recipient per request; SMTP takes the whole envelope.
     http = settings.protocol == "http"
     pending: list[tuple[str, ...]] = (
         [(r,) for r in envelope.recipients] if http else [tuple(envelope.recipients)]
     )
-    text = text_of(data) if http else ""
     refused: list[str] = []
     errors: list[str] = []
     while pending:
@@ -168,7 +166,7 @@ async def _attempt(
         outgoing = RawOutgoing(
             to=batch[0],
             subject=envelope.subject,
-            text=text,
+            text="",
             data=data,
             recipients=batch,
             send_id=send_id(envelope.id, batch),
