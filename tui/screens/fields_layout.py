@@ -56,7 +56,7 @@ class FormLayout(FormReader):
         name = provider.name
         if self.protocol == "http":
             facts = facts_of(self.api)
-            name = facts.title if facts.name == "relay" else f"{facts.title} API"
+            name = facts.title if facts.name == "relay" else say("api_name", title=facts.title)
         heading = Content.from_markup(say("heading"), name=name)
         self.query_one("#heading", Static).update(heading)
         notes = self.query_one("#notes", Static)
