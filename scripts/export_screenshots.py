@@ -68,8 +68,7 @@ async def press(pilot: Pilot[object], *keys: str) -> None:
     await pilot.pause()
 
 
-async def main() -> None:
-    OUT.mkdir(exist_ok=True)
+async def picker_and_gmail() -> None:
     with tempfile.TemporaryDirectory() as folder:
         config = Path(folder) / "settings.toml"
 
@@ -86,6 +85,8 @@ async def main() -> None:
             ],
         )
 
+
+async def http_api_form() -> None:
     # An HTTP API's form (the relay or a transactional sender's API).
     with tempfile.TemporaryDirectory() as folder:
         http = [p.id for p in catalogue()].index("http")
@@ -94,6 +95,8 @@ async def main() -> None:
             [("12-http-api", lambda pilot: press(pilot, *["down"] * http, "enter"))],
         )
 
+
+async def microsoft_sign_in() -> None:
     # The Microsoft sign-in, device code shown, against the practice sign-in server.
     with tempfile.TemporaryDirectory() as folder, OAuthPractice(folder=Path(folder)) as oauth:
         settings = oauth.settings()
@@ -112,6 +115,8 @@ async def main() -> None:
         host.title = "mailwiz"
         await shoot(host, [("13-microsoft-sign-in", code_shown)])
 
+
+async def practice_run() -> None:
     # A practice run: the whole wizard, live test included, against a local server.
     with PracticeServer() as server:
 
@@ -128,6 +133,8 @@ async def main() -> None:
             ],
         )
 
+
+async def find_my_settings() -> None:
     # Finding the settings of an address the catalogue does not know: its MX is Google.
     google_mx = {"example.com": {"MX": ["10 aspmx.l.google.com."]}}
     async with DnsServer(google_mx) as dns:
@@ -145,6 +152,8 @@ async def main() -> None:
                 [("08-find-my-settings", look_up)],
             )
 
+
+async def sixteen_colours_and_keys() -> None:
     # Other SMTP server in 16 colours (TERM=xterm), Test pressed with fields missing; then
     # the keys of that screen (? or F1).
     with tempfile.TemporaryDirectory() as folder:
@@ -158,6 +167,8 @@ async def main() -> None:
             [("09-fields-16-colours", blocked), ("10-keys", lambda pilot: press(pilot, "f1"))],
         )
 
+
+async def failing_send() -> None:
     with PracticeServer(fail="auth") as server:
 
         async def send_failing(pilot: Pilot[object]) -> None:
@@ -171,6 +182,17 @@ async def main() -> None:
                 ("07-troubleshooting", lambda pilot: press(pilot, "t")),
             ],
         )
+
+
+async def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    await picker_and_gmail()
+    await http_api_form()
+    await microsoft_sign_in()
+    await practice_run()
+    await find_my_settings()
+    await sixteen_colours_and_keys()
+    await failing_send()
 
 
 if __name__ == "__main__":

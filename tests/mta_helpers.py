@@ -1,4 +1,4 @@
-"""Shared by the tests/test_mta_*.py modules: a sendmail set-up in a temporary folder
+"""Shared by the tests/core/mta/ modules: a sendmail set-up in a temporary folder
 (settings with a [local] table, a spool, a `sendmail` symlink) run as real processes.
 
 sendmail returns once the message is queued and delivers it in a detached background
@@ -192,4 +192,26 @@ def nobody_runs(argv: Sequence[str], timeout: float = 60) -> subprocess.Complete
     """Any command as user nobody."""
     return subprocess.run(
         [*AS_NOBODY, *argv], capture_output=True, timeout=timeout, check=False
+    )  # fmt: skip
+
+
+PHP_MESSAGE = (
+    b"To: customer@example.org\r\nSubject: Your order 42\r\n"
+    b"X-PHP-Originating-Script: 33:shop.php\r\n"
+    b"From: Shop <www-data@localhost>\r\nMIME-Version: 1.0\r\n"
+    b"Content-Type: text/plain; charset=UTF-8\r\n\r\nDanke f\xc3\xbcr Ihre Bestellung.\r\n"
+)
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()
+    )
+
+
+def install(user: Mta, root: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui", "install-mta", "--config", str(user.config),
+         "--root", str(root), *options],
+        env=user.env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

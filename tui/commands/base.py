@@ -13,8 +13,12 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
+from tui.core.texts import Texts
+
 if TYPE_CHECKING:  # the settings model loads only when a subcommand runs, not for --help
     from tui.core.settings import Loaded, Problem, Settings
+
+say = Texts(__package__ or "tui.commands")  # tui/commands/texts.toml, read when one speaks
 
 
 class UsageError(Exception):
@@ -90,13 +94,13 @@ def load_or_explain(config_path: Path) -> Loaded:
     try:
         loaded = load_settings(config_path)
     except SettingsMissing as missing:
-        raise NotReady(f"{missing} (or pass --config PATH)") from None
+        raise NotReady(say("base.no-settings", missing=missing)) from None
     except SettingsFileError as error:
         raise UsageError(str(error)) from None
     except SettingsError as error:
         raise NotReady(str(error)) from None
     for warning in loaded.warnings:
-        print(f"mailwiz: warning: {warning}", file=sys.stderr)
+        print(say("base.warning", warning=warning), file=sys.stderr)
     return loaded
 
 
@@ -114,8 +118,11 @@ def printable(text: str, *, newlines: bool = False) -> str:
 def describe_problem(loaded: Loaded, problem: Problem) -> str:
     """One problem as the command line prints it: severity, key, line, what to do."""
     line = loaded.line_of(problem.field)
-    where = f"{problem.field} (line {line})" if line else problem.field
-    return f"mailwiz: {problem.severity}: {where}: {printable(problem.message)}"
+    where = (
+        say("base.problem-where-line", field=problem.field, line=line) if line else problem.field
+    )
+    message = printable(problem.message)
+    return say("base.problem", severity=problem.severity, where=where, message=message)
 
 
 def report_problems(loaded: Loaded) -> list[Problem]:
@@ -135,11 +142,9 @@ def require_valid(loaded: Loaded) -> Settings:
     if problems:
         first = problems[0]
         line = loaded.line_of(first.field)
-        where = f"{loaded.path}, line {line}" if line else str(loaded.path)
-        more = f" ({len(problems) - 1} more problem(s) above; run mailwiz to fix them)"
-        raise UsageError(
-            f"{where}: {first.field}: {printable(first.message)}{more if len(problems) > 1 else ''}"
-        )
+        where = say("base.invalid-where-line", path=loaded.path, line=line) if line else loaded.path
+        more = say("base.more-problems", count=len(problems) - 1) if len(problems) > 1 else ""
+        raise UsageError(f"{where}: {first.field}: {printable(first.message)}{more}")
     return loaded.settings
 
 
@@ -165,11 +170,7 @@ def report_bug() -> int:
     fd, name = tempfile.mkstemp(prefix="mailwiz-bug-", suffix=".txt")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         traceback.print_exc(file=handle)
-    print(
-        "mailwiz: an unexpected error happened (a bug in mailwiz, not in your settings).\n"
-        f"The details are in {name}; please attach that file to a bug report.",
-        file=sys.stderr,
-    )
+    print(say("base.bug", name=name), file=sys.stderr)
     from tui.core.exits import Exit
 
     return Exit.BUG

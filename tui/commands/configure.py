@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui.commands.base import SubParsers, UsageError, emit, printable
+from tui.commands.base import say as commands_say
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
@@ -195,7 +196,7 @@ def show(outcome: Outcome, args: argparse.Namespace) -> None:
     from tui.core.configure import say
 
     for warning in outcome.warnings:
-        print(f"mailwiz: warning: {printable(warning)}", file=sys.stderr)
+        print(commands_say("base.warning", warning=printable(warning)), file=sys.stderr)
     if args.diff and outcome.diff:
         print(printable(outcome.diff, newlines=True), end="")
     for change in outcome.changes:

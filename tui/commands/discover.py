@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tui.commands.base import SubParsers, UsageError, emit, printable, stage_mark
+from tui.commands.base import SubParsers, UsageError, emit, printable, say, stage_mark
 from tui.core.exits import Exit
 
 
@@ -59,27 +59,21 @@ def print_suggestion(finished: Any) -> None:
     found = finished.suggestion
     failures = tuple(getattr(finished, "dns_failures", ()))
     if failures:
-        print("\nSome DNS look-ups failed, so the search could not see everything:")
+        print(say("discover.dns-failed"))
         for failure in failures:
-            print(f"  - {printable(failure)}")
+            print(say("discover.dns-failure", failure=printable(failure)))
     if found is None:
         if failures:
             from tui.core.discover import DNS_CAVEAT
 
-            print(
-                f"\n{DNS_CAVEAT} Or ask your provider for its SMTP server, or try "
-                f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 "
-                "(STARTTLS)."
-            )
+            print(say("discover.nothing-dns", caveat=DNS_CAVEAT, host=finished.fallback_host))
             return
-        print(
-            "\nNothing found. Ask your provider for its SMTP server, or try "
-            f"{finished.fallback_host} with port 465 (TLS from the first byte) or 587 (STARTTLS)."
-        )
+        print(say("discover.nothing", host=finished.fallback_host))
         return
-    security = "TLS from the first byte" if found.security == "tls" else "STARTTLS"
-    print(f"\nProposed: {printable(found.host)}, port {found.port}, {security}")
-    print(f"  provider: {printable(found.provider_id)}; username: {printable(found.username_hint)}")
-    print(f"  why: {printable(found.why)}")
+    security = say("discover.tls") if found.security == "tls" else say("discover.starttls")
+    print(say("discover.proposed", host=printable(found.host), port=found.port, security=security))
+    provider, username = printable(found.provider_id), printable(found.username_hint)
+    print(say("discover.provider", provider=provider, username=username))
+    print(say("discover.why", why=printable(found.why)))
     if found.needs_confirmation:
-        print("  Check this before you use it: it points outside your domain.")
+        print(say("discover.outside"))

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.commands.base import say
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
@@ -89,10 +90,7 @@ def _copy_password(settings: Settings, source: Path, target: Path) -> None:
     save_settings(settings, password, "file" if password else None, target, validate=False)
     os.chmod(target, 0o600)
     if not password and password_needed(settings) and not secret_optional(settings):
-        print(
-            "  note: no password was found to copy. Store it with: "
-            f"mailwiz password --config {target} --store file",
-        )
+        print(say("install-mta.no-password", target=target))
 
 
 def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
@@ -113,26 +111,22 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
 
     root = Path(args.root).absolute()
     if root == Path("/") and os.geteuid() != 0 and not args.dry_run:
-        print("mailwiz: install-mta changes system files: run it as root (sudo).", file=sys.stderr)
+        print(say("install-mta.needs-root"), file=sys.stderr)
         return int(Exit.USAGE)
     mailwiz = mailwiz_executable()
     if args.uninstall:
         plan = uninstall_plan(root, mailwiz)
-        title = "Removing mailwiz as this machine's sendmail:"
+        title = say("install-mta.removing")
     else:
         source = config_path
         system_copy = root / "etc/mailwiz/settings.toml"
         if not source.is_file() and system_copy.is_file():
             source = system_copy
         if not source.is_file():
-            print(
-                f"mailwiz: there are no settings at {source} yet. Run mailwiz first to set up "
-                "and test them, then install-mta (or pass --config PATH).",
-                file=sys.stderr,
-            )
+            print(say("install-mta.no-settings", source=source), file=sys.stderr)
             return int(Exit.NOT_READY)
         plan = install_plan(root, source, mailwiz, copy_settings)
-        title = "Making mailwiz this machine's sendmail:"
+        title = say("install-mta.making")
     if args.dry_run or plan.blockers:
         return _print_plan(title, plan)
     print(title)
@@ -140,23 +134,25 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         try:
             step.action()
         except OSError as error:
-            print(f"  FAILED: {step.description}: {error}", file=sys.stderr)
+            print(
+                say("install-mta.step-failed", step=step.description, error=error), file=sys.stderr
+            )
             return int(Exit.BUG)
-        print(f"  done: {step.description}")
+        print(say("install-mta.step-done", step=step.description))
     if not args.uninstall:
-        print("\nTry it: echo 'It works.' | mail -s 'mailwiz test' root   (then: mailwiz queue)")
+        print(say("install-mta.try-it"))
     return int(Exit.OK)
 
 
 def _print_plan(title: str, plan: Plan) -> int:
     """--dry-run, or a plan something stands in the way of: every step, then what is in
     the way (exit 2 while anything is)."""
-    print(f"{title} (dry run: nothing is changed)" if not plan.blockers else title)
+    print(say("install-mta.dry-run", title=title) if not plan.blockers else title)
     for step in plan.steps:
-        print(f"  - would {step.description}")
+        print(say("install-mta.would", step=step.description))
     if not plan.blockers:
         return int(Exit.OK)
     print("", file=sys.stderr)
     for blocker in plan.blockers:
-        print(f"mailwiz: nothing was changed: {blocker}", file=sys.stderr)
+        print(say("install-mta.blocked", blocker=blocker), file=sys.stderr)
     return int(Exit.USAGE)

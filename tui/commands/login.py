@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.base import SubParsers
+from tui.commands.base import SubParsers, say
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:  # asyncio too: `mailwiz --help` must not pay for it
@@ -70,8 +70,8 @@ def _say(*path: str, **values: Any) -> str:
 
 
 def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    count = max(1, round(seconds / 60))
+    return say("login.minutes" if count != 1 else "login.minute", count=count)
 
 
 class Output:
@@ -105,7 +105,9 @@ class Output:
             self.emit(record)
             return
         provider = self.provider
-        with_whom = f" with {provider}" if provider in ("Microsoft", "Google") else ""
+        with_whom = (
+            say("login.with-whom", provider=provider) if provider in ("Microsoft", "Google") else ""
+        )
         # The address and the code each alone on a line, not indented: a mouse copy (tmux,
         # a terminal over SSH) takes exactly what the sign-in page accepts.
         text = _say(
@@ -160,7 +162,7 @@ class Output:
                 }
             )
             return
-        as_whom = f" as {signed_in.username}" if signed_in.username else ""
+        as_whom = say("login.as-whom", username=signed_in.username) if signed_in.username else ""
         print("\n" + _say("signed-in", as_whom=as_whom, where=signed_in.stored_in))
         print(_say("next"))
 

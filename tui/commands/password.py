@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain
+from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain, say
 from tui.core.exits import Exit
 
 if TYPE_CHECKING:
@@ -43,14 +43,11 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 def password_problem(password: str) -> str | None:
     """Why a typed or piped password cannot be stored, or None (exit 2 with the reason)."""
     if not password:
-        return "the password is empty; nothing was stored"
+        return say("password.empty")
     if "\0" in password:
-        return "the password holds a NUL byte, which no server accepts; nothing was stored"
+        return say("password.nul")
     if "\r" in password or "\n" in password:
-        return (
-            "the password holds a carriage return (CR) or line break, which no server "
-            "accepts; nothing was stored. Pipe in one line only"
-        )
+        return say("password.line-break")
     return None
 
 
@@ -65,10 +62,7 @@ def read_stdin_line() -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise UsageError(
-            f"the password on standard input is not UTF-8 text (byte {error.start + 1} is "
-            "not); nothing was stored. Pipe it in as UTF-8"
-        ) from None
+        raise UsageError(say("password.not-utf8", byte=error.start + 1)) from None
 
 
 def read_new_password(from_stdin: bool, word: str = "password") -> str:
@@ -78,10 +72,10 @@ def read_new_password(from_stdin: bool, word: str = "password") -> str:
         import getpass
 
         if not sys.stdin.isatty():
-            raise UsageError("no terminal to ask for the password: pipe it in with --stdin")
-        password = getpass.getpass(f"{word[0].upper()}{word[1:]}: ")
-        if getpass.getpass("Again, to be sure: ") != password:
-            raise UsageError("the two passwords differ; nothing was stored")
+            raise UsageError(say("password.no-terminal"))
+        password = getpass.getpass(say("password.prompt", Word=_capital(word)))
+        if getpass.getpass(say("password.again")) != password:
+            raise UsageError(say("password.differ"))
     problem = password_problem(password)
     if problem:
         raise UsageError(problem)
@@ -99,37 +93,31 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     loaded = load_or_explain(config_path)
     settings = loaded.settings
     if uses_oauth_sign_in(settings) and not uses_client_secret(settings):  # its own entry
-        raise UsageError(
-            "these settings sign in with OAuth (smtp.auth = oauth2), so there is no password "
-            "to store: run `mailwiz login` to sign in"
-        )
+        raise UsageError(say("password.oauth"))
     if not may_store_secret(settings):
-        raise UsageError("these settings use no password (no username is set); nothing to store")
+        raise UsageError(say("password.no-username"))
     word = secret_word(settings)
     if args.delete:
         if args.store:
-            raise UsageError("--delete and --store do not go together")
+            raise UsageError(say("password.delete-with-store"))
         if settings.password.store == "none":
-            print(f'No {word} is stored (store = "none"); nothing to remove.')
+            print(say("password.none-stored", word=word))
             return Exit.OK
         _save(settings, None, "none", loaded.path, args.stdin)
-        print(f'{word[0].upper()}{word[1:]} removed; store = "none". {_after_delete(settings)}')
+        print(say("password.removed", Word=_capital(word), after=_after_delete(settings)))
         return Exit.OK
     store = args.store or settings.password.store
     if store == "none":
-        raise UsageError(
-            f'the settings say store = "none": the {word} is supplied at run time by '
-            "$MAILWIZ_PASSWORD. To keep it instead, add --store keyring or --store file"
-        )
+        raise UsageError(say("password.store-none", word=word))
     password = read_new_password(args.stdin, word)
     if settings.protocol == "http":
         from tui.core.http_apis import key_problem
 
         problem = key_problem(password)
         if problem:  # it could never go in the request's header: refused here, not at send
-            raise UsageError(f"{problem}; nothing was stored")
+            raise UsageError(say("password.key-refused", problem=problem))
     result = _save(settings, password, store, loaded.path, args.stdin)
-    print(f"{word[0].upper()}{word[1:]} stored in {result.where}.")
+    print(say("password.stored", Word=_capital(word), where=result.where))
     return Exit.OK
 
 
@@ -148,21 +136,16 @@ def _save(
     except PasswordStoreError as error:
         hint = ""
         if store == "keyring":
-            hint = (
-                "\nTo keep it in a file only you can read, beside the settings, run: "
-                f"mailwiz password --store file{' --stdin' if from_stdin else ''}"
-            )
-        raise NotReady(
-            f"the {word} was not stored, and the settings are as they were. {error}{hint}"
-        ) from None
+            hint = say("password.file-hint", stdin=" --stdin" if from_stdin else "")
+        raise NotReady(say("password.not-stored", word=word, error=error, hint=hint)) from None
     except SaveRefused as error:
         raise UsageError(str(error)) from None
     except SettingsError as error:
-        raise NotReady(f"nothing was changed: {error}") from None
+        raise NotReady(say("password.nothing-changed", error=error)) from None
     except ValueError as error:
-        raise UsageError(f"{error} Nothing was stored.") from None
+        raise UsageError(say("password.refused", error=error)) from None
     for warning in result.warnings:
-        print(f"mailwiz: warning: {warning}", file=sys.stderr)
+        print(say("base.warning", warning=warning), file=sys.stderr)
     return result
 
 
@@ -170,5 +153,10 @@ def _after_delete(settings: Settings) -> str:
     from tui.core.credentials import uses_relay
 
     if uses_relay(settings):
-        return "The relay is sent no key (unless $MAILWIZ_PASSWORD is set)."
-    return "Give it at each use in $MAILWIZ_PASSWORD, or store it again with `mailwiz password`."
+        return say("password.after-delete-relay")
+    return say("password.after-delete")
+
+
+def _capital(word: str) -> str:
+    """The word with a capital first letter ("password" -> "Password"; "API key" stays)."""
+    return f"{word[0].upper()}{word[1:]}"

@@ -19,9 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from tui.core.exits import SysExit
 from tui.core.mta import MtaError, is_system_spool, settings_path, spool_path
+from tui.core.texts import Texts
 
 if TYPE_CHECKING:
     from tui.core.mta import Action, Listing, Status
+
+_say = Texts(__package__ or "tui.commands")  # tui/commands/texts.toml, [queue]
 
 
 def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -122,7 +125,7 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
         if entry.private:
             detail = say("mailq-private")
         elif entry.status == "deferred":
-            detail = f"Deferred: {_clean(entry.last_error)[:200]}"
+            detail = _say("queue.mailq-deferred", error=_clean(entry.last_error)[:200])
         else:
             detail = say(f"mailq-{entry.status}")
         print(f"      ({detail})")
@@ -133,7 +136,7 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
     if not found.drop_counted:
         print(say("mailq-drop-root-only"))
     if not waiting:
-        print("Mail queue is empty")
+        print(_say("queue.mailq-empty"))
         return int(SysExit.OK)
     kbytes = -(-sum(e.size for e in waiting) // 1024)
     print(f"\t\tTotal Requests: {len(waiting)}")
@@ -151,11 +154,11 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
 
     found = _listing(spool_path)
     if not found.entries:
-        print(f"The mail queue is empty ({spool_path}).")
+        print(_say("queue.empty", spool=spool_path))
         return int(SysExit.OK)
     states: tuple[Status, ...] = ("queued", "deferred", "held", "dropped", "failed")
     counts = ", ".join(f"{found.count(s)} {s}" for s in states if found.count(s))
-    print(f"Mail queue {spool_path}: {counts}")
+    print(_say("queue.summary", spool=spool_path, counts=counts))
     for entry in found.entries:
         print(
             f"\n{entry.id}  {entry.status:<8}  {human_size(entry.size):>10}  "
@@ -164,13 +167,14 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
         if entry.private:
             print(say("queue-private"))
             continue
-        print(f"    to: {_clean(', '.join(entry.recipients) or '(none)')}")
+        to = ", ".join(entry.recipients) or _say("queue.no-recipients")
+        print(_say("queue.to", to=_clean(to)))
         if entry.subject:
-            print(f"    subject: {_clean(entry.subject)[:200]}")
+            print(_say("queue.subject", subject=_clean(entry.subject)[:200]))
         if entry.last_error:
-            print(f"    last error: {_clean(entry.last_error)}")
+            print(_say("queue.last-error", error=_clean(entry.last_error)))
         if entry.status == "deferred":
-            print(f"    attempts: {entry.attempts}; next try {_when(entry.next_try)}")
+            print(_say("queue.attempts", attempts=entry.attempts, next=_when(entry.next_try)))
     if not found.drop_counted:
         print("\n" + say("queue-drop-root-only"))
     return int(SysExit.OK)
@@ -206,7 +210,7 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
     except SpoolError as error:
         raise MtaError(SysExit.CANTCREAT, str(error.strerror)) from None
     if not spool.writable():
-        raise MtaError(SysExit.CANTCREAT, f"cannot write to the queue {spool.root} (run as root?)")
+        raise MtaError(SysExit.CANTCREAT, _say("queue.cannot-write", spool=spool.root))
     import asyncio
 
     async def deliver() -> list[FlushResult]:
@@ -228,7 +232,7 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
             why = f": {_clean(result.attempt.error)}" if result.attempt.error else ""
             print(f"{result.id}  {result.outcome}{why}")
         if not results:
-            print("Nothing to deliver.")
+            print(_say("queue.nothing-to-deliver"))
     if force and any(result.outcome == "deferred" for result in results):
         if not quiet:
             print(say("flush-deferred"), file=sys.stderr)

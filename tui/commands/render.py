@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
-from tui.commands.base import emit, one_line, printable, stage_mark
+from tui.commands.base import emit, one_line, printable, say, stage_mark
 from tui.core.exits import Exit
 from tui.core.http_apis import service_name
 from tui.core.settings import Settings
@@ -50,9 +50,7 @@ async def run_and_render(
         else:
             to = printable(", ".join(finished.recipients) or outgoing.to)
             who = service_name(settings)  # "the server", "the relay", "the Postmark API"
-            print(
-                f"Sent: {who} accepted the message for {to}. Check the inbox (and the spam folder)."
-            )
+            print(say("render.sent", who=who, to=to))
         return Exit.OK
     failure = finished.failure
     assert failure is not None
@@ -83,6 +81,9 @@ def render_failure(
         )
     else:
         # A diagnosis quotes the server's reply: escape it like everything from outside.
-        print(f"Not sent: {printable(diagnosis.title)}", file=sys.stderr)
-        print(f"\nWhat happened: {printable(diagnosis.cause, newlines=True)}", file=sys.stderr)
-        print(f"\nWhat to do: {printable(diagnosis.fix, newlines=True)}", file=sys.stderr)
+        print(say("render.not-sent", title=printable(diagnosis.title)), file=sys.stderr)
+        cause = printable(diagnosis.cause, newlines=True)
+        print(say("render.what-happened", cause=cause), file=sys.stderr)
+        print(
+            say("render.what-to-do", fix=printable(diagnosis.fix, newlines=True)), file=sys.stderr
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tui.commands.base import SubParsers, printable
+from tui.commands.base import SubParsers, printable, say
 from tui.core.exits import Exit
 
 # Kept here, not imported from the practice module, so --help stays fast; a test checks
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda *_: stop.set())
         practice_config = save_settings(server.settings(), server.folder / "settings.toml")
-        print("mailwiz practice server: running on this machine only. Ctrl+C stops it.\n")
+        print(say("sandbox.running"))
         width = max(len(label) for label, _ in server.connection_rows())
         for label, value in server.connection_rows():
             print(f"  {label:<{width}}  {value}")
@@ -73,12 +73,12 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             f"MAILWIZ_PASSWORD={shlex.quote(server.password)} "
             f"mailwiz test --config {shlex.quote(str(practice_config))}"
         )
-        print(f"\nTry it from another terminal (your real settings are not touched):\n  {command}")
-        print("\nMessages received:", flush=True)
+        print(say("sandbox.try-it", command=command))
+        print(say("sandbox.received"), flush=True)
         server.on_message(lambda message: print(f"  {printable(message.summary())}", flush=True))
         try:
             stop.wait()
-            print("\nPractice server stopped; its certificate and settings are deleted.")
+            print(say("sandbox.stopped"))
         except KeyboardInterrupt:
-            print("\nPractice server stopped; its certificate and settings are deleted.")
+            print(say("sandbox.stopped"))
     return Exit.OK

@@ -14,7 +14,7 @@ import signal
 import sys
 import threading
 
-from tui.commands.base import printable
+from tui.commands.base import printable, say
 from tui.core.exits import Exit
 
 
@@ -32,10 +32,13 @@ def _approve_from_terminal(practice: object, stop: threading.Event) -> None:
             approve = words[0].lower() != "deny"
             code = words[-1]
             if server.decide(code, approve):
-                print(f"  Code {code} {'approved' if approve else 'denied'}.", flush=True)
+                print(
+                    say(f"sandbox-oauth.{'approved' if approve else 'denied'}", code=code),
+                    flush=True,
+                )
             else:
-                waiting = ", ".join(server.pending_codes()) or "none"
-                print(f"  No code {code} is waiting (waiting: {waiting}).", flush=True)
+                waiting = ", ".join(server.pending_codes()) or say("sandbox-oauth.none-waiting")
+                print(say("sandbox-oauth.not-waiting", code=code, waiting=waiting), flush=True)
     except (OSError, ValueError):
         pass
 
@@ -55,7 +58,7 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         # server without a keyring does (`--store file` keeps it in the practice folder).
         person.password.store = "none"
         config = save_settings(person, practice.smtp.folder / "settings.toml")
-        print("mailwiz OAuth practice: running on this machine only. Ctrl+C stops it.\n")
+        print(say("sandbox-oauth.running"))
         rows = practice.rows()
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
@@ -69,23 +72,17 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
             )
             for how in ("certificate", "service_account")
         ]
-        print(
-            "\nTry it from another terminal (your real settings are not touched):\n"
-            f"  mailwiz login --config {quoted}      (it asks first where to keep the sign-in)\n"
-            f"  mailwiz login --store file --config {quoted}\n"
-            f"  mailwiz login --browser --store file --config {quoted}\n"
-            f"  mailwiz test --config {quoted}\n"
-            "\nFor a server, the app signs in itself (no login; key files 0600 beside them):\n"
-            + "".join(f"  mailwiz test --config {shlex.quote(str(app))}\n" for app in apps)
-            + "\nTo approve a device code, type it here and press Enter (or `deny CODE`), or open "
-            f"{practice.authorization.verification_url} in a browser on this machine."
+        app_lines = "".join(
+            say("sandbox-oauth.app-line", config=shlex.quote(str(app))) for app in apps
         )
-        print("\nMessages received:", flush=True)
+        url = practice.authorization.verification_url
+        print(say("sandbox-oauth.try-it", config=quoted, apps=app_lines, url=url))
+        print(say("sandbox-oauth.received"), flush=True)
         practice.smtp.on_message(
             lambda message: print(f"  {printable(message.summary())}", flush=True)
         )
         threading.Thread(target=_approve_from_terminal, args=(practice, stop), daemon=True).start()
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        print("\nPractice servers stopped; their certificate, settings and tokens are deleted.")
+        print(say("sandbox-oauth.stopped"))
     return int(Exit.OK)

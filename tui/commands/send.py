@@ -14,6 +14,7 @@ from tui.commands.base import (
     load_or_explain,
     printable,
     require_valid,
+    say,
 )
 
 
@@ -42,16 +43,18 @@ def build_message(args: argparse.Namespace, to: str) -> Any:
     from tui.core.message import Attachment, Outgoing
     from tui.core.settings import header_problem
 
-    subject = args.subject or "Sent with mailwiz"
+    subject = args.subject or say("send.default-subject")
     if header_problem(subject):
-        raise UsageError(f"--subject: {header_problem(subject)}")
+        raise UsageError(say("send.subject-refused", problem=header_problem(subject)))
     text = read_body(args)
     attachments = []
     for name in args.attach:
         try:
             attachments.append(Attachment.from_path(Path(name)))
         except OSError as error:
-            raise UsageError(f"--attach {name}: cannot read it ({error.strerror})") from None
+            raise UsageError(
+                say("send.attach-unreadable", name=name, error=error.strerror)
+            ) from None
     return Outgoing(to=to, subject=subject, text=text, attachments=tuple(attachments))
 
 
@@ -68,10 +71,10 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     to = (args.to or settings.from_address or settings.sender.reply_to).strip()
     problem = address_problem(to)
     if problem:
-        raise UsageError(f"--to {printable(to)}: {problem}")
+        raise UsageError(say("send.to-refused", to=printable(to), problem=problem))
     note = address_note(to)
     if note and goes_to_big_provider(settings):
-        print(f"mailwiz: note: --to: {note}", file=sys.stderr)
+        print(say("send.to-note", note=note), file=sys.stderr)
     outgoing = test_outgoing(settings, to) if args.command == "test" else build_message(args, to)
 
     from tui.core.credentials import NoCredential, credential_for
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             raise UsageError(str(missing)) from None  # MAILWIZ_PASSWORD is set but unusable
         raise NotReady(str(missing)) from None
     if credential.warning:
-        print(f"mailwiz: warning: {credential.warning}", file=sys.stderr)
+        print(say("base.warning", warning=credential.warning), file=sys.stderr)
     return asyncio.run(
         run_and_render(settings, credential.secret, outgoing, args.json, args.transcript)
     )
@@ -98,7 +101,9 @@ def read_body(args: argparse.Namespace) -> str:
         try:
             return Path(args.body_file).read_text(encoding="utf-8")
         except OSError as error:
-            raise UsageError(f"--body-file {args.body_file}: {error.strerror}") from None
+            raise UsageError(
+                say("send.body-file-error", name=args.body_file, error=error.strerror)
+            ) from None
         except UnicodeDecodeError:
-            raise UsageError(f"--body-file {args.body_file}: not UTF-8 text") from None
+            raise UsageError(say("send.body-file-not-utf8", name=args.body_file)) from None
     return ""

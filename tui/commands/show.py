@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.commands.base import SubParsers, load_or_explain, printable, report_problems
+from tui.commands.base import SubParsers, load_or_explain, printable, report_problems, say
 from tui.core.exits import Exit
 from tui.core.keys import security_words
 
@@ -29,24 +29,16 @@ def add_parser(commands: SubParsers, parents: list[argparse.ArgumentParser]) -> 
 def run(args: argparse.Namespace, config_path: Path) -> int:
     """Exit 0 for a usable file (warnings are printed), 2 when it has errors."""
     loaded = load_or_explain(config_path)
-    print(f"Settings file: {printable(str(loaded.path))}")
+    print(say("show.file", path=printable(str(loaded.path))))
     rows = settings_rows(loaded) + secret_rows(loaded)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"  {label:<{width}}  {printable(value)}")
     if report_problems(loaded):
-        print(
-            "mailwiz: these settings cannot be used as they are: fix the errors above "
-            f"(run mailwiz, or edit {printable(str(loaded.path))}).",
-            file=sys.stderr,
-        )
+        print(say("show.unusable", path=printable(str(loaded.path))), file=sys.stderr)
         return Exit.USAGE
-    if any(value.startswith("CANNOT TELL") for _, value in rows):
-        print(
-            "mailwiz: the stored secret could not be read, so these settings may not send "
-            "(see above).",
-            file=sys.stderr,
-        )
+    if any(value.startswith(say("show.cannot-tell")) for _, value in rows):
+        print(say("show.secret-unreadable"), file=sys.stderr)
         return Exit.NOT_READY
     return Exit.OK
 
@@ -63,7 +55,7 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
             ("host", smtp.host),
             ("port", str(smtp.port)),
             ("security", security_words(smtp.security)),
-            ("username", smtp.username or "(none)"),
+            ("username", smtp.username or say("show.none")),
             ("verify certificate", "yes" if smtp.verify_certificate else "NO"),
         ]
         if smtp.ca_file:
@@ -72,10 +64,10 @@ def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
     else:
         rows += _http_rows(settings)
     rows += [
-        ("sender address", settings.from_address or "(none)"),
-        ("sender name", settings.sender.name or "(none)"),
-        ("replies to", settings.sender.reply_to or "(the sender address)"),
-        ("copy of every email", settings.sender.copy_to or "(none)"),
+        ("sender address", settings.from_address or say("show.none")),
+        ("sender name", settings.sender.name or say("show.none")),
+        ("replies to", settings.sender.reply_to or say("show.reply-to-default")),
+        ("copy of every email", settings.sender.copy_to or say("show.none")),
     ]
     return rows
 
@@ -110,13 +102,13 @@ def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
         return [(word, describe_store(settings, loaded.path))]
     lookup = load_password(settings, loaded.path)
     if lookup.password:
-        where = "from $MAILWIZ_PASSWORD" if lookup.source == "env" else "stored"
-        shown = f"******** ({where})"
+        where = say("show.from-env") if lookup.source == "env" else say("show.stored")
+        shown = say("show.masked", where=where)
     elif not lookup.missing:
-        shown = "none stored (optional: the relay is sent no key)"
+        shown = say("show.optional")
     else:
-        shown = f"NOT AVAILABLE: {lookup.problem}"
-    return [(word, shown), (f"{word} kept in", describe_store(settings, loaded.path))]
+        shown = say("show.not-available", problem=lookup.problem)
+    return [(word, shown), (say("show.kept-in", word=word), describe_store(settings, loaded.path))]
 
 
 def app_rows(settings: Settings) -> list[tuple[str, str]]:
@@ -124,17 +116,16 @@ def app_rows(settings: Settings) -> list[tuple[str, str]]:
     from tui.core.credentials import app_scope, app_token_url, provider_name
 
     oauth = settings.oauth
-    rows = [("sign-in", f"the app signs in itself with {provider_name(oauth.provider)} "
-                        "(oauth.grant = app)")]  # fmt: skip
+    rows = [("sign-in", say("show.app-sign-in", provider=provider_name(oauth.provider)))]
     if oauth.provider == "google":
-        rows.append(("service account key", oauth.service_account or "(none)"))
+        rows.append(("service account key", oauth.service_account or say("show.none")))
     else:
-        rows.append(("client ID", oauth.client_id or "(none: set oauth.client_id)"))
+        rows.append(("client ID", oauth.client_id or say("show.no-client-id")))
         if oauth.provider == "microsoft":
             rows.append(("tenant", oauth.tenant))
-    rows.append(("token URL", app_token_url(settings) or "(the key file's token_uri)"))
+    rows.append(("token URL", app_token_url(settings) or say("show.token-uri-of-key")))
     rows.append(("scope", app_scope(settings)))
-    rows.append(("sends as", settings.smtp.username or "(none: set smtp.username)"))
+    rows.append(("sends as", settings.smtp.username or say("show.no-username")))
     return rows
 
 
@@ -144,25 +135,26 @@ def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]
     from tui.core.credentials import sign_in_status
 
     status = sign_in_status(settings, config_path)
-    rows = [("sign-in", f"OAuth 2.0 with {status.provider} (smtp.auth = oauth2)")]
-    rows.append(("client ID", status.client_id or "(none: set oauth.client_id)"))
+    rows = [("sign-in", say("show.person-sign-in", provider=status.provider))]
+    rows.append(("client ID", status.client_id or say("show.no-client-id")))
     if status.tenant:
         rows.append(("tenant", status.tenant))
-    rows.append(("token URL", status.token_url or "(none: set oauth.token_url)"))
+    rows.append(("token URL", status.token_url or say("show.no-token-url")))
     if status.state == "unknown":
-        rows.append(("signed in", f"CANNOT TELL: {status.problem}"))
+        rows.append(("signed in", say("show.cannot-tell-why", problem=status.problem)))
     elif status.state == "not-signed-in":
-        rows.append(("signed in", "NO: run `mailwiz login`"))
+        rows.append(("signed in", say("show.not-signed-in")))
     else:
-        rows.append(("signed in as", status.username or "(unknown)"))
+        rows.append(("signed in as", status.username or say("show.unknown")))
         left = status.seconds_left
         if left == float("inf"):
-            state = "******** (no expiry given: renewed when the server refuses it)"
+            state = say("show.no-expiry")
         elif left > 0:
-            minutes = max(1, round(left / 60))
-            state = f"******** (valid for {minutes} minute{'s' if minutes != 1 else ''} more)"
+            count = max(1, round(left / 60))
+            minutes = say("show.minutes" if count != 1 else "show.minute", count=count)
+            state = say("show.valid-for", minutes=minutes)
         else:
-            state = "******** (expired: renewed at the next send)"
+            state = say("show.expired")
         rows.append(("access token", state))
     rows.append(("sign-in kept in", status.stored_in))
     return rows
