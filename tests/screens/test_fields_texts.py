@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
+from tests.paths import PACKAGE
 from tui.core.texts import Texts
 
-SCREENS = Path(__file__).resolve().parent.parent / "tui" / "screens"
+SCREENS = PACKAGE / "screens"
 
 
 def test_every_text_id_the_fields_modules_use_is_in_their_texts_file() -> None:
