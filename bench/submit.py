@@ -2,9 +2,10 @@
 and returns, delivering in the background; and `-odq`, queue only) beside a bare
 `python -c pass`, runs alternating so load affects all alike; then the peak memory of a
 submission and of a delivery of a 30 MB message. Prints medians; asserts nothing (figures,
-not tests).
+not tests). `--before DIR` adds the same two submissions run from another checkout's `tui`
+(e.g. `git archive main | tar -x -C DIR`), in the same passes, so before and after are paired.
 
-    .venv/bin/python bench/submit.py [RUNS]
+    .venv/bin/python bench/submit.py [RUNS] [--before DIR]
 """
 
 from __future__ import annotations
@@ -74,15 +75,19 @@ def peak_rss(argv: list[str], data: bytes, env: dict[str, str]) -> int:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    words = sys.argv[1:]
+    before = words[words.index("--before") + 1] if "--before" in words else None
+    runs = int(words[0]) if words and words[0].isdigit() else 15
     port = free_port()
     controller = Controller(Sink(), hostname="127.0.0.1", port=port, data_size_limit=0)
     controller.start()
     folder = Path(tempfile.mkdtemp(prefix="mailwiz-bench-"))
     config = folder / "settings.toml"
     config.write_text(settings_text(port))
+    # .pyc files as an installed mailwiz has them (pip compiles at install time); this machine
+    # sets PYTHONDONTWRITEBYTECODE, which would leave mailwiz compiling its modules each run.
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         "MAILWIZ_CONFIG": str(config),
         "MAILWIZ_SPOOL": str(folder / "spool"),
         "MAILWIZ_ALIASES": str(folder / "aliases"),
@@ -91,19 +96,30 @@ def main() -> None:
     sendmail = [str(MAILWIZ), "sendmail", "-i", "root"]
     queue_only = [str(MAILWIZ), "sendmail", "-odq", "-i", "root"]
     bare = [sys.executable, "-c", "pass"]
-    rows: dict[str, list[tuple[float, float, int]]] = {"python -c pass": [], "sendmail": [],
-                                                       "sendmail -odq": []}  # fmt: skip
+    # The other checkout's entry point, as its `mailwiz` script would run it.
+    launch = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())"]
+    old_env = {**env, "PYTHONPATH": before or ""}
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass": (bare, env),
+        "sendmail": (sendmail, env),
+        "sendmail -odq": (queue_only, env),
+    }
+    if before:
+        commands["sendmail (before)"] = ([*launch, *sendmail[1:]], old_env)
+        commands["sendmail -odq (before)"] = ([*launch, *queue_only[1:]], old_env)
+    rows: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
     try:
+        for argv, environ in list(commands.values())[1:]:  # warm the caches, write .pyc files
+            measured(argv, message, environ)
         for _ in range(runs):
-            rows["python -c pass"].append(measured(bare, b"", env))
-            rows["sendmail"].append(measured(sendmail, message, env))
-            rows["sendmail -odq"].append(measured(queue_only, message, env))
+            for name, (argv, environ) in commands.items():
+                rows[name].append(measured(argv, message, environ))
         base = statistics.median(w for w, _c, _m in rows["python -c pass"])
         print(f"{runs} runs each, alternating (medians):")
         for name, values in rows.items():
             wall = statistics.median(w for w, _c, _m in values)
             cpu = statistics.median(c for _w, c, _m in values)
-            print(f"  {name:<16} wall {wall * 1000:7.1f} ms ({wall / base:4.2f}x)"
+            print(f"  {name:<22} wall {wall * 1000:7.1f} ms ({wall / base:4.2f}x)"
                   f"  cpu {cpu * 1000:7.1f} ms")  # fmt: skip
         subprocess.run([str(MAILWIZ), "queue", "--flush"], env=env, check=False,
                        stdout=subprocess.DEVNULL)  # fmt: skip

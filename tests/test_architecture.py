@@ -13,7 +13,15 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "tui"
-FRONT_ENDS = ("tui.app", "tui.cli", "tui.screens", "tui.commands", "tui.widgets", "tui.dialogs")
+FRONT_ENDS = (
+    "tui.app",
+    "tui.cli",
+    "tui.wizard",
+    "tui.screens",
+    "tui.commands",
+    "tui.widgets",
+    "tui.dialogs",
+)
 
 
 @pytest.fixture(scope="module")

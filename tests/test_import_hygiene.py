@@ -141,6 +141,8 @@ def test_importing_every_core_module_loads_no_textual() -> None:
         ("tui.core", "tui.commands"),
         ("tui.core", "tui.app"),
         ("tui.commands", "tui.app"),  # the command line never loads the wizard's modules
+        ("tui.commands", "tui.wizard"),
+        ("tui.wizard", "tui.app"),
     ],
 )
 def test_a_layer_never_reaches_what_it_must_not(layer: str, forbidden: str) -> None:

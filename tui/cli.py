@@ -7,12 +7,11 @@ scripts and fleet tools pay nothing for the UI.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 from tui.commands.base import (
     NotReady,
@@ -23,6 +22,9 @@ from tui.commands.base import (
     report_bug,
 )
 from tui.core.exits import Exit
+
+if TYPE_CHECKING:  # argparse loads only to parse: the sendmail entry never needs it
+    from tui.commands.parsing import ArgumentParser
 
 # One line per subcommand: its name and the module in tui/commands that implements it.
 # The module provides add_parser(commands, parents) and sets `run` as the parser default.
@@ -48,12 +50,6 @@ NO_TERMINAL = (
     "the wizard needs a terminal, and this one has none (input or output is redirected), so "
     "it did not start. Run mailwiz in a terminal, or use a subcommand (mailwiz --help)."
 )
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line a user can act on, instead of argparse's usage block.
-        self.exit(Exit.USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def chosen_subcommand(words: Sequence[str]) -> str | None:
@@ -95,6 +91,10 @@ def build_parser(only: str | None = None) -> ArgumentParser:
     """The whole command line; with `only`, just that subcommand's parser (what parsing a
     command line that names it uses: building all nine costs ~20 ms per run, most of it
     importing their modules); with `only=""`, none (a wizard start)."""
+    import argparse
+
+    from tui.commands.parsing import ArgumentParser
+
     # --config is accepted before or after the subcommand; SUPPRESS keeps the subcommand's
     # default from overwriting a value given before it.
     config = ArgumentParser(add_help=False)

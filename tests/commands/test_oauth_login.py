@@ -7,13 +7,13 @@ from __future__ import annotations
 import json
 import re
 import stat
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.oauth_server import CODE_LINE, approve_in_browser, finish, mailwiz, read_until
+from tests.waiting import wait_until
 from tui.core.exits import Exit
 from tui.core.oauth_practice import OAuthPractice
 from tui.core.settings import load_settings, save_settings
@@ -87,9 +87,8 @@ def test_slow_down_adds_five_seconds(oauth_practice: OAuthPractice, oauth_config
     seen: list[str] = []
     code = read_until(process, CODE_LINE, seen)
     server = oauth_practice.authorization
-    deadline = time.monotonic() + 30
-    while len(server.polls) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)  # the first poll is answered slow_down, then mailwiz waits 1 + 5 s
+    # the first poll is answered slow_down, then mailwiz waits 1 + 5 s
+    wait_until(lambda: len(server.polls) >= 2)
     server.approve(code)
     _, err = finish(process, seen)
     assert process.returncode == Exit.OK, err

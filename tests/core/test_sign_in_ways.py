@@ -26,3 +26,7 @@ def test_the_way_a_settings_value_signs_in() -> None:
     assert sign_in_way(person) == "oauth2"
     app = Settings(smtp=SmtpSettings(auth="oauth2"), oauth=OAuthSettings(grant="app"))
     assert sign_in_way(app) == "app"
+
+
+def test_a_provider_without_oauth_recommends_no_sign_in() -> None:
+    assert recommended_way("fastmail") is None

@@ -9,13 +9,16 @@ from textual.widgets import Input, Markdown, OptionList, Static
 
 from tests.memory_keyring import MemoryKeyring
 from tests.ui_helpers import SIZE, make_app, type_text
-from tui.app import EXIT_NO_SETTINGS, QUIT_UNSAVED, run_wizard, settings_for_choice
+from tests.waiting import eventually
+from tui.app import run_wizard
+from tui.core.carry import settings_for_choice
 from tui.core.providers import catalogue, get_provider
 from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
 from tui.dialogs.confirm import ConfirmDialog, KeysDialog
 from tui.screens.fields import FieldsScreen
 from tui.screens.guidance import GuidanceScreen, links_in
 from tui.screens.provider import Choice, ProviderScreen
+from tui.wizard.quitting import EXIT_NO_SETTINGS
 
 
 def shop_settings() -> Settings:
@@ -259,10 +262,7 @@ async def test_practice_run_sends_through_the_practice_server(tmp_path: Path) ->
             await pilot.press("ctrl+n")
             assert isinstance(app.screen, TestSendScreen)
             await pilot.press("enter")  # send to the address shown
-            for _ in range(200):
-                if app.screen.state in ("ok", "failed"):
-                    break
-                await pilot.pause(0.05)
+            await eventually(lambda: app.screen.state in ("ok", "failed"))
             assert app.screen.state == "ok"
             assert len(server.messages) == 1
             await pilot.press("enter")  # on to saving
@@ -283,10 +283,7 @@ async def test_wrong_password_troubleshooting_leads_back_to_the_password(tmp_pat
             test_screen = app.screen
             assert isinstance(test_screen, TestSendScreen)
             await pilot.press("enter")
-            for _ in range(200):
-                if test_screen.state in ("ok", "failed"):
-                    break
-                await pilot.pause(0.05)
+            await eventually(lambda: test_screen.state in ("ok", "failed"))
             assert test_screen.state == "failed"
             await pilot.press("t")
             assert isinstance(app.screen, TroubleshootScreen)
@@ -449,7 +446,14 @@ async def test_every_way_of_quitting_asks_the_same_question(tmp_path: Path) -> N
             assert isinstance(app.screen, ConfirmDialog), key
             questions.append((app.screen.question, app.screen.detail))
             await pilot.press("n")
-    assert questions[0] == questions[1] == ("Quit mailwiz?", QUIT_UNSAVED)
+    assert (
+        questions[0]
+        == questions[1]
+        == (
+            "Quit mailwiz?",
+            "Your changes are not saved yet and will be lost.",
+        )
+    )
 
 
 async def test_question_mark_and_f1_show_the_keys_of_the_screen(tmp_path: Path) -> None:
@@ -530,17 +534,11 @@ async def test_practice_never_touches_the_real_keyring(
             text = " ".join(str(w.visual) for w in app.screen.query(Static) if w.display)
             assert "nothing goes into your real settings or keyring" in text
             assert "Provider:      practice" not in text
-            for _ in range(50):
-                await pilot.pause(0.05)
-                if not app.screen.probing:
-                    break
+            await eventually(lambda: not app.screen.probing)
             await pilot.press("ctrl+s")
             await pilot.pause()
             await pilot.press("y")  # untested: save anyway
-            for _ in range(100):
-                await pilot.pause(0.05)
-                if app.screen.saved:
-                    break
+            await eventually(lambda: app.screen.saved)
             assert app.screen.saved
             password_file = server.folder / "settings.toml.password"
             assert password_file.read_text(encoding="utf-8").strip() == "abcdabcdabcdabcd"

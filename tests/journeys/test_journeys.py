@@ -3,8 +3,6 @@ provider or protocol (issue 21 item 1)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,21 +10,14 @@ from textual.widgets import Input, Static
 
 from tests.api_servers import serve_api
 from tests.ui_helpers import SIZE, make_app, type_text
-from tui.app import settings_for_choice
+from tests.waiting import eventually
+from tui.core.carry import settings_for_choice
 from tui.core.providers import get_provider
 from tui.core.settings import Settings
 from tui.screens.fields import FieldsScreen
 from tui.screens.provider import Choice
 
 APP_PASSWORD = "abcd efgh ijkl mnop"
-
-
-async def until(condition: Callable[[], object], seconds: float = 30) -> None:
-    for _ in range(int(seconds * 20)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not in time")
 
 
 def own_server() -> Settings:
@@ -68,17 +59,17 @@ async def test_send_with_http_api_gets_no_password_and_the_relay_no_key(tmp_path
             await pilot.press("ctrl+n")
             from tui.screens.test_send import TestSendScreen
 
-            await until(lambda: isinstance(app.screen, TestSendScreen))
+            await eventually(lambda: isinstance(app.screen, TestSendScreen))
             screen = app.screen
             assert isinstance(screen, TestSendScreen)
             if screen.state == "ready":
                 await pilot.press("enter")
-            await until(lambda: screen.state in ("ok", "failed"))
+            await eventually(lambda: screen.state in ("ok", "failed"))
             assert screen.state == "ok", screen.record.transcript
             transcript = "\n".join(line.text for line in screen.record.transcript)
             assert "no API key sent" in transcript
             await pilot.press("escape")
-            await until(lambda: app.screen is fields)
+            await eventually(lambda: app.screen is fields)
             fields.query_one("#protocol").focus()
             await pilot.press("left")
             await pilot.pause()
@@ -103,10 +94,10 @@ async def test_another_provider_gets_neither_the_password_nor_another_mailbox(
 
         assert isinstance(app.screen, ProviderScreen)
         app.screen.post_message(ProviderScreen.Chosen(Choice(get_provider("yahoo"))))
-        await until(lambda: not isinstance(app.screen, ProviderScreen))
+        await eventually(lambda: not isinstance(app.screen, ProviderScreen))
         if not isinstance(app.screen, FieldsScreen):
             await pilot.press("enter")  # past Yahoo's app-password guidance
-        await until(lambda: isinstance(app.screen, FieldsScreen))
+        await eventually(lambda: isinstance(app.screen, FieldsScreen))
         fields = app.screen
         assert isinstance(fields, FieldsScreen)
         assert fields.draft().provider == "yahoo"
@@ -139,10 +130,10 @@ async def test_a_kept_username_is_said_on_the_form(tmp_path: Path) -> None:
 
         assert isinstance(app.screen, ProviderScreen)
         app.screen.post_message(ProviderScreen.Chosen(Choice(get_provider("fastmail"))))
-        await until(lambda: not isinstance(app.screen, ProviderScreen))
+        await eventually(lambda: not isinstance(app.screen, ProviderScreen))
         if not isinstance(app.screen, FieldsScreen):
             await pilot.press("enter")
-        await until(lambda: isinstance(app.screen, FieldsScreen))
+        await eventually(lambda: isinstance(app.screen, FieldsScreen))
         fields = app.screen
         assert isinstance(fields, FieldsScreen)
         assert fields.query_one("#username", Input).value == "me@contoso.com"
@@ -229,14 +220,14 @@ async def test_open_and_save_without_a_change_keeps_the_meaning(tmp_path: Path, 
         await pilot.pause()
         assert isinstance(app.screen, FieldsScreen)
         await pilot.press("ctrl+s")
-        await until(lambda: isinstance(app.screen, SaveScreen))
+        await eventually(lambda: isinstance(app.screen, SaveScreen))
         save = app.screen
         assert isinstance(save, SaveScreen)
-        await until(lambda: not save.probing)
+        await eventually(lambda: not save.probing)
         await pilot.press("ctrl+s")
         await pilot.pause()
         await pilot.press("y")  # "not tested: save anyway?"
-        await until(lambda: save.saved or save.query_one("#status", Static).display)
+        await eventually(lambda: save.saved or save.query_one("#status", Static).display)
         assert save.saved, save.query_one("#status", Static).render()
     after = load_settings(path).settings
     assert after == before

@@ -11,6 +11,7 @@ from textual.widgets import Input
 from tests.memory_keyring import MemoryKeyring
 from tests.servers import PASSWORD, USERNAME, SmtpServer
 from tests.ui_helpers import SIZE, type_text
+from tests.waiting import eventually
 from tui.app import MailwizApp
 from tui.core.providers import catalogue
 from tui.core.settings import load_settings, save_settings
@@ -26,10 +27,7 @@ OTHER_SMTP_SERVER = [provider.id for provider in catalogue()].index("custom")
 async def finish_send(pilot: Pilot[object]) -> str:
     screen = pilot.app.screen
     assert isinstance(screen, TestSendScreen)
-    for _ in range(400):
-        if screen.state in ("ok", "failed"):
-            break
-        await pilot.pause(0.05)
+    await eventually(lambda: screen.state in ("ok", "failed"))
     return str(screen.state)
 
 

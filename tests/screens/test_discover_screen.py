@@ -23,7 +23,9 @@ from textual.worker import WorkerState
 
 from tests.dns_server import Behaviour, DnsServer, Records, refuse_real_dns
 from tests.ui_helpers import SIZE, ScreenHost, no_stored_password, type_text, visible_text
-from tui.app import MailwizApp, settings_for_suggestion
+from tests.waiting import eventually
+from tui.app import MailwizApp
+from tui.core.carry import settings_for_suggestion
 from tui.core.discover.engine import Suggestion
 from tui.screens.discover import MARK_FOUND, MARK_NOTHING, DiscoverScreen, LayerLine
 from tui.screens.fields import FieldsScreen
@@ -328,9 +330,7 @@ async def test_escape_during_a_slow_lookup_cancels_at_once(tmp_path: Path) -> No
         app = make_app(tmp_path, options(dns_server, dns_timeout=30.0, deadline=60.0))
         async with app.run_test(size=SIZE) as pilot:
             screen = await type_address(pilot)
-            async with asyncio.timeout(10):
-                while not dns_server.queries:
-                    await pilot.pause(0.01)
+            await eventually(lambda: dns_server.queries)
             await pilot.pause()
             assert screen.state == "running"
             assert marks(screen) == [("catalogue", False), ("mx", None)]

@@ -580,7 +580,7 @@ async def test_the_form_fits_80x24_for_each_kind_of_setup() -> None:
 async def test_a_fixed_username_is_filled_in_and_the_secret_has_the_provider_s_name() -> None:
     """SendGrid: username `apikey`, the password is the "API key", the typed address sends;
     QQ: the password is the "Authorization code"; back to Gmail: neither is carried over."""
-    from tui.app import settings_for_choice
+    from tui.core.carry import settings_for_choice
     from tui.screens.provider import Choice
 
     sendgrid = settings_for_choice(Choice(get_provider("sendgrid"), "shop@example.org"), None)

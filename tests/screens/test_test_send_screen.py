@@ -26,6 +26,7 @@ from tests.servers import (  # noqa: F401 - fixtures used by name
     starttls_server,
 )
 from tests.ui_helpers import ScreenHost, visible_text
+from tests.waiting import eventually
 from tui.core.events import FailureKind
 from tui.core.practice import EXPECTED_FAILURE, FAIL_MODES, PracticeServer
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
@@ -161,10 +162,8 @@ async def test_cancel_against_a_server_that_never_answers(
     app = ScreenHost(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("enter")
-        for _ in range(200):  # until the server has accepted and we wait for its greeting
-            await pilot.pause(0.02)
-            if screen.record.current_stage == "greeting":
-                break
+        # until the server has accepted and we wait for its greeting
+        await eventually(lambda: screen.record.current_stage == "greeting")
         assert screen.record.current_stage == "greeting"
         assert screen.state == "running"
         await pilot.press("escape")
@@ -535,10 +534,7 @@ def test_cancel_snapshot(
     async def send_then_cancel(pilot: Any) -> None:
         await pilot.press("enter")
         screen = pilot.app.screen_under_test
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if screen.record.current_stage == "greeting":
-                break
+        await eventually(lambda: screen.record.current_stage == "greeting")
         await pilot.press("escape")
         await finished(pilot)
         await pilot.press("l")

@@ -6,7 +6,6 @@ them (no import cycle).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import sys
@@ -16,6 +15,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 from tui.core.texts import Texts
 
 if TYPE_CHECKING:  # the settings model loads only when a subcommand runs, not for --help
+    import argparse  # (nor argparse for the sendmail entry, which parses its own options)
+
     from tui.core.settings import Loaded, Problem, Settings
 
 say = Texts(__package__ or "tui.commands")  # tui/commands/texts.toml, read when one speaks

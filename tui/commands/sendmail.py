@@ -8,7 +8,6 @@ would mail it back).
 
 from __future__ import annotations
 
-import argparse
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from tui.core.exits import SysExit
 
 if TYPE_CHECKING:
+    import argparse
+
     from tui.core.events import SendEvent
     from tui.core.mta import Invocation
 

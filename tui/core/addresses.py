@@ -13,6 +13,11 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Sequence
+
+from tui.core.texts import Texts
+
+say = Texts("tui.core")  # tui/core/texts.toml, [addresses]
 
 # RFC 5321 limits that email-validator also applies.
 _MAX_ADDRESS = 254
@@ -37,15 +42,16 @@ _INTERNAL_SUFFIXES = (
 _UNUSABLE_SUFFIXES = ("invalid", "onion", "arpa")
 
 
-def header_problem(value: str) -> str | None:
+def header_problem(value: str, where: str = "") -> str | None:
     """Why a value cannot go into a mail header, or None. CR/LF and encoded-word markers
-    could smuggle extra headers (CVE-2024-6923), so they are refused outright."""
+    could smuggle extra headers (CVE-2024-6923), so they are refused outright. `where`
+    names the field in the sentence ("in client_id"; default "here")."""
     if any(ch in "\r\n\x85\u2028\u2029" for ch in value):
-        return "Line breaks are not allowed here."
+        return say("addresses.line-break", where=where or say("addresses.here"))
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        return "Control characters are not allowed here."
+        return say("addresses.control", where=where or say("addresses.here"))
     if "=?" in value:
-        return 'The sequence "=?" is not allowed here (it could hide extra mail headers).'
+        return say("addresses.encoded-word", where=where or say("addresses.here"))
     return None
 
 
@@ -57,14 +63,46 @@ def envelope_problem(address: str) -> str | None:
     address = address.strip()
     problem = header_problem(address)
     if problem is None and (not address or any(c in address for c in "<> \t")):
-        problem = "is empty or contains spaces or angle brackets"
+        problem = say("addresses.envelope-spaces")
     if problem is None:
         domain = address.rpartition("@")[2]
         try:
             domain.encode("idna") if not domain.isascii() else None
         except UnicodeError:
-            problem = "has a domain that cannot be encoded"
+            problem = say("addresses.envelope-domain")
     return problem
+
+
+# Header values and recipients in the forms cron, mail(1) and scripts write: a bare local
+# name or address ("root", "ops@example.com"), "Cron Daemon <root>" or "root (Cron Daemon)",
+# words and addresses of plain characters only. These are split without loading the email
+# package's address parser (and the modules it imports); anything else goes to it.
+_BARE = r"[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*(?:@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)?"
+_WORDS = r"[A-Za-z0-9_+-]+(?: [A-Za-z0-9_+-]+)*"
+_SIMPLE = re.compile(
+    rf"(?P<bare>{_BARE})|(?P<name>{_WORDS}) <(?P<routed>{_BARE})>"
+    rf"|(?P<address>{_BARE}) \((?P<comment>{_WORDS})\)"
+)
+
+
+def address_pairs(values: Sequence[str]) -> list[tuple[str, str]]:
+    """(display name, address) for each address in these header values or command-line
+    recipients: what the email package's getaddresses gives (a property test checks that
+    both agree), which loads only for a value not in one of the simple forms above."""
+    pairs: list[tuple[str, str]] = []
+    for value in values:
+        match = _SIMPLE.fullmatch(value)
+        if match is None:
+            from email.utils import getaddresses
+
+            return getaddresses(values)
+        if match["bare"]:
+            pairs.append(("", match["bare"]))
+        elif match["routed"]:
+            pairs.append((match["name"], match["routed"]))
+        else:
+            pairs.append((match["comment"], match["address"]))
+    return pairs
 
 
 def looks_like_address(text: str) -> bool:
@@ -125,7 +163,7 @@ def _email_validator_problem(text: str) -> str | None:
             allow_domain_literal=True,
         )
     except email_validator.EmailNotValidError as error:
-        return f"This is not a valid email address: {error}"
+        return say("addresses.invalid", error=error)
     return None
 
 
@@ -134,28 +172,22 @@ def address_problem(value: str) -> str | None:
     special-use domains are accepted (see address_note for where they matter)."""
     text = value.strip()
     if not text:
-        return "Enter an email address."
+        return say("addresses.empty")
     problem = header_problem(text)
     if problem:
         return problem
     if "," in text or ";" in text or len(text.split()) > 1:
-        return "Enter one email address only."
+        return say("addresses.one-only")
     if "@" not in text:
-        return "This is not a valid email address: it has no @ (name@example.com)."
+        return say("addresses.no-at")
     local, _, _ = text.rpartition("@")
     if not local:
-        return "This is not a valid email address: there is nothing before the @."
+        return say("addresses.no-local")
     domain = _domain_of(text)
     if _has_suffix(domain, _UNUSABLE_SUFFIXES) and not _has_suffix(domain, ("home.arpa",)):
-        return (
-            f"This is not a valid email address: {domain} is a reserved name that no mail "
-            "server answers for."
-        )
+        return say("addresses.reserved", domain=domain)
     if "." not in domain and domain != "localhost" and not domain.startswith("["):
-        return (
-            "This is not a valid email address: the part after the @ needs a dot "
-            "(example.com), or is localhost for this machine."
-        )
+        return say("addresses.no-dot")
     if _is_plain(text):
         return None
     return _email_validator_problem(text)
@@ -168,8 +200,4 @@ def address_note(value: str) -> str | None:
     text = value.strip()
     if "@" not in text or not is_internal_domain(_domain_of(text)):
         return None
-    return (
-        f"{_domain_of(text)} is an internal or reserved domain: fine for this machine's own "
-        "mail or a relay on your network, but a big provider (Gmail, Microsoft 365, Yahoo...) "
-        "will refuse it."
-    )
+    return say("addresses.internal-note", domain=_domain_of(text))

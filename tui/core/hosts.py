@@ -7,30 +7,31 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from tui.core.texts import Texts
+
+say = Texts("tui.core")  # tui/core/texts.toml, [hosts]
+
 
 def normalize_host(text: str) -> str:
     """The host name in the form we connect to (IDNA A-labels, lower case), or ValueError
     with a message that says what to change."""
     host = text.strip()
     if not host:
-        raise ValueError("Enter the server's host name, for example smtp.example.com.")
+        raise ValueError(say("hosts.empty"))
     if "://" in host:
         scheme = host.split("://", 1)[0]
-        raise ValueError(f'Remove "{scheme}://": type only the host name, like smtp.example.com.')
+        raise ValueError(say("hosts.scheme", scheme=scheme))
     if host.startswith("[") and "]" in host:
         inside, _, rest = host[1:].partition("]")
         if rest.startswith(":"):
-            raise ValueError("Put the port in the Port field, not after the host name.")
+            raise ValueError(say("hosts.port-after-host"))
         host = inside
     if any(ch.isspace() for ch in host):
-        raise ValueError("A host name cannot contain spaces.")
+        raise ValueError(say("hosts.spaces"))
     if "/" in host or "\\" in host or "?" in host:
-        raise ValueError("Type only the host name, without a path (nothing after a /).")
+        raise ValueError(say("hosts.path"))
     if "@" in host:
-        raise ValueError(
-            "That looks like an email address. The host is the server's name, "
-            "like smtp.example.com; the address goes in the Username field."
-        )
+        raise ValueError(say("hosts.address"))
     try:
         return str(ipaddress.ip_address(host))
     except ValueError:
@@ -38,11 +39,9 @@ def normalize_host(text: str) -> str:
     if host.count(":") == 1:
         name, _, port = host.partition(":")
         if port.isdigit():
-            raise ValueError(
-                f'Put the port in the Port field: host "{name}", port {port}.'
-            ) from None
+            raise ValueError(say("hosts.port-field", name=name, port=port)) from None
     if ":" in host:
-        raise ValueError("This is neither a host name nor an IP address.")
+        raise ValueError(say("hosts.neither"))
     host = host.rstrip(".")
     if host.isascii() and "xn--" not in host.lower():
         ascii_host = host  # the usual case: no IDNA mapping to do, idna is not imported
@@ -52,12 +51,12 @@ def normalize_host(text: str) -> str:
         try:
             ascii_host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError as error:
-            raise ValueError(f"This is not a valid host name ({error}).") from None
+            raise ValueError(say("hosts.idna", error=error)) from None
     if len(ascii_host) > 253 or not all(
         re.fullmatch(r"(?!-)[a-z0-9-]{1,63}(?<!-)", label, re.IGNORECASE)
         for label in ascii_host.split(".")
     ):
-        raise ValueError("This is not a valid host name: use letters, digits, dots and hyphens.")
+        raise ValueError(say("hosts.invalid"))
     return ascii_host.lower()
 
 
@@ -65,10 +64,10 @@ def parse_port(text: str) -> int:
     """A port typed by the user, or ValueError with a message."""
     cleaned = text.strip()
     if not cleaned.isdigit():
-        raise ValueError("The port is a whole number, usually 465, 587 or 25.")
+        raise ValueError(say("hosts.port-number"))
     port = int(cleaned)
     if not 1 <= port <= 65535:
-        raise ValueError("The port must be between 1 and 65535 (usually 465, 587 or 25).")
+        raise ValueError(say("hosts.port-range"))
     return port
 
 
@@ -88,29 +87,23 @@ def url_problem(url: str) -> str | None:
     """Why an HTTP relay URL cannot be used, or None."""
     text = url.strip()
     if not text:
-        return "Enter the relay's URL, for example https://relay.example.com/send."
+        return say("hosts.url-empty")
     if any(ch.isspace() for ch in text):
-        return "A URL cannot contain spaces."
+        return say("hosts.url-spaces")
     try:
         parts = urlsplit(text)
     except ValueError:  # "https://[::1/send": an unclosed bracket, an invalid address
-        return "The URL is not valid: check the host name (an IPv6 address goes in [ ])."
+        return say("hosts.url-invalid")
     if parts.scheme not in ("https", "http"):
-        return "The URL must start with https://."
+        return say("hosts.url-scheme")
     if not parts.hostname:
-        return "The URL has no host name after https://."
+        return say("hosts.url-host")
     if parts.username is not None or parts.password is not None:
-        return (
-            "Do not put a name or password inside the URL: "
-            "anyone who sees the settings would see them."
-        )
+        return say("hosts.url-credentials")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        return (
-            "Use https://: with http:// the message and the addresses travel unencrypted. "
-            "http:// is accepted only for a relay on this machine (localhost)."
-        )
+        return say("hosts.url-http")
     try:
         parts.port  # noqa: B018 - raises ValueError for an invalid port
     except ValueError:
-        return "The port in the URL is not valid."
+        return say("hosts.url-port")
     return None

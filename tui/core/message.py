@@ -1,9 +1,11 @@
 """Building messages: the test message, and ordinary messages with attachments.
 
 `build_email` turns settings + an `Outgoing` into an `EmailMessage`; `render_message` turns
-them into a `MessageData`, the message as it goes into SMTP DATA (CRLF lines, dot-stuffed),
-spooled to a temporary file with each attachment base64-encoded straight from its file, so
-a large attachment is never held in memory (issue 12: peak growth at most ~2.5x its size).
+them into a `MessageData` (tui.core.wire), the message as it goes into SMTP DATA (CRLF
+lines, dot-stuffed), spooled to a temporary file with each attachment base64-encoded
+straight from its file, so a large attachment is never held in memory (issue 12: peak
+growth at most ~2.5x its size); a formed message (RawOutgoing, the queue's) is read from
+its file as it is sent.
 `envelope_recipients` says who gets it (the copy address is a Bcc: envelope only). What may
 go into a header field is decided in one place, `settings.header_problem`.
 
@@ -18,7 +20,6 @@ import base64
 import email.policy
 import errno
 import os
-import re
 import socket
 import stat
 import unicodedata
@@ -29,13 +30,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, localtime, make_msgid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import tempfile
+from typing import Any
 
 from tui.core.keys import security_words
 from tui.core.settings import Settings, header_problem
+from tui.core.texts import Texts
+from tui.core.wire import Formed, MessageData, formed_message
 
 # Bodies are encoded for a 7-bit channel (quoted-printable or base64 where needed), so the
 # message goes through any server, with or without 8BITMIME, and no bare 8-bit byte can
@@ -76,12 +76,14 @@ class AttachmentError(OSError):
         self.reason = reason
 
 
-_KINDS = (
-    (stat.S_ISDIR, "a folder"),
-    (stat.S_ISFIFO, "a named pipe (FIFO)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+say = Texts("tui.core")  # tui/core/texts.toml, [message]
+
+_KINDS = (  # each said with message.kinds.<name>
+    (stat.S_ISDIR, "folder"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISCHR, "character"),
+    (stat.S_ISBLK, "block"),
+    (stat.S_ISSOCK, "socket"),
 )
 
 
@@ -93,14 +95,14 @@ def open_regular(path: Path) -> int:
     except FileNotFoundError:
         raise AttachmentError(path, "no such file", errno.ENOENT) from None
     except PermissionError:
-        raise AttachmentError(path, "permission denied", errno.EACCES) from None
+        raise AttachmentError(path, say("message.permission-denied"), errno.EACCES) from None
     except OSError as exc:
         raise AttachmentError(path, exc.strerror or str(exc), exc.errno or errno.EIO) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-        raise AttachmentError(path, f"it is {what}; only regular files can be attached")
+        kind = next((name for test, name in _KINDS if test(mode)), "other")
+        raise AttachmentError(path, say("message.not-regular", what=say(f"message.kinds.{kind}")))
     os.set_blocking(fd, True)
     return fd
 
@@ -179,19 +181,8 @@ class RawOutgoing(Outgoing):
     The copy address (sender.copy_to) is NOT added: the envelope is exactly `recipients`.
     """
 
-    data: bytes = b""
+    data: Formed = b""  # the bytes, or the queue's file (read as it is sent)
     recipients: tuple[str, ...] = ()
-
-
-class _AsIs(EmailMessage):
-    """An EmailMessage that flattens to the bytes it was given (see RawOutgoing)."""
-
-    def __init__(self, data: bytes) -> None:
-        super().__init__(policy=POLICY)
-        self._data = data
-
-    def as_bytes(self, unixfrom: bool = False, policy: email.policy.Policy | None = None) -> bytes:
-        return self._data
 
 
 def guess_type(filename: str) -> str:
@@ -247,10 +238,7 @@ def build_email(
     that offers SMTPUTF8), needed for an address whose local part is not ASCII. With
     `placeholders`, each attachment's content is replaced by a short random placeholder
     (appended to the list) that `render_message` swaps for the file, streamed.
-    A RawOutgoing flattens to its own bytes.
     """
-    if isinstance(outgoing, RawOutgoing):
-        return _AsIs(outgoing.data)
     sender = settings.sender
     from_address = settings.from_address.strip()
     name = sender.name.strip()
@@ -306,109 +294,39 @@ def _check_header_values(
         if problem:
             raise MessageError(field_name, problem)
     if not from_address:
-        raise MessageError("sender.address", "is empty; set the sender's email address")
+        raise MessageError("sender.address", say("message.no-sender"))
     if not to:
-        raise MessageError("recipient", "is empty; give the address to send to")
-
-
-SHOWN_LINES = 60  # message lines a MessageData keeps for the transcript
-
-
-@dataclass(repr=False, eq=False)  # one send's working state, never compared
-class MessageData:
-    """The message ready for DATA: CRLF line ends, dot-stuffed (RFC 5321 4.5.2), without
-    the final ".". It lives in a spooled temporary file (in memory while small); `chunks()`
-    reads it back in pieces. `head` holds the first SHOWN_LINES lines for the transcript."""
-
-    spool: tempfile.SpooledTemporaryFile[bytes]
-    size: int = 0
-    lines: int = 0
-    eight_bit: bool = False  # a byte above 127 outside the base64 of attachments
-    head: list[str] = field(default_factory=list)
-
-    def write_line(self, line: bytes) -> None:
-        """One line without its line end; dot-stuffed here."""
-        if line.startswith(b"."):
-            line = b"." + line
-        if not self.eight_bit and not line.isascii():
-            self.eight_bit = True
-        self.spool.write(line + b"\r\n")
-        self.size += len(line) + 2
-        self.lines += 1
-        if len(self.head) < SHOWN_LINES:
-            self.head.append(line.decode("utf-8", "replace"))
-
-    def write_base64(self, chunk: bytes) -> None:
-        """`chunk` (a multiple of 57 bytes, except the last) as base64 lines of 76."""
-        if len(self.head) < SHOWN_LINES:
-            for start in range(0, len(chunk), 57):
-                self.write_line(base64.b64encode(chunk[start : start + 57]))
-            return
-        block = base64.encodebytes(chunk).replace(b"\n", b"\r\n")  # never starts with "."
-        self.spool.write(block)
-        self.size += len(block)
-        self.lines += (len(chunk) + 56) // 57
-
-    def chunks(self, size: int = 64 * 1024) -> Iterator[bytes]:
-        self.spool.seek(0)
-        while chunk := self.spool.read(size):
-            yield chunk
-
-    def getvalue(self) -> bytes:
-        """The whole message in memory (tests; small messages)."""
-        return b"".join(self.chunks())
-
-    def close(self) -> None:
-        self.spool.close()
+        raise MessageError("recipient", say("message.no-recipient"))
 
 
 def render_message(settings: Settings, outgoing: Outgoing, *, utf8: bool = False) -> MessageData:
-    """The message as SMTP DATA, written to a spooled file; attachments are base64-encoded
-    from their files chunk by chunk. Raises MessageError (a value that cannot go into a
-    header) or AttachmentError (a file that went away or changed type since it was chosen).
-
-    policy.SMTP gives CRLF line ends; a bare CR or LF left in the flattened text becomes a
-    line end too, so nothing in a body can be read as an end of DATA by a lenient server
-    (SMTP smuggling)."""
+    """The message as SMTP DATA (tui.core.wire.data_form). A built message is written to a
+    spooled file, its attachments base64-encoded from their files chunk by chunk; a
+    RawOutgoing is read from its bytes or its file as it is sent (wire.formed_message).
+    Raises MessageError (a value that cannot go into a header) or AttachmentError (a file
+    that went away or changed type since it was chosen)."""
+    if isinstance(outgoing, RawOutgoing):
+        return formed_message(outgoing.data)
     import tempfile  # not at import time: plain start-up stays fast (issue 16)
 
     placeholders: list[bytes] = []
     skeleton = build_email(settings, outgoing, utf8=utf8, placeholders=placeholders)
     raw = skeleton.as_bytes(policy=skeleton.policy.clone(linesep="\r\n"))
-    swaps = {
-        base64.b64encode(p): a for p, a in zip(placeholders, outgoing.attachments, strict=True)
-    }
     data = MessageData(tempfile.SpooledTemporaryFile(max_size=1 << 20))  # noqa: SIM115 (closed by the caller)
     try:
-        for line in _split_lines(raw):
-            attachment = swaps.get(line)
-            if attachment is None:
-                data.write_line(line)
-            else:
-                for chunk in attachment.chunks():
-                    data.write_base64(chunk)
+        done = 0
+        for placeholder, attachment in zip(placeholders, outgoing.attachments, strict=True):
+            line = b"\n" + base64.b64encode(placeholder) + b"\r\n"  # a line of its own
+            at = raw.index(line, done) + 1
+            data.write(raw[done:at])
+            for chunk in attachment.chunks():
+                data.write_base64(chunk)
+            done = at + len(line) - 1
+        data.write(raw[done:])
     except BaseException:
         data.close()
         raise
     return data
-
-
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-
-
-def _split_lines(raw: bytes) -> Iterator[bytes]:
-    """Lines of `raw`, split at CRLF, lone CR and lone LF alike (no empty last line). One
-    line at a time, without copying `raw` (a 30 MB message from the queue stays 30 MB)."""
-    end = len(raw)
-    if raw.endswith(b"\r\n"):
-        end -= 2
-    elif raw.endswith((b"\r", b"\n")):
-        end -= 1
-    start = 0
-    for match in _LINE_BREAK.finditer(raw, 0, end):
-        yield raw[start : match.start()]
-        start = match.end()
-    yield raw[start:end]
 
 
 def test_outgoing(
@@ -423,40 +341,21 @@ def test_outgoing(
     host = hostname if hostname is not None else socket.gethostname()
     rows = _settings_rows(settings)
     width = max(len(label) for label, _ in rows)
-    text_lines = [
-        "This is a test message from mailwiz.",
-        "",
-        f"It was sent from the computer {host!r} on {when} to check these email",
-        "settings. If you are reading it, they work: nothing else needs doing.",
-        "",
-        "Settings used:",
-        *(f"  {label + ':':<{width + 1}} {value}" for label, value in rows),
-        "",
-        "The password is not part of this message.",
-        "",
-    ]
+    lines = "\n".join(f"  {label + ':':<{width + 1}} {value}" for label, value in rows)
+    text = say("message.test-text", host=host, when=when, rows=lines)
     import html as html_lib  # only the test message has an HTML part
 
     rows_html = "".join(
         f"<tr><td>{html_lib.escape(label)}</td><td>{html_lib.escape(value)}</td></tr>"
         for label, value in rows
     )
-    html = (
-        "<html><body>"
-        "<p>This is a test message from <b>mailwiz</b>.</p>"
-        f"<p>It was sent from the computer <b>{html_lib.escape(host)}</b> on "
-        f"{html_lib.escape(when)} to check these email settings. If you are reading it, "
-        "they work: nothing else needs doing.</p>"
-        f"<p>Settings used:</p><table>{rows_html}</table>"
-        "<p>The password is not part of this message.</p>"
-        "</body></html>"
+    html = say(
+        "message.test-html",
+        host=html_lib.escape(host),
+        when=html_lib.escape(when),
+        rows=rows_html,
     )
-    return Outgoing(
-        to=to,
-        subject=f"mailwiz test message from {host}",
-        text="\n".join(text_lines),
-        html=html,
-    )
+    return Outgoing(to=to, subject=say("message.test-subject", host=host), text=text, html=html)
 
 
 def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
@@ -472,8 +371,11 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
             ("server", smtp.host),
             ("port", str(smtp.port)),
             ("security", security_words(smtp.security)),
-            ("username", smtp.username or "(none: no login)"),
-            ("certificate check", "on" if smtp.verify_certificate else "OFF"),
+            ("username", smtp.username or say("message.no-login")),
+            (
+                "certificate check",
+                say("message.check-on" if smtp.verify_certificate else "message.check-off"),
+            ),
         ]
         if smtp.ca_file:
             rows.append(("extra CA file", smtp.ca_file))
@@ -484,7 +386,7 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
         rows.append(("replies to", sender.reply_to))
     if sender.copy_to:
         # The copy address is a Bcc: naming it here would show it to the recipient.
-        rows.append(("copy of every email", "yes, as a Bcc (address not shown)"))
+        rows.append(("copy of every email", say("message.copy-bcc")))
     return rows
 
 
@@ -507,7 +409,8 @@ def _address(field: str, address: str, display_name: str = "", *, utf8: bool = F
     try:
         return Address(display_name=display_name, addr_spec=ascii_address(address))
     except (ValueError, IndexError, TypeError) as exc:  # UnicodeError is a ValueError
-        raise MessageError(field, f"{address!r} is not a usable email address ({exc})") from exc
+        problem = say("message.unusable-address", address=address, error=exc)
+        raise MessageError(field, problem) from exc
 
 
 def _msgid_domain(address: str) -> str:

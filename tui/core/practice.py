@@ -65,21 +65,15 @@ from tui.core.practice_smtp import (
 from tui.core.practice_smtp import ReceivedMessage as ReceivedMessage  # the face's type
 from tui.core.running import Running
 from tui.core.settings import PasswordSettings, SenderSettings, Settings, SmtpSettings
+from tui.core.texts import Texts
 
 log = logging.getLogger(__name__)
 
 FailMode = Literal["auth", "tls", "starttls", "timeout", "recipient", "temporary"]
 FAIL_MODES: Final[tuple[str, ...]] = get_args(FailMode)
 
-FAIL_DESCRIPTIONS: Final[dict[str, str]] = {
-    "auth": "refuses every login (535 5.7.8), as a wrong password would be",
-    "tls": "presents a certificate signed by an authority that is not the trusted one",
-    "starttls": "does not offer encryption (no STARTTLS), so no password can be sent",
-    "timeout": "accepts the connection and then never answers",
-    "recipient": "refuses every recipient address (550 5.1.1, no such user)",
-    "temporary": "answers with a temporary error (451 4.3.0): try again later",
-}
-"""What each misbehaviour looks like, for `--help` texts and the wizard."""
+say = Texts("tui.core")  # tui/core/texts.toml, [practice]; practice.fail.<mode> says
+# what each misbehaviour looks like
 
 EXPECTED_FAILURE: Final[dict[str, FailureKind]] = {
     "auth": FailureKind.AUTH,
@@ -382,11 +376,14 @@ class PracticeServer(Running):
         rows = [
             ("Server", self.host),
             ("Port", str(self.port)),
-            ("Encryption", "STARTTLS (required)"),
+            ("Encryption", say("practice.starttls-required")),
             ("Username", self.username),
             ("Password", self.password),
             ("CA file", str(self.ca_file)),
         ]
         if self.fail is not None:
-            rows.append(("Misbehaves", f"{self.fail}: {FAIL_DESCRIPTIONS[self.fail]}"))
+            description = say(f"practice.fail.{self.fail}")
+            rows.append(
+                ("Misbehaves", say("practice.misbehaves", mode=self.fail, description=description))
+            )
         return rows

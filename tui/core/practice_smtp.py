@@ -21,8 +21,10 @@ from typing import Any, Final, Protocol
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from tui.core.message import human_size
+from tui.core.texts import Texts
 
 log = logging.getLogger("tui.core.practice")
+say = Texts("tui.core")  # tui/core/texts.toml, [practice]
 
 START_TIMEOUT = 10.0  # seconds for the listener thread to start or to stop
 
@@ -220,9 +222,9 @@ class Listener:
         self._thread = threading.Thread(target=self._run, name="mailwiz-practice", daemon=True)
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT):
-            raise RuntimeError("The practice server did not start in time.")
+            raise RuntimeError(say("practice.not-started"))
         if self._error is not None:
-            raise RuntimeError(f"The practice server could not start: {self._error}")
+            raise RuntimeError(say("practice.could-not-start", error=self._error))
 
     def _make_protocol(self) -> asyncio.BaseProtocol:
         assert self._loop is not None

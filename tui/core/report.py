@@ -28,6 +28,7 @@ from tui.core.events import (
 from tui.core.http_apis import facts_of
 from tui.core.redact import REDACTED as MARKER
 from tui.core.redact import Redactor, redact_url
+from tui.core.texts import Texts
 
 if TYPE_CHECKING:
     from tui.core.diagnose.handlers import Diagnosis
@@ -62,6 +63,9 @@ class SendRecord:
         return self.started[-1] if self.started else ""
 
 
+say = Texts("tui.core")  # tui/core/texts.toml, [report]
+
+
 def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = False) -> str:
     """A stage in plain words, e.g. "Connecting to smtp.gmail.com:465".
 
@@ -74,26 +78,21 @@ def stage_label(stage: str, settings: Settings, *, to: str = "", again: bool = F
         )
     else:
         host, port = settings.smtp.host, settings.smtp.port
-    secret = "API key" if settings.protocol == "http" else "password"
-    labels = {
-        "password": f"Reading the stored {secret}",
-        "signin": "Reading the stored sign-in",
-        "token": "Getting an access token (OAuth sign-in)",
-        "resolve": f"Looking up {host}",
-        "connect": f"Connecting to {host}:{port}",
-        "tls": "Starting encryption (TLS)",
-        "greeting": "Waiting for the server's greeting",
-        "ehlo": "Saying hello again, encrypted (EHLO)" if again else "Saying hello (EHLO)",
-        "starttls": "Switching to encryption (STARTTLS)",
-        "auth": f"Logging in as {settings.smtp.username}",
-        "mail": f"Giving the sender {settings.from_address}",
-        "rcpt": f"Giving the recipient {to}" if to else "Giving the recipient",
-        "data": "Sending the message",
-        "quit": "Saying goodbye (QUIT)",
-        "post": f"Sending the message to {what}",
-        "response": f"Reading {what}'s answer",
-    }
-    return labels.get(stage, stage)
+    secret = say("report.api-key") if settings.protocol == "http" else say("report.password")
+    labels = say.raw("report.stages")
+    text_id = {"ehlo": "ehlo-again" if again else "ehlo", "rcpt": "rcpt" if to else "rcpt-unknown"}
+    template = labels.get(text_id.get(stage, stage))
+    if template is None:
+        return stage
+    return str(template).format(
+        secret=secret,
+        host=host,
+        port=port,
+        username=settings.smtp.username,
+        sender=settings.from_address,
+        to=to,
+        what=what,
+    )
 
 
 def format_ms(ms: float) -> str:
@@ -129,8 +128,8 @@ def build_report(
     """The support report as text. Pass the password in `secrets` to be sure it never shows."""
     when = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M:%S %Z").strip()
     out: list[str] = [
-        "mailwiz support report",
-        f"Written {when}. The password is not in this report.",
+        say("report.title"),
+        say("report.written", when=when),
         "",
         "== Result",
     ]
@@ -188,23 +187,23 @@ def _url_host_port(url: str) -> tuple[str, int]:
 
 
 def _result_lines(record: SendRecord, diagnosis: Diagnosis | None) -> list[str]:
-    to = record.to or "(no recipient)"
+    to = record.to or say("report.no-recipient")
     finished = record.finished
     if finished is None:
-        stage = record.current_stage or "before the first stage"
-        lines = [f"Test send to {to}: did not finish (cancelled or interrupted at {stage})."]
+        stage = record.current_stage or say("report.before-first-stage")
+        lines = [say("report.unfinished", to=to, stage=stage)]
     elif finished.ok:
-        lines = [f"Test send to {to}: accepted in {format_ms(finished.total_ms)}."]
+        lines = [say("report.accepted", to=to, ms=format_ms(finished.total_ms))]
         if finished.reply:
             lines.append(f"Server reply: {finished.reply}")
     else:
         failure = finished.failure
         if failure is None:
-            lines = [f"Test send to {to}: failed."]
+            lines = [say("report.failed", to=to)]
         else:
+            kind, code = failure.kind.name.lower(), failure.exit_code
             lines = [
-                f"Test send to {to}: FAILED at stage {failure.stage or '?'}"
-                f" ({failure.kind.name.lower()}, exit code {failure.exit_code})."
+                say("report.failed-at", to=to, stage=failure.stage or "?", kind=kind, code=code)
             ]
             if failure.reply:
                 lines.append(f"Server reply: {failure.reply}")

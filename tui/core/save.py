@@ -181,6 +181,29 @@ def as_saved(settings: Settings, secret: str | None) -> Settings:
     return new
 
 
+def secret_to_save(
+    settings: Settings, typed: str, before: Settings | None, stored: str | None
+) -> str | None:
+    """The secret an editor of `before` (the settings as read, None for new ones) passes to
+    `save_settings` for `settings`: None (keep the stored one) when the secret typed is the
+    `stored` one and its store and keyring entry are unchanged, or for a person's sign-in
+    (its token is stored already); else `typed` (an app's client secret is kept like a
+    password)."""
+    from tui.core.credentials.store import keyring_account
+
+    if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
+        return typed if settings.oauth.grant == "app" and typed else None
+    if (
+        before is not None
+        and stored is not None
+        and typed == stored
+        and settings.password.store == before.password.store
+        and keyring_account(settings) == keyring_account(before)
+    ):
+        return None
+    return typed
+
+
 def keyring_wanted(settings: Settings, secret: str | None) -> bool:
     """Whether saving these settings with `secret` writes to the system keyring, so a front
     end checks first that there is a working one (and offers a file or no store if not)."""

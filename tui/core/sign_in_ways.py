@@ -44,8 +44,10 @@ def sign_in_ways(provider_id: str) -> tuple[SignInWay, ...]:
 
 
 def recommended_way(provider_id: str) -> SignInWay | None:
-    """The way to recommend to a person, if one is better than the others."""
-    return _RECOMMENDED.get(oauth_family(provider_id) or "microsoft")
+    """The way to recommend to a person, if one is better than the others (also the way a
+    provider choice opens the form with: Microsoft's sign-in, else the password)."""
+    family = oauth_family(provider_id)
+    return _RECOMMENDED.get(family) if family is not None else None
 
 
 def sign_in_way(settings: Settings) -> SignInWay:

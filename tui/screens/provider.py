@@ -12,7 +12,7 @@ stays underneath, so Escape comes back to it with what was typed still there.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.core.carry import Choice
 from tui.core.providers import (
     CUSTOM_ID,
     GROUPS,
@@ -40,22 +41,6 @@ from tui.widgets.footer import PromptFooter
 NAME_WIDTH = 18  # the longest name (17) and a space: hints up to 54 fit beside the scrollbar
 #: The option id prefix of a group heading (never a provider id: those have no ":").
 HEADING = "group:"
-
-
-class Choice(NamedTuple):  # not a dataclass: this module loads with the first screen
-    """What the user picked: a provider, and the address typed (or "")."""
-
-    provider: Provider
-    address: str = ""
-
-    @property
-    def domain(self) -> str:
-        return self.address.rpartition("@")[2].strip().lower()
-
-    @property
-    def suggested_host(self) -> str:
-        """For an unknown domain: the usual guess, smtp.<domain>, when discovery finds none."""
-        return f"smtp.{self.domain}" if self.domain else ""
 
 
 def choice_for_address(address: str) -> Choice | None:

@@ -23,6 +23,7 @@ from tests.core.discover.discovering import (
     smtp_servers,
 )
 from tests.dns_server import Behaviour, DnsServer
+from tests.waiting import eventually
 from tui.core.discover.engine import (
     DiscoveryEvent,
     LayerStarted,
@@ -86,9 +87,7 @@ async def test_cancelling_discovery_propagates_and_closes_connections(certs: Cer
     records = {"example.com": {"MX": ["10 mx1.example.net."]}}
     async with DnsServer(records) as dns_server, smtp_servers(tls, starttls) as ports:
         task = asyncio.create_task(consume(ports, dns_server.resolver()))
-        async with asyncio.timeout(10):
-            while not (tls.connections and starttls.connections):
-                await asyncio.sleep(0.01)
+        await eventually(lambda: tls.connections and starttls.connections)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await asyncio.wait_for(task, 5)

@@ -3,20 +3,30 @@ validation of [local]."""
 
 from __future__ import annotations
 
+import datetime
 import email
 import email.policy
 import io
+import os
+import time
+from email.header import decode_header, make_header
 from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, localtime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
+from tui.core.addresses import address_pairs
 from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
 from tui.core.mta.options import parse
-from tui.core.mta.rewrite import MessageProblem, prepare, read_input
+from tui.core.mta.rewrite import MessageProblem, header_date, prepare, read_input
 from tui.core.settings import LocalSettings, SenderSettings, Settings, local_problems
 
 ACCOUNT = "server@example.com"
+SOME = examples(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def settings(**local: object) -> Settings:
@@ -193,3 +203,53 @@ def test_local_validation() -> None:
     assert "a -> b -> c -> a" in loop[0].message
     bad = local_problems(LocalSettings(aliases={"x@y": "z@example.com", "ok": "not an@addr"}))
     assert {p.field for p in bad} == {"local.aliases.x@y", "local.aliases.ok"}
+
+
+# --------------------------------------- the submit path's own header work (issue 24, item 1)
+# A submission reads bare addresses, plain names and the Date without the email package
+# (its imports cost more than the rest of queueing); these check that the results agree.
+
+# Small alphabets, so that the edges (dots, spaces, signs at either end, doubled) come up.
+BARE = st.one_of(
+    st.from_regex(
+        r"[a9_+-]{1,3}(\.[a9_+-]{1,3}){0,2}(@[a9-]{1,3}(\.[a9-]{1,3}){0,2})?", fullmatch=True
+    ),
+    st.text(alphabet="aZ9_+-.@", min_size=1, max_size=12),
+)
+WORDS = st.text(alphabet="aZ9_+- ", min_size=1, max_size=10) | st.text(max_size=10)
+VALUES = st.one_of(
+    BARE,
+    st.builds("{} <{}>".format, WORDS, BARE),
+    st.builds("{} ({})".format, BARE, WORDS),
+    st.text(max_size=30),
+)
+
+
+@SOME
+@given(st.lists(VALUES, max_size=4))
+def test_address_pairs_agree_with_the_email_package(values: list[str]) -> None:
+    assert address_pairs(values) == getaddresses(values)
+
+
+@SOME
+@given(st.text(max_size=60))
+def test_a_name_without_an_encoded_word_is_what_decoding_gives(text: str) -> None:
+    name = text.replace("=?", "")
+    assert str(make_header(decode_header(name))) == name
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kolkata"])
+def test_the_date_header_is_what_the_email_package_writes(zone: str) -> None:
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        for moment in (0.0, 1_700_000_000.5, 1_711_846_800.0, 1_729_990_000.0, time.time()):
+            when = datetime.datetime.fromtimestamp(moment, datetime.UTC)
+            assert header_date(moment) == format_datetime(localtime(when))
+    finally:
+        if saved is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()

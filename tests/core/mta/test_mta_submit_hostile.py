@@ -230,7 +230,7 @@ def test_a_drop_file_that_grows_while_read_is_read_to_the_limit_only(tmp_path: P
     writer = threading.Thread(target=grow)
     writer.start()
     try:
-        taken = [len(d.data) for d in dropbox.take(spool, limit=limit)]
+        taken = [d.size for d in dropbox.take(spool, limit=limit)]
     finally:
         stop.set()
         writer.join()

@@ -37,6 +37,7 @@ from tui.core.credentials.oauth_endpoint import (
     carried_words,
     token_error_from,
 )
+from tui.core.credentials.texts import say
 from tui.core.credentials.tokens import TokenError
 from tui.core.tls import system_context
 
@@ -84,15 +85,10 @@ def read_private_file(path: Path, what: str) -> bytes:
         info = os.stat(path)
         data = path.read_bytes()
     except OSError as exc:
-        raise AppKeyProblem(
-            f"the {what} {path} cannot be read ({exc.strerror or exc}). Check the path in "
-            "the settings and that mailwiz runs as a user who may read it"
-        ) from None
+        error = exc.strerror or exc
+        raise AppKeyProblem(say("app.unreadable", what=what, path=path, error=error)) from None
     if stat.S_IMODE(info.st_mode) & 0o077:
-        raise AppKeyProblem(
-            f"the {what} {path} may be read by other users, and it is a secret like a "
-            f"password. Run: chmod 600 {path}"
-        )
+        raise AppKeyProblem(say("app.readable-by-others", what=what, path=path))
     return data
 
 
@@ -129,21 +125,15 @@ def load_certificate(path: Path) -> Certificate:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    data = read_private_file(path, "certificate file")
+    data = read_private_file(path, say("app.certificate-file"))
     try:
         certificate = x509.load_pem_x509_certificate(data)
     except ValueError:
-        raise AppKeyProblem(
-            f"{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----). Put the "
-            "certificate you uploaded to the app registration in the file, after the key"
-        ) from None
+        raise AppKeyProblem(say("app.no-certificate", path=path)) from None
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
-        raise AppKeyProblem(
-            f"{path} holds no private key mailwiz can use (an unencrypted PEM key, "
-            "-----BEGIN PRIVATE KEY-----, is needed with the certificate)"
-        ) from None
+        raise AppKeyProblem(say("app.no-private-key", path=path)) from None
     x5t, x5t_s256 = load_thumbprints(data)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -174,7 +164,7 @@ class ServiceAccount:
 
 
 def load_service_account(path: Path) -> ServiceAccount:
-    data = read_private_file(path, "service account key file")
+    data = read_private_file(path, say("app.service-account-file"))
     try:
         key = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -184,11 +174,7 @@ def load_service_account(path: Path) -> ServiceAccount:
         or key.get("type") != "service_account"
         or not all(isinstance(key.get(k), str) for k in ("client_email", "private_key"))
     ):
-        raise AppKeyProblem(
-            f"{path} is not a service account key file (JSON with type service_account, "
-            "client_email and private_key): download a JSON key in the Google Cloud "
-            "console, IAM & Admin > Service accounts > the account > Keys"
-        )
+        raise AppKeyProblem(say("app.not-service-account", path=path))
     return ServiceAccount(
         client_email=key["client_email"],
         client_id=str(key.get("client_id") or ""),
@@ -264,10 +250,7 @@ def jwt_bearer_form(settings: Settings, account: ServiceAccount, token_url: str)
     try:
         key = RSAKey.import_key(account.private_key_pem)
     except ValueError:
-        raise AppKeyProblem(
-            "the service account key file's private_key is not an RSA key in PEM form: "
-            "download a new JSON key for the service account"
-        ) from None
+        raise AppKeyProblem(say("app.not-rsa")) from None
     assertion = JWTBearerGrant.sign(
         key,
         issuer=account.client_email,
@@ -303,7 +286,7 @@ async def post_token_request(token_url: str, form: dict[str, str]) -> dict[str, 
     except Exception as exc:
         raise token_error_from(exc, words) from None
     if not isinstance(answer, dict):
-        raise TokenError("invalid_response", "the sign-in server's answer was not OAuth JSON")
+        raise TokenError("invalid_response", say("token.not-json"))
     if "error" in answer:
         error = token_error_from(
             OAuthError(str(answer["error"]), str(answer.get("error_description") or "")), words
@@ -311,7 +294,7 @@ async def post_token_request(token_url: str, form: dict[str, str]) -> dict[str, 
         error.temporary = error.temporary or response.status_code >= 500
         raise error
     if not isinstance(answer.get("access_token"), str) or not answer["access_token"]:
-        raise TokenError("invalid_response", "the sign-in server gave no access token")
+        raise TokenError("invalid_response", say("token.no-access-token"))
     return answer
 
 
@@ -343,7 +326,7 @@ def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -
     oauth = settings.oauth
     if oauth.provider == "google":
         if not oauth.service_account.strip():
-            raise AppKeyProblem("[oauth] service_account names no key file")
+            raise AppKeyProblem(say("app.no-service-account"))
         path = resolve_path(oauth.service_account, config_path)
         return AppKey(service_account=load_service_account(path))
     if oauth.certificate.strip():
@@ -354,11 +337,7 @@ def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -
 
     lookup = load_password(settings, config_path)
     if lookup.password is None:
-        raise CredentialMissing(
-            "no client secret is stored for the app sign-in. Store it with "
-            "`mailwiz password` (or set [oauth] certificate to a PEM key and certificate). "
-            + lookup.problem
-        )
+        raise CredentialMissing(say("app.no-client-secret", problem=lookup.problem))
     return AppKey(secret=lookup.password)
 
 
@@ -408,7 +387,7 @@ class AppTokenSource:
         else:
             url = app_token_url(settings)
             if not url:
-                raise TokenError("invalid_request", "no token URL is set in [oauth] token_url")
+                raise TokenError("invalid_request", say("token.no-token-url"))
             form = client_credentials_form(settings, url, key.secret, key.certificate)
         return await post_token_request(url, form)
 

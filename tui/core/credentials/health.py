@@ -129,8 +129,7 @@ def refusal_words(settings: Settings, refusal: Refusal) -> tuple[str, str]:
     diagnosis = explain_token_error(
         refusal.error, refusal.description, settings, audience=Audience.CLI
     )
-    first = diagnosis.fix.splitlines()[0] if diagnosis.fix else ""
-    return diagnosis.title, first.lstrip("0123456789. ").replace("**", "")
+    return diagnosis.title, diagnosis.first_step()
 
 
 # ------------------------------------------------------------------------ the token source

@@ -18,14 +18,13 @@ if TYPE_CHECKING:
     import keyring.backend
 
 from tui.core.credentials.lookup import PASSWORD_ENV
+from tui.core.credentials.texts import say
 
 _T = TypeVar("_T")
 
-_OR_FALLBACK = (
-    "store the password in a file that only you can read, or give it at each use in the "
-    f"{PASSWORD_ENV} environment variable"
-)
-_FALLBACKS = _OR_FALLBACK[0].upper() + _OR_FALLBACK[1:] + " instead."
+
+def _or_fallback() -> str:
+    return say("keyring.or-fallback", env=PASSWORD_ENV)
 
 
 class PasswordStoreError(Exception):
@@ -58,7 +57,7 @@ _KNOWN_BACKENDS = {
     "keyring.backends.macOS": "macOS Keychain",
     "keyring.backends.Windows": "Windows Credential Manager",
     "keyring.backends.fail": "none available",
-    "keyring.backends.null": "null backend, which keeps nothing",
+    "keyring.backends.null": "",  # said in words: keyring.null-backend
 }
 
 
@@ -72,10 +71,10 @@ def backend_name(backend: keyring.backend.KeyringBackend) -> str:
             inner = [backend_name(b) for b in backend.backends]
         except Exception:
             inner = []
-        return " then ".join(inner) if inner else "an empty chain, which keeps nothing"
+        return say("keyring.chain").join(inner) if inner else say("keyring.empty-chain")
     known = _KNOWN_BACKENDS.get(cls.__module__)
     if known is not None:
-        return known
+        return known or say("keyring.null-backend")
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
@@ -86,9 +85,9 @@ def backend_name_quick() -> str:
         # Instant once a backend is loaded (any keyring call loads it); at most 2 s before.
         return _call_guarded(lambda: backend_name(keyring.get_keyring()), timeout=2)
     except TimeoutError:
-        return "not answering"
+        return say("keyring.not-answering")
     except Exception:
-        return "not usable"
+        return say("keyring.not-usable")
 
 
 def _mask(text: str, password: str | None) -> str:
@@ -106,37 +105,30 @@ def _short(exc: BaseException, password: str | None = None) -> str:
 
 
 def _fail_none() -> PasswordStoreError:
-    why = "keyring found no backend to use"
+    why = say("keyring.no-backend")
     if sys.platform.startswith("linux") and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        why = (
-            "there is no desktop session with a keyring service (no D-Bus session), "
-            "as is usual on a headless server or over SSH"
-        )
+        why = say("keyring.no-dbus")
+    fallbacks = say("keyring.fallbacks", env=PASSWORD_ENV)
     return PasswordStoreError(
         "none",
-        f"No system keyring is available here: {why}. {_FALLBACKS}",
-        reason=f"no system keyring is available here: {why}",
+        say("keyring.none", why=why, fallbacks=fallbacks),
+        reason=say("keyring.none-reason", why=why),
     )
 
 
 def _fail_locked(name: str) -> PasswordStoreError:
     return PasswordStoreError(
         "locked",
-        f"The system keyring ({name}) is locked and could not be unlocked. Unlock it (log in "
-        f"to the desktop session, or use your keyring's unlock tool) and try again, or "
-        f"{_OR_FALLBACK}.",
-        reason=f"the system keyring ({name}) is locked and could not be unlocked",
+        say("keyring.locked", name=name, fallback=_or_fallback()),
+        reason=say("keyring.locked-reason", name=name),
     )
 
 
 def _fail_prompted(name: str) -> PasswordStoreError:
     return PasswordStoreError(
         "locked",
-        f"The keyring ({name}) is locked and wanted to ask for its password on the terminal, "
-        "which mailwiz does not allow (the prompt would fight the wizard's screen). Unlock it "
-        f"before starting mailwiz, or {_OR_FALLBACK}.",
-        reason=f"the keyring ({name}) is locked and wanted to ask for its password on the "
-        "terminal, which mailwiz does not allow",
+        say("keyring.prompted", name=name, fallback=_or_fallback()),
+        reason=say("keyring.prompted-reason", name=name),
     )
 
 
@@ -152,20 +144,20 @@ def _fail_misconfigured(exc: BaseException) -> PasswordStoreError:
     configured = os.environ.get("PYTHON_KEYRING_BACKEND")
     if configured:
         where = f"PYTHON_KEYRING_BACKEND={configured}"
-        fix = "Fix or unset PYTHON_KEYRING_BACKEND"
+        fix = say("keyring.fix-env")
     else:
         config_file = _keyringrc_path()
         if config_file.exists():
-            where = f"the keyring configuration file {config_file}"
-            fix = f"Fix or remove default-keyring in {config_file}"
+            where = say("keyring.where-rc", path=config_file)
+            fix = say("keyring.fix-rc", path=config_file)
         else:
-            where = "keyring's backend detection"
-            fix = "Check the keyring installation"
+            where = say("keyring.where-detection")
+            fix = say("keyring.fix-installation")
+    error = _short(exc)
     return PasswordStoreError(
         "misconfigured",
-        f"The keyring backend chosen by {where} cannot be used ({_short(exc)}). "
-        f"{fix}, or {_OR_FALLBACK}.",
-        reason=f"the keyring backend chosen by {where} cannot be used ({_short(exc)})",
+        say("keyring.misconfigured", where=where, error=error, fix=fix, fallback=_or_fallback()),
+        reason=say("keyring.misconfigured-reason", where=where, error=error),
     )
 
 
@@ -174,37 +166,31 @@ def fail_null(backend: keyring.backend.KeyringBackend) -> PasswordStoreError:
 
     name = backend_name(backend)
     if isinstance(backend, null.Keyring):
-        why = (
-            f"the backend in use ({name}) throws passwords away; it is how a keyring is "
-            "switched off, with PYTHON_KEYRING_BACKEND or keyringrc.cfg"
-        )
-        fix = "Choose a real backend there"
+        why = say("keyring.null-why", name=name)
+        fix = say("keyring.null-fix")
     else:
-        why = f"reading it back from {name} gave something else"
-        fix = "Check the keyring service"
+        why = say("keyring.read-back-why", name=name)
+        fix = say("keyring.read-back-fix")
     return PasswordStoreError(
         "null",
-        f"The keyring accepted the password but did not keep it: {why}. {fix}, or {_OR_FALLBACK}.",
-        reason=f"the keyring accepted it but did not keep it: {why}",
+        say("keyring.not-kept", why=why, fix=fix, fallback=_or_fallback()),
+        reason=say("keyring.not-kept-reason", why=why),
     )
 
 
 def _fail_timeout(name: str, timeout: float) -> PasswordStoreError:
     return PasswordStoreError(
         "timeout",
-        f"The keyring ({name}) did not answer within {timeout:g} seconds: it may be waiting "
-        "for an unlock dialog on a desktop you cannot see, or its service is stuck. Unlock "
-        f"or restart it and try again, or {_OR_FALLBACK}.",
-        reason=f"the keyring ({name}) did not answer within {timeout:g} seconds",
+        say("keyring.timeout", name=name, timeout=timeout, fallback=_or_fallback()),
+        reason=say("keyring.timeout-reason", name=name, timeout=timeout),
     )
 
 
 def _fail_error(name: str, exc: BaseException, password: str | None) -> PasswordStoreError:
     return PasswordStoreError(
         "error",
-        f"The system keyring ({name}) reported an error: {_short(exc, password)}. "
-        f"Check the keyring service and try again, or {_OR_FALLBACK}.",
-        reason=f"the system keyring ({name}) reported an error: {_short(exc, password)}",
+        say("keyring.error", name=name, error=_short(exc, password), fallback=_or_fallback()),
+        reason=say("keyring.error-reason", name=name, error=_short(exc, password)),
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from tui.core.credentials.texts import say
 from tui.core.settings import uses_relay as uses_relay  # loaded before any lookup anyway
 
 if TYPE_CHECKING:
@@ -127,16 +128,9 @@ def env_password_problem(value: str) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return (
-            f"{PASSWORD_ENV} is not valid UTF-8 text (it holds bytes of another encoding). "
-            f"Set it again from a UTF-8 terminal, or store the password with "
-            "`mailwiz password`."
-        )
+        return say("lookup.env-not-utf8", env=PASSWORD_ENV)
     if any(ch in value for ch in "\r\n\0"):
-        return (
-            f"{PASSWORD_ENV} holds a line break or NUL character, which no server accepts "
-            "in a password. Set it without them."
-        )
+        return say("lookup.env-line-break", env=PASSWORD_ENV)
     return ""
 
 

@@ -26,6 +26,7 @@ from tui.core.credentials.oauth_endpoint import (
     secret_words,
     token_error_from,
 )
+from tui.core.credentials.texts import say as say_token
 from tui.core.credentials.tokens import TokenError
 from tui.core.diagnose.texts import say
 
@@ -132,7 +133,7 @@ def _seconds(value: float) -> float:
     """An access token's lifetime as the server said it, refused when no clock can hold it
     (1e400, "inf", NaN) or it is beyond any real token's (a year)."""
     if not math.isfinite(value) or not 0 <= value <= LONGEST_LIFE:
-        raise TokenError("invalid_response", "the token's lifetime (expires_in) is not usable")
+        raise TokenError("invalid_response", say_token("token.bad-lifetime"))
     return value
 
 
@@ -184,7 +185,7 @@ def _number(value: object) -> float:
 async def refresh_record(endpoints: Endpoints, record: TokenRecord) -> TokenRecord:
     """A new access token (and, where the server rotates them, a new refresh token)."""
     if not endpoints.token_url:
-        raise TokenError("invalid_request", "no token URL is set in [oauth] token_url")
+        raise TokenError("invalid_request", say_token("token.no-token-url"))
     words = secret_words(endpoints, record.refresh_token)
     try:
         async with oauth_client(endpoints) as client:
@@ -280,15 +281,17 @@ class StoredTokenSource:
             if latest.access_token != rejected and self._live(latest, FRESH_ENOUGH):
                 return latest.access_token
         if not self._record.refresh_token:
-            raise TokenError("invalid_grant", "no refresh token is stored: sign in again")
+            raise TokenError("invalid_grant", say_token("token.no-refresh-token"))
         new = await refresh_record(self._endpoints, self._record)
         if not new.access_token:
-            raise TokenError("invalid_response", "the refresh gave no access token")
+            raise TokenError("invalid_response", say_token("token.refresh-no-access-token"))
         # The old refresh token may be dead now (rotation): keep the new one first.
         try:
             await asyncio.to_thread(self._vault.save, new)
         except Exception as error:  # TokenStoreError; its text holds no secret
-            raise TokenError("store_failed", f"the renewed sign-in was not kept: {error}") from None
+            raise TokenError(
+                "store_failed", say_token("token.renewed-not-kept", error=error)
+            ) from None
         self._record = new
         self.refreshed += 1
         return new.access_token

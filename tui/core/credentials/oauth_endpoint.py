@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from tui.core.credentials.texts import say
 from tui.core.credentials.tokens import TokenError
 from tui.core.redact import Redactor
 from tui.core.tls import system_context
@@ -91,7 +92,9 @@ def endpoints_for(settings: Settings) -> Endpoints:
 
 
 def provider_name(provider: str) -> str:
-    return {"microsoft": "Microsoft", "google": "Google"}.get(provider, "the sign-in server")
+    return {"microsoft": "Microsoft", "google": "Google"}.get(provider) or say(
+        "token.the-sign-in-server"
+    )
 
 
 # --------------------------------------------------------------------------- secrets
@@ -152,22 +155,22 @@ def token_error_from(exc: BaseException, words: Redactor | None = None) -> Token
         status = exc.response.status_code
         return TokenError(
             "server_error",
-            f"the sign-in server answered HTTP {status}",
+            say("token.http-status", status=status),
             temporary=status >= 500 or status == 429,
         )
     if isinstance(exc, httpx.TimeoutException):
-        return TokenError("timeout", "the sign-in server did not answer in time", temporary=True)
+        return TokenError("timeout", say("token.timeout"), temporary=True)
     if isinstance(exc, httpx.TransportError):
         return TokenError(
             "network",
-            f"the sign-in server could not be reached ({type(exc).__name__})",
+            say("token.unreachable", error=type(exc).__name__),
             temporary=True,
         )
     if isinstance(exc, AnswerRefused):
         return TokenError("invalid_response", str(exc))
     if isinstance(exc, OverflowError | RecursionError | ValueError | TypeError | KeyError):
         # 1e400 or "inf" seconds, JSON nested 100,000 deep, a number where text belongs...
-        return TokenError("invalid_response", "the sign-in server's answer was not OAuth JSON")
+        return TokenError("invalid_response", say("token.not-json"))
     raise exc
 
 
@@ -187,12 +190,12 @@ class _CappedTransport:
         try:
             encoding = response.headers.get("content-encoding", "identity").strip().lower()
             if encoding not in ("", "identity"):
-                raise AnswerRefused(f"the answer came compressed ({encoding}), unasked")
+                raise AnswerRefused(say("token.compressed", encoding=encoding))
             body = bytearray()
             async for chunk in response.stream:  # type: ignore[union-attr]
                 body += chunk
                 if len(body) > MAX_ANSWER:
-                    raise AnswerRefused(f"the answer was larger than {MAX_ANSWER} bytes")
+                    raise AnswerRefused(say("token.too-large", limit=MAX_ANSWER))
         finally:
             await response.aclose()
         return httpx.Response(

@@ -31,6 +31,7 @@ from tui.core.credentials.oauth_endpoint import (
     secret_words,
     token_error_from,
 )
+from tui.core.credentials.texts import say as say_token
 from tui.core.credentials.tokens import TokenError
 from tui.core.diagnose.texts import say
 
@@ -67,7 +68,7 @@ async def start_device_flow(endpoints: Endpoints) -> DeviceCode:
     """Ask for a device code and a user code to show (RFC 8628 section 3.1). What the server
     sends to be shown is checked first (`shown_address`, `shown_code`)."""
     if not endpoints.device_authorization_url:
-        raise TokenError("invalid_request", "this provider has no device code sign-in")
+        raise TokenError("invalid_request", say_token("token.no-device-flow"))
     data = {"client_id": endpoints.client_id}
     if endpoints.client_secret:
         data["client_secret"] = endpoints.client_secret
@@ -168,7 +169,9 @@ def _json_object(response: object) -> dict[str, object]:
         answer = None
     if not isinstance(answer, dict):
         response.raise_for_status()
-        raise TokenError("invalid_response", f"HTTP {response.status_code}, and no OAuth JSON")
+        raise TokenError(
+            "invalid_response", say_token("token.no-oauth-json", status=response.status_code)
+        )
     return answer
 
 
@@ -204,7 +207,7 @@ async def poll_device_flow(
             if on_poll is not None:
                 on_poll(interval)
             if clock() + interval > deadline:
-                raise TokenError("expired_token", "the code expired before it was approved")
+                raise TokenError("expired_token", say_token("token.code-expired"))
             await sleep(interval)
             try:
                 token = await client.fetch_token(
@@ -246,7 +249,7 @@ def start_browser_flow(endpoints: Endpoints, port: int) -> BrowserSignIn:
     from authlib.oauth2.client import OAuth2Client
 
     if not endpoints.authorization_url:
-        raise TokenError("invalid_request", "no authorization URL is set in [oauth]")
+        raise TokenError("invalid_request", say_token("token.no-authorization-url"))
     redirect_uri = f"http://{LOOPBACK}:{port}/"
     verifier = generate_token(64)
     extra: dict[str, str] = {}

@@ -63,6 +63,7 @@ from tui.core.credentials.lookup import secret_optional as secret_optional
 from tui.core.credentials.lookup import secret_word as secret_word
 from tui.core.credentials.lookup import uses_api_key as uses_api_key
 from tui.core.credentials.lookup import uses_oauth_sign_in as uses_oauth_sign_in
+from tui.core.credentials.texts import say
 from tui.core.http_apis import facts_of
 from tui.core.locations import PASSWORD_FILE_SUFFIX as PASSWORD_FILE_SUFFIX
 from tui.core.locations import password_file_path as password_file_path
@@ -124,43 +125,35 @@ def keyring_account(settings: Settings) -> str:
 
 def _no_password_reason(settings: Settings) -> str:
     if settings.protocol == "http":
-        return (
-            'The relay\'s API key is not stored (store = "none"), so none is sent. To send '
-            "one, run `mailwiz password --store keyring` (or --store file)."
-        )
+        return say("store.relay-not-stored")
     if uses_oauth_sign_in(settings) and settings.oauth.grant == "app":
-        return (
-            "The app signs in itself with a certificate or a key file ([oauth] certificate "
-            "or service_account), so no secret is stored."
-        )
+        return say("store.app-no-secret")
     if uses_oauth_sign_in(settings):
-        return (
-            "These settings sign in with OAuth (smtp.auth = oauth2), so no password is "
-            "stored or needed: run `mailwiz login` to sign in."
-        )
-    return "No username is set (a server used without login), so no password is needed."
+        return say("store.oauth-no-password")
+    return say("store.no-username")
 
 
 def describe_store(settings: Settings, config_path: Path) -> str:
     """Where the password (or API key) for these settings is kept, in words, for `show`
     and save."""
     if uses_relay(settings) and settings.password.store == "none":
-        return f"nowhere: no API key is sent to the relay (unless {PASSWORD_ENV} is set)"
+        return say("store.where-relay-none", env=PASSWORD_ENV)
     if uses_oauth_sign_in(settings) and not password_needed(settings):  # (an app's secret is)
-        return "nowhere: these settings sign in with OAuth (`mailwiz login`), not a password"
+        return say("store.where-oauth")
     if not password_needed(settings):
-        return "nowhere: no username is set, so no password is needed"
+        return say("store.where-no-username")
     store = settings.password.store
     word = secret_word(settings)
     if store == "keyring":
         name = backend_name_quick()
-        where = f"the system keyring ({name}), entry {SERVICE} / {keyring_account(settings)}"
+        account = keyring_account(settings)
+        where = say("store.where-keyring", name=name, service=SERVICE, account=account)
         if secret_optional(settings):
-            return f"{where}, if one is stored (the relay's API key is optional)"
+            return say("store.where-keyring-optional", where=where)
         return where
     if store == "file":
-        return f"the {word} file {password_file_path(config_path)} (readable only by you)"
-    return f"not stored: given at each use in the {PASSWORD_ENV} environment variable"
+        return say("store.where-file", word=word, path=password_file_path(config_path))
+    return say("store.where-env", env=PASSWORD_ENV)
 
 
 # ---------------------------------------------------------------------------
@@ -227,58 +220,42 @@ class SecretFileRead:
 
 
 def read_secret_file(path: Path, config_path: Path | None = None) -> SecretFileRead:
-    command = command_for(config_path, "password")
-    run_hint = f"Run `{command}` to store it, or give it in {PASSWORD_ENV}."
+    def run_hint() -> str:  # said only when the file cannot be used
+        return say("store.run-hint", command=command_for(config_path, "password"), env=PASSWORD_ENV)
+
     try:
         # O_NONBLOCK: a FIFO planted at the path must not hang us before the check below.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        return SecretFileRead(None, f"The password file {path} does not exist. {run_hint}", "")
+        return SecretFileRead(None, say("store.file-missing", path=path, hint=run_hint()), "")
     except PermissionError:
-        return SecretFileRead(
-            None,
-            f"mailwiz may not read the password file {path} (permission denied). Check "
-            f"that it belongs to you, or give the password in {PASSWORD_ENV}.",
-            "",
-        )
+        return SecretFileRead(None, say("store.file-denied", path=path, env=PASSWORD_ENV), "")
     except OSError as exc:
-        return SecretFileRead(
-            None, f"The password file {path} could not be opened ({exc.strerror}).", ""
-        )
+        return SecretFileRead(None, say("store.file-not-opened", path=path, error=exc.strerror), "")
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return SecretFileRead(
-                None, f"{path} is not a regular file, so it is not used as a password file.", ""
-            )
+            return SecretFileRead(None, say("store.file-not-regular", path=path), "")
         chunks = []
         while chunk := os.read(fd, 65536):
             chunks.append(chunk)
     except OSError as exc:
-        return SecretFileRead(
-            None, f"The password file {path} could not be read ({exc.strerror}).", ""
-        )
+        return SecretFileRead(None, say("store.file-not-read", path=path, error=exc.strerror), "")
     finally:
         os.close(fd)
     warning = ""
     if os.name == "posix" and info.st_mode & 0o077:
-        warning = (
-            f"The password file {path} can be read by other users of this computer "
-            f"(permissions {stat.filemode(info.st_mode)}), and anyone who reads it can send "
-            f"mail as you. Run: chmod 600 {path}"
-        )
+        warning = say("store.file-readable", path=path, mode=stat.filemode(info.st_mode))
     try:
         text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
-        return SecretFileRead(
-            None, f"The password file {path} is not UTF-8 text. {run_hint}", warning
-        )
+        return SecretFileRead(None, say("store.file-not-utf8", path=path, hint=run_hint()), warning)
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):
         text = text[:-1]
     if not text:
-        return SecretFileRead(None, f"The password file {path} is empty. {run_hint}", warning)
+        return SecretFileRead(None, say("store.file-empty", path=path, hint=run_hint()), warning)
     return SecretFileRead(text, "", warning)
 
 
@@ -288,9 +265,9 @@ def read_secret_file(path: Path, config_path: Path | None = None) -> SecretFileR
 
 def _check_new_password(password: str) -> None:
     if not password:
-        raise ValueError("The password is empty.")
+        raise ValueError(say("store.password-empty"))
     if any(ch in password for ch in "\r\n\0"):
-        raise ValueError("The password contains a line break or NUL character.")
+        raise ValueError(say("store.password-line-break"))
 
 
 def save_password(
@@ -304,10 +281,7 @@ def save_password(
     """
     store = settings.password.store
     if store == "none":
-        raise ValueError(
-            f'The password store is "none": the password is never stored; give it at each '
-            f"use in {PASSWORD_ENV}."
-        )
+        raise ValueError(say("store.store-none", env=PASSWORD_ENV))
     if not password_needed(settings):
         raise ValueError(_no_password_reason(settings))
     _check_new_password(password)
@@ -317,19 +291,13 @@ def save_password(
         try:
             write_secret_file(path, password)
         except OSError as exc:
+            error = exc.strerror or exc
             raise PasswordStoreError(
-                "file",
-                f"The password file {path} could not be written ({exc.strerror or exc}). "
-                "Check that its folder exists and is yours, or give the password in "
-                f"{PASSWORD_ENV}.",
+                "file", say("store.file-not-written", path=path, error=error, env=PASSWORD_ENV)
             ) from None
         back = read_secret_file(path, config_path)
         if back.password != password:
-            raise PasswordStoreError(
-                "file",
-                f"The password file {path} was written but reading it back gave something "
-                "else. Check the disk and the file, then try again.",
-            )
+            raise PasswordStoreError("file", say("store.file-read-back", path=path))
         return
 
     account = keyring_account(settings)
@@ -363,13 +331,9 @@ def load_password(
     store = settings.password.store
     word = secret_word(settings)
     if store == "none":
-        return PasswordLookup(
-            None,
-            "none",
-            f'The {word} is not stored (store = "none") and {PASSWORD_ENV} is not set. '
-            f"Set {PASSWORD_ENV} to the {word} before running mailwiz, or store it "
-            f"with `{command_for(config_path, 'password')}`.",
-        )
+        command = command_for(config_path, "password")
+        problem = say("store.not-stored-env-unset", word=word, env=PASSWORD_ENV, command=command)
+        return PasswordLookup(None, "none", problem)
     if store == "file":
         got = read_secret_file(password_file_path(config_path), config_path)
         return PasswordLookup(got.password, "file", got.problem, got.warning)
@@ -392,24 +356,23 @@ def load_password(
     if found is None and secret_optional(settings):
         return PasswordLookup(None, "keyring", "")  # no key stored: the relay gets none
     if found is None:
-        return PasswordLookup(
-            None,
-            "keyring",
-            f"The system keyring ({name}) has no {secret_word(settings)} for "
-            f"{SERVICE} / {account}. "
-            f"Run `{command_for(config_path, 'password')}` to store it, "
-            f"or give it in {PASSWORD_ENV}.",
+        problem = say(
+            "store.keyring-has-none",
+            name=name,
+            word=secret_word(settings),
+            service=SERVICE,
+            account=account,
+            command=command_for(config_path, "password"),
+            env=PASSWORD_ENV,
         )
+        return PasswordLookup(None, "keyring", problem)
     return PasswordLookup(found, "keyring", "")
 
 
 def _relay_hint(settings: Settings) -> str:
     if not secret_optional(settings):
         return ""
-    return (
-        " (The relay's API key is optional: if your relay takes none, set [password] store = "
-        '"none" and the keyring is not asked.)'
-    )
+    return say("store.relay-optional")
 
 
 def delete_password(settings: Settings, config_path: Path, timeout: float = 10) -> None:
@@ -428,9 +391,7 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
             path.unlink(missing_ok=True)
         except OSError as exc:
             raise PasswordStoreError(
-                "file",
-                f"The old password file {path} could not be removed ({exc.strerror}). "
-                "Remove it by hand: it still holds the password.",
+                "file", say("store.old-file-kept", path=path, error=exc.strerror)
             ) from None
         return
     if store != "keyring" or not (settings.protocol == "http" or settings.smtp.username.strip()):
@@ -456,8 +417,8 @@ def delete_password(settings: Settings, config_path: Path, timeout: float = 10) 
     except PasswordStoreError as exc:
         if exc.problem == "none":
             return
-        raise PasswordStoreError(
-            exc.problem,
-            f"The old password entry {SERVICE} / {account} could not be removed from the "
-            f"keyring and may still be there. {exc.explanation}",
-        ) from None
+        explanation = exc.explanation
+        message = say(
+            "store.old-entry-kept", service=SERVICE, account=account, explanation=explanation
+        )
+        raise PasswordStoreError(exc.problem, message) from None

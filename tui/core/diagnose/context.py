@@ -26,6 +26,12 @@ class Diagnosis:
     fix: str  # what to do: numbered lines
     field: Key | Literal[""] = ""  # the setting to look at, "" for none
 
+    def first_step(self) -> str:
+        """The first line of the fix without its number or Markdown (a one-line hint: the
+        queue's and status's notices). The fix's format is this package's, so is this."""
+        first = self.fix.splitlines()[0] if self.fix else ""
+        return first.lstrip("0123456789. ").replace("**", "")
+
 
 @dataclass
 class Ctx:

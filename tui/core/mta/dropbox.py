@@ -3,8 +3,9 @@
 Anyone may write to a system drop folder (mode 1733), so root treats what it finds there as
 hostile: nothing is followed (no symlink, no FIFO opened), and nothing is read past the
 limit, however much the file grows while it is read. Each entry ends in one of three ways:
-- a drop file mailwiz wrote: handed out (`Dropped`), locked, its message read to at most
-  MAX_MESSAGE + 1 bytes (so one byte over is known to be too big);
+- a drop file mailwiz wrote: handed out (`Dropped`), locked, its message (at most
+  MAX_MESSAGE bytes when it was opened) read from it in chunks, never past the size it
+  had then;
 - anything else (a symlink, a hard link, a FIFO, a folder, a file that is not a drop
   file, one over the limit): moved to the root-only quarantine/ folder beside it, with a
   note saying whose it was and why; a user over the quarantine's cap loses the entry;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
 import os
 import stat
@@ -25,12 +27,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tui.core.mta import syslog
 from tui.core.mta.spool import MAX_MESSAGE, Spool, new_id, user_name
+from tui.core.mta.texts import say
 
 HEADER_LIMIT = 64 * 1024  # bytes in a drop file's first line (its JSON record)
+CHUNK = 1024 * 1024  # bytes of a message read at once
 TEMP_GRACE = 3600.0  # seconds before a writer's temporary file counts as abandoned
 PER_USER_FILES = 1000  # drop files taken from one user in one run
 PER_USER_BYTES = 4 * MAX_MESSAGE  # bytes taken from one user in one run
@@ -44,7 +48,18 @@ class Dropped:
     fd: int
     uid: int
     header: dict[str, Any]
-    data: bytes
+    start: int  # where the message starts in the file (after the record's line)
+    size: int  # the message's size when the file was opened: nothing past it is read
+
+    def stream(self) -> BinaryIO:
+        """The message, read from the file as it is used."""
+        return io.BufferedReader(_Window(self.fd, self.start, self.size), CHUNK)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The message as written, in chunks."""
+        stream = self.stream()
+        while piece := stream.read(CHUNK):
+            yield piece
 
     def remove(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -62,8 +77,8 @@ def take(
     caps: tuple[int, int] = (PER_USER_FILES, PER_USER_BYTES),
 ) -> Iterator[Dropped]:
     """Each drop file in turn (locked; the lock ends with the next one); junk quarantined.
-    The size a file has when it is looked at decides nothing: it is read to at most
-    `limit` + 1 bytes. `caps`: the files and bytes taken from one user in this run."""
+    A file over `limit` is junk; one that grows after it was opened is read to the size it
+    had then. `caps`: the files and bytes taken from one user in this run."""
     now = time.time() if now is None else now
     most_files, most_bytes = caps
     try:
@@ -106,11 +121,11 @@ def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
     """The drop file at `path`, locked and read within the limits; None when it is gone or
     busy; Junk when it is not a drop file."""
     if not stat.S_ISREG(info.st_mode):
-        raise Junk(f"not a plain file ({_kind(info.st_mode)})")
+        raise Junk(say("junk-not-plain", kind=_kind(info.st_mode)))
     if info.st_nlink != 1:
-        raise Junk("a hard link to another file")
+        raise Junk(say("junk-hard-link"))
     if not path.name.endswith(".drop"):
-        raise Junk("not named like a drop file")
+        raise Junk(say("junk-name"))
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError:
@@ -122,46 +137,64 @@ def _open(path: Path, info: os.stat_result, limit: int) -> Dropped | None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         if not path.exists():
             raise FileNotFoundError(path)
-        header, data = _read(fd, limit)
+        header, start = _record(fd)
+        size = os.fstat(fd).st_size - start
+        if size > limit:
+            raise Junk(say("junk-too-large", limit=limit))
     except OSError:
         os.close(fd)
         return None
     except Junk:
         os.close(fd)
         raise
-    return Dropped(path, fd, info.st_uid, header, data)
+    return Dropped(path, fd, info.st_uid, header, start, size)
 
 
-def _read(fd: int, limit: int) -> tuple[dict[str, Any], bytes]:
-    """The first line (JSON) and at most limit + 1 bytes of the message after it."""
-    with os.fdopen(os.dup(fd), "rb") as handle:
-        first = handle.readline(HEADER_LIMIT)
-        data = handle.read(limit + 1)
-    if not first.endswith(b"\n"):
-        raise Junk("its first line is not a mailwiz record")
+def _record(fd: int) -> tuple[dict[str, Any], int]:
+    """The first line (JSON), and where the message after it starts."""
+    first = os.pread(fd, HEADER_LIMIT, 0)
+    end = first.find(b"\n")
+    if end < 0:
+        raise Junk(say("junk-first-line"))
     try:
-        header = json.loads(first.decode("utf-8"))
+        header = json.loads(first[:end].decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
-        raise Junk("its first line is not a mailwiz record") from None
+        raise Junk(say("junk-first-line")) from None
     if not isinstance(header, dict):
-        raise Junk("its first line is not a mailwiz record")
-    if len(data) > limit:
-        raise Junk(f"larger than the message limit ({limit} bytes)")
-    return header, data
+        raise Junk(say("junk-first-line"))
+    return header, end + 1
+
+
+class _Window(io.RawIOBase):
+    """`size` bytes of a file from `start`, read with pread (the file's offset is not
+    used, and nothing past the window is read however the file grows)."""
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        self.fd, self.start, self.size, self.done = fd, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self.size - self.done)
+        piece = os.pread(self.fd, wanted, self.start + self.done) if wanted > 0 else b""
+        buffer[: len(piece)] = piece
+        self.done += len(piece)
+        return len(piece)
 
 
 def _kind(mode: int) -> str:
-    for test, word in (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a device"),
-        (stat.S_ISBLK, "a device"),
+    for test, kind in (
+        (stat.S_ISLNK, "link"),
+        (stat.S_ISDIR, "folder"),
+        (stat.S_ISFIFO, "fifo"),
+        (stat.S_ISSOCK, "socket"),
+        (stat.S_ISCHR, "device"),
+        (stat.S_ISBLK, "device"),
     ):
         if test(mode):
-            return word
-    return "not a regular file"
+            return say(f"junk-kinds.{kind}")
+    return say("junk-kinds.other")
 
 
 def quarantine(spool: Spool, path: Path, info: os.stat_result, reason: str) -> None:

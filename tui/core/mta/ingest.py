@@ -8,22 +8,27 @@ file holds, the others are still taken in.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterable
-from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui.core.addresses import envelope_problem
 from tui.core.exits import SysExit
-from tui.core.mta import dropbox, syslog
+from tui.core.mta import syslog
 from tui.core.mta.errors import MtaError
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation, from_record
-from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare
+from tui.core.mta.reading import Reader
+from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare_head
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id, user_name
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    from tui.core.mta import dropbox
+
 Message = TypeVar("Message", Prepared, Head)
+_NOTICE_QUOTES = 64 * 1024  # the start of a message, for a notice (its header block)
 
 
 def new_envelope(prepared: Prepared | Head, invocation: Invocation, uid: int) -> Envelope:
@@ -70,7 +75,7 @@ def split_refused(prepared: Message) -> tuple[Message, list[tuple[str, str]]]:
             refused.append((address, problem))
     if not refused:
         return prepared, []
-    return replace(prepared, recipients=tuple(good)), refused
+    return prepared._replace(recipients=tuple(good)), refused
 
 
 def fail_refused(
@@ -96,11 +101,9 @@ def fail_refused(
     return entries
 
 
-def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> Envelope:
+def fail_message(spool: Spool, data: bytes | Iterable[bytes], uid: int, error: str) -> Envelope:
     """A message that cannot be taken at all, kept in failed/ with the reason."""
-    envelope = Envelope(
-        new_id(), [], time.time(), user=user_name(uid), uid=uid, last_error=error, size=len(data)
-    )
+    envelope = Envelope(new_id(), [], time.time(), user=user_name(uid), uid=uid, last_error=error)
     spool.add(data, envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, [], answer=error)
     return envelope
@@ -108,16 +111,19 @@ def fail_message(spool: Spool, data: bytes, uid: int, error: str) -> Envelope:
 
 def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[str]:
     """Queue what callers without access to the settings left in the drop folder; each
-    records its submitting user (the file's owner). Returns the new queue IDs."""
+    records its submitting user (the file's owner). Returns the new queue IDs. A message
+    is read from its drop file as it is written to the queue, never held whole."""
+    from tui.core.mta import dropbox  # the runner's; a submission never reads the drop folder
+
     queued: list[str] = []
     for dropped in dropbox.take(spool):
         try:
-            queued += _accept(spool, dropped.data, dropped.header, dropped.uid, settings, resolver)
+            queued += _accept(spool, dropped, settings, resolver)
         except (OSError, MtaError):
             continue  # the queue cannot be written now: the drop file waits for the next run
         except Exception as error:  # one message never stops the others
             try:
-                fail_message(spool, dropped.data, dropped.uid, _unexpected(error))
+                fail_message(spool, dropped.chunks(), dropped.uid, _unexpected(error))
             except OSError:
                 continue
         dropped.remove()
@@ -135,32 +141,39 @@ def send_notice(spool: Spool, failed: Envelope, data: bytes, settings: Settings)
 
 
 def _accept(
-    spool: Spool,
-    data: bytes,
-    record: dict[str, object],
-    uid: int,
-    settings: Settings,
-    resolver: Resolver,
+    spool: Spool, dropped: dropbox.Dropped, settings: Settings, resolver: Resolver
 ) -> list[str]:
     """One drop file: queued, or failed/ with the reason. Never raises for its content."""
-    read = from_record(record)
+    read = from_record(dropped.header)
+    reader = Reader(dropped.stream(), ignore_dots=True)
     try:
         if read is None:
             raise MessageProblem("the drop file's header is not one mailwiz wrote")
         invocation, submitted = read
-        prepared = prepare(data, invocation, settings, resolver, submitted)
+        head = prepare_head(reader.head(), invocation, settings, resolver, submitted)
     except MessageProblem as problem:
-        send_notice(spool, fail_message(spool, data, uid, str(problem)), data, settings)
-        return []
+        return _refuse(spool, dropped, str(problem), settings)
     except UnknownLocalName as unknown:
         error = f"no alias and no [local] admin for the local name {unknown.name!r}"
-        send_notice(spool, fail_message(spool, data, uid, error), data, settings)
-        return []
-    prepared, refused = split_refused(prepared)
-    for failed in fail_refused(spool, prepared, invocation, uid, refused):
-        send_notice(spool, failed, prepared.data, settings)  # the caller never hears it
-    if not prepared.recipients:
-        return []
-    held = queue(spool, prepared, invocation, uid)
+        return _refuse(spool, dropped, error, settings)
+    head, refused = split_refused(head)
+    if refused:  # (rare) the whole message in memory, as the sendmail entry does then
+        prepared = Prepared(head.recipients, head.data + b"".join(reader.body()), head.subject)
+        for failed in fail_refused(spool, prepared, invocation, dropped.uid, refused):
+            send_notice(spool, failed, prepared.data, settings)  # the caller never hears it
+        if not prepared.recipients:
+            return []
+        held = queue(spool, prepared, invocation, dropped.uid)
+    else:
+        body = itertools.chain([head.data], reader.body())
+        held = queue(spool, head, invocation, dropped.uid, body)
     held.release()
     return [held.id]
+
+
+def _refuse(spool: Spool, dropped: dropbox.Dropped, error: str, settings: Settings) -> list[str]:
+    """A drop file whose message cannot be taken: failed/, and the notice (which quotes
+    the header block only: the message's start is enough)."""
+    failed = fail_message(spool, dropped.chunks(), dropped.uid, error)
+    send_notice(spool, failed, dropped.stream().read(_NOTICE_QUOTES), settings)
+    return []

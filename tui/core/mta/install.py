@@ -108,7 +108,7 @@ def program_blocker(mailwiz: Path) -> str | None:
     if not found:
         return None
     path, why = found[0]
-    more = f" ({len(found) - 1} more path(s) like it)" if len(found) > 1 else ""
+    more = say("install-more-paths", count=len(found) - 1) if len(found) > 1 else ""
     return say("install-untrusted", path=path, why=why, more=more, mailwiz=mailwiz)
 
 
@@ -210,18 +210,14 @@ def install_plan(
         plan.blockers += [problem] if problem else _referenced_files(source)
         plan.steps.append(
             Step(
-                f"copy the settings {source.absolute()} to {settings} (readable by root "
-                "only), the password, if they use one, and the files they name (CA file, "
-                "certificate, key file) to root-only files beside them",
+                say("install-step-copy", source=source.absolute(), target=settings),
                 lambda: copy_settings(source, settings),
             )
         )
     spool = Spool(root / SPOOL)
     plan.steps.append(
         Step(
-            f"create the queue {spool.root} (tmp: root only; queue, hold, failed: anyone may "
-            f"list them, the files are root's; drop: any user may leave mail, mode "
-            f"{DROP_MODE:o})",
+            say("install-step-queue", spool=spool.root, mode=f"{DROP_MODE:o}"),
             lambda: spool.ensure(system=True),
         )
     )
@@ -232,12 +228,17 @@ def install_plan(
             continue
         if os.path.lexists(link):
             plan.blockers.append(_link_blocker(root, relative, owner_of))
-        plan.steps.append(Step(f"link {link} -> {mailwiz}", partial(_symlink, link, mailwiz)))
+        plan.steps.append(
+            Step(
+                say("install-step-link", link=link, target=mailwiz),
+                partial(_symlink, link, mailwiz),
+            )
+        )
     _runner_steps(root, mailwiz, plan, created)
     manifest = root / MANIFEST
     plan.steps.append(
         Step(
-            f"record what was installed in {manifest} (with what earlier installs recorded)",
+            say("install-step-record", manifest=manifest),
             lambda: _record(root, created),
         )
     )
@@ -289,7 +290,9 @@ def _runner_steps(root: Path, mailwiz: Path, plan: Plan, created: list[str]) -> 
         for name, text in _units(mailwiz).items():
             unit = root / UNITS / name
             created.append(f"{UNITS}/{name}")
-            plan.steps.append(Step(f"write {unit}", partial(_write, unit, text)))
+            plan.steps.append(
+                Step(say("install-step-write", path=unit), partial(_write, unit, text))
+            )
         if root == Path("/"):
             plan.steps.append(
                 Step(
@@ -303,8 +306,7 @@ def _runner_steps(root: Path, mailwiz: Path, plan: Plan, created: list[str]) -> 
     text = "# mailwiz: deliver the system mail queue\n" + cron_line(mailwiz)
     plan.steps.append(
         Step(
-            f"write {root / CRON} (no systemd here): the queue runner every minute, its "
-            "own failures to the system log",
+            say("install-step-cron", path=root / CRON),
             lambda: _write(root / CRON, text),
         )
     )
@@ -347,13 +349,19 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
         if relative in LINKS and not _ours(path, mailwiz):
             continue  # not ours (any more): leave it
         if os.path.lexists(path):
-            plan.steps.append(Step(f"remove {path}", partial(path.unlink, missing_ok=True)))
+            plan.steps.append(
+                Step(say("install-step-remove", path=path), partial(path.unlink, missing_ok=True))
+            )
     plan.steps.append(_spool_removal(spool))
     manifest = root / MANIFEST
     if manifest.exists():
-        plan.steps.append(Step(f"remove {manifest}", lambda: manifest.unlink(missing_ok=True)))
+        plan.steps.append(
+            Step(
+                say("install-step-remove", path=manifest), lambda: manifest.unlink(missing_ok=True)
+            )
+        )
     folder = manifest.parent
-    plan.steps.append(Step(f"remove {folder} if nothing else is in it", lambda: _rmdir(folder)))
+    plan.steps.append(Step(say("install-step-rmdir", path=folder), lambda: _rmdir(folder)))
     return plan
 
 
@@ -382,11 +390,10 @@ def _spool_removal(spool: Spool) -> Step:
     ]
     if waiting:
         return Step(
-            f"keep the queue {spool.root}: it still holds {len(waiting)} file(s) "
-            "(see mailwiz queue; delete the folder by hand when done)",
+            say("install-step-keep-queue", spool=spool.root, count=len(waiting)),
             lambda: None,
         )
     return Step(
-        f"remove the empty queue {spool.root}",
+        say("install-step-remove-queue", spool=spool.root),
         lambda: shutil.rmtree(spool.root, ignore_errors=True),
     )

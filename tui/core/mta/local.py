@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.core.settings import LocalSettings
@@ -52,13 +51,16 @@ def _fqdn() -> str:
         return ""
 
 
-@dataclass(frozen=True)
 class Resolver:
-    """Resolves recipients with the [local] table; `domains` are the local domains."""
+    """Resolves recipients with the [local] table; `domains` are the local domains. (A plain
+    class: the submit path compiles no dataclass.)"""
 
-    local: LocalSettings
-    domains: frozenset[str]
-    system: Mapping[str, str] = field(default_factory=dict)  # /etc/aliases, lower-case names
+    def __init__(
+        self, local: LocalSettings, domains: frozenset[str], system: Mapping[str, str] | None = None
+    ) -> None:
+        self.local = local
+        self.domains = domains
+        self.system: Mapping[str, str] = system or {}  # /etc/aliases, lower-case names
 
     def local_name(self, address: str) -> str | None:
         """The local name of a local address ("root@localhost" -> "root"), else None."""

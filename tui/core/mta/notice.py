@@ -16,6 +16,7 @@ import os
 import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
+from typing import TYPE_CHECKING
 
 from tui.core.mta import syslog
 from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
@@ -23,17 +24,21 @@ from tui.core.mta.spool import Envelope, Spool, new_id
 from tui.core.mta.texts import say
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    from tui.core.wire import Formed
+
 FAILED_KEPT = 30 * 24 * 3600.0  # how long failed/ keeps a message
 _HEADERS_KEPT = 32 * 1024  # bytes of the original headers quoted in the notice
 
 
-def _headers(data: bytes) -> str:
-    text = data[: _HEADERS_KEPT * 2].replace(b"\r\n", b"\n")
+def _headers(data: Formed) -> str:
+    start = data if isinstance(data, bytes) else data.head(_HEADERS_KEPT * 2)
+    text = start[: _HEADERS_KEPT * 2].replace(b"\r\n", b"\n")
     end = text.find(b"\n\n")
     return text[: end if end >= 0 else len(text)][:_HEADERS_KEPT].decode("utf-8", "replace")
 
 
-def _auto_reply(data: bytes) -> bool:
+def _auto_reply(data: Formed) -> bool:
     for line in _headers(data).lower().splitlines():
         if line.startswith("auto-submitted:") and "auto-replied" in line:
             return True
@@ -53,7 +58,7 @@ def recipient_for(envelope: Envelope, settings: Settings) -> str | None:
     return settings.local.admin or None
 
 
-def build(envelope: Envelope, data: bytes, settings: Settings, to: str) -> bytes:
+def build(envelope: Envelope, data: Formed, settings: Settings, to: str) -> bytes:
     """The notice as sent (CRLF)."""
     notice = EmailMessage()
     notice["From"] = formataddr((say("notice-from"), settings.from_address))
@@ -74,7 +79,7 @@ def build(envelope: Envelope, data: bytes, settings: Settings, to: str) -> bytes
     return notice.as_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
-def send_notice(spool: Spool, envelope: Envelope, data: bytes, settings: Settings) -> str | None:
+def send_notice(spool: Spool, envelope: Envelope, data: Formed, settings: Settings) -> str | None:
     """Queue the one notice for a message that just failed; returns its queue id (None
     when none is due: a notice's own failure, an automatic reply, nobody to tell)."""
     if envelope.notice or _auto_reply(data):

@@ -11,9 +11,9 @@ mailwiz never makes its caller (cron, a web page) wait for the relay.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from email.utils import getaddresses
 from typing import Literal
+
+from tui.core.addresses import address_pairs
 
 Mode = Literal["deliver", "list", "flush", "initialize", "help"]
 Delivery = Literal["background", "queue"]
@@ -30,18 +30,33 @@ class OptionsError(ValueError):
     """A command line sendmail would refuse (exit 64, EX_USAGE)."""
 
 
-@dataclass
 class Invocation:
-    mode: Mode = "deliver"
-    recipients: list[str] = field(default_factory=list)  # from the command line
-    extract: bool = False  # -t: also To, Cc and Bcc; Bcc removed
-    ignore_dots: bool = False  # -i / -oi: a line "." does not end the message
-    sender: str | None = None  # -f / -r as given ("" and "<>" are the null sender)
-    full_name: str = ""  # -F
-    verbose: bool = False  # -v
-    no_queue: bool = False  # --no-queue: deliver now or fail, keep nothing
-    delivery: Delivery = "background"  # -odq: queue only, the runner sends it
-    ignored: list[str] = field(default_factory=list)  # for -v: what was accepted unused
+    """What the command line asks for. A plain class, not a dataclass: the submit path
+    compiles no dataclass (issue 24: a submission costs the interpreter's start plus a few
+    tens of milliseconds)."""
+
+    def __init__(
+        self,
+        *,
+        mode: Mode = "deliver",
+        recipients: list[str] | None = None,
+        extract: bool = False,
+        sender: str | None = None,
+        full_name: str = "",
+    ) -> None:
+        self.mode = mode
+        self.recipients: list[str] = recipients if recipients is not None else []  # as given
+        self.extract = extract  # -t: also To, Cc and Bcc; Bcc removed
+        self.ignore_dots = False  # -i / -oi: a line "." does not end the message
+        self.sender = sender  # -f / -r as given ("" and "<>" are the null sender)
+        self.full_name = full_name  # -F
+        self.verbose = False  # -v
+        self.no_queue = False  # --no-queue: deliver now or fail, keep nothing
+        self.delivery: Delivery = "background"  # -odq: queue only, the runner sends it
+        self.ignored: list[str] = []  # for -v: what was accepted unused
+
+    def __repr__(self) -> str:
+        return f"Invocation({vars(self)!r})"
 
 
 def parse(argv: Sequence[str]) -> Invocation:
@@ -69,7 +84,7 @@ def parse(argv: Sequence[str]) -> Invocation:
 def split_recipients(values: Sequence[str]) -> list[str]:
     """Command-line recipients, which may be lists ("a@x, Bee <b@y>"), as bare addresses."""
     found: list[str] = []
-    for _name, address in getaddresses([value for value in values if value.strip()]):
+    for _name, address in address_pairs([value for value in values if value.strip()]):
         address = address.strip()
         if address:
             found.append(address)

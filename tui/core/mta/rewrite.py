@@ -23,16 +23,14 @@ raw lines, so that fields mailwiz has no business with go out exactly as written
 from __future__ import annotations
 
 import contextlib
-import datetime
 import io
+import os
 import re
+import time
 import unicodedata
-from dataclasses import dataclass
-from email.header import Header, decode_header, make_header
-from email.utils import format_datetime, getaddresses, localtime, make_msgid, quote
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
-from tui.core.addresses import envelope_problem
+from tui.core.addresses import address_pairs, envelope_problem
 from tui.core.mta.local import Resolver, UnknownLocalName
 from tui.core.mta.options import Invocation
 from tui.core.mta.reading import FIELD, Reader, read_all
@@ -40,19 +38,25 @@ from tui.core.mta.reading import MessageProblem as MessageProblem
 from tui.core.mta.spool import MAX_MESSAGE
 from tui.core.settings import Settings
 
+if TYPE_CHECKING:
+    from tui.core.wire import Formed
+
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+# The records here are NamedTuples, not dataclasses: the submit path compiles no dataclass,
+# and the email package loads only for the header text that needs it (issue 24, item 1).
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     recipients: tuple[str, ...]  # the envelope
     data: bytes  # the message as sent, CRLF line ends
     subject: str  # decoded, for listings and the HTTP relay
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """A prepared header block: the body follows as the caller wrote it (CRLF)."""
 
     recipients: tuple[str, ...]  # the envelope
@@ -65,8 +69,7 @@ def read_input(stream: BinaryIO, ignore_dots: bool, limit: int = MAX_MESSAGE) ->
     return read_all(stream, ignore_dots, limit)
 
 
-@dataclass
-class _Field:
+class _Field(NamedTuple):
     name: str  # as written
     lines: list[bytes]  # the first line and its continuation lines, without line ends
 
@@ -102,14 +105,17 @@ def _split(data: bytes) -> tuple[list[_Field], list[bytes]]:
 
 def _addresses(fields: list[_Field], key: str) -> list[tuple[str, str]]:
     values = [f.value for f in fields if f.key == key]
-    return [(name, addr) for name, addr in getaddresses(values) if addr]
+    return [(name, addr) for name, addr in address_pairs(values) if addr]
 
 
 def _clean_name(name: str) -> str:
     """A display name fit for a header again: no control characters, one line."""
     name = "".join(" " if unicodedata.category(c) == "Cc" else c for c in name)
-    with contextlib.suppress(ValueError, LookupError, UnicodeError):
-        name = str(make_header(decode_header(name)))
+    if "=?" in name:  # an encoded word (RFC 2047) to decode; without one, nothing changes
+        from email.header import decode_header, make_header
+
+        with contextlib.suppress(ValueError, LookupError, UnicodeError):
+            name = str(make_header(decode_header(name)))
     return " ".join(name.split())
 
 
@@ -122,7 +128,11 @@ def _display_name(name: str) -> str:
     if _ATOMS.fullmatch(name):
         return name
     if name.isascii() and name.isprintable() and "=?" not in name:
+        from email.utils import quote
+
         return f'"{quote(name)}"'
+    from email.header import Header
+
     return Header(name, "utf-8").encode(maxlinelen=0)
 
 
@@ -203,21 +213,34 @@ def _prepare(
     fields = _rewrite_from(fields, invocation, settings)
     account = settings.from_address.strip()
     if not any(f.key == "date" for f in fields):
-        when = localtime() if submitted is None else localtime(_moment(submitted))
-        fields.append(_Field("Date", [f"Date: {format_datetime(when)}".encode("ascii")]))
+        when = header_date(time.time() if submitted is None else submitted)
+        fields.append(_Field("Date", [f"Date: {when}".encode("ascii")]))
     if not any(f.key == "message-id" for f in fields):
         domain = account.rpartition("@")[2] or "mailwiz.invalid"
         if envelope_problem(f"x@{domain}") is not None or not domain.isascii():
             domain = "mailwiz.invalid"
-        message_id = make_msgid(domain=domain)
-        fields.append(_Field("Message-ID", [f"Message-ID: {message_id}".encode("ascii")]))
+        fields.append(_Field("Message-ID", [f"Message-ID: {_message_id(domain)}".encode("ascii")]))
     out = b"".join(line + b"\r\n" for f in fields for line in f.lines) + b"\r\n"
     subject = next((_clean_name(f.value) for f in fields if f.key == "subject"), "")
     return Head(tuple(recipients), out, subject)
 
 
-def _moment(submitted: float) -> datetime.datetime:
-    return datetime.datetime.fromtimestamp(submitted, datetime.UTC)
+def header_date(moment: float) -> str:
+    """An RFC 5322 date in this machine's time zone, as the email package's
+    format_datetime(localtime(...)) writes it (a property test checks it)."""
+    when = time.localtime(moment)
+    offset = when.tm_gmtoff // 60
+    sign = "-" if offset < 0 else "+"
+    zone = f"{sign}{abs(offset) // 60:02d}{abs(offset) % 60:02d}"
+    return (
+        f"{_DAYS[when.tm_wday]}, {when.tm_mday:02d} {_MONTHS[when.tm_mon - 1]} "
+        f"{when.tm_year:04d} {when.tm_hour:02d}:{when.tm_min:02d}:{when.tm_sec:02d} {zone}"
+    )
+
+
+def _message_id(domain: str) -> str:
+    """A new Message-ID: the time, the process and 64 random bits, as make_msgid's are."""
+    return f"<{int(time.time() * 100)}.{os.getpid()}.{os.urandom(8).hex()}@{domain}>"
 
 
 def _qualified(field: _Field, resolver: Resolver) -> _Field:
@@ -225,7 +248,7 @@ def _qualified(field: _Field, resolver: Resolver) -> _Field:
     with no local name, or one that cannot be rewritten safely, is kept as written."""
     if field.key not in ("to", "cc"):
         return field
-    pairs = getaddresses([field.value])
+    pairs = address_pairs([field.value])
     if not any(addr and resolver.local_name(addr) is not None for _n, addr in pairs):
         return field
     qualified: list[tuple[str, str]] = []
@@ -258,12 +281,19 @@ def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settin
     return kept
 
 
-def text_of(data: bytes) -> str:
-    """The plain-text body of a message (for transports that take text, not MIME)."""
-    import email
+def text_of(data: Formed) -> str:
+    """The plain-text body of a message (for transports that take text, not MIME); the
+    message is read in chunks (its bytes, or its file in the queue)."""
     import email.policy  # for the HTTP relay only: not on the submit path
+    from email.message import EmailMessage
+    from email.parser import BytesFeedParser
 
-    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    from tui.core.wire import raw_chunks
+
+    parser = BytesFeedParser(EmailMessage, policy=email.policy.default)
+    for chunk in raw_chunks(data):
+        parser.feed(chunk)
+    parsed = parser.close()
     try:
         body = parsed.get_body(("plain", "html"))
         return str(body.get_content()) if body is not None else ""

@@ -25,6 +25,7 @@ from tui.core.mta.notice import expire_failed, send_notice
 from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
+from tui.core.wire import Formed
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
@@ -121,7 +122,7 @@ def relay_name(settings: Settings) -> str:
 async def attempt(
     settings: Settings,
     password: Secret,
-    data: bytes,
+    data: Formed,
     envelope: Envelope,
     on_event: OnEvent | None = None,
     on_accepted: Callable[[], None] | None = None,
@@ -143,7 +144,7 @@ async def attempt(
 async def _attempt(
     settings: Settings,
     password: Secret,
-    data: bytes,
+    data: Formed,
     envelope: Envelope,
     on_event: OnEvent,
     on_accepted: Callable[[], None] | None,
@@ -151,7 +152,9 @@ async def _attempt(
     """Send one message once. `on_accepted` runs as soon as the server has taken it for
     every recipient still wanted (the 250 after DATA), before QUIT, so the queue can forget
     it at the earliest moment. A recipient refused for good does not stop the others: the
-    send is tried again at once without it, and the attempt says who was refused."""
+    send is tried again at once without it, and the attempt says who was refused.
+    `data` is the message's bytes or its file in the queue (SMTP sends it from there in
+    chunks; the HTTP relay and APIs need its text, which is read from it)."""
     # The HTTP relay takes one recipient per request; SMTP takes the whole envelope.
     http = settings.protocol == "http"
     pending: list[tuple[str, ...]] = (
@@ -197,7 +200,7 @@ async def _attempt(
     return Attempt("sent")
 
 
-Notify = Callable[[Envelope, bytes], None]
+Notify = Callable[[Envelope, Formed], None]
 
 
 def settle(
@@ -233,7 +236,7 @@ def settle(
         held.failed()
         _log(held.id, "failed", envelope, result)
         if notify is not None:
-            notify(envelope, held.read())
+            notify(envelope, held.message)
         return "failed"
     delay = RETRY_DELAYS[min(envelope.attempts, len(RETRY_DELAYS)) - 1]
     envelope.next_try = now + delay
@@ -257,11 +260,10 @@ def _failed_copy(held: Held, recipients: list[str], error: str, notify: Notify |
         original.sender, original.user, original.uid, attempts=1, last_try=time.time(),
         last_error=error,
     )  # fmt: skip
-    data = held.read()
-    spool.add(data, envelope).failed()
+    spool.add(held.message.chunks(), envelope).failed()
     syslog.event(envelope.id, "failed", envelope.user, recipients, answer=error)
     if notify is not None:
-        notify(envelope, data)
+        notify(envelope, held.message)
 
 
 async def deliver_held(
@@ -274,7 +276,7 @@ async def deliver_held(
     failure); always releases it."""
     accepted = False
 
-    def notify(envelope: Envelope, data: bytes) -> None:
+    def notify(envelope: Envelope, data: Formed) -> None:
         send_notice(held.spool, envelope, data, settings)
 
     def forget() -> None:
@@ -283,7 +285,8 @@ async def deliver_held(
         held.delivered()
 
     try:
-        result = await attempt(settings, password, held.read(), held.envelope, on_event, forget)
+        # The message goes from its file in the queue, in chunks: never held whole.
+        result = await attempt(settings, password, held.message, held.envelope, on_event, forget)
         if accepted:  # gone from the queue already; a failed QUIT changes nothing
             envelope = held.envelope
             went = [r for r in envelope.recipients if r not in result.refused_recipients]

@@ -31,9 +31,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui.core.locations import DROP_FOLDER
+
+if TYPE_CHECKING:
+    from tui.core.wire import MessageFile
 
 Folder = Literal["queue", "failed", "hold"]
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{8}$")
@@ -373,10 +376,16 @@ class Held:
     def id(self) -> str:
         return self.envelope.id
 
+    @property
+    def message(self) -> MessageFile:
+        """The message, read from its file in chunks as it is used (never held whole)."""
+        from tui.core.wire import MessageFile  # delivery only: not on the submit path
+
+        return MessageFile(self.fd)
+
     def read(self) -> bytes:
-        with os.fdopen(os.dup(self.fd), "rb") as handle:
-            handle.seek(0)
-            return handle.read()
+        """The whole message in memory (tests; small messages)."""
+        return b"".join(self.message.chunks())
 
     def delivered(self) -> None:
         """The server accepted it: the message first, then its envelope."""

@@ -25,9 +25,8 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal, NamedTuple
 
 from tui.core.exits import SysExit
 from tui.core.mta import places
@@ -61,8 +60,7 @@ OnEvent = Callable[["SendEvent"], None]
 Where = Literal["queue", "drop", "sent"]
 
 
-@dataclass(frozen=True)
-class Submitted:
+class Submitted(NamedTuple):
     """Where the message went: queued (and being delivered unless -odq), left in the drop
     folder for the runner, or sent (--no-queue, -v). `notes` are for the caller's stderr
     (why it waits; recipients refused at once); `verbose` lines only with -v."""

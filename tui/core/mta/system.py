@@ -3,7 +3,6 @@ queue runner)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,14 +16,21 @@ if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
 
 
-@dataclass
 class System:
-    """The settings and spool a sendmail run uses."""
+    """The settings and spool a sendmail run uses. (A plain class: the submit path compiles
+    no dataclass.)"""
 
-    settings: Settings
-    config_path: Path
-    spool: Spool
-    password: str | TokenSource | None = None  # an OAuth sign-in's (monitored) token source
+    def __init__(
+        self,
+        settings: Settings,
+        config_path: Path,
+        spool: Spool,
+        password: str | TokenSource | None = None,  # an OAuth sign-in's token source
+    ) -> None:
+        self.settings = settings
+        self.config_path = config_path
+        self.spool = spool
+        self.password = password
 
     def resolver(self) -> Resolver:
         return Resolver(self.settings.local, local_domains(), system_aliases())

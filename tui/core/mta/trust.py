@@ -17,19 +17,21 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from tui.core.mta.texts import say
+
 _LIMIT = 20000  # files looked at in one tree: a venv has a few thousand
 
 
 def _fails(info: os.stat_result, *, on_the_way: bool = False) -> str | None:
     if info.st_uid != 0:
-        return "is not owned by root"
+        return say("trust-not-root")
     if on_the_way and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX:
         # A root-owned sticky folder (/tmp, 1777): others may add entries there but can
         # neither rename nor remove root's, so the root-owned path below it stays root's.
         return None
     writable = info.st_mode & 0o002 or (info.st_mode & 0o020 and info.st_gid != 0)
     if writable and not stat.S_ISLNK(info.st_mode):
-        return "may be changed by other users (group or others may write to it)"
+        return say("trust-writable")
     return None
 
 
@@ -128,11 +130,11 @@ def open_private(folder_fd: int, name: str, owner: int) -> int:
     info = os.fstat(fd)
     why = ""
     if not stat.S_ISREG(info.st_mode):
-        why = "is not a plain file"
+        why = say("trust-not-plain")
     elif info.st_nlink != 1:
-        why = "has other hard links"
+        why = say("trust-hard-links")
     elif info.st_uid != owner:
-        why = f"is owned by uid {info.st_uid}, not by the owner of its folder (uid {owner})"
+        why = say("trust-other-owner", uid=info.st_uid, owner=owner)
     if why:
         os.close(fd)
         raise PermissionError(f"{name} {why}")
@@ -150,7 +152,7 @@ def read_user_files(source: Path, suffixes: tuple[str, ...] = USER_FILES) -> dic
     try:
         folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
     except OSError as error:
-        raise PermissionError(f"cannot open the folder {folder}: {error.strerror}") from None
+        raise PermissionError(say("trust-no-folder", folder=folder, error=error.strerror)) from None
     found: dict[str, bytes] = {}
     try:
         owner = os.fstat(folder_fd).st_uid
@@ -185,7 +187,5 @@ def user_files_problem(source: Path) -> str | None:
     try:
         read_user_files(source)
     except PermissionError as error:
-        from tui.core.mta.texts import say
-
         return say("install-user-file", problem=error)
     return None

@@ -142,12 +142,6 @@ from tui.core.settings.saving import (
     write_settings as write_settings,
 )
 from tui.core.settings.validation import (
-    PORT_465_STARTTLS as PORT_465_STARTTLS,
-)
-from tui.core.settings.validation import (
-    TIMEOUT_MESSAGE as TIMEOUT_MESSAGE,
-)
-from tui.core.settings.validation import (
     Problem as Problem,
 )
 from tui.core.settings.validation import (

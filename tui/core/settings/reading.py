@@ -32,6 +32,9 @@ from tui.core.settings.model import (
     SmtpSettings,
     uses_relay,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.settings")  # texts.toml beside this file, [file]
 
 # ---------------------------------------------------------------------------- load
 
@@ -87,27 +90,24 @@ def _line_of(text: str, table: str, key: str) -> int | None:
 def _check_value(value: Any, expected: Any, dotted: str) -> str | None:
     """Why a TOML value has the wrong type for a settings field, or None."""
     if expected is bool:
-        return None if isinstance(value, bool) else "must be true or false"
+        return None if isinstance(value, bool) else say("file.bool")
     if expected is int:
-        return (
-            None
-            if isinstance(value, int) and not isinstance(value, bool)
-            else "must be a whole number"
-        )
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return None if ok else say("file.int")
     if expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return None if ok else "must be a number of seconds"
+        return None if ok else say("file.seconds")
     if expected is dict:
         if not isinstance(value, dict):
-            return 'must be a table of names and addresses, like { "www-data" = "web@example.com" }'
+            return say("file.aliases")
         if not all(isinstance(item, str) for item in value.values()):
-            return "must map each name to an address in quotes"
+            return say("file.alias-text")
         return None
     if not isinstance(value, str):
-        return "must be text in quotes"
+        return say("file.text")
     choices = _CHOICES.get(dotted)
     if choices and value not in choices:
-        return "must be one of " + ", ".join(f'"{choice}"' for choice in choices)
+        return say("file.one-of", choices=", ".join(f'"{choice}"' for choice in choices))
     return None
 
 
@@ -132,34 +132,24 @@ def parse_settings(text: str, path: Path) -> Settings:
         match = re.search(r"at line (\d+)", str(error))
         line = int(match.group(1)) if match else None
         reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
-        raise SettingsFileError(
-            f"this is not valid TOML ({reason}). Fix that line, or move the file away and "
-            "run mailwiz to create a new one.",
-            path=path,
-            line=line,
-        ) from None
+        raise SettingsFileError(say("file.not-toml", reason=reason), path=path, line=line) from None
 
     def fail(message: str, table: str, key: str) -> SettingsFileError:
         dotted = f"{table}.{key}" if table else key
         line = _line_of(text, table, key) or (None if table else _line_of(text, key, ""))
-        return SettingsFileError(f'"{dotted}" {message}.', path=path, line=line, key=dotted)
+        message = say("file.key-problem", key=dotted, problem=message)
+        return SettingsFileError(message, path=path, line=line, key=dotted)
 
     version = data.get("version")
     if version is None:
-        raise SettingsFileError(
-            'the "version" key is missing: add version = 1 at the top.', path=path
-        )
+        raise SettingsFileError(say("file.no-version"), path=path)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise fail("must be a whole number", "", "version")
+        raise fail(say("file.int"), "", "version")
     if version > SETTINGS_VERSION:
-        raise fail(
-            f"is {version}: this file was written by a newer mailwiz, which this one "
-            f"(reading version {SETTINGS_VERSION}) cannot read safely. Update mailwiz",
-            "",
-            "version",
-        )
+        newer = say("file.newer", version=version, ours=SETTINGS_VERSION)
+        raise fail(newer, "", "version")
     if version < 1:
-        raise fail("must be 1", "", "version")
+        raise fail(say("file.version-one"), "", "version")
 
     settings = Settings()
     for key, value in data.items():
@@ -174,15 +164,15 @@ def parse_settings(text: str, path: Path) -> Settings:
         cls = _TABLES.get(key)
         if cls is None:
             known = ", ".join(["version", "protocol", "provider", *_TABLES])
-            raise fail(f"is not a setting mailwiz knows (known: {known})", "", key)
+            raise fail(say("file.unknown", known=known), "", key)
         if not isinstance(value, dict):
-            raise fail("must be a table, like [" + key + "]", "", key)
+            raise fail(say("file.not-table", key=key), "", key)
         table = getattr(settings, key)
         names = {f.name for f in fields(cls)}
         for name, item in value.items():
             if name not in names:
                 known = ", ".join(sorted(names))
-                raise fail(f"is not a setting mailwiz knows (known in [{key}]: {known})", key, name)
+                raise fail(say("file.unknown-in", table=key, known=known), key, name)
             expected = _field_type(cls, name)
             problem = _check_value(item, expected, f"{key}.{name}")
             if problem:
@@ -204,10 +194,7 @@ def permission_warning(path: Path) -> str | None:
     except OSError:
         return None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return (
-            f"{path} can be read by other users of this machine (mode {stat.filemode(mode)}). "
-            f"Fix it with: chmod 600 {path}"
-        )
+        return say("file.readable", path=path, mode=stat.filemode(mode))
     return None
 
 
@@ -216,13 +203,12 @@ def load_settings(path: Path) -> Loaded:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SettingsMissing(
-            f"There are no settings yet at {path}. Run {command_for(path)} to set up email."
-        ) from None
+        missing = say("file.missing", path=path, command=command_for(path))
+        raise SettingsMissing(missing) from None
     except UnicodeDecodeError:
-        raise SettingsFileError("this is not a text file (not UTF-8).", path=path) from None
+        raise SettingsFileError(say("file.not-utf8"), path=path) from None
     except OSError as error:
-        raise SettingsError(f"Cannot read {path}: {error.strerror}.") from None
+        raise SettingsError(say("file.unreadable", path=path, error=error.strerror)) from None
     loaded = Loaded(parse_settings(text, path), path, text=text)
     warning = permission_warning(path)
     if warning:

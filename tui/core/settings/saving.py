@@ -22,6 +22,9 @@ from tui.core.settings.model import (
     uses_relay,
 )
 from tui.core.settings.reading import parse_settings
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.settings")  # texts.toml beside this file, [save]
 
 # ---------------------------------------------------------------------------- save
 
@@ -56,10 +59,7 @@ def _relay_with_default_store(settings: Settings) -> bool:
 
 
 def _busy(target: Path) -> SettingsBusy:
-    return SettingsBusy(
-        f"{target} is being written by another process (another mailwiz?). "
-        "Wait for it to finish, then try again."
-    )
+    return SettingsBusy(say("save.busy", path=target))
 
 
 LOCK_WAIT = 30.0  # seconds a save waits for another writer of the same settings
@@ -82,7 +82,7 @@ def settings_lock(path: Path, wait: float = LOCK_WAIT) -> Iterator[Path]:
     try:
         files.make_private_folder(folder)
     except OSError as error:
-        raise SettingsError(f"Cannot create the folder {folder}: {error.strerror}.") from None
+        raise SettingsError(say("save.no-folder", folder=folder, error=error.strerror)) from None
     try:
         with files.exclusive_lock(beside(target, LOCK_SUFFIX), wait):
             files.remove_stale_temps(target)
@@ -102,7 +102,7 @@ def read_current(target: Path) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise SettingsError(f"Cannot read {target}: {error.strerror}.") from None
+        raise SettingsError(say("save.unreadable", path=target, error=error.strerror)) from None
     parse_settings(data.decode("utf-8", errors="replace"), target)
     return data
 
@@ -118,8 +118,7 @@ def write_settings(settings: Settings, target: Path, previous: bytes | None) -> 
         files.write_atomically(target, text.encode("utf-8"))
     except OSError as error:
         raise SettingsError(
-            f"Could not save {target}: {error.strerror or error}. The previous settings are "
-            "unchanged."
+            say("save.not-saved", path=target, error=error.strerror or error)
         ) from None
 
 

@@ -19,6 +19,9 @@ from tui.core.settings.model import (
     Security,
     Settings,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.settings")  # texts.toml beside this file, [problem]
 
 # ----------------------------------------------------------------------- validation
 
@@ -67,11 +70,8 @@ def goes_to_big_provider(settings: Settings) -> bool:
         return False
 
 
-TIMEOUT_MESSAGE = f"The timeout is in seconds, between 1 and {MAX_TIMEOUT}."
-PORT_465_STARTTLS = (
-    'Port 465 expects TLS from the first byte (security "tls"), not STARTTLS: '
-    "set security to tls, or use port 587 with starttls."
-)
+def _timeout_problem() -> str:
+    return say("problem.timeout", most=MAX_TIMEOUT)
 
 
 def timeout_ok(value: float) -> bool:
@@ -101,64 +101,45 @@ def _validate_smtp(settings: Settings, out: _Collector) -> None:
     except ValueError as host_error:
         out.error("smtp.host", str(host_error))
     if not 1 <= smtp.port <= 65535:
-        out.error("smtp.port", "The port must be between 1 and 65535 (usually 465, 587 or 25).")
+        out.error("smtp.port", say("problem.port"))
     if smtp.security not in get_args(Security):
-        out.error("smtp.security", 'Encryption must be "tls", "starttls" or "none".')
+        out.error("smtp.security", say("problem.security"))
     elif smtp.port == 465 and smtp.security == "starttls":
-        out.warn("smtp.security", PORT_465_STARTTLS)
+        out.warn("smtp.security", say("problem.port-465-starttls"))
     elif smtp.port == 587 and smtp.security == "tls":
-        out.warn("smtp.security", "Port 587 usually expects STARTTLS, not TLS from the first byte.")
+        out.warn("smtp.security", say("problem.port-587-tls"))
     if smtp.port == 25:
-        out.warn(
-            "smtp.port",
-            "Port 25 is not encrypted on many networks and often blocked; "
-            "465 or 587 are recommended.",
-        )
+        out.warn("smtp.port", say("problem.port-25"))
     if smtp.security == "none" and smtp.username.strip():
-        out.error(
-            "smtp.username",
-            "With no encryption the username and password would travel in clear. "
-            "Choose TLS or STARTTLS, or leave the username empty for a local relay.",
-        )
+        out.error("smtp.username", say("problem.username-in-clear"))
     elif smtp.security != "none" and not smtp.username.strip() and smtp.auth != "oauth2":
         # (with OAuth the account that signs in is the username)
-        out.error("smtp.username", "Enter the username (usually your email address).")
+        out.error("smtp.username", say("problem.username"))
     else:
         out.error("smtp.username", header_problem(smtp.username))
     if not smtp.verify_certificate:
         required_by = certificate_checks_required_by(settings)
         if required_by:
-            out.error(
-                "smtp.verify_certificate",
-                f"{required_by} has a valid certificate: checking it can not be turned off. "
-                "Set verify_certificate = true.",
-            )
+            problem = say("problem.certificate-required", provider=required_by)
+            out.error("smtp.verify_certificate", problem)
         else:
-            out.warn(
-                "smtp.verify_certificate",
-                "The certificate is not checked: anyone between you and the server could "
-                "read the password. Only for your own server with a self-signed certificate; "
-                "better, set ca_file to its certificate and verify_certificate = true.",
-            )
+            out.warn("smtp.verify_certificate", say("problem.certificate-unchecked"))
     if smtp.ca_file.strip() and not Path(smtp.ca_file.strip()).expanduser().is_file():
-        out.error("smtp.ca_file", f"There is no file at {smtp.ca_file.strip()}.")
+        out.error("smtp.ca_file", say("problem.no-ca-file", path=smtp.ca_file.strip()))
     if not timeout_ok(smtp.timeout):
-        out.error("smtp.timeout", TIMEOUT_MESSAGE)
+        out.error("smtp.timeout", _timeout_problem())
     if settings.from_address:
         out.error("sender.address", address_problem(settings.from_address))
     else:
-        out.error("sender.address", "Enter the email address the messages are sent from.")
+        out.error("sender.address", say("problem.sender"))
 
 
 def _validate_http(settings: Settings, out: _Collector) -> None:
     out.error("http.url", url_problem(settings.http.url))
     if not timeout_ok(settings.http.timeout):
-        out.error("http.timeout", TIMEOUT_MESSAGE)
+        out.error("http.timeout", _timeout_problem())
     if not settings.sender.reply_to.strip():
-        out.error(
-            "sender.reply_to",
-            "With an HTTP relay, enter the address replies go to (usually your business address).",
-        )
+        out.error("sender.reply_to", say("problem.reply-to"))
     if settings.sender.address.strip():
         out.error("sender.address", address_problem(settings.sender.address))
 
@@ -169,14 +150,14 @@ def http_api_problems(settings: Settings) -> list[Problem]:
     Mailgun needs a sending domain ([http] domain, else the sender address's domain)."""
     http = settings.http
     problems: list[Problem] = []
-    if http.url.strip():
+    if http.url.strip():  # (an empty one is the API's default)
         problem = url_problem(http.url)
         if problem:
-            problems.append(Problem("http.url", problem.replace("the relay's URL", "the URL")))
+            problems.append(Problem("http.url", problem))
     if not timeout_ok(http.timeout):
-        problems.append(Problem("http.timeout", TIMEOUT_MESSAGE))
+        problems.append(Problem("http.timeout", _timeout_problem()))
     address = settings.sender.address.strip()
-    problem = address_problem(address) if address else "Enter the address messages come from."
+    problem = address_problem(address) if address else say("problem.api-sender")
     if problem:
         problems.append(Problem("sender.address", problem))
     domain = http.domain.strip()
@@ -184,13 +165,9 @@ def http_api_problems(settings: Settings) -> list[Problem]:
         from tui.core.providers import normalise_domain  # only needed when a domain is set
 
         if "." not in domain or normalise_domain(domain) is None:
-            problems.append(
-                Problem("http.domain", "Enter the sending domain, e.g. mg.example.com.")
-            )
+            problems.append(Problem("http.domain", say("problem.domain")))
     elif http.api == "mailgun" and "@" not in address:
-        problems.append(
-            Problem("http.domain", "Enter the Mailgun sending domain, e.g. mg.example.com.")
-        )
+        problems.append(Problem("http.domain", say("problem.mailgun-domain")))
     return problems
 
 
@@ -231,7 +208,7 @@ def validate(settings: Settings) -> list[Problem]:
         _validate_http(settings, out)
     _validate_sender(settings, out)
     if settings.password.store not in get_args(PasswordStore):
-        out.error("password.store", 'The password store must be "keyring", "file" or "none".')
+        out.error("password.store", say("problem.store"))
     out.problems += local_problems(settings.local)
     if settings.protocol == "smtp" and settings.smtp.auth == "oauth2":
         out.problems += oauth_problems(settings)
@@ -246,26 +223,25 @@ def local_problems(local: LocalSettings) -> list[Problem]:
     if admin:
         problem = address_problem(admin)
         if problem is None and admin.rpartition("@")[2].lower() in ("localhost", ""):
-            problem = "The admin address must be a real mailbox, not a local name."
+            problem = say("problem.admin-local")
         if problem:
             problems.append(Problem("local.admin", problem))
     for name, value in local.aliases.items():
         where = f"local.aliases.{name}"
         if not name.strip() or "@" in name or header_problem(name) or " " in name:
-            problems.append(Problem(where, "An alias name is a local name, like www-data."))
+            problems.append(Problem(where, say("problem.alias-name")))
         if not isinstance(value, str) or not value.strip():
-            problems.append(Problem(where, "An alias points at an address or a local name."))
+            problems.append(Problem(where, say("problem.alias-empty")))
             continue
         for part in (p.strip() for p in value.split(",")):
             if "@" in part and address_problem(part):
-                problems.append(Problem(where, f"{part}: {address_problem(part)}"))
+                problem = say("problem.alias-address", part=part, problem=address_problem(part))
+                problems.append(Problem(where, problem))
             elif not part or header_problem(part) or " " in part:
-                problems.append(Problem(where, f"{part!r} is not an address or a local name."))
+                problems.append(Problem(where, say("problem.alias-part", part=part)))
     loop = _alias_loop(local.aliases)
     if loop:
-        problems.append(
-            Problem("local.aliases", f"These aliases point at each other: {' -> '.join(loop)}.")
-        )
+        problems.append(Problem("local.aliases", say("problem.alias-loop", loop=" -> ".join(loop))))
     return problems
 
 
@@ -321,11 +297,11 @@ def cleaned(settings: Settings) -> Settings:
 def _oauth_url_problem(url: str) -> str | None:
     parts = urlsplit(url)
     if any(ch.isspace() for ch in url) or parts.scheme not in ("https", "http"):
-        return "Enter an https:// address."
+        return say("problem.oauth-url")
     if not parts.hostname:
-        return "The address has no host name after https://."
+        return say("problem.oauth-url-host")
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
-        return "Use https://: sign-in codes and tokens must not travel unencrypted."
+        return say("problem.oauth-url-http")
     return None
 
 
@@ -339,40 +315,29 @@ def oauth_problems(settings: Settings) -> list[Problem]:
             problems.append(Problem(field_name, message))
 
     if settings.smtp.security == "none":
-        error(
-            "smtp.security", "A sign-in token must not travel unencrypted: choose TLS or STARTTLS."
-        )
+        error("smtp.security", say("problem.oauth-in-clear"))
     app = oauth.grant == "app"
     if app:
         problems += _app_grant_problems(settings)
     if not oauth.client_id.strip() and not (app and oauth.provider == "google"):
-        error(
-            "oauth.client_id",
-            "Enter the client ID of your app registration (see the sign-in guidance).",
-        )
+        error("oauth.client_id", say("problem.client-id"))
     if oauth.provider == "microsoft" and not re.fullmatch(r"[A-Za-z0-9.-]+", oauth.tenant.strip()):
-        error(
-            "oauth.tenant",
-            "Enter organizations, consumers, common, or your tenant's ID or domain.",
-        )
+        error("oauth.tenant", say("problem.tenant"))
     for name in ("device_authorization_url", "authorization_url", "token_url"):
         value = getattr(oauth, name).strip()
         if value:
             error(f"oauth.{name}", _oauth_url_problem(value))
     if oauth.provider == "custom":
         if not oauth.token_url.strip():
-            error("oauth.token_url", "Enter the token URL of your sign-in server.")
+            error("oauth.token_url", say("problem.token-url"))
         if not app and not (
             oauth.device_authorization_url.strip() or oauth.authorization_url.strip()
         ):
-            error(
-                "oauth.authorization_url",
-                "Enter the authorization URL (or the device authorization URL) of your "
-                "sign-in server.",
-            )
+            error("oauth.authorization_url", say("problem.authorization-url"))
     for name in ("client_id", "client_secret", "tenant", "scope"):
-        problem = header_problem(getattr(oauth, name))
-        error(f"oauth.{name}", problem and problem.replace("here", "in " + name))
+        if header_problem(getattr(oauth, name)):  # said again, naming the field
+            where = say("problem.in-field", name=name)
+            error(f"oauth.{name}", header_problem(getattr(oauth, name), where))
     return problems
 
 
@@ -383,27 +348,14 @@ def _app_grant_problems(settings: Settings) -> list[Problem]:
     """`grant = "app"`: the mailbox to send as, the tenant, and the key the app signs with."""
     oauth, problems = settings.oauth, []
     if not looks_like_address(settings.smtp.username.strip()):
-        problems.append(
-            Problem("smtp.username", "Enter the mailbox the app sends as (an email address).")
-        )
+        problems.append(Problem("smtp.username", say("problem.app-mailbox")))
     if oauth.provider == "microsoft" and oauth.tenant.strip().lower() in _SHARED_TENANTS:
         problems.append(
-            Problem(
-                "oauth.tenant",
-                "An app signs in to one organisation: enter your tenant's ID or its "
-                "domain (contoso.onmicrosoft.com), not " + oauth.tenant.strip() + ".",
-            )
+            Problem("oauth.tenant", say("problem.app-tenant", tenant=oauth.tenant.strip()))
         )
     if oauth.provider == "google" and not oauth.service_account.strip():
-        problems.append(
-            Problem(
-                "oauth.service_account",
-                "Enter the path of the service account's JSON key file.",
-            )
-        )
+        problems.append(Problem("oauth.service_account", say("problem.service-account")))
     expires = oauth.secret_expires.strip()
     if expires and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", expires):
-        problems.append(
-            Problem("oauth.secret_expires", "Enter the date as YYYY-MM-DD, or leave it empty.")
-        )
+        problems.append(Problem("oauth.secret_expires", say("problem.secret-expires")))
     return problems

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-# The server fixtures (tls_server, smtp_server, blackhole...) come from tests.servers,
-# registered for every module by tests/conftest.py.
 from tests.servers import (
     PASSWORD,
     RECIPIENT,
@@ -28,6 +26,10 @@ from tests.servers import (
     SmtpServerFactory,
     SocketServer,
 )
+
+# The server fixtures (tls_server, smtp_server, blackhole...) come from tests.servers,
+# registered for every module by tests/conftest.py.
+from tests.waiting import eventually
 from tui.core.events import (
     Failure,
     FailureKind,
@@ -642,8 +644,9 @@ async def test_cancel_ends_the_send_and_closes_the_connection(blackhole: SocketS
     task = asyncio.create_task(consume())
     loop = asyncio.get_running_loop()
     assert await loop.run_in_executor(None, blackhole.accepted.wait, 10)
-    while not any(isinstance(e, StageStarted) and e.stage == "greeting" for e in seen):
-        await asyncio.sleep(0.01)
+    await eventually(
+        lambda: any(isinstance(e, StageStarted) and e.stage == "greeting" for e in seen)
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

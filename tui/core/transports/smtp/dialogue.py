@@ -15,7 +15,6 @@ from typing import Any
 from tui.core.credentials.tokens import TokenError
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
-from tui.core.message import SHOWN_LINES
 from tui.core.transports.smtp import network, probes
 from tui.core.transports.smtp.auth import Login, Mechanism, choose
 from tui.core.transports.smtp.connection import Closed
@@ -24,6 +23,7 @@ from tui.core.transports.smtp.preflight import Address, Credentials, Prepared
 from tui.core.transports.smtp.reply import NotSmtp, Reply
 from tui.core.transports.smtp.session import Session
 from tui.core.transports.stages import Stop
+from tui.core.wire import SHOWN_LINES
 
 GREETING_GRACE = 3.0  # seconds without a greeting before checking for implicit TLS
 

@@ -19,12 +19,13 @@ from tui.core.addresses import envelope_problem
 from tui.core.credentials.tokens import TokenSource
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
-from tui.core.message import MessageData, MessageError, Outgoing, RawOutgoing, render_message
+from tui.core.message import MessageError, Outgoing, RawOutgoing, render_message
 from tui.core.settings import Settings, header_problem
 from tui.core.tls import client_context
 from tui.core.transports.smtp.auth import Kind
 from tui.core.transports.smtp.esmtp import Extensions
 from tui.core.transports.stages import Stop
+from tui.core.wire import MessageData
 
 # Where a value that cannot go into the message is reported: kind and stage.
 _FIELD_KIND = {
