@@ -116,12 +116,10 @@ class MailwizApp(WizardKeys):
         from tui.core.credentials import uses_oauth_sign_in
         from tui.widgets.sign_in_notice import notify_sign_in
 
-        if uses_oauth_sign_in(initial) and initial.oauth.grant != "app":
-            self.draft.password_read = True
-            self.open_fields(initial, check_all=True)
-        else:
-            self.draft.reading()
-            self.open_fields(initial, check_all=True)
+        stored_password = not (uses_oauth_sign_in(initial) and initial.oauth.grant != "app")
+        self.draft.reading(stored_password)
+        self.open_fields(initial, check_all=True)
+        if stored_password:
             self.run_worker(
                 self._read_password, thread=True, name="read-password", exit_on_error=False
             )
@@ -300,10 +298,7 @@ class MailwizApp(WizardKeys):
     # ------------------------------------------------------------------ quitting
 
     def has_unsaved_changes(self) -> bool:
-        draft = self.draft
-        if draft.saved:
-            return False
-        return draft.dirty or (self.fields is not None and self.fields.is_dirty())
+        return self.draft.unsaved(self.fields)
 
     def exit_code(self) -> int:
         return quitting.exit_code(

@@ -22,9 +22,12 @@ from tui.commands.base import (
     report_bug,
 )
 from tui.core.exits import Exit
+from tui.core.texts import Texts
 
 if TYPE_CHECKING:  # argparse loads only to parse: the sendmail entry never needs it
     from tui.commands.parsing import ArgumentParser
+
+say = Texts("tui")  # tui/texts.toml, [cli]: read only when a sentence is said
 
 # One line per subcommand: its name and the module in tui/commands that implements it.
 # The module provides add_parser(commands, parents) and sets `run` as the parser default.
@@ -46,10 +49,6 @@ SUBCOMMANDS: dict[str, str] = {
 
 # The names under which mailwiz is the system's sendmail (install-mta makes the links).
 SENDMAIL_NAMES = ("sendmail", "mailq", "newaliases")
-NO_TERMINAL = (
-    "the wizard needs a terminal, and this one has none (input or output is redirected), so "
-    "it did not start. Run mailwiz in a terminal, or use a subcommand (mailwiz --help)."
-)
 
 
 def chosen_subcommand(words: Sequence[str]) -> str | None:
@@ -95,8 +94,9 @@ def build_parser(only: str | None = None) -> ArgumentParser:
 
     from tui.commands.parsing import ArgumentParser
 
-    # --config is accepted before or after the subcommand; SUPPRESS keeps the subcommand's
-    # default from overwriting a value given before it.
+    # The help below is written here, not in tui/texts.toml: --help reads no texts file (TOML
+    # brings the datetime module). --config is accepted before or after the subcommand;
+    # SUPPRESS keeps the subcommand's default from overwriting a value given before it.
     config = ArgumentParser(add_help=False)
     config.add_argument(
         "--config",
@@ -183,10 +183,10 @@ def dispatch(argv: Sequence[str] | None) -> int:
     if args.version:
         from importlib.metadata import version
 
-        print(f"mailwiz {version('mailwiz')}")
+        print(say("cli.version", version=version("mailwiz")))
         return Exit.OK
     if args.practice and args.command:
-        parser.error(f"--practice starts the wizard; it cannot be combined with {args.command}")
+        parser.error(say("cli.practice_with_command", command=args.command))
     # Imported after parsing: --help and argument errors need no settings model.
     from tui.core.settings import SettingsError, SettingsFileError, resolve_config_path
 
@@ -195,14 +195,14 @@ def dispatch(argv: Sequence[str] | None) -> int:
     try:
         if args.command is None:
             if not (sys.stdin.isatty() and sys.stdout.isatty()):
-                return fail_before_send(json_mode, Exit.USAGE, NO_TERMINAL)
+                return fail_before_send(json_mode, Exit.USAGE, say("cli.no_terminal"))
             from tui.app import run_wizard  # the only path that imports Textual
 
             return run_wizard(config_path, practice=args.practice)
         code: int = args.run(args, config_path)
         return code
     except KeyboardInterrupt:
-        print("mailwiz: interrupted", file=sys.stderr)
+        print(say("cli.interrupted"), file=sys.stderr)
         return Exit.INTERRUPTED
     except UsageError as error:
         return fail_before_send(json_mode, Exit.USAGE, str(error))
@@ -219,5 +219,5 @@ def dispatch(argv: Sequence[str] | None) -> int:
 def fail_before_send(json_mode: bool, code: int, message: str) -> int:
     if json_mode:
         emit({"result": "failed", "stage": "settings", "exit": code, "cause": message, "fix": ""})
-    print(f"mailwiz: {printable(message, newlines=True)}", file=sys.stderr)
+    print(say("cli.failed", message=printable(message, newlines=True)), file=sys.stderr)
     return code

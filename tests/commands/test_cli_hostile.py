@@ -6,7 +6,6 @@ Each protection here was removed once to see its test fail (see the commit messa
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import fcntl
 import io
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leaks import leak_forms
 from tests.memory_keyring import MemoryKeyring
 from tests.servers import PASSWORD, USERNAME, SmtpServer, SocketServer
 from tui.cli import main
@@ -312,22 +312,12 @@ def test_test_piped_into_head_exits_quietly(trickle_server: SocketServer, tmp_pa
 # -------------------------------------------------- a server that echoes the password
 
 
-def secret_forms(username: str, password: str) -> list[str]:
-    plain = f"\0{username}\0{password}".encode()
-    return [
-        password,
-        base64.b64encode(password.encode()).decode(),
-        base64.b64encode(plain).decode(),
-        base64.b64encode(username.encode()).decode() + " " + password,
-    ]
-
-
 @pytest.fixture
 def echoing_server(smtp_server: Callable[..., SmtpServer]) -> SmtpServer:
     """Refuses every login with a 1,000-character reply quoting the password in every form."""
     server = smtp_server("starttls")
     assert server.authenticator is not None
-    forms = " ".join(secret_forms(USERNAME, PASSWORD))
+    forms = " ".join(leak_forms(PASSWORD, usernames=[USERNAME]))
     server.authenticator.reply = f"535 5.7.8 {'x' * 400} you sent {forms} {'y' * 400}"[:1000]
     return server
 
@@ -347,7 +337,7 @@ def test_no_form_of_the_password_is_printed_when_the_server_echoes_it(
     code, out, err = run([*command, *flags, "--config", str(path)], capsys)
     assert code == 16, err
     assert "535" in out + err  # the reply was shown...
-    for form in secret_forms(USERNAME, PASSWORD):
+    for form in leak_forms(PASSWORD, usernames=[USERNAME]):
         assert form.split()[-1] not in out + err  # ...without any form of the password
     if "--transcript" in flags and "--json" not in flags:
         assert "AUTH PLAIN" in out  # the transcript was printed, redacted

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.leaks import leak_forms
 from tests.oauth_server import CODE_LINE, mailwiz, read_until
 from tui.core.exits import Exit
 from tui.core.oauth_practice import OAuthPractice
@@ -39,13 +40,12 @@ def secret_forms(practice: OAuthPractice) -> list[str]:
     forms: list[str] = []
     user = practice.authorization.account
     for token in practice.authorization.secrets_issued():
-        forms.append(token)
+        forms += leak_forms(token)
         for blob in (
             f"user={user}\x01auth=Bearer {token}\x01\x01",
             f"n,a={user},\x01auth=Bearer {token}\x01\x01",
         ):
             forms.append(base64.b64encode(blob.encode()).decode())
-        forms.append(base64.b64encode(token.encode()).decode().rstrip("="))
     return forms
 
 

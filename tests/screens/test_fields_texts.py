@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 
 from tests.paths import PACKAGE
-from tui.core.texts import Texts
+from tui.screens.fields_model import say
 
 SCREENS = PACKAGE / "screens"
 
 
 def test_every_text_id_the_fields_modules_use_is_in_their_texts_file() -> None:
-    say = Texts("tui.screens", "fields_texts.toml")
     used = {
         text_id
         for module in SCREENS.glob("fields*.py")

@@ -228,7 +228,7 @@ def test_failed_test_snapshot(snap_compare: Any, tmp_path: Path) -> None:
 
 async def test_http_relay_send(tmp_path: Path) -> None:
     """The same screen with an HTTP relay (plain http on loopback): the relay's stages."""
-    from tests.core.transports.http.test_http import Reply, relay_settings, serve
+    from tests.relay_server import Reply, relay_settings, serve
 
     with serve(Reply(status=200)) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")
@@ -415,7 +415,7 @@ async def test_every_practice_failure_shows_as_itself(tmp_path: Path, mode: str)
 
 
 async def test_http_relay_refusal_shows_as_itself(tmp_path: Path) -> None:
-    from tests.core.transports.http.test_http import Reply, relay_settings, serve
+    from tests.relay_server import Reply, relay_settings, serve
 
     with serve(Reply(status=422, body=b"reply_to is required")) as relay:
         settings = relay_settings(f"http://127.0.0.1:{relay.port}/send")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import stat
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 from textual.widgets import Static
 
+from tests.leaks import leak_forms
 from tests.ui_helpers import ScreenHost
 from tui.core.diagnose.handlers import diagnose, general_steps
 from tui.core.events import (
@@ -34,16 +34,6 @@ def gmail(username: str = "shop@gmail.com") -> Settings:
     return settings
 
 
-def secret_forms(username: str) -> list[str]:
-    """The password as it travels: plain, base64 (AUTH LOGIN), AUTH PLAIN's blob."""
-    b64 = base64.b64encode
-    return [
-        PASSWORD,
-        b64(PASSWORD.encode()).decode(),
-        b64(f"\0{username}\0{PASSWORD}".encode()).decode(),
-    ]
-
-
 def auth_failure() -> Failure:
     return Failure(
         kind=FailureKind.AUTH,
@@ -61,7 +51,10 @@ def make_screen(
     failure = auth_failure()
     record = SendRecord(to="shop@gmail.com")
     # A hostile server echoing the password in every form, as if the engine had missed it.
-    echoed = [TranscriptLine("<~", f"535 5.7.8 {form}") for form in secret_forms(username)]
+    echoed = [
+        TranscriptLine("<~", f"535 5.7.8 {form}")
+        for form in leak_forms(PASSWORD, usernames=[username])
+    ]
     for event in (
         *(echoed if echo else []),
         StageStarted("auth"),
@@ -141,7 +134,7 @@ async def test_the_report_never_holds_the_password(tmp_path: Path, username: str
         (written,) = tmp_path.glob("mailwiz-report-*.txt")
         outputs = [screen.report_text, app.clipboard, written.read_text(), visible_text(screen)]
     for output in outputs:
-        for form in secret_forms(username):
+        for form in leak_forms(PASSWORD, usernames=[username]):
             assert form not in output  # ...with the password redacted
 
 

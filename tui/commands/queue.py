@@ -140,7 +140,8 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
         return int(SysExit.OK)
     kbytes = -(-sum(e.size for e in waiting) // 1024)
     print(f"\t\tTotal Requests: {len(waiting)}")
-    print(f"-- {kbytes} Kbytes in {len(waiting)} Request{'s' if len(waiting) != 1 else ''}.")
+    s = "s" if len(waiting) != 1 else ""
+    print(_say("queue.mailq-total", kbytes=kbytes, count=len(waiting), s=s))
     return int(SysExit.OK)
 
 

@@ -15,6 +15,10 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from tui.core.texts import Texts
+
+say = Texts("tui.core")  # tui/core/texts.toml, [files]
+
 # O_NOFOLLOW: a symlink planted where we create a file is refused, not followed (it could
 # point at a file of the victim's). O_EXCL: the file is ours from its first byte.
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -105,14 +109,11 @@ def _open_lock(lock_path: Path) -> int:
         fd = os.open(lock_path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:
         if lock_path.is_symlink():
-            raise UnsafePath(
-                f"{lock_path} is a symbolic link, which mailwiz never follows (someone may "
-                "have planted it). Remove it, then try again."
-            ) from error
+            raise UnsafePath(say("files.symlink", path=lock_path)) from error
         raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise UnsafePath(f"{lock_path} is not a regular file. Remove it, then try again.")
+        raise UnsafePath(say("files.not-regular", path=lock_path))
     return fd
 
 

@@ -138,7 +138,7 @@ class PracticeServer(Running):
     def __init__(self, fail: FailMode | str | None = None, folder: Path | None = None) -> None:
         if fail is not None and fail not in FAIL_MODES:
             raise ValueError(
-                f"Unknown practice failure {fail!r}: choose one of {', '.join(FAIL_MODES)}."
+                say("practice.unknown-failure", fail=fail, modes=", ".join(FAIL_MODES))
             )
         self.fail: FailMode | None = fail  # type: ignore[assignment]  # checked just above
         self.host: str = HOST

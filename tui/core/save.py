@@ -44,6 +44,9 @@ from tui.core.settings import (
     settings_lock,
     write_settings,
 )
+from tui.core.texts import Texts
+
+say = Texts("tui.core")  # tui/core/texts.toml, [save]
 
 
 class SaveRefused(SettingsError):
@@ -224,7 +227,7 @@ def describe_secret(settings: Settings, path: Path) -> str:
 
 def _check_secret(secret: str) -> None:
     if any(ch in secret for ch in "\r\n\0"):
-        raise ValueError("The password contains a line break or NUL character.")
+        raise ValueError(say("save.line-break"))
 
 
 def _store(settings: Settings, path: Path, secret: str) -> None:

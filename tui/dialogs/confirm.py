@@ -14,18 +14,17 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from tui.core.texts import Texts
 from tui.widgets.footer import FittingFooter
+
+say = Texts(__package__ or "tui.dialogs")
 
 ResultT = TypeVar("ResultT")
 
 
 # The keys every screen's widgets share, which no footer has room for.
-MOVING: tuple[tuple[str, str], ...] = (
-    ("↑ ↓", "Move in a list; on a form, to the field above or below"),
-    ("← →", "Change a choice like (•) 465  ( ) 587: it changes at once"),
-    ("Space", "Tick or untick a box [X]"),
-    ("Enter", "Choose; in a text field, go on to the next field; press a button"),
-)
+def moving_keys() -> tuple[tuple[str, str], ...]:
+    return tuple((key, words) for key, words in say.raw("moving"))
 
 
 _MOVING_KEYS = frozenset({"up", "down", "left", "right", "space", "enter"})
@@ -51,8 +50,8 @@ def screen_keys(app: App[Any]) -> list[tuple[str, str]]:
             hidden = ("show_keys", "app.show_keys", "keys_in_field")
             if binding.action not in hidden and entry not in keys:
                 keys.append(entry)
-    keys += [entry for entry in MOVING if entry[0] not in {key for key, _ in keys}]
-    keys.append(("F1 / ?", "These keys (in a text field, ? is typed: use F1)"))
+    keys += [entry for entry in moving_keys() if entry[0] not in {key for key, _ in keys}]
+    keys.append((say("help_keys"), say("help")))
     return keys
 
 
@@ -100,9 +99,9 @@ class ConfirmDialog(Dialog[bool]):
     on the no button) answers False."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-        Binding("left,right", "app.focus_next", "Switch button", show=False),
+        Binding("y", "answer(True)", say("keys.yes")),
+        Binding("n,escape", "answer(False)", say("keys.no")),
+        Binding("left,right", "app.focus_next", say("keys.switch"), show=False),
     ]
 
     def __init__(
@@ -110,15 +109,15 @@ class ConfirmDialog(Dialog[bool]):
         question: str,
         detail: str = "",
         *,
-        yes: str = "Yes",
-        no: str = "No",
+        yes: str = "",
+        no: str = "",
         default_yes: bool = False,
     ) -> None:
         super().__init__()
         self.question = question
         self.detail = detail
-        self.yes_label = yes
-        self.no_label = no
+        self.yes_label = yes or say("yes")
+        self.no_label = no or say("no")
         self.default_yes = default_yes
 
     def compose(self) -> ComposeResult:
@@ -127,8 +126,10 @@ class ConfirmDialog(Dialog[bool]):
             if self.detail:
                 yield Static(Content(self.detail), id="detail")
             with Horizontal(id="buttons"):
-                yield Button(f"{self.no_label} (n)", id="no", compact=True)
-                yield Button(f"{self.yes_label} (y)", id="yes", variant="warning", compact=True)
+                no = say("button", label=self.no_label, key="n")
+                yes = say("button", label=self.yes_label, key="y")
+                yield Button(no, id="no", compact=True)
+                yield Button(yes, id="yes", variant="warning", compact=True)
         yield FittingFooter()
 
     def on_mount(self) -> None:
@@ -147,7 +148,7 @@ class KeysDialog(Dialog[None]):
     closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,f1,enter,q", "close", "Close"),
+        Binding("escape,question_mark,f1,enter,q", "close", say("keys.close")),
     ]
 
     def __init__(self, title: str, keys: Sequence[tuple[str, str]]) -> None:
@@ -163,9 +164,11 @@ class KeysDialog(Dialog[None]):
         ]
         with Vertical(id="dialog"):
             yield Label(Content(self.title_text), id="question")
-            yield Static(Content("\n").join(lines) if lines else Content("No keys."), id="detail")
+            yield Static(
+                Content("\n").join(lines) if lines else Content(say("no_keys")), id="detail"
+            )
             with Horizontal(id="buttons"):
-                yield Button("Close (Esc)", id="close", compact=True)
+                yield Button(say("close"), id="close", compact=True)
         yield FittingFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

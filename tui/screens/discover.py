@@ -30,11 +30,14 @@ from textual.widgets import Static
 from textual.worker import Worker
 
 from tui.core.keys import SECURITY_WORDS
+from tui.core.texts import Texts
 from tui.widgets.footer import FittingFooter
 from tui.widgets.text import printable
 
 if TYPE_CHECKING:
     from tui.core.discover import DiscoveryEvent, Suggestion
+
+say = Texts(__package__ or "tui.screens", "discover_texts.toml")
 
 State = Literal["running", "found", "confirm", "none"]
 
@@ -73,7 +76,7 @@ class Discovered:
 def server_words(suggestion: Suggestion) -> str:
     """ "smtp.gmail.com, port 465, TLS from the first byte" """
     security = SECURITY_WORDS.get(suggestion.security, suggestion.security)
-    return f"{suggestion.host}, port {suggestion.port}, {security}"
+    return say("server", host=suggestion.host, port=suggestion.port, security=security)
 
 
 class LayerLine(Horizontal):
@@ -104,7 +107,7 @@ class LayerLine(Horizontal):
 
     def _detail(self) -> Content:
         if self.found is None:
-            return Content.assemble("looking…", ("  " + self.time_text, "dim"))
+            return Content.assemble(say("looking"), ("  " + self.time_text, "dim"))
         text = Content(printable(self.detail))  # DNS and autoconfig text: from outside
         if self.time_text:
             text = Content.assemble(text, ("  " + self.time_text, "dim"))
@@ -131,6 +134,76 @@ class LayerLine(Horizontal):
             self.query_one(".detail", Static).update(self._detail())
 
 
+class Verdict(Vertical):
+    """Under the layers: the search's answer, why mailwiz thinks so, and what the keys do."""
+
+    def __init__(self) -> None:
+        super().__init__(id="result")
+
+    def compose(self) -> ComposeResult:
+        yield Static(say("searching"), id="verdict")
+        yield Static("", id="why", markup=False)
+        yield Static("", id="next")
+
+    def on_mount(self) -> None:
+        self.query_one("#why").display = False
+        self.query_one("#next").display = False
+
+    def nothing(self, domain: str, why: str, fallback_host: str) -> None:
+        self._show(
+            Content.from_markup(say("none_verdict"), mark=MARK_NOTHING, domain=domain),
+            why,
+            Content.from_markup(say("none_next"), host=printable(fallback_host)),
+        )
+
+    def confirm(self, suggestion: Suggestion, fallback_host: str) -> None:
+        server = printable(server_words(suggestion))
+        self._show(
+            Content.from_markup(say("confirm_verdict"), server=server),
+            printable(suggestion.why),
+            Content.from_markup(say("confirm_next"), host=printable(fallback_host)),
+        )
+
+    def found(self, suggestion: Suggestion) -> None:
+        verdict = Content.from_markup(
+            say("found_verdict"),
+            mark=MARK_FOUND,
+            server=printable(server_words(suggestion)),
+            name=provider_name(suggestion),
+        )
+        self._show(verdict, printable(suggestion.why), Content.from_markup(say("found_next")))
+
+    def _show(self, verdict: Content, why: str, next_step: Content) -> None:
+        self.query_one("#verdict", Static).update(verdict)
+        self.query_one("#why", Static).update(why)
+        self.query_one("#next", Static).update(next_step)
+        self.query_one("#why").display = self.query_one("#next").display = True
+
+
+def nothing_found_text(dns_failures: tuple[str, ...], tried: tuple[str, ...]) -> str:
+    """Why nothing was found: DNS failures, a search stopped early, or nothing to find."""
+    from tui.core.discover import DNS_CAVEAT, LAYERS
+
+    if dns_failures:
+        failed = "; ".join(printable(line) for line in dns_failures[:3])
+        extra = len(dns_failures) - 3
+        more = say("dns_failed_more", count=extra) if extra > 0 else ""
+        return say("dns_failed", failed=failed, more=more, caveat=DNS_CAVEAT)
+    if 0 < len(tried) < len(LAYERS):
+        # Only a domain that does not exist stops the search before its last layer.
+        return say("stopped_early")
+    return say("nothing_found")
+
+
+def provider_name(suggestion: Suggestion) -> str:
+    from tui.core.providers import get_provider
+
+    try:
+        return get_provider(suggestion.provider_id).name
+    except KeyError:
+        return suggestion.provider_id
+
+
 class DiscoverScreen(Screen[Discovered | None]):
     """Search for the settings of `address`; dismisses Discovered, or None on Escape.
 
@@ -143,11 +216,11 @@ class DiscoverScreen(Screen[Discovered | None]):
     AUTO_FOCUS = "#layers"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Cancel"),
-        Binding("escape", "back_after", "Back to the list"),
-        Binding("enter", "accept", "Continue"),
-        Binding("y", "use", "Use it"),
-        Binding("n", "refuse", "Type my own"),
+        Binding("escape", "back", say("keys.back")),
+        Binding("escape", "back_after", say("keys.back_after")),
+        Binding("enter", "accept", say("keys.accept")),
+        Binding("y", "use", say("keys.use")),
+        Binding("n", "refuse", say("keys.refuse")),
     ]
 
     def __init__(
@@ -167,6 +240,7 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.fallback_host = f"smtp.{self.domain}"
         self.tried: tuple[str, ...] = ()
         self.dns_failures: tuple[str, ...] = ()
+        self.not_run: tuple[tuple[str, str], ...] = ()  # layers the time limit left out
         self.problem = ""  # why the search itself could not run, if it could not
         self.worker: Worker[None] | None = None
         self._lines: dict[str, LayerLine] = {}
@@ -176,20 +250,15 @@ class DiscoverScreen(Screen[Discovered | None]):
 
     def compose(self) -> ComposeResult:
         yield Static(
-            Content.from_markup("Finding the settings for [b]$address[/b]", address=self.address),
+            Content.from_markup(say("title"), address=self.address),
             id="title",
         )
         yield VerticalScroll(id="layers")
-        with Vertical(id="result"):
-            yield Static("Searching… Esc cancels and goes back to the list.", id="verdict")
-            yield Static("", id="why", markup=False)
-            yield Static("", id="next")
+        yield Verdict()
         yield FittingFooter()
 
     def on_mount(self) -> None:
         self.query_one("#layers").can_focus = True
-        self.query_one("#why").display = False
-        self.query_one("#next").display = False
         self.worker = self.run_worker(
             self._search(), name="discover", exit_on_error=False, exclusive=True
         )
@@ -218,7 +287,7 @@ class DiscoverScreen(Screen[Discovered | None]):
         except Exception as error:  # an address discovery cannot read, a bad option...
             if self.state == "running":
                 reason = str(error) or type(error).__name__
-                self.problem = f"The search could not run: {reason}"
+                self.problem = say("could_not_run", reason=reason)
                 self._finish(None, (), self.fallback_host)
 
     async def _show(self, event: DiscoveryEvent) -> None:
@@ -236,6 +305,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             self.query_one("#layers", VerticalScroll).scroll_end(animate=False)
         elif isinstance(event, DiscoveryFinished):
             self.dns_failures = event.dns_failures
+            self.not_run = event.not_run
             self._finish(event.suggestion, event.tried, event.fallback_host)
 
     def _finish(
@@ -244,96 +314,28 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.suggestion = suggestion
         self.tried = tried
         self.fallback_host = fallback_host
-        # Layers the time limit left no room for are in `tried` only: show them too.
+        # Layers the time limit left no room for never started: show them too.
         layers = self.query_one("#layers", VerticalScroll)
-        for entry in tried[len(self._lines) :]:
-            description, marker, rest = entry.partition(": not tried")
-            detail = f"not tried{rest}" if marker else ""
-            line = LayerLine("", description, found=False, detail=detail)
+        for description, why in self.not_run:
+            line = LayerLine("", description, found=False, detail=why)
             self._lines[f"not-run-{len(self._lines)}"] = line
             layers.mount(line)
         for line in self._lines.values():
             if line.found is None:
-                line.finish(False, "stopped: the search could not go on")
+                line.finish(False, say("stopped"))
         layers.scroll_end(animate=False)
 
-        verdict = self.query_one("#verdict", Static)
-        why = self.query_one("#why", Static)
-        next_line = self.query_one("#next", Static)
-        why.display = next_line.display = True
+        verdict = self.query_one(Verdict)
         if suggestion is None:
             self._set_state("none")
-            verdict.update(
-                Content.from_markup(
-                    "[b]$mark No settings found for $domain.[/b]",
-                    mark=MARK_NOTHING,
-                    domain=self.domain,
-                )
-            )
-            why.update(self.problem or self._nothing_found_text())
-            next_line.update(
-                Content.from_markup(
-                    "Press [b]Enter[/b] to set it up as [b]Other SMTP server[/b], trying "
-                    "$host (a guess: check it).",
-                    host=printable(fallback_host),
-                )
-            )
+            why = self.problem or nothing_found_text(self.dns_failures, tried)
+            verdict.nothing(self.domain, why, fallback_host)
         elif suggestion.needs_confirmation:
             self._set_state("confirm")
-            verdict.update(
-                Content.from_markup(
-                    "[b]? Use this server? $server[/b]", server=printable(server_words(suggestion))
-                )
-            )
-            why.update(printable(suggestion.why))
-            next_line.update(
-                Content.from_markup(
-                    "[b]y[/b]: use it    [b]n[/b]: no, set it up as Other SMTP server with $host",
-                    host=printable(fallback_host),
-                )
-            )
+            verdict.confirm(suggestion, fallback_host)
         else:
             self._set_state("found")
-            verdict.update(
-                Content.from_markup(
-                    "[b]$mark Found: $server[/b] ($name)",
-                    mark=MARK_FOUND,
-                    server=printable(server_words(suggestion)),
-                    name=self._provider_name(suggestion),
-                )
-            )
-            why.update(printable(suggestion.why))
-            next_line.update(
-                Content.from_markup(
-                    "Press [b]Enter[/b] to continue to the settings (you can still change them)."
-                )
-            )
-
-    def _nothing_found_text(self) -> str:
-        from tui.core.discover import DNS_CAVEAT, LAYERS
-
-        if self.dns_failures:
-            failed = "; ".join(printable(line) for line in self.dns_failures[:3])
-            more = f" (and {len(self.dns_failures) - 3} more)" if len(self.dns_failures) > 3 else ""
-            return f"Some DNS look-ups failed: {failed}{more}. {DNS_CAVEAT}"
-        if 0 < len(self.tried) < len(LAYERS):
-            # Only a domain that does not exist stops the search before its last layer.
-            return (
-                "The search stopped there. If the address has a typo, Esc goes back to correct it."
-            )
-        return (
-            "What mailwiz tried is listed above. Your provider's help pages or your "
-            "administrator can tell you the server name."
-        )
-
-    @staticmethod
-    def _provider_name(suggestion: Suggestion) -> str:
-        from tui.core.providers import get_provider
-
-        try:
-            return get_provider(suggestion.provider_id).name
-        except KeyError:
-            return suggestion.provider_id
+            verdict.found(suggestion)
 
     def _set_state(self, state: State) -> None:
         self.state = state
@@ -372,7 +374,7 @@ class DiscoverScreen(Screen[Discovered | None]):
                     self.address,
                     self.suggestion,
                     self.fallback_host,
-                    f"Found by mailwiz: {self.suggestion.why}",
+                    say("notes.found", why=self.suggestion.why),
                 )
             )
         elif self.state == "none":
@@ -385,22 +387,14 @@ class DiscoverScreen(Screen[Discovered | None]):
                     self.address,
                     self.suggestion,
                     self.fallback_host,
-                    f"You chose to use {self.suggestion.host}, which the DNS records of"
-                    f" {self.domain} point to although it is outside {self.domain}: the test"
-                    " will show whether it works.",
+                    say("notes.used", host=self.suggestion.host, domain=self.domain),
                 )
             )
 
     def action_refuse(self) -> None:
         if self.state == "confirm" and self.suggestion is not None:
-            note = (
-                f"You chose not to use {self.suggestion.host}. {self.fallback_host} is only "
-                "a guess: your provider or administrator knows the right server."
-            )
+            note = say("notes.refused", host=self.suggestion.host, fallback=self.fallback_host)
             self.dismiss(Discovered(self.address, None, self.fallback_host, note))
 
     def _guess_note(self) -> str:
-        return (
-            f"mailwiz found no settings for {self.domain}. {self.fallback_host} is only a "
-            "guess: your provider or administrator knows the right server."
-        )
+        return say("notes.guess", domain=self.domain, fallback=self.fallback_host)

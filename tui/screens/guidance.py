@@ -23,10 +23,13 @@ from textual.widgets import Markdown, Static
 
 from tui.core.keys import SECURITY_WORDS
 from tui.core.providers import Provider
+from tui.core.texts import Texts
 from tui.screens.guidance_source import guidance_text, has_guidance
 from tui.widgets.footer import FittingFooter
 
 __all__ = ["GuidanceScreen", "guidance_text", "has_guidance", "links_in", "server_line"]
+
+say = Texts(__package__ or "tui.screens", "guidance_texts.toml")
 
 _URL_RE = re.compile(r"https?://[^\s)>\]`\\]+")
 
@@ -51,14 +54,16 @@ def server_line(provider: Provider) -> str:
     """The line under the steps: the server the wizard fills in."""
     if not provider.host:
         return ""
-    line = (
-        f"Server, filled in for you: {provider.host}, port {provider.port}, "
-        f"{SECURITY_WORDS[provider.security]}."
+    line = say(
+        "server",
+        host=provider.host,
+        port=provider.port,
+        security=SECURITY_WORDS[provider.security],
     )
     others = [alt for alt in provider.alternatives if alt.host == provider.host]
     if others:
         alt = others[0]
-        line += f" Port {alt.port} with {SECURITY_WORDS[alt.security]} works too."
+        line += say("alternative", port=alt.port, security=SECURITY_WORDS[alt.security])
     return line
 
 
@@ -69,17 +74,18 @@ class GuidanceScreen(Screen[bool]):
     AUTO_FOCUS = "#guidance-scroll"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,ctrl+n", "next", "Continue"),
-        Binding("c", "copy_links", "Copy link"),
-        Binding("escape", "back", "Back"),
+        Binding("enter,ctrl+n", "next", say("keys.next")),
+        Binding("c", "copy_links", say("keys.copy_links")),
+        Binding("escape", "back", say("keys.back")),
     ]
 
-    def __init__(self, provider: Provider, *, continue_label: str = "Continue") -> None:
+    def __init__(self, provider: Provider, *, continue_label: str = "") -> None:
+        """`continue_label`: the word for going on ("Continue" when empty)."""
         super().__init__()
         self.provider = provider
         self.text = guidance_text(provider)
         self.links = links_in(self.text)
-        self.continue_label = continue_label
+        self.continue_label = continue_label or say("continue")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="guidance-scroll"):
@@ -87,11 +93,9 @@ class GuidanceScreen(Screen[bool]):
             line = server_line(self.provider)
             if line:
                 yield Static(line, id="server-line", markup=False)
-        yield Static(
-            f"Press Enter to {self.continue_label.lower()} to the settings"
-            + (", c to copy the link." if self.links else "."),
-            id="guidance-hint",
-        )
+        links = say("hint_links") if self.links else say("hint_no_links")
+        hint = say("hint", action=self.continue_label.lower(), links=links)
+        yield Static(hint, id="guidance-hint")
         yield FittingFooter()
 
     def on_mount(self) -> None:
@@ -105,14 +109,11 @@ class GuidanceScreen(Screen[bool]):
 
     def action_copy_links(self) -> None:
         if not self.links:
-            self.notify("There is no link on this page to copy.")
+            self.notify(say("no_link"))
             return
         self.app.copy_to_clipboard("\n".join(self.links))
-        what = "The link" if len(self.links) == 1 else f"The {len(self.links)} links"
-        self.notify(
-            f"{what} went to your clipboard (if your terminal allows it): " + " ".join(self.links),
-            title="Copied",
-        )
+        what = say("one_link") if len(self.links) == 1 else say("links", count=len(self.links))
+        self.notify(say("copied", what=what, links=" ".join(self.links)), title=say("copied_title"))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "copy_links":

@@ -36,7 +36,10 @@ from tui.core.providers import (
     provider_for_address,
 )
 from tui.core.settings import address_problem
+from tui.core.texts import Texts
 from tui.widgets.footer import PromptFooter
+
+say = Texts(__package__ or "tui.screens", "provider_texts.toml")
 
 NAME_WIDTH = 18  # the longest name (17) and a space: hints up to 54 fit beside the scrollbar
 #: The option id prefix of a group heading (never a provider id: those have no ":").
@@ -56,9 +59,9 @@ class ProviderList(OptionList):
     """The catalogue under group headings; Enter chooses, [ and ] jump between groups."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Choose"),
-        Binding("right_square_bracket", "next_group", "Next group"),
-        Binding("left_square_bracket", "previous_group", "Previous group", show=False),
+        Binding("enter", "select", say("keys.choose")),
+        Binding("right_square_bracket", "next_group", say("keys.next_group")),
+        Binding("left_square_bracket", "previous_group", say("keys.previous_group"), show=False),
     ]
 
     def _headings(self) -> list[int]:
@@ -100,9 +103,10 @@ class ProviderScreen(Screen[None]):
     AUTO_FOCUS = "#providers"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "app.focus_next", "List / address", priority=True),
-        Binding("escape", "focus_list", "Back to the list", show=False),
-        Binding("f1", "app.show_keys", "Keys"),  # "?" is typed into the address field
+        Binding("tab", "app.focus_next", say("keys.switch"), priority=True),
+        Binding("escape", "focus_list", say("keys.focus_list"), show=False),
+        # f1, not "?": "?" is typed into the address field
+        Binding("f1", "app.show_keys", say("keys.show_keys")),
     ]
 
     class Chosen(Message):
@@ -133,12 +137,12 @@ class ProviderScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="body"):
-            yield Static("[b]mailwiz[/b] — set up outgoing email", id="title")
-            yield Static("Which service sends your email? Choose one and press Enter.")
+            yield Static(say("title"), id="title")
+            yield Static(say("question"))
             yield ProviderList(*self._options(), id="providers")
             with Horizontal(id="address-row"):
-                yield Label("Or type your email address:", id="address-label")
-                yield Input(placeholder="you@example.com", id="address", compact=True)
+                yield Label(say("address_label"), id="address-label")
+                yield Input(placeholder=say("address_placeholder"), id="address", compact=True)
             yield Static("", id="address-feedback")
         yield PromptFooter()
 
@@ -178,18 +182,13 @@ class ProviderScreen(Screen[None]):
         elif choice.provider.id == CUSTOM_ID:
             feedback.update(
                 Content.from_markup(
-                    "$domain is not in the list: Enter looks up its settings (if none are "
-                    "found: [b]Other SMTP server[/b], trying $host).",
+                    say("not_listed"),
                     domain=choice.domain,
                     host=choice.suggested_host,
                 )
             )
         else:
-            feedback.update(
-                Content.from_markup(
-                    "That is [b]$name[/b]: press Enter to go on.", name=choice.provider.name
-                )
-            )
+            feedback.update(Content.from_markup(say("listed"), name=choice.provider.name))
 
     @on(Input.Submitted, "#address")
     def _address_submitted(self, event: Input.Submitted) -> None:
@@ -197,7 +196,7 @@ class ProviderScreen(Screen[None]):
         text = event.value.strip()
         feedback = self.query_one("#address-feedback", Static)
         if not text:
-            feedback.update("Type your email address, or choose from the list above.")
+            feedback.update(say("nothing_typed"))
             return
         choice = choice_for_address(text)
         if choice is None:

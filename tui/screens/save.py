@@ -4,18 +4,17 @@ Outside practice it also asks, optionally, for the admin address (`[local] admin
 root and this server's other local names goes) and, once saved, offers the one command that makes
 these settings the server's own mail (`sudo mailwiz install-mta --config PATH`).
 
-The keyring is probed in a thread (it can take seconds, or hang on a locked desktop keyring);
-saving runs in a thread too. With no working keyring the user chooses, explicitly, a password
-file or no stored password. Dismisses with True once saved, False when the user went back.
+The screen only collects input and shows what happened; its parts, by job: the summary
+(save_summary), the store choice with its keyring probe (save_store), what a save's end shows
+(save_done). Saving itself is the core's use case (tui.core.save.save_settings), run in a
+thread. Dismisses with True once saved, False when the user went back.
 """
 
 from __future__ import annotations
 
-import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -26,22 +25,17 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, RadioSet, Static
 from textual.worker import Worker, WorkerState
 
-from tui.core.http_apis import facts_of, http_rows
 from tui.core.settings import LocalSettings, PasswordStore, Settings, SettingsError
+from tui.core.texts import Texts
 from tui.dialogs.confirm import ConfirmDialog
-from tui.widgets import GlyphRadioButton
+from tui.screens.save_done import done_text, not_saved, practice_done
+from tui.screens.save_store import Probe, SecretPlace
+from tui.screens.save_summary import MASK, summary, summary_rows
 from tui.widgets.footer import FittingFooter
 
-if TYPE_CHECKING:
-    from tui.core.credentials import KeyringStatus
+__all__ = ["MASK", "SaveScreen", "admin_problem", "summary_rows", "untested_dialog"]
 
-MASK = "●" * 8
-
-
-@dataclass(frozen=True)
-class _Probe:
-    status: KeyringStatus | None  # None: no keyring needed
-    where: str  # _describe_secret_store() for the current settings
+say = Texts(__package__ or "tui.screens", "save_texts.toml")
 
 
 @dataclass(frozen=True)
@@ -49,73 +43,6 @@ class _Saved:
     settings_path: Path
     store: PasswordStore
     where: str
-
-
-def summary_rows(settings: Settings, password: str | None) -> list[tuple[str, str]]:
-    """The settings as (label, value) rows, the password masked."""
-    rows: list[tuple[str, str]] = [("Provider", _provider_name(settings))]
-    sender = settings.sender
-    if settings.protocol == "http":
-        for label, value in http_rows(settings):
-            if label != "HTTP API":  # the Provider row names the API already
-                rows.append((label[0].upper() + label[1:], value))
-    else:
-        smtp = settings.smtp
-        security = {
-            "tls": "TLS from the first byte",
-            "starttls": "encrypted with STARTTLS",
-            "none": "NOT encrypted",
-        }.get(smtp.security, smtp.security)
-        rows.append(("Server", f"{smtp.host} port {smtp.port}, {security}"))
-        rows.append(("Username", smtp.username or "(none: no login)"))
-        if not smtp.username.strip():
-            shown = "(none needed)"
-        elif password is None:
-            shown = "(not changed)"
-        elif password == "":
-            shown = "(empty)"
-        else:
-            shown = MASK
-        if smtp.auth == "oauth2":
-            who = {"microsoft": "Microsoft", "google": "Google"}.get(settings.oauth.provider, "")
-            rows.append(("Sign-in", f"{who} sign-in (OAuth), client ID {settings.oauth.client_id}"))
-        else:
-            rows.append(("Password", shown))
-        if not smtp.verify_certificate:
-            rows.append(("Certificate", "NOT checked (Do not validate TLS certificate)"))
-        if smtp.ca_file:
-            rows.append(("Extra CA file", smtp.ca_file))
-    from_address = settings.from_address
-    if sender.name:
-        from_address = f"{sender.name} <{from_address}>" if from_address else sender.name
-    rows.append(("From", from_address or "(the relay's default)"))
-    if sender.reply_to:
-        rows.append(("Replies go to", sender.reply_to))
-    if sender.copy_to:
-        rows.append(("Copy of every email", sender.copy_to))
-    return rows
-
-
-def shell_lines(args: list[str], width: int) -> list[str]:
-    """A command, quoted for the shell, indented and broken only between arguments (with a
-    trailing backslash), so that no line wraps in the middle of a word and it pastes whole."""
-    words = [shlex.quote(arg) for arg in args]
-    lines: list[str] = []
-    line = "  " + words[0]
-    for word in words[1:]:
-        if len(line) + 1 + len(word) + 2 > width:
-            lines.append(line + " \\")
-            line = "      " + word
-        else:
-            line += " " + word
-    lines.append(line)
-    return lines
-
-
-def first_sentence(text: str) -> str:
-    """The first sentence of an explanation (the rest is offered as choices on screen)."""
-    match = re.match(r"(.+?[.!?])(\s|$)", text.strip(), re.DOTALL)
-    return match.group(1) if match else text.strip()
 
 
 def admin_problem(admin: str, local: LocalSettings) -> str | None:
@@ -126,28 +53,13 @@ def admin_problem(admin: str, local: LocalSettings) -> str | None:
     return next((p.message for p in problems if p.field == "local.admin"), None)
 
 
-def _provider_name(settings: Settings) -> str:
-    """The provider's name; for HTTP, the API's ("Postmark API", "HTTP relay")."""
-    from tui.core.providers import get_provider
-
-    if settings.protocol == "http":
-        facts = facts_of(settings.http.api)
-        return facts.title if facts.name == "relay" else f"{facts.title} API"
-    provider_id = settings.provider
-
-    try:
-        return get_provider(provider_id).name
-    except KeyError:
-        return "Other SMTP server" if provider_id == "custom" else provider_id
-
-
 def untested_dialog() -> ConfirmDialog:
     """Saving settings that did not pass a test send: ask first."""
     return ConfirmDialog(
-        "These settings have not passed a test send.",
-        "They may not work: emails sent with them could fail. Save them anyway?",
-        yes="Yes, save",
-        no="No, go back",
+        say("untested_dialog.question"),
+        say("untested_dialog.detail"),
+        yes=say("untested_dialog.yes"),
+        no=say("untested_dialog.no"),
     )
 
 
@@ -158,10 +70,10 @@ class SaveScreen(Screen[bool]):
     AUTO_FOCUS = "#save"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "save", "Save", priority=True),
-        Binding("enter", "finish", "Finish"),
-        Binding("escape", "finish", "Finish", show=False),
+        Binding("escape", "back", say("keys.back")),
+        Binding("ctrl+s", "save", say("keys.save"), priority=True),
+        Binding("enter", "finish", say("keys.finish")),
+        Binding("escape", "finish", say("keys.finish"), show=False),
     ]
 
     def __init__(
@@ -184,158 +96,59 @@ class SaveScreen(Screen[bool]):
         self.password = password
         self.config_path = config_path
         self.tested = tested
-        self.keyring: KeyringStatus | None = None
-        self.probing = True
         self.saving = False
         self.saved = False
-        self.choice: PasswordStore | None = None  # chosen when there is no working keyring
+        self._place = SecretPlace(settings, password, config_path)
+
+    @property
+    def probing(self) -> bool:
+        """The keyring is still being checked."""
+        return self._place.probing
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Static("Save the settings", classes="screen-title")
+        yield Static(say("title"), classes="screen-title")
         with VerticalScroll(id="body"):
-            yield Static(self._summary(), id="summary")
             yield Static(
-                "The certificate will NOT be checked: anyone between you and the server "
-                "could read the password. Only for your own server.",
-                id="certificate-warning",
+                summary(self.settings, self.password, practice=self.practice), id="summary"
             )
+            yield Static(say("certificate_warning"), id="certificate-warning")
             yield Static(self._settings_where(), id="where-settings")
-            yield Static(
-                Content.assemble((self._where_label(), "bold"), "checking the system keyring…"),
-                id="where-password",
-            )
-            yield Static("", id="keyring-problem")
-            with RadioSet(id="store-choice", compact=True):
-                yield GlyphRadioButton(
-                    "Keep it in a file only you can read (0600), beside the settings",
-                    id="store-file",
-                )
-                yield GlyphRadioButton(
-                    "Do not store it: give it at each use in MAILWIZ_PASSWORD",
-                    id="store-none",
-                )
+            yield self._place
             if not self.practice:
                 yield Static(
-                    Content.assemble(
-                        ("Admin address", "bold"),
-                        " (optional, for this server's own mail): where mail for root, cron "
-                        "and other local names goes",
-                    ),
+                    Content.assemble((say("admin_label"), "bold"), say("admin_about")),
                     id="admin-label",
                 )
                 yield Input(
                     self.settings.local.admin,
-                    placeholder="for example ops@example.com",
+                    placeholder=say("admin_placeholder"),
                     id="admin",
                     compact=True,
                 )
             if not self.tested:
-                yield Static(
-                    "Not tested: these settings have not passed a test send (Save asks first).",
-                    id="untested",
-                )
+                yield Static(say("untested"), id="untested")
         yield Static("", id="status")
         yield Static("", id="done")
         with Horizontal(id="buttons"):
-            yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+            yield Button(say("save_button"), id="save", variant="primary", compact=True)
         yield FittingFooter()
 
     def _settings_where(self) -> Content:
         if self.practice:
-            return Content.assemble(
-                ("Practice run: ", "bold"),
-                "nothing goes into your real settings or keyring. The settings and the "
-                "password go into a temporary practice folder, deleted when mailwiz ends.",
-            )
-        return Content.assemble(("Settings file: ", "bold"), str(self.config_path))
-
-    def _summary(self) -> Content:
-        rows = summary_rows(self.settings, self.password)
-        if self.practice and rows[0][0] == "Provider" and rows[0][1] == "practice":
-            rows[0] = ("Provider", "the practice server on this computer")
-        width = max(len(label) for label, _ in rows) + 2
-        lines = [
-            Content.assemble((f"{label + ':':<{width}}", "bold"), value) for label, value in rows
-        ]
-        return Content("\n").join(lines)
+            return Content.assemble((say("practice_label"), "bold"), say("practice_where"))
+        return Content.assemble((say("settings_label"), "bold"), str(self.config_path))
 
     def on_mount(self) -> None:
         unchecked = self.settings.protocol == "smtp" and not self.settings.smtp.verify_certificate
         self.query_one("#certificate-warning").display = unchecked
-        self.query_one("#store-choice").display = False
-        self.query_one("#keyring-problem").display = False
         self.query_one("#done").display = False
         self.query_one("#status").display = False
-        self.run_worker(self._probe, thread=True, name="keyring-probe", exit_on_error=False)
-
-    # ------------------------------------------------------------------ keyring
-
-    def _needs_keyring(self) -> bool:
-        from tui.core.save import keyring_wanted
-
-        return keyring_wanted(self.settings, self.password)
-
-    def _probe(self) -> _Probe:
-        from tui.core.credentials import check_keyring
-
-        status = check_keyring() if self._needs_keyring() else None
-        return _Probe(status, _describe_secret_store(self.settings, self.config_path))
-
-    def _where_label(self) -> str:
-        """A sign-in (OAuth) keeps a refresh token, not a password: say which it is."""
-        if _signs_in(self.settings):
-            return "Sign-in: "
-        return "API key: " if self.settings.protocol == "http" else "Password: "
-
-    def _probed(self, probe: _Probe) -> None:
-        self.probing = False
-        self.keyring = probe.status
-        where = self.query_one("#where-password", Static)
-        if probe.status is None or probe.status.usable:
-            label = (self._where_label(), "bold")
-            where.update(Content.assemble(label, self._password_where(probe)))
-            return
-        where.update(
-            Content.assemble(
-                (self._where_label(), "bold"), "no working keyring here; choose below."
-            )
-        )
-        problem = self.query_one("#keyring-problem", Static)
-        problem.update(
-            Content.assemble(
-                first_sentence(probe.status.explanation),
-                ("\nWhere should the password go instead? (arrows, then Enter)", "bold"),
-            )
-        )
-        problem.display = True
-        choice = self.query_one("#store-choice", RadioSet)
-        choice.display = True
-        # Scroll only once the choice has its place: scrolling at focus time raced the layout
-        # (the body sat at either of two offsets, whichever came first).
-        choice.focus(scroll_visible=False)
-        self.call_after_refresh(choice.scroll_visible, animate=False)
-
-    def _password_where(self, probe: _Probe) -> str:
-        if _signs_in(self.settings):
-            return f"kept in {probe.where}"
-        if self.password is None and self.settings.smtp.username.strip():
-            return f"not changed; it stays in {probe.where}"
-        return probe.where
+        self.run_worker(self._place.probe, thread=True, name="keyring-probe", exit_on_error=False)
 
     @on(RadioSet.Changed, "#store-choice")
-    def _store_chosen(self, event: RadioSet.Changed) -> None:
-        from tui.core.credentials import describe_store
-
-        self.choice = "file" if event.pressed.id == "store-file" else "none"
-        chosen = self.settings.copy()
-        chosen.password.store = self.choice
-        self.query_one("#where-password", Static).update(
-            Content.assemble(
-                (self._where_label(), "bold"), describe_store(chosen, self.config_path)
-            )
-        )
+    def _store_chosen(self) -> None:
         self._say("")
 
     # ------------------------------------------------------------------ saving
@@ -362,20 +175,16 @@ class SaveScreen(Screen[bool]):
     def action_save(self) -> None:
         if self.saving or self.saved:
             return
-        if self.probing:
-            self._say("Still checking the system keyring — press Save again in a moment.")
+        if self._place.probing:
+            self._say(say("status.probing"))
             return
-        if self._needs_choice() and self.choice is None:
-            self._say(
-                "Choose where the password goes first: a file only you can read, or not "
-                "stored (MAILWIZ_PASSWORD).",
-                error=True,
-            )
-            self.query_one("#store-choice", RadioSet).focus()
+        if self._place.needs_choice and self._place.choice is None:
+            self._say(say("status.choose_first"), error=True)
+            self._place.focus_choice()
             return
         problem = admin_problem(self._admin(), self.settings.local)
         if problem:
-            self._say(f"Admin address: {problem}", error=True)
+            self._say(say("status.admin_problem", problem=problem), error=True)
             self.query_one("#admin", Input).focus()
             return
         if not self.tested:
@@ -392,20 +201,17 @@ class SaveScreen(Screen[bool]):
             return self.settings.local.admin
         return self.query_one("#admin", Input).value.strip()
 
-    def _needs_choice(self) -> bool:
-        return self.keyring is not None and not self.keyring.usable
-
     def _confirmed(self, yes: bool | None) -> None:
         if yes:
             self._start_saving()
 
     def _start_saving(self) -> None:
         self.saving = True
-        self._say("Saving…")
+        self._say(say("status.saving"))
         self.query_one("#save", Button).disabled = True
         target = self.settings.copy()
-        if self._needs_choice() and self.choice is not None:
-            target.password.store = self.choice
+        if self._place.needs_choice and self._place.choice is not None:
+            target.password.store = self._place.choice
         target.local.admin = self._admin()
         self.run_worker(lambda: self._write(target), thread=True, name="save", exit_on_error=False)
 
@@ -421,16 +227,7 @@ class SaveScreen(Screen[bool]):
         self.query_one("#save", Button).disabled = False
         from tui.core.credentials import PasswordStoreError
 
-        if isinstance(error, SettingsError | PasswordStoreError | ValueError):
-            reason = str(error)
-        elif isinstance(error, OSError):
-            where = f" ({error.filename})" if error.filename else ""
-            reason = f"{error.strerror or error}{where}."
-        else:
-            reason = f"an unexpected error ({type(error).__name__}: {error})."
-        self._say(
-            f"Not saved: {reason} Nothing is lost: fix that and press Save again.", error=True
-        )
+        self._say(not_saved(error, (SettingsError, PasswordStoreError, ValueError)), error=True)
 
     def _show_saved(self, saved: _Saved) -> None:
         self.saving = False
@@ -441,72 +238,30 @@ class SaveScreen(Screen[bool]):
         self.query_one("#body").display = False
         self.query_one("#buttons").display = False
         done = self.query_one("#done", Static)
-        done.update(self._practice_done() if self.practice else self._done_text(saved))
+        done.update(practice_done() if self.practice else self._done_text(saved))
         done.display = True
         self.refresh_bindings()
 
     def _done_text(self, saved: _Saved) -> Content:
-        prefix = ["mailwiz"]
-        if self.config_path != _usual_path():
-            prefix += ["--config", str(self.config_path)]
-        width = max(self.size.width - 4, 40)
+        from tui.core.credentials import uses_oauth_sign_in
 
-        def command(*args: str) -> Content:
-            return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
-
-        secret = "sign-in" if _signs_in(self.settings) else "password"
-
-        return Content.assemble(
-            ("Saved.", "bold"),
-            " Press Enter to finish.\n\n",
-            ("Settings file: ", "bold"),
-            str(saved.settings_path),
-            "\n",
-            (self._where_label(), "bold"),
-            self._password_where(_Probe(None, saved.where)),
-            "\n\n",
-            ("What next", "bold"),
-            "\nSend a test message with the saved settings:\n",
-            command("test"),
-            "\nEmail a document to a customer:\n",
-            command("send", "--to", "customer@example.com", "--attach", "invoice.pdf"),
-            f"\nSee the settings and where the {secret} is:\n",
-            command("show"),
-            "\n",
-            self._own_mail_offer(saved.settings_path, width),
-        )
-
-    def _own_mail_offer(self, settings_path: Path, width: int) -> Content:
-        """The command that makes these settings this server's sendmail (README: "This
-        server's own mail"); --config always, since under sudo the usual path is root's."""
-        args = ["sudo", "mailwiz", "install-mta", "--config", str(settings_path)]
-        admin = self.settings.local.admin
-        return Content.assemble(
-            "Use these settings for this server's own mail (cron, mail, PHP):\n",
-            Content("\n".join(shell_lines(args, width))).stylize("bold"),
-            f"\nMail for root goes to {admin}." if admin else "",
-        )
-
-    @staticmethod
-    def _practice_done() -> Content:
-        return Content.assemble(
-            ("Saved in the practice folder.", "bold"),
-            "\n\nThis was a practice run: nothing went into your real settings or keyring, "
-            "and the practice folder is deleted when mailwiz ends.\n\n",
-            ("What next", "bold"),
-            "\nSet up your real email the same way:\n",
-            ("  mailwiz", "bold"),
-            "\n\nPress Enter to finish.",
+        return done_text(
+            settings_path=saved.settings_path,
+            config_path=self.config_path,
+            secret_where=(self._place.label, self._place.where_text(saved.where)),
+            signs_in=uses_oauth_sign_in(self.settings),
+            admin=self.settings.local.admin,
+            width=self.size.width - 4,
         )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if worker.name == "keyring-probe":
-            if event.state == WorkerState.SUCCESS and isinstance(worker.result, _Probe):
-                self._probed(worker.result)
+            if event.state == WorkerState.SUCCESS and isinstance(worker.result, Probe):
+                self._place.probed(worker.result)
             elif event.state == WorkerState.ERROR:
-                self.probing = False
-                self._say(f"Could not check the keyring: {worker.error}", error=True)
+                self._place.failed()
+                self._say(say("status.probe_failed", error=worker.error), error=True)
         elif worker.name == "save":
             if event.state == WorkerState.SUCCESS and isinstance(worker.result, _Saved):
                 self._show_saved(worker.result)
@@ -518,20 +273,3 @@ class SaveScreen(Screen[bool]):
         status.set_class(error, "-error")
         status.update(Content(text))
         status.display = bool(text)
-
-
-def _signs_in(settings: Settings) -> bool:
-    return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
-
-
-def _describe_secret_store(settings: Settings, config_path: Path) -> str:
-    from tui.core.save import describe_secret
-
-    return describe_secret(settings, config_path)
-
-
-def _usual_path() -> Path:
-    """Where mailwiz looks without --config ($MAILWIZ_CONFIG or the platform's folder)."""
-    from tui.core.settings import resolve_config_path
-
-    return resolve_config_path(None)

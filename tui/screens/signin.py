@@ -36,6 +36,7 @@ from textual.worker import Worker
 from tui.core import credentials
 from tui.core.credentials import SignedIn
 from tui.core.settings import Settings
+from tui.core.texts import Texts
 from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
@@ -44,30 +45,69 @@ if TYPE_CHECKING:
 
 __all__ = ["GUIDE_PAGES", "SignInScreen", "SignedIn"]
 
+say = Texts(__package__ or "tui.screens", "signin_texts.toml")
+
 GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 """The guidance page (guidance/<key>.md) on registering mailwiz, per OAuth provider."""
 
 
 def _say(*path: str, **values: Any) -> str:
-    from tui.core.diagnose import Audience, say
+    from tui.core.diagnose import Audience
+    from tui.core.diagnose import say as diagnose_say
 
-    return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
+    return diagnose_say("signin", "screen", *path, audience=Audience.WIZARD, **values)
+
+
+def failure_text(error: BaseException, settings: Settings) -> str:
+    """What went wrong with a sign-in, and what to do (the core's diagnosis, for the wizard)."""
+    from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
+    from tui.core.redact import printable
+
+    if isinstance(error, credentials.TokenError):
+        diagnosis = explain_sign_in(
+            error.error,
+            error.description,
+            settings,
+            temporary=error.temporary,
+            audience=Audience.WIZARD,
+            values={"username": settings.smtp.username or "?"},
+        )
+        return _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
+    if isinstance(error, credentials.TokenStoreError):
+        diagnosis = explain_not_kept(str(error), settings, audience=Audience.WIZARD)
+        return _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
+    return _say("failed-other", what=printable(str(error)) or type(error).__name__)
+
+
+def guide_provider(settings: Settings) -> Provider | None:
+    """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
+    from tui.core.providers import get_provider
+
+    key = GUIDE_PAGES.get(settings.oauth.provider)
+    if key is None:
+        return None
+    try:
+        provider = get_provider(settings.provider)
+    except KeyError:
+        provider = get_provider("custom")
+    return provider._replace(guidance=key)
 
 
 class SignInScreen(Screen[SignedIn | None]):
     CSS_PATH = "signin.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("c,ctrl+o", "copy", "Copy"),  # ctrl+o also works while typing in the field
-        Binding("b", "browser", "Use a browser instead"),
-        Binding("r,ctrl+r", "retry", "Try again"),
-        Binding("enter", "use_stored", "Use this sign-in"),
-        Binding("s", "sign_in_again", "Sign in again"),
-        Binding("f", "keep_in_file", "Keep it in a file"),
-        Binding("y", "confirm(True)", "Keep it"),
-        Binding("n", "confirm(False)", "Do not keep it"),
-        Binding("g", "guide", "How to get a client ID"),
+        Binding("escape", "cancel", say("keys.cancel")),
+        # ctrl+o also works while typing in the field
+        Binding("c,ctrl+o", "copy", say("keys.copy")),
+        Binding("b", "browser", say("keys.browser")),
+        Binding("r,ctrl+r", "retry", say("keys.retry")),
+        Binding("enter", "use_stored", say("keys.use_stored")),
+        Binding("s", "sign_in_again", say("keys.sign_in_again")),
+        Binding("f", "keep_in_file", say("keys.keep_in_file")),
+        Binding("y", "confirm(True)", say("keys.keep")),
+        Binding("n", "confirm(False)", say("keys.do_not_keep")),
+        Binding("g", "guide", say("keys.guide")),
     ]
 
     def __init__(self, settings: Settings, config_path: Path, *, browser: bool = False) -> None:
@@ -91,7 +131,8 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin"):
-            title = f"Sign in with {self.provider}" if self.provider[0].isupper() else "Sign in"
+            named = self.provider[0].isupper()
+            title = say("title", provider=self.provider) if named else say("title_plain")
             yield Static(title, id="signin-title", markup=False)
             yield Static(_say("asking"), id="signin-step", markup=False)
             yield Static("", id="signin-address", markup=False)
@@ -218,31 +259,14 @@ class SignInScreen(Screen[SignedIn | None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.worker.error is None:
             return
-        from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
-        from tui.core.redact import printable
-
         error = event.worker.error
         self.failed = True
         self._deadline = 0.0
         self._paste_field(False)
-        if isinstance(error, credentials.TokenError):
-            diagnosis = explain_sign_in(
-                error.error,
-                error.description,
-                self.settings,
-                temporary=error.temporary,
-                audience=Audience.WIZARD,
-                values={"username": self.settings.smtp.username or "?"},
-            )
-            text = _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
-        elif isinstance(error, credentials.TokenStoreError):
-            diagnosis = explain_not_kept(str(error), self.settings, audience=Audience.WIZARD)
-            text = _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
+        if isinstance(error, credentials.TokenStoreError):
             self.keep_problem = str(error)
-        else:
-            text = _say("failed-other", what=printable(str(error)) or type(error).__name__)
         self._show("#signin-wait", "")
-        self._show("#signin-message", text)
+        self._show("#signin-message", failure_text(error, self.settings))
         self.refresh_bindings()
 
     @on(Input.Submitted, "#signin-paste")
@@ -284,24 +308,14 @@ class SignInScreen(Screen[SignedIn | None]):
             self._answer.set_result(keep)
 
     def _guide_provider(self) -> Provider | None:
-        """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
-        from tui.core.providers import get_provider
-
-        key = GUIDE_PAGES.get(self.settings.oauth.provider)
-        if key is None:
-            return None
-        try:
-            provider = get_provider(self.settings.provider)
-        except KeyError:
-            provider = get_provider("custom")
-        return provider._replace(guidance=key)
+        return guide_provider(self.settings)
 
     def action_guide(self) -> None:
         provider = self._guide_provider()
         if provider is not None:
             from tui.screens.guidance import GuidanceScreen
 
-            self.app.push_screen(GuidanceScreen(provider, continue_label="Return"))
+            self.app.push_screen(GuidanceScreen(provider, continue_label=say("guide_return")))
 
     def action_use_stored(self) -> None:
         if self.stored is not None:

@@ -22,10 +22,13 @@ from tui.core.events import Failure
 from tui.core.keys import label
 from tui.core.report import write_report
 from tui.core.settings import Settings
+from tui.core.texts import Texts
 from tui.widgets.footer import FittingFooter
 
 if TYPE_CHECKING:
     from tui.core.diagnose import Diagnosis
+
+say = Texts(__package__ or "tui.screens", "troubleshoot_texts.toml")
 
 
 class TroubleshootScreen(Screen[str | None]):
@@ -35,10 +38,10 @@ class TroubleshootScreen(Screen[str | None]):
     AUTO_FOCUS = "#body"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("f", "go_to_field", "Go to the field"),
-        Binding("c", "copy_report", "Copy report"),
-        Binding("w", "write_report", "Report to file"),
+        Binding("escape", "back", say("keys.back")),
+        Binding("f", "go_to_field", say("keys.go_to_field")),
+        Binding("c", "copy_report", say("keys.copy_report")),
+        Binding("w", "write_report", say("keys.write_report")),
     ]
 
     def __init__(
@@ -63,10 +66,10 @@ class TroubleshootScreen(Screen[str | None]):
         return self.diagnosis.field if self.diagnosis else ""
 
     def compose(self) -> ComposeResult:
-        yield Static("Troubleshooting: why the test failed", classes="screen-title")
+        yield Static(say("title"), classes="screen-title")
         with VerticalScroll(id="body"):
             yield from self._diagnosis_widgets()
-            yield Static("If that does not help", classes="section")
+            yield Static(say("general"), classes="section")
             steps = [
                 Content.assemble((f"{number}. ", "bold"), step)
                 for number, step in enumerate(general_steps(self.settings), 1)
@@ -77,32 +80,33 @@ class TroubleshootScreen(Screen[str | None]):
 
     def _diagnosis_widgets(self) -> ComposeResult:
         diagnosis = self.diagnosis
-        title = diagnosis.title if diagnosis else "The test failed."
+        title = diagnosis.title if diagnosis else say("untitled")
         yield Static(Content(title), id="title")
         if self.field:
             yield Static(
                 Content.assemble(
-                    ("The field concerned: ", "bold"),
+                    (say("field_label"), "bold"),
                     (label(self.field), "bold underline"),
-                    " — press f to go straight to it.",
+                    say("field_hint"),
                 ),
                 id="field",
             )
         if diagnosis is not None:
-            yield Static(Content.assemble(("What happened: ", "bold"), diagnosis.cause), id="cause")
+            yield Static(
+                Content.assemble((say("cause_label"), "bold"), diagnosis.cause), id="cause"
+            )
         reply = self.failure.reply.strip()
         if reply and (diagnosis is None or reply not in diagnosis.cause):
             code = str(self.failure.code) if self.failure.code is not None else ""
             said = reply if not code or reply.startswith(code) else f"{code} {reply}"
-            yield Static(Content.assemble(("The server said: ", "bold"), said), id="reply")
+            yield Static(Content.assemble((say("reply_label"), "bold"), said), id="reply")
         if diagnosis is not None:
-            yield Static(Content.assemble(("What to do: ", "bold"), diagnosis.fix), id="fix")
+            yield Static(Content.assemble((say("fix_label"), "bold"), diagnosis.fix), id="fix")
 
     def _report_hint(self) -> Content:
         return Content.assemble(
-            ("Support report", "bold"),
-            " (settings, steps, transcript; never the password): press c to copy it, "
-            "w to write it to a file.",
+            (say("report"), "bold"),
+            say("report_hint"),
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -119,10 +123,7 @@ class TroubleshootScreen(Screen[str | None]):
 
     def action_copy_report(self) -> None:
         self.app.copy_to_clipboard(self.report_text)
-        self._say(
-            "Copied the support report to the clipboard. Not every terminal allows that "
-            "(it uses OSC 52): if nothing arrives, press w to write it to a file."
-        )
+        self._say(say("copied"))
 
     def action_write_report(self) -> None:
         folder = self.config_path.parent if self.config_path else Path.cwd()
@@ -130,21 +131,15 @@ class TroubleshootScreen(Screen[str | None]):
             self.report_path = write_report(self.report_text, folder)
         except OSError as error:
             reason = error.strerror or str(error)
-            self._say(
-                f"Could not write the report in {folder} ({reason}). Press c to copy it instead.",
-                error=True,
-            )
+            self._say(say("not_written", folder=folder, reason=reason), error=True)
             return
-        said = f"Wrote the support report to {self.report_path} (readable only by you)."
+        said = say("written", path=self.report_path)
         if getattr(self.app, "practice", False):
-            said += (
-                " This practice run's folder is deleted when mailwiz ends: copy the report "
-                "elsewhere first if you want to keep it."
-            )
+            said += say("written_practice")
         self._say(said)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         report = self.query_one("#report", Static)
         report.set_class(error, "-error")
         report.set_class(not error, "-done")
-        report.update(Content.assemble(("Support report: ", "bold"), text))
+        report.update(Content.assemble((say("report_label"), "bold"), text))

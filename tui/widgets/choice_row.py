@@ -13,6 +13,10 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.widgets")
+
 ON = "(•)"
 OFF = "( )"
 GAP = "  "
@@ -52,10 +56,10 @@ class ChoiceRow(Widget, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"choice-row--chosen"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("right", "step(1)", "Next choice", show=False),
-        Binding("left", "step(-1)", "Previous choice", show=False),
-        Binding("home", "pick(0)", "First choice", show=False),
-        Binding("end", "pick(-1)", "Last choice", show=False),
+        Binding("right", "step(1)", say("choice_row.keys.next"), show=False),
+        Binding("left", "step(-1)", say("choice_row.keys.previous"), show=False),
+        Binding("home", "pick(0)", say("choice_row.keys.first"), show=False),
+        Binding("end", "pick(-1)", say("choice_row.keys.last"), show=False),
     ]
 
     index: reactive[int] = reactive(0)

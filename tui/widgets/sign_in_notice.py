@@ -7,12 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui.core.texts import Texts
+
 if TYPE_CHECKING:
     from textual.app import App
 
     from tui.core.settings import Settings
 
-TITLE = "Sign-in"
+say = Texts(__package__ or "tui.widgets")
 
 
 def notify_sign_in(app: App[Any], settings: Settings, config_path: Path) -> None:
@@ -24,7 +26,12 @@ def notify_sign_in(app: App[Any], settings: Settings, config_path: Path) -> None
         notice = sign_in_notice(settings, config_path)
         if notice:
             app.call_from_thread(
-                app.notify, notice, title=TITLE, severity="error", timeout=60, markup=False
+                app.notify,
+                notice,
+                title=say("sign_in_title"),
+                severity="error",
+                timeout=60,
+                markup=False,
             )
 
     app.run_worker(read, thread=True, name="sign-in-notice", exit_on_error=False)

@@ -15,6 +15,7 @@ from tui.core.texts import Texts
 if TYPE_CHECKING:
     from tui.core.credentials import PasswordLookup
     from tui.core.settings import Settings
+    from tui.screens.fields import FieldsScreen
     from tui.screens.fields_model import FormResult
 
 say = Texts(__package__ or "tui.wizard")
@@ -41,9 +42,13 @@ class Draft:
         """What a new choice of provider starts from: the draft, else the file's settings."""
         return self.settings or self.initial
 
-    def reading(self) -> None:
-        """The stored password is being read (the form shows it pending)."""
-        self.password_note = say("draft.reading")
+    def reading(self, stored_password: bool) -> None:
+        """The settings file's settings open: their stored password is being read (the form
+        shows it pending), or, without one (a person's sign-in), there is none to read."""
+        if stored_password:
+            self.password_note = say("draft.reading")
+        else:
+            self.password_read = True
 
     def forget_secret(self, base: Settings | None, settings: Settings) -> None:
         """Another provider: the password (or key) typed or stored for the one before is not
@@ -70,6 +75,13 @@ class Draft:
     def submitted(self, result: FormResult) -> None:
         self.last_result = result
         self.password = result.password
+
+    def unsaved(self, form: FieldsScreen | None) -> bool:
+        """Whether quitting now loses something typed: a form left changed, or `form` (the
+        one open, if any) changed."""
+        if self.saved:
+            return False
+        return self.dirty or (form is not None and form.is_dirty())
 
     def edits_initial_provider(self, current: Settings | None) -> bool:
         """Whether the form in use (`current`; None: the draft's) is still for the provider

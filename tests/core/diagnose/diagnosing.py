@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-
 from tui.core.diagnose.handlers import Diagnosis
 from tui.core.providers import get_provider
 from tui.core.settings import Settings
@@ -42,14 +40,3 @@ def text(d: Diagnosis) -> str:
 def microsoft(provider: str = "microsoft365", **kw: str) -> Settings:
     host = get_provider(provider).host
     return smtp_settings(provider=provider, host=host, port=587, **kw)
-
-
-def secret_forms(username: str, password: str) -> list[str]:
-    """Every form a password travels in: plain, base64 (AUTH LOGIN), AUTH PLAIN's blob."""
-    b64 = base64.b64encode
-    return [
-        password,
-        b64(password.encode()).decode(),
-        b64(f"\0{username}\0{password}".encode()).decode(),
-        b64(f"{username}\0{username}\0{password}".encode()).decode(),
-    ]

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from tests.core.diagnose.diagnosing import (
-    secret_forms,
     smtp_settings,
     text,
 )
+from tests.leaks import leak_forms
 from tests.servers import (
     PASSWORD,
     RECIPIENT,
@@ -47,9 +47,9 @@ async def _fail(settings: Settings, password: str | None = PASSWORD) -> tuple[Fa
 
 
 def _no_secret(username: str, password: str, *texts: str) -> None:
-    """No form the password travelled in (see secret_forms) is in any of `texts`."""
+    """No form the password travelled in (see tests/leaks.py) is in any of `texts`."""
     for t in texts:
-        for form in secret_forms(username, password):
+        for form in leak_forms(password, usernames=[username]):
             assert form not in t
 
 
@@ -60,7 +60,7 @@ async def test_e2e_wrong_password_535_echoed_by_the_server(
     """The server echoes the password it was sent, in all its forms: neither the events nor
     the diagnosis (given the password, as the wizard and the CLI do) may show any of them."""
     sent = "not the password"
-    echo = " ".join(secret_forms(username, sent))
+    echo = " ".join(leak_forms(sent, usernames=[username]))
     server = smtp_server("starttls", auth_reply=f"535 5.7.8 Bad credentials: {echo}")
     settings = server.settings()
     settings.smtp.username = username

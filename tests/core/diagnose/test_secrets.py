@@ -6,10 +6,10 @@ import pytest
 
 from tests.core.diagnose.diagnosing import (
     http_settings,
-    secret_forms,
     smtp_settings,
     text,
 )
+from tests.leaks import leak_forms
 from tui.core.diagnose.handlers import (
     diagnose,
 )
@@ -22,7 +22,7 @@ from tui.core.providers import get_provider
 @pytest.mark.parametrize("username", ["a@b.c", "me@example.org", "a.much.longer.name@example.org"])
 def test_a_reply_echoing_the_password_is_never_quoted(username: str) -> None:
     password = "Tr0ub4dor&3-horse"
-    forms = secret_forms(username, password)
+    forms = leak_forms(password, usernames=[username])
     reply = "535 5.7.8 rejected: " + " ".join(forms)
     s = smtp_settings(username=username)
     for kind in FailureKind:

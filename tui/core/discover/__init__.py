@@ -12,10 +12,10 @@ from tui.core.faces import lazy_face
 # first screen load only the modules they touch. Inside the core, modules import each other
 # directly.
 if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
-    from tui.core.discover.engine import DNS_CAVEAT as DNS_CAVEAT
     from tui.core.discover.engine import LAYERS as LAYERS
     from tui.core.discover.engine import DiscoveryEvent as DiscoveryEvent
     from tui.core.discover.engine import discover as discover
+    from tui.core.discover.model import DNS_CAVEAT as DNS_CAVEAT
     from tui.core.discover.model import AddressError as AddressError
     from tui.core.discover.model import DiscoveryFinished as DiscoveryFinished
     from tui.core.discover.model import LayerEnded as LayerEnded
@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
 
 _WHERE: dict[str, str] = {
     "AddressError": "tui.core.discover.model",
-    "DNS_CAVEAT": "tui.core.discover.engine",
+    "DNS_CAVEAT": "tui.core.discover.model",
     "DiscoveryEvent": "tui.core.discover.engine",
     "DiscoveryFinished": "tui.core.discover.model",
     "LAYERS": "tui.core.discover.engine",

@@ -30,7 +30,10 @@ from tui.core.providers import (
     normalise_domain,
     provider_for_host,
 )
+from tui.core.texts import Texts
 from tui.core.tls import system_context
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 # -- layer 4: autoconfig ------------------------------------------------------------------
 
@@ -70,7 +73,7 @@ def parse_autoconfig(data: bytes, address: str) -> OutgoingServer:
     """
     target = parse_target(address)
     if len(data) > MAX_AUTOCONFIG_BYTES:
-        raise AutoconfigError("file too large")
+        raise AutoconfigError(say("autoconfig.too-large"))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -79,14 +82,14 @@ def parse_autoconfig(data: bytes, address: str) -> OutgoingServer:
         raise AutoconfigError("not UTF-8 text") from None
     upper = text.upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper:
-        raise AutoconfigError("refused: the file declares a DTD or entities")
+        raise AutoconfigError(say("autoconfig.dtd"))
     try:
         # A str is parsed as it is: an encoding declaration cannot change what we checked.
         root = ElementTree.fromstring(text)
     except ElementTree.ParseError:
         raise AutoconfigError("bad XML") from None
     if root.tag != "clientConfig":
-        raise AutoconfigError(f"not an autoconfig file (root element <{root.tag[:40]}>)")
+        raise AutoconfigError(say("autoconfig.not-autoconfig", tag=root.tag[:40]))
 
     candidates: dict[Security, OutgoingServer] = {}
     plain = False
@@ -117,8 +120,8 @@ def parse_autoconfig(data: bytes, address: str) -> OutgoingServer:
         if security in candidates:
             return candidates[security]
     if plain:
-        raise AutoconfigError("it offers only an unencrypted server, which mailwiz never suggests")
-    raise AutoconfigError("no usable SMTP server in the file")
+        raise AutoconfigError(say("autoconfig.unencrypted-only"))
+    raise AutoconfigError(say("autoconfig.no-server"))
 
 
 def _certificate_problem(error: BaseException) -> str | None:
@@ -130,12 +133,12 @@ def _certificate_problem(error: BaseException) -> str | None:
         current = current.__cause__ or current.__context__
     for link in chain:
         if isinstance(link, ssl.SSLCertVerificationError):
-            return str(link.verify_message or link.reason or "not valid")
+            return str(link.verify_message or link.reason or say("autoconfig.not-valid"))
     for link in chain:
         text = str(link)
         if "CERTIFICATE_VERIFY_FAILED" in text:
             _before, _marker, reason = text.partition("certificate verify failed: ")
-            return reason.split(" (_ssl.c")[0] or "not valid"
+            return reason.split(" (_ssl.c")[0] or say("autoconfig.not-valid")
     return None
 
 
@@ -152,7 +155,7 @@ async def _fetch(
         if options.addresses is not None:
             address = options.addresses.get(host)
             if address is None:
-                return None, f"{host} does not resolve", url
+                return None, say("autoconfig.unresolved", host=host), url
             request_url = url.copy_with(host=address)
             # The name still decides the Host header, SNI and the certificate check; a
             # fresh connection each time, so no connection made for one name serves another.
@@ -172,29 +175,30 @@ async def _fetch(
                     try:
                         next_url = url.join(location)
                     except httpx.InvalidURL:
-                        return None, f"{host}: a redirect to a bad address", url
+                        return None, say("autoconfig.bad-redirect", host=host), url
                     if next_url.scheme != "https":
-                        return None, f"{host}: redirects to plain http (not followed)", url
+                        return None, say("autoconfig.plain-redirect", host=host), url
                     url = next_url
                     continue
                 if response.status_code != 200:
-                    return None, f"{host}: HTTP {response.status_code}", url
+                    status = response.status_code
+                    return None, say("autoconfig.http-status", host=host, status=status), url
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > MAX_AUTOCONFIG_BYTES:
-                        return None, f"{host}: file too large", url
+                        return None, say("autoconfig.file-too-large", host=host), url
                 return bytes(body), "", url
         except httpx.TimeoutException:
-            return None, f"{host}: timed out", url
+            return None, say("autoconfig.timed-out", host=host), url
         except (httpx.HTTPError, ssl.SSLError, OSError) as error:
             problem = _certificate_problem(error)
             if problem is not None:
-                return None, f"{host}: certificate not valid ({problem})", url
+                return None, say("autoconfig.certificate", host=host, problem=problem), url
             if isinstance(error, httpx.ConnectError):
-                return None, f"{host}: could not connect", url
-            return None, f"{host}: request failed ({type(error).__name__})", url
-    return None, f"{url.host}: too many redirects", url
+                return None, say("autoconfig.no-connect", host=host), url
+            return None, say("autoconfig.failed", host=host, error=type(error).__name__), url
+    return None, say("autoconfig.too-many-redirects", host=url.host), url
 
 
 async def _autoconfig_one(
@@ -210,28 +214,29 @@ async def _autoconfig_one(
     except AutoconfigError as error:
         return None, f"{source.host}: {error}"
     provider = provider_for_host(server.host)
-    words = f"{server.host}, port {server.port}, with {SECURITY_WORDS[server.security]}"
+    security = SECURITY_WORDS[server.security]
+    words = say("autoconfig.words", host=server.host, port=server.port, security=security)
     detail = f"{url.host}: {server.host}:{server.port} ({server.security})"
     redirected = source.host != url.host
     outside = redirected and not _inside(source.host, target.domain)
     if redirected:
         # The answer is the other host's word, not the domain's: say whose, and let the
         # user decide when that host is outside the domain.
-        why = (
-            f"The autoconfig file of {target.domain} was asked at {shown} but came, through"
-            f" a redirect, from {real}, which names {words}."
-            + (
-                f" {source.host} is outside {target.domain}: use it only if you trust it."
-                if outside
-                else ""
-            )
+        domain = target.domain
+        why = say("autoconfig.redirected-why", domain=domain, shown=shown, real=real, words=words)
+        if outside:
+            why += say("autoconfig.outside-why", host=source.host, domain=domain)
+        detail = say(
+            "autoconfig.redirected",
+            asked=url.host,
+            host=source.host,
+            server=server.host,
+            port=server.port,
         )
-        detail = (
-            f"{url.host}: redirected to {source.host}, which names {server.host}:{server.port}"
-            + (" (outside the domain: confirm it)" if outside else "")
-        )
+        if outside:
+            detail += say("autoconfig.outside")
     else:
-        why = f"The autoconfig file of {target.domain} ({shown}) names {words}."
+        why = say("autoconfig.why", domain=target.domain, shown=shown, words=words)
     suggestion = Suggestion(
         host=server.host,
         port=server.port,

@@ -12,6 +12,9 @@ from tui.core.providers import (
     Provider,
     provider_for_domain,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 # -- layer 1: the catalogue -------------------------------------------------------------
 
@@ -28,7 +31,7 @@ def usable(provider: Provider | None) -> Provider | None:
 def catalogue_layer(target: Target) -> Outcome:
     provider = usable(provider_for_domain(target.domain))
     if provider is None:
-        return Outcome(False, f"{target.domain} is not in the list")
+        return Outcome(False, say("catalogue.not-listed", domain=target.domain))
     suggestion = Suggestion(
         host=provider.host,
         port=provider.port,
@@ -36,7 +39,7 @@ def catalogue_layer(target: Target) -> Outcome:
         provider_id=provider.id,
         username_hint=target.address,
         source="catalogue",
-        why=f"{target.domain} is served by {provider.name}.",
+        why=say("catalogue.why", domain=target.domain, provider=provider.name),
         needs_confirmation=False,
     )
     return Outcome(True, f"{target.domain} -> {provider.name}", (suggestion,))

@@ -10,14 +10,19 @@ import dns.exception
 import dns.name
 import dns.resolver
 
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
+
 # -- DNS ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Answer:
     records: tuple[object, ...] = ()
-    problem: str = ""  # why there are no records: "no records", "timed out"...
+    problem: str = ""  # why there are no records, in words ("no records", "timed out"...)
     nxdomain: bool = False
+    no_records: bool = False  # the name exists but has no records of this type
 
 
 class Dns:
@@ -39,7 +44,7 @@ class Dns:
             try:
                 self._resolver = dns.asyncresolver.Resolver()
             except (dns.exception.DNSException, OSError) as error:
-                self._problem = f"no DNS resolver is set up on this computer ({error})"
+                self._problem = say("dns.no-resolver", error=error)
         return self._resolver
 
     async def query(self, name: str, rdtype: str, lifetime: float) -> Answer:
@@ -51,15 +56,15 @@ class Dns:
             qname = dns.name.from_text(name)
             answer = await resolver.resolve(qname, rdtype, search=False, lifetime=lifetime)
         except dns.resolver.NXDOMAIN:
-            return Answer(problem="the name does not exist", nxdomain=True)
+            return Answer(problem=say("dns.nxdomain"), nxdomain=True)
         except dns.resolver.NoAnswer:
-            return Answer(problem="no records")
+            return Answer(problem=say("dns.no-records"), no_records=True)
         except dns.exception.Timeout:
-            problem = "timed out"
+            problem = say("timed-out")
         except dns.resolver.NoNameservers:
-            problem = "the DNS servers failed to answer"
+            problem = say("dns.no-answer")
         except dns.exception.DNSException as error:
-            problem = f"the look-up failed ({type(error).__name__})"
+            problem = say("dns.failed", error=type(error).__name__)
         else:
             return Answer(records=tuple(answer))
         self.failed(name, rdtype, problem)

@@ -63,7 +63,6 @@ from tui.core.discover.dnsquery import Dns
 from tui.core.discover.model import (
     DEADLINE,
     DEFAULT_PORTS,
-    DNS_CAVEAT,
     DNS_TIMEOUT,
     HTTP_TIMEOUT,
     LAYERS,
@@ -93,9 +92,11 @@ from tui.core.discover.probe import (
     probe_servers,
 )
 from tui.core.discover.srv import srv_layer
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 __all__ = [
-    "DNS_CAVEAT",
     "LAYERS",
     "AddressError",
     "AutoconfigError",
@@ -172,21 +173,12 @@ def discover(
 def _description(layer: Layer, target: Target, options: Options) -> str:
     domain = target.domain
     if layer == "catalogue":
-        return f"Looking up configuration: mailwiz's list of providers, for {domain}"
-    if layer == "mx":
-        return f"Looking up configuration: MX records of {domain}"
-    if layer == "srv":
-        return (
-            f"Looking up configuration: SRV records _submissions._tcp.{domain}"
-            f" and _submission._tcp.{domain}"
-        )
-    if layer == "autoconfig":
-        return f"Looking up configuration: autoconfig file at autoconfig.{domain} and {domain}"
-    hosts = " and ".join(probe_hosts_for(target, options))
-    return (
-        f"Trying servers: {hosts} on ports {options.ports.tls} (implicit TLS)"
-        f" and {options.ports.starttls} (STARTTLS)"
-    )
+        return say("engine.catalogue", domain=domain)
+    if layer in ("mx", "srv", "autoconfig"):
+        return say(f"engine.{layer}", domain=domain)
+    hosts = say("engine.hosts-and").join(probe_hosts_for(target, options))
+    ports = options.ports
+    return say("engine.probe", hosts=hosts, tls=ports.tls, starttls=ports.starttls)
 
 
 async def _discover(target: Target, options: Options) -> AsyncGenerator[DiscoveryEvent, None]:
@@ -194,6 +186,7 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
     end = loop.time() + options.deadline
     dns_client = Dns(options.resolver)
     tried: list[str] = []
+    not_run: list[tuple[str, str]] = []
     chosen: Suggestion | None = None
     unconfirmed: Suggestion | None = None
 
@@ -201,10 +194,9 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
         description = _description(layer, target, options)
         remaining = end - loop.time()
         if remaining <= 0:
-            tried.append(
-                f"{description}: not tried, the {options.deadline:g} s limit for the whole"
-                " search ran out"
-            )
+            why = say("engine.not-tried", deadline=options.deadline)
+            not_run.append((description, why))
+            tried.append(f"{description}: {why}")
             continue
         yield LayerStarted(layer, description)
         started = loop.time()
@@ -225,6 +217,7 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
         tried=tuple(tried),
         fallback_host=f"smtp.{target.domain}",
         dns_failures=tuple(dns_client.failures),
+        not_run=tuple(not_run),
     )
 
 
@@ -253,5 +246,5 @@ async def _run_layer(
             return await probe_layer(target, options, min(options.probe_timeout, limit))
     except TimeoutError:
         if layer in ("mx", "srv"):
-            dns_client.failed(target.domain, layer.upper(), "timed out")
-        return Outcome(False, "timed out")
+            dns_client.failed(target.domain, layer.upper(), say("timed-out"))
+        return Outcome(False, say("timed-out"))

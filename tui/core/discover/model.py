@@ -8,7 +8,7 @@ import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import dns.asyncresolver
 import dns.exception
@@ -19,6 +19,9 @@ import httpx
 from tui.core.providers import (
     normalise_domain,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 Layer = Literal["catalogue", "mx", "srv", "autoconfig", "probe"]
 Security = Literal["tls", "starttls"]
@@ -86,15 +89,22 @@ class DiscoveryFinished:
     # The DNS look-ups that failed (timed out, SERVFAIL, no resolver), one line each:
     # "MX example.com: timed out". Empty when DNS answered (even "no such records").
     dns_failures: tuple[str, ...] = ()
+    # The layers the time limit left no room for: (description, why), also in `tried`.
+    not_run: tuple[tuple[str, str], ...] = ()
 
 
 DiscoveryEvent = LayerStarted | LayerEnded | DiscoveryFinished
 
-# What "nothing found" means when DNS look-ups failed (the command line and the wizard).
-DNS_CAVEAT = (
-    "Nothing was found, but that may be the DNS failures, not the domain: check this "
-    "machine's DNS (resolv.conf, a firewall on port 53) and try again."
-)
+if TYPE_CHECKING:
+    # What "nothing found" means when DNS look-ups failed (the command line and the wizard):
+    # texts.toml's dns-caveat, read when first asked for (see __getattr__ below).
+    DNS_CAVEAT: str
+
+
+def __getattr__(name: str) -> str:
+    if name == "DNS_CAVEAT":
+        return say("dns-caveat")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def event_as_dict(event: DiscoveryEvent) -> dict[str, object]:
@@ -133,16 +143,12 @@ def parse_target(address: str) -> Target:
     text = address.strip()
     local, at, domain_text = text.rpartition("@")
     if not at or not local or not domain_text:
-        raise AddressError(f"{text!r} is not an email address: it needs a name, @ and a domain.")
+        raise AddressError(say("address.no-parts", text=text))
     if CONTROL_RE.search(local):
-        raise AddressError(
-            f"{text!r} is not an email address: the part before @ has spaces or control characters."
-        )
+        raise AddressError(say("address.bad-local", text=text))
     domain = normalise_domain(domain_text)
     if domain is None or "." not in domain:
-        raise AddressError(
-            f"{text!r} is not an email address: {domain_text!r} is not a domain like example.com."
-        )
+        raise AddressError(say("address.bad-domain", text=text, domain=domain_text))
     return Target(text, local, domain_text.lower().rstrip("."), domain)
 
 

@@ -20,6 +20,9 @@ from tui.core.providers import (
     Provider,
     provider_for_mx,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 # -- layer 2: MX records ------------------------------------------------------------------
 
@@ -51,28 +54,19 @@ async def mx_layer(target: Target, dns_client: Dns, lifetime: float) -> Outcome:
         # broken (a captive portal, a filter), and a typo is not the likely cause.
         root = await dns_client.query(".", "NS", lifetime)
         if root.nxdomain:
-            dns_client.failed(domain, "MX", "no such domain, but this DNS says that of every name")
-            return Outcome(
-                False,
-                f"this computer's DNS says {domain} does not exist, and says the same of "
-                "names that do exist: the DNS looks broken, not the address",
-                stop=True,
-            )
-        return Outcome(
-            False,
-            f"{domain} does not exist in DNS: check the address for a typo",
-            stop=True,
-        )
+            dns_client.failed(domain, "MX", say("mx.wildcard"))
+            return Outcome(False, say("mx.broken", domain=domain), stop=True)
+        return Outcome(False, say("mx.no-domain", domain=domain), stop=True)
     if answer.problem:
-        return Outcome(False, "no MX records" if answer.problem == "no records" else answer.problem)
+        return Outcome(False, say("mx.no-mx") if answer.no_records else answer.problem)
     records = sorted(
         (record for record in answer.records if isinstance(record, MX)),
         key=lambda record: (record.preference, host_text(record.exchange)),
     )
     if not records:
-        return Outcome(False, "no MX records")
+        return Outcome(False, say("mx.no-mx"))
     if len(records) == 1 and records[0].exchange == dns.name.root:
-        return Outcome(False, f"null MX: {domain} says it receives no mail")
+        return Outcome(False, say("mx.null-mx", domain=domain))
     hosts = [host_text(record.exchange) for record in records]
     for mx_host in hosts:
         provider = usable(provider_for_mx(mx_host))
@@ -87,12 +81,9 @@ async def mx_layer(target: Target, dns_client: Dns, lifetime: float) -> Outcome:
             provider_id=provider.id,
             username_hint=target.address,
             source="mx",
-            why=(
-                f"The MX records of {domain} point to {mx_host}, a mail server of"
-                f" {provider.name}, so {domain} uses {provider.name}{region}."
-            ),
+            why=say("mx.why", domain=domain, mx=mx_host, provider=provider.name, region=region),
             needs_confirmation=False,
         )
         return Outcome(True, f"{mx_host} -> {provider.name}{region}", (suggestion,))
     shown = ", ".join(hosts[:3]) + (", ..." if len(hosts) > 3 else "")
-    return Outcome(False, f"{shown}: not a provider mailwiz knows")
+    return Outcome(False, say("mx.unknown", hosts=shown))

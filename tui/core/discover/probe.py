@@ -26,7 +26,10 @@ from tui.core.providers import (
     CUSTOM_ID,
     provider_for_host,
 )
+from tui.core.texts import Texts
 from tui.core.tls import system_context
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 # -- layer 5: the probe -------------------------------------------------------------------
 
@@ -85,7 +88,7 @@ async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
     while True:
         raw = await reader.readline()
         if not raw:
-            raise ConnectionResetError("the server closed the connection")
+            raise ConnectionResetError(say("probe.closed"))
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if len(line) < 3 or not line[:3].isdigit() or (len(line) > 3 and line[3] not in " -"):
             raise _BadReply(line[:80])
@@ -93,7 +96,7 @@ async def _read_reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
         if len(line) == 3 or line[3] == " ":
             return int(line[:3]), lines
         if len(lines) >= _MAX_REPLY_LINES:
-            raise _BadReply("a reply that never ends")
+            raise _BadReply(say("probe.endless"))
 
 
 def _ehlo_name(writer: asyncio.StreamWriter) -> str:
@@ -124,7 +127,7 @@ async def _probe_one(
 
     connect_to: str | None = host if addresses is None else addresses.get(host)
     if connect_to is None:
-        return result("unresolved", "does not resolve")
+        return result("unresolved", say("probe.unresolved"))
     writer: asyncio.StreamWriter | None = None
     ok = False
     try:
@@ -136,37 +139,37 @@ async def _probe_one(
             reader, writer = await asyncio.open_connection(connect_to, port)
         code, _lines = await _read_reply(reader)
         if code != 220:
-            return result("not-smtp", f"greeted with {code} instead of 220")
+            return result("not-smtp", say("probe.greeted", code=code))
         writer.write(f"EHLO {_ehlo_name(writer)}\r\n".encode("ascii"))
         code, lines = await _read_reply(reader)
         if code != 250:
-            return result("not-smtp", f"answered EHLO with {code}")
+            return result("not-smtp", say("probe.ehlo", code=code))
         if security == "starttls":
             keywords = {line[4:].strip().split(" ")[0].upper() for line in lines[1:]}
             if "STARTTLS" not in keywords:
-                return result("no-starttls", "does not offer STARTTLS")
+                return result("no-starttls", say("probe.no-starttls"))
             writer.write(b"STARTTLS\r\n")
             code, _lines = await _read_reply(reader)
             if code != 220:
-                return result("no-starttls", f"answered STARTTLS with {code}")
+                return result("no-starttls", say("probe.starttls", code=code))
             await writer.start_tls(context, server_hostname=host)
         writer.write(b"QUIT\r\n")
         ok = True
         words = SECURITY_WORDS[security]
-        return result("ok", f"answered with {words}, valid certificate")
+        return result("ok", say("probe.ok", words=words))
     except socket.gaierror:
-        return result("unresolved", "does not resolve")
+        return result("unresolved", say("probe.unresolved"))
     except ssl.SSLCertVerificationError as error:
-        reason = error.verify_message or error.reason or "not valid"
-        return result("certificate", f"certificate not valid ({reason})")
+        reason = error.verify_message or error.reason or say("probe.not-valid")
+        return result("certificate", say("probe.certificate", reason=reason))
     except ssl.SSLError as error:
-        return result("tls", f"TLS failed ({error.reason or type(error).__name__})")
+        return result("tls", say("probe.tls", reason=error.reason or type(error).__name__))
     except ConnectionRefusedError:
-        return result("refused", "connection refused")
+        return result("refused", say("probe.refused"))
     except (ConnectionError, asyncio.IncompleteReadError):
-        return result("error", "the server closed the connection")
+        return result("error", say("probe.closed"))
     except (_BadReply, ValueError):
-        return result("not-smtp", "did not answer like an SMTP server")
+        return result("not-smtp", say("probe.not-smtp"))
     except OSError as error:
         return result("error", error.strerror or type(error).__name__)
     finally:
@@ -236,7 +239,12 @@ async def probe_servers(
         elif timed_out:
             results.append(
                 ProbeResult(
-                    host, port, security, "timeout", f"no answer within {timeout:g} s", timeout
+                    host,
+                    port,
+                    security,
+                    "timeout",
+                    say("probe.no-answer", timeout=timeout),
+                    timeout,
                 )
             )
         else:
@@ -246,7 +254,7 @@ async def probe_servers(
                     port,
                     security,
                     "skipped",
-                    "not needed",
+                    say("probe.not-needed"),
                     loop.time() - started,
                 )
             )
@@ -274,10 +282,7 @@ async def probe_layer(target: Target, options: Options, timeout: float) -> Outco
         provider_id=provider.id if provider is not None else CUSTOM_ID,
         username_hint=target.address,
         source="probe",
-        why=(
-            f"{best.host} answered on port {best.port} with {SECURITY_WORDS[best.security]}"
-            " and a valid certificate (mailwiz sent no password to find out)."
-        ),
+        why=say("probe.why", host=best.host, port=best.port, words=SECURITY_WORDS[best.security]),
         needs_confirmation=False,
     )
     return Outcome(True, detail, (suggestion,))

@@ -24,6 +24,9 @@ from tui.core.providers import (
     normalise_domain,
     provider_for_host,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.discover")  # texts.toml beside this file
 
 # -- layer 3: SRV records -----------------------------------------------------------------
 
@@ -46,37 +49,33 @@ async def srv_layer(target: Target, dns_client: Dns, lifetime: float) -> Outcome
     for (name, security), answer in zip(services, answers, strict=True):
         label = name.split(".", 1)[0]
         if answer.problem:
-            problem = "no record" if answer.nxdomain else answer.problem
+            problem = say("srv.no-record") if answer.nxdomain else answer.problem
             details.append(f"{label}: {problem}")
             continue
         records = [record for record in answer.records if isinstance(record, SRV)]
         usable = [r for r in records if r.target != dns.name.root and r.port != 0]
         if not usable:
             if any(record.target == dns.name.root for record in records):
-                details.append(f'{label}: "." (the domain says there is no such service)')
+                details.append(say("srv.no-service", label=label))
             else:
-                details.append(f"{label}: no usable record")
+                details.append(say("srv.unusable", label=label))
             continue
         best = min(usable, key=lambda r: (r.priority, -r.weight, host_text(r.target)))
         host = normalise_domain(host_text(best.target))
         if host is None or "." not in host:
-            details.append(f"{label}: {host_text(best.target)!r} is not a host name")
+            details.append(say("srv.not-host", label=label, host=host_text(best.target)))
             continue
         inside = _inside(host, domain)
         provider = provider_for_host(host)
         words = SECURITY_WORDS[security]
         if inside:
-            why = (
-                f"{domain} names its mail submission server in DNS (SRV record {name}):"
-                f" {host}, port {best.port}, with {words}."
-            )
+            why = say("srv.why", domain=domain, name=name, host=host, port=best.port, words=words)
             details.append(f"{label}: {host}:{best.port}")
         else:
-            why = (
-                f"The SRV record {name} points to {host}, outside {domain}: use it only if"
-                f" you know that {domain}'s mail is handled there."
+            why = say("srv.outside", name=name, host=host, domain=domain)
+            details.append(
+                say("srv.outside-detail", label=label, host=host, port=best.port, domain=domain)
             )
-            details.append(f"{label}: {host}:{best.port} (outside {domain}: confirm it)")
         suggestions.append(
             Suggestion(
                 host=host,

@@ -35,6 +35,9 @@ from tui.core.oauth_practice.tables import (
     id_token,
     is_loopback_redirect,
 )
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.oauth_practice")  # texts.toml beside this file
 
 
 class Client:
@@ -152,10 +155,7 @@ class RefreshGrant(_Practice, grants.RefreshTokenGrant):
         if credential is None or credential.token.refresh_token != refresh_token:
             return None
         if not credential.is_revoked() and self.practice.idle_too_long(credential.token):
-            raise InvalidGrantError(
-                description="AADSTS700082: The refresh token has expired due to inactivity. "
-                "The token was issued on a day and was inactive for longer than allowed."
-            )
+            raise InvalidGrantError(description=say("refusal.idle"))
         return None if credential.is_revoked() else credential
 
     def authenticate_user(self, credential: Credential) -> str:
@@ -315,18 +315,14 @@ def build_app(practice: PracticeTables) -> Flask:
         try:
             grant = server.get_consent_grant(end_user=practice.account)
         except OAuth2Error as error:
-            return _page("Sign-in refused", f"{error.error}: {error.description}"), 400
+            return _page(say("page.refused-title"), f"{error.error}: {error.description}"), 400
         decision = request.values.get("decision", "")
         if decision in ("approve", "deny"):
             user = practice.account if decision == "approve" else None
             return server.create_authorization_response(grant_user=user, grant=grant)
         query = html.escape(request.query_string.decode("ascii", "replace"))
-        return _page(
-            "mailwiz practice sign-in",
-            f"mailwiz asks to send mail as {html.escape(practice.account)}.</p><p>"
-            f"<a href='/authorize?{query}&amp;decision=approve'>Approve</a> &nbsp; "
-            f"<a href='/authorize?{query}&amp;decision=deny'>Deny</a>",
-        )
+        asks = say("page.asks", account=html.escape(practice.account), query=query)
+        return _page(say("page.title"), asks)
 
     @app.route("/device", methods=["GET", "POST"])
     def device() -> Any:
@@ -334,15 +330,10 @@ def build_app(practice: PracticeTables) -> Flask:
         decision = request.values.get("decision", "")
         if code and decision in ("approve", "deny"):
             done = practice.decide(code, decision == "approve")
-            word = "approved" if decision == "approve" else "denied"
-            text = f"Code {html.escape(code)} {word}." if done else "No such code is waiting."
-            return _page("mailwiz practice sign-in", text)
-        return _page(
-            "mailwiz practice sign-in",
-            "<form method='post'>Code: <input name='user_code' value='"
-            f"{html.escape(code)}'> <button name='decision' value='approve'>Approve</button> "
-            "<button name='decision' value='deny'>Deny</button></form>",
-        )
+            said = "page.approved" if decision == "approve" else "page.denied"
+            text = say(said, code=html.escape(code)) if done else say("page.no-such-code")
+            return _page(say("page.title"), text)
+        return _page(say("page.title"), say("page.form", code=html.escape(code)))
 
     return app
 
@@ -386,12 +377,6 @@ def _hostile(answer: Any) -> Any:
     return Response(body, status=status, headers=headers)
 
 
-PUBLIC_CLIENT_REFUSAL = (
-    "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' "
-    "should be presented."
-)
-
-
 def _public_client_refusal(practice: PracticeTables) -> Any:
     """Microsoft's answer to a public client that sends a secret, even an empty one: the
     practice server is as strict, so a client that sends `client_secret=` fails here too."""
@@ -404,7 +389,7 @@ def _public_client_refusal(practice: PracticeTables) -> Any:
         practice.client_secrets_seen.append(request.form.get("client_secret", ""))
     if not practice.refuse_client_secrets:
         return None
-    body = {"error": "invalid_client", "error_description": PUBLIC_CLIENT_REFUSAL}
+    body = {"error": "invalid_client", "error_description": say("refusal.public-client")}
     return body, 401
 
 

@@ -25,6 +25,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.oauth_practice")  # texts.toml beside this file
+
 
 class PracticeAuthorizationServer(Protocol):
     """What the app grants need of the practice server (`tables.PracticeTables`)."""
@@ -203,10 +207,7 @@ def build_grants(practice: PracticeAuthorizationServer) -> dict[str, Any]:
 
             expected = load_thumbprints(app.certificate_pem)
             if headers.get("x5t#S256") != expected[1] and headers.get("x5t") != expected[0]:
-                raise InvalidClientError(
-                    description="AADSTS700027: The certificate with identifier used to sign "
-                    "the client assertion is not registered on application."
-                )
+                raise InvalidClientError(description=say("refusal.certificate"))
             return headers, claims
 
     class ClientCredentials(grants.ClientCredentialsGrant):
@@ -233,10 +234,7 @@ def build_grants(practice: PracticeAuthorizationServer) -> dict[str, Any]:
 
         def has_granted_permission(self, client: Any, user: Any) -> bool:
             if not app.delegation or user.lower() != practice.account.lower():
-                raise UnauthorizedClientError(
-                    description="Client is unauthorized to retrieve access tokens using this "
-                    "method, or client not authorized for any of the scopes requested."
-                )
+                raise UnauthorizedClientError(description=say("refusal.unauthorized"))
             return True
 
     def query(client_id: str) -> Any:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.transports.smtp.test_smtp import Result, run
+from tests.core.transports.smtp.sending import Result, run
 from tests.servers import (
     PASSWORD,
     RECIPIENT,

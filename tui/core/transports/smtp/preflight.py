@@ -21,11 +21,14 @@ from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
 from tui.core.message import MessageError, Outgoing, RawOutgoing, render_message
 from tui.core.settings import Settings, header_problem
+from tui.core.texts import Texts
 from tui.core.tls import client_context
 from tui.core.transports.smtp.auth import Kind
 from tui.core.transports.smtp.esmtp import Extensions
 from tui.core.transports.stages import Stop
 from tui.core.wire import MessageData
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 # Where a value that cannot go into the message is reported: kind and stage.
 _FIELD_KIND = {
@@ -139,28 +142,24 @@ def _check_connection_settings(settings: Settings, credentials: Credentials) -> 
             FailureKind.NO_STARTTLS,
             "auth",
             Key.SECURITY,
-            "security is none but a login is set: mailwiz never sends a password or a "
-            "token without encryption, so it did not connect. Choose tls or starttls, or "
-            "clear the username for a relay that needs no login.",
+            say("preflight.login-in-clear"),
         )
     if credentials.kind == "password" and credentials.username and not credentials.password:
         raise Stop(
             Failure(
                 FailureKind.NO_PASSWORD,
                 "auth",
-                detail=f"no password is available for {credentials.username}",
+                detail=say("preflight.no-password", username=credentials.username),
                 field=Key.PASSWORD,
                 reason=Reason.SETTINGS,
             )
         )
     host = smtp.host.strip()
     if not host or header_problem(host) or " " in host:
-        raise settings_failure(
-            FailureKind.DNS, "resolve", Key.HOST, "the server host name is empty or invalid"
-        )
+        raise settings_failure(FailureKind.DNS, "resolve", Key.HOST, say("preflight.bad-host"))
     if not 0 < int(smtp.port) < 65536:
         raise settings_failure(
-            FailureKind.REFUSED, "connect", Key.PORT, f"port {smtp.port} is not valid"
+            FailureKind.REFUSED, "connect", Key.PORT, say("preflight.bad-port", port=smtp.port)
         )
 
 
@@ -212,6 +211,6 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
             FailureKind.CERTIFICATE,
             stage,
             Key.CA_FILE,
-            f"the CA file {smtp.ca_file!r} could not be read: {exc}",
+            say("preflight.ca-unreadable", path=smtp.ca_file, error=exc),
             smtp.ca_file,
         ) from exc
