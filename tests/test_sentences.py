@@ -25,18 +25,26 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "tui"
 
-# The packages (and modules) whose sentences have all moved to their texts files (the
-# screens, dialogs and widgets are moved by their own work and join this list then).
+# The packages (and modules) whose sentences have all moved to their texts files: all of
+# them but the fields screen's, which are moved by their own work (NOT_YET).
 SCANNED = (
     "app.py",
     "cli.py",
     "commands",
     "core",
+    "dialogs",
+    "screens",
+    "widgets",
     "wizard",
 )
-# Inside those, the packages whose sentences are still being moved (an entry leaves this list
-# when its texts file is complete).
-NOT_YET: tuple[str, ...] = ()
+# Inside those, the packages (or modules) whose sentences are still being moved (an entry
+# leaves this list when its texts file is complete).
+NOT_YET: tuple[str, ...] = (
+    "screens/fields.py",
+    "screens/fields_form.py",
+    "screens/fields_model.py",
+    "screens/fields_rows.py",
+)
 
 _PROGRAMMING_ERRORS = {"RuntimeError", "TypeError", "AssertionError", "NotImplementedError"}
 _LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}

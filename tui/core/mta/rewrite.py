@@ -151,7 +151,9 @@ def _checked(lines: list[bytes]) -> list[bytes]:
     a CR or NUL; MessageProblem otherwise (never sent as it is)."""
     for index, line in enumerate(lines):
         if b"\r" in line or b"\0" in line or (index and line[:1] not in (b" ", b"\t")):
-            raise MessageProblem("a header line mailwiz would write is not well formed")
+            from tui.core.mta.texts import say
+
+            raise MessageProblem(say("bad-header-line"))
     return lines
 
 
@@ -182,7 +184,9 @@ def prepare_head(
     except (MessageProblem, UnknownLocalName):
         raise
     except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as error:
-        raise MessageProblem(f"its header cannot be read ({type(error).__name__})") from None
+        from tui.core.mta.texts import say
+
+        raise MessageProblem(say("unreadable-header", error=type(error).__name__)) from None
 
 
 def _prepare(
@@ -205,7 +209,9 @@ def _prepare(
     if copy and copy.lower() not in {r.lower() for r in recipients}:
         recipients.append(copy)
     if not recipients:
-        raise MessageProblem("no recipients: none on the command line, and none in To/Cc/Bcc")
+        from tui.core.mta.texts import say
+
+        raise MessageProblem(say("no-recipients"))
     fields = [_qualified(f, resolver) for f in fields]
     fields = _rewrite_from(fields, invocation, settings)
     account = settings.from_address.strip()

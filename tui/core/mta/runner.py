@@ -97,7 +97,9 @@ async def _send_once(
         if isinstance(event, SendFinished):
             finished = event
     if finished is None:
-        return Failure(FailureKind.INTERNAL, "", detail="the send gave no result")
+        from tui.core.mta.texts import say
+
+        return Failure(FailureKind.INTERNAL, "", detail=say("no-result"))
     if finished.ok and finished.failure is None:
         return None
     return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
@@ -343,7 +345,9 @@ async def flush(
 def _stuck(spool: Spool, message_id: str, error: Exception) -> tuple[Outcome, Attempt]:
     """A message whose delivery raised (a bug, or an entry mailwiz cannot read): failed/,
     with the reason, so that the rest of the queue goes on and it is not tried forever."""
-    result = Attempt("failed", f"mailwiz could not send it ({type(error).__name__}: {error})"[:300])
+    from tui.core.mta.texts import say
+
+    result = Attempt("failed", say("not-sent", error=f"{type(error).__name__}: {error}")[:300])
     held = spool.hold(message_id)
     if held is None:
         return "deferred", result

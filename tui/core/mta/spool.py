@@ -166,7 +166,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             except OSError as error:
-                why = f"cannot use the queue {folder}: {error.strerror}"
+                why = say("spool-unusable", folder=folder, error=error.strerror)
                 raise SpoolError(error.errno, why) from None
             if not stat.S_ISDIR(info.st_mode):
                 raise SpoolError(errno.ELOOP, say("spool-link", folder=folder))
@@ -192,9 +192,10 @@ class Spool:
         except SpoolError:
             raise
         except OSError as error:
-            raise SpoolError(
-                error.errno, f"cannot create the queue in {self.root}: {error.strerror}"
-            ) from None
+            from tui.core.mta.texts import say
+
+            problem = say("spool-not-created", root=self.root, error=error.strerror)
+            raise SpoolError(error.errno, problem) from None
 
     def writable(self) -> bool:
         return os.access(self.queue, os.W_OK | os.X_OK) and os.access(self.tmp, os.W_OK)
