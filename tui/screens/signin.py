@@ -79,6 +79,11 @@ def failure_text(error: BaseException, settings: Settings) -> str:
     return _say("failed-other", what=printable(str(error)) or type(error).__name__)
 
 
+def title(provider: str) -> str:
+    """ "Sign in with Microsoft"; a server without a name of its own: "Sign in"."""
+    return say("title", provider=provider) if provider[0].isupper() else say("title_plain")
+
+
 def guide_provider(settings: Settings) -> Provider | None:
     """The provider with its OAuth set-up page as guidance (Entra, Google Cloud)."""
     from tui.core.providers import get_provider
@@ -131,9 +136,7 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin"):
-            named = self.provider[0].isupper()
-            title = say("title", provider=self.provider) if named else say("title_plain")
-            yield Static(title, id="signin-title", markup=False)
+            yield Static(title(self.provider), id="signin-title", markup=False)
             yield Static(_say("asking"), id="signin-step", markup=False)
             yield Static("", id="signin-address", markup=False)
             yield Static("", id="signin-code-label", markup=False)
@@ -307,11 +310,8 @@ class SignInScreen(Screen[SignedIn | None]):
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(keep)
 
-    def _guide_provider(self) -> Provider | None:
-        return guide_provider(self.settings)
-
     def action_guide(self) -> None:
-        provider = self._guide_provider()
+        provider = guide_provider(self.settings)
         if provider is not None:
             from tui.screens.guidance import GuidanceScreen
 

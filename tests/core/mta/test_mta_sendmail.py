@@ -324,7 +324,9 @@ NOT_FOR_QUEUEING = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("delivery", [["-odq"], []], ids=["queue-only", "background"])
+@pytest.mark.parametrize(
+    "delivery", [["-odq"], [], ["-odb"]], ids=["queue-only", "background", "background-odb"]
+)
 def test_a_submission_loads_only_what_queueing_needs(
     mta: Mta, plain_server: SmtpServer, delivery: list[str]
 ) -> None:
@@ -346,7 +348,7 @@ def test_a_submission_loads_only_what_queueing_needs(
     assert done.returncode == 0, done.stderr
     exit_code, modules = json.loads(report.read_text())
     assert exit_code == 0
-    if delivery:
+    if delivery == ["-odq"]:
         assert len(mta.spool.ids()) == 1
     else:
         assert len(plain_server.received) == 1 and mta.spool.ids() == []
