@@ -3,7 +3,9 @@ delivering one queued message, and `sendmail -v` (the first attempt right after 
 the same delivery code as the background one, but waited for) and `queue --flush` taking
 a message from the drop folder, to a local aiosmtpd server in this process, for messages
 of 1, 30 and 60 MB. Prints the peak RSS of each child; then `queue --flush` to a local
-HTTP relay. Asserts nothing (figures, not tests).
+HTTP server speaking as the HTTP relay and as the Postmark API (the server reads each
+request in pieces, keeps nothing, and counts the bytes it got). Asserts nothing (figures,
+not tests).
 
     .venv/bin/python bench/queue_memory.py [MB ...]
 """
@@ -19,6 +21,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from aiosmtpd.controller import Controller
 
@@ -32,12 +35,19 @@ logging.getLogger("mail.log").setLevel(logging.ERROR)
 
 
 class Relay(BaseHTTPRequestHandler):
-    """An HTTP relay that takes any POST (read in pieces, kept nowhere)."""
+    """An HTTP relay or API that takes any POST (read in pieces, kept nowhere); a request
+    without a Content-Length (chunked) is refused."""
+
+    got: ClassVar[list[int]] = []  # the body's size of each request
 
     def do_POST(self) -> None:
-        left = int(self.headers.get("Content-Length") or 0)
+        if "Content-Length" not in self.headers:
+            self.send_error(411)
+            return
+        left = size = int(self.headers["Content-Length"])
         while left > 0:
             left -= len(self.rfile.read(min(left, 1 << 16)) or b"x" * left)
+        self.got.append(size)
         self.send_response(200)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -47,9 +57,9 @@ class Relay(BaseHTTPRequestHandler):
         pass
 
 
-def relay_settings(port: int) -> str:
+def relay_settings(port: int, api: str = "relay") -> str:
     return (
-        f'version = 1\nprotocol = "http"\nprovider = "http"\n[http]\n'
+        f'version = 1\nprotocol = "http"\nprovider = "http"\n[http]\napi = "{api}"\n'
         f'url = "http://127.0.0.1:{port}/send"\n[sender]\naddress = "bench@example.org"\n'
         'reply_to = "bench@example.org"\n[local]\nadmin = "ops@example.org"\n'
         '[password]\nstore = "none"\n'
@@ -111,11 +121,15 @@ def main() -> None:
                 f"   (server got {', '.join(got)} MB)")  # fmt: skip
         relay = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
         threading.Thread(target=relay.serve_forever, daemon=True).start()
-        config.write_text(relay_settings(relay.server_address[1]))
-        for megabytes in sizes:  # the HTTP relay: the message's text in one request body
-            subprocess.run(queue_only, input=message(megabytes), env=env, check=True)
-            print(f"{megabytes:5d} MB  queue --flush to the HTTP relay "
-                  f"{peak_rss(flush, b'', env) / 1024:7.1f} MB")  # fmt: skip
+        env["MAILWIZ_PASSWORD"] = "bench-key"  # the API key (the relay sends it as Bearer)
+        for api in ("relay", "postmark"):  # the message's text in one request body
+            config.write_text(relay_settings(relay.server_address[1], api))
+            for megabytes in sizes:
+                subprocess.run(queue_only, input=message(megabytes), env=env, check=True)
+                peak = peak_rss(flush, b"", env) / 1024
+                got = Relay.got[-1] / 2**20 if Relay.got else 0
+                print(f"{megabytes:5d} MB  queue --flush to the HTTP {api:8s} {peak:7.1f} MB"
+                      f"   (server got {got:.1f} MB)")  # fmt: skip
         relay.shutdown()
     finally:
         controller.stop()

@@ -41,7 +41,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -52,6 +52,7 @@ import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from tui.core.records import field_names
 from tui.core.settings import SenderSettings, Settings, SmtpSettings
 
 HOST = "127.0.0.1"
@@ -69,7 +70,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-_SENDER_FIELDS = {f.name for f in fields(SenderSettings)}
+_SENDER_FIELDS = set(field_names(SenderSettings))
 
 
 def make_settings(smtp: dict[str, Any], overrides: dict[str, Any]) -> Settings:

@@ -326,7 +326,7 @@ def test_a_non_ascii_key_in_mailwiz_password_fails_the_send_with_its_reason(
 
 @pytest.mark.parametrize("api", API_NAMES)
 def test_the_wizard_form_refuses_a_non_ascii_key_beside_its_field(api: str) -> None:
-    from tui.screens.fields_model import FormState, form_problems
+    from tui.screens.fields_checks import FormState, form_problems
 
     state = FormState(BAD_KEY, False, False, False, "", "")
     problems = form_problems(api_settings(api, "https://api.example.com"), state)

@@ -15,19 +15,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from tui.core.addresses import looks_like_address
 from tui.core.provider_model import CUSTOM_ID, PROVIDER_APIS, Provider
-from tui.core.settings import OAuthProvider, OAuthSettings, Settings
+from tui.core.settings import OAuthSettings, Settings
+from tui.core.sign_in_ways import oauth_family, recommended_way
 
 if TYPE_CHECKING:
     from tui.core.discover import Suggestion
-
-#: The providers whose accounts sign in (OAuth) rather than take a password, by default.
-SIGN_IN_PROVIDERS: dict[str, OAuthProvider] = {"microsoft365": "microsoft", "outlook": "microsoft"}
-#: The providers that may sign in, with the sign-in provider's name.
-OAUTH_PROVIDERS: dict[str, OAuthProvider] = {
-    **SIGN_IN_PROVIDERS,
-    "gmail": "google",
-    "google-workspace": "google",
-}
 
 
 class Choice(NamedTuple):  # not a dataclass: this module loads with the first screen
@@ -123,8 +115,9 @@ def settings_for_choice(
 def _sign_in_preset(settings: Settings, provider: Provider) -> None:
     """Microsoft no longer takes passwords for most accounts: sign-in is the default there;
     Google may sign in too (a password stays its default)."""
-    settings.smtp.auth = "oauth2" if provider.id in SIGN_IN_PROVIDERS else "password"
-    oauth_provider = OAUTH_PROVIDERS.get(provider.id)
+    signs_in = recommended_way(provider.id) == "oauth2"
+    settings.smtp.auth = "oauth2" if signs_in else "password"
+    oauth_provider = oauth_family(provider.id)
     if oauth_provider is not None:
         settings.oauth.provider = oauth_provider
     if provider.id == "outlook" and settings.oauth.tenant == "organizations":

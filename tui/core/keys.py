@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from tui.core.texts import Texts
+
+say = Texts("tui.core")  # tui/core/texts.toml, [keys]
+
 
 class Key(StrEnum):
     PROTOCOL = "protocol"
@@ -52,44 +56,6 @@ class Key(StrEnum):
 # the fold when it sends the user there).
 FOLDED = frozenset({Key.SMTP_TIMEOUT, Key.HTTP_TIMEOUT})
 
-LABELS: dict[Key, str] = {
-    Key.PROTOCOL: "Protocol",
-    Key.PROVIDER: "Provider",
-    Key.HOST: "Server (host name)",
-    Key.PORT: "Port",
-    Key.SECURITY: "Encryption",
-    Key.USERNAME: "Username",
-    Key.VERIFY_CERTIFICATE: "Do not validate TLS certificate",
-    Key.CA_FILE: "CA file",
-    Key.SMTP_TIMEOUT: "Timeout",
-    Key.AUTH: "Sign-in",
-    Key.URL: "Relay URL",
-    Key.HTTP_TIMEOUT: "Timeout",
-    Key.API: "HTTP API",
-    Key.DOMAIN: "Sending domain",
-    Key.SENDER_ADDRESS: "Email address",
-    Key.SENDER_NAME: "Name",
-    Key.REPLY_TO: "Receive replies at a different address",
-    Key.COPY_TO: "Send a copy of every email here",
-    Key.PASSWORD_STORE: "Password storage",
-    Key.OAUTH_PROVIDER: "Sign-in provider",
-    Key.OAUTH_CLIENT_ID: "Client ID",
-    Key.OAUTH_CLIENT_SECRET: "Client secret",
-    Key.OAUTH_TENANT: "Tenant",
-    Key.OAUTH_SCOPE: "Scope",
-    Key.OAUTH_DEVICE_URL: "Device authorization URL",
-    Key.OAUTH_AUTHORIZATION_URL: "Authorization URL",
-    Key.OAUTH_TOKEN_URL: "Token URL",
-    Key.OAUTH_GRANT: "Who signs in",
-    Key.OAUTH_CERTIFICATE: "Certificate file",
-    Key.OAUTH_SERVICE_ACCOUNT: "Service account key file",
-    Key.OAUTH_SECRET_EXPIRES: "Client secret expires",
-    Key.LOCAL_ADMIN: "Admin address",
-    Key.LOCAL_ALIASES: "Aliases",
-    Key.PASSWORD: "Password",
-    Key.RECIPIENT: "Test recipient",
-}
-
 
 #: What each `smtp.security` value means, in the words every screen and command uses.
 SECURITY_WORDS: dict[str, str] = {
@@ -107,7 +73,5 @@ def security_words(value: str) -> str:
 
 def label(key: Key | str) -> str:
     """The wizard's name for a key (the key itself when it has none)."""
-    try:
-        return LABELS[Key(key)]
-    except ValueError:
-        return str(key)
+    labels: dict[str, str] = say.raw("keys.labels")  # tui/core/texts.toml
+    return labels.get(str(key), str(key))  # (a Key is its dotted name: a StrEnum)

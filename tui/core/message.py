@@ -176,8 +176,9 @@ class Outgoing:
 class RawOutgoing(Outgoing):
     """A message that is already formed (RFC 5322 bytes), sent as it is with an explicit
     envelope: the sendmail entry's mail (cron, mail(1), PHP), whose headers tui.core.mta
-    has already rewritten. `to`/`subject`/`text` are filled from it for transports that
-    need them (the HTTP relay); the SMTP engine sends `data` and `recipients` unchanged.
+    has already rewritten. `to`/`subject` are filled from it for transports that need them;
+    with `text` empty, the HTTP relay and APIs read the text from `data` as they send it
+    (tui.core.formed_text); the SMTP engine sends `data` and `recipients` unchanged.
     The copy address (sender.copy_to) is NOT added: the envelope is exactly `recipients`.
     """
 

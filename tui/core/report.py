@@ -12,7 +12,7 @@ import os
 import platform
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +26,7 @@ from tui.core.events import (
     TranscriptLine,
 )
 from tui.core.http_apis import facts_of
+from tui.core.records import as_dict
 from tui.core.redact import REDACTED as MARKER
 from tui.core.redact import Redactor, redact_url
 from tui.core.texts import Texts
@@ -233,7 +234,7 @@ def _result_lines(record: SendRecord, diagnosis: Diagnosis | None) -> list[str]:
 
 
 def _settings_lines(settings: Settings) -> list[str]:
-    data = asdict(settings)
+    data = as_dict(settings)
     lines = [f'protocol = "{settings.protocol}"', f'provider = "{settings.provider}"']
     tables = ["http" if settings.protocol == "http" else "smtp", "sender", "password"]
     for table in tables:

@@ -11,6 +11,8 @@ shows in the first test that says it.
 from __future__ import annotations
 
 import functools
+import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -43,7 +45,8 @@ class Texts:
 @functools.cache
 def _table(package: str, file_name: str) -> dict[str, Any]:
     import tomllib
-    from importlib import resources
 
-    text = resources.files(package).joinpath(file_name).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    # Beside the package's __init__ (where package data is installed), read directly:
+    # importlib.resources would load zipfile, tempfile and more for every sentence said.
+    folder = Path(str(sys.modules[package].__file__)).parent
+    return tomllib.loads((folder / file_name).read_text(encoding="utf-8"))

@@ -33,9 +33,14 @@ class MessageFile(NamedTuple):
 
     fd: int
 
-    def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
-        offset = 0
-        while piece := os.pread(self.fd, size, offset):
+    def chunks(self, size: int = CHUNK, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        """The bytes from `start` to `stop` (the end when None), in pieces of `size`."""
+        offset = start
+        while stop is None or offset < stop:
+            want = size if stop is None else min(size, stop - offset)
+            piece = os.pread(self.fd, want, offset)
+            if not piece:
+                return
             offset += len(piece)
             yield piece
 
@@ -47,14 +52,17 @@ class MessageFile(NamedTuple):
 Formed = bytes | MessageFile  # a formed message: in memory, or in a file
 
 
-def raw_chunks(message: Formed, size: int = CHUNK) -> Iterator[bytes]:
-    """A formed message in pieces of about `size` bytes, as they are read."""
+def raw_chunks(
+    message: Formed, size: int = CHUNK, start: int = 0, stop: int | None = None
+) -> Iterator[bytes]:
+    """A formed message (or its bytes from `start` to `stop`) in pieces of about `size`
+    bytes, as they are read."""
     if isinstance(message, MessageFile):
-        yield from message.chunks(size)
+        yield from message.chunks(size, start, stop)
         return
-    view = memoryview(message)
-    for start in range(0, len(view), size):
-        yield bytes(view[start : start + size])
+    view = memoryview(message)[start:stop]
+    for at in range(0, len(view), size):
+        yield bytes(view[at : at + size])
 
 
 def data_form(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -240,6 +240,7 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.fallback_host = f"smtp.{self.domain}"
         self.tried: tuple[str, ...] = ()
         self.dns_failures: tuple[str, ...] = ()
+        self.not_run: tuple[tuple[str, str], ...] = ()  # layers the time limit left out
         self.problem = ""  # why the search itself could not run, if it could not
         self.worker: Worker[None] | None = None
         self._lines: dict[str, LayerLine] = {}
@@ -304,6 +305,7 @@ class DiscoverScreen(Screen[Discovered | None]):
             self.query_one("#layers", VerticalScroll).scroll_end(animate=False)
         elif isinstance(event, DiscoveryFinished):
             self.dns_failures = event.dns_failures
+            self.not_run = event.not_run
             self._finish(event.suggestion, event.tried, event.fallback_host)
 
     def _finish(
@@ -312,12 +314,10 @@ class DiscoverScreen(Screen[Discovered | None]):
         self.suggestion = suggestion
         self.tried = tried
         self.fallback_host = fallback_host
-        # Layers the time limit left no room for are in `tried` only: show them too.
+        # Layers the time limit left no room for never started: show them too.
         layers = self.query_one("#layers", VerticalScroll)
-        for entry in tried[len(self._lines) :]:
-            description, marker, rest = entry.partition(": not tried")
-            detail = say("not_tried", rest=rest) if marker else ""
-            line = LayerLine("", description, found=False, detail=detail)
+        for description, why in self.not_run:
+            line = LayerLine("", description, found=False, detail=why)
             self._lines[f"not-run-{len(self._lines)}"] = line
             layers.mount(line)
         for line in self._lines.values():

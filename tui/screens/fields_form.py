@@ -20,7 +20,9 @@ from tui.core.settings import (
     looks_like_address,
     parse_port,
 )
+from tui.core.sign_in_ways import SignInWay, oauth_family
 from tui.screens import fields_model as model
+from tui.screens.fields_checks import parse_timeout
 from tui.screens.fields_model import PORTS, SECURITIES, FormResult
 from tui.widgets import ChoiceRow, GlyphCheckbox
 
@@ -61,7 +63,7 @@ class FormReader(Screen[FormResult]):
 
     @property
     def oauth_family(self) -> str | None:
-        return model.oauth_provider_for(self.provider.id)
+        return oauth_family(self.provider.id)
 
     @property
     def signs_in(self) -> bool:
@@ -69,9 +71,9 @@ class FormReader(Screen[FormResult]):
         return self.sign_in_way in ("oauth2", "app")
 
     @property
-    def sign_in_way(self) -> model.SignInWay:
+    def sign_in_way(self) -> SignInWay:
         """password, oauth2 (a person signs in) or app (the app signs in itself)."""
-        if model.oauth_provider_for(self.provider.id) is None or self.protocol != "smtp":
+        if oauth_family(self.provider.id) is None or self.protocol != "smtp":
             return "password"
         return model.sign_in_choices(self.provider.id)[self._choice("auth")][1]
 
@@ -113,7 +115,7 @@ class FormReader(Screen[FormResult]):
         settings.protocol = self.protocol
         settings.provider = self.provider.id
         sender = settings.sender
-        timeout = model.parse_timeout(self._value("timeout"))[0]
+        timeout = parse_timeout(self._value("timeout"))[0]
         if settings.protocol == "smtp":
             self._draft_smtp(settings)
             settings.smtp.timeout = timeout

@@ -1,40 +1,24 @@
 """What the fields screen knows besides widgets: the choices it offers, the order of its
-fields, which widget edits which settings key, and the checks the core does not make
-(they concern the form, or a password that never goes into the settings file)."""
+fields, which widget edits which settings key, and what the form hands back. The form's own
+checks are in fields_checks; its sentences in fields_texts.toml."""
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from tui.core.http_apis import facts_of, key_problem
+from tui.core.http_apis import facts_of
 from tui.core.keys import Key
-from tui.core.settings import (
-    MAX_TIMEOUT,
-    HttpApi,
-    OAuthProvider,
-    Problem,
-    Security,
-    Settings,
-    validate,
-)
+from tui.core.settings import HttpApi, Security, Settings
+from tui.core.sign_in_ways import SignInWay, oauth_family, recommended_way, sign_in_ways
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.screens", "fields_texts.toml")
 
 FormAction = Literal["test", "save", "back"]
 
 PORTS = (465, 587, 25)
-PORT_CHOICES = (*(str(port) for port in PORTS), "Other")
 SECURITIES: tuple[Security, ...] = ("tls", "starttls", "none")
-SECURITY_CHOICES = ("TLS", "STARTTLS", "None")
-# One wording for port 465 everywhere: "TLS from the first byte".
-SECURITY_HELP: dict[Security, str] = {
-    "tls": "TLS from the first byte (usual on port 465).",
-    "starttls": "Encrypted before the password is sent (usual on port 587).",
-    "none": "Not encrypted: only for a local relay, with no username.",
-}
-PORT_HELP = "465 and 587 are encrypted and recommended; 25 often is not."
-NO_VERIFY_HELP = "Only for your own server, with a self-signed certificate."
 
 APIS: tuple[HttpApi, ...] = get_args(HttpApi)
 API_CHOICES = tuple(facts_of(api).choice for api in APIS)
@@ -42,43 +26,28 @@ API_DEFAULT_URLS: dict[HttpApi, str] = {
     api: facts_of(api).url_hint for api in APIS if facts_of(api).default_url
 }
 
-# Providers that offer a sign-in (OAuth) besides the password, and the choices shown:
-# (label, how) in the order shown, the recommended one first. "app" is smtp.auth = "oauth2"
-# with oauth.grant = "app": offered only where an organisation can set it up (APP_SIGN_IN).
-SignInWay = Literal["password", "oauth2", "app"]
-APP_CHOICE: tuple[str, SignInWay] = ("Sign in as the app", "app")  # for a server
-SIGN_IN_CHOICES: dict[OAuthProvider, tuple[tuple[str, SignInWay], ...]] = {
-    "microsoft": (("Sign in with Microsoft (recommended)", "oauth2"), ("Password", "password")),
-    "google": (("App password", "password"), ("Sign in with Google", "oauth2")),
-}
-APP_SIGN_IN = ("microsoft365", "google-workspace")  # work accounts: the app can sign in
 # ctrl+g with the app chosen: the page naming every step outside mailwiz.
 APP_GUIDE_PAGES = {"microsoft": "microsoft-app", "google": "google-service-account"}
 
 
 def sign_in_choices(provider_id: str) -> tuple[tuple[str, SignInWay], ...]:
-    """The sign-in choices of a provider with OAuth (the app's own for work accounts)."""
-    family = oauth_provider_for(provider_id) or "microsoft"
-    choices = SIGN_IN_CHOICES[family]
-    if provider_id not in APP_SIGN_IN:
-        return choices
-    # Three choices share the row: the recommended one says so in its help, not its label.
-    return (*((text.removesuffix(" (recommended)"), way) for text, way in choices), APP_CHOICE)
+    """The sign-in row's choices, (label, way), for a provider with OAuth."""
+    ways = sign_in_ways(provider_id)
+    # With three choices on the row, the recommended one says so in its help, not its label.
+    recommended = recommended_way(provider_id) if "app" not in ways else None
+    return tuple((_way_label(provider_id, way, way == recommended), way) for way in ways)
 
 
-def sign_in_way(settings: Settings) -> SignInWay:
-    if settings.smtp.auth != "oauth2":
-        return "password"
-    return "app" if settings.oauth.grant == "app" else "oauth2"
+def _way_label(provider_id: str, way: SignInWay, recommended: bool) -> str:
+    family = oauth_family(provider_id) or "microsoft"
+    if way == "oauth2":
+        text = say(f"rows.auth.oauth2.{family}")
+    elif way == "password":
+        text = say("rows.auth.app_password" if family == "google" else "rows.auth.password")
+    else:
+        text = say("rows.auth.app")
+    return say("rows.auth.recommended", choice=text) if recommended else text
 
-
-OAUTH_PROVIDERS: dict[str, OAuthProvider] = {
-    "microsoft365": "microsoft",
-    "outlook": "microsoft",
-    "gmail": "google",
-    "google-workspace": "google",
-}
-TIMEOUT_HELP = f"Seconds for the whole send, 1 to {MAX_TIMEOUT}. A slow or silent server ends here."
 
 # The order of the form, for "the first invalid field gets the focus".
 FORM_ORDER: tuple[Key, ...] = (
@@ -148,23 +117,6 @@ def as_key(name: str) -> Key | None:
         return None
 
 
-def oauth_provider_for(provider_id: str) -> OAuthProvider | None:
-    """ "microsoft" or "google" when the provider offers a sign-in, else None."""
-    return OAUTH_PROVIDERS.get(provider_id)
-
-
-def parse_timeout(text: str) -> tuple[float, str]:
-    """The timeout typed, and a message when it is not a number of seconds in range."""
-    message = f"The timeout is a number of seconds, between 1 and {MAX_TIMEOUT}."
-    try:
-        value = float(text)
-    except ValueError:
-        return 0.0, message
-    if not math.isfinite(value) or not 1 <= value <= MAX_TIMEOUT:
-        return value if math.isfinite(value) else 0.0, message
-    return value, ""
-
-
 @dataclass
 class FormResult:
     """What the form holds: settings (cleaned when valid) and the password typed.
@@ -174,67 +126,3 @@ class FormResult:
     password: str = field(repr=False)
     action: FormAction = "test"
     dirty: bool = False
-
-
-@dataclass(frozen=True)
-class FormState:
-    """What the form's own checks need besides the draft settings."""
-
-    password: str = field(repr=False)
-    password_pending: bool  # the stored password is still being read
-    signs_in: bool  # OAuth sign-in chosen (a person's, or the app's own)
-    app_password: bool  # the provider wants an app password
-    port_error: str  # "Other" port holds no valid number
-    timeout_error: str
-    password_warning: str = ""  # the password cannot be the provider's app password
-    app: bool = False  # the app signs in itself (oauth.grant = "app")
-
-
-def form_problems(settings: Settings, state: FormState) -> dict[Key, list[Problem]]:
-    """The core's problems with the draft, by field, plus the form's own checks (the port
-    and timeout typed, the password and the sign-in that never go into the file)."""
-    found: dict[Key, list[Problem]] = defaultdict(list)
-    for problem in validate(settings):
-        found[as_key(problem.field) or Key.PROVIDER].append(problem)
-    if state.timeout_error:
-        key = Key.SMTP_TIMEOUT if settings.protocol == "smtp" else Key.HTTP_TIMEOUT
-        found[key] = [Problem(key, state.timeout_error)]
-    if settings.protocol == "smtp":
-        _smtp_problems(settings, state, found)
-    else:
-        _http_problems(settings, state, found)
-    return found
-
-
-def _smtp_problems(settings: Settings, state: FormState, found: dict[Key, list[Problem]]) -> None:
-    if state.port_error:
-        found[Key.PORT] = [Problem(Key.PORT, state.port_error)]
-    if state.signs_in:
-        oauth = settings.oauth
-        google_app = state.app and oauth.provider == "google"
-        if not oauth.client_id.strip() and not google_app:
-            message = "Enter the client ID of your app registration."
-            found[Key.OAUTH_CLIENT_ID].append(Problem(Key.OAUTH_CLIENT_ID, message))
-        if state.app and not google_app and not oauth.certificate.strip() and not state.password:
-            message = "Enter the client secret's value, or a certificate file above."
-            found[Key.PASSWORD].append(Problem(Key.PASSWORD, message))
-        return
-    login = settings.smtp.username.strip() and settings.smtp.security != "none"
-    if not state.password_pending and login and not state.password:
-        message = (
-            "Enter the app password (not your normal password)."
-            if state.app_password
-            else "Enter the password for this username."
-        )
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, message))
-    elif state.password_warning:
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, state.password_warning, "warning"))
-
-
-def _http_problems(settings: Settings, state: FormState, found: dict[Key, list[Problem]]) -> None:
-    # The core checks an API's URL, sender and Mailgun domain; the key never is in the file.
-    if settings.http.api != "relay" and not state.password:
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, "Enter the API key."))
-    problem = key_problem(state.password)
-    if problem:  # it could never go in the request's header
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, problem[0].upper() + problem[1:] + "."))

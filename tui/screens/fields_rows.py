@@ -7,10 +7,14 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from tui.core.keys import Key, label
-from tui.core.settings import Settings
+from tui.core.settings import MAX_TIMEOUT, Settings
+from tui.core.sign_in_ways import sign_in_way
+from tui.core.texts import Texts
 from tui.screens import fields_model as model
 from tui.screens.fields_model import PORTS, SECURITIES
 from tui.widgets import ChoiceRow, FieldRow, GlyphCheckbox
+
+say = Texts(__package__ or "tui.screens", "fields_texts.toml")
 
 
 def _input(
@@ -35,21 +39,25 @@ def _input(
 
 def protocol_row(settings: Settings) -> FieldRow:
     index = 1 if settings.protocol == "http" else 0
-    choice = ChoiceRow(("SMTP server", "HTTP API"), index=index, id="protocol")
-    return FieldRow("Send with", choice, row_id="protocol")
+    choice = ChoiceRow(say.raw("rows.protocol.choices"), index=index, id="protocol")
+    return FieldRow(say("rows.protocol.label"), choice, row_id="protocol")
 
 
 def http_rows(settings: Settings) -> list[Widget]:
     http = settings.http
     api = model.APIS.index(http.api) if http.api in model.APIS else 0
     return [
-        FieldRow("Service", ChoiceRow(model.API_CHOICES, index=api, id="api"), row_id="api"),
         FieldRow(
-            "Relay URL", _input(http.url, "url", "https://relay.example.com/send"), row_id="url"
+            say("rows.api.label"), ChoiceRow(model.API_CHOICES, index=api, id="api"), row_id="api"
         ),
         FieldRow(
-            "Domain",
-            _input(http.domain, "domain", "the sending domain, e.g. mg.example.com"),
+            say("rows.url.relay_label"),
+            _input(http.url, "url", say("rows.url.relay_placeholder")),
+            row_id="url",
+        ),
+        FieldRow(
+            say("rows.domain.label"),
+            _input(http.domain, "domain", say("rows.domain.placeholder")),
             row_id="domain",
         ),
     ]
@@ -58,19 +66,28 @@ def http_rows(settings: Settings) -> list[Widget]:
 def server_rows(settings: Settings) -> list[Widget]:
     smtp = settings.smtp
     other = smtp.port not in PORTS
-    port = ChoiceRow(
-        model.PORT_CHOICES, index=len(PORTS) if other else PORTS.index(smtp.port), id="port"
-    )
+    choices = (*(str(port) for port in PORTS), say("rows.port.other"))
+    port = ChoiceRow(choices, index=len(PORTS) if other else PORTS.index(smtp.port), id="port")
     port_other = _input(
-        str(smtp.port) if other else "", "port-other", "port", restrict=r"[0-9]*", max_length=5
+        str(smtp.port) if other else "",
+        "port-other",
+        say("rows.port.other_placeholder"),
+        restrict=r"[0-9]*",
+        max_length=5,
     )
     security = SECURITIES.index(smtp.security) if smtp.security in SECURITIES else 1
     return [
-        FieldRow("Server", _input(smtp.host, "host", "smtp.example.com"), row_id="host"),
-        FieldRow("Port", port, port_other, row_id="port", help_text=model.PORT_HELP),
+        FieldRow(
+            say("rows.host.label"),
+            _input(smtp.host, "host", say("rows.host.placeholder")),
+            row_id="host",
+        ),
+        FieldRow(
+            say("rows.port.label"), port, port_other, row_id="port", help_text=say("rows.port.help")
+        ),
         FieldRow(
             label(Key.SECURITY),
-            ChoiceRow(model.SECURITY_CHOICES, index=security, id="security"),
+            ChoiceRow(say.raw("rows.security.choices"), index=security, id="security"),
             row_id="security",
         ),
     ]
@@ -80,17 +97,17 @@ def login_rows(settings: Settings, provider_id: str) -> list[Widget]:
     """The sign-in choice (providers with OAuth only; hidden otherwise) and the username."""
     smtp = settings.smtp
     choices = model.sign_in_choices(provider_id)
-    way = model.sign_in_way(settings)
+    way = sign_in_way(settings)
     auth = next((n for n, (_, value) in enumerate(choices) if value == way), 0)
     return [
         FieldRow(
-            "Sign-in",
+            say("rows.auth.label"),
             ChoiceRow([text for text, _ in choices], index=auth, id="auth"),
             row_id="auth",
         ),
         FieldRow(
-            "Username",
-            _input(smtp.username, "username", "usually your email address"),
+            say("rows.username.label"),
+            _input(smtp.username, "username", say("rows.username.placeholder")),
             row_id="username",
         ),
     ]
@@ -100,69 +117,30 @@ def secret_rows(settings: Settings, password: str, password_help: str) -> list[W
     """The sender address, the password (or API key), and the OAuth app registration."""
     oauth = settings.oauth
     return [
+        _row("address", settings.sender.address),
         FieldRow(
-            "Email address",
-            _input(settings.sender.address, "address", "the address emails are sent from"),
-            row_id="address",
-            help_text="Your username is not an email address: which address sends?",
-        ),
-        FieldRow(
-            "Password",
+            say("rows.password.label"),
             _input(password, "password", password=True),
-            GlyphCheckbox("Show", id="show-password", compact=True),
+            GlyphCheckbox(say("rows.password.show"), id="show-password", compact=True),
             row_id="password",
             help_text=password_help,
         ),
-        FieldRow(
-            "Client ID",
-            _input(oauth.client_id, "client-id", "the application (client) ID"),
-            row_id="client-id",
-            help_text="From your app registration (ctrl+g: how to make one).",
-        ),
-        FieldRow(
-            "Client secret",
-            _input(oauth.client_secret, "client-secret", "the desktop app's client secret"),
-            row_id="client-secret",
-        ),
-        FieldRow(
-            "Tenant",
-            _input(oauth.tenant, "tenant", "organizations, consumers, common or a tenant ID"),
-            row_id="tenant",
-            help_text="organizations: work or school; consumers: Outlook.com; or your tenant ID.",
-        ),
-        FieldRow(
-            "Certificate",
-            _input(oauth.certificate, "certificate", "optional: PEM with key and certificate"),
-            row_id="certificate",
-            help_text="A 0600 PEM file (private key + certificate); empty: a client secret.",
-        ),
-        FieldRow(
-            "Key file",
-            _input(oauth.service_account, "service-account", "the service account's JSON key"),
-            row_id="service-account",
-            help_text="The JSON key file (chmod 600); ctrl+g: domain-wide delegation.",
-        ),
+        _row("client-id", oauth.client_id),
+        _row("client-secret", oauth.client_secret),
+        _row("tenant", oauth.tenant),
+        _row("certificate", oauth.certificate),
+        _row("service-account", oauth.service_account),
     ]
 
 
 def sender_rows(settings: Settings) -> list[Widget]:
     sender = settings.sender
     return [
-        FieldRow(
-            "Your name",
-            _input(sender.name, "name", "optional: shown beside the address"),
-            row_id="name",
-        ),
+        _row("name", sender.name),
         GlyphCheckbox(label(Key.COPY_TO), bool(sender.copy_to), id="copy-on", compact=True),
-        FieldRow(
-            "Copy to", _input(sender.copy_to, "copy-to", "archive@example.com"), row_id="copy-to"
-        ),
+        _row("copy-to", sender.copy_to),
         GlyphCheckbox(label(Key.REPLY_TO), bool(sender.reply_to), id="reply-on", compact=True),
-        FieldRow(
-            "Replies to",
-            _input(sender.reply_to, "reply-to", "replies@example.com"),
-            row_id="reply-to",
-        ),
+        _row("reply-to", sender.reply_to),
     ]
 
 
@@ -172,16 +150,28 @@ def certificate_rows(settings: Settings) -> list[Widget]:
         label(Key.VERIFY_CERTIFICATE), not smtp.verify_certificate, id="no-verify", compact=True
     )
     return [
-        FieldRow("Certificate", no_verify, row_id="no-verify", help_text=model.NO_VERIFY_HELP),
         FieldRow(
-            "CA file",
-            _input(smtp.ca_file, "ca-file", "optional: PEM file of your own certificate authority"),
-            row_id="ca-file",
+            say("rows.no_verify.label"),
+            no_verify,
+            row_id="no-verify",
+            help_text=say("rows.no_verify.help"),
         ),
+        _row("ca-file", smtp.ca_file),
     ]
 
 
 def timeout_row(settings: Settings) -> FieldRow:
     table = settings.http if settings.protocol == "http" else settings.smtp
-    timeout = _input(f"{table.timeout:g}", "timeout", "30", restrict=r"[0-9.]*", max_length=6)
-    return FieldRow("Timeout", timeout, row_id="timeout", help_text=model.TIMEOUT_HELP)
+    placeholder = say("rows.timeout.placeholder")
+    timeout = _input(
+        f"{table.timeout:g}", "timeout", placeholder, restrict=r"[0-9.]*", max_length=6
+    )
+    help_text = say("rows.timeout.help", max=MAX_TIMEOUT)
+    return FieldRow(say("rows.timeout.label"), timeout, row_id="timeout", help_text=help_text)
+
+
+def _row(row_id: str, value: str) -> FieldRow:
+    """A row of one text field: label, hint and help from [rows.<row_id>] of the texts."""
+    texts = say.raw("rows." + row_id.replace("-", "_"))
+    field = _input(value, row_id, texts.get("placeholder", ""))
+    return FieldRow(texts["label"], field, row_id=row_id, help_text=texts.get("help", ""))

@@ -52,9 +52,10 @@ GUIDE_PAGES = {"microsoft": "microsoft-entra", "google": "google-oauth"}
 
 
 def _say(*path: str, **values: Any) -> str:
-    from tui.core.diagnose import Audience, say
+    from tui.core.diagnose import Audience
+    from tui.core.diagnose import say as diagnose_say
 
-    return say("signin", "screen", *path, audience=Audience.WIZARD, **values)
+    return diagnose_say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
 
 def failure_text(error: BaseException, settings: Settings, config_path: Path | None = None) -> str:
@@ -79,6 +80,11 @@ def failure_text(error: BaseException, settings: Settings, config_path: Path | N
         )
         return _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
     return _say("failed-other", what=printable(str(error)) or type(error).__name__)
+
+
+def title(provider: str) -> str:
+    """ "Sign in with Microsoft"; a server without a name of its own: "Sign in"."""
+    return say("title", provider=provider) if provider[0].isupper() else say("title_plain")
 
 
 def guide_provider(settings: Settings) -> Provider | None:
@@ -133,9 +139,7 @@ class SignInScreen(Screen[SignedIn | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="signin"):
-            named = self.provider[0].isupper()
-            title = say("title", provider=self.provider) if named else say("title_plain")
-            yield Static(title, id="signin-title", markup=False)
+            yield Static(title(self.provider), id="signin-title", markup=False)
             yield Static(_say("asking"), id="signin-step", markup=False)
             yield Static("", id="signin-address", markup=False)
             yield Static("", id="signin-code-label", markup=False)
@@ -309,11 +313,8 @@ class SignInScreen(Screen[SignedIn | None]):
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(keep)
 
-    def _guide_provider(self) -> Provider | None:
-        return guide_provider(self.settings)
-
     def action_guide(self) -> None:
-        provider = self._guide_provider()
+        provider = guide_provider(self.settings)
         if provider is not None:
             from tui.screens.guidance import GuidanceScreen
 

@@ -129,7 +129,7 @@ def password_note(lookup: PasswordLookup) -> str:
         note = say("draft.found", where=where.get(lookup.source, where["stored"]))
         return f"{note} {lookup.warning}" if lookup.warning else note
     if lookup.problem:
-        # The first statement only: the whole explanation comes again when saving.
-        first = lookup.problem.split(". ")[0].split(": ")[0].rstrip(".")
-        return say("draft.problem", first=first)
+        # Where it was looked for, not the core's whole explanation: saving says that.
+        reasons = say.raw("draft.problem")
+        return str(reasons.get(lookup.source, reasons["none"]))
     return ""

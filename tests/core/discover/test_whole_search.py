@@ -65,6 +65,14 @@ async def test_the_whole_search_stops_at_its_deadline(certs: Certs) -> None:
         "not tried, the 0.4 s limit for the whole search ran out"
     )
     assert len(result.finished.tried) == 5
+    # The layers left out, as data (the wizard lists them without reading `tried`'s words).
+    not_run = result.finished.not_run
+    assert [why for _, why in not_run] == [
+        "not tried, the 0.4 s limit for the whole search ran out"
+    ] * 3
+    assert [f"{description}: {why}" for description, why in not_run] == list(
+        result.finished.tried[2:]
+    )
 
 
 async def test_cancelling_discovery_propagates_and_closes_connections(certs: Certs) -> None:

@@ -20,7 +20,8 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from tui.core.addresses import address_pairs
-from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
+from tui.core.mta import local as local_module
+from tui.core.mta.local import LocalDomains, Resolver, UnknownLocalName, local_domains
 from tui.core.mta.options import parse
 from tui.core.mta.rewrite import MessageProblem, header_date, prepare, read_input
 from tui.core.settings import LocalSettings, SenderSettings, Settings, local_problems
@@ -88,6 +89,27 @@ def test_the_mail_name_is_local(tmp_path: Path) -> None:
     mailname.write_text("mail.example.net\n")
     assert "mail.example.net" in local_domains(mailname)
     assert "localhost" in local_domains(tmp_path / "missing")
+
+
+def test_the_fully_qualified_name_is_looked_up_only_for_a_domain_that_could_be_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """getfqdn() may wait for DNS: a submission to root or to a remote address never asks it;
+    a domain starting with the host name does, once."""
+    asked: list[str] = []
+
+    def slow_dns() -> str:
+        asked.append("fqdn")
+        return "box.example.net"
+
+    monkeypatch.setattr(local_module, "_fqdn", slow_dns)
+    domains = LocalDomains("box", "")
+    assert "localhost" in domains and "box" in domains and "example.org" not in domains
+    assert "boxer.example.org" not in domains
+    assert asked == []
+    assert "BOX.example.net." in domains and "box.example.org" not in domains
+    assert asked == ["fqdn"]
+    assert Resolver(settings().local, domains).local_name("cron@box.example.net") == "cron"
 
 
 def test_dash_t_reads_to_cc_bcc_adds_command_line_and_removes_bcc() -> None:

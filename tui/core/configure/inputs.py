@@ -13,11 +13,12 @@ import os
 import tomllib
 import typing
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tui.core.configure.texts import say
+from tui.core.records import field_names
 from tui.core.settings import Settings, parse_settings
 
 ENV_PREFIX = "MAILWIZ_"
@@ -59,11 +60,12 @@ def settings_keys() -> dict[str, KeyType]:
     top = typing.get_type_hints(Settings)
     for name in TOP_LEVEL:
         keys[name] = _key_type(top[name])
-    for table in fields(Settings):
-        if table.name in TOP_LEVEL:
+    for table in field_names(Settings):
+        if table in TOP_LEVEL:
             continue
-        for name, hint in typing.get_type_hints(top[table.name]).items():
-            keys[f"{table.name}.{name}"] = _key_type(hint)
+        hints = typing.get_type_hints(top[table])
+        for name in field_names(top[table]):
+            keys[f"{table}.{name}"] = _key_type(hints[name])
     return keys
 
 

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -53,6 +53,7 @@ from tui.core.credentials.oauth_store import (
 from tui.core.credentials.store import check_keyring
 from tui.core.credentials.tokens import TokenError
 from tui.core.diagnose.texts import say
+from tui.core.records import replaced
 from tui.core.settings import Settings
 
 
@@ -297,7 +298,7 @@ def with_store(settings: Settings, store: str) -> Settings:
     if store not in ("keyring", "file"):
         raise ValueError(f"a sign-in is kept in the keyring or a file, not {store!r}")
     where: Literal["keyring", "file"] = "keyring" if store == "keyring" else "file"
-    return replace(settings, password=replace(settings.password, store=where))
+    return replaced(settings, password=replaced(settings.password, store=where))
 
 
 # --------------------------------------------------------------------------- the state

@@ -186,6 +186,7 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
     end = loop.time() + options.deadline
     dns_client = Dns(options.resolver)
     tried: list[str] = []
+    not_run: list[tuple[str, str]] = []
     chosen: Suggestion | None = None
     unconfirmed: Suggestion | None = None
 
@@ -193,9 +194,9 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
         description = _description(layer, target, options)
         remaining = end - loop.time()
         if remaining <= 0:
-            tried.append(
-                say("engine.not-tried", description=description, deadline=options.deadline)
-            )
+            why = say("engine.not-tried", deadline=options.deadline)
+            not_run.append((description, why))
+            tried.append(f"{description}: {why}")
             continue
         yield LayerStarted(layer, description)
         started = loop.time()
@@ -216,6 +217,7 @@ async def _discover(target: Target, options: Options) -> AsyncGenerator[Discover
         tried=tuple(tried),
         fallback_host=f"smtp.{target.domain}",
         dns_failures=tuple(dns_client.failures),
+        not_run=tuple(not_run),
     )
 
 

@@ -89,6 +89,8 @@ class DiscoveryFinished:
     # The DNS look-ups that failed (timed out, SERVFAIL, no resolver), one line each:
     # "MX example.com: timed out". Empty when DNS answered (even "no such records").
     dns_failures: tuple[str, ...] = ()
+    # The layers the time limit left no room for: (description, why), also in `tried`.
+    not_run: tuple[tuple[str, str], ...] = ()
 
 
 DiscoveryEvent = LayerStarted | LayerEnded | DiscoveryFinished

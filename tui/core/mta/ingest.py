@@ -131,7 +131,9 @@ def accept_drops(spool: Spool, settings: Settings, resolver: Resolver) -> list[s
 
 
 def _unexpected(error: Exception) -> str:
-    return f"mailwiz could not take this message ({type(error).__name__}: {error})"[:300]
+    from tui.core.mta.texts import say
+
+    return say("not-taken", error=f"{type(error).__name__}: {error}")[:300]
 
 
 def send_notice(spool: Spool, failed: Envelope, data: bytes, settings: Settings) -> None:
@@ -148,13 +150,17 @@ def _accept(
     reader = Reader(dropped.stream(), ignore_dots=True)
     try:
         if read is None:
-            raise MessageProblem("the drop file's header is not one mailwiz wrote")
+            from tui.core.mta.texts import say
+
+            raise MessageProblem(say("not-our-header"))
         invocation, submitted = read
         head = prepare_head(reader.head(), invocation, settings, resolver, submitted)
     except MessageProblem as problem:
         return _refuse(spool, dropped, str(problem), settings)
     except UnknownLocalName as unknown:
-        error = f"no alias and no [local] admin for the local name {unknown.name!r}"
+        from tui.core.mta.texts import say
+
+        error = say("no-alias", name=unknown.name)
         return _refuse(spool, dropped, error, settings)
     head, refused = split_refused(head)
     if refused:  # (rare) the whole message in memory, as the sendmail entry does then

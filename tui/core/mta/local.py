@@ -12,7 +12,7 @@ Its entries that run a program (`|cmd`), append to a file (`/path`) or include o
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from pathlib import Path
 
 from tui.core.settings import LocalSettings
@@ -29,19 +29,40 @@ class UnknownLocalName(LookupError):
         self.name = name
 
 
-def local_domains(mailname_file: Path = MAILNAME) -> frozenset[str]:
-    """The domains that mean "this machine", lower case."""
-    names = {"localhost", "localhost.localdomain"}
-    for name in (socket.gethostname(), _fqdn()):
-        if name:
-            names.add(name.lower().rstrip("."))
+class LocalDomains:
+    """The domains that mean "this machine", lower case: localhost, the host name, the mail
+    name, and the host's fully qualified name. That last one may need a DNS look-up, which can
+    hang where DNS is slow; it is asked only for a domain that could be it (one whose first
+    label is the host name's), so a submission to `root` or to a remote address never waits."""
+
+    def __init__(self, host_name: str, mail_name: str) -> None:
+        self.host_name = host_name.lower().rstrip(".")
+        self.known = {"localhost", "localhost.localdomain"} | {
+            name.lower().rstrip(".") for name in (self.host_name, mail_name) if name
+        }
+        self._fqdn: str | None = None
+
+    def __contains__(self, domain: object) -> bool:
+        if not isinstance(domain, str):
+            return False
+        domain = domain.lower().rstrip(".")
+        if domain in self.known:
+            return True
+        first_label = self.host_name.partition(".")[0]
+        if not first_label or domain.partition(".")[0] != first_label:
+            return False
+        if self._fqdn is None:
+            self._fqdn = _fqdn().lower().rstrip(".")
+        return domain == self._fqdn
+
+
+def local_domains(mailname_file: Path = MAILNAME) -> LocalDomains:
+    """This machine's domains (see LocalDomains)."""
     try:
         mailname = mailname_file.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         mailname = ""
-    if mailname:
-        names.add(mailname.lower().rstrip("."))
-    return frozenset(names)
+    return LocalDomains(socket.gethostname(), mailname)
 
 
 def _fqdn() -> str:
@@ -56,7 +77,10 @@ class Resolver:
     class: the submit path compiles no dataclass.)"""
 
     def __init__(
-        self, local: LocalSettings, domains: frozenset[str], system: Mapping[str, str] | None = None
+        self,
+        local: LocalSettings,
+        domains: Container[str],
+        system: Mapping[str, str] | None = None,
     ) -> None:
         self.local = local
         self.domains = domains

@@ -138,9 +138,13 @@ def _with_value(letter: str, value: str, result: Invocation) -> None:
             result.ignored.append(f"-o{value}")
     elif letter == "b":
         if value == "s":
-            raise OptionsError("-bs (SMTP on standard input) is not supported; pipe the message")
+            from tui.core.mta.texts import say
+
+            raise OptionsError(say("bs-unsupported"))
         if value not in _MODES:
-            raise OptionsError(f"-b{value} is not supported (only -bm, -bp, -bi)")
+            from tui.core.mta.texts import say
+
+            raise OptionsError(say("b-unsupported", value=value))
         result.mode = _MODES[value]
     else:
         result.ignored.append(f"-{letter}{value}")

@@ -26,7 +26,9 @@ class MessageProblem(ValueError):
 
 
 def too_large(limit: int) -> MessageProblem:
-    return MessageProblem(f"the message is larger than {limit // (1024 * 1024)} MB")
+    from tui.core.mta.texts import say
+
+    return MessageProblem(say("too-large", mb=limit // (1024 * 1024)))
 
 
 class Reader:

@@ -28,7 +28,7 @@ import os
 import re
 import time
 import unicodedata
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import BinaryIO, NamedTuple
 
 from tui.core.addresses import address_pairs, envelope_problem
 from tui.core.mta.local import Resolver, UnknownLocalName
@@ -37,9 +37,6 @@ from tui.core.mta.reading import FIELD, Reader, read_all
 from tui.core.mta.reading import MessageProblem as MessageProblem
 from tui.core.mta.spool import MAX_MESSAGE
 from tui.core.settings import Settings
-
-if TYPE_CHECKING:
-    from tui.core.wire import Formed
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/?^_`{|}~-]+(?: [A-Za-z0-9!#$%&'*+/?^_`{|}~-]+)*")
@@ -154,7 +151,9 @@ def _checked(lines: list[bytes]) -> list[bytes]:
     a CR or NUL; MessageProblem otherwise (never sent as it is)."""
     for index, line in enumerate(lines):
         if b"\r" in line or b"\0" in line or (index and line[:1] not in (b" ", b"\t")):
-            raise MessageProblem("a header line mailwiz would write is not well formed")
+            from tui.core.mta.texts import say
+
+            raise MessageProblem(say("bad-header-line"))
     return lines
 
 
@@ -185,7 +184,9 @@ def prepare_head(
     except (MessageProblem, UnknownLocalName):
         raise
     except (ValueError, LookupError, TypeError, UnicodeError, AttributeError) as error:
-        raise MessageProblem(f"its header cannot be read ({type(error).__name__})") from None
+        from tui.core.mta.texts import say
+
+        raise MessageProblem(say("unreadable-header", error=type(error).__name__)) from None
 
 
 def _prepare(
@@ -208,7 +209,9 @@ def _prepare(
     if copy and copy.lower() not in {r.lower() for r in recipients}:
         recipients.append(copy)
     if not recipients:
-        raise MessageProblem("no recipients: none on the command line, and none in To/Cc/Bcc")
+        from tui.core.mta.texts import say
+
+        raise MessageProblem(say("no-recipients"))
     fields = [_qualified(f, resolver) for f in fields]
     fields = _rewrite_from(fields, invocation, settings)
     account = settings.from_address.strip()
@@ -279,23 +282,3 @@ def _rewrite_from(fields: list[_Field], invocation: Invocation, settings: Settin
         kept.append(_Field("X-Original-From", [b"X-Original-From:" + rest, *original.lines[1:]]))
     kept.insert(0, _address_field("From", [(name, account)]))
     return kept
-
-
-def text_of(data: Formed) -> str:
-    """The plain-text body of a message (for transports that take text, not MIME); the
-    message is read in chunks (its bytes, or its file in the queue)."""
-    import email.policy  # for the HTTP relay only: not on the submit path
-    from email.message import EmailMessage
-    from email.parser import BytesFeedParser
-
-    from tui.core.wire import raw_chunks
-
-    parser = BytesFeedParser(EmailMessage, policy=email.policy.default)
-    for chunk in raw_chunks(data):
-        parser.feed(chunk)
-    parsed = parser.close()
-    try:
-        body = parsed.get_body(("plain", "html"))
-        return str(body.get_content()) if body is not None else ""
-    except (KeyError, LookupError, ValueError, AttributeError):
-        return ""

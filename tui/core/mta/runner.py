@@ -22,7 +22,6 @@ from tui.core.mta import syslog
 from tui.core.mta.ingest import accept_drops
 from tui.core.mta.local import Resolver
 from tui.core.mta.notice import expire_failed, send_notice
-from tui.core.mta.rewrite import text_of
 from tui.core.mta.spool import Envelope, Held, Spool, new_id, tidy
 from tui.core.settings import Settings
 from tui.core.wire import Formed
@@ -98,7 +97,9 @@ async def _send_once(
         if isinstance(event, SendFinished):
             finished = event
     if finished is None:
-        return Failure(FailureKind.INTERNAL, "", detail="the send gave no result")
+        from tui.core.mta.texts import say
+
+        return Failure(FailureKind.INTERNAL, "", detail=say("no-result"))
     if finished.ok and finished.failure is None:
         return None
     return finished.failure or Failure(FailureKind.INTERNAL, "", detail="the send failed")
@@ -153,14 +154,13 @@ async def _attempt(
     every recipient still wanted (the 250 after DATA), before QUIT, so the queue can forget
     it at the earliest moment. A recipient refused for good does not stop the others: the
     send is tried again at once without it, and the attempt says who was refused.
-    `data` is the message's bytes or its file in the queue (SMTP sends it from there in
-    chunks; the HTTP relay and APIs need its text, which is read from it)."""
+    `data` is the message's bytes or its file in the queue: SMTP sends it from there in
+    chunks; the HTTP relay and APIs read its text from there as they send it."""
     # The HTTP relay takes one recipient per request; SMTP takes the whole envelope.
     http = settings.protocol == "http"
     pending: list[tuple[str, ...]] = (
         [(r,) for r in envelope.recipients] if http else [tuple(envelope.recipients)]
     )
-    text = text_of(data) if http else ""
     refused: list[str] = []
     errors: list[str] = []
     while pending:
@@ -168,7 +168,7 @@ async def _attempt(
         outgoing = RawOutgoing(
             to=batch[0],
             subject=envelope.subject,
-            text=text,
+            text="",
             data=data,
             recipients=batch,
             send_id=send_id(envelope.id, batch),
@@ -345,7 +345,9 @@ async def flush(
 def _stuck(spool: Spool, message_id: str, error: Exception) -> tuple[Outcome, Attempt]:
     """A message whose delivery raised (a bug, or an entry mailwiz cannot read): failed/,
     with the reason, so that the rest of the queue goes on and it is not tried forever."""
-    result = Attempt("failed", f"mailwiz could not send it ({type(error).__name__}: {error})"[:300])
+    from tui.core.mta.texts import say
+
+    result = Attempt("failed", say("not-sent", error=f"{type(error).__name__}: {error}")[:300])
     held = spool.hold(message_id)
     if held is None:
         return "deferred", result

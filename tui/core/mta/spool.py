@@ -29,11 +29,11 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from tui.core.locations import DROP_FOLDER
+from tui.core.records import Record, as_dict, field, field_names
 
 if TYPE_CHECKING:
     from tui.core.wire import MessageFile
@@ -61,8 +61,7 @@ def new_id() -> str:
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + "-" + os.urandom(4).hex()
 
 
-@dataclass
-class Envelope:
+class Envelope(Record):
     """What the queue knows about one message (ID.json)."""
 
     id: str
@@ -81,14 +80,14 @@ class Envelope:
     notice: bool = False  # a notice of a failure (tui.core.mta.notice): never noticed itself
 
     def to_json(self) -> bytes:
-        return json.dumps(asdict(self), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+        return json.dumps(as_dict(self), ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
 
     @classmethod
     def from_json(cls, data: bytes) -> Envelope:
         raw = json.loads(data.decode("utf-8"))
         if not isinstance(raw, dict):
             raise ValueError("not a JSON object")
-        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__}
+        known = {k: v for k, v in raw.items() if k in field_names(cls)}
         envelope = cls(**known)
         if not isinstance(envelope.recipients, list) or not all(
             isinstance(r, str) for r in envelope.recipients
@@ -167,7 +166,7 @@ class Spool:
             except FileNotFoundError:
                 continue
             except OSError as error:
-                why = f"cannot use the queue {folder}: {error.strerror}"
+                why = say("spool-unusable", folder=folder, error=error.strerror)
                 raise SpoolError(error.errno, why) from None
             if not stat.S_ISDIR(info.st_mode):
                 raise SpoolError(errno.ELOOP, say("spool-link", folder=folder))
@@ -193,9 +192,10 @@ class Spool:
         except SpoolError:
             raise
         except OSError as error:
-            raise SpoolError(
-                error.errno, f"cannot create the queue in {self.root}: {error.strerror}"
-            ) from None
+            from tui.core.mta.texts import say
+
+            problem = say("spool-not-created", root=self.root, error=error.strerror)
+            raise SpoolError(error.errno, problem) from None
 
     def writable(self) -> bool:
         return os.access(self.queue, os.W_OK | os.X_OK) and os.access(self.tmp, os.W_OK)

@@ -2,16 +2,20 @@
 errors a settings file can give. The password is never part of it (see README.md).
 
 Settings are edited on a copy (`Settings.copy()`, the one place they are copied): a screen or a
-use case never changes the settings it was handed."""
+use case never changes the settings it was handed.
+
+The tables are records (tui.core.records), not dataclasses: every `sendmail` call reads the
+settings, and the dataclasses module's import and each class's compiled methods cost more than
+queueing itself (issue 24). Use `replaced`, `field_names` and `as_dict` from tui.core.records
+where a dataclass would use replace, fields and asdict."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from tui.core.addresses import looks_like_address
+from tui.core.records import Record, field
 
 SETTINGS_VERSION = 1
 
@@ -29,8 +33,7 @@ USUAL_SECURITY_FOR_PORT: dict[int, Security] = {465: "tls", 587: "starttls", 25:
 MAX_TIMEOUT = 600
 
 
-@dataclass
-class SmtpSettings:
+class SmtpSettings(Record):
     """[smtp]: the mail server, when `protocol = "smtp"`."""
 
     host: str = ""
@@ -51,8 +54,7 @@ class SmtpSettings:
     """ "password", or "oauth2": sign in with a token, as [oauth] says."""
 
 
-@dataclass
-class HttpSettings:
+class HttpSettings(Record):
     """[http]: the HTTP relay or API, when `protocol = "http"`."""
 
     url: str = ""
@@ -65,8 +67,7 @@ class HttpSettings:
     """Mailgun's sending domain (empty: the sender address's domain)."""
 
 
-@dataclass
-class OAuthSettings:
+class OAuthSettings(Record):
     """[oauth]: how to sign in when `smtp.auth = "oauth2"`; the refresh token is a secret,
     stored apart (where [password] store says)."""
 
@@ -98,8 +99,7 @@ class OAuthSettings:
     """App: the client secret's expiry date (YYYY-MM-DD), to warn before it ends."""
 
 
-@dataclass
-class LocalSettings:
+class LocalSettings(Record):
     """[local]: the system's own mail (the sendmail entry): where local names such as root go."""
 
     admin: str = ""
@@ -108,8 +108,7 @@ class LocalSettings:
     """Local name -> addresses or other local names, comma-separated."""
 
 
-@dataclass
-class SenderSettings:
+class SenderSettings(Record):
     """[sender]: who the messages are from; applies to every protocol."""
 
     address: str = ""
@@ -122,8 +121,7 @@ class SenderSettings:
     """A copy of every email goes here (Bcc)."""
 
 
-@dataclass
-class PasswordSettings:
+class PasswordSettings(Record):
     """[password]: where the secret (password, API key, sign-in) is kept; never in this file."""
 
     store: PasswordStore = "keyring"
@@ -131,8 +129,7 @@ class PasswordSettings:
     there is no keyring), or "none" (given at each use in MAILWIZ_PASSWORD)."""
 
 
-@dataclass
-class Settings:
+class Settings(Record):
     """The whole settings file (version 1)."""
 
     protocol: Protocol = "smtp"
@@ -155,6 +152,8 @@ class Settings:
     def copy(self) -> Settings:
         """An independent copy to edit: the one place settings are copied (a screen or a
         use case that changes settings it was handed changes its copy, never the caller's)."""
+        import copy
+
         return copy.deepcopy(self)
 
     @property

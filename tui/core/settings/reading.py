@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import stat
 import tomllib
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_args
 
 from tui.core.locations import command_for
+from tui.core.records import Record, field, field_names, field_types
 from tui.core.settings.model import (
     SETTINGS_VERSION,
     HttpApi,
@@ -39,8 +39,7 @@ say = Texts(__package__ or "tui.core.settings")  # texts.toml beside this file, 
 # ---------------------------------------------------------------------------- load
 
 
-@dataclass
-class Loaded:
+class Loaded(Record):
     settings: Settings
     path: Path
     warnings: list[str] = field(default_factory=list)
@@ -120,8 +119,7 @@ _FIELD_TYPES: dict[str, type] = {
 
 
 def _field_type(cls: type[Any], name: str) -> type:
-    annotation = next(f.type for f in fields(cls) if f.name == name)
-    return _FIELD_TYPES.get(str(annotation), str)
+    return _FIELD_TYPES.get(field_types(cls)[name], str)
 
 
 def parse_settings(text: str, path: Path) -> Settings:
@@ -168,7 +166,7 @@ def parse_settings(text: str, path: Path) -> Settings:
         if not isinstance(value, dict):
             raise fail(say("file.not-table", key=key), "", key)
         table = getattr(settings, key)
-        names = {f.name for f in fields(cls)}
+        names = set(field_names(cls))
         for name, item in value.items():
             if name not in names:
                 known = ", ".join(sorted(names))

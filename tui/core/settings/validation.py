@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import replace
 from pathlib import Path
 from typing import Literal, NamedTuple, get_args
 from urllib.parse import urlsplit
 
 from tui.core.addresses import address_note, address_problem, header_problem, looks_like_address
 from tui.core.hosts import is_loopback_host, normalize_host, url_problem
+from tui.core.records import replaced
 from tui.core.settings.model import (
     MAX_TIMEOUT,
     LocalSettings,
@@ -275,7 +275,7 @@ def errors(settings: Settings) -> list[Problem]:
 
 def cleaned(settings: Settings) -> Settings:
     """A copy with surrounding spaces removed and the host in its IDNA form."""
-    smtp = replace(
+    smtp = replaced(
         settings.smtp,
         host=settings.smtp.host.strip(),
         username=settings.smtp.username.strip(),
@@ -283,15 +283,15 @@ def cleaned(settings: Settings) -> Settings:
     )
     with contextlib.suppress(ValueError):
         smtp.host = normalize_host(smtp.host)
-    sender = replace(
+    sender = replaced(
         settings.sender,
         address=settings.sender.address.strip(),
         name=settings.sender.name.strip(),
         reply_to=settings.sender.reply_to.strip(),
         copy_to=settings.sender.copy_to.strip(),
     )
-    http = replace(settings.http, url=settings.http.url.strip())
-    return replace(settings, smtp=smtp, http=http, sender=sender)
+    http = replaced(settings.http, url=settings.http.url.strip())
+    return replaced(settings, smtp=smtp, http=http, sender=sender)
 
 
 def _oauth_url_problem(url: str) -> str | None:

@@ -29,16 +29,18 @@ from tui.core.message import Attachment, Outgoing
 from tui.core.redact import redact_url
 from tui.core.settings import load_settings, validate
 from tui.core.tls import certificate_info
-from tui.core.transports.http.api import html_body, multipart_body
+from tui.core.transports.http.api import html_body, message_text
+from tui.core.transports.http.body import multipart_body, text_of
 from tui.core.transports.http.classify import shorten_body
 
 # --------------------------------------------------------------------------- helpers
 
 
 def test_multipart_escapes_quotes_and_newlines_in_names() -> None:
-    body = multipart_body(
-        [("a", "1")], (Attachment('x"\r\ny.txt', "text/plain\r\nX: y", b"data"),), "B"
+    _, made = multipart_body(
+        [("a", "1")], (Attachment('x"\r\ny.txt', "text/plain\r\nX: y", b"data"),), boundary="B"
     )
+    body = made.getvalue()
     assert b'filename="x%22%0D%0Ay.txt"' in body
     assert b"Content-Type: text/plainX: y\r\n" in body
     assert body.count(b"\r\nX: y") == 0
@@ -46,7 +48,7 @@ def test_multipart_escapes_quotes_and_newlines_in_names() -> None:
 
 def test_html_body_escapes_text() -> None:
     out = Outgoing(to="a@b.c", subject="s", text="a<b\r\nc & d")
-    assert html_body(out) == "a&lt;b<br>\nc &amp; d"
+    assert text_of(html_body(out, message_text(out))) == "a&lt;b<br>\nc &amp; d"
 
 
 def test_shorten_body_strips_control_characters() -> None:

@@ -68,10 +68,10 @@ def oauth_server(
 
 
 def settings_for(server: SmtpServer) -> Settings:
-    from dataclasses import replace
+    from tui.core.records import replaced
 
     settings = server.settings(username=USERNAME)
-    return replace(settings, smtp=replace(settings.smtp, auth="oauth2"))
+    return replaced(settings, smtp=replaced(settings.smtp, auth="oauth2"))
 
 
 async def send(settings: Settings, tokens: ListTokens) -> Result:
@@ -144,10 +144,10 @@ async def test_a_token_refused_after_the_refresh_fails_auth(smtp_server: SmtpSer
 async def test_token_errors_fail_the_token_stage_before_connecting(
     blackhole: SocketServer, error: TokenError, kind: FailureKind, reason: Reason
 ) -> None:
-    from dataclasses import replace
+    from tui.core.records import replaced
 
     settings = blackhole.settings(security="tls", username=USERNAME)
-    settings = replace(settings, smtp=replace(settings.smtp, auth="oauth2"))
+    settings = replaced(settings, smtp=replaced(settings.smtp, auth="oauth2"))
     result = await send(settings, ListTokens(error=error))
 
     failure = result.failure
@@ -205,10 +205,10 @@ class HangingTokens(ListTokens):
 async def test_a_token_endpoint_that_never_answers_ends_at_the_deadline(
     blackhole: SocketServer,
 ) -> None:
-    from dataclasses import replace
+    from tui.core.records import replaced
 
     settings = blackhole.settings(security="tls", username=USERNAME, timeout=1)
-    settings = replace(settings, smtp=replace(settings.smtp, auth="oauth2"))
+    settings = replaced(settings, smtp=replaced(settings.smtp, auth="oauth2"))
     result = await send(settings, HangingTokens())
 
     assert (result.failure.kind, result.failure.stage) == (FailureKind.TIMEOUT, "token")

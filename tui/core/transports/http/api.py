@@ -8,10 +8,7 @@ a status to a failure kind (classify.py).
 
 from __future__ import annotations
 
-import base64
-import html
 import json
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -19,10 +16,9 @@ import httpx
 
 from tui.core.http_apis import ApiFacts
 from tui.core.keys import Key
-from tui.core.message import Attachment, Outgoing
+from tui.core.message import Outgoing, RawOutgoing
 from tui.core.settings import Settings
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+from tui.core.transports.http.body import Body, Html, Json, Pieces, Plain, json_body
 
 
 class ApiSettingsError(ValueError):
@@ -41,7 +37,7 @@ class Request:
 
     url: httpx.URL
     headers: Mapping[str, str]
-    body: bytes
+    body: Body  # sent in pieces, with its length (body.py)
     summary: str  # the transcript's words after the path: "JSON, 1 attachment"
     secrets: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # told in the transcript before sending
@@ -96,31 +92,26 @@ def sender_mailbox(settings: Settings) -> str:
     return f'"{quoted}" <{address}>'
 
 
-def html_body(outgoing: Outgoing) -> str:
-    """The HTML body: Outgoing.html, or the plain text escaped with its lines kept."""
-    if outgoing.html:
-        return outgoing.html
-    lines = outgoing.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "<br>\n".join(html.escape(line) for line in lines)
+def message_text(outgoing: Outgoing) -> Pieces:
+    """The message's text, in pieces: a queued message's (RawOutgoing without a text) is
+    read from it, its file in the queue, each time it is sent (tui.core.formed_text)."""
+    if isinstance(outgoing, RawOutgoing) and not outgoing.text:
+        from tui.core.formed_text import formed_text
+
+        return formed_text(outgoing.data)
+    return Plain(outgoing.text)
 
 
-def content_type_of(item: Attachment) -> str:
-    return _CONTROL.sub("", item.content_type).strip() or "application/octet-stream"
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def json_body(payload: object) -> bytes:
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+def html_body(outgoing: Outgoing, text: Pieces) -> Html:
+    """The HTML body: Outgoing.html, or the plain `text` escaped with its lines kept."""
+    return Html(text, outgoing.html)
 
 
 def json_request(
-    url: httpx.URL, payload: object, outgoing: Outgoing, auth: tuple[str, str], key: str | None
+    url: httpx.URL, payload: Json, outgoing: Outgoing, auth: tuple[str, str], key: str | None
 ) -> Request:
-    """A JSON POST whose key goes in one header (`auth`: its name and value, which is kept
-    secret, as is the key itself)."""
+    """A JSON POST (its large strings in pieces, see body.py) whose key goes in one header
+    (`auth`: its name and value, which is kept secret, as is the key itself)."""
     name, value = auth
     return Request(
         url=url,
@@ -142,47 +133,6 @@ def key_note(header: str | None) -> str:
 
 def counted(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def multipart_body(
-    fields: list[tuple[str, str]],
-    attachments: tuple[Attachment, ...],
-    boundary: str,
-    attachment_field: str = "attachment",
-) -> bytes:
-    """Encode form fields and file parts as multipart/form-data (as browsers do, RFC 7578)."""
-    out = bytearray()
-    for name, value in fields:
-        out += f"--{boundary}\r\n".encode()
-        out += f'Content-Disposition: form-data; name="{quote_name(name)}"\r\n\r\n'.encode()
-        out += value.encode("utf-8") + b"\r\n"
-    for item in attachments:
-        out += f"--{boundary}\r\n".encode()
-        out += (
-            f'Content-Disposition: form-data; name="{attachment_field}"; '
-            f'filename="{quote_name(item.filename)}"\r\n'
-            f"Content-Type: {content_type_of(item)}\r\n\r\n"
-        ).encode()
-        out += item.data + b"\r\n"
-    out += f"--{boundary}--\r\n".encode()
-    return bytes(out)
-
-
-def new_boundary(fields: list[tuple[str, str]], attachments: tuple[Attachment, ...]) -> str:
-    """A multipart boundary that occurs in no field and no attachment."""
-    import secrets
-
-    while True:
-        boundary = "mailwiz-" + secrets.token_hex(16)
-        if not any(boundary.encode() in a.data for a in attachments) and not any(
-            boundary in v for _, v in fields
-        ):
-            return boundary
-
-
-def quote_name(value: str) -> str:
-    """A name or file name inside a quoted Content-Disposition parameter (WHATWG form)."""
-    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
 
 
 # --------------------------------------------------------------------------- answers

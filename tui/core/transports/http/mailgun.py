@@ -30,10 +30,10 @@ from tui.core.transports.http.api import (
     join_path,
     json_field,
     key_note,
-    multipart_body,
-    new_boundary,
+    message_text,
     sender_mailbox,
 )
+from tui.core.transports.http.body import Field, multipart_body
 
 #: The base URL for domains in Mailgun's EU region.
 EU_URL = "https://api.eu.mailgun.net"
@@ -50,18 +50,19 @@ def sending_domain(settings: Settings) -> str:
 
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
     domain = sending_domain(settings)
-    fields = [
+    text = message_text(outgoing)
+    fields: list[Field] = [
         ("from", sender_mailbox(settings)),
         ("to", outgoing.to.strip()),
         ("subject", outgoing.subject),
-        ("text", outgoing.text),
-        ("html", html_body(outgoing)),
+        ("text", text),
+        ("html", html_body(outgoing, text)),
     ]
     if settings.sender.copy_to.strip():
         fields.append(("bcc", settings.sender.copy_to.strip()))
     if settings.sender.reply_to.strip():
         fields.append(("h:Reply-To", settings.sender.reply_to.strip()))
-    boundary = new_boundary(fields, outgoing.attachments)
+    boundary, body = multipart_body(fields, outgoing.attachments, "attachment")
     token = base64.b64encode(f"api:{key or ''}".encode()).decode("ascii")
     return Request(
         url=join_path(base, f"/v3/{quote(domain, safe='')}/messages"),
@@ -69,7 +70,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
             "Content-Type": f"multipart/form-data; boundary={boundary}",
             "Authorization": f"Basic {token}",
         },
-        body=multipart_body(fields, outgoing.attachments, boundary, "attachment"),
+        body=body,
         summary=(
             f"multipart, {counted(len(outgoing.attachments), 'attachment')}, "
             f"{key_note('Authorization')}"

@@ -19,23 +19,24 @@ from tui.core.settings import Settings
 from tui.core.transports.http.api import (
     HttpApi,
     Request,
-    b64,
-    content_type_of,
     html_body,
     join_path,
     json_field,
     json_request,
+    message_text,
     sender_mailbox,
 )
+from tui.core.transports.http.body import Base64, content_type_of
 
 
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    text = message_text(outgoing)
     payload: dict[str, object] = {
         "From": sender_mailbox(settings),
         "To": outgoing.to.strip(),
         "Subject": outgoing.subject,
-        "TextBody": outgoing.text,
-        "HtmlBody": html_body(outgoing),
+        "TextBody": text,
+        "HtmlBody": html_body(outgoing, text),
         "MessageStream": "outbound",
     }
     if settings.sender.reply_to.strip():
@@ -44,7 +45,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         payload["Bcc"] = settings.sender.copy_to.strip()
     if outgoing.attachments:
         payload["Attachments"] = [
-            {"Name": a.filename, "Content": b64(a.data), "ContentType": content_type_of(a)}
+            {"Name": a.filename, "Content": Base64(a), "ContentType": content_type_of(a)}
             for a in outgoing.attachments
         ]
     auth = ("X-Postmark-Server-Token", key or "")

@@ -36,23 +36,23 @@ from tui.core.transports.http.api import (
     counted,
     html_body,
     key_note,
-    multipart_body,
-    new_boundary,
+    message_text,
 )
+from tui.core.transports.http.body import Field, multipart_body
 
 #: The multipart field name of every attachment part.
 ATTACHMENT_FIELD = "attachment"
 
 
-def relay_fields(settings: Settings, outgoing: Outgoing) -> list[tuple[str, str]]:
-    """The relay's text fields, in protocol order."""
+def relay_fields(settings: Settings, outgoing: Outgoing) -> list[Field]:
+    """The relay's text fields, in protocol order (the body in pieces)."""
     sender = settings.sender
     return [
         ("from", sender.name.strip() or settings.from_address),
         ("reply_to", sender.reply_to.strip()),
         ("to", outgoing.to.strip()),
         ("subject", outgoing.subject),
-        ("body", html_body(outgoing)),
+        ("body", html_body(outgoing, message_text(outgoing))),
         ("from_address", settings.from_address),
     ]
 
@@ -60,7 +60,7 @@ def relay_fields(settings: Settings, outgoing: Outgoing) -> list[tuple[str, str]
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
     fields = relay_fields(settings, outgoing)
     attachments = outgoing.attachments
-    boundary = new_boundary(fields, attachments)
+    boundary, body = multipart_body(fields, attachments, ATTACHMENT_FIELD)
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
     secrets: tuple[str, ...] = ()
     if key:
@@ -72,7 +72,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
     return Request(
         url=base,
         headers=headers,
-        body=multipart_body(fields, attachments, boundary, ATTACHMENT_FIELD),
+        body=body,
         summary=(
             f"multipart, {len(fields)} fields, {counted(len(attachments), 'attachment')}, "
             f"{key_note('Authorization' if key else None)}"

@@ -10,6 +10,7 @@ environment proxies and .netrc are ignored (`trust_env=False`), httpx retries no
 from __future__ import annotations
 
 import ssl
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,8 @@ from tui.core.transports.http.session import HttpSession
 
 #: How much of an answer is read.
 BODY_READ_LIMIT = 64 * 1024
+#: The size of one write of the request body.
+WRITE_SIZE = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ def summary_of(request: Request) -> str:
     path = url.raw_path.decode("ascii", "replace").split("?", 1)[0] or "/"
     if url.query:
         path += "?" + REDACTED
-    return f"POST {path} ({request.summary}, {human_size(len(request.body))})"
+    return f"POST {path} ({request.summary}, {human_size(request.body.length)})"
 
 
 def directions(s: HttpSession) -> tuple[Direction, Direction]:
@@ -59,7 +62,13 @@ async def post(s: HttpSession, request: Request) -> Answer:
     async def trace(name: str, info: dict[str, Any]) -> None:
         on_trace(s, name, info, summary)
 
-    headers = {"User-Agent": "mailwiz", "Accept": "*/*", **request.headers}
+    # The body goes in pieces as it is read, with its length known (never chunked).
+    headers = {
+        "User-Agent": "mailwiz",
+        "Accept": "*/*",
+        **request.headers,
+        "Content-Length": str(request.body.length),
+    }
     transport = s.transport or httpx.AsyncHTTPTransport(
         verify=s.verify or system_context(), retries=0, trust_env=False
     )
@@ -67,7 +76,11 @@ async def post(s: HttpSession, request: Request) -> Answer:
         transport=transport, timeout=httpx.Timeout(None), follow_redirects=False, trust_env=False
     ) as client:
         built = client.build_request(
-            "POST", request.url, content=request.body, headers=headers, extensions={"trace": trace}
+            "POST",
+            request.url,
+            content=_pieces(request),
+            headers=headers,
+            extensions={"trace": trace},
         )
         try:
             response = await client.send(built, stream=True)
@@ -86,6 +99,18 @@ async def post(s: HttpSession, request: Request) -> Answer:
         finally:
             await response.aclose()
     return Answer(response, body, status_line)
+
+
+async def _pieces(request: Request) -> AsyncIterator[bytes]:
+    """The body in writes of about WRITE_SIZE (its pieces may be a few bytes each)."""
+    pending = bytearray()
+    for piece in request.body.pieces():
+        pending += piece
+        if len(pending) >= WRITE_SIZE:
+            yield bytes(pending)
+            pending.clear()
+    if pending:
+        yield bytes(pending)
 
 
 async def _read_body(s: HttpSession, response: httpx.Response) -> bytes:

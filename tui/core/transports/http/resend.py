@@ -23,23 +23,24 @@ from tui.core.settings import Settings
 from tui.core.transports.http.api import (
     HttpApi,
     Request,
-    b64,
-    content_type_of,
     html_body,
     join_path,
     json_field,
     json_request,
+    message_text,
     sender_mailbox,
 )
+from tui.core.transports.http.body import Base64, content_type_of
 
 
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
+    text = message_text(outgoing)
     payload: dict[str, object] = {
         "from": sender_mailbox(settings),
         "to": [outgoing.to.strip()],
         "subject": outgoing.subject,
-        "text": outgoing.text,
-        "html": html_body(outgoing),
+        "text": text,
+        "html": html_body(outgoing, text),
     }
     if settings.sender.copy_to.strip():
         payload["bcc"] = [settings.sender.copy_to.strip()]
@@ -47,7 +48,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
         payload["reply_to"] = settings.sender.reply_to.strip()
     if outgoing.attachments:
         payload["attachments"] = [
-            {"filename": a.filename, "content": b64(a.data), "content_type": content_type_of(a)}
+            {"filename": a.filename, "content": Base64(a), "content_type": content_type_of(a)}
             for a in outgoing.attachments
         ]
     auth = ("Authorization", f"Bearer {key or ''}")

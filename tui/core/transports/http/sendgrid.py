@@ -21,13 +21,13 @@ from tui.core.settings import Settings
 from tui.core.transports.http.api import (
     HttpApi,
     Request,
-    b64,
-    content_type_of,
     html_body,
     join_path,
     json_of,
     json_request,
+    message_text,
 )
+from tui.core.transports.http.body import Base64, Pieces, content_type_of, is_empty
 
 
 def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | None) -> Request:
@@ -40,11 +40,13 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
     if settings.sender.name.strip():
         sender["name"] = settings.sender.name.strip()
     # text/plain first; SendGrid refuses an empty value, so an empty body is one space.
-    content = [
-        {"type": kind, "value": value}
-        for kind, value in (("text/plain", outgoing.text), ("text/html", html_body(outgoing)))
-        if value
-    ] or [{"type": "text/plain", "value": " "}]
+    text = message_text(outgoing)
+    values: tuple[tuple[str, Pieces], ...] = (
+        ("text/plain", text),
+        ("text/html", html_body(outgoing, text)),
+    )
+    content = [{"type": kind, "value": value} for kind, value in values if not is_empty(value)]
+    content = content or [{"type": "text/plain", "value": " "}]
     payload: dict[str, object] = {
         "personalizations": [personalization],
         "from": sender,
@@ -56,7 +58,7 @@ def build(base: httpx.URL, settings: Settings, outgoing: Outgoing, key: str | No
     if outgoing.attachments:
         payload["attachments"] = [
             {
-                "content": b64(a.data),
+                "content": Base64(a),
                 "filename": a.filename,
                 "type": content_type_of(a),
                 "disposition": "attachment",

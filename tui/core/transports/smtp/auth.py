@@ -17,7 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, Protocol
 
+from tui.core.texts import Texts
 from tui.core.transports.smtp.reply import Reply
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 Kind = Literal["password", "token"]
 
@@ -128,7 +131,7 @@ async def _run_login(channel: Channel, login: Login) -> Attempt:
             break
         asked = decoded_challenge(reply)
         if asked:
-            channel.note(f"the server asks for: {asked}")
+            channel.note(say("auth.asks", asked=asked))
         await channel.send_line(answer.decode(), shown="[redacted]")
         reply = await channel.read_reply()
     return Attempt(reply)
@@ -159,7 +162,7 @@ def _note_error_challenge(channel: Channel, reply: Reply) -> None:
         status = json.loads(text).get("status", "") if text else ""
     except (ValueError, AttributeError):
         status = ""
-    channel.note(f"the server refused the token (status {status or '?'}); cancelling this try")
+    channel.note(say("auth.token-refused", status=status or "?"))
 
 
 class Mechanism(NamedTuple):

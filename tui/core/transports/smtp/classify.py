@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
+from tui.core.texts import Texts
 from tui.core.transports.smtp.connection import Closed
 from tui.core.transports.smtp.reply import NotSmtp, Reply
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 # The kind of failure when a stage ends badly with a 5xx reply or a broken connection.
 STAGE_KIND = {
@@ -55,7 +58,7 @@ def refusal(
     elif reply.code == 530 and stage in ("mail", "rcpt"):
         kind = FailureKind.NO_STARTTLS if "STARTTLS" in reply.text.upper() else FailureKind.AUTH
     elif reply.code < 400:
-        detail = detail or f"unexpected answer {reply.code} (expected {expected[0]})"
+        detail = detail or say("classify.unexpected", code=reply.code, expected=expected[0])
     return Failure(
         kind,
         stage,
@@ -72,9 +75,9 @@ def refusal(
 def broken(stage: str, exc: BaseException, security: str) -> Failure:
     """A broken connection or a non-SMTP answer during `stage`."""
     if isinstance(exc, NotSmtp):
-        detail = f"the server's answer is not SMTP: {exc}"
+        detail = say("classify.not-smtp", error=exc)
         if stage == "greeting":
-            detail += "; this port may be for another service"
+            detail += say("classify.other-service")
         return Failure(
             STAGE_KIND.get(stage, FailureKind.INTERNAL),
             stage,
@@ -83,16 +86,13 @@ def broken(stage: str, exc: BaseException, security: str) -> Failure:
         )
     reason = Reason.CONNECTION_LOST
     kind = STAGE_KIND.get(stage, FailureKind.INTERNAL)
-    detail = f"the connection was closed by the server ({exc})"
+    detail = say("classify.closed", error=exc)
     if stage == "data":
-        detail = f"the connection was lost during DATA: the message was not sent ({exc})"
+        detail = say("classify.lost-in-data", error=exc)
     elif stage == "greeting" and security != "tls":
-        detail += " before its greeting"
+        detail += say("classify.before-greeting")
     elif stage == "starttls" and isinstance(exc, Closed | OSError | EOFError):
         # Asked for STARTTLS, the server hung up: a TLS failure, not "STARTTLS not offered".
         kind, reason = FailureKind.TLS, Reason.STARTTLS_CLOSED
-        detail = (
-            "the server closed the connection when asked to start encryption (STARTTLS); "
-            f"nothing was sent in clear ({exc})"
-        )
+        detail = say("classify.closed-at-starttls", error=exc)
     return Failure(kind, stage, detail=detail, reason=reason)

@@ -14,7 +14,10 @@ import socket
 import ssl
 from typing import cast
 
+from tui.core.texts import Texts
 from tui.core.transports.smtp.reply import MAX_LINE, NotSmtp
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 MAX_BUFFER = 1 << 20
 
@@ -80,9 +83,9 @@ class Connection(asyncio.Protocol):
                 self._maybe_resume()
                 return line
             if len(self.buffer) > MAX_LINE:
-                raise NotSmtp(f"a line longer than {MAX_LINE} bytes")
+                raise NotSmtp(say("connection.line-too-long", limit=MAX_LINE))
             if self.closed:
-                raise Closed("the server closed the connection")
+                raise Closed(say("connection.closed"))
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
@@ -99,7 +102,7 @@ class Connection(asyncio.Protocol):
         """Write and wait while the transport's buffer is full (flow control)."""
         transport = self.transport
         if self.closed or transport is None or transport.is_closing():
-            raise Closed("the connection is closed")
+            raise Closed(say("connection.already-closed"))
         transport.write(data)
         while self._write_paused and not self.closed:
             self._drain = asyncio.get_running_loop().create_future()
@@ -108,7 +111,7 @@ class Connection(asyncio.Protocol):
             finally:
                 self._drain = None
         if self.closed:
-            raise Closed("the server closed the connection")
+            raise Closed(say("connection.closed"))
 
     async def start_tls(self, context: ssl.SSLContext, server_hostname: str) -> None:
         assert self.transport is not None
@@ -117,7 +120,7 @@ class Connection(asyncio.Protocol):
             self.transport, self, context, server_hostname=server_hostname
         )
         if transport is None:  # pragma: no cover - only for a transport that refuses TLS
-            raise ssl.SSLError("the connection could not be upgraded to TLS")
+            raise ssl.SSLError(say("connection.no-upgrade"))
         self.transport = transport
 
     def ssl_object(self) -> ssl.SSLObject | None:

@@ -15,6 +15,7 @@ from typing import Any
 from tui.core.credentials.tokens import TokenError
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
+from tui.core.texts import Texts
 from tui.core.transports.smtp import network, probes
 from tui.core.transports.smtp.auth import Login, Mechanism, choose
 from tui.core.transports.smtp.connection import Closed
@@ -24,6 +25,8 @@ from tui.core.transports.smtp.reply import NotSmtp, Reply
 from tui.core.transports.smtp.session import Session
 from tui.core.transports.stages import Stop
 from tui.core.wire import SHOWN_LINES
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 GREETING_GRACE = 3.0  # seconds without a greeting before checking for implicit TLS
 
@@ -47,15 +50,12 @@ async def _read_greeting(session: Session) -> Reply:
         grace = min(GREETING_GRACE, float(smtp.timeout) / 3)
         done, _ = await asyncio.wait({reply_task}, timeout=grace)
         if not done:
-            session.note(
-                f"no greeting after {grace:g} s; checking on a second connection "
-                "whether this port expects TLS from the first byte"
-            )
+            session.note(say("dialogue.no-greeting-yet", grace=grace))
             probe = asyncio.ensure_future(probes.probe_speaks_tls(session))
             waiting: set[asyncio.Future[Any]] = {reply_task, probe}
             finished, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if reply_task not in finished and probe.result():
-                session.note(f"port {smtp.port} speaks TLS from the first byte")
+                session.note(say("dialogue.speaks-tls", port=smtp.port))
                 raise Stop(_implicit_tls_port(session))
         return await reply_task
     finally:
@@ -69,9 +69,7 @@ def _implicit_tls_port(session: Session) -> Failure:
     return Failure(
         FailureKind.TLS,
         "greeting",
-        detail=f"port {smtp.port} expects TLS from the first byte (implicit TLS) but "
-        f"security is {smtp.security}: choose tls for this port, or the port that offers "
-        "STARTTLS",
+        detail=say("dialogue.implicit-tls-port", port=smtp.port, security=smtp.security),
         field=Key.SECURITY,
         location=f"{session.target.host}:{smtp.port}",
         reason=Reason.IMPLICIT_TLS_PORT,
@@ -105,13 +103,12 @@ async def starttls(session: Session, prepared: Prepared) -> None:
     assert session.conn is not None
     session.rec.begin("starttls")
     if not prepared.extensions.starttls:
-        session.note("the server does not offer STARTTLS; stopping before any login")
+        session.note(say("dialogue.no-starttls-note"))
         raise Stop(
             Failure(
                 FailureKind.NO_STARTTLS,
                 "starttls",
-                detail="the server's EHLO answer does not offer STARTTLS, so the "
-                "connection cannot be encrypted; nothing was sent in clear",
+                detail=say("dialogue.no-starttls"),
                 reason=Reason.STARTTLS_NOT_OFFERED,
                 location=f"{session.target.host}:{session.target.port}",
             )
@@ -119,19 +116,18 @@ async def starttls(session: Session, prepared: Prepared) -> None:
     await session.send_line("STARTTLS")
     reply = await session.read_reply()
     if reply.code != 220:
-        session.note("STARTTLS was refused; stopping before any login")
+        session.note(say("dialogue.starttls-refused"))
     session.expect(reply, 220)
     if session.conn.buffer:
         # RFC 3207 5: the server says nothing between 220 and the handshake. Bytes here
         # were sent in clear, possibly injected, and would be read as if encrypted.
-        session.note(f"{len(session.conn.buffer)} unexpected bytes after 220; stopping")
+        session.note(say("dialogue.bytes-after-220", count=len(session.conn.buffer)))
         raise Stop(
             Failure(
                 FailureKind.TLS,
                 "starttls",
                 reply=reply.wire,
-                detail="the server sent data after its 220 answer to STARTTLS and "
-                "before encryption started (a sign of tampering); nothing more was sent",
+                detail=say("dialogue.injection"),
                 reason=Reason.STARTTLS_INJECTION,
             )
         )
@@ -148,7 +144,7 @@ async def token(session: Session, credentials: Credentials, *, refresh: bool = F
     except TokenError as exc:
         raise Stop(token_failure(exc)) from exc
     session.rec.redactor.add(credentials.token)
-    session.rec.end("a fresh access token" if refresh else "an access token")
+    session.rec.end(say("dialogue.fresh-token" if refresh else "dialogue.token"))
 
 
 def token_failure(exc: TokenError) -> Failure:
@@ -159,7 +155,7 @@ def token_failure(exc: TokenError) -> Failure:
         FailureKind.TEMPORARY if exc.temporary else FailureKind.AUTH,
         "token",
         reply=words,
-        detail=f"no access token: {words}{codes}",
+        detail=say("dialogue.no-token", words=words, codes=codes),
         field=Key.PASSWORD,
         reason=Reason.TOKEN_UNAVAILABLE if exc.temporary else Reason.TOKEN_REFUSED,
     )
@@ -191,14 +187,14 @@ def _mechanism(session: Session, prepared: Prepared, credentials: Credentials) -
     mechanism = choose(offered, credentials.kind)
     if mechanism is not None:
         return mechanism
-    what = " ".join(offered) if offered else "no login at all"
-    ours = "XOAUTH2 or OAUTHBEARER" if credentials.kind == "token" else "PLAIN or LOGIN"
-    session.note(f"the server offers {what}; mailwiz logs in with {ours}")
+    what = " ".join(offered) if offered else say("dialogue.no-login-at-all")
+    ours = say(f"dialogue.{'token' if credentials.kind == 'token' else 'password'}-mechanisms")
+    session.note(say("dialogue.offers-note", what=what, ours=ours))
     raise Stop(
         Failure(
             FailureKind.AUTH,
             "auth",
-            detail=f"the server offers {what} (after EHLO); mailwiz can log in with {ours} only",
+            detail=say("dialogue.offers", what=what, ours=ours),
             field=Key.AUTH,
             reason=Reason.AUTH_NOT_OFFERED,
         )
@@ -226,7 +222,7 @@ async def mail(session: Session, prepared: Prepared) -> None:
             Failure(
                 FailureKind.MESSAGE,
                 "mail",
-                detail=f"the message is {size} bytes; the server accepts at most {limit}",
+                detail=say("dialogue.too-large", size=size, limit=limit),
                 reason=Reason.SIZE_LIMIT,
             )
         )
@@ -256,9 +252,7 @@ def _use_smtputf8(prepared: Prepared) -> bool:
         Failure(
             kind,
             "mail",
-            detail=f"{first.field.value}: {first.text!r} has non-ASCII characters before the "
-            "@, and the server does not offer SMTPUTF8, which such an address needs; "
-            "nothing was sent",
+            detail=say("dialogue.needs-smtputf8", field=first.field.value, text=first.text),
             field=first.field,
             location=first.text,
             reason=Reason.SMTPUTF8_NOT_OFFERED,
@@ -282,7 +276,7 @@ async def rcpt(session: Session, prepared: Prepared) -> None:
             reply,
             250,
             251,
-            detail=f"RCPT TO:<{address}> was refused",
+            detail=say("dialogue.rcpt-refused", address=address),
             location=recipient.text,
             field=recipient.field,
         )
@@ -301,10 +295,8 @@ async def data(session: Session, prepared: Prepared) -> None:
     for line in message.head:
         session.rec.line(direction, line)
     if message.lines > SHOWN_LINES:
-        session.note(
-            f"{message.lines - SHOWN_LINES} more lines of the message not shown "
-            f"({message.size} bytes in all)"
-        )
+        hidden = message.lines - SHOWN_LINES
+        session.note(say("dialogue.not-shown", count=hidden, size=message.size))
     for chunk in message.chunks():
         await session.conn.write(chunk)
     await session.conn.write(b".\r\n")
@@ -322,7 +314,7 @@ async def quit_(session: Session) -> None:
         reply = await session.read_reply()
     except (Closed, NotSmtp, OSError) as exc:
         # The message is already accepted: a rude goodbye is not a failure.
-        session.note(f"no answer to QUIT ({exc}); the message was sent")
+        session.note(say("dialogue.quit-unanswered", error=exc))
         session.rec.end("", ok=False)
         return
     session.rec.end(reply.wire, ok=reply.code == 221)

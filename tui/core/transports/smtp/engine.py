@@ -47,6 +47,7 @@ from tui.core.events import Failure, FailureKind, SendEvent
 from tui.core.message import Outgoing
 from tui.core.redact import Redactor
 from tui.core.settings import Settings
+from tui.core.texts import Texts
 from tui.core.tls import certificate_info
 from tui.core.transports.smtp import dialogue, network
 from tui.core.transports.smtp.classify import broken
@@ -55,6 +56,8 @@ from tui.core.transports.smtp.preflight import Credentials, Prepared, prepare
 from tui.core.transports.smtp.reply import NotSmtp
 from tui.core.transports.smtp.session import Session
 from tui.core.transports.stages import Deadline, Outcome, StageRecorder, Stop, stream_events
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 
 async def send_smtp(
@@ -127,18 +130,19 @@ class SmtpSend:
         rec = session.rec
         if session.accepted is not None:  # the message was accepted; QUIT was slow
             if rec.stage is not None:
-                rec.note("no answer to QUIT before the deadline; the message was sent")
+                rec.note(say("engine.quit-unanswered"))
                 rec.end("", ok=False)
             return None
         stage = rec.stage or "connect"
         seconds = session.deadline.seconds
-        rec.note(f"the {seconds:g} s deadline passed during {stage}")
+        rec.note(say("engine.deadline-note", seconds=seconds, stage=stage))
         target = session.target
         return Failure(
             FailureKind.TIMEOUT,
             stage,
-            detail=f"no complete answer within the {seconds:g} s deadline "
-            f"(during {stage}, {target.host} port {target.port})",
+            detail=say(
+                "engine.deadline", seconds=seconds, stage=stage, host=target.host, port=target.port
+            ),
             location=f"{target.host}:{target.port}",
         )
 

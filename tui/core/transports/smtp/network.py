@@ -14,12 +14,15 @@ from typing import cast
 
 from tui.core.events import Failure, FailureKind, Reason
 from tui.core.keys import Key
+from tui.core.texts import Texts
 from tui.core.tls import peer_certificate_info
 from tui.core.transports.smtp import probes
 from tui.core.transports.smtp.connection import open_connection
 from tui.core.transports.smtp.preflight import Prepared
 from tui.core.transports.smtp.session import Session
 from tui.core.transports.stages import Stop, unreachable_reason
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 
 async def resolve_and_connect(session: Session) -> None:
@@ -45,7 +48,7 @@ async def _resolve(session: Session) -> list[tuple[int, tuple[object, ...]]]:
         )
     except (OSError, UnicodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        rec.note(f"{host} does not resolve: {reason}")
+        rec.note(say("network.unresolved", host=host, reason=reason))
         raise Stop(
             Failure(
                 FailureKind.DNS,
@@ -65,13 +68,13 @@ async def _resolve(session: Session) -> list[tuple[int, tuple[object, ...]]]:
             Failure(
                 FailureKind.DNS,
                 "resolve",
-                detail=f"{host}: no address",
+                detail=say("network.no-address", host=host),
                 field=Key.HOST,
                 location=host,
             )
         )
     shown = ", ".join(str(address[0]) for _family, address in addresses)
-    rec.note(f"{host} resolves to {shown}")
+    rec.note(say("network.resolves", host=host, addresses=shown))
     rec.end(shown)
     return addresses
 
@@ -82,15 +85,15 @@ async def _connect(session: Session, addresses: list[tuple[int, tuple[object, ..
     last_error: OSError | None = None
     for family, sockaddr in addresses:
         ip = str(sockaddr[0])
-        rec.note(f"connecting to {ip} port {port}")
+        rec.note(say("network.connecting", ip=ip, port=port))
         try:
             session.conn = await open_connection(family, sockaddr)
         except OSError as exc:
             last_error = exc
-            rec.note(f"{ip} port {port}: {exc.strerror or exc}")
+            rec.note(say("network.connect-failed", ip=ip, port=port, error=exc.strerror or exc))
             continue
         session.target = session.target._replace(family=family, sockaddr=sockaddr, ip=ip)
-        rec.end(f"connected to {ip} port {port}")
+        rec.end(say("network.connected", ip=ip, port=port))
         return
     assert last_error is not None
     kind = FailureKind.TIMEOUT if isinstance(last_error, TimeoutError) else FailureKind.REFUSED
@@ -99,7 +102,9 @@ async def _connect(session: Session, addresses: list[tuple[int, tuple[object, ..
         Failure(
             kind,
             "connect",
-            detail=f"{host} port {port}: {last_error.strerror or last_error}",
+            detail=say(
+                "network.unreachable", host=host, port=port, error=last_error.strerror or last_error
+            ),
             field=Key.PORT,
             location=f"{host}:{port}",
             reason=unreachable_reason(last_error),
@@ -117,7 +122,7 @@ async def handshake(session: Session, stage: str, prepared: Prepared) -> None:
         await session.conn.start_tls(prepared.context, session.target.host)
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or str(exc)
-        rec.note(f"TLS handshake failed: the certificate was not accepted: {reason}")
+        rec.note(say("network.certificate-refused", reason=reason))
         info = await probes.fetch_certificate(session, reason, prepared.ehlo_name)
         raise Stop(
             Failure(
@@ -129,7 +134,7 @@ async def handshake(session: Session, stage: str, prepared: Prepared) -> None:
             )
         ) from exc
     except (ssl.SSLError, OSError, EOFError) as exc:
-        rec.note(f"TLS handshake failed: {exc}")
+        rec.note(say("network.handshake-failed", error=exc))
         raise Stop(await _tls_failure(session, stage, exc)) from exc
     session.tls = True
     rec.note(tls_summary(session))
@@ -138,20 +143,23 @@ async def handshake(session: Session, stage: str, prepared: Prepared) -> None:
 
 
 async def _tls_failure(session: Session, stage: str, exc: BaseException) -> Failure:
-    failure = Failure(FailureKind.TLS, stage, detail=f"TLS handshake failed: {exc}")
+    failure = Failure(FailureKind.TLS, stage, detail=say("network.handshake-failed", error=exc))
     if stage != "tls":
         return failure
     banner = await probes.probe_banner(session)
     if banner is None:
         return failure
-    session.rec.note(f"this port speaks plain SMTP: it greets with {banner!r}")
+    session.rec.note(say("network.plain-smtp", banner=banner))
     return failure._replace(
         reply=banner,
         field=Key.SECURITY,
         reason=Reason.PLAIN_TEXT_PORT,
-        detail=f"port {session.target.port} answered in plain text ({banner!r}) where TLS "
-        f"from the first byte was expected: it wants starttls (or none), not tls. "
-        f"{failure.detail}",
+        detail=say(
+            "network.plain-text-port",
+            port=session.target.port,
+            banner=banner,
+            detail=failure.detail,
+        ),
     )
 
 
@@ -166,12 +174,15 @@ def tls_short(session: Session) -> str:
 def tls_summary(session: Session) -> str:
     short = tls_short(session)
     if not session.settings.smtp.verify_certificate:
-        return f"{short}, certificate NOT verified (verify_certificate is off)"
+        return say("network.not-verified", version=short)
     ssl_object = session.conn.ssl_object() if session.conn is not None else None
     # Verified, so the dict form exists: no need for cryptography (tls.certificate_info).
     info = peer_certificate_info(ssl_object.getpeercert() if ssl_object is not None else None)
-    return (
-        f"{short}, certificate for {session.target.host} verified "
-        f"(names: {', '.join(info.names) or '?'}; issuer: {info.issuer or '?'}; "
-        f"valid until {info.not_after or '?'})"
+    return say(
+        "network.verified",
+        version=short,
+        host=session.target.host,
+        names=", ".join(info.names) or "?",
+        issuer=info.issuer or "?",
+        until=info.not_after or "?",
     )

@@ -149,19 +149,17 @@ def _check_connection_settings(settings: Settings, credentials: Credentials) -> 
             Failure(
                 FailureKind.NO_PASSWORD,
                 "auth",
-                detail=f"no password is available for {credentials.username}",
+                detail=say("preflight.no-password", username=credentials.username),
                 field=Key.PASSWORD,
                 reason=Reason.SETTINGS,
             )
         )
     host = smtp.host.strip()
     if not host or header_problem(host) or " " in host:
-        raise settings_failure(
-            FailureKind.DNS, "resolve", Key.HOST, "the server host name is empty or invalid"
-        )
+        raise settings_failure(FailureKind.DNS, "resolve", Key.HOST, say("preflight.bad-host"))
     if not 0 < int(smtp.port) < 65536:
         raise settings_failure(
-            FailureKind.REFUSED, "connect", Key.PORT, f"port {smtp.port} is not valid"
+            FailureKind.REFUSED, "connect", Key.PORT, say("preflight.bad-port", port=smtp.port)
         )
 
 
@@ -213,6 +211,6 @@ def _tls_context(settings: Settings) -> ssl.SSLContext:
             FailureKind.CERTIFICATE,
             stage,
             Key.CA_FILE,
-            f"the CA file {smtp.ca_file!r} could not be read: {exc}",
+            say("preflight.ca-unreadable", path=smtp.ca_file, error=exc),
             smtp.ca_file,
         ) from exc

@@ -14,10 +14,13 @@ import asyncio
 import ssl
 
 from tui.core.events import CertificateInfo
+from tui.core.texts import Texts
 from tui.core.tls import certificate_info, unverified_context
 from tui.core.transports.smtp.connection import Closed, Connection, open_connection
 from tui.core.transports.smtp.reply import NotSmtp, ReplyParser, is_reply_line
 from tui.core.transports.smtp.session import Session
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
 
 PROBE_SECONDS = 5.0  # cap for a second, diagnostic connection
 _PROBLEMS = (TimeoutError, Closed, NotSmtp, OSError, EOFError)
@@ -86,11 +89,9 @@ async def fetch_certificate(
     if not der:
         return CertificateInfo(reason=reason)
     info = certificate_info(der, reason)
-    session.note(
-        f"the certificate (fetched again without verification to describe it): "
-        f"names {', '.join(info.names) or '?'}; valid {info.not_before or '?'} to "
-        f"{info.not_after or '?'}; issuer {info.issuer or '?'}"
-    )
+    names = ", ".join(info.names) or "?"
+    since, until, issuer = info.not_before or "?", info.not_after or "?", info.issuer or "?"
+    session.note(say("probes.certificate", names=names, since=since, until=until, issuer=issuer))
     return info
 
 

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from tui.core.texts import Texts
+
+say = Texts(__package__ or "tui.core.transports.smtp")  # texts.toml beside this file
+
 MAX_LINE = 8192  # bytes in one reply line (RFC 5321 says 512; be generous, not unbounded)
 MAX_REPLY_LINES = 200
 
@@ -55,7 +59,7 @@ def parse_line(line: str) -> tuple[int, bool, str]:
     code, sep = line[:3], line[3:4]
     well_formed = len(code) == 3 and code.isascii() and code.isdigit() and code[0] in "2345"
     if not (well_formed and sep in ("", " ", "-")):
-        raise NotSmtp(f"not an SMTP reply: {line[:200]!r}")
+        raise NotSmtp(say("reply.not-smtp", line=line[:200]))
     return int(code), sep != "-", line[4:]
 
 
@@ -69,13 +73,13 @@ class ReplyParser:
     def feed(self, line: str) -> Reply | None:
         code, last, text = parse_line(line)
         if self.code is not None and code != self.code:
-            raise NotSmtp(f"a reply that changes its code: {line[:200]!r}")
+            raise NotSmtp(say("reply.code-changes", line=line[:200]))
         self.code = code
         self.lines.append(text)
         if last:
             return Reply(code, tuple(self.lines))
         if len(self.lines) >= MAX_REPLY_LINES:
-            raise NotSmtp(f"a reply of more than {MAX_REPLY_LINES} lines")
+            raise NotSmtp(say("reply.too-long", limit=MAX_REPLY_LINES))
         return None
 
 
