@@ -168,9 +168,9 @@ def dispatch(argv: Sequence[str] | None) -> int:
         if config is not None:
             # For sendmail, --config is $MAILWIZ_CONFIG: the queue runner it starts (a
             # child) delivers with the same settings.
-            import os
+            from tui.core.locations import config_from_option
 
-            os.environ["MAILWIZ_CONFIG"] = config
+            config_from_option(config)
         try:
             return sendmail_main(
                 sendmail_words if as_itself else sendmail_words[1:],

@@ -66,7 +66,7 @@ def test_a_suggested_command_keeps_the_config_it_was_given(
     settings.password.store = "file"
     config = save_settings(settings, tmp_path / "other.toml")
     assert main(["--config", str(config), *words]) == 3
-    assert f"Run `mailwiz password --config {config}` to store it" in capsys.readouterr().err
+    assert f"Run `mailwiz --config {config} password` to store it" in capsys.readouterr().err
 
 
 def test_send_to_a_word_without_an_at_says_so(
@@ -138,4 +138,4 @@ def test_the_sign_in_hint_keeps_the_config(
     settings.password.store = "file"
     config = save_settings(settings, tmp_path / "ms.toml")
     main(["test", "--config", str(config), "--to", "a@example.com"])
-    assert f"`mailwiz login --config {config}`" in capsys.readouterr().err
+    assert f"`mailwiz --config {config} login`" in capsys.readouterr().err

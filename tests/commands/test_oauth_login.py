@@ -65,7 +65,7 @@ def test_device_login_declined_is_exit_16(
     assert oauth_practice.authorization.deny(read_until(process, CODE_LINE, seen))
     _, err = finish(process, seen)
     assert process.returncode == Exit.AUTH
-    assert "declined" in err and "mailwiz login" in err
+    assert "declined" in err and re.search(r"mailwiz --config \S+ login", err)
     assert not token_file(oauth_config).exists()
 
 
@@ -176,7 +176,7 @@ def test_login_needs_oauth_settings_and_a_store(
     _, err = process.communicate(timeout=30)
     # Said before anyone signs in, with the choice that applies to a sign-in.
     assert process.returncode == Exit.NOT_READY
-    assert 'store = "none"' in err and "mailwiz login --store file" in err
+    assert 'store = "none"' in err and re.search(r"mailwiz --config \S+ login --store file", err)
     assert "MAILWIZ_PASSWORD" not in err
     assert oauth_practice.authorization.pending_codes() == []
     loaded.settings.smtp.auth = "password"

@@ -72,7 +72,7 @@ def test_a_test_send_through_the_sandbox_is_listed(
     real_config = tmp_path / "real" / "settings.toml"
     sandbox = start_sandbox()
     password = sandbox.read_until(r"Password\s+(\S+)").group(1)
-    config = sandbox.read_until(r"mailwiz test --config (\S+)").group(1)
+    config = sandbox.read_until(r"mailwiz --config (\S+) test").group(1)
     sandbox.read_until("Messages received:")
 
     result = mailwiz(["test", "--config", config], password, real_config)
@@ -97,7 +97,7 @@ def test_a_misbehaving_sandbox_gives_the_matching_exit_code(
 ) -> None:
     sandbox = start_sandbox("--fail", mode)
     password = sandbox.read_until(r"Password\s+(\S+)").group(1)
-    config = sandbox.read_until(r"mailwiz test --config (\S+)").group(1)
+    config = sandbox.read_until(r"mailwiz --config (\S+) test").group(1)
     result = mailwiz(["test", "--config", config], password, tmp_path / "real.toml")
     assert result.returncode == exit_code, result.stderr
     assert "What to do:" in result.stderr
@@ -109,7 +109,7 @@ def test_the_sandbox_removes_its_folder_when_its_terminal_goes_or_it_is_killed(
     start_sandbox: Callable[..., Sandbox], tmp_path: Path, signum: int
 ) -> None:
     sandbox = start_sandbox()
-    config = Path(sandbox.read_until(r"mailwiz test --config (\S+)").group(1))
+    config = Path(sandbox.read_until(r"mailwiz --config (\S+) test").group(1))
     sandbox.read_until("Messages received:")
     assert config.parent.name.startswith("mailwiz-practice-") and config.parent.is_dir()
     sandbox.process.send_signal(signum)

@@ -213,7 +213,7 @@ def test_show_names_the_api_where_it_posts_and_the_domain(
 def test_an_oauth_sign_in_needs_no_password(tmp_path: Path, memory_keyring: MemoryKeyring) -> None:
     settings = oauth_settings()
     assert not password_needed(settings)
-    with pytest.raises(ValueError, match="mailwiz login"):
+    with pytest.raises(ValueError, match=f"`mailwiz --config {tmp_path / 's.toml'} login`"):
         save_password(settings, tmp_path / "s.toml", "pw")
     assert load_password(settings, tmp_path / "s.toml", env=NO_ENV).password is None
     assert "OAuth" in describe_store(settings, tmp_path / "s.toml")
@@ -230,7 +230,7 @@ def test_password_with_oauth_is_exit_2_pointing_at_login(
     monkeypatch.setattr(sys, "stdin", io.StringIO("secret-pw\n"))
     code, out, err = run(["password", "--stdin", "--config", str(path)], capsys)
     assert code == 2
-    assert "mailwiz login" in err
+    assert f"`mailwiz --config {path} login`" in err
     assert memory_keyring.entries == {}
     code, out, err = run(["show", "--config", str(path)], capsys)
     assert "signed in" in out

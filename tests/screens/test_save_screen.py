@@ -347,7 +347,7 @@ async def test_admin_address_is_saved_and_the_own_mail_offer_fits(
         text = str(done.visual)
         joined = " ".join(line.strip().rstrip("\\").strip() for line in text.splitlines())
         assert "this server's own mail (cron, mail, PHP)" in text
-        assert f"sudo mailwiz install-mta --config {config}" in joined
+        assert f"sudo mailwiz --config {config} install-mta" in joined
         assert "Mail for root goes to ops@example.com." in text
         assert "Press Enter to finish." in text
         # All of it on screen at 80x24, above the footer (#done is as tall as its text).

@@ -36,6 +36,17 @@ from tui.screens.troubleshoot import TroubleshootScreen
 WRONG = "not-the-Password-42"
 
 
+@pytest.fixture(autouse=True)
+def _engines_loaded() -> None:
+    """Both engines imported before the screen opens, so no test here (a snapshot above all)
+    depends on whether the screen's own import is over when Enter is pressed: the wait for
+    it, the stage `engine`, has its own test (test_test_send_time.py)."""
+    from tui.core.send import load_engine
+
+    load_engine(Settings(protocol="smtp"))
+    load_engine(Settings(protocol="http"))
+
+
 def rows(screen: TestSendScreen) -> list[tuple[str, bool | None]]:
     return [(row.stage, row.ok) for row in screen.query(StageRow)]
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui.commands.base import say
 from tui.core.exits import Exit
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.mta import Plan
@@ -90,7 +91,8 @@ def _copy_password(settings: Settings, source: Path, target: Path) -> None:
     save_settings(settings, password, "file" if password else None, target, validate=False)
     os.chmod(target, 0o600)
     if not password and password_needed(settings) and not secret_optional(settings):
-        print(say("install-mta.no-password", target=target))
+        command = command_for(target, "password", "--store", "file", sudo=True)
+        print(say("install-mta.no-password", command=command))
 
 
 def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
@@ -103,7 +105,7 @@ def _sign_in_for_the_system(settings: Settings, target: Path) -> None:
     os.chmod(target, 0o600)
     from tui.core.mta import say
 
-    print(say("install-sign-in-not-copied", target=target))
+    print(say("install-sign-in-not-copied", login=command_for(target, "login", sudo=True)))
 
 
 def run(args: argparse.Namespace, config_path: Path) -> int:
@@ -140,7 +142,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             return int(Exit.BUG)
         print(say("install-mta.step-done", step=step.description))
     if not args.uninstall:
-        print(say("install-mta.try-it"))
+        queue = command_for(root / "etc/mailwiz/settings.toml", "queue")
+        print(say("install-mta.try-it", queue=queue))
     return int(Exit.OK)
 
 

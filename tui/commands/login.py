@@ -83,6 +83,7 @@ class Output:
         self.answers = answers
         self.interactive = sys.stdin.isatty()
         self.provider = ""  # "Microsoft", "Google": named in the device flow's lines
+        self.config_path: Path | None = None  # named in the next command it suggests
 
     def emit(self, record: dict[str, Any]) -> None:
         from tui.commands.base import emit
@@ -164,7 +165,7 @@ class Output:
             return
         as_whom = say("login.as-whom", username=signed_in.username) if signed_in.username else ""
         print("\n" + _say("signed-in", as_whom=as_whom, where=signed_in.stored_in))
-        print(_say("next"))
+        print(_say("next", config_path=self.config_path))
 
     def failed(self, code: int, error: str, cause: str, fix: str) -> int:
         if self.json_mode:
@@ -244,15 +245,18 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
 
     out = Output(bool(args.json))
     loaded = load_or_explain(config_path)
+    out.config_path = loaded.path
     settings = require_valid(loaded)
     if not credentials.uses_oauth_sign_in(settings):
         raise UsageError(_say("not-oauth"))
     if settings.oauth.grant == "app":
-        raise UsageError(_say("app-grant"))
+        raise UsageError(_say("app-grant", config_path=loaded.path))
     chosen = credentials.with_store(settings, args.store) if args.store else settings
     problem = credentials.keep_problem(chosen)
     if problem:  # said before anyone signs in: nothing would keep the sign-in
-        fix = explain_not_kept(problem, settings, audience=Audience.CLI).fix
+        fix = explain_not_kept(
+            problem, settings, audience=Audience.CLI, config_path=loaded.path
+        ).fix
         return out.failed(int(Exit.NOT_READY), "cannot_keep", f"{problem}.", fix)
     out.provider = credentials.who_signs_in(settings)
     browser = bool(args.browser)
@@ -264,7 +268,12 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
     except credentials.TokenError as error:
         values: dict[str, object] = {"username": settings.smtp.username or "?"}
         diagnosis = explain_sign_in(
-            error.error, error.description, settings, temporary=error.temporary, values=values
+            error.error,
+            error.description,
+            settings,
+            temporary=error.temporary,
+            values=values,
+            config_path=loaded.path,
         )
         return out.failed(int(login_exit(error)), error.error, diagnosis.cause, diagnosis.fix)
     try:
@@ -272,7 +281,9 @@ def cmd_login(args: argparse.Namespace, config_path: Path) -> int:
         if chosen.password.store != settings.password.store:
             _save_store(chosen, loaded.path)
     except credentials.TokenStoreError as error:
-        diagnosis = explain_not_kept(str(error), settings, audience=Audience.CLI)
+        diagnosis = explain_not_kept(
+            str(error), settings, audience=Audience.CLI, config_path=loaded.path
+        )
         return out.failed(int(Exit.NOT_READY), "store_failed", diagnosis.cause, diagnosis.fix)
     out.ok(signed_in)
     return int(Exit.OK)

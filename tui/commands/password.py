@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from tui.commands.base import NotReady, SubParsers, UsageError, load_or_explain, say
 from tui.core.exits import Exit
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.save import SaveResult
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     loaded = load_or_explain(config_path)
     settings = loaded.settings
     if uses_oauth_sign_in(settings) and not uses_client_secret(settings):  # its own entry
-        raise UsageError(say("password.oauth"))
+        raise UsageError(say("password.oauth", login=command_for(config_path, "login")))
     if not may_store_secret(settings):
         raise UsageError(say("password.no-username"))
     word = secret_word(settings)
@@ -104,7 +105,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
             print(say("password.none-stored", word=word))
             return Exit.OK
         _save(settings, None, "none", loaded.path, args.stdin)
-        print(say("password.removed", Word=_capital(word), after=_after_delete(settings)))
+        after = _after_delete(settings, loaded.path)
+        print(say("password.removed", Word=_capital(word), after=after))
         return Exit.OK
     store = args.store or settings.password.store
     if store == "none":
@@ -136,7 +138,9 @@ def _save(
     except PasswordStoreError as error:
         hint = ""
         if store == "keyring":
-            hint = say("password.file-hint", stdin=" --stdin" if from_stdin else "")
+            stdin = ["--stdin"] if from_stdin else []
+            command = command_for(path, "password", "--store", "file", *stdin)
+            hint = say("password.file-hint", command=command)
         raise NotReady(say("password.not-stored", word=word, error=error, hint=hint)) from None
     except SaveRefused as error:
         raise UsageError(str(error)) from None
@@ -149,12 +153,12 @@ def _save(
     return result
 
 
-def _after_delete(settings: Settings) -> str:
+def _after_delete(settings: Settings, path: Path) -> str:
     from tui.core.credentials import uses_relay
 
     if uses_relay(settings):
         return say("password.after-delete-relay")
-    return say("password.after-delete")
+    return say("password.after-delete", command=command_for(path, "password"))
 
 
 def _capital(word: str) -> str:

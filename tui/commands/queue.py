@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, config_path: Path | None) -> int:
         actions: tuple[Action, ...] = ("delete", "hold", "requeue")
         for action in actions:
             if getattr(args, action, None):
-                return administer_queue(action, getattr(args, action))
+                return administer_queue(action, getattr(args, action), explicit)
         return list_queue(spool_path(), explicit or settings_path())
     except MtaError as stop:
         if args.due:  # the runner's own failure: where an admin looks for it
@@ -111,9 +111,10 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
     """`mailq`, `sendmail -bp`: the waiting messages as sendmail and Postfix print them, so
     monitoring-plugins' check_mailq counts them with -M sendmail (the `Total Requests:`
     line) and with -M postfix (the last line). A sign-in problem is said first."""
-    from tui.core.mta import say
+    from tui.core.mta import commands, say
 
     sign_in_header(config_path)
+    suggest = commands(config_path)
     found = _listing(spool_path)
     waiting = found.waiting
     if waiting:
@@ -127,12 +128,12 @@ def mailq(spool_path: Path, config_path: Path | None = None) -> int:
         elif entry.status == "deferred":
             detail = _say("queue.mailq-deferred", error=_clean(entry.last_error)[:200])
         else:
-            detail = say(f"mailq-{entry.status}")
+            detail = say(f"mailq-{entry.status}", **suggest)
         print(f"      ({detail})")
         for recipient in entry.recipients:
             print(f"{'':41}<{_clean(recipient)}>")
     if found.failed:
-        print(say("mailq-failed", count=len(found.failed), spool=spool_path))
+        print(say("mailq-failed", count=len(found.failed), spool=spool_path, **suggest))
     if not found.drop_counted:
         print(say("mailq-drop-root-only"))
     if not waiting:
@@ -181,7 +182,7 @@ def list_queue(spool_path: Path, config_path: Path | None = None) -> int:
     return int(SysExit.OK)
 
 
-def administer_queue(action: Action, message_id: str) -> int:
+def administer_queue(action: Action, message_id: str, config_path: Path | None = None) -> int:
     """--delete, --hold, --requeue ID (root, for the system queue)."""
     from tui.core.mta import AdminRefused, Spool, administer
 
@@ -189,7 +190,7 @@ def administer_queue(action: Action, message_id: str) -> int:
     if not spool.writable():
         raise MtaError.of(SysExit.NOPERM, "admin-not-root", spool=spool.root)
     try:
-        print(administer(spool, action, message_id))
+        print(administer(spool, action, message_id, config_path))
     except AdminRefused as refused:
         raise MtaError(SysExit.USAGE, str(refused)) from None
     return int(SysExit.OK)
@@ -197,7 +198,7 @@ def administer_queue(action: Action, message_id: str) -> int:
 
 def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> int:
     """Deliver the queue (the drop folder first). --flush says what happened to each."""
-    from tui.core.mta import FlushResult, Spool, SpoolError, flush, load_system, say
+    from tui.core.mta import FlushResult, Spool, SpoolError, commands, flush, load_system, say
 
     spool = Spool(spool_path())
     system = load_system(config_path or settings_path(), spool, need_password=True)
@@ -236,6 +237,6 @@ def flush_queue(config_path: Path | None, force: bool, quiet: bool = False) -> i
             print(_say("queue.nothing-to-deliver"))
     if force and any(result.outcome == "deferred" for result in results):
         if not quiet:
-            print(say("flush-deferred"), file=sys.stderr)
+            print(say("flush-deferred", **commands(config_path)), file=sys.stderr)
         return int(SysExit.TEMPFAIL)  # --flush did not empty the queue: 75, as sendmail -q
     return int(SysExit.OK)

@@ -12,6 +12,8 @@ from tui.core.http_apis import service_name
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui.core.credentials import TokenSource
 
 
@@ -21,13 +23,14 @@ async def run_and_render(
     outgoing: Any,
     json_mode: bool,
     show_transcript: bool,
+    config_path: Path | None = None,
 ) -> int:
     from tui.core.events import FailureKind, SendFinished, StageEnded, TranscriptLine
     from tui.core.send import run_send
 
     last_stage = ""
     finished: SendFinished | None = None
-    async for event in run_send(settings, password, outgoing):
+    async for event in run_send(settings, password, outgoing, engine_stage=True):
         if isinstance(event, StageEnded):
             last_stage = event.stage
             if json_mode:
@@ -54,19 +57,26 @@ async def run_and_render(
         return Exit.OK
     failure = finished.failure
     assert failure is not None
-    render_failure(failure, settings, json_mode, password if isinstance(password, str) else None)
+    secret = password if isinstance(password, str) else None
+    render_failure(failure, settings, json_mode, secret, config_path)
     return failure.exit_code if failure.kind != FailureKind.INTERNAL else Exit.BUG
 
 
 def render_failure(
-    failure: Any, settings: Settings, json_mode: bool, password: str | None = None
+    failure: Any,
+    settings: Settings,
+    json_mode: bool,
+    password: str | None = None,
+    config_path: Path | None = None,
 ) -> None:
     # Imported only on failure: a successful send never loads the diagnosis. The command
     # line's fixes name settings keys (audience CLI); the password is only measured (does
     # it look like an app password?), never shown.
     from tui.core.diagnose import Audience, diagnose
 
-    diagnosis = diagnose(failure, settings, audience=Audience.CLI, password=password)
+    diagnosis = diagnose(
+        failure, settings, audience=Audience.CLI, password=password, config_path=config_path
+    )
     if json_mode:
         emit(
             {

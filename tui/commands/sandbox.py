@@ -55,7 +55,7 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     import threading
 
     from tui.core.practice import PracticeServer
-    from tui.core.settings import save_settings
+    from tui.core.settings import command_for, save_settings
 
     with PracticeServer(fail=args.fail) as server:
         stop = threading.Event()
@@ -69,9 +69,8 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
         width = max(len(label) for label, _ in server.connection_rows())
         for label, value in server.connection_rows():
             print(f"  {label:<{width}}  {value}")
-        command = (
-            f"MAILWIZ_PASSWORD={shlex.quote(server.password)} "
-            f"mailwiz test --config {shlex.quote(str(practice_config))}"
+        command = f"MAILWIZ_PASSWORD={shlex.quote(server.password)} " + command_for(
+            practice_config, "test"
         )
         print(say("sandbox.try-it", command=command))
         print(say("sandbox.received"), flush=True)

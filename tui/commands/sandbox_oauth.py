@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import shlex
 import signal
 import sys
 import threading
@@ -45,7 +44,7 @@ def _approve_from_terminal(practice: object, stop: threading.Event) -> None:
 
 def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
     from tui.core.oauth_practice import OAuthPractice
-    from tui.core.settings import save_settings
+    from tui.core.settings import command_for, save_settings
 
     stop = threading.Event()
     # Before anything is printed (a caller may signal as soon as it reads the first line):
@@ -63,7 +62,6 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
         width = max(len(label) for label, _ in rows)
         for label, value in rows:
             print(f"  {label:<{width}}  {value}")
-        quoted = shlex.quote(str(config))
         folder = practice.smtp.folder
         apps = [
             save_settings(
@@ -73,10 +71,16 @@ def cmd_sandbox_oauth(args: argparse.Namespace) -> int:
             for how in ("certificate", "service_account")
         ]
         app_lines = "".join(
-            say("sandbox-oauth.app-line", config=shlex.quote(str(app))) for app in apps
+            say("sandbox-oauth.app-line", test=command_for(app, "test")) for app in apps
         )
         url = practice.authorization.verification_url
-        print(say("sandbox-oauth.try-it", config=quoted, apps=app_lines, url=url))
+        commands = {
+            "login": command_for(config, "login"),
+            "login_file": command_for(config, "login", "--store", "file"),
+            "login_browser": command_for(config, "login", "--browser", "--store", "file"),
+            "test": command_for(config, "test"),
+        }
+        print(say("sandbox-oauth.try-it", apps=app_lines, url=url, **commands))
         print(say("sandbox-oauth.received"), flush=True)
         practice.smtp.on_message(
             lambda message: print(f"  {printable(message.summary())}", flush=True)

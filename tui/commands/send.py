@@ -88,7 +88,9 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     if credential.warning:
         print(say("base.warning", warning=credential.warning), file=sys.stderr)
     return asyncio.run(
-        run_and_render(settings, credential.secret, outgoing, args.json, args.transcript)
+        run_and_render(
+            settings, credential.secret, outgoing, args.json, args.transcript, loaded.path
+        )
     )
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from tui.commands.base import SubParsers, load_or_explain, printable, report_problems, say
 from tui.core.exits import Exit
 from tui.core.keys import security_words
+from tui.core.locations import command_for
 
 if TYPE_CHECKING:
     from tui.core.settings import Loaded, Settings
@@ -151,7 +152,8 @@ def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]
     if status.state == "unknown":
         rows.append((_row("signed in"), say("show.cannot-tell-why", problem=status.problem)))
     elif status.state == "not-signed-in":
-        rows.append((_row("signed in"), say("show.not-signed-in")))
+        login = command_for(config_path, "login")
+        rows.append((_row("signed in"), say("show.not-signed-in", login=login)))
     else:
         rows.append((_row("signed in as"), status.username or say("show.unknown")))
         left = status.seconds_left

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tui.core.wire import CHUNK, Formed, raw_chunks
+from tui.core.wire import CHUNK, Formed, raw_chunks, whole_lines
 
 _HEADER = re.compile(rb"(From |[\041-\071\073-\176]*:|[\t ])")  # the email package's headerRE
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
@@ -71,7 +71,7 @@ class FormedText:
 
     def _decoded(self) -> Iterator[bytes]:
         if self.cte == "quoted-printable":
-            for lines in _whole_lines(self.raw()):
+            for lines in whole_lines(self.raw(), cr=False):  # "=" CR skips to the LF
                 yield binascii.a2b_qp(lines)
         elif self.cte == "base64" and not self.whole_base64:
             rest = b""
@@ -121,24 +121,8 @@ def formed_text(message: Formed) -> FormedText:
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """Lines with their line ends (CRLF, CR or LF, as the email package cuts them)."""
-    for lines in _whole_lines(chunks, cr=True):
+    for lines in whole_lines(chunks):
         yield from lines.splitlines(keepends=True)
-
-
-def _whole_lines(chunks: Iterable[bytes], cr: bool = False) -> Iterator[bytes]:
-    """The chunks again, cut after a line end (LF; also a lone CR when `cr`)."""
-    rest = b""
-    for chunk in chunks:
-        text = rest + chunk if rest else chunk
-        end = len(text) - (1 if text.endswith(b"\r") else 0)  # maybe the start of a CRLF
-        cut = text.rfind(b"\n", 0, end) + 1
-        if cr:
-            cut = max(cut, text.rfind(b"\r", 0, end) + 1)
-        if cut:
-            yield text[:cut]
-        rest = text[cut:]
-    if rest:
-        yield rest
 
 
 def _skeleton(chunks: Iterable[bytes]) -> Iterator[bytes]:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 CONFIG_ENV = "MAILWIZ_CONFIG"
+CONFIG_OPTION_ENV = "MAILWIZ_CONFIG_OPTION"  # the same path, when --config set CONFIG_ENV
 PASSWORD_FILE_SUFFIX = ".password"  # settings.toml.password: a password or API key, 0600
 TOKEN_FILE_SUFFIX = ".token"  # settings.toml.token: a sign-in, 0600
 LOCK_SUFFIX = ".lock"  # settings.toml.lock: held by every writer of the settings
@@ -65,15 +66,39 @@ def resolve_config_path(
     return default_config_path()
 
 
-def command_for(config_path: Path | None, *args: str) -> str:
-    """A mailwiz command line to suggest, with `--config PATH` when the settings are not
-    where mailwiz looks by itself (so the suggestion works as printed)."""
+#: Subcommands that, without --config, use the sendmail entry's settings (mta_settings_path).
+MTA_COMMANDS = frozenset({"queue", "sendmail"})
+
+
+def command_for(config_path: Path | None, *args: str, sudo: bool = False) -> str:
+    """The ONE way to write a mailwiz command line to suggest: `mailwiz test` for the settings
+    mailwiz finds by itself, `mailwiz --config PATH test` for any other (so the suggestion
+    works as printed), quoted for a shell. With `sudo`, `--config` always: root's usual
+    settings are not the user's. `args` are the subcommand and its options."""
     import shlex
 
-    words = ["mailwiz", *args]
-    if config_path is not None and config_path != resolve_config_path(None):
+    words = ["sudo", "mailwiz"] if sudo else ["mailwiz"]
+    if config_path is not None and (sudo or config_path != _usual_for(args)):
         words += ["--config", str(config_path)]
-    return shlex.join(words)
+    return shlex.join([*words, *args])
+
+
+def _usual_for(args: tuple[str, ...]) -> Path:
+    """The settings a subcommand uses when it is given no --config (in the caller's own
+    environment: not a $MAILWIZ_CONFIG that `sendmail --config` set for this run)."""
+    environ = dict(os.environ)
+    if environ.get(CONFIG_OPTION_ENV) and environ[CONFIG_OPTION_ENV] == environ.get(CONFIG_ENV):
+        del environ[CONFIG_ENV]
+    if args and args[0] in MTA_COMMANDS:
+        return mta_settings_path(environ)
+    return resolve_config_path(None, environ)
+
+
+def config_from_option(path: str) -> None:
+    """`sendmail --config PATH`: the path is $MAILWIZ_CONFIG for this run and the queue
+    runner it starts, marked as given by the option (suggested commands keep it)."""
+    os.environ[CONFIG_ENV] = path
+    os.environ[CONFIG_OPTION_ENV] = path
 
 
 def mta_settings_path(env: Mapping[str, str] | None = None) -> Path:

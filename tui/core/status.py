@@ -33,6 +33,20 @@ def text(section: str, key: str, **values: object) -> str:
     return _say(f"{section}.{key}", **values)
 
 
+def note(key: str, config_path: Path, **values: object) -> str:
+    """A note, its suggested commands ({login}, {queue}, {flush}, {run}) written for the
+    settings at `config_path` (with its --config when mailwiz would not find them itself)."""
+    from tui.core.locations import command_for
+
+    commands = {
+        "login": command_for(config_path, "login"),
+        "queue": command_for(config_path, "queue"),
+        "flush": command_for(config_path, "queue", "--flush"),
+        "run": command_for(config_path, "queue", "--run"),
+    }
+    return _say(f"note.{key}", **commands, **values)
+
+
 def day(moment: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(moment))
 
@@ -122,7 +136,7 @@ def sign_in_part(status: Status, settings: Settings, config_path: Path, now: flo
     if health.refusal is not None and method in ("person", "app"):
         from tui.core.credentials.health import refusal_words
 
-        title, fix = refusal_words(settings, health.refusal)
+        title, fix = refusal_words(settings, health.refusal, config_path)
         info["problem"] = {
             "since": _iso(health.refusal.at),
             "error": health.refusal.error,
@@ -151,7 +165,7 @@ def _person(
                                     problem=problem))  # fmt: skip
         return
     if record is None:
-        status.add("critical", text("note", "not-signed-in", account=info["account"]))
+        status.add("critical", note("not-signed-in", config_path, account=info["account"]))
         return
     info["account"] = record.username or info["account"]
     if record.refresh_expires_at:
@@ -161,11 +175,12 @@ def _person(
         level = "critical" if moment <= now else "warning" if moment - now < WARN_AHEAD else ""
         if level:
             key = "person-ended" if moment <= now else "person-ends-soon"
-            status.add(level, text("note", key, account=info["account"], when=day(moment)))
+            status.add(level, note(key, config_path, account=info["account"], when=day(moment)))
     stale = health.refreshed_at and now - health.refreshed_at > 3 * KEEP_ALIVE_AFTER
     if stale and health.refusal is None:
         when = day(health.refreshed_at)
-        status.add("warning", text("note", "not-refreshed", account=info["account"], when=when))
+        words = note("not-refreshed", config_path, account=info["account"], when=when)
+        status.add("warning", words)
 
 
 def _app(status: Status, settings: Settings, config_path: Path, now: float) -> None:
@@ -181,7 +196,7 @@ def _app(status: Status, settings: Settings, config_path: Path, now: float) -> N
     info["ends"], info["ends_at"] = text("ends", key, when=day(moment)), _iso(moment)
     words = text("what", key)
     if moment <= now:
-        status.add("critical", text("note", "ended", what=words, account=info["account"],
+        status.add("critical", note("ended", config_path, what=words, account=info["account"],
                                     when=day(moment)))  # fmt: skip
     elif moment - now < WARN_AHEAD:
         days = int((moment - now) // 86400)
@@ -192,7 +207,7 @@ def _app(status: Status, settings: Settings, config_path: Path, now: float) -> N
 # --------------------------------------------------------------------------- the queue
 
 
-def queue_part(status: Status, spool_path: Path, now: float) -> None:
+def queue_part(status: Status, spool_path: Path, now: float, config_path: Path) -> None:
     import os
 
     from tui.core.mta.spool import Spool
@@ -217,9 +232,9 @@ def queue_part(status: Status, spool_path: Path, now: float) -> None:
     info.update(counts)
     info["oldest"] = _iso(oldest)
     if counts["failed"]:
-        status.add("warning", text("note", "failed", count=counts["failed"]))
+        status.add("warning", note("failed", config_path, count=counts["failed"]))
     if oldest_deferred and now - oldest_deferred > DEFERRED_TOO_LONG:
-        status.add("warning", text("note", "deferred", count=counts["deferred"],
+        status.add("warning", note("deferred", config_path, count=counts["deferred"],
                                    when=day(oldest_deferred)))  # fmt: skip
 
 
@@ -234,10 +249,10 @@ def gather(config_path: Path, spool_path: Path, now: float | None = None) -> Sta
         settings = load_settings(config_path).settings
     except SettingsError as problem:
         status.add("unknown", text("note", "no-settings", problem=problem))
-        queue_part(status, spool_path, now)
+        queue_part(status, spool_path, now, config_path)
         return status
     health = sign_in_part(status, settings, config_path, now)
-    queue_part(status, spool_path, now)
+    queue_part(status, spool_path, now, config_path)
     waiting = status.queue.get("deferred", 0) + status.queue.get("queued", 0)
     if "problem" in status.sign_in and waiting:
         status.add("critical", text("note", "mail-waits", count=waiting))

@@ -68,17 +68,26 @@ def raw_chunks(
 def data_form(chunks: Iterable[bytes]) -> Iterator[bytes]:
     """The DATA form of a message given in chunks (see the module's docstring), in pieces
     of whole lines; without the final "." line. Nothing for an empty message."""
+    for lines in whole_lines(chunks):
+        yield _converted(lines if lines.endswith((b"\r", b"\n")) else lines + b"\r\n")
+
+
+def whole_lines(chunks: Iterable[bytes], cr: bool = True) -> Iterator[bytes]:
+    """The chunks again, each cut after its last line end (CRLF, LF, or with `cr` a lone
+    CR; a CR ending a chunk waits for the next: it may start a CRLF); the last piece is
+    what remains, with or without a line end."""
     rest = b""
     for chunk in chunks:
         text = rest + chunk if rest else chunk
-        held = 1 if text.endswith(b"\r") else 0  # a CR that may be the start of a CRLF
-        end = len(text) - held
-        cut = max(text.rfind(b"\n", 0, end), text.rfind(b"\r", 0, end)) + 1
+        end = len(text) - (1 if text.endswith(b"\r") else 0)
+        cut = text.rfind(b"\n", 0, end) + 1
+        if cr:
+            cut = max(cut, text.rfind(b"\r", 0, end) + 1)
         if cut:
-            yield _converted(text[:cut])
+            yield text[:cut]
         rest = text[cut:]
     if rest:
-        yield _converted(rest if rest.endswith((b"\r", b"\n")) else rest + b"\r\n")
+        yield rest
 
 
 def _converted(lines: bytes) -> bytes:

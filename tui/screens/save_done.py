@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.content import Content
 
+from tui.core.locations import command_for
 from tui.core.texts import Texts
 
 say = Texts(__package__ or "tui.screens", "save_texts.toml")
@@ -43,13 +44,11 @@ def done_text(
 
     secret_where: (its label, where the secret is), as the screen said it before saving;
     `config_path` is named in the commands unless it is the usual path."""
-    prefix = ["mailwiz"]
-    if config_path != _usual_path():
-        prefix += ["--config", str(config_path)]
     width = max(width, 40)
 
     def command(*args: str) -> Content:
-        return Content("\n".join(shell_lines([*prefix, *args], width))).stylize("bold")
+        words = shlex.split(command_for(config_path, *args))
+        return Content("\n".join(shell_lines(words, width))).stylize("bold")
 
     secret = say("done.secret_signin") if signs_in else say("done.secret_password")
     example: list[str] = say.raw("done.send_example")
@@ -77,7 +76,7 @@ def done_text(
 def own_mail_offer(settings_path: Path, admin: str, width: int) -> Content:
     """The command that makes these settings this server's sendmail (README: "This server's
     own mail"); --config always, since under sudo the usual path is root's."""
-    args = ["sudo", "mailwiz", "install-mta", "--config", str(settings_path)]
+    args = shlex.split(command_for(settings_path, "install-mta", sudo=True))
     return Content.assemble(
         say("done.own_mail"),
         Content("\n".join(shell_lines(args, width))).stylize("bold"),
@@ -108,10 +107,3 @@ def not_saved(error: BaseException | None, expected: tuple[type[BaseException], 
         kind = type(error).__name__
         reason = say("status.unexpected", kind=kind, error=error)
     return say("status.not_saved", reason=reason)
-
-
-def _usual_path() -> Path:
-    """Where mailwiz looks without --config ($MAILWIZ_CONFIG or the platform's folder)."""
-    from tui.core.settings import resolve_config_path
-
-    return resolve_config_path(None)

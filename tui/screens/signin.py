@@ -58,7 +58,7 @@ def _say(*path: str, **values: Any) -> str:
     return diagnose_say("signin", "screen", *path, audience=Audience.WIZARD, **values)
 
 
-def failure_text(error: BaseException, settings: Settings) -> str:
+def failure_text(error: BaseException, settings: Settings, config_path: Path | None = None) -> str:
     """What went wrong with a sign-in, and what to do (the core's diagnosis, for the wizard)."""
     from tui.core.diagnose import Audience, explain_not_kept, explain_sign_in
     from tui.core.redact import printable
@@ -71,10 +71,13 @@ def failure_text(error: BaseException, settings: Settings) -> str:
             temporary=error.temporary,
             audience=Audience.WIZARD,
             values={"username": settings.smtp.username or "?"},
+            config_path=config_path,
         )
         return _say("failed", cause=diagnosis.cause, fix=diagnosis.fix)
     if isinstance(error, credentials.TokenStoreError):
-        diagnosis = explain_not_kept(str(error), settings, audience=Audience.WIZARD)
+        diagnosis = explain_not_kept(
+            str(error), settings, audience=Audience.WIZARD, config_path=config_path
+        )
         return _say("not-kept", cause=diagnosis.cause, fix=diagnosis.fix)
     return _say("failed-other", what=printable(str(error)) or type(error).__name__)
 
@@ -269,7 +272,7 @@ class SignInScreen(Screen[SignedIn | None]):
         if isinstance(error, credentials.TokenStoreError):
             self.keep_problem = str(error)
         self._show("#signin-wait", "")
-        self._show("#signin-message", failure_text(error, self.settings))
+        self._show("#signin-message", failure_text(error, self.settings, self.config_path))
         self.refresh_bindings()
 
     @on(Input.Submitted, "#signin-paste")

@@ -142,6 +142,7 @@ class TestSendScreen(Screen[TestOutcome]):
         self.failure: Failure | None = None
         self._worker: Worker[None] | None = None
         self._started_at = 0.0
+        self.total_ms = 0.0  # the Total shown: from Enter to the verdict
         self._run = TestRun(
             settings,
             config_path,
@@ -321,7 +322,8 @@ class TestSendScreen(Screen[TestOutcome]):
         self.record.finished = finished
         # The user's time from Enter, every wait included (the engine's total_ms counts only
         # the send itself).
-        self._progress.stop(self._elapsed_ms() if self._started_at else finished.total_ms)
+        self.total_ms = self._elapsed_ms() if self._started_at else finished.total_ms
+        self._progress.stop(self.total_ms)
         self.query_one(RecipientRow).locked = False
         self.call_after_refresh(self.query_one(Transcript).scroll_end, animate=False)
         if finished.ok:

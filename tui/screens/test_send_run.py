@@ -72,7 +72,9 @@ class TestRun:
         from tui.core.diagnose import diagnose
 
         # The password is only measured (does it look like an app password?), never shown.
-        return diagnose(failure, self.settings, password=self.password or None)
+        return diagnose(
+            failure, self.settings, password=self.password or None, config_path=self.config_path
+        )
 
     def report(self, record: SendRecord, diagnosis: Diagnosis | None) -> str:
         """The support report of a send (tui.core.report): the password masked in it."""
@@ -87,11 +89,6 @@ class TestRun:
         )
 
     async def send(self, outgoing: Outgoing) -> None:
-        from tui.core.send import engine_loaded, load_engine
-
-        if not engine_loaded(self.settings):
-            # Loading began when the screen opened; the rest of it counts in the Total.
-            await asyncio.to_thread(load_engine, self.settings)
         credential = await self._credential()
         if credential is not None:
             await self._run(outgoing, credential)
@@ -99,7 +96,9 @@ class TestRun:
     async def _run(self, outgoing: Outgoing, credential: Credential) -> None:
         from tui.core.send import run_send
 
-        async for event in run_send(self.settings, credential.secret, outgoing):
+        # Loading the engine began when the screen opened (preload); the rest of it is a stage.
+        secret = credential.secret
+        async for event in run_send(self.settings, secret, outgoing, engine_stage=True):
             if not self._running():
                 break
             self._emit(event)

@@ -239,7 +239,7 @@ def test_a_persons_oauth_sign_in_is_written_and_exits_4_saying_to_log_in(
         "--test-to", "ops@example.net",
     )  # fmt: skip
     assert code == Exit.LOGIN_NEEDED == 4
-    assert f"mailwiz login --config {path}" in err
+    assert f"mailwiz --config {path} login" in err and f"`mailwiz --config {path} test`" in err
     assert load_settings(path).settings.smtp.auth == "oauth2"
 
 

@@ -202,10 +202,10 @@ async def test_the_keyring_store_uses_its_own_entry(
 
 
 def test_not_signed_in_says_run_login(settings: Settings, oauth_config: Path) -> None:
-    with pytest.raises(NotSignedIn, match="mailwiz login"):
+    with pytest.raises(NotSignedIn, match=r"mailwiz --config \S+ login"):
         token_source_for(settings, oauth_config)
     token_file_path(oauth_config).write_text("not json\n")
-    with pytest.raises(NoCredential, match="mailwiz login"):
+    with pytest.raises(NoCredential, match=r"mailwiz --config \S+ login"):
         credential_for(settings, oauth_config)
 
 

@@ -120,7 +120,8 @@ def test_keyring_missing_entry_is_explained(
     found = load_password(make_settings("keyring"), config_path, env=NO_ENV)
     assert found.password is None
     assert found.source == "keyring"
-    assert ACCOUNT in found.problem and "mailwiz password" in found.problem
+    assert ACCOUNT in found.problem
+    assert f"`mailwiz --config {config_path} password`" in found.problem
 
 
 def test_check_keyring_usable_leaves_nothing_behind(memory_keyring: MemoryKeyring) -> None:

@@ -112,7 +112,7 @@ def test_sandbox_oauth_login_then_approve_from_its_prompt(tmp_path: Path) -> Non
     )
     try:
         seen: list[str] = []
-        config = read_until(sandbox, re.compile(r"mailwiz login --store file --config (\S+)"), seen)
+        config = read_until(sandbox, re.compile(r"mailwiz --config (\S+) login --store file"), seen)
         assert "XOAUTH2, OAUTHBEARER (no passwords)" in "".join(seen)
         asked = mailwiz("login", "--config", config)  # the choice first, as without a keyring
         _, said = asked.communicate(timeout=60)
@@ -127,7 +127,7 @@ def test_sandbox_oauth_login_then_approve_from_its_prompt(tmp_path: Path) -> Non
         assert login.returncode == 0, err
         assert Path(config + ".token").exists()
         app = read_until(
-            sandbox, re.compile(r"mailwiz test --config (\S+app-certificate\S+)"), seen
+            sandbox, re.compile(r"mailwiz --config (\S+app-certificate\S+) test"), seen
         )
         done = mailwiz("test", "--config", app)
         _, err = done.communicate(timeout=60)

@@ -18,7 +18,7 @@ from tui.core.credentials.lookup import (
     uses_relay,
 )
 from tui.core.save import describe_secret, save_settings
-from tui.core.settings import Settings, SettingsError
+from tui.core.settings import Settings, SettingsError, command_for
 
 if TYPE_CHECKING:
     from tui.core.credentials.tokens import TokenSource
@@ -77,7 +77,8 @@ def plan(current: Settings | None, new: Settings, path: Path, given: str | None)
     no password given, one stored for the same account follows a change of store."""
     if given is not None:
         if uses_oauth_sign_in(new) and not password_needed(new):
-            raise InputError("password", "--password-*", say("password_with_oauth"))
+            login = command_for(path, "login")
+            raise InputError("password", "--password-*", say("password_with_oauth", login=login))
         if not (password_needed(new) or uses_relay(new)):
             raise InputError("password", "--password-*", say("password_not_needed"))
     previous = _stored(new, path)
@@ -137,4 +138,4 @@ def login_needed(settings: Settings, path: Path) -> str:
             return ""
     except TokenStoreError:
         pass
-    return say("login_needed", config=path)
+    return say("login_needed", login=command_for(path, "login"), test=command_for(path, "test"))

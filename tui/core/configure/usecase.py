@@ -234,10 +234,15 @@ def _test(settings: Settings, path: Path, secret: SecretPlan, to: str) -> TestRe
         credential = secret.credential(settings, path)
     except NotSignedIn as missing:
         return TestResult("failed", Exit.NOT_READY, "token", "", str(missing))
-    return run_test(settings, credential, to)
+    return run_test(settings, credential, to, path)
 
 
-def run_test(settings: Settings, credential: str | TokenSource | None, to: str) -> TestResult:
+def run_test(
+    settings: Settings,
+    credential: str | TokenSource | None,
+    to: str,
+    config_path: Path | None = None,
+) -> TestResult:
     """A live test send with these settings (not yet saved), as `mailwiz test` sends it."""
     from tui.core.events import SendFinished
     from tui.core.exits import exit_code_for
@@ -262,6 +267,8 @@ def run_test(settings: Settings, credential: str | TokenSource | None, to: str) 
     from tui.core.diagnose.texts import Audience
 
     password = credential if isinstance(credential, str) else None
-    diagnosis = diagnose(failure, settings, audience=Audience.CLI, password=password)
+    diagnosis = diagnose(
+        failure, settings, audience=Audience.CLI, password=password, config_path=config_path
+    )
     words = say("diagnosis", title=diagnosis.title, cause=diagnosis.cause, fix=diagnosis.fix)
     return TestResult("failed", exit_code_for(failure.kind), failure.stage, failure.reply, words)

@@ -39,6 +39,7 @@ from tui.core.credentials.oauth_endpoint import (
 )
 from tui.core.credentials.texts import say
 from tui.core.credentials.tokens import TokenError
+from tui.core.locations import command_for
 from tui.core.tls import system_context
 
 if TYPE_CHECKING:
@@ -337,7 +338,10 @@ def app_key_for(settings: Settings, config_path: Path, typed_secret: str = "") -
 
     lookup = load_password(settings, config_path)
     if lookup.password is None:
-        raise CredentialMissing(say("app.no-client-secret", problem=lookup.problem))
+        command = command_for(config_path, "password")
+        raise CredentialMissing(
+            say("app.no-client-secret", problem=lookup.problem, command=command)
+        )
     return AppKey(secret=lookup.password)
 
 

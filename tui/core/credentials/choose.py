@@ -95,7 +95,7 @@ def credential_for(
         return Credential(None, "none")
     if typed is not None:
         return Credential(typed or None, "typed" if typed else "none")
-    found: PasswordLookup | None = password_from_env(env)
+    found: PasswordLookup | None = password_from_env(env, config_path)
     if found is None:
         from tui.core.credentials.store import load_password
 

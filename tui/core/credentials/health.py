@@ -121,13 +121,15 @@ def system_log(text: str, severity: int) -> None:
     syslog.send(text, severity)
 
 
-def refusal_words(settings: Settings, refusal: Refusal) -> tuple[str, str]:
+def refusal_words(
+    settings: Settings, refusal: Refusal, config_path: Path | None = None
+) -> tuple[str, str]:
     """(what happened, what to do) for a refusal, from the diagnosis' [[token]] table."""
     from tui.core.diagnose.handlers import explain_token_error
     from tui.core.diagnose.texts import Audience
 
     diagnosis = explain_token_error(
-        refusal.error, refusal.description, settings, audience=Audience.CLI
+        refusal.error, refusal.description, settings, audience=Audience.CLI, config_path=config_path
     )
     return diagnosis.title, diagnosis.first_step()
 
@@ -202,7 +204,7 @@ class MonitoredSource:
 
         update_health(self._config_path, change)
         if log_it[0]:
-            title, fix = refusal_words(self._settings, refusal)
+            title, fix = refusal_words(self._settings, refusal, self._config_path)
             said = f"{refusal.error}: {refusal.description}" if refusal.description else ""
             self._log(
                 f"sign-in for {self.username or '?'} refused: {title} {fix} "

@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from tui.core.credentials.texts import say
+from tui.core.locations import command_for
 from tui.core.settings import uses_relay as uses_relay  # loaded before any lookup anyway
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tui.core.settings import Settings
 
 PASSWORD_ENV = "MAILWIZ_PASSWORD"
@@ -122,23 +125,26 @@ def uses_oauth_sign_in(settings: Settings) -> bool:
     return settings.protocol == "smtp" and settings.smtp.auth == "oauth2"
 
 
-def env_password_problem(value: str) -> str:
+def env_password_problem(value: str, config_path: Path | None = None) -> str:
     """Why MAILWIZ_PASSWORD cannot be used as it is, or "". Bytes that are not UTF-8 reach
     Python as lone surrogates (surrogateescape), which no server could be sent."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return say("lookup.env-not-utf8", env=PASSWORD_ENV)
+        command = command_for(config_path, "password")
+        return say("lookup.env-not-utf8", env=PASSWORD_ENV, command=command)
     if any(ch in value for ch in "\r\n\0"):
         return say("lookup.env-line-break", env=PASSWORD_ENV)
     return ""
 
 
-def password_from_env(env: Mapping[str, str] | None = None) -> PasswordLookup | None:
+def password_from_env(
+    env: Mapping[str, str] | None = None, config_path: Path | None = None
+) -> PasswordLookup | None:
     """The lookup for ``MAILWIZ_PASSWORD`` when it is set and not empty (it wins over every
     store), else None. A value no server could take comes back with its problem."""
     value = (os.environ if env is None else env).get(PASSWORD_ENV, "")
     if not value:
         return None
-    problem = env_password_problem(value)
+    problem = env_password_problem(value, config_path)
     return PasswordLookup(None, "env", problem) if problem else PasswordLookup(value, "env", "")

@@ -91,7 +91,7 @@ def save_tokens(settings: Settings, config_path: Path, record: TokenRecord) -> N
         raise TokenStoreError(say("keep", "keyring", reason=error.reason)) from None
 
 
-def _read_token_file(path: Path) -> str | None:
+def _read_token_file(path: Path, config_path: Path | None = None) -> str | None:
     """The token file's text (None when there is none): a regular file of at most
     MAX_TOKEN_FILE bytes, opened without following a symlink or waiting on a FIFO."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -100,22 +100,30 @@ def _read_token_file(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise TokenStoreError(say("keep", "read", path=path, reason=exc.strerror)) from None
+        raise TokenStoreError(
+            say("keep", "read", path=path, reason=exc.strerror, config_path=config_path)
+        ) from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise TokenStoreError(say("keep", "not-regular", path=path))
+            raise TokenStoreError(say("keep", "not-regular", path=path, config_path=config_path))
         if info.st_size > MAX_TOKEN_FILE:
-            raise TokenStoreError(say("keep", "too-large", path=path, size=info.st_size))
+            raise TokenStoreError(
+                say("keep", "too-large", path=path, size=info.st_size, config_path=config_path)
+            )
         data = os.read(fd, MAX_TOKEN_FILE + 1)
     except OSError as exc:
-        raise TokenStoreError(say("keep", "read", path=path, reason=exc.strerror)) from None
+        raise TokenStoreError(
+            say("keep", "read", path=path, reason=exc.strerror, config_path=config_path)
+        ) from None
     finally:
         os.close(fd)
     try:
         return data.decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
-        raise TokenStoreError(say("keep", "read", path=path, reason="not UTF-8")) from None
+        raise TokenStoreError(
+            say("keep", "read", path=path, reason="not UTF-8", config_path=config_path)
+        ) from None
 
 
 def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
@@ -124,7 +132,7 @@ def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
     if where == "none":
         raise TokenStoreError(say("keep", "none"))
     if where == "file":
-        found = _read_token_file(token_file_path(config_path))
+        found = _read_token_file(token_file_path(config_path), config_path)
     else:
         account = keyring_token_account(settings)
 
@@ -135,13 +143,17 @@ def load_tokens(settings: Settings, config_path: Path) -> TokenRecord | None:
         try:
             found, _ = keyring_op(read, timeout=10)
         except PasswordStoreError as error:
-            raise TokenStoreError(say("keep", "keyring-read", reason=error.reason)) from None
+            raise TokenStoreError(
+                say("keep", "keyring-read", reason=error.reason, config_path=config_path)
+            ) from None
     if found is None:
         return None
     try:
         return TokenRecord.from_json(found)
     except ValueError as error:
-        raise TokenStoreError(say("keep", "unusable", reason=error)) from None
+        raise TokenStoreError(
+            say("keep", "unusable", reason=error, config_path=config_path)
+        ) from None
 
 
 def delete_tokens(settings: Settings, config_path: Path) -> None:

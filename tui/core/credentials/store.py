@@ -123,13 +123,14 @@ def keyring_account(settings: Settings) -> str:
     return f"{settings.smtp.username.strip()}@{settings.smtp.host.strip().lower()}"
 
 
-def _no_password_reason(settings: Settings) -> str:
+def _no_password_reason(settings: Settings, config_path: Path | None) -> str:
     if settings.protocol == "http":
-        return say("store.relay-not-stored")
+        command = command_for(config_path, "password", "--store", "keyring")
+        return say("store.relay-not-stored", command=command)
     if uses_oauth_sign_in(settings) and settings.oauth.grant == "app":
         return say("store.app-no-secret")
     if uses_oauth_sign_in(settings):
-        return say("store.oauth-no-password")
+        return say("store.oauth-no-password", login=command_for(config_path, "login"))
     return say("store.no-username")
 
 
@@ -139,7 +140,7 @@ def describe_store(settings: Settings, config_path: Path) -> str:
     if uses_relay(settings) and settings.password.store == "none":
         return say("store.where-relay-none", env=PASSWORD_ENV)
     if uses_oauth_sign_in(settings) and not password_needed(settings):  # (an app's secret is)
-        return say("store.where-oauth")
+        return say("store.where-oauth", login=command_for(config_path, "login"))
     if not password_needed(settings):
         return say("store.where-no-username")
     store = settings.password.store
@@ -283,7 +284,7 @@ def save_password(
     if store == "none":
         raise ValueError(say("store.store-none", env=PASSWORD_ENV))
     if not password_needed(settings):
-        raise ValueError(_no_password_reason(settings))
+        raise ValueError(_no_password_reason(settings, config_path))
     _check_new_password(password)
 
     if store == "file":
@@ -320,12 +321,12 @@ def load_password(
 
     Never raises for a store problem: the lookup's ``problem`` says why there is none.
     """
-    from_env = password_from_env(env)
+    from_env = password_from_env(env, config_path)
     if from_env is not None:
         return from_env
     if not password_needed(settings):
         # The relay's key is optional: store = "none" is "no key", nothing is missing.
-        reason = "" if uses_relay(settings) else _no_password_reason(settings)
+        reason = "" if uses_relay(settings) else _no_password_reason(settings, config_path)
         return PasswordLookup(None, "none", reason)
 
     store = settings.password.store

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -41,6 +42,7 @@ class Ctx:
     audience: Audience = Audience.WIZARD
     password: str | None = None  # only its shape is read, never shown
     values: dict[str, object] = field(default_factory=dict)
+    config_path: Path | None = None  # the settings' file: {run.x} commands name it
 
     def __post_init__(self) -> None:
         # The failure's words are the only outside text a diagnosis shows: redact them once,
@@ -129,6 +131,7 @@ class Ctx:
             self.value,
             app_password=self.app_password_key,
             provider_steps=self.provider.steps if self.provider is not None else (),
+            config_path=self.config_path,
         )
         return Diagnosis(
             title=self._render(entry["title"]),
@@ -140,9 +143,10 @@ class Ctx:
     def _render(self, text: object, values: dict[str, object] | None = None) -> str:
         """`values` hold for this text only; the diagnosis' own values for all its texts."""
         if not values:
-            return render(text, self.audience, self.value)
+            return render(text, self.audience, self.value, config_path=self.config_path)
         local = values
-        return render(text, self.audience, lambda n: local[n] if n in local else self.value(n))
+        get = lambda n: local[n] if n in local else self.value(n)  # noqa: E731
+        return render(text, self.audience, get, config_path=self.config_path)
 
     def value(self, name: str) -> object:
         """A {name} in a text: given by the handler, else computed by `_v_<name>`."""

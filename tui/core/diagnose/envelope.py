@@ -20,7 +20,7 @@ def setting(c: Ctx) -> Diagnosis:
         "setting",
         key,
         what=name_of(key, c.audience),
-        field_place=name_of(key, c.audience, place=True),
+        field_place=name_of(key, c.audience, place=True, config_path=c.config_path),
         problem=problem,
         example=example,
     )

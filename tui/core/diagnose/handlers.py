@@ -9,6 +9,7 @@ values; every sentence they show lives in texts.toml.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from tui.core.diagnose import certificates, envelope, network, signin, web
 from tui.core.diagnose.context import Ctx, Diagnosis
@@ -103,16 +104,18 @@ def diagnose(
     *,
     audience: Audience = Audience.WIZARD,
     password: str | None = None,
+    config_path: Path | None = None,
 ) -> Diagnosis:
     """Explain `failure` for a non-expert: cause, fix, and the setting to look at.
 
     `provider` defaults to the one the settings name (see `provider_of`). `audience` says who
     reads it: the wizard (its controls' names) or the command line (settings keys).
     `password`, when given, is only measured (does it look like an app password?).
+    `config_path`, the settings' file, is named in the commands it suggests (command_for).
     """
     if provider is None or provider.id == "custom":
         provider = provider_of(settings) or provider
-    c = Ctx(failure, settings, provider, audience, password)
+    c = Ctx(failure, settings, provider, audience, password, config_path=config_path)
     by_reason = BY_REASON.get(failure.reason) if failure.reason is not None else None
     if by_reason is not None:
         return by_reason(c)
@@ -125,11 +128,12 @@ def explain_token_error(
     settings: Settings,
     *,
     audience: Audience = Audience.CLI,
+    config_path: Path | None = None,
 ) -> Diagnosis:
     """A token endpoint's answer ("invalid_grant", "AADSTS700082: ...") explained, for
     `mailwiz login` and for a send whose token refresh was refused."""
     failure = Failure(FailureKind.AUTH, "token", reason=Reason.TOKEN_REFUSED)
-    c = Ctx(failure, settings, provider_of(settings), audience)
+    c = Ctx(failure, settings, provider_of(settings), audience, config_path=config_path)
     return signin.token_diagnosis(c, error, description)
 
 
@@ -141,24 +145,29 @@ def explain_sign_in(
     temporary: bool = False,
     audience: Audience = Audience.CLI,
     values: dict[str, object] | None = None,
+    config_path: Path | None = None,
 ) -> Diagnosis:
     """A sign-in that failed (`mailwiz login`, the wizard's sign-in screen): the sign-in
     server's refusal (the [[token]] table), mailwiz's own outcomes (no address came back, a
     wrong one was pasted, another account was not confirmed), or a server out of reach."""
     failure = Failure(FailureKind.AUTH, "login", reason=Reason.TOKEN_REFUSED)
-    c = Ctx(failure, settings, provider_of(settings), audience)
+    c = Ctx(failure, settings, provider_of(settings), audience, config_path=config_path)
     c.values.update(values or {})
     return signin.sign_in_diagnosis(c, error, description, temporary=temporary)
 
 
-def explain_not_kept(problem: str, settings: Settings, *, audience: Audience) -> Diagnosis:
+def explain_not_kept(
+    problem: str, settings: Settings, *, audience: Audience, config_path: Path | None = None
+) -> Diagnosis:
     """Signed in, but the place the settings name could not keep it (`problem`, its words)."""
     failure = Failure(FailureKind.NO_PASSWORD, "login")
-    c = Ctx(failure, settings, provider_of(settings), audience)
+    c = Ctx(failure, settings, provider_of(settings), audience, config_path=config_path)
     return c.make("signin-not-kept", Key.AUTH, problem=c.redact(problem))
 
 
-def general_steps(settings: Settings, audience: Audience = Audience.WIZARD) -> tuple[str, ...]:
+def general_steps(
+    settings: Settings, audience: Audience = Audience.WIZARD, config_path: Path | None = None
+) -> tuple[str, ...]:
     """The troubleshooting steps shown after the diagnosis: the relay's for protocol http."""
     which = "http" if settings.protocol == "http" else "smtp"
-    return tuple(expand(lookup("general", which), audience, {}))
+    return tuple(expand(lookup("general", which), audience, {}, config_path=config_path))

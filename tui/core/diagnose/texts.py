@@ -2,7 +2,9 @@
 
 A text is a string or a `{wizard, cli}` table; `{name}` is filled from the values given,
 `{key.x}` / `{field.x}` name the setting `Key.X` the way the reader knows it (the wizard's label,
-or the settings key). In a list of steps "@name" expands to a named list or step. See the
+or the settings key); `{run.login}` is a mailwiz command for the settings the reader uses
+(`tui.core.locations.command_for`: with --config PATH when they are not where mailwiz looks).
+In a list of steps "@name" expands to a named list or step. See the
 comment at the top of texts.toml for the whole format.
 """
 
@@ -13,9 +15,23 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from tui.core.keys import FOLDED, Key, label
+from tui.core.locations import command_for
+
+#: `{run.NAME}` in a text: the subcommand and options of each suggested command.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "login": ("login",),
+    "login_browser": ("login", "--browser"),
+    "login_file": ("login", "--store", "file"),
+    "login_keyring": ("login", "--store", "keyring"),
+    "password": ("password",),
+    "test": ("test",),
+    "test_json": ("test", "--json"),
+    "flush": ("queue", "--flush"),
+}
 
 
 class Audience(StrEnum):
@@ -42,12 +58,14 @@ def lookup(*path: str) -> Any:
     return node
 
 
-def name_of(key: Key, audience: Audience, *, place: bool = False) -> str:
+def name_of(
+    key: Key, audience: Audience, *, place: bool = False, config_path: Path | None = None
+) -> str:
     """A setting as the reader knows it: "CA file" in the wizard, smtp.ca_file on the command
     line; as a place ("the CA file field") when `place`."""
     if audience is Audience.CLI:
         if key is Key.PASSWORD and place:
-            return "the password (store it with `mailwiz password`)"
+            return f"the password (store it with `{command_for(config_path, 'password')}`)"
         if key is Key.RECIPIENT:
             return "the --to address"
         return key.value
@@ -60,18 +78,36 @@ def name_of(key: Key, audience: Audience, *, place: bool = False) -> str:
 class _Names:
     """`{key.ca_file}` in a text: the attribute is the Key member's name in lower case."""
 
-    def __init__(self, audience: Audience, place: bool) -> None:
+    def __init__(self, audience: Audience, place: bool, config_path: Path | None) -> None:
         self._audience = audience
         self._place = place
+        self._config_path = config_path
 
     def __getattr__(self, name: str) -> str:
-        return name_of(Key[name.upper()], self._audience, place=self._place)
+        key = Key[name.upper()]
+        return name_of(key, self._audience, place=self._place, config_path=self._config_path)
+
+
+class _Commands:
+    """`{run.login}` in a text: the command `COMMANDS["login"]` for these settings."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self._config_path = config_path
+
+    def __getattr__(self, name: str) -> str:
+        return command_for(self._config_path, *COMMANDS[name])
 
 
 class _Values(Mapping[str, object]):
-    def __init__(self, values: Callable[[str], object], audience: Audience) -> None:
+    def __init__(
+        self, values: Callable[[str], object], audience: Audience, config_path: Path | None
+    ) -> None:
         self._values = values
-        self._names = {"key": _Names(audience, False), "field": _Names(audience, True)}
+        self._names: dict[str, object] = {
+            "key": _Names(audience, False, config_path),
+            "field": _Names(audience, True, config_path),
+            "run": _Commands(config_path),
+        }
 
     def __getitem__(self, name: str) -> object:
         if name in self._names:
@@ -91,20 +127,25 @@ def render(
     values: Callable[[str], object] | Mapping[str, object] = {},  # noqa: B006 (read only)
     *,
     markdown: bool = False,
+    config_path: Path | None = None,
 ) -> str:
-    """One text for `audience`, its {placeholders} filled; **bold** kept only for Markdown."""
+    """One text for `audience`, its {placeholders} filled; **bold** kept only for Markdown;
+    `{run.x}` commands written for the settings at `config_path`."""
     if isinstance(text, dict):
         text = text[audience.value]
     if not isinstance(text, str):
         raise TypeError(f"a text must be a string or a {{wizard, cli}} table, not {text!r}")
     get = values.__getitem__ if isinstance(values, Mapping) else values
-    out = text.format_map(_Values(get, audience))
+    out = text.format_map(_Values(get, audience, config_path))
     return out if markdown else out.replace("**", "")
 
 
-def say(*path: str, audience: Audience = Audience.CLI, **values: Any) -> str:
-    """The text at `path` ("keep", "none") for `audience`, its {placeholders} from `values`."""
-    return render(lookup(*path), audience, values)
+def say(
+    *path: str, audience: Audience = Audience.CLI, config_path: Path | None = None, **values: Any
+) -> str:
+    """The text at `path` ("keep", "none") for `audience`, its {placeholders} from `values`,
+    its `{run.x}` commands for the settings at `config_path`."""
+    return render(lookup(*path), audience, values, config_path=config_path)
 
 
 def expand(
@@ -115,6 +156,7 @@ def expand(
     app_password: str = "",
     provider_steps: tuple[str, ...] = (),
     markdown: bool = False,
+    config_path: Path | None = None,
 ) -> list[str]:
     """A list of steps, each "@name" replaced by [steps.name] (recursively) or [step].name;
     "@app-password" is the steps of `app_password` (a provider's guidance key), else the
@@ -136,10 +178,11 @@ def expand(
                     app_password=app_password,
                     provider_steps=provider_steps,
                     markdown=markdown,
+                    config_path=config_path,
                 )
                 continue
             item = lookup("step", name)
-        out.append(render(item, audience, values, markdown=markdown))
+        out.append(render(item, audience, values, markdown=markdown, config_path=config_path))
     return out
 
 

@@ -59,6 +59,7 @@ if TYPE_CHECKING:  # the same names as _WHERE below, for the type checker
     from tui.core.mta.submit import submit_message as submit_message
     from tui.core.mta.syslog import trouble as trouble
     from tui.core.mta.system import load_system as load_system
+    from tui.core.mta.texts import commands as commands
     from tui.core.mta.texts import say as say
     from tui.core.mta.trust import read_user_files as read_user_files
 
@@ -77,6 +78,7 @@ _WHERE: dict[str, str] = {
     "Status": "tui.core.mta.listing",
     "Unreadable": "tui.core.mta.listing",
     "administer": "tui.core.mta.admin",
+    "commands": "tui.core.mta.texts",
     "copy_named": "tui.core.mta.install",
     "flush": "tui.core.mta.runner",
     "install_plan": "tui.core.mta.install",

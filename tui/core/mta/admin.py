@@ -9,11 +9,12 @@ left alone (try again in a moment).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
 
 from tui.core.mta import syslog
 from tui.core.mta.spool import Folder, Spool, user_name
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 
 Action = Literal["delete", "hold", "requeue"]
 _FROM: dict[Action, tuple[Folder, ...]] = {
@@ -28,11 +29,15 @@ class AdminRefused(Exception):
     """The action cannot be done; str() says why and what to do."""
 
 
-def administer(spool: Spool, action: Action, message_id: str) -> str:
+def administer(
+    spool: Spool, action: Action, message_id: str, config_path: Path | None = None
+) -> str:
     """Do `action` on the message; returns what was done, in a few words."""
     where = spool.where(message_id)
     if where is None:
-        raise AdminRefused(say("admin-no-such", id=message_id, spool=spool.root))
+        raise AdminRefused(
+            say("admin-no-such", id=message_id, spool=spool.root, **commands(config_path))
+        )
     if where not in _FROM[action]:
         folders = ", ".join(f"{f}/" for f in _FROM[action])
         raise AdminRefused(

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 
 if TYPE_CHECKING:
     from tui.core.settings import Settings
@@ -93,12 +93,12 @@ def _ours(link: Path, mailwiz: Path) -> bool:
     return link.is_symlink() and Path(os.readlink(link)).name == mailwiz.name
 
 
-def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup) -> str:
+def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup, source: Path) -> str:
     real = "/" + relative
     package = owner_of(real)
     if package:
-        return say("install-package", path=real, package=package)
-    return say("install-in-the-way", path=root / relative, real=real)
+        return say("install-package", path=real, package=package, **commands(source))
+    return say("install-in-the-way", path=root / relative, real=real, **commands(source))
 
 
 def program_blocker(mailwiz: Path) -> str | None:
@@ -227,7 +227,7 @@ def install_plan(
         if _ours(link, mailwiz):
             continue
         if os.path.lexists(link):
-            plan.blockers.append(_link_blocker(root, relative, owner_of))
+            plan.blockers.append(_link_blocker(root, relative, owner_of, source))
         plan.steps.append(
             Step(
                 say("install-step-link", link=link, target=mailwiz),
@@ -335,7 +335,8 @@ def uninstall_plan(root: Path, mailwiz: Path) -> Plan:
     spool = Spool(root / SPOOL)
     waiting = _waiting(spool)
     if waiting:
-        plan.blockers.append(say("install-waiting", count=waiting, spool=spool.root))
+        words = say("install-waiting", count=waiting, spool=spool.root, **commands(root / SETTINGS))
+        plan.blockers.append(words)
     units = [p for p in created if p.startswith(UNITS)]
     if units and root == Path("/") and uses_systemd(root):
         plan.steps.append(
@@ -390,7 +391,7 @@ def _spool_removal(spool: Spool) -> Step:
     ]
     if waiting:
         return Step(
-            say("install-step-keep-queue", spool=spool.root, count=len(waiting)),
+            say("install-step-keep-queue", spool=spool.root, count=len(waiting), **commands(None)),
             lambda: None,
         )
     return Step(

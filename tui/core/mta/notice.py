@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from tui.core.mta import syslog
 from tui.core.mta.local import Resolver, UnknownLocalName, local_domains
 from tui.core.mta.spool import Envelope, Spool, new_id
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 from tui.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ def build(envelope: Envelope, data: Formed, settings: Settings, to: str) -> byte
             "notice-body", host=os.uname().nodename, refused=refused,
             reason=envelope.last_error or "unknown", id=envelope.id,
             subject=envelope.subject or "(none)", days=f"{FAILED_KEPT / 86400:g}",
+            **commands(None),
         )
     )  # fmt: skip
     notice.add_attachment(_headers(data), subtype="rfc822-headers")

@@ -39,7 +39,7 @@ from tui.core.mta.reading import Reader
 from tui.core.mta.rewrite import Head, MessageProblem, Prepared, prepare_head
 from tui.core.mta.spool import Envelope, Held, Spool, SpoolError, new_id
 from tui.core.mta.system import System, load_password, read_settings
-from tui.core.mta.texts import say
+from tui.core.mta.texts import commands, say
 
 if TYPE_CHECKING:
     from tui.core.events import SendEvent
@@ -259,7 +259,9 @@ def leave_in_drop(
 ) -> Submitted:
     """A caller who may not read the settings (PHP as www-data): the runner delivers it."""
     if not places.is_system_spool(spool.root):
-        raise MtaError.of(SysExit.CONFIG, "no-system-queue", path=config_path)
+        raise MtaError.of(
+            SysExit.CONFIG, "no-system-queue", path=config_path, **commands(config_path)
+        )
     message_id = _drop(spool, invocation, message)
     return Submitted("drop", message_id, spool.drop)
 
@@ -272,7 +274,7 @@ def keep_until_fixed(
     if not places.is_system_spool(spool.root):
         spool_ready(spool)
     message_id = _drop(spool, invocation, message)
-    note = say("kept-for-settings", reason=broken.message, id=message_id)
+    note = say("kept-for-settings", reason=broken.message, id=message_id, **commands(config_path))
     return Submitted("drop", message_id, spool.drop, notes=(note,))
 
 
@@ -348,6 +350,7 @@ def deliver_now(held: Held, system: System, on_event: OnEvent | None) -> Submitt
             refused=result.refused,
             error=result.error,
             folder=spool.failed,
+            **commands(system.config_path),
         )
     if outcome == "failed":
         raise MtaError.of(
@@ -357,6 +360,7 @@ def deliver_now(held: Held, system: System, on_event: OnEvent | None) -> Submitt
             error=result.error,
             folder=spool.failed,
             id=held.id,
+            **commands(system.config_path),
         )
     said = say("outcome", outcome=outcome, error=f": {result.error}" if result.error else "")
     return Submitted("queue", held.id, spool.queue, verbose=(queued, said))

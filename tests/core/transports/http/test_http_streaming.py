@@ -4,9 +4,11 @@ gives (the email package's text, as before), with a Content-Length, never chunke
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import os
+import random
 import re
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from tests.core.transports.http.sending import collect
 from tests.core.transports.http.test_http_apis import api_settings
 from tests.relay_server import relay_settings
 from tests.tricky_messages import MESSAGES, email_text, first_difference
-from tui.core.message import Outgoing, RawOutgoing
+from tui.core.message import Attachment, Outgoing, RawOutgoing
 from tui.core.settings import Settings
 from tui.core.wire import MessageFile
 
@@ -74,3 +76,24 @@ async def test_a_queued_message_sends_what_its_text_in_memory_sends(
         assert len(body) == 1 and first_difference(body[0], expected) is None
     if email_text(data):
         assert outcomes[0], f"{api} refused the message"
+
+
+@pytest.mark.parametrize("api", ["relay", "postmark", "mailgun", "sendgrid", "resend"])
+async def test_an_attachment_from_a_file_is_sent_as_its_bytes_in_memory_are(
+    api: str, tmp_path: Path
+) -> None:
+    """Read from its file in pieces (base64 by 57 KiB for the JSON APIs), never whole."""
+    content = random.Random(3).randbytes(3 * 57 * 1024 + 2)  # several pieces, not by 3
+    path = tmp_path / "report.bin"
+    path.write_bytes(content)
+    from_file = Attachment.from_path(path)
+    in_memory = Attachment(from_file.filename, from_file.content_type, content)
+    with serve_api(api) as server:
+        settings = settings_for(api, server.port)
+        for item in (from_file, in_memory):
+            out = Outgoing(TO, "Report", "See the file.", attachments=(item,))
+            assert (await collect(settings, out, key=KEY))[1].ok
+    streamed, whole = server.received
+    assert int(streamed.headers["content-length"]) == len(streamed.body)
+    assert first_difference(sent_bytes(streamed), sent_bytes(whole)) is None
+    assert content in whole.body or base64.b64encode(content) in whole.body
