@@ -44,31 +44,39 @@ def run(args: argparse.Namespace, config_path: Path) -> int:
     return Exit.OK
 
 
+def _row(name: str) -> str:
+    """A row's label, as tui/commands/texts.toml [show.rows] words it."""
+    return str(say.raw("show.rows").get(name, name))
+
+
 def settings_rows(loaded: Loaded) -> list[tuple[str, str]]:
     settings = loaded.settings
     rows: list[tuple[str, str]] = [
-        ("protocol", settings.protocol),
-        ("provider", settings.provider),
+        (_row("protocol"), settings.protocol),
+        (_row("provider"), settings.provider),
     ]
     if settings.protocol == "smtp":
         smtp = settings.smtp
         rows += [
-            ("host", smtp.host),
-            ("port", str(smtp.port)),
-            ("security", security_words(smtp.security)),
-            ("username", smtp.username or say("show.none")),
-            ("verify certificate", "yes" if smtp.verify_certificate else "NO"),
+            (_row("host"), smtp.host),
+            (_row("port"), str(smtp.port)),
+            (_row("security"), security_words(smtp.security)),
+            (_row("username"), smtp.username or say("show.none")),
+            (
+                _row("verify certificate"),
+                say("show.yes") if smtp.verify_certificate else say("show.no"),
+            ),
         ]
         if smtp.ca_file:
-            rows.append(("CA file", smtp.ca_file))
-        rows.append(("timeout", f"{smtp.timeout:g} s"))
+            rows.append((_row("CA file"), smtp.ca_file))
+        rows.append((_row("timeout"), f"{smtp.timeout:g} s"))
     else:
         rows += _http_rows(settings)
     rows += [
-        ("sender address", settings.from_address or say("show.none")),
-        ("sender name", settings.sender.name or say("show.none")),
-        ("replies to", settings.sender.reply_to or say("show.reply-to-default")),
-        ("copy of every email", settings.sender.copy_to or say("show.none")),
+        (_row("sender address"), settings.from_address or say("show.none")),
+        (_row("sender name"), settings.sender.name or say("show.none")),
+        (_row("replies to"), settings.sender.reply_to or say("show.reply-to-default")),
+        (_row("copy of every email"), settings.sender.copy_to or say("show.none")),
     ]
     return rows
 
@@ -78,7 +86,7 @@ def _http_rows(settings: Settings) -> list[tuple[str, str]]:
     """The relay's URL, or which provider API, where it posts and (Mailgun) the domain."""
     from tui.core.http_apis import http_rows
 
-    return [*http_rows(settings), ("timeout", f"{settings.http.timeout:g} s")]
+    return [*http_rows(settings), (_row("timeout"), f"{settings.http.timeout:g} s")]
 
 
 def secret_rows(loaded: Loaded) -> list[tuple[str, str]]:
@@ -117,16 +125,16 @@ def app_rows(settings: Settings) -> list[tuple[str, str]]:
     from tui.core.credentials import app_scope, app_token_url, provider_name
 
     oauth = settings.oauth
-    rows = [("sign-in", say("show.app-sign-in", provider=provider_name(oauth.provider)))]
+    rows = [(_row("sign-in"), say("show.app-sign-in", provider=provider_name(oauth.provider)))]
     if oauth.provider == "google":
-        rows.append(("service account key", oauth.service_account or say("show.none")))
+        rows.append((_row("service account key"), oauth.service_account or say("show.none")))
     else:
-        rows.append(("client ID", oauth.client_id or say("show.no-client-id")))
+        rows.append((_row("client ID"), oauth.client_id or say("show.no-client-id")))
         if oauth.provider == "microsoft":
-            rows.append(("tenant", oauth.tenant))
-    rows.append(("token URL", app_token_url(settings) or say("show.token-uri-of-key")))
-    rows.append(("scope", app_scope(settings)))
-    rows.append(("sends as", settings.smtp.username or say("show.no-username")))
+            rows.append((_row("tenant"), oauth.tenant))
+    rows.append((_row("token URL"), app_token_url(settings) or say("show.token-uri-of-key")))
+    rows.append((_row("scope"), app_scope(settings)))
+    rows.append((_row("sends as"), settings.smtp.username or say("show.no-username")))
     return rows
 
 
@@ -136,19 +144,18 @@ def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]
     from tui.core.credentials import sign_in_status
 
     status = sign_in_status(settings, config_path)
-    rows = [("sign-in", say("show.person-sign-in", provider=status.provider))]
-    rows.append(("client ID", status.client_id or say("show.no-client-id")))
+    rows = [(_row("sign-in"), say("show.person-sign-in", provider=status.provider))]
+    rows.append((_row("client ID"), status.client_id or say("show.no-client-id")))
     if status.tenant:
-        rows.append(("tenant", status.tenant))
-    rows.append(("token URL", status.token_url or say("show.no-token-url")))
+        rows.append((_row("tenant"), status.tenant))
+    rows.append((_row("token URL"), status.token_url or say("show.no-token-url")))
     if status.state == "unknown":
-        rows.append(("signed in", say("show.cannot-tell-why", problem=status.problem)))
+        rows.append((_row("signed in"), say("show.cannot-tell-why", problem=status.problem)))
     elif status.state == "not-signed-in":
-        rows.append(
-            ("signed in", say("show.not-signed-in", login=command_for(config_path, "login")))
-        )
+        login = command_for(config_path, "login")
+        rows.append((_row("signed in"), say("show.not-signed-in", login=login)))
     else:
-        rows.append(("signed in as", status.username or say("show.unknown")))
+        rows.append((_row("signed in as"), status.username or say("show.unknown")))
         left = status.seconds_left
         if left == float("inf"):
             state = say("show.no-expiry")
@@ -158,6 +165,6 @@ def sign_in_rows(settings: Settings, config_path: Path) -> list[tuple[str, str]]
             state = say("show.valid-for", minutes=minutes)
         else:
             state = say("show.expired")
-        rows.append(("access token", state))
-    rows.append(("sign-in kept in", status.stored_in))
+        rows.append((_row("access token"), state))
+    rows.append((_row("sign-in kept in"), status.stored_in))
     return rows
