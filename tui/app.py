@@ -189,7 +189,8 @@ class MailwizApp(WizardKeys):
                 if go_on:
                     self.open_fields(settings, check_all=check_all, provider=shown)
 
-            self.push_screen(GuidanceScreen(shown or provider), after_guidance)
+            guide = GuidanceScreen(shown or provider, config_path=self.config_path)
+            self.push_screen(guide, after_guidance)
         else:
             self.open_fields(settings, check_all=check_all, provider=shown)
 
@@ -240,7 +241,10 @@ class MailwizApp(WizardKeys):
 
         if has_guidance(message.provider):
             label = say("wizard.guide_return")
-            self.push_screen(GuidanceScreen(message.provider, continue_label=label))
+            guide = GuidanceScreen(
+                message.provider, continue_label=label, config_path=self.config_path
+            )
+            self.push_screen(guide)
 
     def on_fields_screen_submitted(self, message: FieldsScreen.Submitted) -> None:
         result = message.result

@@ -232,7 +232,7 @@ def test_status_warns_ahead_of_a_client_secret_and_a_certificate_ending(
 
 
 async def test_the_wizard_offers_the_app_sign_in_for_work_accounts_only() -> None:
-    from tests.screens.test_fields import Host, preset, visible
+    from tests.screens.forms import Host, preset, visible
     from tests.ui_helpers import SIZE
     from tui.screens.fields import FieldsScreen
     from tui.widgets import ChoiceRow

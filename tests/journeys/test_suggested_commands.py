@@ -231,6 +231,13 @@ async def test_the_save_screens_what_next_keeps_the_settings_path(
     assert f"sudo mailwiz --config {where.path} install-mta" in text
 
 
+def test_the_guidance_pages_name_the_settings_being_edited(where: Where) -> None:
+    from tui.core.diagnose import page
+
+    where.check(page("google-oauth", "Google", where.path), "login")
+    where.check(page("microsoft-entra", "Microsoft", where.path), "login", "--browser")
+
+
 # ------------------------------------------------------------------ the guard
 
 SUBCOMMANDS = (
@@ -270,13 +277,15 @@ def _toml_strings(value: object) -> Iterator[tuple[int, str]]:
 
 
 def hand_written_suggestions(folder: Path) -> list[str]:
-    """Every "mailwiz <subcommand>" in a texts file or a Python string under `folder`."""
+    """Every "mailwiz <subcommand>" in a texts file, a page or a Python string under `folder`."""
     found = []
     for path in sorted(folder.rglob("*")):
         if path.suffix == ".py":
             strings = _python_strings(path.read_text(encoding="utf-8"))
         elif path.suffix == ".toml":
             strings = _toml_strings(tomllib.loads(path.read_text(encoding="utf-8")))
+        elif path.suffix == ".md":  # the guidance pages: {run.login} there
+            strings = iter([(0, path.read_text(encoding="utf-8"))])
         else:
             continue
         for line, text in strings:

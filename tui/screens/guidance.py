@@ -12,6 +12,7 @@ module only when the screen is first needed, so the first screen appears fast.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import ClassVar
 
 from markdown_it import MarkdownIt
@@ -79,11 +80,14 @@ class GuidanceScreen(Screen[bool]):
         Binding("escape", "back", say("keys.back")),
     ]
 
-    def __init__(self, provider: Provider, *, continue_label: str = "") -> None:
-        """`continue_label`: the word for going on ("Continue" when empty)."""
+    def __init__(
+        self, provider: Provider, *, continue_label: str = "", config_path: Path | None = None
+    ) -> None:
+        """`continue_label`: the word for going on ("Continue" when empty); `config_path`: the
+        settings being edited, named in the commands a page suggests."""
         super().__init__()
         self.provider = provider
-        self.text = guidance_text(provider)
+        self.text = guidance_text(provider, config_path)
         self.links = links_in(self.text)
         self.continue_label = continue_label or say("continue")
 

@@ -8,6 +8,8 @@ Markdown widget, so that the fields screen can ask cheaply whether ctrl+g has a 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tui.core.diagnose import has_page, page
 from tui.core.providers import Provider, steps_markdown
 
@@ -20,8 +22,9 @@ def has_guidance(provider: Provider) -> bool:
     return has_page(provider.guidance) or _steps_only(provider)
 
 
-def guidance_text(provider: Provider) -> str:
-    """The provider's guidance (Markdown); FileNotFoundError if there is none."""
+def guidance_text(provider: Provider, config_path: Path | None = None) -> str:
+    """The provider's guidance (Markdown), its commands for the settings at `config_path`;
+    FileNotFoundError if there is none."""
     if _steps_only(provider):
         return steps_markdown(provider)
-    return page(provider.guidance, provider.name)
+    return page(provider.guidance, provider.name, config_path)

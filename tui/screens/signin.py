@@ -318,7 +318,10 @@ class SignInScreen(Screen[SignedIn | None]):
         if provider is not None:
             from tui.screens.guidance import GuidanceScreen
 
-            self.app.push_screen(GuidanceScreen(provider, continue_label=say("guide_return")))
+            guide = GuidanceScreen(
+                provider, continue_label=say("guide_return"), config_path=self.config_path
+            )
+            self.app.push_screen(guide)
 
     def action_use_stored(self) -> None:
         if self.stored is not None:

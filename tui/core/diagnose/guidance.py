@@ -1,7 +1,8 @@
 """The guidance pages shown before the fields (guidance/<key>.md), with their steps filled in.
 
 A page holds `<!-- steps: NAME -->` where the steps of [steps.NAME] in texts.toml go, so the
-app-password steps a page shows are the very ones a diagnosis gives.
+app-password steps a page shows are the very ones a diagnosis gives; `{run.login}` is a mailwiz
+command for the settings being edited (texts.COMMANDS, written by command_for).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.diagnose.texts import Audience, expand, lookup
+from tui.core.diagnose.texts import COMMANDS, Audience, expand, lookup
+from tui.core.locations import command_for
 
 GUIDANCE_DIR = Path(__file__).with_name("guidance")
 STEPS_MARK = re.compile(r"<!--\s*steps:\s*([a-z0-9-]+)\s*-->")
+RUN_MARK = re.compile(r"\{run\.([a-z_]+)\}")
 _URL = re.compile(r"https?://[^\s)>\]`\\]+")
 
 
@@ -32,7 +35,9 @@ def has_page(key: str) -> bool:
     return bool(key) and (GUIDANCE_DIR / f"{key}.md").is_file()
 
 
-def page(key: str, provider: str) -> str:
-    """The Markdown of guidance page `key`; FileNotFoundError when there is none."""
+def page(key: str, provider: str, config_path: Path | None = None) -> str:
+    """The Markdown of guidance page `key`, its commands for the settings at `config_path`;
+    FileNotFoundError when there is none."""
     text = (GUIDANCE_DIR / f"{key}.md").read_text(encoding="utf-8")
+    text = RUN_MARK.sub(lambda m: command_for(config_path, *COMMANDS[m.group(1)]), text)
     return STEPS_MARK.sub(lambda m: steps_markdown(m.group(1), provider), text)
