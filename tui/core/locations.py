@@ -70,14 +70,17 @@ def resolve_config_path(
 MTA_COMMANDS = frozenset({"queue", "sendmail"})
 
 
-def command_for(config_path: Path | None, *args: str, sudo: bool = False) -> str:
+def command_for(
+    config_path: Path | None, *args: str, sudo: bool = False, program: str = "mailwiz"
+) -> str:
     """The ONE way to write a mailwiz command line to suggest: `mailwiz test` for the settings
     mailwiz finds by itself, `mailwiz --config PATH test` for any other (so the suggestion
     works as printed), quoted for a shell. With `sudo`, `--config` always: root's usual
-    settings are not the user's. `args` are the subcommand and its options."""
+    settings are not the user's. `args` are the subcommand and its options; `program` another
+    mailwiz to run (a root-owned copy's path)."""
     import shlex
 
-    words = ["sudo", "mailwiz"] if sudo else ["mailwiz"]
+    words = ["sudo", program] if sudo else [program]
     if config_path is not None and (sudo or config_path != _usual_for(args)):
         words += ["--config", str(config_path)]
     return shlex.join([*words, *args])

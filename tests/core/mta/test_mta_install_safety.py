@@ -158,6 +158,8 @@ def test_a_mailwiz_a_user_can_change_is_refused(user: Mta, tmp_path: Path, user_
     assert done.returncode == 2, done.stdout + done.stderr
     assert f"{user_venv}" in done.stderr and "is not owned by root" in done.stderr
     assert "/opt/mailwiz" in done.stderr
+    # the command to run from the root-owned copy keeps the settings it was given
+    assert f"sudo /opt/mailwiz/bin/mailwiz --config {user.config} install-mta" in done.stderr
     assert not root.exists() or files_under(root) == []
 
 

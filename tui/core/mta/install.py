@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tui.core.locations import command_for
 from tui.core.mta import trust
 from tui.core.mta.spool import DROP_MODE, Spool
 from tui.core.mta.texts import commands, say
@@ -101,7 +102,11 @@ def _link_blocker(root: Path, relative: str, owner_of: OwnerLookup, source: Path
     return say("install-in-the-way", path=root / relative, real=real, **commands(source))
 
 
-def program_blocker(mailwiz: Path) -> str | None:
+#: Where the README and the refusal below put a root-owned copy of mailwiz.
+ROOT_COPY = "/opt/mailwiz/bin/mailwiz"
+
+
+def program_blocker(mailwiz: Path, source: Path | None = None) -> str | None:
     """Root will run `mailwiz` from the runner and every link: refused when a user could
     change any of it (a venv in a home folder, an editable install of a checkout)."""
     found = trust.program_problems(mailwiz)
@@ -109,7 +114,10 @@ def program_blocker(mailwiz: Path) -> str | None:
         return None
     path, why = found[0]
     more = say("install-more-paths", count=len(found) - 1) if len(found) > 1 else ""
-    return say("install-untrusted", path=path, why=why, more=more, mailwiz=mailwiz)
+    copy = command_for(source, "install-mta", sudo=True, program=ROOT_COPY)
+    return say(
+        "install-untrusted", path=path, why=why, more=more, mailwiz=mailwiz, install_copy=copy
+    )
 
 
 def _units(mailwiz: Path) -> dict[str, str]:
@@ -199,7 +207,7 @@ def install_plan(
     if owner_of is None:
         owner_of = dpkg_owner if root == Path("/") else (lambda _path: None)
     plan = Plan()
-    blocker = program_blocker(mailwiz)
+    blocker = program_blocker(mailwiz, source)
     if blocker:
         plan.blockers.append(blocker)
     created: list[str] = []
