@@ -41,6 +41,7 @@ def test_device_login_approved(oauth_practice: OAuthPractice, oauth_config: Path
     out, err = finish(process, seen)
     assert process.returncode == Exit.OK, err
     assert "Signed in as practice@example.com" in out
+    assert f"Next: mailwiz --config {oauth_config} test" in out  # the settings it was given
     stored = token_file(oauth_config)
     assert stat.S_IMODE(stored.stat().st_mode) == 0o600
     saved = json.loads(stored.read_text())

@@ -66,6 +66,9 @@ def engine_not_loaded(monkeypatch: pytest.MonkeyPatch, starttls_server: SmtpServ
     """The SMTP engine as in a fresh process on a slow disk: not imported yet, and its import
     takes a while (both restored afterwards)."""
     name = engine_module(starttls_server.settings())
+    parent, _, child = name.rpartition(".")
+    if name in sys.modules:  # afterwards the engine every other test imported, everywhere
+        monkeypatch.setattr(sys.modules[parent], child, sys.modules[name])
     monkeypatch.delitem(sys.modules, name, raising=False)
     disk = SlowDisk(name)
     monkeypatch.setattr(sys, "meta_path", [disk, *sys.meta_path])

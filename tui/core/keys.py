@@ -7,6 +7,7 @@ A value is the dotted settings key (`smtp.host`), which the command line names i
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 
 from tui.core.texts import Texts
@@ -58,11 +59,24 @@ FOLDED = frozenset({Key.SMTP_TIMEOUT, Key.HTTP_TIMEOUT})
 
 
 #: What each `smtp.security` value means, in the words every screen and command uses.
-SECURITY_WORDS: dict[str, str] = {
-    "tls": "TLS from the first byte",
-    "starttls": "STARTTLS",
-    "none": "no encryption",
-}
+class _SecurityWords(Mapping[str, str]):
+    """tui/core/texts.toml [keys.security], read when a word is first asked for."""
+
+    def _words(self) -> dict[str, str]:
+        words: dict[str, str] = say.raw("keys.security")
+        return words
+
+    def __getitem__(self, value: str) -> str:
+        return self._words()[value]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words())
+
+    def __len__(self) -> int:
+        return len(self._words())
+
+
+SECURITY_WORDS: Mapping[str, str] = _SecurityWords()
 
 
 def security_words(value: str) -> str:

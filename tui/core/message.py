@@ -359,9 +359,17 @@ def test_outgoing(
     return Outgoing(to=to, subject=say("message.test-subject", host=host), text=text, html=html)
 
 
+def _row(name: str) -> str:
+    """A row's label in the test message, as tui/core/texts.toml [message.rows] words it."""
+    return str(say.raw("message.rows").get(name, name))
+
+
 def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
     sender = settings.sender
-    rows = [("provider", settings.provider or "custom"), ("protocol", settings.protocol)]
+    rows = [
+        (_row("provider"), settings.provider or "custom"),
+        (_row("protocol"), settings.protocol),
+    ]
     if settings.protocol == "http":
         from tui.core.http_apis import http_rows
 
@@ -369,25 +377,25 @@ def _settings_rows(settings: Settings) -> list[tuple[str, str]]:
     else:
         smtp = settings.smtp
         rows += [
-            ("server", smtp.host),
-            ("port", str(smtp.port)),
-            ("security", security_words(smtp.security)),
-            ("username", smtp.username or say("message.no-login")),
+            (_row("server"), smtp.host),
+            (_row("port"), str(smtp.port)),
+            (_row("security"), security_words(smtp.security)),
+            (_row("username"), smtp.username or say("message.no-login")),
             (
-                "certificate check",
+                _row("certificate check"),
                 say("message.check-on" if smtp.verify_certificate else "message.check-off"),
             ),
         ]
         if smtp.ca_file:
-            rows.append(("extra CA file", smtp.ca_file))
-    rows.append(("from", settings.from_address))
+            rows.append((_row("extra CA file"), smtp.ca_file))
+    rows.append((_row("from"), settings.from_address))
     if sender.name:
-        rows.append(("display name", sender.name))
+        rows.append((_row("display name"), sender.name))
     if sender.reply_to:
-        rows.append(("replies to", sender.reply_to))
+        rows.append((_row("replies to"), sender.reply_to))
     if sender.copy_to:
         # The copy address is a Bcc: naming it here would show it to the recipient.
-        rows.append(("copy of every email", say("message.copy-bcc")))
+        rows.append((_row("copy of every email"), say("message.copy-bcc")))
     return rows
 
 
