@@ -28,6 +28,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Collapsible, Input, Static
 
+from tui.core.carry import provider_or_custom
 from tui.core.keys import Key
 from tui.core.providers import CUSTOM_ID, HTTP_ID, Provider, get_provider
 from tui.core.settings import Settings
@@ -40,16 +41,9 @@ from tui.screens.fields_secrets import SecretKeeper
 from tui.widgets import ChoiceRow, GlyphCheckbox
 from tui.widgets.footer import FittingFooter
 
-__all__ = ["FieldsScreen", "FormResult", "provider_or_custom"]
+__all__ = ["FieldsScreen", "FormResult"]
 
 say = Texts(__package__ or "tui.screens", "fields_texts.toml")
-
-
-def provider_or_custom(provider_id: str) -> Provider:
-    try:
-        return get_provider(provider_id)
-    except KeyError:
-        return get_provider(CUSTOM_ID)
 
 
 class FieldsScreen(FormEncryption):

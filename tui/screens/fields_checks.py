@@ -85,4 +85,6 @@ def _http_problems(settings: Settings, state: FormState, found: dict[Key, list[P
         found[Key.PASSWORD].append(Problem(Key.PASSWORD, say("problems.api_key")))
     problem = key_problem(state.password)
     if problem:  # it could never go in the request's header
-        found[Key.PASSWORD].append(Problem(Key.PASSWORD, problem[0].upper() + problem[1:] + "."))
+        found[Key.PASSWORD].append(
+            Problem(Key.PASSWORD, say("problems.api_key_unusable", problem=problem))
+        )
