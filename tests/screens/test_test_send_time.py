@@ -20,10 +20,11 @@ from textual.widgets import Static
 
 from tests.servers import PASSWORD, SmtpServer
 from tests.ui_helpers import ScreenHost
+from tests.waiting import eventually
 from tui.cli import main
 from tui.core.report import stage_label
 from tui.core.send import ENGINE_STAGE, engine_module
-from tui.core.settings import save_settings
+from tui.core.settings import SenderSettings, Settings, SmtpSettings, save_settings
 from tui.screens.test_send import StageRow, TestSendScreen
 
 SLOW_IMPORT = 0.4  # seconds: a cold disk, a busy machine
@@ -62,10 +63,10 @@ class SlowLoader(Loader):
 
 
 @pytest.fixture
-def engine_not_loaded(monkeypatch: pytest.MonkeyPatch, starttls_server: SmtpServer) -> SlowDisk:
+def engine_not_loaded(monkeypatch: pytest.MonkeyPatch) -> SlowDisk:
     """The SMTP engine as in a fresh process on a slow disk: not imported yet, and its import
     takes a while (both restored afterwards)."""
-    name = engine_module(starttls_server.settings())
+    name = engine_module(Settings(protocol="smtp"))
     parent, _, child = name.rpartition(".")
     if name in sys.modules:  # afterwards the engine every other test imported, everywhere
         monkeypatch.setattr(sys.modules[parent], child, sys.modules[name])
@@ -89,10 +90,8 @@ async def test_loading_the_engine_is_a_stage_and_the_total_is_the_sum_of_the_sta
     async with ScreenHost(screen).run_test(size=(100, 30)) as pilot:
         await pilot.press("enter")
         # The screen began the import when it opened; it is not over when Enter is pressed.
-        for _ in range(1000):
-            if screen.record.current_stage == ENGINE_STAGE or screen.state != "running":
-                break
-            await pilot.pause(0.01)
+        stalled = lambda: screen.record.current_stage == ENGINE_STAGE or screen.state != "running"  # noqa: E731
+        await eventually(stalled)
         gate.set()
         assert screen.record.current_stage == ENGINE_STAGE, screen.record.started
         await pilot.app.workers.wait_for_complete()
@@ -128,3 +127,33 @@ def test_mailwiz_test_lists_the_engine_stage(
     stages = [line.split()[1] for line in lines if line.startswith("  ") and " ms" in line]
     assert stages[:2] == [ENGINE_STAGE, "connect"], lines
     assert float(lines[0].split()[2]) >= SLOW_IMPORT * 1000 * 0.9
+
+
+def test_engine_stage_snapshot(
+    snap_compare: Any, tmp_path: Path, engine_not_loaded: SlowDisk
+) -> None:
+    """The engine's row as the user sees it, before a refused connection (port 1), every time
+    shown as a fixed value so the picture is stable."""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 1)) == 0:
+            pytest.skip("something answers on 127.0.0.1:1 here")
+    settings = Settings(
+        provider="custom",
+        smtp=SmtpSettings(host="127.0.0.1", port=1, security="starttls", username="me"),
+        sender=SenderSettings(address="me@example.com"),
+    )
+    screen = TestSendScreen(
+        settings, "irrelevant", tmp_path / "settings.toml", time_format=lambda ms: "12 ms"
+    )
+    gate = engine_not_loaded.gate = threading.Event()
+
+    async def send(pilot: Any) -> None:
+        await pilot.press("enter")
+        await eventually(lambda: screen.record.current_stage == ENGINE_STAGE)
+        gate.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(ScreenHost(screen), terminal_size=(80, 24), run_before=send)
