@@ -166,7 +166,7 @@ async def test_without_a_stored_password_the_field_says_why(tmp_path: Path) -> N
         note = str(fields.query_one("#password-message", Static).render())
         assert "Enter the password" in note
         help_line = str(fields.query_one("#password-help", Static).render())
-        assert "no password stored" in help_line
+        assert "The system keyring gave no password: type it in." in help_line
 
 
 async def test_a_valid_form_goes_to_the_test_screen(tmp_path: Path) -> None:
