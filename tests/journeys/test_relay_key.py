@@ -132,7 +132,7 @@ def test_a_relay_that_wants_a_key_and_got_none_says_how_to_give_one(
         code, _, err = send(path, capsys)
         assert auth_seen(server) == [None]
     assert code == Exit.HTTP
-    assert "takes an API key" in err and "`mailwiz password`" in err
+    assert "takes an API key" in err and f"`mailwiz --config {path} password`" in err
 
 
 def test_the_variable_wins_over_the_stored_key(
@@ -193,7 +193,7 @@ def test_a_refused_key_is_exit_16_and_never_shown(
         code_json, out_json, err_json = send(path, capsys, "--json", "--transcript")
     assert code == code_json == 16
     assert "The API key was refused" in err
-    assert "mailwiz password" in err  # the fix names where the key is kept
+    assert f"mailwiz --config {path} password" in err  # the fix names where the key is kept
     final = json.loads(out_json.strip().splitlines()[-1])
     # the relay repeated the key it got in its answer (no "Bearer" before it): masked
     assert final["exit"] == 16 and "invalid key: [redacted]" in final["reply"]
