@@ -100,3 +100,9 @@ def burst(pilot: Pilot[object], *keys: str) -> None:
         event = events.Key(name, char)
         event.set_sender(app)
         app._driver.send_message(event)
+
+
+async def finished(pilot: Pilot[Any]) -> None:
+    """Wait until the screen's workers (a send, a look-up) are over, and the screen drawn."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

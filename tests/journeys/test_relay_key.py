@@ -204,8 +204,7 @@ def test_a_refused_key_is_exit_16_and_never_shown(
 async def test_the_wizards_test_send_sends_the_stored_key(
     tmp_path: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    from tests.screens.test_test_send_screen import finished
-    from tests.ui_helpers import ScreenHost, visible_text
+    from tests.ui_helpers import ScreenHost, finished, visible_text
     from tui.screens.test_send import TestSendScreen
 
     memory_keyring.entries[ACCOUNT] = WRONG

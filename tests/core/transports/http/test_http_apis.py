@@ -572,8 +572,7 @@ def test_the_diagnosis_names_the_api_not_a_relay(failure: Failure, words: str) -
 
 
 async def test_the_wizards_test_screen_names_the_api(tmp_path: Any, monkeypatch: Any) -> None:
-    from tests.screens.test_test_send_screen import finished
-    from tests.ui_helpers import ScreenHost, visible_text
+    from tests.ui_helpers import ScreenHost, finished, visible_text
     from tui.screens.test_send import TestSendScreen
 
     monkeypatch.setenv("MAILWIZ_PASSWORD", KEY)
