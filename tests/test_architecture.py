@@ -1,5 +1,7 @@
 """The layers hold: no import cycles (deferred imports included), no module imports another
 module's private names, and the front ends reach a core sub-package only through its face.
+And the sizes hold, for the code and its tests alike: no module over 600 lines, no class over
+300, no function over 80.
 
 The import graph comes from grimp (import-linter's engine), which reads every import statement
 of a module, also those inside functions: a deferred import still makes a cycle."""
@@ -12,7 +14,9 @@ from pathlib import Path
 import grimp
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent / "tui"
+from tests.paths import PACKAGE, REPO
+
+ROOT = PACKAGE
 FRONT_ENDS = (
     "tui.app",
     "tui.cli",
@@ -149,3 +153,35 @@ def reaching_inside(graph: grimp.ImportGraph) -> list[str]:
 
 def test_front_ends_import_only_the_face_of_a_core_subpackage(graph: grimp.ImportGraph) -> None:
     assert reaching_inside(graph) == []
+
+
+MODULE_LINES, CLASS_LINES, FUNCTION_LINES = 600, 300, 80
+
+
+def oversized(path: Path, source: str) -> list[str]:
+    """What in one module is over the sizes the architecture allows (docs/ARCHITECTURE.md)."""
+    found = []
+    lines = len(source.splitlines())
+    if lines > MODULE_LINES:
+        found.append(f"{path}: {lines} lines")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            length = (node.end_lineno or node.lineno) - node.lineno + 1
+            limit = CLASS_LINES if isinstance(node, ast.ClassDef) else FUNCTION_LINES
+            if length > limit:
+                found.append(f"{path}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["tui", "tests", "bench", "scripts"])
+def test_no_module_class_or_function_is_over_its_size(folder: str) -> None:
+    found: list[str] = []
+    for path in sorted((REPO / folder).rglob("*.py")):
+        found += oversized(path.relative_to(REPO), path.read_text(encoding="utf-8"))
+    assert found == []
+
+
+def test_the_size_check_can_fail() -> None:
+    body = "".join(f"        x{n} = {n}\n" for n in range(FUNCTION_LINES))
+    source = f"class Small:\n    def long(self) -> None:\n{body}"
+    assert oversized(Path("m.py"), source) == ["m.py:2 long: 81 lines"]
