@@ -146,9 +146,10 @@ def http_rows(settings: Sends) -> list[tuple[str, str]]:
     http = settings.http
     facts = facts_of(http.api)
     if facts.name == "relay":
-        return [("relay URL", redact_url(http.url.strip()) or "(none)")]
-    url = redact_url(http.url.strip()) or f"{facts.default_url} (the API's default)"
-    rows = [("HTTP API", facts.title), ("API URL", url)]
+        return [(say("row-relay-url"), redact_url(http.url.strip()) or say("row-none"))]
+    url = redact_url(http.url.strip()) or say("row-api-default", url=facts.default_url)
+    rows = [(say("row-http-api"), facts.title), (say("row-api-url"), url)]
     if facts.name == "mailgun":
-        rows.append(("sending domain", http.domain.strip() or "(the sender address's domain)"))
+        domain = http.domain.strip() or say("row-sender-domain")
+        rows.append((say("row-sending-domain"), domain))
     return rows

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from tui.core.http_apis import ApiFacts
+from tui.core.http_apis import ApiFacts, say
 from tui.core.keys import Key
 from tui.core.message import Outgoing, RawOutgoing
 from tui.core.settings import Settings
@@ -128,7 +128,7 @@ KEY_MASK = "*" * 8
 def key_note(header: str | None) -> str:
     """The transcript's word on the key: that one was sent and in which header, masked; or
     that none was (the relay without a key). Never the key."""
-    return f"API key sent in {header}: {KEY_MASK}" if header else "no API key sent"
+    return say("key-sent", header=header, mask=KEY_MASK) if header else say("key-not-sent")
 
 
 def counted(n: int, word: str) -> str:
