@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.core.wire import SHOWN_LINES, MessageFile, data_form, formed_message
+from tui.core.wire import SHOWN_LINES, MessageFile, data_form, formed_message, whole_lines
 
 
 def line_by_line(raw: bytes) -> bytes:
@@ -35,6 +35,24 @@ def test_any_cut_into_chunks_converts_like_the_whole(parts: list[bytes], cuts: l
     converted = list(data_form(chunks))
     assert b"".join(converted) == line_by_line(raw)
     assert all(piece.endswith(b"\r\n") for piece in converted)  # whole lines only
+
+
+@given(pieces, st.lists(st.integers(min_value=0, max_value=200)), st.booleans())
+def test_whole_lines_cuts_only_at_line_ends_however_it_is_fed(
+    parts: list[bytes], cuts: list[int], cr: bool
+) -> None:
+    """Every piece but the last ends at a line end the whole message has there (a CR that
+    starts a CRLF is never a cut; a lone CR is one only with `cr`), and nothing is lost."""
+    raw = b"".join(parts)
+    edges = sorted({min(c, len(raw)) for c in cuts} | {0, len(raw)})
+    pieces_out = list(whole_lines([raw[a:b] for a, b in itertools.pairwise(edges)], cr=cr))
+    assert b"".join(pieces_out) == raw
+    ends = re.compile(rb"\r\n|\n|\r(?!\n)" if cr else rb"\n")
+    line_ends = {m.end() for m in ends.finditer(raw)}
+    at = 0
+    for piece in pieces_out[:-1]:
+        at += len(piece)
+        assert at in line_ends and not (raw[at - 1 : at] == b"\r" and raw[at : at + 1] == b"\n")
 
 
 def test_a_formed_message_is_read_from_its_file_twice_and_never_held(tmp_path: Path) -> None:

@@ -75,19 +75,29 @@ def data_form(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def whole_lines(chunks: Iterable[bytes], cr: bool = True) -> Iterator[bytes]:
     """The chunks again, each cut after its last line end (CRLF, LF, or with `cr` a lone
     CR; a CR ending a chunk waits for the next: it may start a CRLF); the last piece is
-    what remains, with or without a line end."""
-    rest = b""
+    what remains, with or without a line end.
+
+    Only each new chunk is searched, and the start of an unended line is kept as a list of
+    pieces: a message that is one long line (any local user can hand one to root's queue)
+    costs time in proportion to its length, not to its square."""
+    pending: list[bytes] = []  # the unended line so far; only its last piece may end in CR
     for chunk in chunks:
-        text = rest + chunk if rest else chunk
-        end = len(text) - (1 if text.endswith(b"\r") else 0)
-        cut = text.rfind(b"\n", 0, end) + 1
+        if not chunk:
+            continue
+        end = len(chunk) - (1 if chunk.endswith(b"\r") else 0)
+        cut = chunk.rfind(b"\n", 0, end) + 1
         if cr:
-            cut = max(cut, text.rfind(b"\r", 0, end) + 1)
+            cut = max(cut, chunk.rfind(b"\r", 0, end) + 1)
         if cut:
-            yield text[:cut]
-        rest = text[cut:]
-    if rest:
-        yield rest
+            yield b"".join((*pending, chunk[:cut]))
+            pending = [chunk[cut:]] if cut < len(chunk) else []
+        elif cr and pending and pending[-1].endswith(b"\r") and not chunk.startswith(b"\n"):
+            yield b"".join(pending)  # the CR held back was a line end of its own
+            pending = [chunk]
+        else:
+            pending.append(chunk)
+    if pending:
+        yield b"".join(pending)
 
 
 def _converted(lines: bytes) -> bytes:
