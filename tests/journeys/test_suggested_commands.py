@@ -238,6 +238,53 @@ def test_the_guidance_pages_name_the_settings_being_edited(where: Where) -> None
     where.check(page("microsoft-entra", "Microsoft", where.path), "login", "--browser")
 
 
+HOSTILE_PATH = Path("/srv/share/`&#39;;id;&#39;`/x`/settings.toml")
+
+
+def _code_spans(markdown: str) -> list[str]:
+    from markdown_it import MarkdownIt
+
+    spans = []
+    for block in MarkdownIt("gfm-like").disable("linkify").parse(markdown):
+        spans += [t.content for t in block.children or [] if t.type == "code_inline"]
+    return spans
+
+
+def test_a_settings_path_that_looks_like_an_option_is_named_so_it_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    save_settings(Settings(protocol="smtp", provider="custom"), tmp_path / "--help")
+    command = command_for(Path("--help"), "show")
+    assert command == "mailwiz --config ./--help show"
+    main(command.split()[1:])
+    out, err = capsys.readouterr()
+    assert "usage:" not in out + err  # not argparse's help or an "expected one argument"
+    assert "these settings cannot be used" in err  # it read that file (an unfinished one)
+
+
+def test_a_command_in_a_guidance_page_stays_one_code_span_whatever_the_path() -> None:
+    """A backtick in the settings path cannot end the command's code span and turn the rest
+    into Markdown (where &#39; would become a quote and undo the shell quoting)."""
+    from tui.core.diagnose import page
+
+    command = command_for(HOSTILE_PATH, "login")
+    assert command.count("'") >= 2  # shlex quoted it
+    assert command in _code_spans(page("google-oauth", "Google", HOSTILE_PATH))
+
+
+def test_a_command_in_a_diagnosis_rendered_as_markdown_stays_one_code_span() -> None:
+    from tui.core.diagnose.texts import Audience, render
+
+    text = render(
+        "Run `{run.login}` then test.",
+        Audience.WIZARD,
+        markdown=True,
+        config_path=HOSTILE_PATH,
+    )
+    assert _code_spans(text) == [command_for(HOSTILE_PATH, "login")]
+
+
 # ------------------------------------------------------------------ the guard
 
 SUBCOMMANDS = (

@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tui.core.diagnose.texts import COMMANDS, Audience, expand, lookup
+from tui.core.diagnose.texts import COMMANDS, Audience, code_span, expand, lookup
 from tui.core.locations import command_for
 
 GUIDANCE_DIR = Path(__file__).with_name("guidance")
 STEPS_MARK = re.compile(r"<!--\s*steps:\s*([a-z0-9-]+)\s*-->")
-RUN_MARK = re.compile(r"\{run\.([a-z_]+)\}")
+RUN_MARK = re.compile(r"`\{run\.([a-z_]+)\}`")  # a command, written as a code span
 _URL = re.compile(r"https?://[^\s)>\]`\\]+")
 
 
@@ -39,5 +39,5 @@ def page(key: str, provider: str, config_path: Path | None = None) -> str:
     """The Markdown of guidance page `key`, its commands for the settings at `config_path`;
     FileNotFoundError when there is none."""
     text = (GUIDANCE_DIR / f"{key}.md").read_text(encoding="utf-8")
-    text = RUN_MARK.sub(lambda m: command_for(config_path, *COMMANDS[m.group(1)]), text)
-    return STEPS_MARK.sub(lambda m: steps_markdown(m.group(1), provider), text)
+    text = STEPS_MARK.sub(lambda m: steps_markdown(m.group(1), provider), text)
+    return RUN_MARK.sub(lambda m: code_span(command_for(config_path, *COMMANDS[m.group(1)])), text)

@@ -11,6 +11,7 @@ comment at the top of texts.toml for the whole format.
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
@@ -98,6 +99,27 @@ class _Commands:
         return command_for(self._config_path, *COMMANDS[name])
 
 
+def code_span(text: str) -> str:
+    """`text` as one Markdown code span, whatever it holds: fenced by more backticks than any
+    run inside it, so a backtick in a path cannot end the span early and turn the rest into
+    Markdown (where an entity like &#39; would undo the command's shell quoting)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+class _CommandSpans(_Commands):
+    """`{run_span.login}`: the command as a Markdown code span (see code_span)."""
+
+    def __getattr__(self, name: str) -> str:
+        return code_span(super().__getattr__(name))
+
+
+# A command in backticks, in a text rendered as Markdown: the span is built, not pasted.
+_RUN_IN_SPAN = re.compile(r"`\{run\.([a-z_]+)\}`")
+
+
 class _Values(Mapping[str, object]):
     def __init__(
         self, values: Callable[[str], object], audience: Audience, config_path: Path | None
@@ -107,6 +129,7 @@ class _Values(Mapping[str, object]):
             "key": _Names(audience, False, config_path),
             "field": _Names(audience, True, config_path),
             "run": _Commands(config_path),
+            "run_span": _CommandSpans(config_path),
         }
 
     def __getitem__(self, name: str) -> object:
@@ -136,6 +159,8 @@ def render(
     if not isinstance(text, str):
         raise TypeError(f"a text must be a string or a {{wizard, cli}} table, not {text!r}")
     get = values.__getitem__ if isinstance(values, Mapping) else values
+    if markdown:
+        text = _RUN_IN_SPAN.sub(r"{run_span.\1}", text)
     out = text.format_map(_Values(get, audience, config_path))
     return out if markdown else out.replace("**", "")
 
