@@ -82,7 +82,9 @@ def command_for(
 
     words = ["sudo", program] if sudo else [program]
     if config_path is not None and (sudo or config_path != _usual_for(args)):
-        words += ["--config", str(config_path)]
+        path = str(config_path)
+        # a relative path that starts with "-" would be read as an option: name it from "."
+        words += ["--config", f"./{path}" if path.startswith("-") else path]
     return shlex.join([*words, *args])
 
 
