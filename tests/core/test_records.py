@@ -73,3 +73,12 @@ def test_the_settings_load_without_dataclasses() -> None:
         text=True, check=True, timeout=60,
     )  # fmt: skip
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("default", [[], {}, set()])
+def test_a_mutable_default_is_refused_as_a_dataclass_refuses_it(default: object) -> None:
+    """One list for every record would be shared by all of them: the class is refused."""
+    with pytest.raises(ValueError, match="default_factory"):
+
+        class Shared(Record):
+            items: object = default

@@ -59,6 +59,12 @@ class Record:
                 defaults[name] = cls.__dict__[name]
                 if isinstance(defaults[name], _Factory):
                     delattr(cls, name)  # as a dataclass does: no shared default on the class
+                elif type(defaults[name]).__hash__ is None:  # a list, a dict, a record...
+                    # one object every record would share, as a dataclass refuses it
+                    raise ValueError(
+                        f"{cls.__name__}.{name}: a mutable default is shared by every record;"
+                        " use field(default_factory=...)"
+                    )
             elif name in defaults:
                 del defaults[name]
         cls._record_fields = tuple(names)
